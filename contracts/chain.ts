@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/** Audit event types: the security contract's names plus the project's (ARCHITECTURE.md §6). */
+export const chainEventTypeSchema = z.enum([
+  'message.ingest',
+  'quarantine.access',
+  'transform.output',
+  'policy.decision',
+  'egress.attempt',
+  'approval.request',
+  'approval.decision',
+  'session.created',
+  'run.created',
+  'run.transition',
+  'segment.started',
+  'segment.ended',
+  'checkpoint',
+  'llm.call',
+  'skill.execute',
+  'budget.exceeded',
+  'event.received',
+  'schedule.fired',
+  'outbound.attempt',
+  'memory.write',
+  'skill.loaded',
+  'skill.unloaded',
+  'auth.denied',
+  'token.created',
+  'token.revoked',
+]);
+export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
+
+export const GENESIS_HASH = '0'.repeat(64);
+
+export const chainEntrySchema = z.strictObject({
+  seq: z.number().int().positive(),
+  event_id: z.string(),
+  event_type: chainEventTypeSchema,
+  timestamp: z.string(),
+  session_id: z.string().nullable(),
+  run_id: z.string().nullable(),
+  /** A real step id, or a synthetic one (`synthetic:<event_id>`) where no step exists. */
+  step_id: z.string(),
+  policy_pack_version: z.string(),
+  capability_id: z.string().nullable(),
+  capability_version: z.string().nullable(),
+  rule_id: z.string().nullable(),
+  correlation_id: z.string().nullable(),
+  actor: z.string(),
+  data: z.record(z.string(), z.unknown()),
+  prev_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type ChainEntry = z.infer<typeof chainEntrySchema>;
+
+export const chainVerifyResultSchema = z.discriminatedUnion('ok', [
+  z.strictObject({ ok: z.literal(true), entries: z.number().int().min(0), head: z.string() }),
+  z.strictObject({
+    ok: z.literal(false),
+    entries: z.number().int().min(0),
+    broken_at_seq: z.number().int(),
+    reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'seq_gap', 'malformed_entry']),
+    message: z.string(),
+  }),
+]);
+export type ChainVerifyResult = z.infer<typeof chainVerifyResultSchema>;
+
+export const chainQuerySchema = z.strictObject({
+  run_id: z.string().optional(),
+  event_type: chainEventTypeSchema.optional(),
+  since: z.string().optional(),
+  until: z.string().optional(),
+  after_seq: z.number().int().min(0).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+});
+export type ChainQuery = z.infer<typeof chainQuerySchema>;

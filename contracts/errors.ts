@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/**
+ * Stable error codes. They cross processes, isolates and HTTP, so callers match on the
+ * code (see `isAppError` in main/errors.ts), never on the message or on `instanceof`.
+ */
+export const errorCodeSchema = z.enum([
+  'INVALID_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'ILLEGAL_TRANSITION',
+  'SESSION_BUSY',
+  'IDEMPOTENCY_CONFLICT',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'PAYLOAD_TOO_LARGE',
+  'BUDGET_EXCEEDED',
+  'APPROVAL_REQUIRED',
+  'MIGRATION_FAILED',
+  'CHAIN_BROKEN',
+  'SKILL_INVALID',
+  'INTERNAL',
+]);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: errorCodeSchema,
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;

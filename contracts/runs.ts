@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+/** Run states (ARCHITECTURE.md §4). The transition table lives in main/runs/transitions.ts. */
+export const runStateSchema = z.enum([
+  'pending',
+  'running',
+  'paused_approval',
+  'paused_external_event',
+  'paused_schedule',
+  'done',
+  'failed',
+  'cancelled',
+]);
+export type RunState = z.infer<typeof runStateSchema>;
+
+export const TERMINAL_STATES = ['done', 'failed', 'cancelled'] as const satisfies readonly RunState[];
+export const PAUSED_STATES = [
+  'paused_approval',
+  'paused_external_event',
+  'paused_schedule',
+] as const satisfies readonly RunState[];
+
+/** Hard ceilings: no budget, from any source, may go above these. */
+export const BUDGET_CEILING = {
+  max_steps: 10_000,
+  max_wall_clock_ms: 7 * 24 * 60 * 60 * 1000,
+  max_tokens: 10_000_000,
+  max_retries: 20,
+} as const;
+
+const positiveInt = (max: number) => z.number().int().positive().max(max);
+
+/** A run's budget. Fixed at creation: nothing may change it afterwards. */
+export const budgetSchema = z.strictObject({
+  max_steps: positiveInt(BUDGET_CEILING.max_steps),
+  max_wall_clock_ms: positiveInt(BUDGET_CEILING.max_wall_clock_ms),
+  max_tokens: positiveInt(BUDGET_CEILING.max_tokens),
+  max_retries: z.number().int().min(0).max(BUDGET_CEILING.max_retries),
+  /** Absolute deadline (ISO 8601), optional. */
+  deadline: z.iso.datetime({ offset: true }).optional(),
+});
+export type Budget = z.infer<typeof budgetSchema>;
+
+/** The budget a caller asks for: every limit optional, missing ones take policy defaults. */
+export const budgetRequestSchema = budgetSchema.partial();
+export type BudgetRequest = z.infer<typeof budgetRequestSchema>;
+
+/** Usage metered by the host, never reported by the agent. */
+export const usageSchema = z.strictObject({
+  steps: z.number().int().min(0),
+  wall_clock_ms: z.number().int().min(0),
+  tokens: z.number().int().min(0),
+  /** True when some token figure was estimated because a provider reported none. */
+  tokens_estimated: z.boolean(),
+  retries: z.number().int().min(0),
+});
+export type Usage = z.infer<typeof usageSchema>;
+
+export const EMPTY_USAGE: Usage = {
+  steps: 0,
+  wall_clock_ms: 0,
+  tokens: 0,
+  tokens_estimated: false,
+  retries: 0,
+};
+
+/**
+ * Completion predicate, fixed at creation and evaluated by the host over recorded state,
+ * never code from the agent. Upstream forms: `never`, `capability_succeeded:<id>`.
+ */
+export const completionPredicateSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('never') }),
+  z.strictObject({
+    kind: z.literal('capability_succeeded'),
+    capability_id: z.string().min(1).max(200),
+  }),
+]);
+export type CompletionPredicate = z.infer<typeof completionPredicateSchema>;
+
+export const goalStateSchema = z.enum(['open', 'met', 'abandoned']);
+export type GoalState = z.infer<typeof goalStateSchema>;
+
+export const goalSchema = z.strictObject({
+  ordinal: z.number().int().min(0),
+  text: z.string(),
+  predicate: completionPredicateSchema.nullable(),
+  state: goalStateSchema,
+});
+export type Goal = z.infer<typeof goalSchema>;
+
+/** Goal text: bounded, no control characters other than tab and newlines. */
+export const goalTextSchema = z
+  .string()
+  .trim()
+  .min(1, 'goal must not be empty')
+  .max(10_000, 'goal must be at most 10000 characters')
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
+  .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), {
+    message: 'goal must not contain control characters',
+  })
+  .refine((s) => s.isWellFormed(), { message: 'goal must be well-formed Unicode (no lone surrogates)' });
+
+export const runSchema = z.strictObject({
+  id: z.string(),
+  session_id: z.string(),
+  goal: z.string(),
+  state: runStateSchema,
+  /** Why the run is paused, failed or cancelled; null when running normally. */
+  state_reason: z.string().nullable(),
+  budget: budgetSchema,
+  usage: usageSchema,
+  policy_pack: z.string(),
+  completion: completionPredicateSchema.nullable(),
+  parent_run_id: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type Run = z.infer<typeof runSchema>;
+
+export const createRunInputSchema = z.strictObject({
+  goal: goalTextSchema,
+  /** Existing session to run in; a new session is created when absent. */
+  session_id: z.string().min(1).max(100).optional(),
+  budget: budgetRequestSchema.optional(),
+  completion: completionPredicateSchema.optional(),
+  subgoals: z
+    .array(z.strictObject({ text: goalTextSchema, predicate: completionPredicateSchema.optional() }))
+    .max(100)
+    .optional(),
+  policy_pack: z.string().min(1).max(100).optional(),
+});
+export type CreateRunInput = z.infer<typeof createRunInputSchema>;
+
+/** What caused a resume (each resume is a chain entry naming its trigger). */
+export const resumeTriggerSchema = z.enum([
+  'manual',
+  'external_event',
+  'approval_decision',
+  'schedule_fire',
+  'recovery',
+]);
+export type ResumeTrigger = z.infer<typeof resumeTriggerSchema>;

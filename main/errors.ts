@@ -1,0 +1,47 @@
+import type { ErrorCode } from '../contracts/errors.ts';
+
+/** An expected failure with a stable code. Bugs use `BugError` instead. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** Recognises an app error by its code, also when it crossed a process or an isolate as data. */
+export function isAppError(e: unknown, code?: ErrorCode): e is AppError {
+  if (typeof e !== 'object' || e === null) return false;
+  const c = (e as { code?: unknown }).code;
+  if (typeof c !== 'string' || !(e instanceof Error || 'message' in e)) return false;
+  return code === undefined ? /^[A-Z][A-Z_]+$/.test(c) : c === code;
+}
+
+/** A broken invariant inside the host: never expected, never shown to callers in detail. */
+export class BugError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BugError';
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new BugError(`unexpected value: ${JSON.stringify(value)}`);
+}
+
+/** Turns zod issues into the `path: message` list every INVALID_INPUT error carries. */
+export function invalidInput(
+  what: string,
+  issues: readonly { path: readonly PropertyKey[]; message: string }[],
+): AppError {
+  const fields = issues.map((i) => ({
+    path: i.path.map(String).join('.') || '(root)',
+    message: i.message,
+  }));
+  const list = fields.map((f) => `${f.path}: ${f.message}`).join('; ');
+  return new AppError('INVALID_INPUT', `invalid ${what}: ${list}`, { fields });
+}

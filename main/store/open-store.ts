@@ -1,0 +1,85 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Kysely } from 'kysely';
+import { Migrator, type MigrationProvider } from 'kysely/migration';
+import { AppError } from '../errors.ts';
+import { MIGRATIONS } from './migrations/index.ts';
+import type { Database, Db } from './schema.ts';
+import { createSqlite3Dialect } from './sqlite3-dialect.ts';
+
+export const DATABASE_FILE = 'ccos.sqlite';
+
+/**
+ * Pragmas applied to every connection.
+ * - WAL: readers never block the writer, and a crash never corrupts committed pages.
+ * - synchronous=FULL: in WAL mode, NORMAL survives a process crash but may drop the last
+ *   commits on power loss; a run transition the UI has shown must survive both, so every
+ *   commit is fsynced. Its cost is measured in `npm run bench -- store`.
+ * - foreign_keys: rows never point at missing runs or sessions.
+ * - busy_timeout: another process (a CLI reading the file) waits instead of failing.
+ */
+export const STORE_PRAGMAS = [
+  'pragma journal_mode = wal',
+  'pragma synchronous = full',
+  'pragma foreign_keys = on',
+  'pragma busy_timeout = 5000',
+] as const;
+
+export type Store = {
+  db: Db;
+  file: string;
+  /** Names of migrations this open applied (empty when the schema was current). */
+  applied: readonly string[];
+  close: () => Promise<void>;
+};
+
+export type OpenStoreOptions = {
+  dataDir: string;
+  /** Migrations to apply; tests pass a prefix or a failing list. Defaults to all. */
+  migrations?: readonly { name: string; up: (db: Kysely<unknown>) => Promise<void> }[];
+};
+
+/** Opens (creating if needed) the database in `dataDir` and brings its schema up to date. */
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(options.dataDir, DATABASE_FILE);
+  const db = new Kysely<Database>({
+    dialect: createSqlite3Dialect({ filename: file, onOpen: STORE_PRAGMAS }),
+  });
+  try {
+    const applied = await migrate(db, options.migrations ?? MIGRATIONS);
+    return { db, file, applied, close: () => db.destroy() };
+  } catch (e) {
+    await db.destroy();
+    throw e;
+  }
+}
+
+async function migrate(
+  db: Kysely<Database>,
+  migrations: NonNullable<OpenStoreOptions['migrations']>,
+): Promise<string[]> {
+  const provider: MigrationProvider = {
+    getMigrations: () =>
+      Promise.resolve(Object.fromEntries(migrations.map((m) => [m.name, { up: m.up }]))),
+  };
+  const migrator = new Migrator({
+    db,
+    provider,
+    migrationTableName: 'schema_migrations',
+    migrationLockTableName: 'schema_migrations_lock',
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error !== undefined) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const cause = error instanceof Error ? error.message : String(error);
+    throw new AppError(
+      'MIGRATION_FAILED',
+      failed === undefined
+        ? `database schema could not be brought up to date: ${cause}`
+        : `migration ${failed} failed: ${cause}. Nothing of this batch was applied; the database is as it was before start-up.`,
+      { migration: failed ?? null },
+    );
+  }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,116 @@
+import type { Generated, Kysely } from 'kysely';
+
+/**
+ * Row types of every table, as stored. JSON columns are TEXT here and are parsed with
+ * their zod schema when read (STYLE.md §6: database JSON columns are an edge).
+ */
+export type SessionsTable = {
+  id: string;
+  origin: string;
+  state: string;
+  created_at: string;
+};
+
+export type RunsTable = {
+  id: string;
+  session_id: string;
+  goal: string;
+  state: string;
+  state_reason: string | null;
+  budget: string;
+  usage: string;
+  policy_pack: string;
+  completion: string | null;
+  parent_run_id: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+export type GoalsTable = {
+  run_id: string;
+  ordinal: number;
+  text: string;
+  predicate: string | null;
+  state: string;
+};
+
+export type StepsTable = {
+  run_id: string;
+  step_id: string;
+  segment: number;
+  kind: string;
+  summary: string;
+  tokens: number;
+  started_at: string;
+  ended_at: string | null;
+  outcome: string | null;
+};
+
+export type CheckpointsTable = {
+  id: Generated<number>;
+  run_id: string;
+  segment: number;
+  agent_state: string;
+  created_at: string;
+};
+
+export type ApprovalsTable = {
+  id: string;
+  run_id: string;
+  step_id: string;
+  kind: string;
+  scope: string;
+  justification: string;
+  permission_diff: string;
+  request: string;
+  state: string;
+  decided_by: string | null;
+  reason: string | null;
+  created_at: string;
+  decided_at: string | null;
+};
+
+export type ChainTable = {
+  seq: number;
+  event_id: string;
+  event_type: string;
+  timestamp: string;
+  session_id: string | null;
+  run_id: string | null;
+  step_id: string;
+  policy_pack_version: string;
+  capability_id: string | null;
+  capability_version: string | null;
+  rule_id: string | null;
+  correlation_id: string | null;
+  actor: string;
+  data: string;
+  prev_hash: string;
+  hash: string;
+};
+
+export type TokensTable = {
+  id: string;
+  kind: string;
+  scopes: string;
+  hash: string;
+  label: string;
+  run_id: string | null;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+};
+
+export type Database = {
+  sessions: SessionsTable;
+  runs: RunsTable;
+  goals: GoalsTable;
+  steps: StepsTable;
+  checkpoints: CheckpointsTable;
+  approvals: ApprovalsTable;
+  chain: ChainTable;
+  tokens: TokensTable;
+};
+
+/** The one database handle type; services take it (or a transaction of it) in their deps. */
+export type Db = Kysely<Database>;

@@ -1,0 +1,172 @@
+import sqlite3 from 'sqlite3';
+import {
+  CompiledQuery,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+} from 'kysely';
+
+/**
+ * A kysely dialect over the async `sqlite3` package. Kysely ships a dialect only for the
+ * synchronous better-sqlite3 API, so this adapts sqlite3's callbacks. One connection,
+ * handed out exclusively: SQLite has one writer anyway, and exclusivity keeps a
+ * transaction's statements from interleaving with other callers'.
+ */
+export type Sqlite3DialectConfig = {
+  filename: string;
+  /** Statements run once when the connection opens (pragmas). */
+  onOpen?: readonly string[];
+};
+
+export function createSqlite3Dialect(config: Sqlite3DialectConfig): Dialect {
+  return {
+    createAdapter: () => new TransactionalDdlSqliteAdapter(),
+    createDriver: () => new Sqlite3Driver(config),
+    createIntrospector: (db: Kysely<unknown>) => new SqliteIntrospector(db),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+  };
+}
+
+/**
+ * SQLite runs DDL inside transactions; kysely's adapter says it does not, which would make
+ * its Migrator apply a batch of migrations without one. Saying so lets a failed migration
+ * roll back the whole batch.
+ */
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}
+
+class Sqlite3Driver implements Driver {
+  readonly #config: Sqlite3DialectConfig;
+  #connection: Sqlite3Connection | undefined;
+  #mutex = new ConnectionMutex();
+
+  constructor(config: Sqlite3DialectConfig) {
+    this.#config = config;
+  }
+
+  async init(): Promise<void> {
+    const db = await openDatabase(this.#config.filename);
+    this.#connection = new Sqlite3Connection(db);
+    for (const statement of this.#config.onOpen ?? []) {
+      await this.#connection.executeQuery(CompiledQuery.raw(statement));
+    }
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    await this.#mutex.lock();
+    if (this.#connection === undefined) throw new Error('sqlite3 driver used after destroy');
+    return this.#connection;
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    // IMMEDIATE takes the write lock up front, so a transaction that reads then writes
+    // cannot fail half-way with SQLITE_BUSY when another process holds the database.
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('commit'));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  }
+
+  async releaseConnection(): Promise<void> {
+    this.#mutex.unlock();
+  }
+
+  async destroy(): Promise<void> {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    if (connection !== undefined) await connection.close();
+  }
+}
+
+function openDatabase(filename: string): Promise<sqlite3.Database> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(filename, (err) => {
+      if (err === null) resolve(db);
+      else reject(err);
+    });
+  });
+}
+
+class Sqlite3Connection implements DatabaseConnection {
+  readonly #db: sqlite3.Database;
+
+  constructor(db: sqlite3.Database) {
+    this.#db = db;
+  }
+
+  executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { sql, parameters } = compiledQuery;
+    const params = parameters as unknown[];
+    const kind = compiledQuery.query.kind;
+    const returnsRows =
+      kind === 'SelectQueryNode' ||
+      kind === 'RawNode' ||
+      ('returning' in compiledQuery.query && compiledQuery.query.returning !== undefined);
+    if (returnsRows) {
+      return new Promise((resolve, reject) => {
+        this.#db.all(sql, params, (err: Error | null, rows: R[]) => {
+          if (err === null) resolve({ rows });
+          else reject(err);
+        });
+      });
+    }
+    return new Promise((resolve, reject) => {
+      // `function` on purpose: sqlite3 passes lastID and changes as `this`.
+      this.#db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+        if (err === null) {
+          resolve({
+            rows: [],
+            numAffectedRows: BigInt(this.changes),
+            insertId: BigInt(this.lastID),
+          });
+        } else reject(err);
+      });
+    });
+  }
+
+  // eslint-disable-next-line require-yield -- streaming is not supported by this driver
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming queries are not supported by the sqlite3 dialect');
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#db.close((err) => {
+        if (err === null) resolve();
+        else reject(err);
+      });
+    });
+  }
+}
+
+class ConnectionMutex {
+  #locked: Promise<void> | undefined;
+  #release: (() => void) | undefined;
+
+  async lock(): Promise<void> {
+    while (this.#locked !== undefined) await this.#locked;
+    this.#locked = new Promise((resolve) => {
+      this.#release = resolve;
+    });
+  }
+
+  unlock(): void {
+    const release = this.#release;
+    this.#locked = undefined;
+    this.#release = undefined;
+    release?.();
+  }
+}
