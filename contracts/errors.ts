@@ -20,6 +20,16 @@ export const errorCodeSchema = z.enum([
   'CHAIN_BROKEN',
   'SKILL_INVALID',
   'INTERNAL',
+  'SKILL_TIMEOUT',
+  'SKILL_MEMORY',
+  'SKILL_ERROR',
+  'SKILL_BAD_OUTPUT',
+  'SKILL_OUTPUT_TOO_LARGE',
+  'SKILL_UNAVAILABLE',
+  'SKILL_DISABLED',
+  'SKILL_EGRESS_DENIED',
+  'SKILL_PERMISSION_DENIED',
+  'SKILL_HTTP_FAILED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

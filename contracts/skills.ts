@@ -1,0 +1,139 @@
+import { z } from 'zod';
+
+/**
+ * Skill manifest (`skill.json`) and the views derived from loaded skills
+ * (ARCHITECTURE.md §7). Semantic checks that need more than zod — registered
+ * capabilities, JSON Schema compilation, egress policy — live in main/skills/.
+ */
+
+/**
+ * A skill id: lowercase slug without underscores, so `<skill_id>__<op_id>` tool names split
+ * unambiguously and stay within the 64-character limit LLM providers put on tool names.
+ */
+export const skillIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/, 'must be a lowercase slug: a-z, 0-9 and single hyphens, starting with a letter')
+  .max(30);
+export type SkillId = z.infer<typeof skillIdSchema>;
+
+/** An operation id is a JavaScript identifier, because the entry exports it by that name. */
+export const operationIdSchema = z
+  .string()
+  .regex(/^[a-z][a-zA-Z0-9_]*$/, 'must be a JavaScript identifier starting with a lowercase letter')
+  .max(32)
+  .refine((s) => !s.includes('__'), 'must not contain "__" (reserved as the tool-name separator)');
+export type OperationId = z.infer<typeof operationIdSchema>;
+
+/** Strict semver 2.0.0 (no leading `v`, no ranges). */
+export const semverSchema = z
+  .string()
+  .regex(
+    /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/,
+    'must be a semver version such as 1.0.0',
+  );
+
+/** A JSON Schema document. Its validity is checked by compiling it (Ajv, draft 2020-12). */
+export const jsonSchemaObjectSchema = z.record(z.string(), z.unknown());
+export type JsonSchemaObject = z.infer<typeof jsonSchemaObjectSchema>;
+
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export const httpMethodSchema = z.enum(HTTP_METHODS);
+export type HttpMethod = z.infer<typeof httpMethodSchema>;
+
+export const approvalModeSchema = z.enum(['never', 'always', 'policy']);
+export type ApprovalMode = z.infer<typeof approvalModeSchema>;
+
+export const skillOperationSchema = z.strictObject({
+  id: operationIdSchema,
+  description: z.string().min(1).max(1024),
+  input_schema: jsonSchemaObjectSchema,
+  output_schema: jsonSchemaObjectSchema.optional(),
+  capabilities: z.array(z.string().min(1)).min(1),
+  approval: approvalModeSchema,
+});
+export type SkillOperation = z.infer<typeof skillOperationSchema>;
+
+/** One allowed egress target: an exact origin (scheme, host, port) and the methods allowed there. */
+export const egressRuleSchema = z.strictObject({
+  origin: z.string().min(1),
+  methods: z.array(httpMethodSchema).min(1),
+});
+export type EgressRule = z.infer<typeof egressRuleSchema>;
+
+/** A secret or namespace name: what a person reads on the consent screen. */
+const permissionNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a plain name: letters, digits, _ . -');
+
+export const skillPermissionsSchema = z.strictObject({
+  egress: z.array(egressRuleSchema),
+  secrets: z.array(permissionNameSchema),
+  memory_namespaces: z.array(permissionNameSchema),
+});
+export type SkillPermissions = z.infer<typeof skillPermissionsSchema>;
+
+export const skillManifestSchema = z.strictObject({
+  skill_id: skillIdSchema,
+  version: semverSchema,
+  name: z.string().min(1).max(100),
+  description: z.string().min(1).max(2000),
+  /** Entry file, relative to the skill folder: one ES module, no imports. */
+  entry: z.string().min(1).max(200),
+  operations: z.array(skillOperationSchema).min(1, 'a skill needs at least one operation'),
+  permissions: skillPermissionsSchema,
+});
+export type SkillManifest = z.infer<typeof skillManifestSchema>;
+
+export const skillStatusSchema = z.enum(['enabled', 'disabled']);
+export type SkillStatus = z.infer<typeof skillStatusSchema>;
+
+/** One loaded skill as the API lists it: what it can do and what it may reach. */
+export const skillListEntrySchema = z.strictObject({
+  skill_id: skillIdSchema,
+  version: semverSchema,
+  name: z.string(),
+  description: z.string(),
+  status: skillStatusSchema,
+  source: z.string(),
+  loaded_at: z.iso.datetime({ offset: true }),
+  operations: z.array(skillOperationSchema),
+  permissions: skillPermissionsSchema,
+});
+export type SkillListEntry = z.infer<typeof skillListEntrySchema>;
+
+/** An LLM tool definition derived from one operation of an enabled skill. */
+export const toolDefinitionSchema = z.strictObject({
+  /** `<skill_id>__<op_id>`: fits the `^[a-zA-Z0-9_-]{1,64}$` rule of LLM providers. */
+  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/),
+  description: z.string(),
+  parameters: jsonSchemaObjectSchema,
+  skill_id: skillIdSchema,
+  operation_id: operationIdSchema,
+  approval: approvalModeSchema,
+});
+export type ToolDefinition = z.infer<typeof toolDefinitionSchema>;
+
+/** What subscribers of the registry hear after each change. */
+export const skillRegistryChangeSchema = z.strictObject({
+  kind: z.enum(['loaded', 'replaced', 'unloaded', 'enabled', 'disabled']),
+  skill_id: skillIdSchema,
+  version: semverSchema,
+});
+export type SkillRegistryChange = z.infer<typeof skillRegistryChangeSchema>;
+
+/** The request a skill hands to `ccos.http.fetch`. A header value may reference a secret by name. */
+export const skillFetchRequestSchema = z.strictObject({
+  url: z.string().min(1).max(8192),
+  method: httpMethodSchema.default('GET'),
+  headers: z
+    .record(z.string().min(1).max(256), z.union([z.string().max(16_384), z.strictObject({ $secret: z.string().min(1).max(64) })]))
+    .default({}),
+  body: z.string().optional(),
+});
+export type SkillFetchRequest = z.infer<typeof skillFetchRequestSchema>;
+
+/** What `ccos.http.fetch` resolves to inside the skill. */
+export const skillFetchResponseSchema = z.strictObject({
+  status: z.number().int(),
+  headers: z.record(z.string(), z.string()),
+  body: z.string(),
+});
+export type SkillFetchResponse = z.infer<typeof skillFetchResponseSchema>;
