@@ -45,7 +45,11 @@ export default tseslint.config(
       'no-console': 'error',
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'electron', message: 'Only main/electron.ts and preload/ import electron.' }] },
+        {
+          paths: [
+            { name: 'electron', message: 'Only main/electron.ts and preload/ import electron.' },
+          ],
+        },
       ],
     },
   },
@@ -71,6 +75,15 @@ export default tseslint.config(
     // Deny by default: code outside the classified folders fails lint until it is classified.
     files: ['**/*.ts'],
     ignores: [...KNOWN_FOLDERS.map((f) => `${f}/**`), '*.ts'],
-    rules: { 'no-restricted-syntax': ['error', { selector: 'Program', message: 'Unclassified folder: add it to KNOWN_FOLDERS and the zones in eslint.config.js.' }] },
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'Program',
+          message:
+            'Unclassified folder: add it to KNOWN_FOLDERS and the zones in eslint.config.js.',
+        },
+      ],
+    },
   },
 );

@@ -13,7 +13,11 @@ export const runStateSchema = z.enum([
 ]);
 export type RunState = z.infer<typeof runStateSchema>;
 
-export const TERMINAL_STATES = ['done', 'failed', 'cancelled'] as const satisfies readonly RunState[];
+export const TERMINAL_STATES = [
+  'done',
+  'failed',
+  'cancelled',
+] as const satisfies readonly RunState[];
 export const PAUSED_STATES = [
   'paused_approval',
   'paused_external_event',
@@ -88,17 +92,19 @@ export const goalSchema = z.strictObject({
 });
 export type Goal = z.infer<typeof goalSchema>;
 
+// Built from a string so the pattern holds no literal control characters.
+const CONTROL_CHARACTERS = new RegExp('[\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]');
+
 /** Goal text: bounded, no control characters other than tab and newlines. */
 export const goalTextSchema = z
   .string()
   .trim()
   .min(1, 'goal must not be empty')
   .max(10_000, 'goal must be at most 10000 characters')
-  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-  .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), {
-    message: 'goal must not contain control characters',
-  })
-  .refine((s) => s.isWellFormed(), { message: 'goal must be well-formed Unicode (no lone surrogates)' });
+  .refine((s) => !CONTROL_CHARACTERS.test(s), { error: 'goal must not contain control characters' })
+  .refine((s) => s.isWellFormed(), {
+    error: 'goal must be well-formed Unicode (no lone surrogates)',
+  });
 
 export const runSchema = z.strictObject({
   id: z.string(),
@@ -112,6 +118,8 @@ export const runSchema = z.strictObject({
   policy_pack: z.string(),
   completion: completionPredicateSchema.nullable(),
   parent_run_id: z.string().nullable(),
+  /** The actor that created the run (`admin`, `connector:<id>`, …); scopes who may see it. */
+  created_by: z.string(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -124,7 +132,9 @@ export const createRunInputSchema = z.strictObject({
   budget: budgetRequestSchema.optional(),
   completion: completionPredicateSchema.optional(),
   subgoals: z
-    .array(z.strictObject({ text: goalTextSchema, predicate: completionPredicateSchema.optional() }))
+    .array(
+      z.strictObject({ text: goalTextSchema, predicate: completionPredicateSchema.optional() }),
+    )
     .max(100)
     .optional(),
   policy_pack: z.string().min(1).max(100).optional(),

@@ -12,7 +12,10 @@ import { z } from 'zod';
  */
 export const skillIdSchema = z
   .string()
-  .regex(/^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/, 'must be a lowercase slug: a-z, 0-9 and single hyphens, starting with a letter')
+  .regex(
+    /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/,
+    'must be a lowercase slug: a-z, 0-9 and single hyphens, starting with a letter',
+  )
   .max(30);
 export type SkillId = z.infer<typeof skillIdSchema>;
 
@@ -61,7 +64,9 @@ export const egressRuleSchema = z.strictObject({
 export type EgressRule = z.infer<typeof egressRuleSchema>;
 
 /** A secret or namespace name: what a person reads on the consent screen. */
-const permissionNameSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a plain name: letters, digits, _ . -');
+const permissionNameSchema = z
+  .string()
+  .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a plain name: letters, digits, _ . -');
 
 export const skillPermissionsSchema = z.strictObject({
   egress: z.array(egressRuleSchema),
@@ -124,7 +129,10 @@ export const skillFetchRequestSchema = z.strictObject({
   url: z.string().min(1).max(8192),
   method: httpMethodSchema.default('GET'),
   headers: z
-    .record(z.string().min(1).max(256), z.union([z.string().max(16_384), z.strictObject({ $secret: z.string().min(1).max(64) })]))
+    .record(
+      z.string().min(1).max(256),
+      z.union([z.string().max(16_384), z.strictObject({ $secret: z.string().min(1).max(64) })]),
+    )
     .default({}),
   body: z.string().optional(),
 });

@@ -22,6 +22,7 @@ export type RunsTable = {
   policy_pack: string;
   completion: string | null;
   parent_run_id: string | null;
+  created_by: string;
   created_at: string;
   updated_at: string;
 };

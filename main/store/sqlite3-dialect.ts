@@ -80,8 +80,9 @@ class Sqlite3Driver implements Driver {
     await connection.executeQuery(CompiledQuery.raw('rollback'));
   }
 
-  async releaseConnection(): Promise<void> {
+  releaseConnection(): Promise<void> {
     this.#mutex.unlock();
+    return Promise.resolve();
   }
 
   async destroy(): Promise<void> {
@@ -137,8 +138,7 @@ class Sqlite3Connection implements DatabaseConnection {
     });
   }
 
-  // eslint-disable-next-line require-yield -- streaming is not supported by this driver
-  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+  streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not supported by the sqlite3 dialect');
   }
 

@@ -20,6 +20,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       policy_pack text not null,
       completion text,
       parent_run_id text references runs(id),
+      created_by text not null,
       created_at text not null,
       updated_at text not null
     ) strict`,

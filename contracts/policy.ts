@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import { budgetSchema } from './runs.ts';
+
+/** A policy pack: the rules a run is held to. Its version is stamped on every chain entry. */
+export const policyPackSchema = z.strictObject({
+  id: z.string().min(1),
+  version: z.string().min(1),
+  /** Limits for a run that asks for none; every run gets a finite budget. */
+  default_budget: budgetSchema.omit({ deadline: true }),
+  /** What happens when a budget is exceeded. */
+  budget_on_exceed: z.enum(['hard_stop', 'approval']),
+});
+export type PolicyPack = z.infer<typeof policyPackSchema>;

@@ -1,0 +1,227 @@
+import type { Transaction } from 'kysely';
+import {
+  GENESIS_HASH,
+  chainEntrySchema,
+  type ChainEntry,
+  type ChainEventType,
+  type ChainQuery,
+  type ChainVerifyResult,
+} from '../../contracts/chain.ts';
+import { newId, type Clock } from '../clock.ts';
+import type { Disposable } from '../disposable.ts';
+import type { ChainTable, Database, Db } from '../store/schema.ts';
+import { hashEntry } from './chain-hash.ts';
+
+/** What a caller supplies; the chain fills in seq, ids, time and the hash link. */
+export type ChainAppendInput = {
+  event_type: ChainEventType;
+  actor: string;
+  data?: Record<string, unknown>;
+  session_id?: string | null;
+  run_id?: string | null;
+  step_id?: string | null;
+  correlation_id?: string | null;
+  capability_id?: string | null;
+  capability_version?: string | null;
+  rule_id?: string | null;
+  policy_pack_version?: string;
+};
+
+/** A transaction in which chain entries can be appended alongside other writes. */
+export type ChainTx = {
+  db: Transaction<Database>;
+  append: (input: ChainAppendInput) => Promise<ChainEntry>;
+};
+
+export type ChainListener = (entries: readonly ChainEntry[]) => void;
+
+export type CausalChainDeps = {
+  db: Db;
+  clock: Clock;
+  /** Stamped on entries that do not name another policy pack version. */
+  policyPackVersion: string;
+};
+
+const VERIFY_PAGE = 1000;
+
+/**
+ * The append-only, hash-linked audit log (ARCHITECTURE.md §6). Entries are appended only
+ * inside `transact`, together with the state they describe, so an entry exists exactly
+ * when its state change was committed. Subscribers hear of entries after the commit.
+ */
+export class CausalChain {
+  readonly #deps: CausalChainDeps;
+  readonly #listeners = new Set<ChainListener>();
+
+  constructor(deps: CausalChainDeps) {
+    this.#deps = deps;
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction; appended entries are published after commit. */
+  async transact<T>(fn: (tx: ChainTx) => Promise<T>): Promise<T> {
+    const appended: ChainEntry[] = [];
+    const result = await this.#deps.db.transaction().execute(async (trx) => {
+      let head: { seq: number; hash: string } | undefined;
+      const append = async (input: ChainAppendInput): Promise<ChainEntry> => {
+        head ??= (await trx
+          .selectFrom('chain')
+          .select(['seq', 'hash'])
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirst()) ?? { seq: 0, hash: GENESIS_HASH };
+        const entry = this.#build(input, head);
+        await trx.insertInto('chain').values(toRow(entry)).execute();
+        head = { seq: entry.seq, hash: entry.hash };
+        appended.push(entry);
+        return entry;
+      };
+      return fn({ db: trx, append });
+    });
+    if (appended.length > 0) this.#publish(appended);
+    return result;
+  }
+
+  /** Appends one entry in its own transaction (for events that change no other state). */
+  append(input: ChainAppendInput): Promise<ChainEntry> {
+    return this.transact((tx) => tx.append(input));
+  }
+
+  subscribe(listener: ChainListener): Disposable {
+    this.#listeners.add(listener);
+    return { dispose: () => void this.#listeners.delete(listener) };
+  }
+
+  /** Walks the whole chain and names the first broken link. */
+  async verify(): Promise<ChainVerifyResult> {
+    let expected = { seq: 0, hash: GENESIS_HASH };
+    for (;;) {
+      const rows = await this.#deps.db
+        .selectFrom('chain')
+        .selectAll()
+        .where('seq', '>', expected.seq)
+        .orderBy('seq', 'asc')
+        .limit(VERIFY_PAGE)
+        .execute();
+      for (const row of rows) {
+        const broken = checkLink(row, expected);
+        if (broken !== undefined) return { ok: false, entries: expected.seq, ...broken };
+        expected = { seq: row.seq, hash: row.hash };
+      }
+      if (rows.length < VERIFY_PAGE)
+        return { ok: true, entries: expected.seq, head: expected.hash };
+    }
+  }
+
+  /** Entries by run, type and time range, in seq order, paged by `after_seq`. */
+  async query(q: ChainQuery): Promise<{ entries: ChainEntry[]; next_after_seq: number | null }> {
+    const limit = q.limit ?? 100;
+    let query = this.#deps.db
+      .selectFrom('chain')
+      .selectAll()
+      .orderBy('seq', 'asc')
+      .limit(limit + 1);
+    if (q.run_id !== undefined) query = query.where('run_id', '=', q.run_id);
+    if (q.event_type !== undefined) query = query.where('event_type', '=', q.event_type);
+    if (q.since !== undefined) query = query.where('timestamp', '>=', q.since);
+    if (q.until !== undefined) query = query.where('timestamp', '<', q.until);
+    if (q.after_seq !== undefined) query = query.where('seq', '>', q.after_seq);
+    const rows = await query.execute();
+    const page = rows.slice(0, limit).map(fromRow);
+    const last = page.at(-1);
+    return { entries: page, next_after_seq: rows.length > limit && last ? last.seq : null };
+  }
+
+  #build(input: ChainAppendInput, head: { seq: number; hash: string }): ChainEntry {
+    const eventId = newId('evt');
+    const unhashed = {
+      seq: head.seq + 1,
+      event_id: eventId,
+      event_type: input.event_type,
+      timestamp: this.#deps.clock.now().toISOString(),
+      session_id: input.session_id ?? null,
+      run_id: input.run_id ?? null,
+      // The contract wants a step id on every event; a synthetic one marks "no step".
+      step_id: input.step_id ?? `synthetic:${eventId}`,
+      policy_pack_version: input.policy_pack_version ?? this.#deps.policyPackVersion,
+      capability_id: input.capability_id ?? null,
+      capability_version: input.capability_version ?? null,
+      rule_id: input.rule_id ?? null,
+      correlation_id: input.correlation_id ?? null,
+      actor: input.actor,
+      data: input.data ?? {},
+      prev_hash: head.hash,
+    };
+    return { ...unhashed, hash: hashEntry(unhashed) };
+  }
+
+  #publish(entries: readonly ChainEntry[]): void {
+    for (const listener of this.#listeners) {
+      // A failing listener must not undo or hide a committed write.
+      try {
+        listener(entries);
+      } catch {
+        /* listeners own their errors */
+      }
+    }
+  }
+}
+
+type BrokenLink = Omit<Extract<ChainVerifyResult, { ok: false }>, 'ok' | 'entries'>;
+
+function checkLink(
+  row: ChainTable,
+  expected: { seq: number; hash: string },
+): BrokenLink | undefined {
+  const at = row.seq;
+  if (row.seq !== expected.seq + 1) {
+    return {
+      broken_at_seq: expected.seq + 1,
+      reason: 'seq_gap',
+      message: `expected entry ${expected.seq + 1} after ${expected.seq}, found ${row.seq}: entries were deleted or reordered`,
+    };
+  }
+  if (row.prev_hash !== expected.hash) {
+    return {
+      broken_at_seq: at,
+      reason: 'prev_hash_mismatch',
+      message: `entry ${at} does not link to entry ${expected.seq}: an entry was replaced, removed or reordered`,
+    };
+  }
+  let entry: ChainEntry;
+  try {
+    entry = fromRow(row);
+  } catch {
+    return {
+      broken_at_seq: at,
+      reason: 'malformed_entry',
+      message: `entry ${at} is not a well-formed chain entry`,
+    };
+  }
+  const { hash, ...unhashed } = entry;
+  let recomputed: string;
+  try {
+    recomputed = hashEntry(unhashed);
+  } catch {
+    return {
+      broken_at_seq: at,
+      reason: 'malformed_entry',
+      message: `entry ${at} cannot be canonicalised`,
+    };
+  }
+  if (recomputed !== hash) {
+    return {
+      broken_at_seq: at,
+      reason: 'hash_mismatch',
+      message: `entry ${at} was modified after it was written`,
+    };
+  }
+  return undefined;
+}
+
+function toRow(entry: ChainEntry): ChainTable {
+  return { ...entry, data: JSON.stringify(entry.data) };
+}
+
+function fromRow(row: ChainTable): ChainEntry {
+  return chainEntrySchema.parse({ ...row, data: JSON.parse(row.data) as unknown });
+}

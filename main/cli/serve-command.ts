@@ -1,0 +1,64 @@
+import type { Command } from 'commander';
+import { parseHostConfig } from '../config.ts';
+import { Host } from '../host.ts';
+
+/** `ccos serve`: runs the host headless until SIGINT/SIGTERM, then stops it cleanly. */
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the host headless (gateway, runs, skills) until interrupted')
+    .option(
+      '--data-dir <dir>',
+      'where the database and tokens live (env CCOS_DATA_DIR, default ~/.ccos)',
+    )
+    .option('--host <address>', 'address the gateway binds (env CCOS_HOST, default 127.0.0.1)')
+    .option(
+      '--port <port>',
+      'gateway port (env CCOS_PORT, default 7427; 0 picks a free one)',
+      parsePort,
+    )
+    .option(
+      '--allow-non-loopback',
+      'allow binding an address other than loopback (exposes the API)',
+    )
+    .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env CCOS_LOG_LEVEL)')
+    .action(async (opts: ServeOptions) => {
+      const config = parseHostConfig({
+        ...(opts.dataDir === undefined ? {} : { data_dir: opts.dataDir }),
+        ...(opts.logLevel === undefined ? {} : { log_level: opts.logLevel }),
+        gateway: {
+          ...(opts.host === undefined ? {} : { host: opts.host }),
+          ...(opts.port === undefined ? {} : { port: opts.port }),
+          allow_non_loopback: opts.allowNonLoopback === true,
+        },
+      });
+      const host = new Host(config);
+      await host.start();
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await host.stop();
+    });
+}
+
+type ServeOptions = {
+  dataDir?: string;
+  host?: string;
+  port?: number;
+  allowNonLoopback?: boolean;
+  logLevel?: string;
+};
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new Error(`--port must be an integer between 0 and 65535, got "${value}"`);
+  }
+  return port;
+}

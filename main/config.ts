@@ -1,0 +1,46 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+import { invalidInput } from './errors.ts';
+
+export const DEFAULT_GATEWAY_PORT = 7427;
+
+/** Host configuration: from CLI flags and `CCOS_*` environment variables, parsed once. */
+export const hostConfigSchema = z.strictObject({
+  /** Where the database, the admin token and logs live. Default `~/.ccos`. */
+  data_dir: z.string().min(1),
+  gateway: z.strictObject({
+    host: z.string().min(1),
+    /** 0 picks a free port (tests). */
+    port: z.number().int().min(0).max(65_535),
+    /** Binding anything but loopback exposes the API to the network; it must be asked for. */
+    allow_non_loopback: z.boolean(),
+  }),
+  log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+});
+export type HostConfig = z.infer<typeof hostConfigSchema>;
+
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CCOS_DATA_DIR ?? path.join(os.homedir(), '.ccos');
+}
+
+/** Builds a config from partial input, environment and defaults; INVALID_INPUT lists each field. */
+export function parseHostConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): HostConfig {
+  const partial = (typeof input === 'object' && input !== null ? input : {}) as Record<
+    string,
+    unknown
+  >;
+  const gateway = (partial.gateway ?? {}) as Record<string, unknown>;
+  const envPort = env.CCOS_PORT === undefined ? undefined : Number(env.CCOS_PORT);
+  const result = hostConfigSchema.safeParse({
+    data_dir: partial.data_dir ?? defaultDataDir(env),
+    gateway: {
+      host: gateway.host ?? env.CCOS_HOST ?? '127.0.0.1',
+      port: gateway.port ?? envPort ?? DEFAULT_GATEWAY_PORT,
+      allow_non_loopback: gateway.allow_non_loopback ?? false,
+    },
+    log_level: partial.log_level ?? env.CCOS_LOG_LEVEL ?? 'info',
+  });
+  if (!result.success) throw invalidInput('configuration', result.error.issues);
+  return result.data;
+}

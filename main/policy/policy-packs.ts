@@ -1,0 +1,51 @@
+import type { PolicyPack } from '../../contracts/policy.ts';
+import type { Budget, BudgetRequest } from '../../contracts/runs.ts';
+import { AppError } from '../errors.ts';
+
+/** The pack every run gets unless it names another. Conservative: a runaway run stops. */
+export const DEFAULT_POLICY_PACK: PolicyPack = {
+  id: 'default',
+  version: '1',
+  default_budget: {
+    max_steps: 50,
+    max_wall_clock_ms: 30 * 60 * 1000,
+    max_tokens: 200_000,
+    max_retries: 3,
+  },
+  budget_on_exceed: 'hard_stop',
+};
+
+/** The policy packs a host knows, by id. Constructed by the host, not a global. */
+export class PolicyPacks {
+  readonly #packs: ReadonlyMap<string, PolicyPack>;
+
+  constructor(packs: readonly PolicyPack[] = [DEFAULT_POLICY_PACK]) {
+    this.#packs = new Map(packs.map((p) => [p.id, p]));
+  }
+
+  get(id: string): PolicyPack {
+    const pack = this.#packs.get(id);
+    if (pack === undefined) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `unknown policy pack "${id}"; known: ${[...this.#packs.keys()].join(', ')}`,
+        {
+          fields: [{ path: 'policy_pack', message: `unknown policy pack "${id}"` }],
+        },
+      );
+    }
+    return pack;
+  }
+}
+
+/** Fills every missing limit from the pack; limits were already checked against the ceilings. */
+export function resolveBudget(request: BudgetRequest | undefined, pack: PolicyPack): Budget {
+  const d = pack.default_budget;
+  return {
+    max_steps: request?.max_steps ?? d.max_steps,
+    max_wall_clock_ms: request?.max_wall_clock_ms ?? d.max_wall_clock_ms,
+    max_tokens: request?.max_tokens ?? d.max_tokens,
+    max_retries: request?.max_retries ?? d.max_retries,
+    ...(request?.deadline === undefined ? {} : { deadline: request.deadline }),
+  };
+}

@@ -1,0 +1,331 @@
+import {
+  EMPTY_USAGE,
+  TERMINAL_STATES,
+  budgetSchema,
+  completionPredicateSchema,
+  goalSchema,
+  runSchema,
+  usageSchema,
+  type CreateRunInput,
+  type Goal,
+  type ResumeTrigger,
+  type Run,
+  type RunState,
+  type Usage,
+} from '../../contracts/runs.ts';
+import type { ChainTx, CausalChain } from '../chain/causal-chain.ts';
+import { newId, type Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import { resolveBudget, type PolicyPacks } from '../policy/policy-packs.ts';
+import type { Db, RunsTable } from '../store/schema.ts';
+import { assertTransition } from './transitions.ts';
+
+/** Who is acting, for the audit trail. */
+export type ActorContext = {
+  actor: string;
+  correlation_id?: string | null;
+};
+
+export type TransitionOptions = ActorContext & {
+  reason?: string | null;
+  /** Why a paused or pending run is running again; recorded on the chain entry. */
+  trigger?: ResumeTrigger;
+  /** New usage, when the transition also meters something (e.g. a retry). */
+  usage?: Usage;
+};
+
+export type ListRunsQuery = {
+  state?: RunState;
+  session_id?: string;
+  created_by?: string;
+  limit?: number;
+  /** Paging: runs created before this run id's position (ids are listed newest first). */
+  before?: string;
+};
+
+export type RecoveryOutcome = { run_id: string; outcome: 'resumable' | 'failed' };
+
+export type RunServiceDeps = {
+  db: Db;
+  chain: CausalChain;
+  clock: Clock;
+  policies: PolicyPacks;
+};
+
+/**
+ * Runs and their state machine. Every state change and its chain entry commit in one
+ * transaction, so the database never holds a state the chain does not explain.
+ */
+export class RunService {
+  readonly #deps: RunServiceDeps;
+
+  constructor(deps: RunServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Creates a pending run (its kickoff) in a new or given session; 409 if that session is busy. */
+  async create(
+    input: CreateRunInput,
+    ctx: ActorContext & { origin?: 'ui' | 'api' | 'connector' },
+  ): Promise<Run> {
+    const pack = this.#deps.policies.get(input.policy_pack ?? 'default');
+    const budget = resolveBudget(input.budget, pack);
+    const now = this.#deps.clock.now().toISOString();
+    return this.#deps.chain.transact(async (tx) => {
+      const sessionId = await this.#claimSession(tx, input.session_id, ctx, now);
+      const run: Run = {
+        id: newId('run'),
+        session_id: sessionId,
+        goal: input.goal,
+        state: 'pending',
+        state_reason: null,
+        budget,
+        usage: EMPTY_USAGE,
+        policy_pack: pack.id,
+        completion: input.completion ?? null,
+        parent_run_id: null,
+        created_by: ctx.actor,
+        created_at: now,
+        updated_at: now,
+      };
+      await tx.db.insertInto('runs').values(toRow(run)).execute();
+      const goals = [{ text: input.goal, predicate: input.completion }, ...(input.subgoals ?? [])];
+      await tx.db
+        .insertInto('goals')
+        .values(
+          goals.map((g, ordinal) => ({
+            run_id: run.id,
+            ordinal,
+            text: g.text,
+            predicate: g.predicate === undefined ? null : JSON.stringify(g.predicate),
+            state: 'open',
+          })),
+        )
+        .execute();
+      await tx.append({
+        event_type: 'run.created',
+        actor: ctx.actor,
+        correlation_id: ctx.correlation_id ?? null,
+        session_id: sessionId,
+        run_id: run.id,
+        policy_pack_version: pack.version,
+        data: { state: run.state, budget, completion: run.completion, goals: goals.length },
+      });
+      return run;
+    });
+  }
+
+  async get(id: string): Promise<Run> {
+    const row = await this.#deps.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined) throw new AppError('NOT_FOUND', `run ${id} not found`);
+    return fromRow(row);
+  }
+
+  async list(query: ListRunsQuery = {}): Promise<Run[]> {
+    let q = this.#deps.db
+      .selectFrom('runs')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(Math.min(query.limit ?? 100, 1000));
+    if (query.state !== undefined) q = q.where('state', '=', query.state);
+    if (query.session_id !== undefined) q = q.where('session_id', '=', query.session_id);
+    if (query.created_by !== undefined) q = q.where('created_by', '=', query.created_by);
+    if (query.before !== undefined) {
+      const cursor = await this.get(query.before);
+      q = q.where((eb) =>
+        eb.or([
+          eb('created_at', '<', cursor.created_at),
+          eb.and([eb('created_at', '=', cursor.created_at), eb('id', '<', cursor.id)]),
+        ]),
+      );
+    }
+    return (await q.execute()).map(fromRow);
+  }
+
+  async goals(runId: string): Promise<Goal[]> {
+    const rows = await this.#deps.db
+      .selectFrom('goals')
+      .select(['ordinal', 'text', 'predicate', 'state'])
+      .where('run_id', '=', runId)
+      .orderBy('ordinal')
+      .execute();
+    return rows.map((r) =>
+      goalSchema.parse({
+        ...r,
+        predicate: r.predicate === null ? null : (JSON.parse(r.predicate) as unknown),
+      }),
+    );
+  }
+
+  /** Moves a run to `to`, or throws ILLEGAL_TRANSITION and changes nothing. */
+  transition(runId: string, to: RunState, options: TransitionOptions): Promise<Run> {
+    return this.#deps.chain.transact((tx) => this.transitionIn(tx, runId, to, options));
+  }
+
+  /** `transition` inside a caller's transaction, for callers that write more alongside it. */
+  async transitionIn(
+    tx: ChainTx,
+    runId: string,
+    to: RunState,
+    options: TransitionOptions,
+  ): Promise<Run> {
+    const row = await tx.db
+      .selectFrom('runs')
+      .selectAll()
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (row === undefined) throw new AppError('NOT_FOUND', `run ${runId} not found`);
+    const before = fromRow(row);
+    const reason = options.reason ?? null;
+    assertTransition(before.state, to, reason);
+    const now = this.#deps.clock.now().toISOString();
+    const after: Run = {
+      ...before,
+      state: to,
+      state_reason: reason,
+      usage: options.usage ?? before.usage,
+      updated_at: now,
+    };
+    await tx.db
+      .updateTable('runs')
+      .set({
+        state: after.state,
+        state_reason: after.state_reason,
+        usage: JSON.stringify(after.usage),
+        updated_at: now,
+      })
+      .where('id', '=', runId)
+      .execute();
+    await tx.append({
+      event_type: 'run.transition',
+      actor: options.actor,
+      correlation_id: options.correlation_id ?? null,
+      session_id: before.session_id,
+      run_id: runId,
+      policy_pack_version: this.#deps.policies.get(before.policy_pack).version,
+      data: {
+        from: before.state,
+        to,
+        reason,
+        ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
+        ...(options.usage === undefined ? {} : { usage: options.usage }),
+      },
+    });
+    return after;
+  }
+
+  /** Cancels a non-terminal run; cancelling a finished run is ILLEGAL_TRANSITION. */
+  cancel(runId: string, ctx: ActorContext, reason?: string): Promise<Run> {
+    return this.transition(runId, 'cancelled', {
+      ...ctx,
+      reason: reason ?? `cancelled by ${ctx.actor}`,
+    });
+  }
+
+  /**
+   * Start-up recovery (ARCHITECTURE.md §4): a run found `running` was interrupted by a crash.
+   * It goes back to `pending` to resume from its last checkpoint, counting one retry, or
+   * fails with `retries_exhausted`. Each decision is its own transaction and chain entry.
+   */
+  async recoverInterrupted(ctx: ActorContext): Promise<RecoveryOutcome[]> {
+    const interrupted = await this.list({ state: 'running', limit: 1000 });
+    const outcomes: RecoveryOutcome[] = [];
+    for (const run of interrupted) {
+      const usage = { ...run.usage, retries: run.usage.retries + 1 };
+      if (usage.retries > run.budget.max_retries) {
+        await this.transition(run.id, 'failed', {
+          ...ctx,
+          reason: 'retries_exhausted',
+          usage: run.usage,
+        });
+        outcomes.push({ run_id: run.id, outcome: 'failed' });
+      } else {
+        await this.transition(run.id, 'pending', {
+          ...ctx,
+          reason: 'interrupted: resumes from its last checkpoint',
+          trigger: 'recovery',
+          usage,
+        });
+        outcomes.push({ run_id: run.id, outcome: 'resumable' });
+      }
+    }
+    // More than one page of interrupted runs: keep going until none is left running.
+    if (interrupted.length === 1000) outcomes.push(...(await this.recoverInterrupted(ctx)));
+    return outcomes;
+  }
+
+  async #claimSession(
+    tx: ChainTx,
+    sessionId: string | undefined,
+    ctx: ActorContext & { origin?: 'ui' | 'api' | 'connector' },
+    now: string,
+  ): Promise<string> {
+    if (sessionId === undefined) {
+      const id = newId('ses');
+      await tx.db
+        .insertInto('sessions')
+        .values({ id, origin: ctx.origin ?? 'api', state: 'active', created_at: now })
+        .execute();
+      await tx.append({
+        event_type: 'session.created',
+        actor: ctx.actor,
+        correlation_id: ctx.correlation_id ?? null,
+        session_id: id,
+        data: { origin: ctx.origin ?? 'api' },
+      });
+      return id;
+    }
+    const session = await tx.db
+      .selectFrom('sessions')
+      .select(['id', 'state'])
+      .where('id', '=', sessionId)
+      .executeTakeFirst();
+    if (session === undefined) throw new AppError('NOT_FOUND', `session ${sessionId} not found`);
+    if (session.state !== 'active') {
+      throw new AppError(
+        'CONFLICT',
+        `session ${sessionId} is ${session.state}; runs need an active session`,
+      );
+    }
+    const active = await tx.db
+      .selectFrom('runs')
+      .select('id')
+      .where('session_id', '=', sessionId)
+      .where('state', 'not in', TERMINAL_STATES)
+      .executeTakeFirst();
+    if (active !== undefined) {
+      throw new AppError(
+        'SESSION_BUSY',
+        `session ${sessionId} already has an active run (${active.id})`,
+        {
+          active_run_id: active.id,
+        },
+      );
+    }
+    return sessionId;
+  }
+}
+
+function toRow(run: Run): RunsTable {
+  return {
+    ...run,
+    budget: JSON.stringify(run.budget),
+    usage: JSON.stringify(run.usage),
+    completion: run.completion === null ? null : JSON.stringify(run.completion),
+  };
+}
+
+function fromRow(row: RunsTable): Run {
+  return runSchema.parse({
+    ...row,
+    budget: budgetSchema.parse(JSON.parse(row.budget)),
+    usage: usageSchema.parse(JSON.parse(row.usage)),
+    completion:
+      row.completion === null ? null : completionPredicateSchema.parse(JSON.parse(row.completion)),
+  });
+}

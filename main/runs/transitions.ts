@@ -1,0 +1,59 @@
+import { TERMINAL_STATES, type RunState } from '../../contracts/runs.ts';
+import { AppError } from '../errors.ts';
+
+/**
+ * The one transition table (ARCHITECTURE.md §4). A run is `pending` when it waits for a
+ * worker: after creation, and after a crash or a worker failure that leaves retries.
+ */
+export const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
+  pending: ['running', 'cancelled', 'failed'],
+  running: [
+    'pending',
+    'paused_approval',
+    'paused_external_event',
+    'paused_schedule',
+    'done',
+    'failed',
+    'cancelled',
+  ],
+  paused_approval: ['running', 'cancelled', 'failed'],
+  paused_external_event: ['running', 'cancelled', 'failed'],
+  paused_schedule: ['running', 'cancelled', 'failed'],
+  done: [],
+  failed: [],
+  cancelled: [],
+};
+
+/** States a run cannot be in without a reason a person can read. */
+export const STATES_NEEDING_REASON: readonly RunState[] = [
+  'paused_approval',
+  'paused_external_event',
+  'paused_schedule',
+  'failed',
+];
+
+export function isTerminal(state: RunState): boolean {
+  return (TERMINAL_STATES as readonly RunState[]).includes(state);
+}
+
+export function isLegalTransition(from: RunState, to: RunState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+/** Throws ILLEGAL_TRANSITION (or INVALID_INPUT for a missing reason) and changes nothing. */
+export function assertTransition(from: RunState, to: RunState, reason: string | null): void {
+  if (!isLegalTransition(from, to)) {
+    const why = isTerminal(from)
+      ? `the run is already ${from}, which is final`
+      : `${from} cannot go to ${to}`;
+    throw new AppError('ILLEGAL_TRANSITION', `illegal run transition ${from} -> ${to}: ${why}`, {
+      from,
+      to,
+    });
+  }
+  if (STATES_NEEDING_REASON.includes(to) && (reason === null || reason.trim() === '')) {
+    throw new AppError('INVALID_INPUT', `a run going to ${to} needs a reason`, {
+      fields: [{ path: 'reason', message: `required for ${to}` }],
+    });
+  }
+}
