@@ -1,0 +1,91 @@
+/**
+ * Code that runs inside each isolate before the skill's own module. It defines the frozen
+ * `ccos` global (the only way out) and returns `[dispatch, install]`.
+ *
+ * It captures intrinsics before skill code runs, so a skill that replaces `JSON.stringify`
+ * only breaks itself. The host still treats every envelope this code produces as untrusted
+ * data (a skill may have found a way to tamper with it), see isolated-vm-sandbox.ts.
+ *
+ * Closure arguments: $0 = Reference to the host binding function, $1 = max output chars.
+ */
+export const ISOLATE_BOOTSTRAP = String.raw`
+'use strict';
+const hostRef = $0;
+const maxOutput = $1;
+const stringify = JSON.stringify;
+const parse = JSON.parse;
+const hasOwn = Object.hasOwn;
+const freeze = Object.freeze;
+const keysOf = Object.keys;
+const defineProperty = Object.defineProperty;
+const ErrorCtor = Error;
+const TypeErrorCtor = TypeError;
+const StringCtor = String;
+const sliceOf = (s, n) => (s.length > n ? s.substring(0, n) + '…' : s);
+
+const callHost = async (name, args) => {
+  const json = stringify(args === undefined ? null : args);
+  if (typeof json !== 'string') throw new TypeErrorCtor('ccos ' + name + ': arguments must be JSON data');
+  const reply = await hostRef.apply(undefined, [name, json], { arguments: { copy: true }, result: { promise: true, copy: true } });
+  const envelope = parse(reply);
+  if (envelope.ok) return envelope.value;
+  const error = new ErrorCtor(envelope.error.message);
+  error.code = envelope.error.code;
+  throw error;
+};
+
+const ccos = freeze({
+  http: freeze({ fetch: (request) => callHost('http.fetch', request) }),
+  memory: freeze({
+    get: (namespace, key) => callHost('memory.get', { namespace, key }),
+    put: (namespace, key, value) => callHost('memory.put', { namespace, key, value }),
+  }),
+  log: (level, message) => callHost('log', { level, message }),
+  now: () => callHost('now', null),
+});
+defineProperty(globalThis, 'ccos', { value: ccos, writable: false, configurable: false, enumerable: true });
+
+const describe = (e) => {
+  try {
+    if (e !== null && typeof e === 'object' && typeof e.message === 'string') return sliceOf(e.message, 1000);
+    return sliceOf(StringCtor(e), 1000);
+  } catch {
+    return 'unprintable thrown value';
+  }
+};
+const claimedCode = (e) => {
+  try {
+    if (e !== null && typeof e === 'object' && typeof e.code === 'string') return sliceOf(e.code, 64);
+  } catch {}
+  return undefined;
+};
+const fail = (code, message, claimed) => stringify({ ok: false, error: { code, message, claimed } });
+
+let ns;
+const install = (namespace) => {
+  ns = namespace;
+  const kinds = {};
+  for (const key of keysOf(namespace)) kinds[key] = typeof namespace[key];
+  return stringify(kinds);
+};
+const dispatch = async (op, inputJson) => {
+  let value;
+  try {
+    const fn = hasOwn(ns, op) ? ns[op] : undefined;
+    if (typeof fn !== 'function') return fail('SKILL_ERROR', 'operation "' + op + '" is not exported');
+    value = await fn(parse(inputJson));
+  } catch (e) {
+    return fail('SKILL_ERROR', describe(e), claimedCode(e));
+  }
+  let out;
+  try {
+    out = value === undefined ? 'null' : stringify(value);
+  } catch (e) {
+    return fail('SKILL_BAD_OUTPUT', 'the result is not JSON data: ' + describe(e));
+  }
+  if (typeof out !== 'string') return fail('SKILL_BAD_OUTPUT', 'the result is not JSON data (a function or a symbol)');
+  if (out.length > maxOutput) return fail('SKILL_OUTPUT_TOO_LARGE', 'the result has ' + out.length + ' characters, over the limit of ' + maxOutput);
+  return '{"ok":true,"value":' + out + '}';
+};
+return [dispatch, install];
+`;
