@@ -150,3 +150,19 @@ export const resumeTriggerSchema = z.enum([
   'recovery',
 ]);
 export type ResumeTrigger = z.infer<typeof resumeTriggerSchema>;
+
+export const stepKindSchema = z.enum(['llm', 'skill', 'approval', 'event', 'checkpoint']);
+
+/** One step of a run as recorded (summary already redacted). */
+export const stepSchema = z.strictObject({
+  run_id: z.string(),
+  step_id: z.string(),
+  segment: z.number().int().min(0),
+  kind: stepKindSchema,
+  summary: z.string(),
+  tokens: z.number().int().min(0),
+  started_at: z.string(),
+  ended_at: z.string().nullable(),
+  outcome: z.string().nullable(),
+});
+export type Step = z.infer<typeof stepSchema>;

@@ -1,11 +1,20 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
 import { pino, type Logger } from 'pino';
+import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
+import { createGatewayApp } from './gateway/create-gateway-app.ts';
+import { listenGateway } from './gateway/gateway-server.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
+import { ApprovalService } from './runs/approval-service.ts';
 import { RunService, type RecoveryOutcome } from './runs/run-service.ts';
+import { SessionService } from './runs/session-service.ts';
 import { openStore, type Store } from './store/open-store.ts';
+import { HOST_VERSION } from './version.ts';
+import { writeFileAtomically } from './write-file-atomically.ts';
 
 export type HostDeps = {
   clock?: Clock;
@@ -17,12 +26,24 @@ export type StartedHost = {
   config: HostConfig;
   store: Store;
   chain: CausalChain;
+  sessions: SessionService;
   runs: RunService;
+  approvals: ApprovalService;
+  tokens: TokenService;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
+  gateway: { url: string; port: number };
+  /** Owner-only file holding an admin token, for the CLI and the desktop shell. */
+  adminTokenFile: string;
 };
 
 export const HOST_ACTOR = 'host';
+export const ADMIN_TOKEN_FILE = 'admin.token';
+/** Where a running host says where it listens, for the CLI to find it. */
+export const GATEWAY_INFO_FILE = 'gateway.json';
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const SSE_KEEP_ALIVE_MS = 15_000;
 
 /**
  * The composition root (ARCHITECTURE.md §1): the only place that constructs services.
@@ -46,11 +67,12 @@ export class Host {
 
   async start(): Promise<StartedHost> {
     if (this.#started !== undefined) return this.#started;
+    const config = this.#config;
     const clock = this.#deps.clock ?? systemClock();
-    const logger =
-      this.#deps.logger ?? pino({ level: this.#config.log_level }, pino.destination(2));
+    const logger = this.#deps.logger ?? pino({ level: config.log_level }, pino.destination(2));
+    const startedAt = Date.now();
     try {
-      const store = await openStore({ dataDir: this.#config.data_dir });
+      const store = await openStore({ dataDir: config.data_dir });
       this.#disposables.push({ dispose: () => store.close() });
       if (store.applied.length > 0)
         logger.info({ migrations: store.applied }, 'database schema updated');
@@ -61,13 +83,55 @@ export class Host {
         clock,
         policyPackVersion: DEFAULT_POLICY_PACK.version,
       });
-      const runs = new RunService({ db: store.db, chain, clock, policies });
+      const sessions = new SessionService({ db: store.db, chain, clock });
+      const runs = new RunService({ db: store.db, chain, clock, policies, sessions });
+      const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
+      const tokens = new TokenService({ db: store.db, chain, clock });
 
       const recovery = await runs.recoverInterrupted({ actor: HOST_ACTOR });
       for (const r of recovery) logger.warn(r, 'run interrupted by a previous stop');
 
-      this.#started = { config: this.#config, store, chain, runs, logger, recovery };
-      logger.info({ data_dir: this.#config.data_dir }, 'host started');
+      const adminTokenFile = path.join(config.data_dir, ADMIN_TOKEN_FILE);
+      const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
+      if (admin.created) logger.info({ file: adminTokenFile }, 'admin token written');
+
+      const app = createGatewayApp({
+        runs,
+        sessions,
+        approvals,
+        tokens,
+        chain,
+        logger,
+        version: HOST_VERSION,
+        startedAt,
+        maxBodyBytes: MAX_BODY_BYTES,
+        keepAliveMs: SSE_KEEP_ALIVE_MS,
+      });
+      const server = await listenGateway(app, {
+        host: config.gateway.host,
+        port: config.gateway.port,
+        allowNonLoopback: config.gateway.allow_non_loopback,
+        logger,
+      });
+      this.#disposables.push(server);
+      const infoFile = path.join(config.data_dir, GATEWAY_INFO_FILE);
+      await writeFileAtomically(infoFile, JSON.stringify({ url: server.url, pid: process.pid }));
+      this.#disposables.push({ dispose: () => rm(infoFile, { force: true }) });
+
+      this.#started = {
+        config,
+        store,
+        chain,
+        sessions,
+        runs,
+        approvals,
+        tokens,
+        logger,
+        recovery,
+        gateway: { url: server.url, port: server.port },
+        adminTokenFile,
+      };
+      logger.info({ data_dir: config.data_dir, url: server.url }, 'host started');
       return this.#started;
     } catch (e) {
       await this.stop();

@@ -27,7 +27,11 @@ export type ChainAppendInput = {
   policy_pack_version?: string;
 };
 
-/** A transaction in which chain entries can be appended alongside other writes. */
+/**
+ * A transaction in which chain entries can be appended alongside other writes. The store
+ * has a single connection that the transaction holds: inside it, query only through
+ * `tx.db`; a query on the outer `db` would wait for the transaction forever.
+ */
 export type ChainTx = {
   db: Transaction<Database>;
   append: (input: ChainAppendInput) => Promise<ChainEntry>;

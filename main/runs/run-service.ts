@@ -1,23 +1,26 @@
 import {
   EMPTY_USAGE,
-  TERMINAL_STATES,
   budgetSchema,
   completionPredicateSchema,
   goalSchema,
   runSchema,
+  stepSchema,
   usageSchema,
   type CreateRunInput,
   type Goal,
   type ResumeTrigger,
   type Run,
   type RunState,
+  type Step,
   type Usage,
 } from '../../contracts/runs.ts';
 import type { ChainTx, CausalChain } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { resolveBudget, type PolicyPacks } from '../policy/policy-packs.ts';
-import type { Db, RunsTable } from '../store/schema.ts';
+import type { Kysely } from 'kysely';
+import type { Database, Db, RunsTable } from '../store/schema.ts';
+import type { SessionService } from './session-service.ts';
 import { assertTransition } from './transitions.ts';
 
 /** Who is acting, for the audit trail. */
@@ -43,6 +46,16 @@ export type ListRunsQuery = {
   before?: string;
 };
 
+export type CreateRunContext = ActorContext & { origin?: 'ui' | 'api' | 'connector' };
+
+export type IdempotencyRequest = {
+  /** Who sent the key: keys are private to their sender. */
+  principal: string;
+  key: string;
+  /** Hash of the canonical request body. */
+  request_hash: string;
+};
+
 export type RecoveryOutcome = { run_id: string; outcome: 'resumable' | 'failed' };
 
 export type RunServiceDeps = {
@@ -50,6 +63,7 @@ export type RunServiceDeps = {
   chain: CausalChain;
   clock: Clock;
   policies: PolicyPacks;
+  sessions: SessionService;
 };
 
 /**
@@ -64,65 +78,99 @@ export class RunService {
   }
 
   /** Creates a pending run (its kickoff) in a new or given session; 409 if that session is busy. */
-  async create(
+  create(input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
+    return this.#deps.chain.transact((tx) => this.#createIn(tx, input, ctx));
+  }
+
+  /**
+   * `create` under an `Idempotency-Key`: the same key and request from the same principal
+   * return the first run (`replayed: true`) without creating another; the same key with a
+   * different request is IDEMPOTENCY_CONFLICT. Key and run commit together.
+   */
+  createIdempotent(
     input: CreateRunInput,
-    ctx: ActorContext & { origin?: 'ui' | 'api' | 'connector' },
-  ): Promise<Run> {
-    const pack = this.#deps.policies.get(input.policy_pack ?? 'default');
-    const budget = resolveBudget(input.budget, pack);
-    const now = this.#deps.clock.now().toISOString();
+    ctx: CreateRunContext,
+    idempotency: IdempotencyRequest,
+  ): Promise<{ run: Run; replayed: boolean }> {
     return this.#deps.chain.transact(async (tx) => {
-      const sessionId = await this.#claimSession(tx, input.session_id, ctx, now);
-      const run: Run = {
-        id: newId('run'),
-        session_id: sessionId,
-        goal: input.goal,
-        state: 'pending',
-        state_reason: null,
-        budget,
-        usage: EMPTY_USAGE,
-        policy_pack: pack.id,
-        completion: input.completion ?? null,
-        parent_run_id: null,
-        created_by: ctx.actor,
-        created_at: now,
-        updated_at: now,
-      };
-      await tx.db.insertInto('runs').values(toRow(run)).execute();
-      const goals = [{ text: input.goal, predicate: input.completion }, ...(input.subgoals ?? [])];
+      const seen = await tx.db
+        .selectFrom('idempotency_keys')
+        .select(['request_hash', 'run_id'])
+        .where('principal', '=', idempotency.principal)
+        .where('key', '=', idempotency.key)
+        .executeTakeFirst();
+      if (seen !== undefined) {
+        if (seen.request_hash !== idempotency.request_hash) {
+          throw new AppError(
+            'IDEMPOTENCY_CONFLICT',
+            'this Idempotency-Key was already used with a different request; use a new key for a new run',
+            { run_id: seen.run_id },
+          );
+        }
+        return { run: await readRun(tx.db, seen.run_id), replayed: true };
+      }
+      const run = await this.#createIn(tx, input, ctx);
       await tx.db
-        .insertInto('goals')
-        .values(
-          goals.map((g, ordinal) => ({
-            run_id: run.id,
-            ordinal,
-            text: g.text,
-            predicate: g.predicate === undefined ? null : JSON.stringify(g.predicate),
-            state: 'open',
-          })),
-        )
+        .insertInto('idempotency_keys')
+        .values({ ...idempotency, run_id: run.id, created_at: run.created_at })
         .execute();
-      await tx.append({
-        event_type: 'run.created',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
-        session_id: sessionId,
-        run_id: run.id,
-        policy_pack_version: pack.version,
-        data: { state: run.state, budget, completion: run.completion, goals: goals.length },
-      });
-      return run;
+      return { run, replayed: false };
     });
   }
 
-  async get(id: string): Promise<Run> {
-    const row = await this.#deps.db
-      .selectFrom('runs')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
-    if (row === undefined) throw new AppError('NOT_FOUND', `run ${id} not found`);
-    return fromRow(row);
+  async #createIn(tx: ChainTx, input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
+    const pack = this.#deps.policies.get(input.policy_pack ?? 'default');
+    const budget = resolveBudget(input.budget, pack);
+    const now = this.#deps.clock.now().toISOString();
+    const sessionId = await this.#claimSession(tx, input.session_id, ctx);
+    const run: Run = {
+      id: newId('run'),
+      session_id: sessionId,
+      goal: input.goal,
+      state: 'pending',
+      state_reason: null,
+      budget,
+      usage: EMPTY_USAGE,
+      policy_pack: pack.id,
+      completion: input.completion ?? null,
+      parent_run_id: null,
+      created_by: ctx.actor,
+      created_at: now,
+      updated_at: now,
+    };
+    await tx.db.insertInto('runs').values(toRow(run)).execute();
+    const goals = [{ text: input.goal, predicate: input.completion }, ...(input.subgoals ?? [])];
+    await tx.db
+      .insertInto('goals')
+      .values(
+        goals.map((g, ordinal) => ({
+          run_id: run.id,
+          ordinal,
+          text: g.text,
+          predicate: g.predicate === undefined ? null : JSON.stringify(g.predicate),
+          state: 'open',
+        })),
+      )
+      .execute();
+    await tx.append({
+      event_type: 'run.created',
+      actor: ctx.actor,
+      correlation_id: ctx.correlation_id ?? null,
+      session_id: sessionId,
+      run_id: run.id,
+      policy_pack_version: pack.version,
+      data: { state: run.state, budget, completion: run.completion, goals: goals.length },
+    });
+    return run;
+  }
+
+  get(id: string): Promise<Run> {
+    return readRun(this.#deps.db, id);
+  }
+
+  /** `get` inside a caller's transaction (the store has one connection: never use `db` there). */
+  getIn(tx: ChainTx, id: string): Promise<Run> {
+    return readRun(tx.db, id);
   }
 
   async list(query: ListRunsQuery = {}): Promise<Run[]> {
@@ -162,6 +210,17 @@ export class RunService {
     );
   }
 
+  async steps(runId: string): Promise<Step[]> {
+    const rows = await this.#deps.db
+      .selectFrom('steps')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('started_at')
+      .orderBy('step_id')
+      .execute();
+    return rows.map((r) => stepSchema.parse(r));
+  }
+
   /** Moves a run to `to`, or throws ILLEGAL_TRANSITION and changes nothing. */
   transition(runId: string, to: RunState, options: TransitionOptions): Promise<Run> {
     return this.#deps.chain.transact((tx) => this.transitionIn(tx, runId, to, options));
@@ -174,13 +233,7 @@ export class RunService {
     to: RunState,
     options: TransitionOptions,
   ): Promise<Run> {
-    const row = await tx.db
-      .selectFrom('runs')
-      .selectAll()
-      .where('id', '=', runId)
-      .executeTakeFirst();
-    if (row === undefined) throw new AppError('NOT_FOUND', `run ${runId} not found`);
-    const before = fromRow(row);
+    const before = await readRun(tx.db, runId);
     const reason = options.reason ?? null;
     assertTransition(before.state, to, reason);
     const now = this.#deps.clock.now().toISOString();
@@ -262,53 +315,33 @@ export class RunService {
   async #claimSession(
     tx: ChainTx,
     sessionId: string | undefined,
-    ctx: ActorContext & { origin?: 'ui' | 'api' | 'connector' },
-    now: string,
+    ctx: CreateRunContext,
   ): Promise<string> {
     if (sessionId === undefined) {
-      const id = newId('ses');
-      await tx.db
-        .insertInto('sessions')
-        .values({ id, origin: ctx.origin ?? 'api', state: 'active', created_at: now })
-        .execute();
-      await tx.append({
-        event_type: 'session.created',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
-        session_id: id,
-        data: { origin: ctx.origin ?? 'api' },
-      });
-      return id;
+      return (await this.#deps.sessions.createIn(tx, ctx.origin ?? 'api', ctx)).id;
     }
-    const session = await tx.db
-      .selectFrom('sessions')
-      .select(['id', 'state'])
-      .where('id', '=', sessionId)
-      .executeTakeFirst();
-    if (session === undefined) throw new AppError('NOT_FOUND', `session ${sessionId} not found`);
+    const session = await this.#deps.sessions.getIn(tx, sessionId);
     if (session.state !== 'active') {
       throw new AppError(
         'CONFLICT',
         `session ${sessionId} is ${session.state}; runs need an active session`,
       );
     }
-    const active = await tx.db
-      .selectFrom('runs')
-      .select('id')
-      .where('session_id', '=', sessionId)
-      .where('state', 'not in', TERMINAL_STATES)
-      .executeTakeFirst();
-    if (active !== undefined) {
+    if (session.active_run_id !== null) {
       throw new AppError(
         'SESSION_BUSY',
-        `session ${sessionId} already has an active run (${active.id})`,
-        {
-          active_run_id: active.id,
-        },
+        `session ${sessionId} already has an active run (${session.active_run_id}); cancel it or wait for it to end`,
+        { active_run_id: session.active_run_id },
       );
     }
     return sessionId;
   }
+}
+
+async function readRun(db: Kysely<Database>, id: string): Promise<Run> {
+  const row = await db.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirst();
+  if (row === undefined) throw new AppError('NOT_FOUND', `run ${id} not found`);
+  return fromRow(row);
 }
 
 function toRow(run: Run): RunsTable {

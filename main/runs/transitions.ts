@@ -2,8 +2,10 @@ import { TERMINAL_STATES, type RunState } from '../../contracts/runs.ts';
 import { AppError } from '../errors.ts';
 
 /**
- * The one transition table (ARCHITECTURE.md §4). A run is `pending` when it waits for a
- * worker: after creation, and after a crash or a worker failure that leaves retries.
+ * The one transition table (ARCHITECTURE.md §4). `running` means a worker segment is
+ * active; `pending` means the run waits for the supervisor to start one: after creation,
+ * after a segment ends, after a crash that leaves retries, and after any resume trigger
+ * (approval decision, external event, schedule fire, manual resume).
  */
 export const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
   pending: ['running', 'cancelled', 'failed'],
@@ -16,9 +18,9 @@ export const TRANSITIONS: Readonly<Record<RunState, readonly RunState[]>> = {
     'failed',
     'cancelled',
   ],
-  paused_approval: ['running', 'cancelled', 'failed'],
-  paused_external_event: ['running', 'cancelled', 'failed'],
-  paused_schedule: ['running', 'cancelled', 'failed'],
+  paused_approval: ['pending', 'cancelled', 'failed'],
+  paused_external_event: ['pending', 'cancelled', 'failed'],
+  paused_schedule: ['pending', 'cancelled', 'failed'],
   done: [],
   failed: [],
   cancelled: [],

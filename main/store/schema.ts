@@ -96,13 +96,23 @@ export type TokensTable = {
   scopes: string;
   hash: string;
   label: string;
+  connector_id: string | null;
   run_id: string | null;
   created_at: string;
   expires_at: string | null;
   revoked_at: string | null;
 };
 
+export type IdempotencyKeysTable = {
+  principal: string;
+  key: string;
+  request_hash: string;
+  run_id: string;
+  created_at: string;
+};
+
 export type Database = {
+  idempotency_keys: IdempotencyKeysTable;
   sessions: SessionsTable;
   runs: RunsTable;
   goals: GoalsTable;

@@ -97,6 +97,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       scopes text not null,
       hash text not null unique,
       label text not null,
+      connector_id text,
       run_id text references runs(id),
       created_at text not null,
       expires_at text,

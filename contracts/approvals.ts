@@ -1,0 +1,57 @@
+import { z } from 'zod';
+
+/** Approval kinds: the security contract's types plus the project's (ARCHITECTURE.md §3). */
+export const approvalKindSchema = z.enum([
+  'channel',
+  'capability',
+  'secret_write',
+  'policy_exception',
+  'declassify',
+  'human_action',
+  'operation',
+  'budget',
+  'missing_input',
+]);
+export type ApprovalKind = z.infer<typeof approvalKindSchema>;
+
+export const approvalStateSchema = z.enum(['pending', 'approved', 'denied', 'modified']);
+export type ApprovalState = z.infer<typeof approvalStateSchema>;
+
+/** One line of "what this approval would grant". */
+export const permissionChangeSchema = z.strictObject({
+  permission: z.string(),
+  from: z.unknown().optional(),
+  to: z.unknown(),
+});
+
+export const approvalSchema = z.strictObject({
+  id: z.string(),
+  run_id: z.string(),
+  step_id: z.string(),
+  kind: approvalKindSchema,
+  /** What the approval covers (e.g. an operation id, a secret name, a budget kind). */
+  scope: z.string(),
+  /** Why the requester asks, in words a person can judge. */
+  justification: z.string(),
+  permission_diff: z.array(permissionChangeSchema),
+  /** The request as shown to the person: already redacted. */
+  request: z.record(z.string(), z.unknown()),
+  state: approvalStateSchema,
+  decided_by: z.string().nullable(),
+  reason: z.string().nullable(),
+  created_at: z.string(),
+  decided_at: z.string().nullable(),
+});
+export type Approval = z.infer<typeof approvalSchema>;
+
+export const approvalDecisionInputSchema = z.discriminatedUnion('decision', [
+  z.strictObject({ decision: z.literal('approve'), reason: z.string().max(2000).optional() }),
+  z.strictObject({ decision: z.literal('deny'), reason: z.string().max(2000).optional() }),
+  z.strictObject({
+    decision: z.literal('modify'),
+    /** The narrower scope the person grants instead of the one asked for. */
+    scope: z.string().min(1).max(2000),
+    reason: z.string().max(2000).optional(),
+  }),
+]);
+export type ApprovalDecisionInput = z.infer<typeof approvalDecisionInputSchema>;

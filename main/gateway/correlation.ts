@@ -1,0 +1,18 @@
+import { createMiddleware } from 'hono/factory';
+import type { GatewayEnv } from './gateway-env.ts';
+
+export const CORRELATION_HEADER = 'x-correlation-id';
+
+/** A caller's id is kept only when it is short and plain, so it cannot inject into logs. */
+const WELL_FORMED = /^[A-Za-z0-9._:-]{8,128}$/;
+
+/** Gives every request a correlation id, echoed on the response and stamped on its chain entries. */
+export const correlation = createMiddleware<GatewayEnv>(async (c, next) => {
+  const offered = c.req.header(CORRELATION_HEADER);
+  const id = offered !== undefined && WELL_FORMED.test(offered) ? offered : crypto.randomUUID();
+  c.set('correlationId', id);
+  c.header(CORRELATION_HEADER, id);
+  await next();
+  // Error responses are built after `next`; make sure they carry it too.
+  c.res.headers.set(CORRELATION_HEADER, id);
+});

@@ -1,0 +1,91 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import { API } from '../../contracts/api.ts';
+import { AppError, invalidInput } from '../errors.ts';
+import { AccessControl } from './access-control.ts';
+import { correlation } from './correlation.ts';
+import { createErrorHandler } from './error-handler.ts';
+import type { GatewayDeps, GatewayEnv } from './gateway-env.ts';
+import { registerAdminRoutes } from './routes/admin-routes.ts';
+import { registerEventStreamRoute } from './routes/event-stream-route.ts';
+import { registerRunRoutes } from './routes/run-routes.ts';
+
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+/** Routes that answer without a token: they reveal nothing about runs or approvals. */
+const PUBLIC_PATHS = new Set([API.health.path, OPENAPI_PATH]);
+
+/**
+ * The gateway's HTTP app: one definition (contracts/api.ts) gives validation, handlers'
+ * types and the OpenAPI 3.1 document. Middleware order: correlation id, body limit,
+ * authentication; one error handler turns every failure into the error envelope.
+ */
+export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
+  const app = new OpenAPIHono<GatewayEnv>({
+    // Validation failures become INVALID_INPUT listing `path: message` for each field.
+    defaultHook: (result) => {
+      if (!result.success)
+        throw invalidInput(
+          result.target === 'json' ? 'request body' : `request ${result.target}`,
+          result.error.issues,
+        );
+    },
+  });
+  const access = new AccessControl({ tokens: deps.tokens, chain: deps.chain, runs: deps.runs });
+
+  app.onError(createErrorHandler(deps.logger));
+  app.notFound(() => {
+    throw new AppError('NOT_FOUND', 'no such route');
+  });
+  app.use('*', correlation);
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: deps.maxBodyBytes,
+      onError: () => {
+        throw new AppError(
+          'PAYLOAD_TOO_LARGE',
+          `request body is larger than ${deps.maxBodyBytes} bytes`,
+        );
+      },
+    }),
+  );
+  app.use('/v1/*', async (c, next) => {
+    if (PUBLIC_PATHS.has(c.req.path)) {
+      await next();
+      return;
+    }
+    await access.authenticate(c, next);
+  });
+
+  app.openapi(createRoute(API.health), (c) =>
+    c.json(
+      {
+        status: 'ok' as const,
+        version: deps.version,
+        uptime_s: (Date.now() - deps.startedAt) / 1000,
+      },
+      200,
+    ),
+  );
+  registerRunRoutes(app, deps, access);
+  registerAdminRoutes(app, deps, access);
+  registerEventStreamRoute(app, deps, access);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+  });
+  app.doc31(OPENAPI_PATH, {
+    openapi: '3.1.0',
+    info: {
+      title: 'CCOS Gateway',
+      version: deps.version,
+      description:
+        'Local API of the CCOS Gateway host: runs, approvals, tokens and the causal chain.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+  });
+  return app;
+}

@@ -1,0 +1,75 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { API } from '../../../contracts/api.ts';
+import type { AccessControl } from '../access-control.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-env.ts';
+
+/** Admin-only routes: approvals, tokens and the causal chain. */
+export function registerAdminRoutes(
+  app: OpenAPIHono<GatewayEnv>,
+  deps: GatewayDeps,
+  access: AccessControl,
+): void {
+  const ctx = (actor: string, correlationId: string) => ({ actor, correlation_id: correlationId });
+
+  app.openapi(createRoute(API.listApprovals), async (c) => {
+    await access.requireAdmin(c);
+    const q = c.req.valid('query');
+    const approvals = await deps.approvals.list({
+      state: q.state ?? 'pending',
+      ...(q.run_id === undefined ? {} : { run_id: q.run_id }),
+      ...(q.limit === undefined ? {} : { limit: q.limit }),
+    });
+    return c.json({ approvals }, 200);
+  });
+
+  app.openapi(createRoute(API.getApproval), async (c) => {
+    await access.requireAdmin(c);
+    return c.json(await deps.approvals.get(c.req.valid('param').id), 200);
+  });
+
+  app.openapi(createRoute(API.decideApproval), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const result = await deps.approvals.decide(
+      c.req.valid('param').id,
+      c.req.valid('json'),
+      ctx(principal.actor, c.get('correlationId')),
+    );
+    return c.json(result, 200);
+  });
+
+  app.openapi(createRoute(API.listTokens), async (c) => {
+    await access.requireAdmin(c);
+    return c.json({ tokens: await deps.tokens.list() }, 200);
+  });
+
+  app.openapi(createRoute(API.createToken), async (c) => {
+    const principal = await access.requireAdmin(c);
+    return c.json(
+      await deps.tokens.create(c.req.valid('json'), ctx(principal.actor, c.get('correlationId'))),
+      201,
+    );
+  });
+
+  app.openapi(createRoute(API.revokeToken), async (c) => {
+    const principal = await access.requireAdmin(c);
+    return c.json(
+      await deps.tokens.revoke(
+        c.req.valid('param').id,
+        ctx(principal.actor, c.get('correlationId')),
+      ),
+      200,
+    );
+  });
+
+  app.openapi(createRoute(API.verifyChain), async (c) => {
+    await access.requireAdmin(c);
+    return c.json(await deps.chain.verify(), 200);
+  });
+
+  app.openapi(createRoute(API.queryChain), async (c) => {
+    await access.requireAdmin(c);
+    const q = c.req.valid('query');
+    const query = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
+    return c.json(await deps.chain.query(query), 200);
+  });
+}

@@ -1,0 +1,132 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { API } from '../../../contracts/api.ts';
+import type { Run } from '../../../contracts/runs.ts';
+import { canonicalJson } from '../../chain/canonical-json.ts';
+import { AppError } from '../../errors.ts';
+import type { AccessControl } from '../access-control.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-env.ts';
+import { createHash } from 'node:crypto';
+
+const RESUMABLE_BY_HAND: readonly Run['state'][] = ['paused_schedule', 'paused_external_event'];
+
+/** Sessions and runs: create (idempotent), list, show, cancel, resume, steps, chain. */
+export function registerRunRoutes(
+  app: OpenAPIHono<GatewayEnv>,
+  deps: GatewayDeps,
+  access: AccessControl,
+): void {
+  const ctx = (c: { get: (k: 'correlationId') => string }, actor: string) => ({
+    actor,
+    correlation_id: c.get('correlationId'),
+  });
+
+  app.openapi(createRoute(API.createSession), async (c) => {
+    const principal = await access.requireScope(c, 'runs:create');
+    const origin = principal.kind === 'connector' ? 'connector' : 'api';
+    return c.json(await deps.sessions.create(origin, ctx(c, principal.actor)), 201);
+  });
+
+  app.openapi(createRoute(API.getSession), async (c) => {
+    await access.requireAdmin(c);
+    return c.json(await deps.sessions.get(c.req.valid('param').id), 200);
+  });
+
+  app.openapi(createRoute(API.createRun), async (c) => {
+    const principal = await access.requireScope(c, 'runs:create');
+    const input = c.req.valid('json');
+    const key = c.req.valid('header')['idempotency-key'];
+    const context = {
+      ...ctx(c, principal.actor),
+      origin: principal.kind === 'connector' ? 'connector' : 'api',
+    } as const;
+    if (input.session_id !== undefined && principal.kind !== 'admin') {
+      // A connector may only continue sessions its own runs live in.
+      const owned = await deps.runs.list({
+        session_id: input.session_id,
+        created_by: principal.actor,
+        limit: 1,
+      });
+      if (owned.length === 0)
+        throw new AppError('FORBIDDEN', 'this token may not use that session');
+    }
+    if (key === undefined) return c.json(await deps.runs.create(input, context), 201);
+    const { run, replayed } = await deps.runs.createIdempotent(input, context, {
+      principal: principal.token_id,
+      key,
+      request_hash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
+    });
+    return replayed ? c.json(run, 200) : c.json(run, 201);
+  });
+
+  app.openapi(createRoute(API.listRuns), async (c) => {
+    const principal = await access.requireScope(c, 'runs:read');
+    const q = c.req.valid('query');
+    const limit = q.limit ?? 50;
+    const runs = await deps.runs.list({
+      ...(q.state === undefined ? {} : { state: q.state }),
+      ...(q.session_id === undefined ? {} : { session_id: q.session_id }),
+      ...(q.before === undefined ? {} : { before: q.before }),
+      // Non-admins see only their own runs.
+      ...(principal.kind === 'admin' ? {} : { created_by: principal.actor }),
+      limit,
+    });
+    const last = runs.at(-1);
+    return c.json({ runs, next_before: runs.length === limit && last ? last.id : null }, 200);
+  });
+
+  app.openapi(createRoute(API.getRun), async (c) => {
+    const run = await access.requireRun(c, c.req.valid('param').id, 'runs:read');
+    const [goals, pending] = await Promise.all([
+      deps.runs.goals(run.id),
+      deps.approvals.list({ run_id: run.id, state: 'pending' }),
+    ]);
+    return c.json({ run, goals, pending_approvals: pending }, 200);
+  });
+
+  app.openapi(createRoute(API.cancelRun), async (c) => {
+    const run = await access.requireRun(c, c.req.valid('param').id, 'runs:cancel');
+    const principal = c.get('principal');
+    const body = c.req.valid('json') as { reason?: string } | undefined;
+    return c.json(await deps.runs.cancel(run.id, ctx(c, principal.actor), body?.reason), 200);
+  });
+
+  app.openapi(createRoute(API.resumeRun), async (c) => {
+    await access.requireAdmin(c);
+    const run = await access.requireRun(c, c.req.valid('param').id, 'runs:read');
+    const body = c.req.valid('json') as { reason?: string } | undefined;
+    if (run.state === 'paused_approval') {
+      throw new AppError(
+        'CONFLICT',
+        `run ${run.id} waits for an approval; it resumes when the approval is decided`,
+      );
+    }
+    if (!RESUMABLE_BY_HAND.includes(run.state)) {
+      throw new AppError(
+        'CONFLICT',
+        `run ${run.id} is ${run.state}, not paused; only paused runs can be resumed`,
+      );
+    }
+    const resumed = await deps.runs.transition(run.id, 'pending', {
+      ...ctx(c, c.get('principal').actor),
+      reason: body?.reason ?? 'resumed by hand',
+      trigger: 'manual',
+    });
+    return c.json(resumed, 200);
+  });
+
+  app.openapi(createRoute(API.listRunSteps), async (c) => {
+    const run = await access.requireRun(c, c.req.valid('param').id, 'runs:read');
+    return c.json({ steps: await deps.runs.steps(run.id) }, 200);
+  });
+
+  app.openapi(createRoute(API.listRunChain), async (c) => {
+    const run = await access.requireRun(c, c.req.valid('param').id, 'runs:read');
+    const q = c.req.valid('query');
+    const page = await deps.chain.query({
+      run_id: run.id,
+      ...(q.after_seq === undefined ? {} : { after_seq: q.after_seq }),
+      ...(q.limit === undefined ? {} : { limit: q.limit }),
+    });
+    return c.json(page, 200);
+  });
+}
