@@ -1,0 +1,424 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GENESIS_HASH, type ChainEntry } from '../../../contracts/chain.ts';
+import { canonicalJson } from '../../../main/chain/canonical-json.ts';
+import type { ChainAppendInput } from '../../../main/chain/causal-chain.ts';
+import { rawSql } from '../../support/raw-sqlite.ts';
+import {
+  manualClock,
+  openTestServices,
+  type ManualClock,
+  type TestServices,
+} from '../../support/test-store.ts';
+
+/** An entry with every optional column filled, so tampering with any column changes a value. */
+function fullInput(i: number): ChainAppendInput {
+  return {
+    event_type: i % 2 === 0 ? 'skill.execute' : 'llm.call',
+    actor: `actor-${i}`,
+    data: { i, nested: { list: [i, 'x', null, true] } },
+    session_id: `ses_${i}`,
+    run_id: `run_${i % 3}`,
+    step_id: `step_${i}`,
+    correlation_id: `cor_${i}`,
+    capability_id: `cap_${i}`,
+    capability_version: `1.${i}.0`,
+    rule_id: `rule_${i}`,
+    policy_pack_version: `pp-${i}`,
+  };
+}
+
+describe('CausalChain', () => {
+  let services: TestServices;
+  let clock: ManualClock;
+  beforeEach(async () => {
+    clock = manualClock();
+    services = await openTestServices({ clock });
+  });
+  afterEach(async () => {
+    await services.close();
+  });
+
+  async function appendMany(n: number): Promise<ChainEntry[]> {
+    const start = (await services.chain.verify()).entries;
+    const out: ChainEntry[] = [];
+    for (let i = 1; i <= n; i++) {
+      clock.advance(1000);
+      out.push(await services.chain.append(fullInput(start + i)));
+    }
+    return out;
+  }
+
+  describe('append inside the caller transaction', () => {
+    it('commits the entry with the caller writes and tells listeners after the commit', async () => {
+      const heard: ChainEntry[][] = [];
+      services.chain.subscribe((entries) => heard.push([...entries]));
+      const [a, b] = await services.chain.transact(async (tx) => {
+        await sql`insert into sessions (id, origin, state, created_at) values ('ses_tx', 'ui', 'active', 'now')`.execute(
+          tx.db,
+        );
+        const first = await tx.append({
+          event_type: 'session.created',
+          actor: 't',
+          session_id: 'ses_tx',
+        });
+        const second = await tx.append({ event_type: 'auth.denied', actor: 't' });
+        expect(heard).toEqual([]);
+        return [first, second] as const;
+      });
+      expect(b.seq).toBe(a.seq + 1);
+      expect(b.prev_hash).toBe(a.hash);
+      expect(heard).toEqual([[a, b]]);
+      const { entries } = await services.chain.query({ after_seq: a.seq - 1 });
+      expect(entries).toEqual([a, b]);
+    });
+
+    it('a rolled-back transaction leaves no entry, no caller write and no listener call', async () => {
+      const before = await services.chain.verify();
+      let heard = 0;
+      services.chain.subscribe(() => heard++);
+      await expect(
+        services.chain.transact(async (tx) => {
+          await sql`insert into sessions (id, origin, state, created_at) values ('ses_rb', 'ui', 'active', 'now')`.execute(
+            tx.db,
+          );
+          await tx.append({ event_type: 'session.created', actor: 't', session_id: 'ses_rb' });
+          throw new Error('caller fails after appending');
+        }),
+      ).rejects.toThrow('caller fails after appending');
+      expect(heard).toBe(0);
+      expect(await services.chain.verify()).toEqual(before);
+      const sessions = await services.store.db
+        .selectFrom('sessions')
+        .select('id')
+        .where('id', '=', 'ses_rb')
+        .execute();
+      expect(sessions).toEqual([]);
+      // The next append continues from the committed head, not the rolled-back one.
+      const next = await services.chain.append({ event_type: 'auth.denied', actor: 't' });
+      expect(next.seq).toBe(before.entries + 1);
+      expect(await services.chain.verify()).toMatchObject({ ok: true });
+    });
+
+    it('a throwing listener neither undoes the commit nor silences other listeners', async () => {
+      let heard = 0;
+      services.chain.subscribe(() => {
+        throw new Error('listener bug');
+      });
+      const sub = services.chain.subscribe(() => heard++);
+      const entry = await services.chain.append({ event_type: 'auth.denied', actor: 't' });
+      expect(heard).toBe(1);
+      await sub.dispose();
+      await services.chain.append({ event_type: 'auth.denied', actor: 't' });
+      expect(heard).toBe(1);
+      expect((await services.chain.query({ after_seq: entry.seq - 1, limit: 1 })).entries).toEqual([
+        entry,
+      ]);
+    });
+  });
+
+  it('links each entry to the previous by sha256(prev_hash + canonical JSON without hash)', async () => {
+    await appendMany(5);
+    const { entries } = await services.chain.query({ limit: 1000 });
+    expect(entries[0]?.prev_hash).toBe(GENESIS_HASH);
+    let prev = GENESIS_HASH;
+    entries.forEach((entry, i) => {
+      const { hash, ...unhashed } = entry;
+      expect(entry.seq).toBe(i + 1);
+      expect(entry.prev_hash).toBe(prev);
+      const expected = createHash('sha256')
+        .update(prev + canonicalJson(unhashed))
+        .digest('hex');
+      expect(hash).toBe(expected);
+      prev = hash;
+    });
+    expect(await services.chain.verify()).toEqual({
+      ok: true,
+      entries: entries.length,
+      head: prev,
+    });
+  });
+
+  it('fills the envelope: ids, time from the clock, synthetic step id, pack version', async () => {
+    clock.set('2026-03-04T05:06:07.089Z');
+    const entry = await services.chain.append({ event_type: 'auth.denied', actor: 'gateway' });
+    expect(entry).toMatchObject({
+      event_type: 'auth.denied',
+      timestamp: '2026-03-04T05:06:07.089Z',
+      session_id: null,
+      run_id: null,
+      capability_id: null,
+      correlation_id: null,
+      policy_pack_version: '1',
+      data: {},
+    });
+    expect(entry.event_id).toMatch(/^evt_/);
+    expect(entry.step_id).toBe(`synthetic:${entry.event_id}`);
+  });
+
+  describe('query', () => {
+    let appended: ChainEntry[];
+    beforeEach(async () => {
+      appended = await appendMany(12);
+    });
+
+    async function pages(
+      q: Parameters<TestServices['chain']['query']>[0],
+    ): Promise<ChainEntry[][]> {
+      const out: ChainEntry[][] = [];
+      let after: number | undefined;
+      for (;;) {
+        const page = await services.chain.query({
+          ...q,
+          ...(after === undefined ? {} : { after_seq: after }),
+        });
+        out.push(page.entries);
+        if (page.next_after_seq === null) return out;
+        expect(page.next_after_seq).toBe(page.entries.at(-1)?.seq);
+        after = page.next_after_seq;
+      }
+    }
+
+    it('by run, in seq order, paged', async () => {
+      const expected = appended.filter((e) => e.run_id === 'run_1');
+      const got = await pages({ run_id: 'run_1', limit: 2 });
+      expect(got.map((p) => p.length)).toEqual([2, 2]);
+      expect(got.flat()).toEqual(expected);
+    });
+
+    it('by kind, paged', async () => {
+      const expected = appended.filter((e) => e.event_type === 'llm.call');
+      const got = await pages({ event_type: 'llm.call', limit: 4 });
+      expect(got.map((p) => p.length)).toEqual([4, 2]);
+      expect(got.flat()).toEqual(expected);
+    });
+
+    it('by time range: since inclusive, until exclusive, combined with run and paging', async () => {
+      const since = appended[2]?.timestamp ?? '';
+      const until = appended[9]?.timestamp ?? '';
+      expect(await pages({ since, until, limit: 3 }).then((p) => p.flat())).toEqual(
+        appended.slice(2, 9),
+      );
+      expect(
+        await pages({ since, until, run_id: 'run_0', limit: 1 }).then((p) => p.flat()),
+      ).toEqual(appended.slice(2, 9).filter((e) => e.run_id === 'run_0'));
+      expect((await services.chain.query({ since: '2099-01-01T00:00:00.000Z' })).entries).toEqual(
+        [],
+      );
+    });
+
+    it('an exact last page has no next page', async () => {
+      const after_seq = (appended[0]?.seq ?? 1) - 1;
+      const page = await services.chain.query({ after_seq, limit: appended.length });
+      expect(page.entries).toEqual(appended);
+      expect(page.next_after_seq).toBeNull();
+    });
+  });
+
+  describe('verify() detects and locates tampering', () => {
+    const SIZE = 7;
+    /** First, a middle one and the last (the host may have appended entries at start-up). */
+    let positions: number[];
+
+    beforeEach(async () => {
+      const last = (await appendMany(SIZE)).at(-1)?.seq ?? 0;
+      positions = [1, Math.ceil(last / 2), last];
+    });
+
+    type Column = { name: string; type: string };
+
+    async function columns(): Promise<Column[]> {
+      return (await rawSql(services.store.file, 'pragma table_info(chain)')) as Column[];
+    }
+
+    /** A different value for a column, of the column's type and shape. */
+    function otherValue(column: string, current: unknown): unknown {
+      switch (column) {
+        case 'seq':
+          return Number(current) + 100;
+        case 'hash':
+        case 'prev_hash': {
+          const s = String(current);
+          return (s[0] === '0' ? '1' : '0') + s.slice(1);
+        }
+        case 'event_type':
+          return current === 'auth.denied' ? 'llm.call' : 'auth.denied';
+        case 'timestamp':
+          return '2030-01-01T00:00:00.000Z';
+        case 'data':
+          return JSON.stringify({ ...(JSON.parse(String(current)) as object), injected: 1 });
+        default:
+          return `${String(current)}-tampered`;
+      }
+    }
+
+    const EXPECTED_REASON: Record<string, string> = {
+      seq: 'seq_gap',
+      prev_hash: 'prev_hash_mismatch',
+    };
+
+    it('every column is covered', async () => {
+      expect((await columns()).map((c) => c.name).sort()).toEqual(
+        [
+          'seq',
+          'event_id',
+          'event_type',
+          'timestamp',
+          'session_id',
+          'run_id',
+          'step_id',
+          'policy_pack_version',
+          'capability_id',
+          'capability_version',
+          'rule_id',
+          'correlation_id',
+          'actor',
+          'data',
+          'prev_hash',
+          'hash',
+        ].sort(),
+      );
+    });
+
+    it('a change to any column of an entry at the start, middle or end', async () => {
+      const file = services.store.file;
+      const checked: string[] = [];
+      for (const { name } of await columns()) {
+        for (const seq of positions) {
+          const [row] = (await rawSql(file, `select "${name}" as v from chain where seq = ?`, [
+            seq,
+          ])) as {
+            v: unknown;
+          }[];
+          const tampered = otherValue(name, row?.v);
+          await rawSql(file, `update chain set "${name}" = ? where seq = ?`, [tampered, seq]);
+          const result = await services.chain.verify();
+          expect(result, `${name} at ${seq}`).toMatchObject({
+            ok: false,
+            broken_at_seq: seq,
+            reason: EXPECTED_REASON[name] ?? 'hash_mismatch',
+            entries: seq - 1,
+          });
+          const newSeq = name === 'seq' ? tampered : seq;
+          await rawSql(file, `update chain set "${name}" = ? where seq = ?`, [row?.v, newSeq]);
+          expect(await services.chain.verify(), `restored ${name} at ${seq}`).toMatchObject({
+            ok: true,
+          });
+          checked.push(`${name}@${seq}`);
+        }
+      }
+      expect(checked).toHaveLength(16 * positions.length);
+    });
+
+    it('setting a nullable column to null, and a value that is not JSON or not a known type', async () => {
+      const file = services.store.file;
+      await rawSql(file, 'update chain set capability_id = null where seq = 3');
+      expect(await services.chain.verify()).toMatchObject({
+        ok: false,
+        broken_at_seq: 3,
+        reason: 'hash_mismatch',
+      });
+      await rawSql(
+        file,
+        `update chain set capability_id = 'cap_3', data = '{not json' where seq = 3`,
+      );
+      expect(await services.chain.verify()).toMatchObject({
+        ok: false,
+        broken_at_seq: 3,
+        reason: 'malformed_entry',
+      });
+      await rawSql(file, `update chain set data = '{}', event_type = 'made.up' where seq = 2`);
+      expect(await services.chain.verify()).toMatchObject({
+        ok: false,
+        broken_at_seq: 2,
+        reason: 'malformed_entry',
+      });
+    });
+
+    it('a tampered entry whose hash was recomputed is caught at the next link', async () => {
+      const file = services.store.file;
+      const [row] = (await rawSql(file, 'select * from chain where seq = 4')) as Record<
+        string,
+        unknown
+      >[];
+      const rest: Record<string, unknown> = { ...row, data: { forged: true } };
+      delete rest.hash;
+      const forgedHash = createHash('sha256')
+        .update(String(rest.prev_hash) + canonicalJson(rest))
+        .digest('hex');
+      await rawSql(file, 'update chain set data = ?, hash = ? where seq = 4', [
+        '{"forged":true}',
+        forgedHash,
+      ]);
+      expect(await services.chain.verify()).toMatchObject({
+        ok: false,
+        broken_at_seq: 5,
+        reason: 'prev_hash_mismatch',
+      });
+    });
+
+    it.each([
+      ['the first', 1],
+      ['a middle', 4],
+    ])('deleting %s entry', async (_which, seq) => {
+      await rawSql(services.store.file, 'delete from chain where seq = ?', [seq]);
+      expect(await services.chain.verify()).toMatchObject({
+        ok: false,
+        broken_at_seq: seq,
+        reason: 'seq_gap',
+        entries: seq - 1,
+      });
+    });
+
+    it('deleting a middle entry and renumbering the rest to close the gap', async () => {
+      const file = services.store.file;
+      await rawSql(file, 'delete from chain where seq = 4');
+      // Renumber upwards-safe: first move them far away, then back down by one.
+      await rawSql(file, 'update chain set seq = seq + 1000 where seq > 4');
+      await rawSql(file, 'update chain set seq = seq - 1001 where seq > 1000');
+      expect(await services.chain.verify()).toMatchObject({
+        ok: false,
+        broken_at_seq: 4,
+        reason: 'prev_hash_mismatch',
+      });
+    });
+
+    it.each([
+      [2, 5],
+      [6, 7],
+    ])('swapping entries %i and %i (reordering)', async (first, second) => {
+      const file = services.store.file;
+      await rawSql(file, 'update chain set seq = ? where seq = ?', [-first, first]);
+      await rawSql(file, 'update chain set seq = ? where seq = ?', [first, second]);
+      await rawSql(file, 'update chain set seq = ? where seq = ?', [second, -first]);
+      expect(await services.chain.verify()).toMatchObject({
+        ok: false,
+        broken_at_seq: first,
+        reason: 'prev_hash_mismatch',
+      });
+    });
+  });
+
+  it('verify() walks past its first page and locates a break beyond it', async () => {
+    const start = (await services.chain.verify()).entries;
+    await services.chain.transact(async (tx) => {
+      for (let i = 0; i < 1500; i++)
+        await tx.append({ event_type: 'llm.call', actor: 'bulk', data: { i } });
+    });
+    expect(await services.chain.verify()).toMatchObject({ ok: true, entries: start + 1500 });
+    await rawSql(services.store.file, `update chain set actor = 'x' where seq = 1234`);
+    expect(await services.chain.verify()).toMatchObject({
+      ok: false,
+      broken_at_seq: 1234,
+      reason: 'hash_mismatch',
+    });
+    await rawSql(services.store.file, `update chain set actor = 'bulk' where seq = 1234`);
+    await rawSql(services.store.file, 'delete from chain where seq = 1001');
+    expect(await services.chain.verify()).toMatchObject({
+      ok: false,
+      broken_at_seq: 1001,
+      reason: 'seq_gap',
+    });
+  });
+});
