@@ -1,5 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAdminCommands } from './cli/admin-commands.ts';
+import { registerRunCommands } from './cli/run-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { isAppError } from './errors.ts';
 
@@ -7,9 +9,15 @@ import { isAppError } from './errors.ts';
 export function buildProgram(): Command {
   const program = new Command('ccos')
     .description('CCOS Gateway: supervise autonomous agents on this machine')
+    .option('--data-dir <dir>', 'the host data dir (env CCOS_DATA_DIR, default ~/.ccos)')
+    .option('--url <url>', 'gateway URL (env CCOS_URL; default: read from the data dir)')
+    .option('--token-file <file>', 'admin token file (env CCOS_TOKEN holds the token itself)')
+    .option('--json', 'print JSON instead of text')
     .showHelpAfterError()
     .exitOverride();
   registerServeCommand(program);
+  registerRunCommands(program);
+  registerAdminCommands(program);
   return program;
 }
 

@@ -7,10 +7,6 @@ export function registerServeCommand(program: Command): void {
   program
     .command('serve')
     .description('run the host headless (gateway, runs, skills) until interrupted')
-    .option(
-      '--data-dir <dir>',
-      'where the database and tokens live (env CCOS_DATA_DIR, default ~/.ccos)',
-    )
     .option('--host <address>', 'address the gateway binds (env CCOS_HOST, default 127.0.0.1)')
     .option(
       '--port <port>',
@@ -22,7 +18,8 @@ export function registerServeCommand(program: Command): void {
       'allow binding an address other than loopback (exposes the API)',
     )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env CCOS_LOG_LEVEL)')
-    .action(async (opts: ServeOptions) => {
+    .action(async (_opts: unknown, command: Command) => {
+      const opts = command.optsWithGlobals<ServeOptions>();
       const config = parseHostConfig({
         ...(opts.dataDir === undefined ? {} : { data_dir: opts.dataDir }),
         ...(opts.logLevel === undefined ? {} : { log_level: opts.logLevel }),

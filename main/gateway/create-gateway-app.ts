@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import { createMiddleware } from 'hono/factory';
 import { API } from '../../contracts/api.ts';
 import { AppError, invalidInput } from '../errors.ts';
 import { AccessControl } from './access-control.ts';
@@ -50,13 +51,16 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
       },
     }),
   );
-  app.use('/v1/*', async (c, next) => {
-    if (PUBLIC_PATHS.has(c.req.path)) {
-      await next();
-      return;
-    }
-    await access.authenticate(c, next);
-  });
+  app.use(
+    '/v1/*',
+    createMiddleware<GatewayEnv>(async (c, next) => {
+      if (PUBLIC_PATHS.has(c.req.path)) {
+        await next();
+        return;
+      }
+      await access.authenticate(c, next);
+    }),
+  );
 
   app.openapi(createRoute(API.health), (c) =>
     c.json(

@@ -48,9 +48,9 @@ export async function listenGateway(
     );
   }
   const server = await new Promise<ServerType>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () =>
-      resolve(s),
-    );
+    const s = serve({ fetch: app.fetch, hostname: options.host, port: options.port }, () => {
+      resolve(s);
+    });
     s.once('error', reject);
   });
   const address = server.address();
@@ -64,7 +64,10 @@ export async function listenGateway(
       new Promise<void>((resolve, reject) => {
         // Open SSE streams would hold `close` forever: end them too.
         if ('closeAllConnections' in server) server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
+        server.close((err) => {
+          if (err) reject(err);
+          else resolve();
+        });
       }),
   };
 }

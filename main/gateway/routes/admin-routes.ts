@@ -68,8 +68,6 @@ export function registerAdminRoutes(
 
   app.openapi(createRoute(API.queryChain), async (c) => {
     await access.requireAdmin(c);
-    const q = c.req.valid('query');
-    const query = Object.fromEntries(Object.entries(q).filter(([, v]) => v !== undefined));
-    return c.json(await deps.chain.query(query), 200);
+    return c.json(await deps.chain.query(c.req.valid('query')), 200);
   });
 }

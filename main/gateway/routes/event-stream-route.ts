@@ -25,7 +25,7 @@ export function registerEventStreamRoute(
     const principal = await access.requireScope(c, 'runs:read');
     const lastEventId = Number(c.req.valid('header')['last-event-id'] ?? '0');
     const visible = visibilityFilter(deps, principal);
-    const response = streamSSE(c, async (stream) => {
+    return streamSSE(c, async (stream) => {
       // Subscribe before reading the backlog so no entry falls between the two.
       const live: ChainEntry[] = [];
       let wake: (() => void) | undefined;
@@ -54,13 +54,12 @@ export function registerEventStreamRoute(
           ]);
           wake = undefined;
           // A comment line keeps proxies and idle timeouts from closing a quiet stream.
-          if (timedOut && !stream.aborted) await stream.write(': keep-alive\n\n');
+          if (timedOut) await stream.write(': keep-alive\n\n');
         }
       } finally {
         await subscription.dispose();
       }
     });
-    return response as never;
   });
 }
 

@@ -1,0 +1,117 @@
+import type { Command } from 'commander';
+import type { TokenScope } from '../../contracts/tokens.ts';
+import { connect, print, table } from './cli-context.ts';
+
+/** `ccos approvals …`, `ccos tokens …`, `ccos chain verify`. */
+export function registerAdminCommands(program: Command): void {
+  const approvals = program.command('approvals').description('see and decide what agents ask for');
+  approvals
+    .command('list')
+    .description('list pending approvals')
+    .action(async (_opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const page = await client.call('listApprovals');
+      print(json, page, (p) =>
+        table([
+          ['ID', 'KIND', 'RUN', 'SCOPE', 'WHY'],
+          ...p.approvals.map((a) => [a.id, a.kind, a.run_id, a.scope, a.justification]),
+        ]),
+      );
+    });
+  for (const [verb, decision] of [
+    ['approve', 'approve'],
+    ['reject', 'deny'],
+  ] as const) {
+    approvals
+      .command(verb)
+      .description(`${verb} a pending approval (final)`)
+      .argument('<id>', 'approval id')
+      .option('--reason <text>', 'recorded with the decision')
+      .action(async (id: string, opts: { reason?: string }, command: Command) => {
+        const { client, json } = await connect(command);
+        const result = await client.call('decideApproval', {
+          params: { id },
+          body: { decision, ...(opts.reason === undefined ? {} : { reason: opts.reason }) },
+        });
+        print(
+          json,
+          result,
+          (r) => `${r.approval.id} ${r.approval.state}; run ${r.run.id} is ${r.run.state}`,
+        );
+      });
+  }
+
+  const tokens = program.command('tokens').description('manage API tokens (admin)');
+  tokens
+    .command('create')
+    .description('create a token; its secret is printed once')
+    .requiredOption('--label <text>', 'what the token is for')
+    .option(
+      '--connector <id>',
+      'make a connector token for this connector id (default: admin token)',
+    )
+    .option('--scope <scope...>', 'connector scopes: runs:create runs:read runs:cancel events:post')
+    .option('--expires-in <seconds>', 'lifetime in seconds', Number)
+    .action(async (opts: TokenOptions, command: Command) => {
+      const { client, json } = await connect(command);
+      const expiry = opts.expiresIn === undefined ? {} : { expires_in_s: opts.expiresIn };
+      const created = await client.call('createToken', {
+        body:
+          opts.connector === undefined
+            ? { kind: 'admin', label: opts.label, ...expiry }
+            : {
+                kind: 'connector',
+                label: opts.label,
+                connector_id: opts.connector,
+                scopes: opts.scope ?? [],
+                ...expiry,
+              },
+      });
+      print(
+        json,
+        created,
+        (c) =>
+          `${c.info.id} (${c.info.kind})\n${c.token}\nStore this token now: it is not shown again.`,
+      );
+    });
+  tokens
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .action(async (_opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const list = await client.call('listTokens');
+      print(json, list, (l) =>
+        table([
+          ['ID', 'KIND', 'LABEL', 'SCOPES', 'REVOKED'],
+          ...l.tokens.map((t) => [t.id, t.kind, t.label, t.scopes.join(','), t.revoked_at ?? '']),
+        ]),
+      );
+    });
+  tokens
+    .command('revoke')
+    .description('revoke a token')
+    .argument('<id>', 'token id')
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const info = await client.call('revokeToken', { params: { id } });
+      print(json, info, (t) => `${t.id} revoked at ${t.revoked_at ?? '?'}`);
+    });
+
+  program
+    .command('chain')
+    .description('the causal chain')
+    .command('verify')
+    .description('verify the hash chain end to end; exits 1 when it is broken')
+    .action(async (_opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const result = await client.call('verifyChain');
+      print(json, result, (r) =>
+        r.ok
+          ? `chain ok: ${r.entries} entries, head ${r.head}`
+          : `chain BROKEN at seq ${r.broken_at_seq}: ${r.message}`,
+      );
+      if (!result.ok) process.exitCode = 1;
+    });
+}
+
+type TokenOptions = { label: string; connector?: string; scope?: TokenScope[]; expiresIn?: number };

@@ -1,0 +1,76 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { defaultDataDir } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { ApiClient } from '../gateway-client/api-client.ts';
+import { ADMIN_TOKEN_FILE, GATEWAY_INFO_FILE } from '../host.ts';
+
+/** Options every client verb accepts (declared once on the program). */
+export type GlobalOptions = {
+  dataDir?: string;
+  url?: string;
+  tokenFile?: string;
+  json?: boolean;
+};
+
+const gatewayInfoSchema = z.object({ url: z.url() });
+
+/**
+ * How a verb reaches the running host: the URL from `--url`, `CCOS_URL` or the
+ * `gateway.json` the host writes in its data dir; the admin token from `--token-file`,
+ * `CCOS_TOKEN` or `admin.token` there.
+ */
+export async function connect(command: Command): Promise<{ client: ApiClient; json: boolean }> {
+  const opts = command.optsWithGlobals<GlobalOptions>();
+  const dataDir = opts.dataDir ?? defaultDataDir();
+  const url = opts.url ?? process.env.CCOS_URL ?? (await readGatewayUrl(dataDir));
+  const token =
+    process.env.CCOS_TOKEN ??
+    (await readToken(opts.tokenFile ?? path.join(dataDir, ADMIN_TOKEN_FILE)));
+  return { client: new ApiClient(url, token), json: opts.json === true };
+}
+
+async function readGatewayUrl(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, GATEWAY_INFO_FILE);
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  const parsed = text === undefined ? undefined : gatewayInfoSchema.safeParse(JSON.parse(text));
+  if (parsed?.success !== true) {
+    throw new AppError(
+      'NOT_FOUND',
+      `no running host found (${file} is missing or unreadable). Start one with \`ccos serve\`, or pass --url.`,
+    );
+  }
+  return parsed.data.url;
+}
+
+async function readToken(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8').catch(() => undefined);
+  if (text === undefined) {
+    throw new AppError(
+      'UNAUTHORIZED',
+      `cannot read the admin token at ${file}; pass --token-file or set CCOS_TOKEN`,
+    );
+  }
+  return text.trim();
+}
+
+/** Prints `value` as JSON when asked, else as the human text `render` makes. */
+export function print<T>(json: boolean, value: T, render: (v: T) => string): void {
+  console.log(json ? JSON.stringify(value, null, 2) : render(value));
+}
+
+/** A plain text table: one row per item, columns padded. */
+export function table(rows: readonly (readonly string[])[]): string {
+  if (rows.length <= 1) return '(none)';
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

@@ -1,0 +1,126 @@
+import type { Command } from 'commander';
+import type { Run } from '../../contracts/runs.ts';
+import { connect, print, table } from './cli-context.ts';
+
+const int =
+  (name: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (!Number.isSafeInteger(n) || n < 0)
+      throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+    return n;
+  };
+
+/** `ccos runs create|list|show|cancel|resume`. */
+export function registerRunCommands(program: Command): void {
+  const runs = program.command('runs').description('create, watch and stop runs');
+
+  runs
+    .command('create')
+    .description('create a run from a goal; it starts by itself')
+    .argument('<goal>', 'what the agent should achieve')
+    .option('--session <id>', 'run in this session (default: a new one)')
+    .option('--max-steps <n>', 'step budget', int('--max-steps'))
+    .option('--max-tokens <n>', 'token budget', int('--max-tokens'))
+    .option('--max-wall-clock-ms <n>', 'active time budget in ms', int('--max-wall-clock-ms'))
+    .option('--max-retries <n>', 'retry budget', int('--max-retries'))
+    .option('--idempotency-key <key>', 'create at most once for this key')
+    .action(async (goal: string, opts: CreateOptions, command: Command) => {
+      const { client, json } = await connect(command);
+      const budget = {
+        ...(opts.maxSteps === undefined ? {} : { max_steps: opts.maxSteps }),
+        ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
+        ...(opts.maxWallClockMs === undefined ? {} : { max_wall_clock_ms: opts.maxWallClockMs }),
+        ...(opts.maxRetries === undefined ? {} : { max_retries: opts.maxRetries }),
+      };
+      const run = await client.call('createRun', {
+        body: {
+          goal,
+          ...(opts.session === undefined ? {} : { session_id: opts.session }),
+          ...(Object.keys(budget).length === 0 ? {} : { budget }),
+        },
+        ...(opts.idempotencyKey === undefined
+          ? {}
+          : { headers: { 'idempotency-key': opts.idempotencyKey } }),
+      });
+      print(json, run, (r) => `created ${r.id} (${r.state}) in session ${r.session_id}`);
+    });
+
+  runs
+    .command('list')
+    .description('list runs, newest first')
+    .option('--state <state>', 'only runs in this state')
+    .option('--limit <n>', 'at most this many', int('--limit'))
+    .action(async (opts: { state?: Run['state']; limit?: number }, command: Command) => {
+      const { client, json } = await connect(command);
+      const page = await client.call('listRuns', {
+        query: {
+          ...(opts.state === undefined ? {} : { state: opts.state }),
+          ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+        },
+      });
+      print(json, page, (p) =>
+        table([
+          ['ID', 'STATE', 'STEPS', 'CREATED', 'GOAL'],
+          ...p.runs.map((r) => [
+            r.id,
+            r.state,
+            `${r.usage.steps}/${r.budget.max_steps}`,
+            r.created_at,
+            r.goal.length > 50 ? `${r.goal.slice(0, 49)}…` : r.goal,
+          ]),
+        ]),
+      );
+    });
+
+  runs
+    .command('show')
+    .description('show a run: state, reason, budget, usage, goals, pending approvals')
+    .argument('<id>', 'run id')
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const detail = await client.call('getRun', { params: { id } });
+      print(json, detail, ({ run, goals, pending_approvals }) =>
+        [
+          `run      ${run.id}`,
+          `state    ${run.state}${run.state_reason === null ? '' : ` (${run.state_reason})`}`,
+          `session  ${run.session_id}`,
+          `goal     ${run.goal}`,
+          `budget   steps ${run.usage.steps}/${run.budget.max_steps}, tokens ${run.usage.tokens}/${run.budget.max_tokens}, ` +
+            `retries ${run.usage.retries}/${run.budget.max_retries}`,
+          `goals    ${goals.map((g) => `#${g.ordinal} ${g.state}`).join(', ')}`,
+          `pending  ${pending_approvals.length === 0 ? 'no approvals' : pending_approvals.map((a) => `${a.id} (${a.kind})`).join(', ')}`,
+        ].join('\n'),
+      );
+    });
+
+  for (const verb of ['cancel', 'resume'] as const) {
+    runs
+      .command(verb)
+      .description(
+        verb === 'cancel'
+          ? 'cancel a run that has not ended'
+          : 'resume a run paused for a schedule or an event',
+      )
+      .argument('<id>', 'run id')
+      .option('--reason <text>', 'recorded on the causal chain')
+      .action(async (id: string, opts: { reason?: string }, command: Command) => {
+        const { client, json } = await connect(command);
+        const body = opts.reason === undefined ? {} : { reason: opts.reason };
+        const run = await client.call(verb === 'cancel' ? 'cancelRun' : 'resumeRun', {
+          params: { id },
+          body,
+        });
+        print(json, run, (r) => `${r.id} is now ${r.state}`);
+      });
+  }
+}
+
+type CreateOptions = {
+  session?: string;
+  maxSteps?: number;
+  maxTokens?: number;
+  maxWallClockMs?: number;
+  maxRetries?: number;
+  idempotencyKey?: string;
+};
