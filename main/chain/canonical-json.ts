@@ -24,7 +24,9 @@ function serialize(value: unknown, where: string): string {
       return JSON.stringify(value);
     case 'object':
       if (Array.isArray(value)) {
-        return `[${value.map((v, i) => serialize(v, `${where}[${i}]`)).join(',')}]`;
+        // Array.from visits holes as undefined (refused below); `map` would skip them and
+        // `join` would write `[1,,3]`, which is not JSON.
+        return `[${Array.from(value, (v: unknown, i) => serialize(v, `${where}[${i}]`)).join(',')}]`;
       }
       return serializeObject(value as Record<string, unknown>, where);
     case 'bigint':
