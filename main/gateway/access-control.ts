@@ -72,6 +72,25 @@ export class AccessControl {
     return run as Run;
   }
 
+  /**
+   * A non-admin may start runs only in sessions its own runs live in; any other session,
+   * existing or not, is the same audited 403.
+   */
+  async requireSession(c: Context<GatewayEnv>, sessionId: string): Promise<void> {
+    const principal = c.get('principal');
+    if (principal.kind === 'admin') return;
+    const owned = await this.#deps.runs.list({
+      session_id: sessionId,
+      created_by: principal.actor,
+      limit: 1,
+    });
+    if (owned.length === 0) {
+      await this.#deny(c, 'not_owner', 'this token may not use that session', {
+        session_id: sessionId,
+      });
+    }
+  }
+
   /** True when a principal may see events of this run. */
   static canSee(principal: Principal, run: Pick<Run, 'id' | 'created_by'>): boolean {
     return principal.kind === 'admin' || owns(principal, run);

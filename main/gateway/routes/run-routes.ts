@@ -39,16 +39,7 @@ export function registerRunRoutes(
       ...ctx(c, principal.actor),
       origin: principal.kind === 'connector' ? 'connector' : 'api',
     } as const;
-    if (input.session_id !== undefined && principal.kind !== 'admin') {
-      // A connector may only continue sessions its own runs live in.
-      const owned = await deps.runs.list({
-        session_id: input.session_id,
-        created_by: principal.actor,
-        limit: 1,
-      });
-      if (owned.length === 0)
-        throw new AppError('FORBIDDEN', 'this token may not use that session');
-    }
+    if (input.session_id !== undefined) await access.requireSession(c, input.session_id);
     if (key === undefined) return c.json(await deps.runs.create(input, context), 201);
     const { run, replayed } = await deps.runs.createIdempotent(input, context, {
       principal: principal.token_id,
