@@ -1,0 +1,196 @@
+import { sql, type Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isAppError } from '../../../main/errors.ts';
+import { MIGRATIONS, type Migration } from '../../../main/store/migrations/index.ts';
+import { openStore } from '../../../main/store/open-store.ts';
+import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
+
+type SchemaObject = { type: string; name: string; sql: string | null };
+
+/** Every table, index and trigger, with the SQL that made it. */
+async function schemaOf(
+  dataDir: string,
+  migrations: readonly Migration[],
+): Promise<SchemaObject[]> {
+  const store = await openStore({ dataDir, migrations });
+  try {
+    const { rows } = await sql<SchemaObject>`
+      select type, name, sql from sqlite_master where name not like 'sqlite_%' order by name
+    `.execute(store.db);
+    return rows;
+  } finally {
+    await store.close();
+  }
+}
+
+async function strictTables(db: Kysely<unknown>): Promise<Map<string, boolean>> {
+  const { rows } = await sql<{ name: string; strict: number }>`
+    select name, strict from pragma_table_list where schema = 'main' and name not like 'sqlite_%'
+  `.execute(db);
+  return new Map(rows.map((r) => [r.name, r.strict === 1]));
+}
+
+async function columnsOf(db: Kysely<unknown>, table: string): Promise<string[]> {
+  const { rows } = await sql<{
+    name: string;
+  }>`select name from pragma_table_info(${table})`.execute(db);
+  return rows.map((r) => r.name);
+}
+
+describe('migrations', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await makeTempDir('ccos-migrations-');
+  });
+  afterEach(async () => {
+    await removeTempDir(dataDir);
+  });
+
+  it('are numbered, zero-padded, kebab-case and strictly increasing', () => {
+    const names = MIGRATIONS.map((m) => m.name);
+    for (const name of names) expect(name).toMatch(/^\d{4}-[a-z0-9]+(-[a-z0-9]+)*$/);
+    expect([...names].sort()).toEqual(names);
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('0001-core-tables creates the core tables, STRICT, with the expected columns', async () => {
+    const store = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, 1) });
+    try {
+      expect(store.applied).toEqual(['0001-core-tables']);
+      const strict = await strictTables(store.db as unknown as Kysely<unknown>);
+      const core = [
+        'sessions',
+        'runs',
+        'goals',
+        'steps',
+        'checkpoints',
+        'approvals',
+        'chain',
+        'tokens',
+      ];
+      for (const table of core) expect(strict.get(table), table).toBe(true);
+      const db = store.db as unknown as Kysely<unknown>;
+      expect(await columnsOf(db, 'runs')).toEqual([
+        'id',
+        'session_id',
+        'goal',
+        'state',
+        'state_reason',
+        'budget',
+        'usage',
+        'policy_pack',
+        'completion',
+        'parent_run_id',
+        'created_by',
+        'created_at',
+        'updated_at',
+      ]);
+      expect(await columnsOf(db, 'chain')).toEqual([
+        'seq',
+        'event_id',
+        'event_type',
+        'timestamp',
+        'session_id',
+        'run_id',
+        'step_id',
+        'policy_pack_version',
+        'capability_id',
+        'capability_version',
+        'rule_id',
+        'correlation_id',
+        'actor',
+        'data',
+        'prev_hash',
+        'hash',
+      ]);
+      expect(await columnsOf(db, 'goals')).toEqual([
+        'run_id',
+        'ordinal',
+        'text',
+        'predicate',
+        'state',
+      ]);
+      expect(await columnsOf(db, 'sessions')).toEqual(['id', 'origin', 'state', 'created_at']);
+      // STRICT: a value of the wrong type is refused, not stored as is.
+      await expect(
+        sql`insert into goals (run_id, ordinal, text, state) values ('r', 'not a number', 't', 'open')`.execute(
+          db,
+        ),
+      ).rejects.toThrow(/cannot store TEXT value in INTEGER column/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it.each(MIGRATIONS.map((m, i) => [m.name, i] as const))(
+    '%s applies once on top of its predecessors, adds only STRICT tables, and a second open is a no-op',
+    async (name, index) => {
+      const before = await schemaOf(dataDir, MIGRATIONS.slice(0, index));
+      const store = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, index + 1) });
+      let after: SchemaObject[];
+      try {
+        expect(store.applied).toEqual([name]);
+        const strict = await strictTables(store.db as unknown as Kysely<unknown>);
+        const { rows } = await sql<SchemaObject>`
+          select type, name, sql from sqlite_master where name not like 'sqlite_%' order by name
+        `.execute(store.db);
+        after = rows;
+        const added = after.filter((o) => !before.some((b) => b.name === o.name));
+        expect(added.length, 'the migration adds something').toBeGreaterThan(0);
+        for (const table of added.filter((o) => o.type === 'table')) {
+          expect(strict.get(table.name), table.name).toBe(true);
+        }
+      } finally {
+        await store.close();
+      }
+      const again = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, index + 1) });
+      await again.close();
+      expect(again.applied).toEqual([]);
+      expect(await schemaOf(dataDir, MIGRATIONS.slice(0, index + 1))).toEqual(after);
+    },
+  );
+
+  it('a failing migration stops start-up with MIGRATION_FAILED naming it and leaves the db as before', async () => {
+    const before = await schemaOf(dataDir, MIGRATIONS);
+    const broken: Migration[] = [
+      {
+        name: '9998-fine-on-its-own',
+        up: async (db) => {
+          await sql`create table fine (id integer primary key) strict`.execute(db);
+        },
+      },
+      {
+        name: '9999-broken',
+        up: async (db) => {
+          await sql`create table half_done (id integer primary key) strict`.execute(db);
+          await sql`insert into no_such_table values (1)`.execute(db);
+        },
+      },
+    ];
+    const error: unknown = await openStore({
+      dataDir,
+      migrations: [...MIGRATIONS, ...broken],
+    }).then(
+      async (s) => {
+        await s.close();
+        return undefined;
+      },
+      (e: unknown) => e,
+    );
+    expect(isAppError(error, 'MIGRATION_FAILED')).toBe(true);
+    expect(error).toMatchObject({ details: { migration: '9999-broken' } });
+    expect((error as Error).message).toContain('9999-broken');
+    expect((error as Error).message).toContain('no_such_table');
+    // Nothing of the batch stayed: not the half-done migration, not the good one before it.
+    expect(await schemaOf(dataDir, MIGRATIONS)).toEqual(before);
+    const store = await openStore({ dataDir, migrations: MIGRATIONS });
+    try {
+      const { rows } = await sql<{
+        name: string;
+      }>`select name from schema_migrations order by name`.execute(store.db);
+      expect(rows.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
+    } finally {
+      await store.close();
+    }
+  });
+});
