@@ -1,5 +1,6 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
 import { createMiddleware } from 'hono/factory';
 import { API } from '../../contracts/api.ts';
 import { AppError, invalidInput } from '../errors.ts';
@@ -17,6 +18,15 @@ export const OPENAPI_PATH = '/v1/openapi.json';
 const PUBLIC_PATHS = new Set([API.health.path, OPENAPI_PATH]);
 
 /**
+ * zod reports every unknown key of an object as one issue on the object itself; callers
+ * are told which field to remove, so each key becomes its own field path.
+ */
+function perUnknownField(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string }[] {
+  if (issue.code !== 'unrecognized_keys') return [issue];
+  return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown field' }));
+}
+
+/**
  * The gateway's HTTP app: one definition (contracts/api.ts) gives validation, handlers'
  * types and the OpenAPI 3.1 document. Middleware order: correlation id, body limit,
  * authentication; one error handler turns every failure into the error envelope.
@@ -28,7 +38,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
       if (!result.success)
         throw invalidInput(
           result.target === 'json' ? 'request body' : `request ${result.target}`,
-          result.error.issues,
+          result.error.issues.flatMap(perUnknownField),
         );
     },
   });
@@ -43,7 +53,10 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     '*',
     bodyLimit({
       maxSize: deps.maxBodyBytes,
-      onError: () => {
+      onError: (c) => {
+        // The rest of the body is left unread and the server drops the socket soon after;
+        // say so, or a keep-alive client reuses it and its next request fails mid-flight.
+        c.header('connection', 'close');
         throw new AppError(
           'PAYLOAD_TOO_LARGE',
           `request body is larger than ${deps.maxBodyBytes} bytes`,

@@ -2,10 +2,10 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorCode } from '../../contracts/errors.ts';
 
 /**
- * HTTP status for each stable error code. A code missing here answers 400; a unit test
- * lists every code so a new one cannot slip through unmapped.
+ * HTTP status for each stable error code. A unit test checks that every code of the
+ * contract has its own entry, so a new code cannot reach a client with a guessed status.
  */
-export const ERROR_STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
+export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCode>>> = {
   INVALID_INPUT: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -19,11 +19,25 @@ export const ERROR_STATUS: Partial<Record<ErrorCode, ContentfulStatusCode>> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   SKILL_INVALID: 422,
+  // A skill is refused by policy: the caller may not do this.
+  SKILL_EGRESS_DENIED: 403,
+  SKILL_PERMISSION_DENIED: 403,
+  // A disabled skill is a state the caller can change (enable it), like other conflicts.
+  SKILL_DISABLED: 409,
+  // The skill ran and failed: the host is fine, the code it fronts is not (as a proxy says).
+  SKILL_ERROR: 502,
+  SKILL_MEMORY: 502,
+  SKILL_BAD_OUTPUT: 502,
+  SKILL_OUTPUT_TOO_LARGE: 502,
+  SKILL_HTTP_FAILED: 502,
+  SKILL_UNAVAILABLE: 503,
+  SKILL_TIMEOUT: 504,
   MIGRATION_FAILED: 500,
   CHAIN_BROKEN: 500,
   INTERNAL: 500,
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
-  return ERROR_STATUS[code] ?? 400;
+  // Unmapped is a host bug (the unit test fails first): not the caller's fault, so not a 4xx.
+  return ERROR_STATUS[code] ?? 500;
 }
