@@ -4,6 +4,7 @@ import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from 
 import { errorBodySchema } from './errors.ts';
 import { createRunInputSchema, goalSchema, runSchema, runStateSchema, stepSchema } from './runs.ts';
 import { sessionSchema } from './sessions.ts';
+import { skillIdSchema, skillListEntrySchema, toolDefinitionSchema } from './skills.ts';
 import { createTokenInputSchema, createdTokenSchema, tokenInfoSchema } from './tokens.ts';
 
 /**
@@ -69,6 +70,31 @@ export const healthSchema = z.strictObject({
   uptime_s: z.number(),
 });
 
+export const installSkillInputSchema = z.strictObject({
+  /** A skill folder or `.tgz` on this machine (absolute path). */
+  path: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/^(\/|[A-Za-z]:[\\/])/, 'must be an absolute path on the host machine'),
+});
+
+export const installSkillResultSchema = z.strictObject({
+  skill: skillListEntrySchema,
+  /** The version this install replaced, if any. */
+  replaced_version: z.string().nullable(),
+});
+
+export const skillListSchema = z.strictObject({
+  skills: z.array(skillListEntrySchema),
+  /** The agent's tool list, derived from the same registry. */
+  tools: z.array(toolDefinitionSchema),
+});
+
+export const secretNameSchema = z
+  .string()
+  .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'UPPER_SNAKE_CASE, e.g. MOLTBOOK_API_KEY');
+
 export const runActionInputSchema = z.strictObject({
   reason: z.string().min(1).max(2000).optional(),
 });
@@ -90,6 +116,10 @@ export const STREAMED_EVENT_TYPES = [
   'run.transition',
   'approval.request',
   'approval.decision',
+  'skill.loaded',
+  'skill.unloaded',
+  'skill.enabled',
+  'skill.disabled',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
 export const API = {
@@ -287,6 +317,90 @@ export const API = {
       }),
     },
     responses: { 200: json(chainPageSchema, 'a page of entries'), ...errors },
+  },
+  listSkills: {
+    method: 'get',
+    path: '/v1/skills',
+    summary:
+      'Installed skills with their operations, input schemas and permissions, and the tool list',
+    responses: { 200: json(skillListSchema, 'skills and tools'), ...errors },
+  },
+  installSkill: {
+    method: 'post',
+    path: '/v1/skills',
+    summary:
+      'Install or upgrade a skill from a folder or .tgz (admin); the response lists the permissions it was granted',
+    request: { body: jsonBody(installSkillInputSchema) },
+    responses: {
+      201: json(installSkillResultSchema, 'the installed skill'),
+      ...errors,
+      422: json(
+        errorBodySchema,
+        'the skill was rejected; the message names the file, the field and the fix',
+      ),
+    },
+  },
+  getSkill: {
+    method: 'get',
+    path: '/v1/skills/{id}',
+    summary: 'One installed skill',
+    request: { params: z.strictObject({ id: skillIdSchema }) },
+    responses: { 200: json(skillListEntrySchema, 'the skill'), ...errors, ...notFound },
+  },
+  unloadSkill: {
+    method: 'delete',
+    path: '/v1/skills/{id}',
+    summary: 'Unload and uninstall a skill (admin)',
+    request: { params: z.strictObject({ id: skillIdSchema }) },
+    responses: {
+      200: json(z.strictObject({ skill_id: z.string() }), 'removed'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  enableSkill: {
+    method: 'post',
+    path: '/v1/skills/{id}/enable',
+    summary: 'Enable a skill (admin)',
+    request: { params: z.strictObject({ id: skillIdSchema }) },
+    responses: { 200: json(skillListEntrySchema, 'the skill'), ...errors, ...notFound },
+  },
+  disableSkill: {
+    method: 'post',
+    path: '/v1/skills/{id}/disable',
+    summary: 'Disable a skill: its operations leave the tool list (admin)',
+    request: { params: z.strictObject({ id: skillIdSchema }) },
+    responses: { 200: json(skillListEntrySchema, 'the skill'), ...errors, ...notFound },
+  },
+  listSecrets: {
+    method: 'get',
+    path: '/v1/secrets',
+    summary: 'Names of stored secrets, never their values (admin)',
+    responses: {
+      200: json(z.strictObject({ names: z.array(z.string()) }), 'secret names'),
+      ...errors,
+    },
+  },
+  putSecret: {
+    method: 'put',
+    path: '/v1/secrets/{name}',
+    summary: 'Store or replace a secret (admin); it is encrypted at rest and never shown again',
+    request: {
+      params: z.strictObject({ name: secretNameSchema }),
+      body: jsonBody(z.strictObject({ value: z.string().min(1).max(16_384) })),
+    },
+    responses: { 200: json(z.strictObject({ name: z.string() }), 'stored'), ...errors },
+  },
+  deleteSecret: {
+    method: 'delete',
+    path: '/v1/secrets/{name}',
+    summary: 'Delete a secret (admin)',
+    request: { params: z.strictObject({ name: secretNameSchema }) },
+    responses: {
+      200: json(z.strictObject({ name: z.string() }), 'deleted'),
+      ...errors,
+      ...notFound,
+    },
   },
   events: {
     method: 'get',

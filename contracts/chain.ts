@@ -24,9 +24,13 @@ export const chainEventTypeSchema = z.enum([
   'memory.write',
   'skill.loaded',
   'skill.unloaded',
+  'skill.enabled',
+  'skill.disabled',
   'auth.denied',
   'token.created',
   'token.revoked',
+  'secret.written',
+  'secret.deleted',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

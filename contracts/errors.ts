@@ -31,6 +31,14 @@ export const errorCodeSchema = z.enum([
   'SKILL_EGRESS_DENIED',
   'SKILL_PERMISSION_DENIED',
   'SKILL_HTTP_FAILED',
+  'LLM_AUTH',
+  'LLM_RATE_LIMITED',
+  'LLM_REJECTED',
+  'LLM_UNAVAILABLE',
+  'LLM_BAD_RESPONSE',
+  'LLM_ABORTED',
+  'LLM_REPLAY_EXHAUSTED',
+  'LLM_REPLAY_MISMATCH',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.ts';
 import { registerRunCommands } from './cli/run-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
+import { registerSkillCommands } from './cli/skill-commands.ts';
 import { isAppError } from './errors.ts';
 
 /** Builds the `ccos` program; exported so tests can run verbs in-process. */
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerRunCommands(program);
   registerAdminCommands(program);
+  registerSkillCommands(program);
   return program;
 }
 

@@ -17,6 +17,13 @@ export const hostConfigSchema = z.strictObject({
     allow_non_loopback: z.boolean(),
   }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  skills: z.strictObject({
+    /**
+     * Let skills declare plain-http loopback origins (local test servers). Off by default:
+     * a skill reaching 127.0.0.1 could talk to other local services.
+     */
+    allow_loopback_http: z.boolean(),
+  }),
 });
 export type HostConfig = z.infer<typeof hostConfigSchema>;
 
@@ -40,6 +47,11 @@ export function parseHostConfig(input: unknown, env: NodeJS.ProcessEnv = process
       allow_non_loopback: gateway.allow_non_loopback ?? false,
     },
     log_level: partial.log_level ?? env.CCOS_LOG_LEVEL ?? 'info',
+    skills: {
+      allow_loopback_http:
+        (partial.skills as { allow_loopback_http?: unknown } | undefined)?.allow_loopback_http ??
+        env.CCOS_SKILLS_ALLOW_LOOPBACK === '1',
+    },
   });
   if (!result.success) throw invalidInput('configuration', result.error.issues);
   return result.data;

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -8,10 +8,19 @@ import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
 import { createGatewayApp } from './gateway/create-gateway-app.ts';
 import { listenGateway } from './gateway/gateway-server.ts';
+import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
+import { Redactor } from './policy/redactor.ts';
+import { SecretStore } from './policy/secret-store.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
+import { REGISTERED_CAPABILITIES } from './skills/capabilities.ts';
+import { IsolatedVmSandbox } from './skills/isolated-vm-sandbox.ts';
+import { skillAuditEntry } from './skills/skill-audit.ts';
+import { SkillRegistry } from './skills/skill-registry.ts';
+import { SkillService } from './skills/skill-service.ts';
+import { StoreSkillMemory } from './skills/store-skill-memory.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
@@ -30,6 +39,10 @@ export type StartedHost = {
   runs: RunService;
   approvals: ApprovalService;
   tokens: TokenService;
+  secrets: SecretStore;
+  redactor: Redactor;
+  skillRegistry: SkillRegistry;
+  skills: SkillService;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -41,6 +54,10 @@ export const HOST_ACTOR = 'host';
 export const ADMIN_TOKEN_FILE = 'admin.token';
 /** Where a running host says where it listens, for the CLI to find it. */
 export const GATEWAY_INFO_FILE = 'gateway.json';
+/** Key of the secret store: owner-only, beside (never inside) the database. */
+export const SECRET_KEY_FILE = 'secret.key';
+/** Copies of installed skill packages. */
+export const SKILLS_DIR = 'skills';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
@@ -69,7 +86,8 @@ export class Host {
     if (this.#started !== undefined) return this.#started;
     const config = this.#config;
     const clock = this.#deps.clock ?? systemClock();
-    const logger = this.#deps.logger ?? pino({ level: config.log_level }, pino.destination(2));
+    const redactor = new Redactor();
+    const logger = this.#deps.logger ?? createLogger({ level: config.log_level, redactor });
     const startedAt = Date.now();
     try {
       const store = await openStore({ dataDir: config.data_dir });
@@ -82,14 +100,78 @@ export class Host {
         db: store.db,
         clock,
         policyPackVersion: DEFAULT_POLICY_PACK.version,
+        redact: (data) => redactor.redactValue(data),
       });
+      const secrets = await SecretStore.open({
+        db: store.db,
+        chain,
+        clock,
+        keyFile: path.join(config.data_dir, SECRET_KEY_FILE),
+      });
+      for (const value of await secrets.revealAll()) redactor.addKnownValue(value);
+      this.#disposables.push(
+        secrets.onValue((value) => {
+          redactor.addKnownValue(value);
+        }),
+      );
       const sessions = new SessionService({ db: store.db, chain, clock });
       const runs = new RunService({ db: store.db, chain, clock, policies, sessions });
       const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
-      const tokens = new TokenService({ db: store.db, chain, clock });
+      const tokens = new TokenService({
+        db: store.db,
+        chain,
+        clock,
+        onMinted: (token) => {
+          redactor.addKnownValue(token);
+        },
+      });
 
       const recovery = await runs.recoverInterrupted({ actor: HOST_ACTOR });
       for (const r of recovery) logger.warn(r, 'run interrupted by a previous stop');
+
+      const skillRegistry = new SkillRegistry({
+        sandbox: new IsolatedVmSandbox({
+          onCatastrophicError: (skillId, message) => {
+            // V8 lost control of an isolate: the process can no longer be trusted to contain it.
+            logger.fatal({ skill_id: skillId, message }, 'isolate failure: stopping the host');
+            process.exitCode = 70;
+            void this.stop();
+          },
+        }),
+        policy: {
+          capabilities: REGISTERED_CAPABILITIES,
+          allowLoopbackHttp: config.skills.allow_loopback_http,
+        },
+        host: {
+          memory: new StoreSkillMemory({ db: store.db, clock }),
+          secrets: (name) => secrets.reveal(name),
+          log: (entry) => {
+            logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
+          },
+          audit: (event) => {
+            const entry = skillAuditEntry(event);
+            if (entry === undefined) return;
+            chain.append(entry).catch((err: unknown) => {
+              logger.error(
+                { err, skill_id: event.skill_id },
+                'could not record a skill binding call',
+              );
+            });
+          },
+        },
+      });
+      this.#disposables.push(skillRegistry);
+      const skills = new SkillService({
+        db: store.db,
+        chain,
+        clock,
+        registry: skillRegistry,
+        logger,
+        skillsDir: path.join(config.data_dir, SKILLS_DIR),
+      });
+      const restored = await skills.restore({ actor: HOST_ACTOR });
+      if (restored.restored.length + restored.dropped.length > 0)
+        logger.info(restored, 'installed skills reloaded');
 
       const adminTokenFile = path.join(config.data_dir, ADMIN_TOKEN_FILE);
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
@@ -101,6 +183,8 @@ export class Host {
         approvals,
         tokens,
         chain,
+        secrets,
+        skills,
         logger,
         version: HOST_VERSION,
         startedAt,
@@ -126,6 +210,10 @@ export class Host {
         runs,
         approvals,
         tokens,
+        secrets,
+        redactor,
+        skillRegistry,
+        skills,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },

@@ -37,6 +37,14 @@ export type TokenRequest =
   | CreateTokenInput
   | { kind: 'agent_session'; label: string; run_id: string; expires_in_s?: number };
 
+export type TokenServiceDeps = {
+  db: Db;
+  chain: CausalChain;
+  clock: Clock;
+  /** Hears each token string as it is minted, so redaction can replace it wherever it shows up. */
+  onMinted?: (token: string) => void;
+};
+
 const TOKEN_PREFIX = 'ccos';
 /** 32 random bytes: 256 bits, as the issue asks. */
 const SECRET_BYTES = 32;
@@ -48,9 +56,9 @@ const TOKEN_PATTERN = /^ccos\.(tok_[0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
  * constant time, so response timing tells nothing about the secret.
  */
 export class TokenService {
-  readonly #deps: { db: Db; chain: CausalChain; clock: Clock };
+  readonly #deps: TokenServiceDeps;
 
-  constructor(deps: { db: Db; chain: CausalChain; clock: Clock }) {
+  constructor(deps: TokenServiceDeps) {
     this.#deps = deps;
   }
 
@@ -95,7 +103,9 @@ export class TokenService {
         },
       });
     });
-    return { token: `${TOKEN_PREFIX}.${id}.${secret}`, info: toInfo(row) };
+    const token = `${TOKEN_PREFIX}.${id}.${secret}`;
+    this.#deps.onMinted?.(token);
+    return { token, info: toInfo(row) };
   }
 
   async list(): Promise<TokenInfo[]> {

@@ -44,6 +44,11 @@ export type CausalChainDeps = {
   clock: Clock;
   /** Stamped on entries that do not name another policy pack version. */
   policyPackVersion: string;
+  /**
+   * Applied to every entry's `data` before it is hashed and written: redaction on write,
+   * so nothing secret ever reaches the chain (ARCHITECTURE.md §10).
+   */
+  redact?: (data: Record<string, unknown>) => Record<string, unknown>;
 };
 
 const VERIFY_PAGE = 1000;
@@ -152,7 +157,7 @@ export class CausalChain {
       rule_id: input.rule_id ?? null,
       correlation_id: input.correlation_id ?? null,
       actor: input.actor,
-      data: input.data ?? {},
+      data: this.#deps.redact?.(input.data ?? {}) ?? input.data ?? {},
       prev_hash: head.hash,
     };
     return { ...unhashed, hash: hashEntry(unhashed) };

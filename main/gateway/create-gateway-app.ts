@@ -11,6 +11,7 @@ import type { GatewayDeps, GatewayEnv } from './gateway-env.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerEventStreamRoute } from './routes/event-stream-route.ts';
 import { registerRunRoutes } from './routes/run-routes.ts';
+import { registerSkillRoutes } from './routes/skill-routes.ts';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
 
@@ -87,6 +88,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   );
   registerRunRoutes(app, deps, access);
   registerAdminRoutes(app, deps, access);
+  registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

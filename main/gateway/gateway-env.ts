@@ -5,6 +5,8 @@ import type { SessionService } from '../runs/session-service.ts';
 import type { CausalChain } from '../chain/causal-chain.ts';
 import type { TokenService } from '../auth/token-service.ts';
 import type { Logger } from 'pino';
+import type { SecretStore } from '../policy/secret-store.ts';
+import type { SkillService } from '../skills/skill-service.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -22,6 +24,8 @@ export type GatewayDeps = {
   approvals: ApprovalService;
   tokens: TokenService;
   chain: CausalChain;
+  secrets: SecretStore;
+  skills: SkillService;
   logger: Logger;
   version: string;
   startedAt: number;

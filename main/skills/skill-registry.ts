@@ -123,6 +123,15 @@ export class SkillRegistry implements Disposable {
     return entry === undefined ? undefined : this.#view(entry);
   }
 
+  /**
+   * The loaded package's validated manifest and entry code, exactly as running, so the
+   * host can keep its own copy of what it installed.
+   */
+  packageOf(skillId: string): { manifest: SkillPackage['manifest']; code: string } {
+    const entry = this.#get(skillId);
+    return { manifest: entry.pkg.manifest, code: entry.pkg.code.code };
+  }
+
   /** The agent's tool list: one definition per operation of every enabled skill. */
   tools(): ToolDefinition[] {
     return this.list()

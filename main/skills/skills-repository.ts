@@ -1,15 +1,8 @@
 import type { Kysely } from 'kysely';
 import { skillManifestSchema, type SkillManifest } from '../../contracts/skills.ts';
+import type { Database, SkillsTable } from '../store/schema.ts';
 
-/** Row of the `skills` table (migration 0003-skills) as stored. */
-export type SkillsTable = {
-  skill_id: string;
-  version: string;
-  manifest: string;
-  source: string;
-  enabled: number;
-  installed_at: string;
-};
+export type { SkillsTable };
 
 /** An installed skill as persisted. */
 export type InstalledSkill = {
@@ -26,9 +19,9 @@ export type InstalledSkill = {
  * start-up. Written only after the registry accepted a skill: a rejected skill never lands here.
  */
 export class SkillsRepository {
-  readonly #db: Kysely<{ skills: SkillsTable }>;
+  readonly #db: Kysely<Database>;
 
-  constructor(db: Kysely<{ skills: SkillsTable }>) {
+  constructor(db: Kysely<Database>) {
     this.#db = db;
   }
 

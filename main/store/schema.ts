@@ -111,7 +111,40 @@ export type IdempotencyKeysTable = {
   created_at: string;
 };
 
+export type SkillsTable = {
+  skill_id: string;
+  version: string;
+  manifest: string;
+  source: string;
+  enabled: number;
+  installed_at: string;
+};
+
+export type MemoryTable = {
+  namespace: string;
+  key: string;
+  value: string;
+  label: string;
+  source: string;
+  run_id: string | null;
+  step_id: string | null;
+  expires_at: string | null;
+  updated_at: string;
+};
+
+export type SecretsTable = {
+  name: string;
+  ciphertext: Buffer;
+  iv: Buffer;
+  tag: Buffer;
+  created_at: string;
+  updated_at: string;
+};
+
 export type Database = {
+  skills: SkillsTable;
+  memory: MemoryTable;
+  secrets: SecretsTable;
   idempotency_keys: IdempotencyKeysTable;
   sessions: SessionsTable;
   runs: RunsTable;

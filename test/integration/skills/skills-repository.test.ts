@@ -3,14 +3,15 @@ import path from 'node:path';
 import { Kysely } from 'kysely';
 import { afterEach, expect, test } from 'vitest';
 import { skillManifestSchema } from '../../../contracts/skills.ts';
-import { SkillsRepository, type SkillsTable } from '../../../main/skills/skills-repository.ts';
+import { SkillsRepository } from '../../../main/skills/skills-repository.ts';
+import type { Database } from '../../../main/store/schema.ts';
 import { up } from '../../../main/store/migrations/0003-skills.ts';
 import { createSqlite3Dialect } from '../../../main/store/sqlite3-dialect.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { PLUGINS } from './skill-test-kit.ts';
 
 let dir: string | undefined;
-let db: Kysely<{ skills: SkillsTable }> | undefined;
+let db: Kysely<Database> | undefined;
 afterEach(async () => {
   await db?.destroy();
   if (dir !== undefined) await removeTempDir(dir);

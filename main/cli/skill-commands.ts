@@ -1,0 +1,115 @@
+import path from 'node:path';
+import { text } from 'node:stream/consumers';
+import type { Command } from 'commander';
+import type { SkillListEntry } from '../../contracts/skills.ts';
+import { AppError } from '../errors.ts';
+import { connect, print, table } from './cli-context.ts';
+
+/** `ccos skills …` and `ccos secrets …`. */
+export function registerSkillCommands(program: Command): void {
+  const skills = program
+    .command('skills')
+    .description('install and manage skills (sandboxed plugins)');
+  skills
+    .command('install')
+    .description('install or upgrade a skill from a folder or .tgz; prints what it may reach')
+    .argument('<path>', 'skill folder (with skill.json) or .tgz')
+    .action(async (source: string, _opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const result = await client.call('installSkill', { body: { path: path.resolve(source) } });
+      print(json, result, (r) =>
+        [
+          `installed ${r.skill.skill_id}@${r.skill.version}${r.replaced_version === null ? '' : ` (replaced ${r.replaced_version})`}`,
+          describePermissions(r.skill),
+        ].join('\n'),
+      );
+    });
+  skills
+    .command('list')
+    .description('list installed skills and their operations')
+    .action(async (_opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const list = await client.call('listSkills');
+      print(json, list, (l) =>
+        table([
+          ['SKILL', 'VERSION', 'STATUS', 'OPERATIONS'],
+          ...l.skills.map((s) => [
+            s.skill_id,
+            s.version,
+            s.status,
+            s.operations.map((o) => o.id).join(', '),
+          ]),
+        ]),
+      );
+    });
+  skills
+    .command('show')
+    .description('show a skill: operations, input schemas, permissions')
+    .argument('<id>', 'skill id')
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const skill = await client.call('getSkill', { params: { id } });
+      print(json, skill, (s) =>
+        [
+          `${s.skill_id}@${s.version} (${s.status}) — ${s.name}`,
+          s.description,
+          ...s.operations.map((o) => `  ${o.id} [approval: ${o.approval}] ${o.description}`),
+          describePermissions(s),
+        ].join('\n'),
+      );
+    });
+  for (const verb of ['enable', 'disable', 'unload'] as const) {
+    skills
+      .command(verb)
+      .description(`${verb} a skill`)
+      .argument('<id>', 'skill id')
+      .action(async (id: string, _opts: unknown, command: Command) => {
+        const { client, json } = await connect(command);
+        const route =
+          verb === 'enable' ? 'enableSkill' : verb === 'disable' ? 'disableSkill' : 'unloadSkill';
+        const result = await client.call(route, { params: { id } });
+        print(json, result, () => `${id}: ${verb === 'unload' ? 'unloaded' : `${verb}d`}`);
+      });
+  }
+
+  const secrets = program.command('secrets').description('store secrets skills reference by name');
+  secrets
+    .command('set')
+    .description('store a secret, reading its value from stdin (so it stays out of shell history)')
+    .argument('<name>', 'UPPER_SNAKE_CASE name, e.g. MOLTBOOK_API_KEY')
+    .action(async (name: string, _opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const value = (await text(process.stdin)).replace(/\r?\n$/, '');
+      if (value === '') throw new AppError('INVALID_INPUT', 'pipe the secret value on stdin');
+      const result = await client.call('putSecret', { params: { name }, body: { value } });
+      print(json, result, (r) => `stored ${r.name}`);
+    });
+  secrets
+    .command('list')
+    .description('list secret names (never values)')
+    .action(async (_opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const list = await client.call('listSecrets');
+      print(json, list, (l) => (l.names.length === 0 ? '(none)' : l.names.join('\n')));
+    });
+  secrets
+    .command('delete')
+    .description('delete a secret')
+    .argument('<name>', 'secret name')
+    .action(async (name: string, _opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const result = await client.call('deleteSecret', { params: { name } });
+      print(json, result, (r) => `deleted ${r.name}`);
+    });
+}
+
+function describePermissions(skill: SkillListEntry): string {
+  const p = skill.permissions;
+  const egress = p.egress.map((e) => `${e.methods.join('/')} ${e.origin}`);
+  return [
+    'may reach:',
+    `  network: ${egress.length === 0 ? 'nothing' : egress.join(', ')}`,
+    `  secrets: ${p.secrets.length === 0 ? 'none' : p.secrets.join(', ')}`,
+    `  memory:  ${p.memory_namespaces.length === 0 ? 'none' : p.memory_namespaces.join(', ')}`,
+  ].join('\n');
+}

@@ -1,0 +1,77 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { API } from '../../../contracts/api.ts';
+import type { AccessControl } from '../access-control.ts';
+import type { GatewayDeps, GatewayEnv } from '../gateway-env.ts';
+
+/** Skills (install, list, enable/disable, unload) and secret names. Changes are admin-only. */
+export function registerSkillRoutes(
+  app: OpenAPIHono<GatewayEnv>,
+  deps: GatewayDeps,
+  access: AccessControl,
+): void {
+  const ctx = (actor: string, correlationId: string) => ({ actor, correlation_id: correlationId });
+
+  app.openapi(createRoute(API.listSkills), async (c) => {
+    await access.requireScope(c, 'runs:read');
+    return c.json({ skills: deps.skills.list(), tools: deps.skills.tools() }, 200);
+  });
+
+  app.openapi(createRoute(API.installSkill), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const result = await deps.skills.install(
+      c.req.valid('json').path,
+      ctx(principal.actor, c.get('correlationId')),
+    );
+    return c.json(result, 201);
+  });
+
+  app.openapi(createRoute(API.getSkill), async (c) => {
+    await access.requireScope(c, 'runs:read');
+    return c.json(deps.skills.get(c.req.valid('param').id), 200);
+  });
+
+  app.openapi(createRoute(API.unloadSkill), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const { id } = c.req.valid('param');
+    await deps.skills.unload(id, ctx(principal.actor, c.get('correlationId')));
+    return c.json({ skill_id: id }, 200);
+  });
+
+  for (const [route, enabled] of [
+    [API.enableSkill, true],
+    [API.disableSkill, false],
+  ] as const) {
+    app.openapi(createRoute(route), async (c) => {
+      const principal = await access.requireAdmin(c);
+      const skill = await deps.skills.setEnabled(
+        c.req.valid('param').id,
+        enabled,
+        ctx(principal.actor, c.get('correlationId')),
+      );
+      return c.json(skill, 200);
+    });
+  }
+
+  app.openapi(createRoute(API.listSecrets), async (c) => {
+    await access.requireAdmin(c);
+    return c.json({ names: await deps.secrets.names() }, 200);
+  });
+
+  app.openapi(createRoute(API.putSecret), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const { name } = c.req.valid('param');
+    await deps.secrets.set(
+      name,
+      c.req.valid('json').value,
+      ctx(principal.actor, c.get('correlationId')),
+    );
+    return c.json({ name }, 200);
+  });
+
+  app.openapi(createRoute(API.deleteSecret), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const { name } = c.req.valid('param');
+    await deps.secrets.delete(name, ctx(principal.actor, c.get('correlationId')));
+    return c.json({ name }, 200);
+  });
+}

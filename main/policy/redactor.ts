@@ -1,0 +1,84 @@
+/** What replaces a redacted value; names the layer that caught it, never the value. */
+export const REDACTED_SECRET = '[REDACTED:secret]';
+export const REDACTED_PATTERN = '[REDACTED:credential]';
+
+/** Shortest known value worth replacing: shorter ones would shred ordinary text. */
+const MIN_KNOWN_LENGTH = 6;
+const MAX_DEPTH = 20;
+
+/**
+ * Credential shapes masked wherever they appear, even when the value is unknown to the
+ * host (a key pasted into a goal, a token echoed by a remote API).
+ */
+const CREDENTIAL_PATTERNS: readonly RegExp[] = [
+  /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\bccos\.tok_[0-9a-f]{32}\.[A-Za-z0-9_-]{20,}/g,
+  /\bsk-(?:ant-|proj-)?[A-Za-z0-9_-]{16,}/g,
+  /\bmoltbook_[A-Za-z0-9_-]{8,}/g,
+  /\bgh[pousr]_[A-Za-z0-9]{20,}/g,
+  /\bxox[abpr]-[A-Za-z0-9-]{10,}/g,
+  /\bAKIA[0-9A-Z]{16}\b/g,
+];
+
+/** Field names whose string values are credentials whatever they look like. */
+const AUTH_FIELD =
+  /(^|[_-])(authorization|auth|token|secret|password|passwd|api[_-]?key|cookie|credential|session[_-]?key|private[_-]?key)s?$/i;
+/** In an auth-like field, a long run of key-ish characters is masked. */
+const HIGH_ENTROPY = /^[A-Za-z0-9+/=._~-]{16,}$/;
+
+/**
+ * Redaction on write (ARCHITECTURE.md §10), two layers: every known secret value (secret
+ * store values, tokens minted by this host) is replaced wherever it appears, then
+ * credential patterns are masked. Applied to logs, chain entries, step summaries and
+ * error messages before they are stored or sent.
+ */
+export class Redactor {
+  #known: string[] = [];
+
+  /** Adds a value to replace from now on (secret store values, minted tokens). */
+  addKnownValue(value: string): void {
+    if (value.length < MIN_KNOWN_LENGTH || this.#known.includes(value)) return;
+    // Longest first, so a value containing another is replaced whole.
+    this.#known = [...this.#known, value].sort((a, b) => b.length - a.length);
+  }
+
+  redactString(text: string): string {
+    let out = text;
+    for (const value of this.#known) {
+      if (out.includes(value)) out = out.split(value).join(REDACTED_SECRET);
+    }
+    for (const pattern of CREDENTIAL_PATTERNS) out = out.replace(pattern, REDACTED_PATTERN);
+    return out;
+  }
+
+  /** A redacted deep copy of a JSON-like value; auth-like fields are masked by name too. */
+  redactValue<T>(value: T): T {
+    return this.#redact(value, undefined, 0) as T;
+  }
+
+  #redact(value: unknown, field: string | undefined, depth: number): unknown {
+    if (typeof value === 'string') {
+      const redacted = this.redactString(value);
+      if (field !== undefined && AUTH_FIELD.test(field) && HIGH_ENTROPY.test(redacted))
+        return REDACTED_PATTERN;
+      return redacted;
+    }
+    if (typeof value !== 'object' || value === null) return value;
+    if (depth >= MAX_DEPTH) return '[REDACTED:too-deep]';
+    if (Array.isArray(value)) return value.map((v) => this.#redact(v, field, depth + 1));
+    if (value instanceof Error) {
+      return {
+        name: value.name,
+        message: this.redactString(value.message),
+        ...this.#fields(value, depth),
+      };
+    }
+    return this.#fields(value, depth);
+  }
+
+  #fields(value: object, depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = this.#redact(v, k, depth + 1);
+    return out;
+  }
+}

@@ -1,0 +1,150 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { CausalChain } from '../chain/causal-chain.ts';
+import type { Clock } from '../clock.ts';
+import type { Disposable } from '../disposable.ts';
+import { AppError } from '../errors.ts';
+import type { ActorContext } from '../runs/run-service.ts';
+import type { Db } from '../store/schema.ts';
+import { writeFileAtomically } from '../write-file-atomically.ts';
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+/** Secret names as skills and settings reference them, e.g. `MOLTBOOK_API_KEY`. */
+export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
+const MAX_SECRET_BYTES = 16 * 1024;
+
+/** Hears every secret value the store holds, so redaction can replace it anywhere. */
+export type SecretValueListener = (value: string) => void;
+
+/**
+ * The secret store (ARCHITECTURE.md §9): `secret.token` values live only here, encrypted
+ * with AES-256-GCM under a key kept in an owner-only file beside the database, so the
+ * database file alone reveals none of them. Values are referenced by name everywhere else
+ * and are handed out only to the gateway code that injects them into an outgoing request.
+ */
+export class SecretStore {
+  readonly #deps: { db: Db; chain: CausalChain; clock: Clock; key: Buffer };
+  readonly #listeners = new Set<SecretValueListener>();
+
+  private constructor(deps: { db: Db; chain: CausalChain; clock: Clock; key: Buffer }) {
+    this.#deps = deps;
+  }
+
+  /** Opens the store, creating the key file (0600) at first use. */
+  static async open(deps: {
+    db: Db;
+    chain: CausalChain;
+    clock: Clock;
+    keyFile: string;
+  }): Promise<SecretStore> {
+    let key = await readFile(deps.keyFile).catch(() => undefined);
+    if (key === undefined) {
+      const existing = await deps.db
+        .selectFrom('secrets')
+        .select('name')
+        .limit(1)
+        .executeTakeFirst();
+      if (existing !== undefined) {
+        throw new AppError(
+          'INTERNAL',
+          `the secret key file ${deps.keyFile} is missing but the database holds secrets; restore the file or delete the secrets`,
+        );
+      }
+      key = randomBytes(KEY_BYTES);
+      await writeFileAtomically(deps.keyFile, key);
+    }
+    if (key.length !== KEY_BYTES)
+      throw new AppError('INTERNAL', `the secret key file ${deps.keyFile} is damaged`);
+    return new SecretStore({ db: deps.db, chain: deps.chain, clock: deps.clock, key });
+  }
+
+  /** Stores (or replaces) a secret. The chain records the name, never the value. */
+  async set(name: string, value: string, ctx: ActorContext): Promise<void> {
+    if (!SECRET_NAME.test(name)) {
+      throw new AppError(
+        'INVALID_INPUT',
+        'secret names are UPPER_SNAKE_CASE, e.g. MOLTBOOK_API_KEY',
+        {
+          fields: [{ path: 'name', message: 'must match ^[A-Z][A-Z0-9_]{0,63}$' }],
+        },
+      );
+    }
+    if (value === '' || Buffer.byteLength(value) > MAX_SECRET_BYTES) {
+      throw new AppError('INVALID_INPUT', `a secret value must be 1 to ${MAX_SECRET_BYTES} bytes`, {
+        fields: [{ path: 'value', message: 'empty or too long' }],
+      });
+    }
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#deps.key, iv);
+    cipher.setAAD(Buffer.from(name));
+    const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    const now = this.#deps.clock.now().toISOString();
+    // Redaction must know the value before anything could log it.
+    for (const listener of this.#listeners) listener(value);
+    await this.#deps.chain.transact(async (tx) => {
+      const existed = await tx.db
+        .selectFrom('secrets')
+        .select('name')
+        .where('name', '=', name)
+        .executeTakeFirst();
+      await tx.db
+        .insertInto('secrets')
+        .values({ name, ciphertext, iv, tag, created_at: now, updated_at: now })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ ciphertext, iv, tag, updated_at: now }))
+        .execute();
+      await tx.append({
+        event_type: 'secret.written',
+        actor: ctx.actor,
+        correlation_id: ctx.correlation_id ?? null,
+        data: { name, replaced: existed !== undefined },
+      });
+    });
+  }
+
+  /** The value, for the one gateway path that injects it into a request; undefined if unknown. */
+  async reveal(name: string): Promise<string | undefined> {
+    const row = await this.#deps.db
+      .selectFrom('secrets')
+      .selectAll()
+      .where('name', '=', name)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    const decipher = createDecipheriv('aes-256-gcm', this.#deps.key, row.iv);
+    decipher.setAAD(Buffer.from(name));
+    decipher.setAuthTag(row.tag);
+    return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
+  }
+
+  /** Every stored value, for seeding redaction at start-up. */
+  async revealAll(): Promise<string[]> {
+    const names = await this.names();
+    const values = await Promise.all(names.map((n) => this.reveal(n)));
+    return values.filter((v): v is string => v !== undefined);
+  }
+
+  async names(): Promise<string[]> {
+    const rows = await this.#deps.db.selectFrom('secrets').select('name').orderBy('name').execute();
+    return rows.map((r) => r.name);
+  }
+
+  async delete(name: string, ctx: ActorContext): Promise<void> {
+    await this.#deps.chain.transact(async (tx) => {
+      const result = await tx.db.deleteFrom('secrets').where('name', '=', name).executeTakeFirst();
+      if (result.numDeletedRows === 0n) throw new AppError('NOT_FOUND', `secret ${name} not found`);
+      await tx.append({
+        event_type: 'secret.deleted',
+        actor: ctx.actor,
+        correlation_id: ctx.correlation_id ?? null,
+        data: { name },
+      });
+    });
+  }
+
+  /** Hears each value as it is stored (redaction registers here). */
+  onValue(listener: SecretValueListener): Disposable {
+    this.#listeners.add(listener);
+    return { dispose: () => void this.#listeners.delete(listener) };
+  }
+}
