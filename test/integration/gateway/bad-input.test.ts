@@ -289,7 +289,7 @@ describe('gateway bad input', () => {
         headers: { ...JSON_TYPE, authorization: `Bearer ${gw.adminToken}` },
         body,
         duplex: 'half',
-      } as RequestInit);
+      });
       expect(res.status).toBe(413);
       await res.arrayBuffer();
     });
