@@ -1,0 +1,80 @@
+import { z } from 'zod';
+import { llmCompleteRequestSchema, llmCompleteResultSchema } from './llm.ts';
+import { goalSchema } from './runs.ts';
+
+/**
+ * The agent channel (ARCHITECTURE.md §8): JSON-RPC 2.0 framed as MCP over the worker's
+ * stdio. Standard MCP `tools/list` and `tools/call` carry the skills; these `ccos/*`
+ * methods carry the rest. Every request carries the worker's agent-session token in
+ * `params._meta.ccos_token`, checked by the host on each call.
+ */
+export const AGENT_METHODS = {
+  sessionInfo: 'ccos/session.info',
+  llmComplete: 'ccos/llm.complete',
+  checkpoint: 'ccos/checkpoint',
+  complete: 'ccos/complete',
+  memoryGet: 'ccos/memory.get',
+  memoryPut: 'ccos/memory.put',
+} as const;
+
+/** Where the worker stands: what to do, where it left off, and what it may still spend. */
+export const agentSessionInfoSchema = z.strictObject({
+  run_id: z.string(),
+  goal: z.string(),
+  goals: z.array(goalSchema),
+  /** The state the previous segment checkpointed, or null on the first segment. */
+  checkpoint: z.unknown().nullable(),
+  segment: z.strictObject({
+    index: z.number().int().min(0),
+    /** Steps (LLM or tool calls) this segment may take before it must checkpoint and exit. */
+    max_steps: z.number().int().positive(),
+    /** Wall-clock milliseconds this segment may last. */
+    max_ms: z.number().int().positive(),
+  }),
+  remaining: z.strictObject({
+    steps: z.number().int().min(0),
+    tokens: z.number().int().min(0),
+  }),
+});
+export type AgentSessionInfo = z.infer<typeof agentSessionInfoSchema>;
+
+export const llmCompleteParamsSchema = z.strictObject({ request: llmCompleteRequestSchema });
+export const llmCompleteReplySchema = llmCompleteResultSchema;
+
+/** Checkpoint state is the agent's own JSON, size-capped by the host. */
+export const checkpointParamsSchema = z.strictObject({ state: z.unknown() });
+export const checkpointReplySchema = z.strictObject({ checkpoint_id: z.number().int() });
+
+/** The agent claims the goal is met; the host checks every goal's predicate before Done. */
+export const completeParamsSchema = z.strictObject({ summary: z.string().max(4000).optional() });
+export const completeReplySchema = z.strictObject({
+  accepted: z.boolean(),
+  /** Goals whose predicate does not hold yet (when not accepted). */
+  unmet: z.array(z.strictObject({ ordinal: z.number().int(), text: z.string() })),
+});
+export type CompleteReply = z.infer<typeof completeReplySchema>;
+
+export const memoryGetParamsSchema = z.strictObject({ key: z.string().min(1).max(200) });
+export const memoryGetReplySchema = z.strictObject({ value: z.unknown() });
+export const memoryPutParamsSchema = z.strictObject({
+  key: z.string().min(1).max(200),
+  value: z.unknown(),
+});
+export const memoryPutReplySchema = z.strictObject({});
+
+/**
+ * What a tool call came to, as the agent sees it (in `structuredContent`): the output, a
+ * refusal it can reason about, a pause (the run waits for a person), or an error.
+ */
+export const toolCallOutcomeSchema = z.discriminatedUnion('status', [
+  z.strictObject({ status: z.literal('ok'), output: z.unknown() }),
+  z.strictObject({ status: z.literal('refused'), reason: z.string() }),
+  z.strictObject({
+    status: z.literal('paused'),
+    reason: z.string(),
+    approval_id: z.string(),
+    missing_fields: z.array(z.string()).optional(),
+  }),
+  z.strictObject({ status: z.literal('error'), code: z.string(), message: z.string() }),
+]);
+export type ToolCallOutcome = z.infer<typeof toolCallOutcomeSchema>;

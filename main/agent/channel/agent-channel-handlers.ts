@@ -1,0 +1,23 @@
+import type {
+  AgentSessionInfo,
+  CompleteReply,
+  ToolCallOutcome,
+} from '../../../contracts/agent-channel.ts';
+import type { LlmCompleteRequest, LlmCompleteResult } from '../../../contracts/llm.ts';
+import type { ToolDefinition } from '../../../contracts/skills.ts';
+
+/**
+ * The host side of one worker's channel: what each method does, implemented by the run
+ * supervisor for one run segment (metering, budgets, audit). Every method may throw an
+ * AppError; the channel sends it to the worker as a JSON-RPC error carrying the code.
+ */
+export type AgentChannelHandlers = {
+  sessionInfo: () => Promise<AgentSessionInfo>;
+  listTools: () => Promise<ToolDefinition[]>;
+  callTool: (name: string, args: Record<string, unknown>) => Promise<ToolCallOutcome>;
+  llmComplete: (request: LlmCompleteRequest) => Promise<LlmCompleteResult>;
+  checkpoint: (state: unknown) => Promise<{ checkpoint_id: number }>;
+  complete: (summary: string | undefined) => Promise<CompleteReply>;
+  memoryGet: (key: string) => Promise<unknown>;
+  memoryPut: (key: string, value: unknown) => Promise<void>;
+};
