@@ -41,11 +41,20 @@ export const approvalSchema = z.strictObject({
   reason: z.string().nullable(),
   created_at: z.string(),
   decided_at: z.string().nullable(),
+  /** Fields the person supplied (missing_input, human_action), validated against the form. */
+  answer: z.record(z.string(), z.unknown()).nullable(),
+  /** When the one call this approval covered was executed; a consumed approval is spent. */
+  consumed_at: z.string().nullable(),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 
 export const approvalDecisionInputSchema = z.discriminatedUnion('decision', [
-  z.strictObject({ decision: z.literal('approve'), reason: z.string().max(2000).optional() }),
+  z.strictObject({
+    decision: z.literal('approve'),
+    reason: z.string().max(2000).optional(),
+    /** For missing_input and human_action approvals: the fields the form asks for. */
+    answer: z.record(z.string(), z.unknown()).optional(),
+  }),
   z.strictObject({ decision: z.literal('deny'), reason: z.string().max(2000).optional() }),
   z.strictObject({
     decision: z.literal('modify'),
@@ -55,3 +64,13 @@ export const approvalDecisionInputSchema = z.discriminatedUnion('decision', [
   }),
 ]);
 export type ApprovalDecisionInput = z.infer<typeof approvalDecisionInputSchema>;
+
+/** One field of a form shown to the person (missing input, human action), from a JSON Schema. */
+export const formFieldSchema = z.strictObject({
+  name: z.string(),
+  type: z.enum(['string', 'number', 'integer', 'boolean']),
+  description: z.string().nullable(),
+  required: z.boolean(),
+  enum: z.array(z.union([z.string(), z.number(), z.boolean()])).nullable(),
+});
+export type FormField = z.infer<typeof formFieldSchema>;

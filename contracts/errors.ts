@@ -39,6 +39,8 @@ export const errorCodeSchema = z.enum([
   'LLM_ABORTED',
   'LLM_REPLAY_EXHAUSTED',
   'LLM_REPLAY_MISMATCH',
+  /** The agent worker's segment is over: it must checkpoint and exit (ARCHITECTURE.md §4). */
+  'SEGMENT_ENDED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

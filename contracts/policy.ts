@@ -9,5 +9,13 @@ export const policyPackSchema = z.strictObject({
   default_budget: budgetSchema.omit({ deadline: true }),
   /** What happens when a budget is exceeded. */
   budget_on_exceed: z.enum(['hard_stop', 'approval']),
+  /**
+   * Context a missing parameter may be filled from when its schema names it with
+   * `x-ccos-autofill`: `run.goal`, `run.id`, or `memory:<namespace>.<key>` (a trailing `*`
+   * allows every key of a namespace). Anything else is ignored.
+   */
+  autofill_sources: z.array(z.string().min(1)),
+  /** Operations marked `approval: policy` need an approval when they declare any of these. */
+  approval_capabilities: z.array(z.string().min(1)),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;

@@ -6,6 +6,7 @@ import { CausalChain } from './chain/causal-chain.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
+import { ExecutePipeline } from './execute/execute-pipeline.ts';
 import { createGatewayApp } from './gateway/create-gateway-app.ts';
 import { listenGateway } from './gateway/gateway-server.ts';
 import { createLogger } from './policy/create-logger.ts';
@@ -43,6 +44,8 @@ export type StartedHost = {
   redactor: Redactor;
   skillRegistry: SkillRegistry;
   skills: SkillService;
+  pipeline: ExecutePipeline;
+  policies: PolicyPacks;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -169,6 +172,17 @@ export class Host {
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
       });
+      const skillMemory = new StoreSkillMemory({ db: store.db, clock });
+      const pipeline = new ExecutePipeline({
+        registry: skillRegistry,
+        approvals,
+        chain,
+        redactor,
+        policies,
+        clock,
+        readMemory: (namespace, key) => skillMemory.get(namespace, key),
+      });
+      this.#disposables.push(pipeline.registerAnswerValidation());
       const restored = await skills.restore({ actor: HOST_ACTOR });
       if (restored.restored.length + restored.dropped.length > 0)
         logger.info(restored, 'installed skills reloaded');
@@ -214,6 +228,8 @@ export class Host {
         redactor,
         skillRegistry,
         skills,
+        pipeline,
+        policies,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },

@@ -53,6 +53,8 @@ export type CausalChainDeps = {
 
 const VERIFY_PAGE = 1000;
 
+type ChainHead = { seq: number; hash: string };
+
 /**
  * The append-only, hash-linked audit log (ARCHITECTURE.md §6). Entries are appended only
  * inside `transact`, together with the state they describe, so an entry exists exactly
@@ -61,16 +63,35 @@ const VERIFY_PAGE = 1000;
 export class CausalChain {
   readonly #deps: CausalChainDeps;
   readonly #listeners = new Set<ChainListener>();
+  /**
+   * The last committed entry, so an append need not read it back: set after each commit,
+   * dropped after any failure (the next transaction reads it from the table). Sound only
+   * because this chain is the table's one writer — `transact` runs one at a time, and
+   * `openStore` holds the data dir's single-host lock. A stray writer behind its back
+   * would make the next append collide on `seq` (the primary key) and fail, never fork.
+   */
+  #head: ChainHead | undefined;
+  /** Settles when the previous `transact` has settled, head included. */
+  #previous: Promise<unknown> = Promise.resolve();
 
   constructor(deps: CausalChainDeps) {
     this.#deps = deps;
   }
 
   /** Runs `fn` in one IMMEDIATE transaction; appended entries are published after commit. */
-  async transact<T>(fn: (tx: ChainTx) => Promise<T>): Promise<T> {
+  transact<T>(fn: (tx: ChainTx) => Promise<T>): Promise<T> {
+    // One at a time: the store has one connection anyway, and a transaction must not start
+    // before the previous one has recorded (or dropped) the head it left.
+    const next = this.#previous.then(() => this.#transactNow(fn));
+    this.#previous = next.catch(() => undefined);
+    return next;
+  }
+
+  async #transactNow<T>(fn: (tx: ChainTx) => Promise<T>): Promise<T> {
     const appended: ChainEntry[] = [];
+    let head = this.#head;
+    this.#head = undefined;
     const result = await this.#deps.db.transaction().execute(async (trx) => {
-      let head: { seq: number; hash: string } | undefined;
       const append = async (input: ChainAppendInput): Promise<ChainEntry> => {
         head ??= (await trx
           .selectFrom('chain')
@@ -86,6 +107,8 @@ export class CausalChain {
       };
       return fn({ db: trx, append });
     });
+    // Only reached after the commit: on any failure the head stays unknown.
+    this.#head = head;
     if (appended.length > 0) this.#publish(appended);
     return result;
   }

@@ -16,6 +16,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   IDEMPOTENCY_CONFLICT: 409,
   BUDGET_EXCEEDED: 409,
   APPROVAL_REQUIRED: 409,
+  // The run's segment is over; a new one is granted by the supervisor, not by retrying.
+  SEGMENT_ENDED: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   SKILL_INVALID: 422,

@@ -13,6 +13,9 @@ export const DEFAULT_POLICY_PACK: PolicyPack = {
     max_retries: 3,
   },
   budget_on_exceed: 'hard_stop',
+  autofill_sources: ['run.goal', 'run.id', 'memory:profile.*'],
+  // Anything that leaves the machine or changes stored state asks the person first.
+  approval_capabilities: ['net.http', 'memory.write'],
 };
 
 /** The policy packs a host knows, by id. Constructed by the host, not a global. */

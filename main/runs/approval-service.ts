@@ -9,6 +9,7 @@ import type { Run } from '../../contracts/runs.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import type { Disposable } from '../disposable.ts';
 import type { ApprovalsTable, Db } from '../store/schema.ts';
 import type { ActorContext, RunService } from './run-service.ts';
 
@@ -21,7 +22,15 @@ export type ApprovalRequest = {
   permission_diff: Approval['permission_diff'];
   /** Shown to the person; the caller has redacted it. */
   request: Record<string, unknown>;
+  /** The one call this approval covers (see migration 0005); null for approvals of no call. */
+  match_key?: string | null;
 };
+
+/** Checks a person's answer before a decision is recorded; throws INVALID_INPUT to refuse it. */
+export type AnswerValidator = (
+  approval: Approval,
+  answer: Record<string, unknown> | undefined,
+) => Promise<void>;
 
 export type ApprovalServiceDeps = {
   db: Db;
@@ -44,9 +53,42 @@ const DECISION_STATE: Record<ApprovalDecisionInput['decision'], ApprovalState> =
  */
 export class ApprovalService {
   readonly #deps: ApprovalServiceDeps;
+  readonly #validators = new Map<ApprovalKind, AnswerValidator>();
 
   constructor(deps: ApprovalServiceDeps) {
     this.#deps = deps;
+  }
+
+  /** Lets the owner of an approval kind check answers (e.g. a missing-input form against its schema). */
+  registerAnswerValidator(kind: ApprovalKind, validator: AnswerValidator): Disposable {
+    this.#validators.set(kind, validator);
+    return { dispose: () => void this.#validators.delete(kind) };
+  }
+
+  /** Decided, unconsumed approvals covering exactly this call (newest first). */
+  async findUsableIn(tx: ChainTx, runId: string, matchKey: string): Promise<Approval[]> {
+    const rows = await tx.db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('match_key', '=', matchKey)
+      .where('consumed_at', 'is', null)
+      .where('state', '!=', 'pending')
+      .orderBy('created_at', 'desc')
+      .execute();
+    return rows.map(fromRow);
+  }
+
+  /** Marks an approval spent by the execution it allowed; false if it was already spent. */
+  async consumeIn(tx: ChainTx, id: string): Promise<boolean> {
+    const result = await tx.db
+      .updateTable('approvals')
+      .set({ consumed_at: this.#deps.clock.now().toISOString() })
+      .where('id', '=', id)
+      .where('consumed_at', 'is', null)
+      .where('state', '!=', 'pending')
+      .executeTakeFirst();
+    return result.numUpdatedRows === 1n;
   }
 
   /** Records a request and pauses the running run on it, in one transaction. */
@@ -54,28 +96,41 @@ export class ApprovalService {
     request: ApprovalRequest,
     ctx: ActorContext,
   ): Promise<{ approval: Approval; run: Run }> {
-    return this.#deps.chain.transact(async (tx) => {
-      const approval = await this.requestIn(tx, request, ctx);
-      const run = await this.#deps.runs.transitionIn(tx, request.run_id, 'paused_approval', {
-        ...ctx,
-        reason: `waiting for ${request.kind} approval ${approval.id}`,
-      });
-      return { approval, run };
+    return this.#deps.chain.transact((tx) => this.requestAndPauseIn(tx, request, ctx));
+  }
+
+  /** `requestAndPause` inside a caller's transaction. */
+  async requestAndPauseIn(
+    tx: ChainTx,
+    request: ApprovalRequest,
+    ctx: ActorContext,
+  ): Promise<{ approval: Approval; run: Run }> {
+    const approval = await this.requestIn(tx, request, ctx);
+    const run = await this.#deps.runs.transitionIn(tx, request.run_id, 'paused_approval', {
+      ...ctx,
+      reason: `waiting for ${request.kind} approval ${approval.id}`,
     });
+    return { approval, run };
   }
 
   /** Records a request inside a caller's transaction. */
   async requestIn(tx: ChainTx, request: ApprovalRequest, ctx: ActorContext): Promise<Approval> {
+    const { match_key: matchKey, ...shown } = request;
     const approval: Approval = {
       id: newId('apr'),
-      ...request,
+      ...shown,
       state: 'pending',
       decided_by: null,
       reason: null,
       created_at: this.#deps.clock.now().toISOString(),
       decided_at: null,
+      answer: null,
+      consumed_at: null,
     };
-    await tx.db.insertInto('approvals').values(toRow(approval)).execute();
+    await tx.db
+      .insertInto('approvals')
+      .values({ ...toRow(approval), match_key: matchKey ?? null })
+      .execute();
     await tx.append({
       event_type: 'approval.request',
       actor: ctx.actor,
@@ -151,8 +206,12 @@ export class ApprovalService {
           `run ${run.id} is ${run.state}; its approvals can no longer be decided`,
         );
       }
+      const answer = input.decision === 'approve' ? input.answer : undefined;
+      const validator = this.#validators.get(before.kind);
+      if (input.decision === 'approve' && validator !== undefined) await validator(before, answer);
       const after: Approval = {
         ...before,
+        answer: answer ?? null,
         state: DECISION_STATE[input.decision],
         scope: input.decision === 'modify' ? input.scope : before.scope,
         decided_by: ctx.actor,
@@ -167,6 +226,7 @@ export class ApprovalService {
           decided_by: after.decided_by,
           reason: after.reason,
           decided_at: after.decided_at,
+          answer: after.answer === null ? null : JSON.stringify(after.answer),
         })
         .where('id', '=', id)
         .where('state', '=', 'pending')
@@ -208,17 +268,22 @@ export class ApprovalService {
   }
 }
 
-function toRow(a: Approval): ApprovalsTable {
+function toRow(a: Approval): Omit<ApprovalsTable, 'match_key'> {
   return {
     ...a,
     permission_diff: JSON.stringify(a.permission_diff),
     request: JSON.stringify(a.request),
+    answer: a.answer === null ? null : JSON.stringify(a.answer),
   };
 }
 
 function fromRow(row: ApprovalsTable): Approval {
+  // match_key is internal: the strict schema would refuse it, and callers never see it.
+  const shown: Omit<ApprovalsTable, 'match_key'> & { match_key?: unknown } = { ...row };
+  delete shown.match_key;
   return approvalSchema.parse({
-    ...row,
+    ...shown,
+    answer: row.answer === null ? null : (JSON.parse(row.answer) as unknown),
     permission_diff: JSON.parse(row.permission_diff) as unknown,
     request: JSON.parse(row.request) as unknown,
   });

@@ -2,7 +2,15 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 
 /** A compiled validator that reports `path: message` problems instead of throwing. */
-export type JsonValidator = (value: unknown) => { ok: true } | { ok: false; problems: string[] };
+export type JsonValidator = (
+  value: unknown,
+) => { ok: true } | { ok: false; problems: string[]; missing: string[] };
+
+/**
+ * Annotations the host reads from operation schemas; Ajv ignores them when validating.
+ * `x-ccos-autofill` names the context a missing field may be filled from.
+ */
+export const CCOS_SCHEMA_KEYWORDS = ['x-ccos-autofill'] as const;
 
 // ajv-formats is CommonJS; under nodenext its default import is the module object, whose `default` is the plugin.
 const addFormats = addFormatsModule.default;
@@ -24,6 +32,7 @@ export class JsonSchemaCompiler {
       logger: false,
     });
     addFormats(this.#ajv);
+    this.#ajv.addVocabulary([...CCOS_SCHEMA_KEYWORDS]);
   }
 
   /** Compiles `schema` or throws with Ajv's reason. */
@@ -34,7 +43,15 @@ export class JsonSchemaCompiler {
       const problems = (validate.errors ?? []).map(
         (e) => `${e.instancePath === '' ? '(root)' : e.instancePath}: ${e.message ?? 'is invalid'}`,
       );
-      return { ok: false, problems };
+      // Top-level required properties that are absent: what a person can be asked for.
+      const missing = (validate.errors ?? []).flatMap((e) =>
+        e.keyword === 'required' &&
+        e.instancePath === '' &&
+        typeof e.params.missingProperty === 'string'
+          ? [e.params.missingProperty]
+          : [],
+      );
+      return { ok: false, problems, missing };
     };
   }
 }

@@ -5,7 +5,7 @@ import type {
 } from '../../contracts/skills.ts';
 import type { Disposable } from '../disposable.ts';
 import { AppError } from '../errors.ts';
-import { JsonSchemaCompiler } from './compile-json-schema.ts';
+import { JsonSchemaCompiler, type JsonValidator } from './compile-json-schema.ts';
 import { loadSkillPackage, type SkillPackage } from './load-skill-package.ts';
 import type { PackageLimits } from './package-limits.ts';
 import { createSkillBindings } from './skill-bindings.ts';
@@ -147,6 +147,14 @@ export class SkillRegistry implements Disposable {
     const parsed = parseToolName(name);
     if (parsed === undefined) throw new AppError('NOT_FOUND', `no tool named ${name}`);
     return this.call(parsed.skillId, parsed.operationId, input);
+  }
+
+  /** Checks `input` against the operation's input_schema without running anything. */
+  validateInput(skillId: string, operationId: string, input: unknown): ReturnType<JsonValidator> {
+    const op = this.#get(skillId).pkg.operations.get(operationId);
+    if (op === undefined)
+      throw new AppError('NOT_FOUND', `skill ${skillId} has no operation ${operationId}`);
+    return op.validateInput(input);
   }
 
   /** Calls `operationId` of `skillId`; see `callTool`. */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Kysely } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
 import { AppError } from '../errors.ts';
+import { lockDataDir } from './data-dir-lock.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import type { Database, Db } from './schema.ts';
 import { createSqlite3Dialect } from './sqlite3-dialect.ts';
@@ -39,18 +40,30 @@ export type OpenStoreOptions = {
   migrations?: readonly { name: string; up: (db: Kysely<unknown>) => Promise<void> }[];
 };
 
-/** Opens (creating if needed) the database in `dataDir` and brings its schema up to date. */
+/**
+ * Opens (creating if needed) the database in `dataDir` and brings its schema up to date.
+ * Takes the data dir's single-host lock first (`lockDataDir`): while the store is open, no
+ * other host may open it — a second one fails with CONFLICT — and `close` releases it.
+ */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  const lock = await lockDataDir(options.dataDir);
   const file = path.join(options.dataDir, DATABASE_FILE);
   const db = new Kysely<Database>({
     dialect: createSqlite3Dialect({ filename: file, onOpen: STORE_PRAGMAS }),
   });
+  const close = async (): Promise<void> => {
+    try {
+      await db.destroy();
+    } finally {
+      await lock.release();
+    }
+  };
   try {
     const applied = await migrate(db, options.migrations ?? MIGRATIONS);
-    return { db, file, applied, close: () => db.destroy() };
+    return { db, file, applied, close };
   } catch (e) {
-    await db.destroy();
+    await close();
     throw e;
   }
 }

@@ -69,6 +69,9 @@ export type ApprovalsTable = {
   reason: string | null;
   created_at: string;
   decided_at: string | null;
+  match_key: string | null;
+  answer: string | null;
+  consumed_at: string | null;
 };
 
 export type ChainTable = {

@@ -10,6 +10,8 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import { isRowlessWrite } from './sql-rowless-write.ts';
+import { StatementCache } from './statement-cache.ts';
 
 /**
  * A kysely dialect over the async `sqlite3` package. Kysely ships a dialect only for the
@@ -21,6 +23,8 @@ export type Sqlite3DialectConfig = {
   filename: string;
   /** Statements run once when the connection opens (pragmas). */
   onOpen?: readonly string[];
+  /** Prepared statements kept per connection (default `STATEMENT_CACHE_SIZE`). */
+  statementCacheSize?: number;
 };
 
 export function createSqlite3Dialect(config: Sqlite3DialectConfig): Dialect {
@@ -54,7 +58,10 @@ class Sqlite3Driver implements Driver {
 
   async init(): Promise<void> {
     const db = await openDatabase(this.#config.filename);
-    this.#connection = new Sqlite3Connection(db);
+    this.#connection = new Sqlite3Connection(
+      db,
+      this.#config.statementCacheSize ?? STATEMENT_CACHE_SIZE,
+    );
     for (const statement of this.#config.onOpen ?? []) {
       await this.#connection.executeQuery(CompiledQuery.raw(statement));
     }
@@ -101,55 +108,89 @@ function openDatabase(filename: string): Promise<sqlite3.Database> {
   });
 }
 
+/** Statements kept prepared per connection; a run transition uses six, the host a few dozen. */
+export const STATEMENT_CACHE_SIZE = 100;
+
+type Prepared = { statement: sqlite3.Statement; rowlessWrite: boolean };
+
 class Sqlite3Connection implements DatabaseConnection {
   readonly #db: sqlite3.Database;
+  readonly #statements: StatementCache<Prepared>;
 
-  constructor(db: sqlite3.Database) {
+  constructor(db: sqlite3.Database, statementCacheSize: number) {
     this.#db = db;
+    this.#statements = new StatementCache({
+      capacity: statementCacheSize,
+      prepare: (sql) => prepare(db, sql),
+      finalize: ({ statement }) => finalize(statement),
+    });
   }
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
-    const { sql, parameters } = compiledQuery;
-    const params = parameters as unknown[];
-    const kind = compiledQuery.query.kind;
-    const returnsRows =
-      kind === 'SelectQueryNode' ||
-      kind === 'RawNode' ||
-      ('returning' in compiledQuery.query && compiledQuery.query.returning !== undefined);
-    if (returnsRows) {
-      return new Promise((resolve, reject) => {
-        this.#db.all(sql, params, (err: Error | null, rows: R[]) => {
-          if (err === null) resolve({ rows });
-          else reject(err);
-        });
-      });
-    }
-    return new Promise((resolve, reject) => {
-      // `function` on purpose: sqlite3 passes lastID and changes as `this`.
-      this.#db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err === null) {
-          resolve({
-            rows: [],
-            numAffectedRows: BigInt(this.changes),
-            insertId: BigInt(this.lastID),
-          });
-        } else reject(err);
-      });
-    });
+    const params = compiledQuery.parameters as unknown[];
+    // sqlite3 resets a statement (and clears its bindings) at the start of every run/all,
+    // and both step it to completion, so a cached statement never holds a read snapshot
+    // open between queries.
+    return this.#statements.use(compiledQuery.sql, ({ statement, rowlessWrite }) =>
+      rowlessWrite ? runStatement<R>(statement, params) : allRows<R>(statement, params),
+    );
   }
 
   streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
     throw new Error('streaming queries are not supported by the sqlite3 dialect');
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve, reject) => {
+  async close(): Promise<void> {
+    // sqlite3 refuses to close a connection that still has unfinalized statements.
+    await this.#statements.close();
+    await new Promise<void>((resolve, reject) => {
       this.#db.close((err) => {
         if (err === null) resolve();
         else reject(err);
       });
     });
   }
+}
+
+function prepare(db: sqlite3.Database, sql: string): Promise<Prepared> {
+  return new Promise((resolve, reject) => {
+    const statement = db.prepare(sql, (err: Error | null) => {
+      if (err === null) resolve({ statement, rowlessWrite: isRowlessWrite(sql) });
+      else reject(err);
+    });
+  });
+}
+
+function finalize(statement: sqlite3.Statement): Promise<void> {
+  return new Promise((resolve) => {
+    statement.finalize(() => {
+      resolve();
+    });
+  });
+}
+
+function allRows<R>(statement: sqlite3.Statement, params: unknown[]): Promise<QueryResult<R>> {
+  return new Promise((resolve, reject) => {
+    statement.all(params, (err: Error | null, rows: R[]) => {
+      if (err === null) resolve({ rows });
+      else reject(err);
+    });
+  });
+}
+
+function runStatement<R>(statement: sqlite3.Statement, params: unknown[]): Promise<QueryResult<R>> {
+  return new Promise((resolve, reject) => {
+    // `function` on purpose: sqlite3 passes lastID and changes as `this`.
+    statement.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+      if (err === null) {
+        resolve({
+          rows: [],
+          numAffectedRows: BigInt(this.changes),
+          insertId: BigInt(this.lastID),
+        });
+      } else reject(err);
+    });
+  });
 }
 
 class ConnectionMutex {

@@ -3,6 +3,7 @@ import * as m0001 from './0001-core-tables.ts';
 import * as m0002 from './0002-idempotency-keys.ts';
 import * as m0003 from './0003-skills.ts';
 import * as m0004 from './0004-memory-and-secrets.ts';
+import * as m0005 from './0005-approval-matching.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0002-idempotency-keys', up: m0002.up },
   { name: '0003-skills', up: m0003.up },
   { name: '0004-memory-and-secrets', up: m0004.up },
+  { name: '0005-approval-matching', up: m0005.up },
 ];

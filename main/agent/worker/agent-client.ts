@@ -1,0 +1,114 @@
+import type { Readable, Writable } from 'node:stream';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import {
+  AGENT_METHODS,
+  agentSessionInfoSchema,
+  checkpointReplySchema,
+  completeReplySchema,
+  toolCallOutcomeSchema,
+  type AgentSessionInfo,
+  type CompleteReply,
+  type ToolCallOutcome,
+} from '../../../contracts/agent-channel.ts';
+import {
+  llmCompleteResultSchema,
+  llmToolSchema,
+  type LlmCompleteRequest,
+  type LlmCompleteResult,
+  type LlmTool,
+} from '../../../contracts/llm.ts';
+import { NdjsonTransport, type ProtocolViolation } from '../channel/ndjson-transport.ts';
+import { TokenStampingTransport } from '../channel/token-stamping-transport.ts';
+
+/** Generous: the host bounds every call by the segment's time and kills the worker past it. */
+const REQUEST_TIMEOUT_MS = 10 * 60 * 1000;
+/** The host's replies carry whole LLM answers and tool lists; larger than the host's own cap. */
+const MAX_REPLY_BYTES = 8 * 1024 * 1024;
+
+/** The host's answer to one request was an error carrying this stable code (`data.code`). */
+export function channelErrorCode(e: unknown): string | undefined {
+  if (!(e instanceof McpError)) return undefined;
+  const data: unknown = e.data;
+  if (typeof data !== 'object' || data === null) return undefined;
+  const code = (data as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** The worker's typed view of the agent channel. Replies are parsed with the contract schemas. */
+export type AgentClient = {
+  sessionInfo(): Promise<AgentSessionInfo>;
+  listTools(): Promise<LlmTool[]>;
+  callTool(name: string, args: Record<string, unknown>): Promise<ToolCallOutcome>;
+  llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
+  checkpoint(state: unknown): Promise<number>;
+  complete(summary: string | undefined): Promise<CompleteReply>;
+  close(): Promise<void>;
+};
+
+export type ConnectAgentClientOptions = {
+  /** Where the host's messages arrive: the worker's stdin. */
+  input: Readable;
+  /** Where the worker's messages go: its stdout, which must carry nothing else. */
+  output: Writable;
+  token: string;
+  onViolation: (violation: ProtocolViolation) => void;
+};
+
+/** Connects to the host over stdio (MCP `initialize` included) with the token on every message. */
+export async function connectAgentClient(options: ConnectAgentClientOptions): Promise<AgentClient> {
+  const client = new Client({ name: 'ccos-agent-worker', version: '1' }, { capabilities: {} });
+  const framing = new NdjsonTransport({
+    input: options.input,
+    output: options.output,
+    maxMessageBytes: MAX_REPLY_BYTES,
+    onViolation: options.onViolation,
+  });
+  await client.connect(new TokenStampingTransport(framing, options.token), {
+    timeout: REQUEST_TIMEOUT_MS,
+  });
+  const call = <T>(
+    method: string,
+    params: Record<string, unknown>,
+    schema: { parse: (v: unknown) => T },
+  ): Promise<T> =>
+    client
+      .request({ method, params }, agentReplySchema, { timeout: REQUEST_TIMEOUT_MS })
+      .then((reply) => schema.parse(stripMeta(reply)));
+
+  return {
+    sessionInfo: () => call(AGENT_METHODS.sessionInfo, {}, agentSessionInfoSchema),
+    async listTools() {
+      const { tools } = await client.listTools(undefined, { timeout: REQUEST_TIMEOUT_MS });
+      return tools.map((t) =>
+        llmToolSchema.parse({
+          name: t.name,
+          description: t.description ?? '',
+          parameters: t.inputSchema,
+        }),
+      );
+    },
+    async callTool(name, args) {
+      const result = await client.callTool({ name, arguments: args }, undefined, {
+        timeout: REQUEST_TIMEOUT_MS,
+      });
+      return toolCallOutcomeSchema.parse(result.structuredContent);
+    },
+    llmComplete: (request) => call(AGENT_METHODS.llmComplete, { request }, llmCompleteResultSchema),
+    checkpoint: async (state) =>
+      (await call(AGENT_METHODS.checkpoint, { state }, checkpointReplySchema)).checkpoint_id,
+    complete: (summary) =>
+      call(AGENT_METHODS.complete, summary === undefined ? {} : { summary }, completeReplySchema),
+    close: () => client.close(),
+  };
+}
+
+/** Any JSON-RPC result object; the contract schema then parses it exactly. */
+const agentReplySchema = z.record(z.string(), z.unknown());
+
+/** The contract reply schemas are strict; a `_meta` the protocol may add is not part of them. */
+function stripMeta(reply: Record<string, unknown>): Record<string, unknown> {
+  const { _meta: _ignored, ...rest } = reply;
+  return rest;
+}

@@ -1,0 +1,53 @@
+/**
+ * The agent worker program (ARCHITECTURE.md §8), one process per run segment, started by a
+ * `Spawner` as `node --no-node-snapshot main/agent/worker/worker-main.ts`. Its only channel
+ * is its stdio: an MCP client on stdin/stdout, so stdout carries protocol messages and
+ * nothing else; diagnostics go to stderr. The agent-session token comes from the
+ * environment (`CCOS_AGENT_TOKEN`), never argv, which other local users can read.
+ *
+ * Exit codes: 0 the segment ended as planned (completed, limit reached, paused, or stopped
+ * by the host); 1 an unexpected error (the host counts a retry); 2 started without a token.
+ */
+import { connectAgentClient, type AgentClient } from './agent-client.ts';
+import { runAgentLoop } from './agent-loop.ts';
+import { stderrLog } from './worker-log.ts';
+
+/** How long to wait for stdio to drain after the loop before exiting anyway. */
+const EXIT_GRACE_MS = 2000;
+
+async function main(): Promise<number> {
+  const log = stderrLog();
+  const token = process.env.CCOS_AGENT_TOKEN;
+  if (token === undefined || token === '') {
+    log('CCOS_AGENT_TOKEN is not set');
+    return 2;
+  }
+  // The token is not needed by anything else in this process.
+  delete process.env.CCOS_AGENT_TOKEN;
+
+  let client: AgentClient | undefined;
+  try {
+    client = await connectAgentClient({
+      input: process.stdin,
+      output: process.stdout,
+      token,
+      onViolation: (v) => {
+        log(`host broke the protocol (${v.kind}): ${v.detail}`);
+      },
+    });
+    const end = await runAgentLoop({ client, log, now: () => performance.now() });
+    log(`segment ended: ${end}`);
+    return 0;
+  } catch (e) {
+    log(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  } finally {
+    await client?.close().catch(() => undefined);
+  }
+}
+
+const code = await main();
+process.exitCode = code;
+// Closing the client paused stdin, so the process ends on its own once stdout has drained;
+// this only guards against a handle that would keep it alive.
+setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();

@@ -1,0 +1,47 @@
+import type { FormField } from '../../contracts/approvals.ts';
+import type { JsonSchemaObject } from '../../contracts/skills.ts';
+
+const FORM_TYPES = new Set(['string', 'number', 'integer', 'boolean']);
+
+/**
+ * The form a person fills in for missing fields, derived from the operation's schema in
+ * the flat shape MCP elicitation uses (primitives and enums only): name, type,
+ * description, choices.
+ */
+export function formFor(schema: JsonSchemaObject, fields: readonly string[]): FormField[] {
+  const properties = (schema.properties ?? {}) as Record<
+    string,
+    Record<string, unknown> | undefined
+  >;
+  return fields.map((name) => {
+    const property = properties[name] ?? {};
+    const type =
+      typeof property.type === 'string' && FORM_TYPES.has(property.type) ? property.type : 'string';
+    const choices = Array.isArray(property.enum)
+      ? property.enum.filter((v): v is string | number | boolean =>
+          ['string', 'number', 'boolean'].includes(typeof v),
+        )
+      : null;
+    return {
+      name,
+      type: type as FormField['type'],
+      description: typeof property.description === 'string' ? property.description : null,
+      required: true,
+      enum: choices,
+    };
+  });
+}
+
+/** A schema accepting exactly an answer to those fields: their own sub-schemas, nothing else. */
+export function answerSchema(
+  schema: JsonSchemaObject,
+  fields: readonly string[],
+): JsonSchemaObject {
+  const properties = (schema.properties ?? {}) as Record<string, unknown>;
+  return {
+    type: 'object',
+    properties: Object.fromEntries(fields.map((f) => [f, properties[f] ?? {}])),
+    required: [...fields],
+    additionalProperties: false,
+  };
+}
