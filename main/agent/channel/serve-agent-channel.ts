@@ -64,6 +64,7 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
     options.onProtocolError(reason);
   };
 
+  // eslint-disable-next-line @typescript-eslint/no-deprecated -- McpServer cannot register custom (ccos/*) methods; the SDK keeps Server for exactly this
   const server = new Server(
     { name: 'ccos-gateway', version: HOST_VERSION },
     { capabilities: { tools: { listChanged: false } } },
@@ -150,7 +151,8 @@ function parseParams<P>(method: string, schema: z.ZodType<P>, params: unknown): 
   if (params !== undefined && (typeof params !== 'object' || params === null)) {
     throw new AppError('INVALID_INPUT', `invalid ${method} params: not an object`);
   }
-  const { _meta: _ignored, ...rest } = (params ?? {}) as Record<string, unknown>;
+  const rest: Record<string, unknown> = { ...(params ?? {}) };
+  delete rest._meta;
   const parsed = schema.safeParse(rest);
   if (!parsed.success) throw invalidInput(`${method} params`, parsed.error.issues);
   return parsed.data;

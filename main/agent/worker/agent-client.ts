@@ -109,6 +109,7 @@ const agentReplySchema = z.record(z.string(), z.unknown());
 
 /** The contract reply schemas are strict; a `_meta` the protocol may add is not part of them. */
 function stripMeta(reply: Record<string, unknown>): Record<string, unknown> {
-  const { _meta: _ignored, ...rest } = reply;
+  const rest = { ...reply };
+  delete rest._meta;
   return rest;
 }
