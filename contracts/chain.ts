@@ -18,6 +18,8 @@ export const chainEventTypeSchema = z.enum([
   'llm.call',
   'skill.execute',
   'budget.exceeded',
+  'budget.warning',
+  'budget.granted',
   'event.received',
   'schedule.fired',
   'outbound.attempt',

@@ -49,6 +49,10 @@ export type Budget = z.infer<typeof budgetSchema>;
 export const budgetRequestSchema = budgetSchema.partial();
 export type BudgetRequest = z.infer<typeof budgetRequestSchema>;
 
+/** The budget dimensions that can run out. */
+export const budgetKindSchema = z.enum(['steps', 'tokens', 'wall_clock', 'retries', 'deadline']);
+export type BudgetKind = z.infer<typeof budgetKindSchema>;
+
 /** Usage metered by the host, never reported by the agent. */
 export const usageSchema = z.strictObject({
   steps: z.number().int().min(0),
@@ -78,6 +82,11 @@ export const completionPredicateSchema = z.discriminatedUnion('kind', [
     kind: z.literal('capability_succeeded'),
     capability_id: z.string().min(1).max(200),
   }),
+  /**
+   * A JSON Logic rule (jsonlogic.com) over `{ memory, steps }`: the run's memory items by key
+   * and its recorded skill steps (`{ tool, skill_id, outcome }`).
+   */
+  z.strictObject({ kind: z.literal('json_logic'), rule: z.record(z.string(), z.unknown()) }),
 ]);
 export type CompletionPredicate = z.infer<typeof completionPredicateSchema>;
 

@@ -1,6 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { llmProviderSettingsSchema } from '../contracts/llm.ts';
 import { invalidInput } from './errors.ts';
 
 export const DEFAULT_GATEWAY_PORT = 7427;
@@ -23,6 +24,12 @@ export const hostConfigSchema = z.strictObject({
      * a skill reaching 127.0.0.1 could talk to other local services.
      */
     allow_loopback_http: z.boolean(),
+  }),
+  agents: z.strictObject({
+    /** The LLM workers talk to (through the gateway). Null: runs wait until one is configured. */
+    llm: llmProviderSettingsSchema.nullable(),
+    /** Segments running at once. */
+    max_concurrent: z.number().int().min(1).max(64),
   }),
 });
 export type HostConfig = z.infer<typeof hostConfigSchema>;
@@ -47,6 +54,12 @@ export function parseHostConfig(input: unknown, env: NodeJS.ProcessEnv = process
       allow_non_loopback: gateway.allow_non_loopback ?? false,
     },
     log_level: partial.log_level ?? env.CCOS_LOG_LEVEL ?? 'info',
+    agents: {
+      llm: (partial.agents as { llm?: unknown } | undefined)?.llm ?? null,
+      max_concurrent:
+        (partial.agents as { max_concurrent?: unknown } | undefined)?.max_concurrent ??
+        (env.CCOS_MAX_CONCURRENT_AGENTS === undefined ? 4 : Number(env.CCOS_MAX_CONCURRENT_AGENTS)),
+    },
     skills: {
       allow_loopback_http:
         (partial.skills as { allow_loopback_http?: unknown } | undefined)?.allow_loopback_http ??

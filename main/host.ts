@@ -1,12 +1,18 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
 import { ExecutePipeline } from './execute/execute-pipeline.ts';
+import { ChildProcessSpawner } from './agent/child-process-spawner.ts';
+import { createLlmProvider, type LlmProvider } from './agent/llm/llm-provider.ts';
+import type { Spawner } from './agent/spawner.ts';
+import { BudgetMeter } from './runs/budget-meter.ts';
+import { CheckpointStore } from './runs/checkpoint-store.ts';
+import { Supervisor } from './runs/supervisor.ts';
 import { createGatewayApp } from './gateway/create-gateway-app.ts';
 import { listenGateway } from './gateway/gateway-server.ts';
 import { createLogger } from './policy/create-logger.ts';
@@ -29,6 +35,13 @@ import { writeFileAtomically } from './write-file-atomically.ts';
 export type HostDeps = {
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Where the host's own logger writes (default stderr), used when `logger` is not given.
+   * The lines pass through the host's redactor, so a test can search them for secrets.
+   */
+  logDestination?: DestinationStream;
+  /** How agent workers are started; defaults to the permission-model child-process spawner. */
+  spawner?: Spawner;
 };
 
 /** Everything a started host offers; shells and tests reach services through this. */
@@ -46,6 +59,10 @@ export type StartedHost = {
   skills: SkillService;
   pipeline: ExecutePipeline;
   policies: PolicyPacks;
+  checkpoints: CheckpointStore;
+  meter: BudgetMeter;
+  /** Null when no LLM provider is configured: runs then wait in `pending`. */
+  supervisor: Supervisor | null;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -64,6 +81,8 @@ export const SKILLS_DIR = 'skills';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
+/** How long a worker may take to exit after its segment's time is up before it is killed. */
+const SEGMENT_EXIT_GRACE_MS = 5_000;
 
 /**
  * The composition root (ARCHITECTURE.md §1): the only place that constructs services.
@@ -90,7 +109,15 @@ export class Host {
     const config = this.#config;
     const clock = this.#deps.clock ?? systemClock();
     const redactor = new Redactor();
-    const logger = this.#deps.logger ?? createLogger({ level: config.log_level, redactor });
+    const logger =
+      this.#deps.logger ??
+      createLogger({
+        level: config.log_level,
+        redactor,
+        ...(this.#deps.logDestination === undefined
+          ? {}
+          : { destination: this.#deps.logDestination }),
+      });
     const startedAt = Date.now();
     try {
       const store = await openStore({ dataDir: config.data_dir });
@@ -180,9 +207,13 @@ export class Host {
         redactor,
         policies,
         clock,
+        logger,
         readMemory: (namespace, key) => skillMemory.get(namespace, key),
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
+      const checkpoints = new CheckpointStore({ db: store.db, clock });
+      const meter = new BudgetMeter({ clock, policies, approvals, runs });
+      this.#disposables.push(meter.registerGrants());
       const restored = await skills.restore({ actor: HOST_ACTOR });
       if (restored.restored.length + restored.dropped.length > 0)
         logger.info(restored, 'installed skills reloaded');
@@ -216,6 +247,22 @@ export class Host {
       await writeFileAtomically(infoFile, JSON.stringify({ url: server.url, pid: process.pid }));
       this.#disposables.push({ dispose: () => rm(infoFile, { force: true }) });
 
+      const supervisor = this.#startSupervisor({
+        store,
+        runs,
+        chain,
+        clock,
+        logger,
+        tokens,
+        meter,
+        policies,
+        checkpoints,
+        pipeline,
+        skillRegistry,
+        redactor,
+        secrets,
+      });
+
       this.#started = {
         config,
         store,
@@ -230,6 +277,9 @@ export class Host {
         skills,
         pipeline,
         policies,
+        checkpoints,
+        meter,
+        supervisor,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },
@@ -241,6 +291,68 @@ export class Host {
       await this.stop();
       throw e;
     }
+  }
+
+  #startSupervisor(parts: {
+    store: Store;
+    runs: RunService;
+    chain: CausalChain;
+    clock: Clock;
+    logger: Logger;
+    tokens: TokenService;
+    meter: BudgetMeter;
+    policies: PolicyPacks;
+    checkpoints: CheckpointStore;
+    pipeline: ExecutePipeline;
+    skillRegistry: SkillRegistry;
+    redactor: Redactor;
+    secrets: SecretStore;
+  }): Supervisor | null {
+    const settings = this.#config.agents.llm;
+    if (settings === null) {
+      parts.logger.warn(
+        'no LLM provider configured (--llm-settings): runs wait in pending until one is',
+      );
+      return null;
+    }
+    // One provider per run: a replay transcript keeps its place per run.
+    const providers = new Map<string, LlmProvider>();
+    const supervisor = new Supervisor({
+      db: parts.store.db,
+      runs: parts.runs,
+      chain: parts.chain,
+      clock: parts.clock,
+      logger: parts.logger,
+      tokens: parts.tokens,
+      meter: parts.meter,
+      policies: parts.policies,
+      spawner: this.#deps.spawner ?? new ChildProcessSpawner(),
+      llmFor: (runId) => {
+        let provider = providers.get(runId);
+        if (provider === undefined) {
+          provider = createLlmProvider(settings, {
+            resolveSecret: (name) => parts.secrets.reveal(name),
+          });
+          providers.set(runId, provider);
+        }
+        return provider;
+      },
+      segmentDeps: {
+        runs: parts.runs,
+        chain: parts.chain,
+        clock: parts.clock,
+        meter: parts.meter,
+        pipeline: parts.pipeline,
+        checkpoints: parts.checkpoints,
+        registry: parts.skillRegistry,
+        redactor: parts.redactor,
+      },
+      maxConcurrent: this.#config.agents.max_concurrent,
+      exitGraceMs: SEGMENT_EXIT_GRACE_MS,
+    });
+    this.#disposables.push(supervisor);
+    supervisor.start();
+    return supervisor;
   }
 
   async stop(): Promise<void> {

@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { AppError } from '../errors.ts';
 import { parseHostConfig } from '../config.ts';
 import { Host } from '../host.ts';
 
@@ -17,10 +19,22 @@ export function registerServeCommand(program: Command): void {
       '--allow-non-loopback',
       'allow binding an address other than loopback (exposes the API)',
     )
+    .option(
+      '--llm-settings <file>',
+      'JSON file with the LLM provider settings (env CCOS_LLM_SETTINGS)',
+    )
+    .option(
+      '--allow-loopback-skills',
+      'let skills reach plain-http loopback origins (test servers)',
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env CCOS_LOG_LEVEL)')
     .action(async (_opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<ServeOptions>();
+      const llmFile = opts.llmSettings ?? process.env.CCOS_LLM_SETTINGS;
+      const llm = llmFile === undefined ? undefined : await readJsonFile(llmFile, '--llm-settings');
       const config = parseHostConfig({
+        ...(llm === undefined ? {} : { agents: { llm } }),
+        ...(opts.allowLoopbackSkills === true ? { skills: { allow_loopback_http: true } } : {}),
         ...(opts.dataDir === undefined ? {} : { data_dir: opts.dataDir }),
         ...(opts.logLevel === undefined ? {} : { log_level: opts.logLevel }),
         gateway: {
@@ -45,6 +59,8 @@ export function registerServeCommand(program: Command): void {
 }
 
 type ServeOptions = {
+  llmSettings?: string;
+  allowLoopbackSkills?: boolean;
   dataDir?: string;
   host?: string;
   port?: number;
@@ -58,4 +74,15 @@ function parsePort(value: string): number {
     throw new Error(`--port must be an integer between 0 and 65535, got "${value}"`);
   }
   return port;
+}
+
+async function readJsonFile(file: string, flag: string): Promise<unknown> {
+  const text = await readFile(file, 'utf8').catch(() => {
+    throw new AppError('INVALID_INPUT', `${flag}: cannot read ${file}`);
+  });
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new AppError('INVALID_INPUT', `${flag}: ${file} is not valid JSON`);
+  }
 }

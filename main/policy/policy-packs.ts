@@ -13,6 +13,8 @@ export const DEFAULT_POLICY_PACK: PolicyPack = {
     max_retries: 3,
   },
   budget_on_exceed: 'hard_stop',
+  segment_max_steps: 10,
+  segment_max_ms: 5 * 60 * 1000,
   autofill_sources: ['run.goal', 'run.id', 'memory:profile.*'],
   // Anything that leaves the machine or changes stored state asks the person first.
   approval_capabilities: ['net.http', 'memory.write'],

@@ -26,6 +26,9 @@ export type ApprovalRequest = {
   match_key?: string | null;
 };
 
+/** Runs inside the decision's transaction once it is recorded (e.g. a budget grant); a throw undoes the decision. */
+export type DecisionEffect = (tx: ChainTx, approval: Approval, ctx: ActorContext) => Promise<void>;
+
 /** Checks a person's answer before a decision is recorded; throws INVALID_INPUT to refuse it. */
 export type AnswerValidator = (
   approval: Approval,
@@ -54,6 +57,7 @@ const DECISION_STATE: Record<ApprovalDecisionInput['decision'], ApprovalState> =
 export class ApprovalService {
   readonly #deps: ApprovalServiceDeps;
   readonly #validators = new Map<ApprovalKind, AnswerValidator>();
+  readonly #effects = new Map<ApprovalKind, DecisionEffect>();
 
   constructor(deps: ApprovalServiceDeps) {
     this.#deps = deps;
@@ -63,6 +67,12 @@ export class ApprovalService {
   registerAnswerValidator(kind: ApprovalKind, validator: AnswerValidator): Disposable {
     this.#validators.set(kind, validator);
     return { dispose: () => void this.#validators.delete(kind) };
+  }
+
+  /** Lets the owner of an approval kind act on its decisions, in the same transaction. */
+  registerDecisionEffect(kind: ApprovalKind, effect: DecisionEffect): Disposable {
+    this.#effects.set(kind, effect);
+    return { dispose: () => void this.#effects.delete(kind) };
   }
 
   /** Decided, unconsumed approvals covering exactly this call (newest first). */
@@ -249,6 +259,7 @@ export class ApprovalService {
           reason: after.reason,
         },
       });
+      await this.#effects.get(before.kind)?.(tx, after, ctx);
       const stillPending = await tx.db
         .selectFrom('approvals')
         .select('id')

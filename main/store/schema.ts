@@ -144,7 +144,18 @@ export type SecretsTable = {
   updated_at: string;
 };
 
+export type BudgetGrantsTable = {
+  id: Generated<number>;
+  run_id: string;
+  kind: string;
+  amount: number;
+  approval_id: string;
+  granted_by: string;
+  created_at: string;
+};
+
 export type Database = {
+  budget_grants: BudgetGrantsTable;
   skills: SkillsTable;
   memory: MemoryTable;
   secrets: SecretsTable;

@@ -1,0 +1,74 @@
+import type { ChainTx } from '../chain/causal-chain.ts';
+import type { Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { Db } from '../store/schema.ts';
+
+/** Largest checkpoint accepted, as JSON text. */
+export const MAX_CHECKPOINT_BYTES = 256 * 1024;
+
+export type Checkpoint = { id: number; segment: number; state: unknown; created_at: string };
+
+/**
+ * Durable, audited agent checkpoints: the state the next segment starts from. Each write
+ * is a `checkpoint` chain entry in the same transaction.
+ */
+export class CheckpointStore {
+  readonly #deps: { db: Db; clock: Clock };
+
+  constructor(deps: { db: Db; clock: Clock }) {
+    this.#deps = deps;
+  }
+
+  async saveIn(
+    tx: ChainTx,
+    input: { run_id: string; session_id: string; segment: number; state: unknown; actor: string },
+  ): Promise<number> {
+    const text = JSON.stringify(input.state ?? null);
+    const bytes = Buffer.byteLength(text);
+    if (bytes > MAX_CHECKPOINT_BYTES) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `checkpoint is ${bytes} bytes; the limit is ${MAX_CHECKPOINT_BYTES}`,
+        {
+          fields: [{ path: 'state', message: `larger than ${MAX_CHECKPOINT_BYTES} bytes` }],
+        },
+      );
+    }
+    const row = await tx.db
+      .insertInto('checkpoints')
+      .values({
+        run_id: input.run_id,
+        segment: input.segment,
+        agent_state: text,
+        created_at: this.#deps.clock.now().toISOString(),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await tx.append({
+      event_type: 'checkpoint',
+      actor: input.actor,
+      session_id: input.session_id,
+      run_id: input.run_id,
+      data: { checkpoint_id: row.id, segment: input.segment, bytes },
+    });
+    return row.id;
+  }
+
+  /** The newest checkpoint of a run, or undefined before the first. */
+  async latest(runId: string): Promise<Checkpoint | undefined> {
+    const row = await this.#deps.db
+      .selectFrom('checkpoints')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    return {
+      id: row.id,
+      segment: row.segment,
+      state: JSON.parse(row.agent_state) as unknown,
+      created_at: row.created_at,
+    };
+  }
+}
