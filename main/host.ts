@@ -1,3 +1,4 @@
+import type { PolicyPack } from '../contracts/policy.ts';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
@@ -42,6 +43,8 @@ export type HostDeps = {
   logDestination?: DestinationStream;
   /** How agent workers are started; defaults to the permission-model child-process spawner. */
   spawner?: Spawner;
+  /** Policy packs besides the default one, by id (settings; tests use small segments). */
+  policyPacks?: readonly PolicyPack[];
 };
 
 /** Everything a started host offers; shells and tests reach services through this. */
@@ -125,7 +128,7 @@ export class Host {
       if (store.applied.length > 0)
         logger.info({ migrations: store.applied }, 'database schema updated');
 
-      const policies = new PolicyPacks([DEFAULT_POLICY_PACK]);
+      const policies = new PolicyPacks([DEFAULT_POLICY_PACK, ...(this.#deps.policyPacks ?? [])]);
       const chain = new CausalChain({
         db: store.db,
         clock,
