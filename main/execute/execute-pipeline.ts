@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Approval } from '../../contracts/approvals.ts';
 import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
 import type { Run } from '../../contracts/runs.ts';
@@ -35,6 +36,8 @@ export type ExecutePipelineDeps = {
   redactor: Redactor;
   policies: PolicyPacks;
   clock: Clock;
+  /** The host's redacting logger: one summary line per call (never params or outputs). */
+  logger: Logger;
   readMemory: (namespace: string, key: string) => Promise<unknown>;
 };
 
@@ -305,6 +308,21 @@ export class ExecutePipeline {
         },
       });
     });
+    // Logs stay useful without the payloads: which skill and operation, how it ended, how long.
+    this.#deps.logger[safeOutcome.status === 'error' ? 'warn' : 'info'](
+      {
+        run_id: call.run.id,
+        step_id: call.step_id,
+        tool: call.tool,
+        skill_id: skill?.skill_id ?? null,
+        version: skill?.version ?? null,
+        operation_id: skill === undefined ? null : (parseToolName(call.tool)?.operationId ?? null),
+        outcome: safeOutcome.status,
+        ...(safeOutcome.status === 'error' ? { code: safeOutcome.code } : {}),
+        duration_ms: ended.getTime() - started.getTime(),
+      },
+      'skill executed',
+    );
     return safeOutcome;
   }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts';
 import type { TokenScope } from '../../../../contracts/tokens.ts';
 import type { Clock } from '../../../../main/clock.ts';
@@ -45,19 +45,33 @@ export type GatewayTestHost = {
   stop: () => Promise<void>;
 };
 
-export async function startGatewayHost(options: { clock?: Clock } = {}): Promise<GatewayTestHost> {
+export type GatewayHostOptions = {
+  clock?: Clock;
+  /** Let skills reach plain-http loopback origins (a test server on 127.0.0.1). */
+  allowLoopbackHttp?: boolean;
+  /**
+   * Capture the host's own redacting logger (at debug level) instead of a silent one, so
+   * a test sees the log lines exactly as the host would write them.
+   */
+  logDestination?: DestinationStream;
+};
+
+export async function startGatewayHost(options: GatewayHostOptions = {}): Promise<GatewayTestHost> {
   const dataDir = await makeTempDir('ccos-gateway-');
   const host = new Host(
     parseHostConfig(
       {
         data_dir: dataDir,
         gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
-        log_level: 'silent',
+        log_level: options.logDestination === undefined ? 'silent' : 'debug',
+        skills: { allow_loopback_http: options.allowLoopbackHttp ?? false },
       },
       {},
     ),
     {
-      logger: pino({ level: 'silent' }),
+      ...(options.logDestination === undefined
+        ? { logger: pino({ level: 'silent' }) }
+        : { logDestination: options.logDestination }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     },
   );
