@@ -91,6 +91,17 @@ export class ExecutePipeline {
 
     const gate = await this.#deps.chain.transact<Gate>(async (tx) => {
       const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
+      // A person who declined to fill the form refused the call: asking again would loop.
+      const declined = usable.find((a) => a.kind === 'missing_input' && a.state === 'denied');
+      if (declined !== undefined) {
+        for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
+        return {
+          done: {
+            status: 'refused' as const,
+            reason: `a person declined to provide the input ${call.tool} needs${declined.reason === null ? '' : `: ${declined.reason}`}`,
+          },
+        };
+      }
       const answered = usable.find((a) => a.kind === 'missing_input' && a.state !== 'denied');
       const params = { ...filled.params, ...(answered?.answer ?? {}) };
       const validation = this.#deps.registry.validateInput(skill.skill_id, op.id, params);
@@ -235,19 +246,14 @@ export class ExecutePipeline {
     if (resolved === undefined || 'outcome' in resolved) {
       throw new AppError('CONFLICT', `the tool of approval ${approval.id} is no longer installed`);
     }
-    const check = this.#compiler.compile(answerSchema(resolved.op.input_schema, fields))(
-      answer ?? {},
-    );
+    const given = answer ?? {};
+    const check = this.#compiler.compile(answerSchema(resolved.op.input_schema, fields))(given);
     if (!check.ok) {
+      const problems = answerProblems(check.problems, check.missing, fields, given);
       throw new AppError(
         'INVALID_INPUT',
-        `the answer does not fit the form: ${check.problems.join('; ')}`,
-        {
-          fields: check.problems.map((p) => {
-            const [path = '(root)', ...rest] = p.split(': ');
-            return { path: path.replace(/^\//, 'answer.'), message: rest.join(': ') };
-          }),
-        },
+        `the answer does not fit the form: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+        { fields: problems },
       );
     }
   }
@@ -330,6 +336,36 @@ export class ExecutePipeline {
 /** Identifies one call: the tool and its parameters as the agent gave them. */
 export function hashCall(tool: string, params: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson({ tool, params })).digest('hex');
+}
+
+/**
+ * The problems of a refused answer, each naming its form field (`answer.<field>`). Ajv
+ * reports a missing or an extra property at the root without naming it; the person needs
+ * to know which field to fix.
+ */
+function answerProblems(
+  problems: readonly string[],
+  missing: readonly string[],
+  fields: readonly string[],
+  given: Record<string, unknown>,
+): { path: string; message: string }[] {
+  const asked = new Set(fields);
+  const named = problems.flatMap((p) => {
+    const [where = '(root)', ...rest] = p.split(': ');
+    const message = rest.join(': ');
+    if (where !== '(root)') return [{ path: `answer${where.replaceAll('/', '.')}`, message }];
+    // Root problems of the answer schema are the ones listed by field below.
+    return /required property|additional properties/.test(message)
+      ? []
+      : [{ path: 'answer', message }];
+  });
+  return [
+    ...missing.map((f) => ({ path: `answer.${f}`, message: 'is required by the form' })),
+    ...Object.keys(given)
+      .filter((k) => !asked.has(k))
+      .map((k) => ({ path: `answer.${k}`, message: 'is not a field of this form' })),
+    ...named,
+  ];
 }
 
 function errorOutcome(code: string, message: string): ToolCallOutcome {
