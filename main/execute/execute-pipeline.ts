@@ -155,11 +155,19 @@ export class ExecutePipeline {
         }
         // Spent now, before anything runs: a crash or a replay cannot run it twice.
         for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
+        const why = decided.reason === null ? '' : `: ${decided.reason}`;
         if (decided.state === 'denied') {
+          return {
+            done: { status: 'refused' as const, reason: `a person refused ${call.tool}${why}` },
+          };
+        }
+        // A narrowed scope is not consent to the call as asked: the pipeline cannot tell
+        // whether the call fits the person's words, so it fails closed and says what was granted.
+        if (decided.state === 'modified' && decided.scope !== call.tool) {
           return {
             done: {
               status: 'refused' as const,
-              reason: `a person refused ${call.tool}${decided.reason === null ? '' : `: ${decided.reason}`}`,
+              reason: `a person granted only "${decided.scope}" instead of ${call.tool}${why}`,
             },
           };
         }
