@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from './approvals.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { errorBodySchema } from './errors.ts';
-import { createRunInputSchema, goalSchema, runSchema, runStateSchema, stepSchema } from './runs.ts';
+import {
+  createRunInputSchema,
+  goalSchema,
+  runEventInputSchema,
+  runSchema,
+  runStateSchema,
+  stepSchema,
+} from './runs.ts';
 import { sessionSchema } from './sessions.ts';
 import { skillIdSchema, skillListEntrySchema, toolDefinitionSchema } from './skills.ts';
 import { createTokenInputSchema, createdTokenSchema, tokenInfoSchema } from './tokens.ts';
@@ -206,6 +213,21 @@ export const API = {
       ...errors,
       ...notFound,
       ...conflict,
+    },
+  },
+  postRunEvent: {
+    method: 'post',
+    path: '/v1/runs/{id}/events',
+    summary:
+      'Deliver an external event; a run paused for exactly this event type is queued to resume (connector with events:post, or admin)',
+    request: { params: idParam('run'), body: jsonBody(runEventInputSchema) },
+    responses: {
+      200: json(
+        z.strictObject({ event_id: z.string(), resumed: z.boolean(), run: runSchema }),
+        'the event was recorded; `resumed` says whether it woke the run',
+      ),
+      ...errors,
+      ...notFound,
     },
   },
   listRunSteps: {

@@ -127,6 +127,8 @@ export const runSchema = z.strictObject({
   policy_pack: z.string(),
   completion: completionPredicateSchema.nullable(),
   parent_run_id: z.string().nullable(),
+  /** The external event type a `paused_external_event` run waits for; null otherwise. */
+  waiting_for: z.string().nullable(),
   /** The actor that created the run (`admin`, `connector:<id>`, …); scopes who may see it. */
   created_by: z.string(),
   created_at: z.string(),
@@ -158,6 +160,18 @@ export const resumeTriggerSchema = z.enum([
   'schedule_fire',
   'recovery',
 ]);
+
+/** An external event for a run (`POST /v1/runs/{id}/events`). */
+export const runEventInputSchema = z.strictObject({
+  type: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[a-z0-9][a-z0-9._:-]*$/, 'lowercase letters, digits and ._:- only'),
+  /** Kept as received; the agent is told the event arrived, never shown raw external data. */
+  payload: z.record(z.string(), z.unknown()).optional(),
+});
+export type RunEventInput = z.infer<typeof runEventInputSchema>;
 export type ResumeTrigger = z.infer<typeof resumeTriggerSchema>;
 
 export const stepKindSchema = z.enum(['llm', 'skill', 'approval', 'event', 'checkpoint']);

@@ -10,6 +10,7 @@ import {
   type Goal,
   type ResumeTrigger,
   type Run,
+  type RunEventInput,
   type RunState,
   type Step,
   type Usage,
@@ -35,6 +36,8 @@ export type TransitionOptions = ActorContext & {
   trigger?: ResumeTrigger;
   /** New usage, when the transition also meters something (e.g. a retry). */
   usage?: Usage;
+  /** For `paused_external_event`: the event type that resumes the run. */
+  waiting_for?: string;
 };
 
 export type ListRunsQuery = {
@@ -134,6 +137,7 @@ export class RunService {
       policy_pack: pack.id,
       completion: input.completion ?? null,
       parent_run_id: null,
+      waiting_for: null,
       created_by: ctx.actor,
       created_at: now,
       updated_at: now,
@@ -236,12 +240,22 @@ export class RunService {
     const before = await readRun(tx.db, runId);
     const reason = options.reason ?? null;
     assertTransition(before.state, to, reason);
+    if (to === 'paused_external_event' && options.waiting_for === undefined) {
+      throw new AppError(
+        'INVALID_INPUT',
+        'a run waiting for an external event must name its type',
+        {
+          fields: [{ path: 'waiting_for', message: 'required for paused_external_event' }],
+        },
+      );
+    }
     const now = this.#deps.clock.now().toISOString();
     const after: Run = {
       ...before,
       state: to,
       state_reason: reason,
       usage: options.usage ?? before.usage,
+      waiting_for: to === 'paused_external_event' ? (options.waiting_for ?? null) : null,
       updated_at: now,
     };
     await tx.db
@@ -250,6 +264,7 @@ export class RunService {
         state: after.state,
         state_reason: after.state_reason,
         usage: JSON.stringify(after.usage),
+        waiting_for: after.waiting_for,
         updated_at: now,
       })
       .where('id', '=', runId)
@@ -267,9 +282,57 @@ export class RunService {
         reason,
         ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
         ...(options.usage === undefined ? {} : { usage: options.usage }),
+        ...(after.waiting_for === null ? {} : { waiting_for: after.waiting_for }),
       },
     });
     return after;
+  }
+
+  /**
+   * Records an external event for a run; when the run waits for exactly this type, it is
+   * queued to resume (trigger `external_event`). Other events are kept, and change nothing.
+   */
+  receiveEvent(
+    runId: string,
+    event: RunEventInput,
+    ctx: ActorContext,
+  ): Promise<{ event_id: string; resumed: boolean; run: Run }> {
+    return this.#deps.chain.transact(async (tx) => {
+      const run = await readRun(tx.db, runId);
+      const id = newId('ev');
+      await tx.db
+        .insertInto('events')
+        .values({
+          id,
+          run_id: runId,
+          type: event.type,
+          payload: JSON.stringify(event.payload ?? {}),
+          source: ctx.actor,
+          received_at: this.#deps.clock.now().toISOString(),
+        })
+        .execute();
+      await tx.append({
+        event_type: 'event.received',
+        actor: ctx.actor,
+        correlation_id: ctx.correlation_id ?? null,
+        session_id: run.session_id,
+        run_id: runId,
+        // The payload is external data: the chain records that it came, not what it said.
+        data: {
+          event_id: id,
+          type: event.type,
+          payload_bytes: JSON.stringify(event.payload ?? {}).length,
+        },
+      });
+      const matches = run.state === 'paused_external_event' && run.waiting_for === event.type;
+      if (!matches) return { event_id: id, resumed: false, run };
+      const resumed = await this.transitionIn(tx, runId, 'pending', {
+        ...ctx,
+        reason: `event ${event.type} received`,
+        trigger: 'external_event',
+      });
+      return { event_id: id, resumed: true, run: resumed };
+    });
   }
 
   /** Cancels a non-terminal run; cancelling a finished run is ILLEGAL_TRANSITION. */

@@ -25,6 +25,8 @@ export type RunsTable = {
   created_by: string;
   created_at: string;
   updated_at: string;
+  /** The external event type a `paused_external_event` run waits for (migration 0008). */
+  waiting_for: string | null;
 };
 
 export type GoalsTable = {
@@ -154,7 +156,17 @@ export type BudgetGrantsTable = {
   created_at: string;
 };
 
+export type EventsTable = {
+  id: string;
+  run_id: string;
+  type: string;
+  payload: string;
+  source: string;
+  received_at: string;
+};
+
 export type Database = {
+  events: EventsTable;
   budget_grants: BudgetGrantsTable;
   skills: SkillsTable;
   memory: MemoryTable;

@@ -105,6 +105,16 @@ export function registerRunRoutes(
     return c.json(resumed, 200);
   });
 
+  app.openapi(createRoute(API.postRunEvent), async (c) => {
+    const run = await access.requireRun(c, c.req.valid('param').id, 'events:post');
+    const result = await deps.runs.receiveEvent(
+      run.id,
+      c.req.valid('json'),
+      ctx(c, c.get('principal').actor),
+    );
+    return c.json(result, 200);
+  });
+
   app.openapi(createRoute(API.listRunSteps), async (c) => {
     const run = await access.requireRun(c, c.req.valid('param').id, 'runs:read');
     return c.json({ steps: await deps.runs.steps(run.id) }, 200);
