@@ -38,6 +38,9 @@ type Active = { worker: SpawnedWorker; abort: AbortController; killReason: strin
 
 export const SUPERVISOR_ACTOR = 'supervisor';
 
+/** A segment that ended cleanly without a single step: no progress, so normally a fault. */
+const NO_STEP = 'worker exited without taking a step';
+
 /**
  * Drives runs forward (ARCHITECTURE.md §4): picks `pending` runs, grants each a bounded
  * segment, starts a fresh worker from the last checkpoint, and decides what the segment's
@@ -234,7 +237,7 @@ export class Supervisor implements Disposable {
       if (why === undefined && (exit.code !== 0 || exit.signal !== null)) {
         why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}`;
       }
-      if (why === undefined && handlers.steps === 0) why = 'worker exited without taking a step';
+      if (why === undefined && handlers.steps === 0) why = NO_STEP;
     } catch (e) {
       why = `worker could not start: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
@@ -264,8 +267,20 @@ export class Supervisor implements Disposable {
     await this.#deps.chain.transact(async (tx) => {
       const now = await this.#deps.runs.getIn(tx, run.id);
       const stopping = why === 'host stopping';
+      let failure = why;
       const elapsed = segment.takeUncharged();
-      if (now.state === 'running') {
+      // The worker stops on its own when the budget it was shown is spent (it sees the
+      // remaining steps and tokens). That is the budget's end, not a fault: apply the pack's
+      // decision as a refused step would, instead of charging retries until the run fails.
+      const spent =
+        now.state === 'running' && why === NO_STEP && exit.code === 0
+          ? await this.#deps.meter.checkIn(tx, now, { steps: 1, tokens: 1, activeMs: elapsed })
+          : undefined;
+      if (spent !== undefined) {
+        const usage = await this.#deps.meter.chargeIn(tx, now, { wall_clock_ms: elapsed });
+        await this.#deps.meter.overrunIn(tx, { ...now, usage }, spent, { actor: SUPERVISOR_ACTOR });
+        failure = undefined;
+      } else if (now.state === 'running') {
         const failed = why !== undefined && !stopping;
         const limits = await this.#deps.meter.limitsIn(tx, now);
         const usage = await this.#deps.meter.chargeIn(tx, now, {
@@ -301,7 +316,7 @@ export class Supervisor implements Disposable {
           steps: segment.steps,
           exit_code: exit.code,
           signal: exit.signal,
-          failure: why ?? null,
+          failure: failure ?? null,
         },
       });
     });
