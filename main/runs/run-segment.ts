@@ -102,7 +102,7 @@ export class RunSegment implements AgentChannelHandlers {
   }
 
   async callTool(name: string, args: Record<string, unknown>): Promise<ToolCallOutcome> {
-    const run = await this.#authorizeStep(0);
+    const { run } = await this.#authorizeStep(0);
     return this.#deps.pipeline.execute({
       run,
       step_id: newId('stp'),
@@ -116,10 +116,18 @@ export class RunSegment implements AgentChannelHandlers {
   async llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
     // Nothing secret goes into a prompt, whatever the agent put in its conversation.
     const safe = this.#deps.redactor.redactValue(request);
-    const estimate = estimateRequestTokens(safe) + (safe.max_output_tokens ?? 0);
-    const run = await this.#authorizeStep(estimate);
+    // The prompt and at least one answer token must fit what is left of the budget. The
+    // answer is then capped at the rest, rather than refusing every call whose requested cap
+    // does not fit: a worker asks for up to 4096 tokens, so a smaller budget (or the last
+    // 4096 tokens of any budget) could otherwise never be used.
+    const prompt = estimateRequestTokens(safe);
+    const { run, tokensLeft } = await this.#authorizeStep(prompt + 1);
+    const maxOutput = Math.min(safe.max_output_tokens ?? Infinity, tokensLeft - prompt);
     const started = this.#deps.clock.now();
-    const result = await this.#deps.llm.complete(safe, { signal: this.#signal });
+    const result = await this.#deps.llm.complete(
+      { ...safe, max_output_tokens: maxOutput },
+      { signal: this.#signal },
+    );
     const tokens = result.usage.input_tokens + result.usage.output_tokens;
     await this.#deps.chain.transact(async (tx) => {
       await this.#deps.meter.chargeIn(tx, run, {
@@ -283,30 +291,34 @@ export class RunSegment implements AgentChannelHandlers {
     return run;
   }
 
-  /** Allows one step (with `tokens` estimated) or throws; charges the step when allowed. */
-  async #authorizeStep(tokens: number): Promise<Run> {
-    const verdict = await this.#deps.chain.transact<{ error: AppError } | { run: Run }>(
-      async (tx) => {
-        const run = await this.#requireRunning(tx);
-        if (this.#steps >= this.#grant.max_steps || this.elapsedMs() > this.#grant.max_ms) {
-          return {
-            error: new AppError('SEGMENT_ENDED', 'this segment is over: checkpoint and exit'),
-          };
-        }
-        const over = await this.#deps.meter.checkIn(tx, run, {
-          steps: 1,
-          tokens,
-          activeMs: this.elapsedMs() - this.#charged,
-        });
-        if (over !== undefined) {
-          return { error: await this.#deps.meter.overrunIn(tx, run, over, { actor: 'host' }) };
-        }
-        const usage = await this.#deps.meter.chargeIn(tx, run, { steps: 1 });
-        this.#steps += 1;
-        return { run: { ...run, usage } };
-      },
-    );
+  /**
+   * Allows one step (with `tokens` estimated) or throws; charges the step when allowed.
+   * Returns the run as charged and the tokens its budget has left.
+   */
+  async #authorizeStep(tokens: number): Promise<{ run: Run; tokensLeft: number }> {
+    const verdict = await this.#deps.chain.transact<
+      { error: AppError } | { run: Run; tokensLeft: number }
+    >(async (tx) => {
+      const run = await this.#requireRunning(tx);
+      if (this.#steps >= this.#grant.max_steps || this.elapsedMs() > this.#grant.max_ms) {
+        return {
+          error: new AppError('SEGMENT_ENDED', 'this segment is over: checkpoint and exit'),
+        };
+      }
+      const over = await this.#deps.meter.checkIn(tx, run, {
+        steps: 1,
+        tokens,
+        activeMs: this.elapsedMs() - this.#charged,
+      });
+      if (over !== undefined) {
+        return { error: await this.#deps.meter.overrunIn(tx, run, over, { actor: 'host' }) };
+      }
+      const usage = await this.#deps.meter.chargeIn(tx, run, { steps: 1 });
+      const limits = await this.#deps.meter.limitsIn(tx, run);
+      this.#steps += 1;
+      return { run: { ...run, usage }, tokensLeft: limits.tokens - usage.tokens };
+    });
     if ('error' in verdict) throw verdict.error;
-    return verdict.run;
+    return verdict;
   }
 }
