@@ -95,6 +95,31 @@ export type AutonomyHost = {
 
 export const TERMINAL: readonly RunState[] = ['done', 'failed', 'cancelled'];
 
+/** JSON requests to a gateway with a bearer token. */
+export function apiRequester(
+  url: string,
+  token: string,
+): (method: string, urlPath: string, json?: unknown) => Promise<ApiResponse> {
+  return async (method, urlPath, json) => {
+    const res = await fetch(`${url}${urlPath}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
+    });
+    const text = await res.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    return { status: res.status, body, text };
+  };
+}
+
 export async function startAutonomyHost(options: AutonomyHostOptions): Promise<AutonomyHost> {
   const dataDir = await makeTempDir('ccos-autonomy-');
   const transcriptFile = path.join(dataDir, 'transcript.json');
@@ -127,25 +152,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
     throw e;
   }
   const adminToken = (await readFile(started.adminTokenFile, 'utf8')).trim();
-  const url = started.gateway.url;
-  const request = async (method: string, urlPath: string, json?: unknown) => {
-    const res = await fetch(`${url}${urlPath}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${adminToken}`,
-        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(json === undefined ? {} : { body: JSON.stringify(json) }),
-    });
-    const text = await res.text();
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    return { status: res.status, body, text };
-  };
+  const request = apiRequester(started.gateway.url, adminToken);
   const getRun = async (id: string): Promise<RunView> => {
     const res = await request('GET', `/v1/runs/${id}`);
     if (res.status !== 200) throw new Error(`GET run ${id}: ${res.status} ${res.text}`);
