@@ -75,13 +75,18 @@ export class ExecutePipeline {
 
   async execute(call: ExecuteCall): Promise<ToolCallOutcome> {
     const started = this.#deps.clock.now();
+    // The call as the agent made it identifies it across retries; fills and answers do not.
+    const matchKey = tryHashCall(call.tool, call.params);
+    if (typeof matchKey !== 'string') {
+      // Params JSON can carry but the chain cannot hash (a lone surrogate from a model's
+      // output): the agent's mistake, not the host's, and nothing of them is recorded.
+      return this.#finish(call, started, undefined, matchKey, [], {});
+    }
     const resolved = this.#resolve(call.tool);
     if ('outcome' in resolved)
       return this.#finish(call, started, undefined, resolved.outcome, [], call.params);
     const { skill, op } = resolved;
     const pack = this.#deps.policies.get(call.run.policy_pack);
-    // The call as the agent made it identifies it across retries; fills and answers do not.
-    const matchKey = hashCall(call.tool, call.params);
 
     const filled = await autofill(call.params, op.input_schema, pack.autofill_sources, {
       runGoal: call.run.goal,
@@ -374,6 +379,19 @@ function answerProblems(
       .map((k) => ({ path: `answer.${k}`, message: 'is not a field of this form' })),
     ...named,
   ];
+}
+
+/** `hashCall`, or an INVALID_INPUT outcome when the params are not canonical JSON. */
+function tryHashCall(tool: string, params: Record<string, unknown>): string | ToolCallOutcome {
+  try {
+    return hashCall(tool, params);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return errorOutcome(
+      'INVALID_INPUT',
+      `invalid parameters for ${tool}: ${e.message.replace(/^canonicalJson: /, '')} (strings must be well-formed Unicode, numbers finite)`,
+    );
+  }
 }
 
 function errorOutcome(code: string, message: string): ToolCallOutcome {
