@@ -131,7 +131,17 @@ export const skillFetchRequestSchema = z.strictObject({
   headers: z
     .record(
       z.string().min(1).max(256),
-      z.union([z.string().max(16_384), z.strictObject({ $secret: z.string().min(1).max(64) })]),
+      z.union([
+        z.string().max(16_384),
+        z.strictObject({
+          $secret: z.string().min(1).max(64),
+          /** An auth scheme the host puts before the value, e.g. `Bearer` → `Bearer <secret>`. */
+          scheme: z
+            .string()
+            .regex(/^[A-Za-z][A-Za-z0-9-]{0,31}$/)
+            .optional(),
+        }),
+      ]),
     )
     .default({}),
   body: z.string().optional(),

@@ -119,7 +119,7 @@ export async function skillHttpFetch(
       const secret = await ctx.resolveSecret(value.$secret);
       if (secret === undefined)
         throw new AppError('SKILL_PERMISSION_DENIED', `secret ${value.$secret} is not set`);
-      headers.set(name, secret);
+      headers.set(name, value.scheme === undefined ? secret : `${value.scheme} ${secret}`);
       used.push(secret);
       secretsHere.push(value.$secret);
     }
@@ -168,7 +168,8 @@ export async function skillHttpFetch(
   throw new AppError('SKILL_HTTP_FAILED', `more than ${ctx.limits.maxRedirects} redirects`);
 }
 
-async function readCapped(response: Response, max: number, origin: string): Promise<string> {
+/** Reads a response body as UTF-8, refusing (PAYLOAD_TOO_LARGE) once it passes `max` bytes. */
+export async function readCapped(response: Response, max: number, origin: string): Promise<string> {
   if (response.body === null) return '';
   const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
   const chunks: Uint8Array[] = [];
