@@ -23,6 +23,10 @@ const CREDENTIAL_PATTERNS: readonly RegExp[] = [
 /** Field names whose string values are credentials whatever they look like. */
 const AUTH_FIELD =
   /(^|[_-])(authorization|auth|token|secret|password|passwd|api[_-]?key|cookie|credential|session[_-]?key|private[_-]?key)s?$/i;
+/** Reads camelCase names (`accessToken`, `clientSecret`) as snake_case for `AUTH_FIELD`. */
+function isAuthField(field: string): boolean {
+  return AUTH_FIELD.test(field.replace(/([a-z0-9])([A-Z])/g, '$1_$2'));
+}
 /** In an auth-like field, a long run of key-ish characters is masked. */
 const HIGH_ENTROPY = /^[A-Za-z0-9+/=._~-]{16,}$/;
 
@@ -59,13 +63,17 @@ export class Redactor {
   #redact(value: unknown, field: string | undefined, depth: number): unknown {
     if (typeof value === 'string') {
       const redacted = this.redactString(value);
-      if (field !== undefined && AUTH_FIELD.test(field) && HIGH_ENTROPY.test(redacted))
+      if (field !== undefined && isAuthField(field) && HIGH_ENTROPY.test(redacted))
         return REDACTED_PATTERN;
       return redacted;
     }
     if (typeof value !== 'object' || value === null) return value;
     if (depth >= MAX_DEPTH) return '[REDACTED:too-deep]';
     if (Array.isArray(value)) return value.map((v) => this.#redact(v, field, depth + 1));
+    // What JSON.stringify would write (a Date's time), not its empty set of own fields.
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function')
+      return this.#redact(toJSON.call(value) as unknown, field, depth + 1);
     if (value instanceof Error) {
       return {
         name: value.name,
