@@ -226,6 +226,7 @@ describe('runs API', () => {
     await gw.started.runs.transition(run.id, 'paused_external_event', {
       ...TEST,
       reason: 'webhook',
+      waiting_for: 'webhook.received',
     });
     const resumed = await gw.request('POST', `/v1/runs/${run.id}/resume`);
     expect(resumed.status).toBe(200);
