@@ -53,7 +53,16 @@ export async function openTestServices(
 ): Promise<TestServices> {
   const owned = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await makeTempDir());
-  const host = new Host(parseHostConfig({ data_dir: dataDir, log_level: 'silent' }, {}), {
+  // Port 0: test files run in parallel, and a fixed port would make them collide.
+  const config = parseHostConfig(
+    {
+      data_dir: dataDir,
+      log_level: 'silent',
+      gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
+    },
+    {},
+  );
+  const host = new Host(config, {
     logger: pino({ level: 'silent' }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });

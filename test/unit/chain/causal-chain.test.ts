@@ -101,6 +101,60 @@ describe('CausalChain', () => {
       expect(await services.chain.verify()).toMatchObject({ ok: true });
     });
 
+    it('concurrent transactions each link to the entry committed before them', async () => {
+      const before = await services.chain.verify();
+      // Workers that start their next transaction as soon as one settles, while the others
+      // wait for the connection: a head remembered from an older commit would collide.
+      const worker = async (w: number): Promise<number> => {
+        let committed = 0;
+        for (let i = 0; i < 6; i++) {
+          const failing = (w + i) % 4 === 0;
+          try {
+            await services.chain.transact(async (tx) => {
+              await tx.append({ event_type: 'auth.denied', actor: `w${w}-${i}` });
+              // Some fail after appending: their entry and head must not count.
+              if (failing) throw new Error('rolled back');
+            });
+            committed++;
+          } catch (e) {
+            if (!failing) throw e;
+          }
+        }
+        return committed;
+      };
+      const counts = await Promise.all([0, 1, 2, 3, 4].map(worker));
+      const total = counts.reduce((a, b) => a + b, 0);
+      expect(total).toBe(22); // 30 transactions, 8 of them failing
+      expect(await services.chain.verify()).toMatchObject({
+        ok: true,
+        entries: before.entries + total,
+      });
+    });
+
+    it('a write behind its back fails the next append on seq instead of forking the chain', async () => {
+      const last = await services.chain.append({ event_type: 'auth.denied', actor: 't' });
+      // Another writer (which the data-dir lock keeps out of a real deployment) appends.
+      await rawSql(
+        services.store.file,
+        `insert into chain (seq, event_id, event_type, timestamp, step_id, policy_pack_version,
+          actor, data, prev_hash, hash) values (?, 'evt_stray', 'auth.denied', 'now', 's', '1',
+          'stray', '{}', ?, 'stray-hash')`,
+        [last.seq + 1, last.hash],
+      );
+      await expect(
+        services.chain.append({ event_type: 'auth.denied', actor: 't' }),
+      ).rejects.toThrow(/UNIQUE|PRIMARY KEY/);
+      // The failure dropped the remembered head: the next append links to the stray entry,
+      // so the chain stays one line (verify reports the stray entry itself).
+      const next = await services.chain.append({ event_type: 'auth.denied', actor: 't' });
+      expect(next).toMatchObject({ seq: last.seq + 2, prev_hash: 'stray-hash' });
+      expect(await services.chain.verify()).toMatchObject({
+        ok: false,
+        broken_at_seq: last.seq + 1,
+        reason: 'malformed_entry',
+      });
+    });
+
     it('a throwing listener neither undoes the commit nor silences other listeners', async () => {
       let heard = 0;
       services.chain.subscribe(() => {

@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, sql, type Generated } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STORE_PRAGMAS } from '../../../main/store/open-store.ts';
 import { createSqlite3Dialect } from '../../../main/store/sqlite3-dialect.ts';
+import { rawSql } from '../../support/raw-sqlite.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 
 type Db = Kysely<{ t: { id: Generated<number>; v: string } }>;
@@ -53,6 +55,85 @@ describe('sqlite3 kysely dialect', () => {
     expect(rows).toEqual([{ id: 42, v: 'c' }]);
     const returned = await db.insertInto('t').values({ v: 'r' }).returning(['id', 'v']).execute();
     expect(returned).toEqual([{ id: 43, v: 'r' }]);
+  });
+
+  it('reports numAffectedRows and insertId for raw writes, rows for raw reads and RETURNING', async () => {
+    const inserted = await sql`insert into t (v) values (${'x'}), (${'y'})`.execute(db);
+    expect(inserted).toMatchObject({ rows: [], numAffectedRows: 2n, insertId: 2n });
+    const updated = await sql`update t set v = 'z' where id = ${1}`.execute(db);
+    expect(updated.numAffectedRows).toBe(1n);
+    const deleted = await sql`with doomed as (select id from t where v = 'y')
+      delete from t where id in (select id from doomed)`.execute(db);
+    expect(deleted.numAffectedRows).toBe(1n);
+    const returned = await sql<{ id: number }>`insert into t (v) values ('r') returning id`.execute(
+      db,
+    );
+    expect(returned.rows).toEqual([{ id: 2 }]);
+    const read = await sql<{ v: string }>`select v from t order by id`.execute(db);
+    expect(read).toEqual({ rows: [{ v: 'z' }, { v: 'r' }] });
+  });
+
+  it('reuses prepared statements: repeated and evicted statements stay correct, and close finalizes them', async () => {
+    const file = `${dir}/small-cache.sqlite`;
+    const small: Db = new Kysely({
+      dialect: createSqlite3Dialect({
+        filename: file,
+        onOpen: STORE_PRAGMAS,
+        statementCacheSize: 2,
+      }),
+    });
+    try {
+      await sql`create table t (id integer primary key, v text not null) strict`.execute(small);
+      // Three statement shapes through a cache of two: every round evicts and re-prepares.
+      for (let i = 1; i <= 30; i++) {
+        const inserted = await small
+          .insertInto('t')
+          .values({ v: `v${i}` })
+          .executeTakeFirst();
+        expect(inserted.insertId).toBe(BigInt(i));
+        const updated = await small
+          .updateTable('t')
+          .set({ v: `u${i}` })
+          .where('id', '=', i)
+          .executeTakeFirst();
+        expect(updated.numUpdatedRows).toBe(1n);
+        const rows = await small
+          .selectFrom('t')
+          .select('v')
+          .where('id', '>=', i - 1)
+          .execute();
+        expect(rows.map((r) => r.v)).toEqual(i === 1 ? ['u1'] : [`u${i - 1}`, `u${i}`]);
+      }
+    } finally {
+      // sqlite3 cannot close a connection with unfinalized statements: this would reject.
+      await small.destroy();
+    }
+    // The last connection closed cleanly, so SQLite checkpointed and removed the WAL.
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('a statement that failed runs again with other parameters', async () => {
+    const insert = (id: number) =>
+      db
+        .insertInto('t')
+        .values({ id, v: `v${id}` })
+        .execute();
+    await insert(1);
+    await expect(insert(1)).rejects.toThrow(/UNIQUE/);
+    await insert(2);
+    expect(await count()).toBe(2);
+  });
+
+  it('a cached read holds no snapshot afterwards: another connection checkpoints the whole WAL', async () => {
+    await db
+      .insertInto('t')
+      .values([{ v: 'a' }, { v: 'b' }, { v: 'c' }])
+      .execute();
+    for (let i = 0; i < 3; i++) await db.selectFrom('t').selectAll().execute();
+    await db.insertInto('t').values({ v: 'd' }).execute();
+    const [result] = await rawSql(`${dir}/d.sqlite`, 'pragma wal_checkpoint(truncate)');
+    // A statement left mid-step would pin its read snapshot and report busy: 1.
+    expect(result).toMatchObject({ busy: 0 });
   });
 
   it('commits a transaction and rolls one back on error', async () => {
