@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Approval } from '../../contracts/approvals.ts';
 import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
 import type { Run } from '../../contracts/runs.ts';
-import type { SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
+import type { JsonSchemaObject, SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
 import { canonicalJson } from '../chain/canonical-json.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
@@ -13,7 +13,7 @@ import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalService } from '../runs/approval-service.ts';
 import type { ActorContext } from '../runs/run-service.ts';
-import { JsonSchemaCompiler } from '../skills/compile-json-schema.ts';
+import { JsonSchemaCompiler, type JsonValidator } from '../skills/compile-json-schema.ts';
 import type { SkillRegistry } from '../skills/skill-registry.ts';
 import { parseToolName } from '../skills/tool-definitions.ts';
 import { autofill, type AutofillRecord } from './autofill.ts';
@@ -57,6 +57,8 @@ const MAX_SUMMARY = 500;
 export class ExecutePipeline {
   readonly #deps: ExecutePipelineDeps;
   readonly #compiler = new JsonSchemaCompiler();
+  /** By schema text: Ajv keeps every schema object it compiled, so each form is compiled once. */
+  readonly #answerValidators = new Map<string, JsonValidator>();
 
   constructor(deps: ExecutePipelineDeps) {
     this.#deps = deps;
@@ -260,7 +262,7 @@ export class ExecutePipeline {
       throw new AppError('CONFLICT', `the tool of approval ${approval.id} is no longer installed`);
     }
     const given = answer ?? {};
-    const check = this.#compiler.compile(answerSchema(resolved.op.input_schema, fields))(given);
+    const check = this.#answerValidator(answerSchema(resolved.op.input_schema, fields))(given);
     if (!check.ok) {
       const problems = answerProblems(check.problems, check.missing, fields, given);
       throw new AppError(
@@ -269,6 +271,16 @@ export class ExecutePipeline {
         { fields: problems },
       );
     }
+  }
+
+  #answerValidator(schema: JsonSchemaObject): JsonValidator {
+    const key = JSON.stringify(schema);
+    let validator = this.#answerValidators.get(key);
+    if (validator === undefined) {
+      validator = this.#compiler.compile(schema);
+      this.#answerValidators.set(key, validator);
+    }
+    return validator;
   }
 
   async #finish(

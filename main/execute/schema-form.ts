@@ -14,7 +14,7 @@ export function formFor(schema: JsonSchemaObject, fields: readonly string[]): Fo
     Record<string, unknown> | undefined
   >;
   return fields.map((name) => {
-    const property = properties[name] ?? {};
+    const property = resolveLocalRef(schema, properties[name] ?? {});
     const type =
       typeof property.type === 'string' && FORM_TYPES.has(property.type) ? property.type : 'string';
     const choices = Array.isArray(property.enum)
@@ -43,5 +43,23 @@ export function answerSchema(
     properties: Object.fromEntries(fields.map((f) => [f, properties[f] ?? {}])),
     required: [...fields],
     additionalProperties: false,
+    // Local `$ref`s in those sub-schemas point here; without them the answer cannot compile.
+    ...(schema.$defs === undefined ? {} : { $defs: schema.$defs }),
+    ...(schema.definitions === undefined ? {} : { definitions: schema.definitions }),
   };
+}
+
+/** A property given as `{ "$ref": "#/$defs/<name>" }` (or `#/definitions/…`), looked up once. */
+function resolveLocalRef(
+  schema: JsonSchemaObject,
+  property: Record<string, unknown>,
+): Record<string, unknown> {
+  const ref = typeof property.$ref === 'string' ? property.$ref : undefined;
+  const match = ref === undefined ? null : /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref);
+  if (match === null) return property;
+  const defs = schema[match[1] ?? ''] as Record<string, unknown> | undefined;
+  const target = defs?.[match[2] ?? ''];
+  return typeof target === 'object' && target !== null
+    ? { ...(target as Record<string, unknown>), ...property }
+    : property;
 }

@@ -37,6 +37,15 @@ const SKILL = manifest(
     operation('greet', { input_schema: greetInput('memory:profile.display_name') }),
     // `other` is not on the default pack's allowlist (run.goal, run.id, memory:profile.*).
     operation('greetOffList', { input_schema: greetInput('memory:other.display_name') }),
+    // The asked-for field is defined by a local $ref, as schema generators write them.
+    operation('greetRef', {
+      input_schema: {
+        type: 'object',
+        $defs: { tone: { type: 'string', enum: ['warm', 'formal'] } },
+        properties: { tone: { $ref: '#/$defs/tone' } },
+        required: ['tone'],
+      },
+    }),
   ],
   { memory_namespaces: [NS] },
 );
@@ -47,7 +56,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
 
   beforeAll(async () => {
     h = await startExecuteHost();
-    await h.install(SKILL, recordingSkillCode(NS, ['greet', 'greetOffList']));
+    await h.install(SKILL, recordingSkillCode(NS, ['greet', 'greetOffList', 'greetRef']));
     await h.memory.put('profile', 'display_name', 'Ada');
     await h.memory.put('other', 'display_name', 'Mallory');
   });
@@ -207,6 +216,24 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
     expect(await h.started.approvals.list({ run_id: run.id, state: 'pending' })).toEqual([]);
     expect((await h.approval(asked.approval_id)).consumed_at).not.toBeNull();
     expect(await recordedCalls(h.memory, NS)).toHaveLength(before);
+  });
+
+  it('answers a field defined by a local $ref against its definition', async () => {
+    const run = await h.runningRun();
+    const asked = paused(await h.execute(run, 'greeter__greetRef', {}));
+    expect((await h.approval(asked.approval_id)).request.form).toEqual([
+      { name: 'tone', type: 'string', description: null, required: true, enum: ['warm', 'formal'] },
+    ]);
+    const bad = await h.decide(asked.approval_id, { decision: 'approve', answer: { tone: 'x' } });
+    expect(bad.status).toBe(400);
+    expect(errorFields(bad)).toEqual(['answer.tone']);
+    const ok = await h.decide(asked.approval_id, { decision: 'approve', answer: { tone: 'warm' } });
+    expect(ok.status).toBe(200);
+    const resumed = await h.resume(run.id);
+    expect(await h.execute(resumed, 'greeter__greetRef', {})).toMatchObject({
+      status: 'ok',
+      output: { input: { tone: 'warm' } },
+    });
   });
 
   it('a given value is never overwritten by a fill, and a complete call runs without asking', async () => {
