@@ -77,14 +77,23 @@ export const healthSchema = z.strictObject({
   uptime_s: z.number(),
 });
 
-export const installSkillInputSchema = z.strictObject({
-  /** A skill folder or `.tgz` on this machine (absolute path). */
-  path: z
-    .string()
-    .min(1)
-    .max(4096)
-    .regex(/^(\/|[A-Za-z]:[\\/])/, 'must be an absolute path on the host machine'),
-});
+export const installSkillInputSchema = z
+  .strictObject({
+    /** A skill folder, `.tgz`, or `skill.yaml` / `skill.md` on this machine (absolute path). */
+    path: z
+      .string()
+      .min(1)
+      .max(4096)
+      .regex(/^(\/|[A-Za-z]:[\\/])/, 'must be an absolute path on the host machine')
+      .optional(),
+    /** A `skill.md` / `skill.yaml` the host fetches (https; loopback http only when allowed). */
+    url: z.string().min(1).max(4096).optional(),
+    /** Compile a document that does not look like a skill (an HTML page); it must still pass the load contract. */
+    force: z.boolean().optional(),
+  })
+  .refine((v) => (v.path === undefined) !== (v.url === undefined), {
+    error: 'give exactly one of "path" and "url"',
+  });
 
 export const installSkillResultSchema = z.strictObject({
   skill: skillListEntrySchema,
@@ -351,7 +360,7 @@ export const API = {
     method: 'post',
     path: '/v1/skills',
     summary:
-      'Install or upgrade a skill from a folder or .tgz (admin); the response lists the permissions it was granted',
+      'Install or upgrade a skill from a folder, a .tgz, or a declarative skill.yaml / skill.md (a path, or a URL the host fetches) (admin); the response lists the permissions it was granted',
     request: { body: jsonBody(installSkillInputSchema) },
     responses: {
       201: json(installSkillResultSchema, 'the installed skill'),

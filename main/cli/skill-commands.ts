@@ -12,11 +12,19 @@ export function registerSkillCommands(program: Command): void {
     .description('install and manage skills (sandboxed plugins)');
   skills
     .command('install')
-    .description('install or upgrade a skill from a folder or .tgz; prints what it may reach')
-    .argument('<path>', 'skill folder (with skill.json) or .tgz')
-    .action(async (source: string, _opts: unknown, command: Command) => {
+    .description(
+      'install or upgrade a skill from a folder, .tgz, skill.yaml / skill.md, or the URL of one; prints what it may reach',
+    )
+    .argument('<source>', 'skill folder (with skill.json), .tgz, .yaml/.yml/.md file, or https URL')
+    .option('--force', 'compile a document that does not look like a skill (e.g. an HTML page)')
+    .action(async (source: string, opts: { force?: boolean }, command: Command) => {
       const { client, json } = await connect(command);
-      const result = await client.call('installSkill', { body: { path: path.resolve(source) } });
+      const force = opts.force === true ? { force: true } : {};
+      // The host fetches URLs itself, under its own egress rules; paths are resolved here.
+      const body = /^https?:\/\//i.test(source)
+        ? { url: source, ...force }
+        : { path: path.resolve(source), ...force };
+      const result = await client.call('installSkill', { body });
       print(json, result, (r) =>
         [
           `installed ${r.skill.skill_id}@${r.skill.version}${r.replaced_version === null ? '' : ` (replaced ${r.replaced_version})`}`,

@@ -55,6 +55,11 @@ export class SkillRegistry implements Disposable {
     this.#deps = deps;
   }
 
+  /** The load policy (registered capabilities, loopback http) skills are checked against. */
+  get loadPolicy(): SkillLoadPolicy {
+    return this.#deps.policy;
+  }
+
   /**
    * Loads a skill from a folder or `.tgz`, replacing any loaded version of the same skill.
    * Throws SKILL_INVALID (and changes nothing) when any load rule fails.

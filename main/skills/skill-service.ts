@@ -7,6 +7,14 @@ import type { Clock } from '../clock.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { ActorContext } from '../runs/run-service.ts';
 import type { Db } from '../store/schema.ts';
+import { JsonSchemaCompiler } from './compile-json-schema.ts';
+import {
+  compileDeclarativeSkill,
+  declarativeFormatOf,
+} from './declarative/compile-declarative-skill.ts';
+import { fetchSkillDocument } from './declarative/fetch-skill-document.ts';
+import { readSkillDocument } from './declarative/read-skill-document.ts';
+import { writeCompiledSkill } from './declarative/write-compiled-skill.ts';
 import { MANIFEST_FILE } from './read-skill-package.ts';
 import type { SkillRegistry } from './skill-registry.ts';
 import { SkillsRepository } from './skills-repository.ts';
@@ -32,6 +40,7 @@ export type InstallResult = { skill: SkillListEntry; replaced_version: string | 
  */
 export class SkillService {
   readonly #deps: SkillServiceDeps;
+  readonly #compiler = new JsonSchemaCompiler();
 
   constructor(deps: SkillServiceDeps) {
     this.#deps = deps;
@@ -75,8 +84,57 @@ export class SkillService {
     return { restored, dropped };
   }
 
-  /** Installs (or upgrades) from a folder or `.tgz`; SKILL_INVALID leaves nothing behind. */
-  async install(source: string, ctx: ActorContext): Promise<InstallResult> {
+  /**
+   * Installs (or upgrades) from a folder, a `.tgz`, or a declarative `.yaml`/`.yml`/`.md`
+   * document; SKILL_INVALID leaves nothing behind.
+   */
+  async install(
+    source: string,
+    ctx: ActorContext,
+    options: { force?: boolean } = {},
+  ): Promise<InstallResult> {
+    if (declarativeFormatOf(source) === undefined) return this.#installPackage(source, ctx);
+    const doc = await readSkillDocument(source);
+    return this.#installDocument(doc.file, doc.text, doc.format, ctx, options.force ?? false);
+  }
+
+  /** Installs a declarative skill document fetched from a URL (docs/declarative-skills.md). */
+  async installFromUrl(
+    url: string,
+    ctx: ActorContext,
+    options: { force?: boolean } = {},
+  ): Promise<InstallResult> {
+    const force = options.force ?? false;
+    const doc = await fetchSkillDocument(url, {
+      allowLoopbackHttp: this.#deps.registry.loadPolicy.allowLoopbackHttp,
+      force,
+    });
+    return this.#installDocument(doc.url, doc.text, doc.format, ctx, force);
+  }
+
+  /** Compiles the document into a temporary package and installs that like any folder. */
+  async #installDocument(
+    label: string,
+    text: string,
+    format: 'yaml' | 'markdown',
+    ctx: ActorContext,
+    force: boolean,
+  ): Promise<InstallResult> {
+    const compiled = compileDeclarativeSkill(label, text, format, {
+      policy: this.#deps.registry.loadPolicy,
+      compiler: this.#compiler,
+      force,
+    });
+    const folder = await writeCompiledSkill(compiled);
+    try {
+      return await this.#installPackage(folder.dir, ctx);
+    } finally {
+      // The data dir keeps its own copy of what was installed.
+      await folder.cleanup();
+    }
+  }
+
+  async #installPackage(source: string, ctx: ActorContext): Promise<InstallResult> {
     const loaded = await this.#deps.registry.install(source);
     const before = this.#findPersistedVersion(loaded.skill_id);
     const copyDir = path.join(this.#deps.skillsDir, loaded.skill_id, loaded.version);

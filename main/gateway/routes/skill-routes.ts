@@ -18,10 +18,14 @@ export function registerSkillRoutes(
 
   app.openapi(createRoute(API.installSkill), async (c) => {
     const principal = await access.requireAdmin(c);
-    const result = await deps.skills.install(
-      c.req.valid('json').path,
-      ctx(principal.actor, c.get('correlationId')),
-    );
+    const body = c.req.valid('json');
+    const actor = ctx(principal.actor, c.get('correlationId'));
+    const options = { force: body.force ?? false };
+    // The schema guarantees exactly one of path and url.
+    const result =
+      body.url !== undefined
+        ? await deps.skills.installFromUrl(body.url, actor, options)
+        : await deps.skills.install(body.path ?? '', actor, options);
     return c.json(result, 201);
   });
 
