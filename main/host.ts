@@ -148,7 +148,14 @@ export class Host {
         }),
       );
       const sessions = new SessionService({ db: store.db, chain, clock });
-      const runs = new RunService({ db: store.db, chain, clock, policies, sessions });
+      const runs = new RunService({
+        db: store.db,
+        chain,
+        clock,
+        policies,
+        sessions,
+        redactText: (text) => redactor.redactString(text),
+      });
       const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
       const tokens = new TokenService({
         db: store.db,

@@ -67,6 +67,11 @@ export type RunServiceDeps = {
   clock: Clock;
   policies: PolicyPacks;
   sessions: SessionService;
+  /**
+   * Applied to goal texts before they are stored: a secret a person pasted into a goal is
+   * redacted on write like everywhere else (ARCHITECTURE.md §10).
+   */
+  redactText?: (text: string) => string;
 };
 
 /**
@@ -126,10 +131,11 @@ export class RunService {
     const budget = resolveBudget(input.budget, pack);
     const now = this.#deps.clock.now().toISOString();
     const sessionId = await this.#claimSession(tx, input.session_id, ctx);
+    const redact = this.#deps.redactText ?? ((text: string) => text);
     const run: Run = {
       id: newId('run'),
       session_id: sessionId,
-      goal: input.goal,
+      goal: redact(input.goal),
       state: 'pending',
       state_reason: null,
       budget,
@@ -143,7 +149,10 @@ export class RunService {
       updated_at: now,
     };
     await tx.db.insertInto('runs').values(toRow(run)).execute();
-    const goals = [{ text: input.goal, predicate: input.completion }, ...(input.subgoals ?? [])];
+    const goals = [
+      { text: run.goal, predicate: input.completion },
+      ...(input.subgoals ?? []).map((g) => ({ ...g, text: redact(g.text) })),
+    ];
     await tx.db
       .insertInto('goals')
       .values(

@@ -11,12 +11,8 @@ import { manifest, operation } from './helpers/skill-folder.ts';
 const CANARY = `canary-${randomBytes(16).toString('hex')}`;
 /** The run goal as a person typed it, canary included. */
 const GOAL = `use ${CANARY} to log in`;
-/**
- * Whether `text` holds the canary anywhere but inside the typed run goal. RunService stores
- * and serves the goal verbatim (the known gap pinned by the `it.fails` below); everything
- * else must be clean.
- */
-const leaksOutsideGoal = (text: string): boolean => text.split(GOAL).join('').includes(CANARY);
+/** Whether `text` holds the canary anywhere, the typed goal included (it is redacted on write). */
+const leaks = (text: string): boolean => text.includes(CANARY);
 
 /** Every way the canary can reach a skill: by reference in a header, in a param, in the goal. */
 const LEAKY_CODE = String.raw`
@@ -193,18 +189,16 @@ describe('canary: a secret never reaches logs, chain, steps, approvals, API answ
     expect(hits).toEqual([]);
   });
 
-  it('API answers and the database files hold it nowhere but in the typed run goal', async () => {
-    expect(apiTexts.filter(leaksOutsideGoal)).toEqual([]);
+  it('API answers and the database files hold it nowhere', async () => {
+    expect(apiTexts.filter(leaks)).toEqual([]);
     for (const file of [h.databaseFile, `${h.databaseFile}-wal`]) {
       const bytes = await readFile(file).catch(() => Buffer.alloc(0));
-      expect(leaksOutsideGoal(bytes.toString('latin1')), file).toBe(false);
+      expect(leaks(bytes.toString('latin1')), file).toBe(false);
     }
   });
 
-  // KNOWN GAP, outside issue 5's files: RunService.create stores `goal` (runs.goal,
-  // goals.text) unredacted and the API serves it back. When it redacts known secret values
-  // on write, this starts passing: drop `.fails` and the goal exception above.
-  it.fails('the run goal itself is stored redacted', async () => {
+  // RunService.create redacts known secret values in goal texts on write.
+  it('the run goal itself is stored redacted', async () => {
     const runs = await rawSql(h.databaseFile, 'select goal from runs');
     const goals = await rawSql(h.databaseFile, 'select text from goals');
     expect(JSON.stringify([runs, goals])).not.toContain(CANARY);
