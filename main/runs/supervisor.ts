@@ -50,6 +50,13 @@ const NO_STEP = 'worker exited without taking a step';
 export class Supervisor implements Disposable {
   readonly #deps: SupervisorDeps;
   readonly #active = new Map<string, Active>();
+  /**
+   * Runs holding one of the `maxConcurrent` slots: taken when `segment.started` commits,
+   * freed once `segment.ended` has. Counted instead of `#active`, which fills only after
+   * the worker's token is minted and the process spawned — meanwhile `#fill` would admit
+   * more segments than the limit.
+   */
+  readonly #slots = new Set<string>();
   readonly #segments = new Set<Promise<void>>();
   #subscription: Disposable | undefined;
   #stopping = false;
@@ -127,17 +134,17 @@ export class Supervisor implements Disposable {
   }
 
   async #fill(): Promise<void> {
-    while (!this.#stopping && this.#active.size < this.#deps.maxConcurrent) {
-      const free = this.#deps.maxConcurrent - this.#active.size;
+    while (!this.#stopping && this.#slots.size < this.#deps.maxConcurrent) {
+      const free = this.#deps.maxConcurrent - this.#slots.size;
       const candidates = await this.#deps.db
         .selectFrom('runs')
         .select('id')
         .where('state', '=', 'pending')
         .orderBy('updated_at', 'asc')
         .orderBy('id', 'asc')
-        .limit(free + this.#active.size)
+        .limit(free + this.#slots.size)
         .execute();
-      const fresh = candidates.filter((c) => !this.#active.has(c.id)).slice(0, free);
+      const fresh = candidates.filter((c) => !this.#slots.has(c.id)).slice(0, free);
       if (fresh.length === 0) return;
       let started = 0;
       for (const { id } of fresh) {
@@ -178,7 +185,15 @@ export class Supervisor implements Disposable {
       if (e instanceof Error && e.message === 'not pending') return false;
       throw e;
     }
-    const segment = this.#segment(run, index);
+    this.#slots.add(runId);
+    const segment = this.#segment(run, index)
+      .catch((err: unknown) => {
+        this.#deps.logger.error({ err, run_id: runId }, 'a segment failed to run');
+      })
+      .finally(() => {
+        this.#slots.delete(runId);
+        this.#pump();
+      });
     this.#segments.add(segment);
     void segment.finally(() => this.#segments.delete(segment));
     return true;
@@ -244,7 +259,6 @@ export class Supervisor implements Disposable {
       clearTimeout(hangTimer);
       await channel?.dispose();
       this.#active.get(run.id)?.worker.kill('SIGKILL');
-      this.#active.delete(run.id);
     }
     try {
       await this.#endSegment(run, index, handlers, why, exit);
@@ -252,8 +266,9 @@ export class Supervisor implements Disposable {
     } catch (err) {
       if (!isAppError(err))
         this.#deps.logger.error({ err, run_id: run.id }, 'could not close a segment');
+    } finally {
+      this.#active.delete(run.id);
     }
-    this.#pump();
   }
 
   /** Decides what the end of a segment means for the run, in one transaction. */
