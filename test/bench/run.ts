@@ -7,6 +7,7 @@ import type { BenchResult, BenchSuite } from './bench-result.ts';
 
 const SUITES: Record<string, () => Promise<BenchSuite>> = {
   store: () => import('./store.bench.ts'),
+  gateway: () => import('./gateway.bench.ts'),
 };
 
 function format(n: number | undefined): string {
