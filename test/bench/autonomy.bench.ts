@@ -1,0 +1,261 @@
+/**
+ * Autonomy loop costs (issue 7).
+ *
+ * 1. Gateway overhead per agent step, LLM excluded: a worker process (the real agent
+ *    client over stdio, under the spawner's permission flags) calls `echo-notes__echo`
+ *    through `tools/call`; the host answers with the real `RunSegment` (metering the step,
+ *    then the execute pipeline). Baseline: the same call made in-process straight into
+ *    `pipeline.execute`, measured in the same run, half before and half after.
+ * 2. Runs per second through the whole loop: runs created at once through the API, each
+ *    a one-step replay (one model answer, then the completion claim), until all are done,
+ *    with N segments at a time.
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import type { Run } from '../../contracts/runs.ts';
+import { serveAgentChannel } from '../../main/agent/channel/serve-agent-channel.ts';
+import { ChildProcessSpawner } from '../../main/agent/child-process-spawner.ts';
+import { parseHostConfig } from '../../main/config.ts';
+import { Host, type StartedHost } from '../../main/host.ts';
+import { RunSegment } from '../../main/runs/run-segment.ts';
+import { makeTempDir, removeTempDir } from '../support/test-store.ts';
+import { mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
+
+const ECHO = 'echo-notes__echo';
+const ECHO_NOTES_DIR = fileURLToPath(new URL('../../plugins/echo-notes/', import.meta.url));
+const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+const WORKER = fileURLToPath(new URL(`./fixtures/tool-call-worker${extension}`, import.meta.url));
+const WARMUP = 50;
+const CALLS = 600;
+const LOOP_RUNS = 48;
+const CONCURRENCY = [1, 4, 8] as const;
+
+export async function run(): Promise<BenchResult> {
+  const step = await measureStep();
+  const rows: BenchRow[] = [
+    compare('tool call p50', step.channel, step.baseline, 0.5),
+    compare('tool call p99', step.channel, step.baseline, 0.99),
+    {
+      metric: 'tool call mean',
+      value: mean(step.channel),
+      unit: 'ms',
+      baseline: mean(step.baseline),
+      ratio: mean(step.channel) / mean(step.baseline),
+    },
+    {
+      metric: 'gateway overhead p50',
+      value: percentile(step.channel, 0.5) - percentile(step.baseline, 0.5),
+      unit: 'ms',
+    },
+  ];
+  for (const n of CONCURRENCY) {
+    rows.push({ metric: `runs/s, ${n} concurrent`, value: await runsPerSecond(n), unit: 'runs/s' });
+  }
+  return {
+    suite: 'autonomy',
+    rows,
+    notes: [
+      `tool call: ${step.channel.length} calls over the worker channel (child process, stdio, RunSegment metering + pipeline) vs ${step.baseline.length} in-process pipeline.execute calls (baseline), after ${WARMUP} warm-up calls each`,
+      `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a fresh worker process per segment, until all are done`,
+      `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}, data in ${os.tmpdir()}`,
+    ],
+  };
+}
+
+async function startHost(options: {
+  transcript: unknown;
+  maxConcurrent?: number;
+}): Promise<{ host: Host; started: StartedHost; dataDir: string; token: string }> {
+  const dataDir = await makeTempDir('ccos-bench-autonomy-');
+  const transcriptFile = path.join(dataDir, 'transcript.json');
+  await writeFile(transcriptFile, JSON.stringify(options.transcript));
+  const host = new Host(
+    parseHostConfig(
+      {
+        data_dir: dataDir,
+        log_level: 'silent',
+        gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
+        agents: {
+          llm: { kind: 'replay', path: transcriptFile },
+          max_concurrent: options.maxConcurrent ?? 1,
+        },
+      },
+      {},
+    ),
+    { logger: pino({ level: 'silent' }) },
+  );
+  const started = await host.start();
+  await started.skills.install(ECHO_NOTES_DIR, { actor: 'bench' });
+  const token = (await readFile(started.adminTokenFile, 'utf8')).trim();
+  return { host, started, dataDir, token };
+}
+
+/** Round trips of one tool call: over a worker's channel, and straight into the pipeline. */
+async function measureStep(): Promise<{ channel: number[]; baseline: number[] }> {
+  // No LLM provider: the supervisor stays idle, and the bench drives one segment by hand.
+  const dataDir = await makeTempDir('ccos-bench-step-');
+  const host = new Host(
+    parseHostConfig(
+      {
+        data_dir: dataDir,
+        log_level: 'silent',
+        gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
+      },
+      {},
+    ),
+    { logger: pino({ level: 'silent' }) },
+  );
+  try {
+    const s = await host.start();
+    await s.skills.install(ECHO_NOTES_DIR, { actor: 'bench' });
+    const budget = { max_steps: 10_000, max_tokens: 10_000_000 };
+    const newRunning = async (goal: string): Promise<Run> => {
+      const created = await s.runs.create({ goal, budget }, { actor: 'bench' });
+      return s.runs.transition(created.id, 'running', { actor: 'bench' });
+    };
+
+    const direct = await newRunning('baseline');
+    let n = 0;
+    const inProcess = async (count: number): Promise<number[]> => {
+      const samples: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const start = performance.now();
+        const outcome = await s.pipeline.execute({
+          run: direct,
+          step_id: `stp_bench_${n++}`,
+          segment: 0,
+          tool: ECHO,
+          params: { text: `call ${i}` },
+          ctx: { actor: 'bench' },
+        });
+        samples.push(performance.now() - start);
+        if (outcome.status !== 'ok') throw new Error(`baseline call: ${JSON.stringify(outcome)}`);
+      }
+      return samples;
+    };
+
+    const overChannel = async (count: number): Promise<number[]> => {
+      const run = await newRunning('channel');
+      const segment = new RunSegment(
+        {
+          runs: s.runs,
+          chain: s.chain,
+          clock: { now: () => new Date() },
+          meter: s.meter,
+          pipeline: s.pipeline,
+          checkpoints: s.checkpoints,
+          registry: s.skillRegistry,
+          redactor: s.redactor,
+          llm: {
+            id: 'none',
+            complete: () => Promise.reject(new Error('the bench makes no LLM calls')),
+          },
+        },
+        run,
+        { index: 0, max_steps: 1000, max_ms: 10 * 60 * 1000 },
+        new AbortController().signal,
+      );
+      const minted = await s.tokens.create(
+        { kind: 'agent_session', label: 'bench', run_id: run.id },
+        { actor: 'bench' },
+      );
+      const worker = new ChildProcessSpawner({ entry: WORKER }).spawn({
+        runId: run.id,
+        token: minted.token,
+        env: { CCOS_BENCH_CALLS: String(count), CCOS_BENCH_TOOL: ECHO },
+      });
+      let stderr = '';
+      worker.stderr.setEncoding('utf8');
+      worker.stderr.on('data', (chunk: string) => {
+        stderr += chunk;
+      });
+      const channel = await serveAgentChannel({
+        input: worker.stdout,
+        output: worker.stdin,
+        handlers: segment,
+        token: minted.token,
+        onProtocolError: (reason) => {
+          worker.kill('SIGKILL');
+          stderr += `\nprotocol error: ${reason}`;
+        },
+      });
+      const exit = await worker.exited;
+      await channel.dispose();
+      await worker.dispose();
+      const line = stderr.split('\n').find((l) => l.startsWith('timings '));
+      if (exit.code !== 0 || line === undefined)
+        throw new Error(`bench worker failed (${String(exit.code)}): ${stderr}`);
+      return JSON.parse(line.slice('timings '.length)) as number[];
+    };
+
+    await inProcess(WARMUP);
+    await overChannel(WARMUP);
+    const baseline = await inProcess(CALLS / 2);
+    const channel = await overChannel(CALLS);
+    baseline.push(...(await inProcess(CALLS / 2)));
+    const verified = await s.chain.verify();
+    if (!verified.ok) throw new Error(`chain broken after the bench: ${verified.message}`);
+    return {
+      channel: channel.sort((a, b) => a - b),
+      baseline: baseline.sort((a, b) => a - b),
+    };
+  } finally {
+    await host.stop();
+    await removeTempDir(dataDir);
+  }
+}
+
+/** Runs per second, create → done, `concurrency` segments at a time. */
+async function runsPerSecond(concurrency: number): Promise<number> {
+  const { host, started, dataDir, token } = await startHost({
+    transcript: { entries: [{ message: { content: 'Done.' } }] },
+    maxConcurrent: concurrency,
+  });
+  try {
+    const done = new Set<string>();
+    let allDone: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => {
+      allDone = resolve;
+    });
+    const subscription = started.chain.subscribe((entries) => {
+      for (const e of entries) {
+        if (e.event_type !== 'segment.ended' || e.run_id === null) continue;
+        done.add(e.run_id);
+      }
+      if (done.size >= LOOP_RUNS) allDone();
+    });
+    const start = performance.now();
+    const ids = await Promise.all(
+      Array.from({ length: LOOP_RUNS }, async (_, i) => {
+        const res = await fetch(`${started.gateway.url}/v1/runs`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ goal: `bench run ${i}` }),
+        });
+        if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`);
+        return ((await res.json()) as Run).id;
+      }),
+    );
+    await finished;
+    const elapsed = performance.now() - start;
+    await subscription.dispose();
+    for (const id of ids) {
+      const runState = (await started.runs.get(id)).state;
+      if (runState !== 'done') throw new Error(`run ${id} ended ${runState}`);
+    }
+    return LOOP_RUNS / (elapsed / 1000);
+  } finally {
+    await host.stop();
+    await removeTempDir(dataDir);
+  }
+}
+
+function compare(metric: string, value: number[], baseline: number[], p: number): BenchRow {
+  const v = percentile(value, p);
+  const b = percentile(baseline, p);
+  return { metric, value: v, unit: 'ms', baseline: b, ratio: v / b };
+}
