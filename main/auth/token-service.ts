@@ -46,6 +46,8 @@ export type TokenServiceDeps = {
 };
 
 const TOKEN_PREFIX = 'ccos';
+/** Bound on cached verifications; agent tokens come and go with segments. */
+const MAX_VERIFIED_CACHE = 10_000;
 /** 32 random bytes: 256 bits, as the issue asks. */
 const SECRET_BYTES = 32;
 const TOKEN_PATTERN = /^ccos\.(tok_[0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
@@ -57,6 +59,15 @@ const TOKEN_PATTERN = /^ccos\.(tok_[0-9a-f]{32})\.([A-Za-z0-9_-]{43})$/;
  */
 export class TokenService {
   readonly #deps: TokenServiceDeps;
+  /**
+   * Tokens already verified against the store, by id, with their secret's hash: a request
+   * then costs no query. Only this host writes tokens, and `revoke` evicts, so a revoked
+   * token stops working at once; expiry is checked on every use.
+   */
+  readonly #verified = new Map<
+    string,
+    { hash: Buffer; principal: Principal; expires_at: string | null }
+  >();
 
   constructor(deps: TokenServiceDeps) {
     this.#deps = deps;
@@ -120,6 +131,13 @@ export class TokenService {
 
   /** Revokes a token; revoking it again is harmless and returns it unchanged. */
   async revoke(id: string, ctx: ActorContext): Promise<TokenInfo> {
+    const info = await this.#revoke(id, ctx);
+    // After the commit: an authentication racing the revocation may have re-cached it.
+    this.#verified.delete(id);
+    return info;
+  }
+
+  #revoke(id: string, ctx: ActorContext): Promise<TokenInfo> {
     return this.#deps.chain.transact(async (tx) => {
       const row = await tx.db
         .selectFrom('tokens')
@@ -151,6 +169,15 @@ export class TokenService {
     const match = TOKEN_PATTERN.exec(presented);
     if (match === null) return { ok: false, reason: 'malformed_token' };
     const [, id = '', secret = ''] = match;
+    const actual = Buffer.from(hashSecret(secret), 'hex');
+    const cached = this.#verified.get(id);
+    if (cached !== undefined && timingSafeEqual(cached.hash, actual)) {
+      if (cached.expires_at !== null && cached.expires_at <= this.#deps.clock.now().toISOString()) {
+        this.#verified.delete(id);
+        return { ok: false, reason: 'expired_token', token_id: id };
+      }
+      return { ok: true, principal: cached.principal };
+    }
     const row = await this.#deps.db
       .selectFrom('tokens')
       .selectAll()
@@ -158,7 +185,6 @@ export class TokenService {
       .executeTakeFirst();
     // Compare against a dummy hash when the id is unknown so both paths cost the same.
     const expected = Buffer.from(row?.hash ?? hashSecret('unknown'), 'hex');
-    const actual = Buffer.from(hashSecret(secret), 'hex');
     if (row === undefined || !timingSafeEqual(expected, actual))
       return { ok: false, reason: 'unknown_token' };
     if (row.revoked_at !== null) return { ok: false, reason: 'revoked_token', token_id: id };
@@ -166,17 +192,17 @@ export class TokenService {
       return { ok: false, reason: 'expired_token', token_id: id };
     }
     const info = toInfo(row);
-    return {
-      ok: true,
-      principal: {
-        kind: info.kind,
-        token_id: id,
-        scopes: info.scopes,
-        connector_id: info.connector_id,
-        run_id: info.run_id,
-        actor: actorOf(info),
-      },
+    const principal: Principal = {
+      kind: info.kind,
+      token_id: id,
+      scopes: info.scopes,
+      connector_id: info.connector_id,
+      run_id: info.run_id,
+      actor: actorOf(info),
     };
+    if (this.#verified.size >= MAX_VERIFIED_CACHE) this.#verified.clear();
+    this.#verified.set(id, { hash: expected, principal, expires_at: info.expires_at });
+    return { ok: true, principal };
   }
 
   /**
