@@ -73,6 +73,8 @@ export class CausalChain {
   #head: ChainHead | undefined;
   /** Settles when the previous `transact` has settled, head included. */
   #previous: Promise<unknown> = Promise.resolve();
+  /** Committed transactions so far: read caches compare it to know they may be stale. */
+  #commits = 0;
 
   constructor(deps: CausalChainDeps) {
     this.#deps = deps;
@@ -109,6 +111,7 @@ export class CausalChain {
     });
     // Only reached after the commit: on any failure the head stays unknown.
     this.#head = head;
+    this.#commits += 1;
     if (appended.length > 0) this.#publish(appended);
     return result;
   }
@@ -116,6 +119,14 @@ export class CausalChain {
   /** Appends one entry in its own transaction (for events that change no other state). */
   append(input: ChainAppendInput): Promise<ChainEntry> {
     return this.transact((tx) => tx.append(input));
+  }
+
+  /**
+   * Counts committed transactions. Every write to runs, goals, approvals and the chain goes
+   * through `transact`, so a read taken while this number stayed the same is still current.
+   */
+  get commits(): number {
+    return this.#commits;
   }
 
   subscribe(listener: ChainListener): Disposable {

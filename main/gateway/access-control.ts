@@ -18,10 +18,18 @@ const MAX_AUDITED_PATH = 200;
  * hears of it. A non-admin asking for a run it may not see gets the same 403 whether the
  * run exists or not, so a refusal tells nothing about what exists.
  */
-export class AccessControl {
-  readonly #deps: { tokens: TokenService; chain: CausalChain; runs: RunService };
+export type AccessControlDeps = {
+  tokens: TokenService;
+  chain: CausalChain;
+  runs: RunService;
+  /** How a run is read for an access check (the gateway passes its cached read). */
+  readRun: (runId: string) => Promise<Run>;
+};
 
-  constructor(deps: { tokens: TokenService; chain: CausalChain; runs: RunService }) {
+export class AccessControl {
+  readonly #deps: AccessControlDeps;
+
+  constructor(deps: AccessControlDeps) {
     this.#deps = deps;
   }
 
@@ -58,7 +66,7 @@ export class AccessControl {
   /** The run, if the caller may act on it with `scope`; else 403 (404 only for admins). */
   async requireRun(c: Context<GatewayEnv>, runId: string, scope: TokenScope): Promise<Run> {
     const principal = await this.requireScope(c, scope);
-    const run = await this.#deps.runs.get(runId).catch((e: unknown) => {
+    const run = await this.#deps.readRun(runId).catch((e: unknown) => {
       if (isAppError(e, 'NOT_FOUND')) return undefined;
       throw e;
     });

@@ -11,6 +11,7 @@ import type { GatewayDeps, GatewayEnv } from './gateway-env.ts';
 import { registerAdminRoutes } from './routes/admin-routes.ts';
 import { registerEventStreamRoute } from './routes/event-stream-route.ts';
 import { registerRunRoutes } from './routes/run-routes.ts';
+import { RunDetailCache } from './run-detail-cache.ts';
 import { registerSkillRoutes } from './routes/skill-routes.ts';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
@@ -43,7 +44,17 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
         );
     },
   });
-  const access = new AccessControl({ tokens: deps.tokens, chain: deps.chain, runs: deps.runs });
+  const details = new RunDetailCache({
+    chain: deps.chain,
+    runs: deps.runs,
+    approvals: deps.approvals,
+  });
+  const access = new AccessControl({
+    tokens: deps.tokens,
+    chain: deps.chain,
+    runs: deps.runs,
+    readRun: async (runId) => (await details.get(runId)).run,
+  });
 
   app.onError(createErrorHandler(deps.logger));
   app.notFound(() => {
@@ -86,7 +97,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
       200,
     ),
   );
-  registerRunRoutes(app, deps, access);
+  registerRunRoutes(app, deps, access, details);
   registerAdminRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);

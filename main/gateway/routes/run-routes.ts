@@ -4,6 +4,7 @@ import type { Run } from '../../../contracts/runs.ts';
 import { canonicalJson } from '../../chain/canonical-json.ts';
 import { AppError } from '../../errors.ts';
 import type { AccessControl } from '../access-control.ts';
+import type { RunDetailCache } from '../run-detail-cache.ts';
 import type { GatewayDeps, GatewayEnv } from '../gateway-env.ts';
 import { createHash } from 'node:crypto';
 
@@ -14,6 +15,7 @@ export function registerRunRoutes(
   app: OpenAPIHono<GatewayEnv>,
   deps: GatewayDeps,
   access: AccessControl,
+  details: RunDetailCache,
 ): void {
   const ctx = (c: { get: (k: 'correlationId') => string }, actor: string) => ({
     actor,
@@ -67,11 +69,7 @@ export function registerRunRoutes(
 
   app.openapi(createRoute(API.getRun), async (c) => {
     const run = await access.requireRun(c, c.req.valid('param').id, 'runs:read');
-    const [goals, pending] = await Promise.all([
-      deps.runs.goals(run.id),
-      deps.approvals.list({ run_id: run.id, state: 'pending' }),
-    ]);
-    return c.json({ run, goals, pending_approvals: pending }, 200);
+    return c.json(await details.get(run.id), 200);
   });
 
   app.openapi(createRoute(API.cancelRun), async (c) => {
