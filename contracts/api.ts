@@ -11,7 +11,12 @@ import {
   stepSchema,
 } from './runs.ts';
 import { sessionSchema } from './sessions.ts';
-import { skillIdSchema, skillListEntrySchema, toolDefinitionSchema } from './skills.ts';
+import {
+  skillIdSchema,
+  skillListEntrySchema,
+  skillOnboardingSchema,
+  toolDefinitionSchema,
+} from './skills.ts';
 import { createTokenInputSchema, createdTokenSchema, tokenInfoSchema } from './tokens.ts';
 
 /**
@@ -101,6 +106,12 @@ export const installSkillResultSchema = z.strictObject({
   replaced_version: z.string().nullable(),
 });
 
+/** A skill's onboarding state, as setup routes return it. */
+export const skillOnboardingResultSchema = z.strictObject({
+  skill_id: skillIdSchema,
+  onboarding: skillOnboardingSchema,
+});
+
 export const skillListSchema = z.strictObject({
   skills: z.array(skillListEntrySchema),
   /** The agent's tool list, derived from the same registry. */
@@ -136,6 +147,7 @@ export const STREAMED_EVENT_TYPES = [
   'skill.unloaded',
   'skill.enabled',
   'skill.disabled',
+  'skill.onboarding',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
 export const API = {
@@ -385,6 +397,29 @@ export const API = {
     request: { params: z.strictObject({ id: skillIdSchema }) },
     responses: {
       200: json(z.strictObject({ skill_id: z.string() }), 'removed'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  startSkillOnboarding: {
+    method: 'post',
+    path: '/v1/skills/{id}/onboarding',
+    summary:
+      "Start (or retry) a skill's setup: the host runs its onboarding steps until one needs a person (admin)",
+    request: { params: z.strictObject({ id: skillIdSchema }) },
+    responses: {
+      200: json(skillOnboardingResultSchema, 'the onboarding state reached'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  pollSkillOnboarding: {
+    method: 'post',
+    path: '/v1/skills/{id}/onboarding/poll',
+    summary: 'Check a waiting setup step now instead of at its next poll (admin)',
+    request: { params: z.strictObject({ id: skillIdSchema }) },
+    responses: {
+      200: json(skillOnboardingResultSchema, 'the onboarding state reached'),
       ...errors,
       ...notFound,
     },

@@ -28,6 +28,7 @@ export const chainEventTypeSchema = z.enum([
   'skill.unloaded',
   'skill.enabled',
   'skill.disabled',
+  'skill.onboarding',
   'auth.denied',
   'token.created',
   'token.revoked',

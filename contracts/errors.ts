@@ -31,6 +31,8 @@ export const errorCodeSchema = z.enum([
   'SKILL_EGRESS_DENIED',
   'SKILL_PERMISSION_DENIED',
   'SKILL_HTTP_FAILED',
+  /** The skill's onboarding is not done: an admin runs `ccos skills setup ID` first. */
+  'SKILL_NEEDS_SETUP',
   'LLM_AUTH',
   'LLM_RATE_LIMITED',
   'LLM_REJECTED',

@@ -75,6 +75,84 @@ export const skillPermissionsSchema = z.strictObject({
 });
 export type SkillPermissions = z.infer<typeof skillPermissionsSchema>;
 
+/** An onboarding step id: a short identifier, unique within the skill. */
+export const onboardingStepIdSchema = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'must be a short lowercase id such as "register"');
+
+/** Where an `api_call` puts a response field: `memory:<ns>.<key>` or `secret:<NAME>`. */
+export const onboardingStoreSchema = z.strictObject({
+  /** A JSON pointer (RFC 6901) into the response body, e.g. `/agent/api_key`. */
+  from: z.string().max(512),
+  to: z.string().max(200),
+});
+
+/** One field a person returns from a `human_action` step. */
+export const onboardingFieldSchema = z.strictObject({
+  name: z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a lowercase field name: a-z, 0-9, _'),
+  type: z.enum(['string', 'number', 'integer', 'boolean']).default('string'),
+  description: z.string().min(1).max(1024),
+});
+export type OnboardingField = z.infer<typeof onboardingFieldSchema>;
+
+/**
+ * One onboarding step (ARCHITECTURE.md §7; docs/declarative-skills.md "Onboarding"), run by
+ * the host — never by an agent — when an admin starts the skill's setup.
+ */
+export const onboardingStepSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    id: onboardingStepIdSchema,
+    kind: z.literal('api_call'),
+    operation: z.string().min(1),
+    params: z.record(z.string(), z.unknown()).default({}),
+    store: z.array(onboardingStoreSchema).default([]),
+  }),
+  z.strictObject({
+    id: onboardingStepIdSchema,
+    kind: z.literal('human_action'),
+    /** What the person must do; `{{memory.<ns>.<key>}}` placeholders are filled from memory. */
+    instructions: z.string().min(1).max(4000),
+    fields: z.array(onboardingFieldSchema).min(1),
+    /** The memory namespace the answers go to; default: the skill's first namespace. */
+    namespace: z.string().min(1).max(64).optional(),
+  }),
+  z.strictObject({
+    id: onboardingStepIdSchema,
+    kind: z.literal('wait_for'),
+    operation: z.string().min(1),
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** A JSON Logic rule over `{status, body}` of the operation's response. */
+    until: z.record(z.string(), z.unknown()),
+    every_s: z.number().min(0.05).max(86_400),
+    timeout_s: z
+      .number()
+      .positive()
+      .max(30 * 86_400),
+  }),
+]);
+export type OnboardingStep = z.infer<typeof onboardingStepSchema>;
+
+/** Per-skill onboarding states (ARCHITECTURE.md §7); READY means the skill has no onboarding. */
+export const onboardingStateSchema = z.enum([
+  'NOT_LOADED',
+  'LOADED',
+  'NEEDS_SETUP',
+  'PENDING_HUMAN_ACTION',
+  'OPERATIONAL',
+  'READY',
+]);
+export type OnboardingState = z.infer<typeof onboardingStateSchema>;
+
+/** A skill's onboarding as the API shows it. */
+export const skillOnboardingSchema = z.strictObject({
+  state: onboardingStateSchema,
+  /** Index of the step being worked on (equals the number of steps once done). */
+  step: z.number().int().min(0),
+  /** What it waits for (an approval, a poll), or why it stopped; absent when nothing. */
+  waiting_for: z.string().optional(),
+});
+export type SkillOnboarding = z.infer<typeof skillOnboardingSchema>;
+
 export const skillManifestSchema = z.strictObject({
   skill_id: skillIdSchema,
   version: semverSchema,
@@ -84,6 +162,8 @@ export const skillManifestSchema = z.strictObject({
   entry: z.string().min(1).max(200),
   operations: z.array(skillOperationSchema).min(1, 'a skill needs at least one operation'),
   permissions: skillPermissionsSchema,
+  /** Setup steps the host runs before the operations may be used (declarative skills). */
+  onboarding: z.array(onboardingStepSchema).optional(),
 });
 export type SkillManifest = z.infer<typeof skillManifestSchema>;
 
@@ -101,6 +181,7 @@ export const skillListEntrySchema = z.strictObject({
   loaded_at: z.iso.datetime({ offset: true }),
   operations: z.array(skillOperationSchema),
   permissions: skillPermissionsSchema,
+  onboarding: skillOnboardingSchema,
 });
 export type SkillListEntry = z.infer<typeof skillListEntrySchema>;
 

@@ -26,6 +26,7 @@ import { SessionService } from './runs/session-service.ts';
 import { REGISTERED_CAPABILITIES } from './skills/capabilities.ts';
 import { IsolatedVmSandbox } from './skills/isolated-vm-sandbox.ts';
 import { skillAuditEntry } from './skills/skill-audit.ts';
+import { OnboardingService } from './skills/onboarding/onboarding-service.ts';
 import { SkillRegistry } from './skills/skill-registry.ts';
 import { SkillService } from './skills/skill-service.ts';
 import { StoreSkillMemory } from './skills/store-skill-memory.ts';
@@ -60,6 +61,7 @@ export type StartedHost = {
   redactor: Redactor;
   skillRegistry: SkillRegistry;
   skills: SkillService;
+  onboarding: OnboardingService;
   pipeline: ExecutePipeline;
   policies: PolicyPacks;
   checkpoints: CheckpointStore;
@@ -224,9 +226,22 @@ export class Host {
       const checkpoints = new CheckpointStore({ db: store.db, clock });
       const meter = new BudgetMeter({ clock, policies, approvals, runs });
       this.#disposables.push(meter.registerGrants());
+      // Disposed before the registry (reverse order): its timers stop and passes finish first.
+      const onboarding = new OnboardingService({
+        db: store.db,
+        chain,
+        clock,
+        registry: skillRegistry,
+        runs,
+        approvals,
+        secrets,
+        logger,
+      }).register();
+      this.#disposables.push(onboarding);
       const restored = await skills.restore({ actor: HOST_ACTOR });
       if (restored.restored.length + restored.dropped.length > 0)
         logger.info(restored, 'installed skills reloaded');
+      await onboarding.restore();
 
       const adminTokenFile = path.join(config.data_dir, ADMIN_TOKEN_FILE);
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
@@ -240,6 +255,7 @@ export class Host {
         chain,
         secrets,
         skills,
+        onboarding,
         logger,
         version: HOST_VERSION,
         startedAt,
@@ -285,6 +301,7 @@ export class Host {
         redactor,
         skillRegistry,
         skills,
+        onboarding,
         pipeline,
         policies,
         checkpoints,

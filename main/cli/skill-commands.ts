@@ -66,6 +66,22 @@ export function registerSkillCommands(program: Command): void {
         ].join('\n'),
       );
     });
+  skills
+    .command('setup')
+    .description(
+      "run a skill's onboarding (e.g. register, then approvals in `ccos approvals`); run again to retry",
+    )
+    .argument('<id>', 'skill id')
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const result = await client.call('startSkillOnboarding', { params: { id } });
+      print(
+        json,
+        result,
+        (r) =>
+          `${r.skill_id}: ${r.onboarding.state} (step ${r.onboarding.step})${r.onboarding.waiting_for === undefined ? '' : ` — ${r.onboarding.waiting_for}`}`,
+      );
+    });
   for (const verb of ['enable', 'disable', 'unload'] as const) {
     skills
       .command(verb)

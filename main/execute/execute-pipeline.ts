@@ -14,7 +14,7 @@ import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalService } from '../runs/approval-service.ts';
 import type { ActorContext } from '../runs/run-service.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../skills/compile-json-schema.ts';
-import type { SkillRegistry } from '../skills/skill-registry.ts';
+import { needsSetup, type SkillRegistry } from '../skills/skill-registry.ts';
 import { parseToolName } from '../skills/tool-definitions.ts';
 import { autofill, type AutofillRecord } from './autofill.ts';
 import { answerSchema, formFor } from './schema-form.ts';
@@ -214,6 +214,11 @@ export class ExecutePipeline {
     }
     if (skill.status !== 'enabled')
       return { outcome: errorOutcome('SKILL_DISABLED', `skill ${skill.skill_id} is disabled`) };
+    // Refused before any form or approval is shown: nothing can run until setup is done.
+    if (!['OPERATIONAL', 'READY'].includes(skill.onboarding.state)) {
+      const refusal = needsSetup(skill.skill_id, skill.onboarding);
+      return { outcome: errorOutcome('SKILL_NEEDS_SETUP', refusal.message) };
+    }
     return { skill, op };
   }
 

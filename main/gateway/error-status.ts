@@ -26,6 +26,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   SKILL_PERMISSION_DENIED: 403,
   // A disabled skill is a state the caller can change (enable it), like other conflicts.
   SKILL_DISABLED: 409,
+  // Like a disabled skill: a state an admin changes (by running its setup), not a bad request.
+  SKILL_NEEDS_SETUP: 409,
   // The skill ran and failed: the host is fine, the code it fronts is not (as a proxy says).
   SKILL_ERROR: 502,
   SKILL_MEMORY: 502,

@@ -6,6 +6,7 @@ import type { CausalChain } from '../chain/causal-chain.ts';
 import type { TokenService } from '../auth/token-service.ts';
 import type { Logger } from 'pino';
 import type { SecretStore } from '../policy/secret-store.ts';
+import type { OnboardingService } from '../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../skills/skill-service.ts';
 
 /** Per-request values set by the gateway's middleware. */
@@ -26,6 +27,7 @@ export type GatewayDeps = {
   chain: CausalChain;
   secrets: SecretStore;
   skills: SkillService;
+  onboarding: OnboardingService;
   logger: Logger;
   version: string;
   startedAt: number;

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { CausalChain } from '../chain/causal-chain.ts';
+import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
 import { AppError } from '../errors.ts';
@@ -61,6 +61,11 @@ export class SecretStore {
 
   /** Stores (or replaces) a secret. The chain records the name, never the value. */
   async set(name: string, value: string, ctx: ActorContext): Promise<void> {
+    await this.#deps.chain.transact((tx) => this.setIn(tx, name, value, ctx));
+  }
+
+  /** `set` inside a caller's transaction (onboarding stores a value with the step that returned it). */
+  async setIn(tx: ChainTx, name: string, value: string, ctx: ActorContext): Promise<void> {
     if (!SECRET_NAME.test(name)) {
       throw new AppError(
         'INVALID_INPUT',
@@ -75,32 +80,68 @@ export class SecretStore {
         fields: [{ path: 'value', message: 'empty or too long' }],
       });
     }
+    // Redaction must know the value before anything could log it.
+    for (const listener of this.#listeners) listener(value);
+    await this.#write(tx, name, value, ctx);
+  }
+
+  /**
+   * Moves a secret to another name inside a caller's transaction (an approved pending value
+   * becomes the real one); the value never leaves the host process.
+   */
+  async renameIn(tx: ChainTx, from: string, to: string, ctx: ActorContext): Promise<void> {
+    const row = await tx.db
+      .selectFrom('secrets')
+      .selectAll()
+      .where('name', '=', from)
+      .executeTakeFirst();
+    if (row === undefined) throw new AppError('NOT_FOUND', `secret ${from} not found`);
+    await this.#write(tx, to, this.#decrypt(from, row), ctx);
+    await tx.db.deleteFrom('secrets').where('name', '=', from).execute();
+  }
+
+  /** Deletes a secret if present, inside a caller's transaction (a denied pending value). */
+  async discardIn(tx: ChainTx, name: string, ctx: ActorContext): Promise<void> {
+    const result = await tx.db.deleteFrom('secrets').where('name', '=', name).executeTakeFirst();
+    if (result.numDeletedRows === 0n) return;
+    await tx.append({
+      event_type: 'secret.deleted',
+      actor: ctx.actor,
+      correlation_id: ctx.correlation_id ?? null,
+      data: { name },
+    });
+  }
+
+  async #write(tx: ChainTx, name: string, value: string, ctx: ActorContext): Promise<void> {
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.#deps.key, iv);
     cipher.setAAD(Buffer.from(name));
     const ciphertext = Buffer.concat([cipher.update(value, 'utf8'), cipher.final()]);
     const tag = cipher.getAuthTag();
     const now = this.#deps.clock.now().toISOString();
-    // Redaction must know the value before anything could log it.
-    for (const listener of this.#listeners) listener(value);
-    await this.#deps.chain.transact(async (tx) => {
-      const existed = await tx.db
-        .selectFrom('secrets')
-        .select('name')
-        .where('name', '=', name)
-        .executeTakeFirst();
-      await tx.db
-        .insertInto('secrets')
-        .values({ name, ciphertext, iv, tag, created_at: now, updated_at: now })
-        .onConflict((oc) => oc.column('name').doUpdateSet({ ciphertext, iv, tag, updated_at: now }))
-        .execute();
-      await tx.append({
-        event_type: 'secret.written',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
-        data: { name, replaced: existed !== undefined },
-      });
+    const existed = await tx.db
+      .selectFrom('secrets')
+      .select('name')
+      .where('name', '=', name)
+      .executeTakeFirst();
+    await tx.db
+      .insertInto('secrets')
+      .values({ name, ciphertext, iv, tag, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ ciphertext, iv, tag, updated_at: now }))
+      .execute();
+    await tx.append({
+      event_type: 'secret.written',
+      actor: ctx.actor,
+      correlation_id: ctx.correlation_id ?? null,
+      data: { name, replaced: existed !== undefined },
     });
+  }
+
+  #decrypt(name: string, row: { iv: Buffer; tag: Buffer; ciphertext: Buffer }): string {
+    const decipher = createDecipheriv('aes-256-gcm', this.#deps.key, row.iv);
+    decipher.setAAD(Buffer.from(name));
+    decipher.setAuthTag(row.tag);
+    return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
   }
 
   /** The value, for the one gateway path that injects it into a request; undefined if unknown. */
@@ -111,10 +152,7 @@ export class SecretStore {
       .where('name', '=', name)
       .executeTakeFirst();
     if (row === undefined) return undefined;
-    const decipher = createDecipheriv('aes-256-gcm', this.#deps.key, row.iv);
-    decipher.setAAD(Buffer.from(name));
-    decipher.setAuthTag(row.tag);
-    return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
+    return this.#decrypt(name, row);
   }
 
   /** Every stored value, for seeding redaction at start-up. */

@@ -126,6 +126,11 @@ export class RunService {
     });
   }
 
+  /** Creates a run inside a caller's transaction (the host's own runs, e.g. a skill's setup). */
+  createIn(tx: ChainTx, input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
+    return this.#createIn(tx, input, ctx);
+  }
+
   async #createIn(tx: ChainTx, input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
     const pack = this.#deps.policies.get(input.policy_pack ?? 'default');
     const budget = resolveBudget(input.budget, pack);

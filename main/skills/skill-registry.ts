@@ -1,5 +1,6 @@
 import type {
   SkillListEntry,
+  SkillOnboarding,
   SkillRegistryChange,
   ToolDefinition,
 } from '../../contracts/skills.ts';
@@ -36,6 +37,19 @@ type Entry = {
   tools: readonly ToolDefinition[];
   inflight: number;
   retired: boolean;
+  onboarding: SkillOnboarding;
+};
+
+/** Onboarding states in which a skill's operations may run. */
+const USABLE = new Set<SkillOnboarding['state']>(['OPERATIONAL', 'READY']);
+
+/** Options of one call. */
+export type SkillCallOptions = {
+  /**
+   * The host's own onboarding calls (register, status polls) run before the skill is set up;
+   * nothing else may pass this.
+   */
+  onboarding?: boolean;
 };
 
 /**
@@ -80,6 +94,7 @@ export class SkillRegistry implements Disposable {
     }
     const id = pkg.manifest.skill_id;
     const previous = this.#entries.get(id);
+    const previousHadOnboarding = (previous?.pkg.manifest.onboarding ?? []).length > 0;
     const entry: Entry = {
       pkg,
       sandboxed,
@@ -88,6 +103,14 @@ export class SkillRegistry implements Disposable {
       tools: toolDefinitions(pkg.manifest),
       inflight: 0,
       retired: false,
+      // A skill with setup steps starts LOADED (unusable) until the onboarding service says
+      // otherwise; an upgrade keeps the state its previous version reached.
+      onboarding:
+        (pkg.manifest.onboarding ?? []).length === 0
+          ? { state: 'READY', step: 0 }
+          : previousHadOnboarding && previous !== undefined
+            ? previous.onboarding
+            : { state: 'LOADED', step: 0 },
     };
     this.#entries.set(id, entry);
     if (previous !== undefined) this.#retire(previous);
@@ -113,6 +136,13 @@ export class SkillRegistry implements Disposable {
 
   disable(skillId: string): void {
     this.#setEnabled(skillId, false);
+  }
+
+  /** Records a skill's onboarding progress (set by the onboarding service, which persists it). */
+  setOnboarding(skillId: string, onboarding: SkillOnboarding): void {
+    const entry = this.#get(skillId);
+    if ((entry.pkg.manifest.onboarding ?? []).length === 0) return;
+    entry.onboarding = onboarding;
   }
 
   /** Every loaded skill with its operations and permissions, sorted by id. */
@@ -163,9 +193,17 @@ export class SkillRegistry implements Disposable {
   }
 
   /** Calls `operationId` of `skillId`; see `callTool`. */
-  async call(skillId: string, operationId: string, input: unknown): Promise<unknown> {
+  async call(
+    skillId: string,
+    operationId: string,
+    input: unknown,
+    options: SkillCallOptions = {},
+  ): Promise<unknown> {
     const entry = this.#get(skillId);
     if (!entry.enabled) throw new AppError('SKILL_DISABLED', `skill ${skillId} is disabled`);
+    // The last line of defence: every caller, agent or not, meets it (the pipeline checks first).
+    if (options.onboarding !== true && !USABLE.has(entry.onboarding.state))
+      throw needsSetup(skillId, entry.onboarding);
     const op = entry.pkg.operations.get(operationId);
     if (op === undefined)
       throw new AppError('NOT_FOUND', `skill ${skillId} has no operation ${operationId}`);
@@ -263,6 +301,16 @@ export class SkillRegistry implements Disposable {
       loaded_at: entry.loadedAt,
       operations: m.operations,
       permissions: m.permissions,
+      onboarding: entry.onboarding,
     };
   }
+}
+
+/** The "needs setup" refusal, the same wherever it is raised. */
+export function needsSetup(skillId: string, onboarding: SkillOnboarding): AppError {
+  return new AppError(
+    'SKILL_NEEDS_SETUP',
+    `skill ${skillId} needs setup (onboarding is ${onboarding.state}${onboarding.waiting_for === undefined ? '' : `: ${onboarding.waiting_for}`}); an admin runs \`ccos skills setup ${skillId}\` (POST /v1/skills/${skillId}/onboarding)`,
+    { onboarding },
+  );
 }

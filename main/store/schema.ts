@@ -165,7 +165,24 @@ export type EventsTable = {
   received_at: string;
 };
 
+/** A skill's onboarding progress (migration 0007). */
+export type SkillOnboardingTable = {
+  skill_id: string;
+  state: string;
+  step: number;
+  /** JSON `[{id, outcome}]` of finished steps, in order. */
+  completed: string;
+  pending_approval_id: string | null;
+  /** JSON `{name, temp}`: the secret a pending `secret_write` approval would write. */
+  pending_secret: string | null;
+  run_id: string | null;
+  reason: string | null;
+  step_started_at: string | null;
+  updated_at: string;
+};
+
 export type Database = {
+  skill_onboarding: SkillOnboardingTable;
   events: EventsTable;
   budget_grants: BudgetGrantsTable;
   skills: SkillsTable;

@@ -41,6 +41,22 @@ export function registerSkillRoutes(
     return c.json({ skill_id: id }, 200);
   });
 
+  app.openapi(createRoute(API.startSkillOnboarding), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const { id } = c.req.valid('param');
+    const onboarding = await deps.onboarding.start(
+      id,
+      ctx(principal.actor, c.get('correlationId')),
+    );
+    return c.json({ skill_id: id, onboarding }, 200);
+  });
+
+  app.openapi(createRoute(API.pollSkillOnboarding), async (c) => {
+    await access.requireAdmin(c);
+    const { id } = c.req.valid('param');
+    return c.json({ skill_id: id, onboarding: await deps.onboarding.poll(id) }, 200);
+  });
+
   for (const [route, enabled] of [
     [API.enableSkill, true],
     [API.disableSkill, false],

@@ -19,6 +19,7 @@ import {
   type DeclarativeDocument,
   type DeclarativeOperation,
 } from './declarative-document.ts';
+import { compileOnboarding } from './compile-onboarding.ts';
 import { deriveSkillId } from './derive-skill-id.ts';
 import { findPlaintextSecret } from './find-plaintext-secret.ts';
 import { at, parseLocatedYaml, type DocPath, type LocatedValue } from './located-document.ts';
@@ -154,12 +155,6 @@ class Compilation {
 
   run(fields: Record<string, unknown>): CompiledSkill {
     const skillId = this.#skillId(fields);
-    if ('onboarding' in fields)
-      this.#fail(
-        ['onboarding'],
-        'declares onboarding steps, which this gateway cannot run yet',
-        'remove the onboarding section and do the setup by hand (store the key with `ccos secrets set`)',
-      );
     if (!Array.isArray(fields.operations) || fields.operations.length === 0)
       this.#fail(
         ['operations'],
@@ -193,7 +188,26 @@ class Compilation {
       operations.push(compiled.operation);
       methods.add(op.method);
     });
-    const usesSecret = [...plans.values()].some((p) => p.secret !== null);
+    // A secret an onboarding step writes is one the skill uses, even before any operation does.
+    const usesSecret = [...plans.values()].some((p) => p.secret !== null) || 'onboarding' in fields;
+    const permissions = {
+      // Egress is exactly the base URL's origin with the methods the operations use.
+      egress: [
+        { origin: new URL(base).origin, methods: HTTP_METHODS.filter((m) => methods.has(m)) },
+      ],
+      secrets: usesSecret && document.auth !== undefined ? [document.auth.secret] : [],
+      memory_namespaces: document.memory_namespaces ?? [],
+    };
+    const onboarding =
+      fields.onboarding === undefined
+        ? undefined
+        : compileOnboarding(
+            fields.onboarding,
+            operations,
+            permissions,
+            this.#options.compiler,
+            (path, problem, fix) => this.#fail(path, problem, fix),
+          );
     const manifest: SkillManifest = {
       skill_id: skillId,
       version,
@@ -201,14 +215,8 @@ class Compilation {
       description: document.description,
       entry: DECLARATIVE_ENTRY_FILE,
       operations,
-      permissions: {
-        // Egress is exactly the base URL's origin with the methods the operations use.
-        egress: [
-          { origin: new URL(base).origin, methods: HTTP_METHODS.filter((m) => methods.has(m)) },
-        ],
-        secrets: usesSecret && document.auth !== undefined ? [document.auth.secret] : [],
-        memory_namespaces: document.memory_namespaces ?? [],
-      },
+      permissions,
+      ...(onboarding === undefined || onboarding.length === 0 ? {} : { onboarding }),
     };
     // The same rules a code skill's skill.json passes, as a backstop for anything missed above.
     validateManifest(

@@ -86,5 +86,7 @@ export const declarativeDocumentSchema = z.object({
   auth: declarativeAuthSchema.optional(),
   operations: z.array(declarativeOperationSchema),
   memory_namespaces: z.array(z.string()).optional(),
+  /** Checked on its own (compile-onboarding.ts), against the compiled operations. */
+  onboarding: z.unknown().optional(),
 });
 export type DeclarativeDocument = z.infer<typeof declarativeDocumentSchema>;

@@ -47,6 +47,7 @@ export function readSkillMarkdown(label: string, text: string): MarkdownSkill {
     );
   }
 
+  let onboarding: Fragment | undefined;
   let blocks = 0;
   let sections = 0;
   let section: Section | undefined;
@@ -67,9 +68,12 @@ export function readSkillMarkdown(label: string, text: string): MarkdownSkill {
       const info = (fence[2] ?? '').toLowerCase();
       // Blocks inside an endpoint section are examples (requests, responses), not declarations.
       if (section === undefined && (info === 'yaml' || info === 'yml' || info === 'json')) {
-        const found = blockOperations(label, lines.slice(i + 1, end).join('\n'), i + 2);
+        const blockText = lines.slice(i + 1, end).join('\n');
+        const found = blockOperations(label, blockText, i + 2);
         if (found.length > 0) blocks += 1;
         ops.push(...found);
+        // The first onboarding block counts; front matter wins over any block.
+        onboarding ??= blockOnboarding(label, blockText, i + 2);
       }
       i = end;
       continue;
@@ -100,10 +104,12 @@ export function readSkillMarkdown(label: string, text: string): MarkdownSkill {
     typeof topValue === 'object' && topValue !== null && !Array.isArray(topValue)
       ? (topValue as Record<string, unknown>)
       : {};
-  const value =
+  const fromBlock = onboarding !== undefined && !('onboarding' in base) ? onboarding : undefined;
+  const withOps =
     ops.length > 0 || 'operations' in base
       ? { ...base, operations: ops.map((o) => o.value) }
       : base;
+  const value = fromBlock === undefined ? withOps : { ...withOps, onboarding: fromBlock.value };
   return {
     value,
     structured: top !== undefined || blocks > 0 || sections > 0,
@@ -112,6 +118,7 @@ export function readSkillMarkdown(label: string, text: string): MarkdownSkill {
         const op = ops[p[1]];
         if (op !== undefined) return op.lineOf(p.slice(2));
       }
+      if (p[0] === 'onboarding' && fromBlock !== undefined) return fromBlock.lineOf(p.slice(1));
       return top?.lineOf(p) ?? 1;
     },
   };
@@ -129,6 +136,18 @@ function blockOperations(label: string, text: string, firstLine: number): Fragme
     }));
   if ('method' in v && 'path' in v) return [{ value: v, lineOf: block.lineOf }];
   return [];
+}
+
+/** A fenced block holding `onboarding: [...]`: the steps, with their lines. */
+function blockOnboarding(label: string, text: string, firstLine: number): Fragment | undefined {
+  const block = parseLocatedYaml(label, text, firstLine);
+  const v = block.value;
+  if (typeof v !== 'object' || v === null || Array.isArray(v) || !('onboarding' in v))
+    return undefined;
+  return {
+    value: v.onboarding,
+    lineOf: (p) => block.lineOf(['onboarding', ...p]),
+  };
 }
 
 type Section = {

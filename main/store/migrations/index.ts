@@ -5,6 +5,7 @@ import * as m0003 from './0003-skills.ts';
 import * as m0004 from './0004-memory-and-secrets.ts';
 import * as m0005 from './0005-approval-matching.ts';
 import * as m0006 from './0006-budget-grants.ts';
+import * as m0007 from './0007-skill-onboarding.ts';
 import * as m0008 from './0008-run-events.ts';
 
 export type Migration = {
@@ -24,5 +25,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0004-memory-and-secrets', up: m0004.up },
   { name: '0005-approval-matching', up: m0005.up },
   { name: '0006-budget-grants', up: m0006.up },
+  { name: '0007-skill-onboarding', up: m0007.up },
   { name: '0008-run-events', up: m0008.up },
 ];

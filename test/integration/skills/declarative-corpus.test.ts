@@ -199,7 +199,11 @@ const CASES: Case[] = [
   },
   {
     file: 'onboarding.skill.yaml',
-    fails: { field: 'onboarding', fragment: 'cannot run yet', line: 5 },
+    fails: {
+      field: 'onboarding[0].operation',
+      fragment: 'is not an operation of this skill',
+      line: 7,
+    },
   },
   {
     file: 'bad-yaml.skill.yaml',
