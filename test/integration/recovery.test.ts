@@ -23,7 +23,11 @@ async function runIn(
   await runs.transition(run.id, 'running', { ...ACTOR, usage });
   if (state === 'running') return run.id;
   const reason = state === 'done' || state === 'cancelled' ? null : `test ${state}`;
-  await runs.transition(run.id, state, { ...ACTOR, reason });
+  await runs.transition(run.id, state, {
+    ...ACTOR,
+    reason,
+    ...(state === 'paused_external_event' ? { waiting_for: 'test.event' } : {}),
+  });
   return run.id;
 }
 

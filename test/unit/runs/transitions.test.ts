@@ -42,6 +42,13 @@ const ILLEGAL_PAIRS = PAIRS.filter(({ from, to }) => !LEGAL[from].includes(to));
 const reasonFor = (to: RunState): string | null =>
   STATES_NEEDING_REASON.includes(to) ? `because ${to}` : null;
 
+/** What a transition to `to` must carry: its reason, and the awaited event for an event pause. */
+const optionsFor = (to: RunState) => ({
+  actor: 'test',
+  reason: reasonFor(to),
+  ...(to === 'paused_external_event' ? { waiting_for: 'test.event' } : {}),
+});
+
 function errorOf(fn: () => unknown): unknown {
   try {
     fn();
@@ -132,7 +139,7 @@ describe('RunService.transition on a real database', () => {
   async function runInState(state: RunState): Promise<string> {
     const run = await services.runs.create({ goal: `reach ${state}` }, { actor: 'test' });
     for (const to of PATH_TO[state]) {
-      await services.runs.transition(run.id, to, { actor: 'test', reason: reasonFor(to) });
+      await services.runs.transition(run.id, to, optionsFor(to));
     }
     return run.id;
   }
@@ -152,12 +159,10 @@ describe('RunService.transition on a real database', () => {
     expect((await services.runs.get(runId)).state).toBe(from);
     const before = await snapshot(runId);
     for (const { to } of ILLEGAL_PAIRS.filter((p) => p.from === from)) {
-      const error: unknown = await services.runs
-        .transition(runId, to, { actor: 'test', reason: reasonFor(to) })
-        .then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+      const error: unknown = await services.runs.transition(runId, to, optionsFor(to)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isAppError(error, 'ILLEGAL_TRANSITION'), `${from} -> ${to}`).toBe(true);
       expect(await snapshot(runId)).toEqual(before);
     }
@@ -168,10 +173,7 @@ describe('RunService.transition on a real database', () => {
     async ({ from, to }) => {
       const runId = await runInState(from);
       const { entries: before } = await services.chain.query({ run_id: runId });
-      const after = await services.runs.transition(runId, to, {
-        actor: 'test',
-        reason: reasonFor(to),
-      });
+      const after = await services.runs.transition(runId, to, optionsFor(to));
       expect(after.state).toBe(to);
       expect(await services.runs.get(runId)).toEqual(after);
       const { entries } = await services.chain.query({ run_id: runId });
