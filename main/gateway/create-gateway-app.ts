@@ -61,19 +61,27 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     throw new AppError('NOT_FOUND', 'no such route');
   });
   app.use('*', correlation);
+  const limitBody = bodyLimit({
+    maxSize: deps.maxBodyBytes,
+    onError: (c) => {
+      // The rest of the body is left unread and the server drops the socket soon after;
+      // say so, or a keep-alive client reuses it and its next request fails mid-flight.
+      c.header('connection', 'close');
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `request body is larger than ${deps.maxBodyBytes} bytes`,
+      );
+    },
+  });
   app.use(
     '*',
-    bodyLimit({
-      maxSize: deps.maxBodyBytes,
-      onError: (c) => {
-        // The rest of the body is left unread and the server drops the socket soon after;
-        // say so, or a keep-alive client reuses it and its next request fails mid-flight.
-        c.header('connection', 'close');
-        throw new AppError(
-          'PAYLOAD_TOO_LARGE',
-          `request body is larger than ${deps.maxBodyBytes} bytes`,
-        );
-      },
+    createMiddleware<GatewayEnv>(async (c, next) => {
+      // GET and HEAD carry no body; checking one would build the full Request for nothing.
+      if (c.req.method === 'GET' || c.req.method === 'HEAD') {
+        await next();
+        return;
+      }
+      await limitBody(c, next);
     }),
   );
   app.use(
