@@ -18,7 +18,11 @@ export const policyPackSchema = z.strictObject({
   /** A segment: at most this many steps (LLM or tool calls) before the worker checkpoints and exits. */
   segment_max_steps: z.number().int().positive().max(1000),
   /** A segment: at most this long before the worker must have checkpointed and exited. */
-  segment_max_ms: z.number().int().positive().max(60 * 60 * 1000),
+  segment_max_ms: z
+    .number()
+    .int()
+    .positive()
+    .max(60 * 60 * 1000),
   /** Operations marked `approval: policy` need an approval when they declare any of these. */
   approval_capabilities: z.array(z.string().min(1)),
 });
