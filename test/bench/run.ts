@@ -8,6 +8,7 @@ import type { BenchResult, BenchSuite } from './bench-result.ts';
 const SUITES: Record<string, () => Promise<BenchSuite>> = {
   store: () => import('./store.bench.ts'),
   gateway: () => import('./gateway.bench.ts'),
+  skills: () => import('./skills.bench.ts'),
   autonomy: () => import('./autonomy.bench.ts'),
 };
 
