@@ -17,6 +17,19 @@ export const AGENT_METHODS = {
   memoryPut: 'ccos/memory.put',
 } as const;
 
+/**
+ * The `params._meta` key of a `tools/call` carrying the LLM's id for that tool call. The
+ * host runs a call with a given id at most once per run: a worker that re-issues it after
+ * a crash gets the recorded outcome back instead of a second side effect.
+ */
+export const CALL_ID_META_KEY = 'ccos_call_id';
+/** What the host accepts as a call id; a worker sends none for an id outside it. */
+export const toolCallIdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/);
+
 /** Where the worker stands: what to do, where it left off, and what it may still spend. */
 export const agentSessionInfoSchema = z.strictObject({
   run_id: z.string(),

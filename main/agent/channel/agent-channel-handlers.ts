@@ -14,7 +14,15 @@ import type { ToolDefinition } from '../../../contracts/skills.ts';
 export type AgentChannelHandlers = {
   sessionInfo: () => Promise<AgentSessionInfo>;
   listTools: () => Promise<ToolDefinition[]>;
-  callTool: (name: string, args: Record<string, unknown>) => Promise<ToolCallOutcome>;
+  /**
+   * `options.callId` is the LLM's id for the call when the worker sent one: the host runs
+   * a call with a given id at most once per run. Without it the call is not deduplicated.
+   */
+  callTool: (
+    name: string,
+    args: Record<string, unknown>,
+    options?: { callId?: string },
+  ) => Promise<ToolCallOutcome>;
   llmComplete: (request: LlmCompleteRequest) => Promise<LlmCompleteResult>;
   checkpoint: (state: unknown) => Promise<{ checkpoint_id: number }>;
   complete: (summary: string | undefined) => Promise<CompleteReply>;

@@ -3,11 +3,13 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { z } from 'zod';
 import {
   AGENT_METHODS,
+  CALL_ID_META_KEY,
   checkpointParamsSchema,
   completeParamsSchema,
   llmCompleteParamsSchema,
   memoryGetParamsSchema,
   memoryPutParamsSchema,
+  toolCallIdSchema,
 } from '../../../contracts/agent-channel.ts';
 import { AppError, invalidInput } from '../../errors.ts';
 import type { Disposable } from '../../disposable.ts';
@@ -74,13 +76,13 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
   const handle = <P>(
     method: string,
     paramsSchema: z.ZodType<P>,
-    run: (params: P) => Promise<Record<string, unknown>>,
+    run: (params: P, raw: unknown) => Promise<Record<string, unknown>>,
   ): void => {
     server.setRequestHandler(
       z.object({ method: z.literal(method), params: z.unknown() }),
       async (request) => {
         try {
-          return await run(parseParams(method, paramsSchema, request.params));
+          return await run(parseParams(method, paramsSchema, request.params), request.params);
         } catch (e) {
           throw toChannelError(e, onUnexpected);
         }
@@ -99,8 +101,13 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
       })),
     };
   });
-  handle('tools/call', callToolParamsSchema, async ({ name, arguments: args }) => {
-    const outcome = await handlers.callTool(name, args ?? {});
+  handle('tools/call', callToolParamsSchema, async ({ name, arguments: args }, raw) => {
+    const callId = callIdOf(raw);
+    const outcome = await handlers.callTool(
+      name,
+      args ?? {},
+      callId === undefined ? undefined : { callId },
+    );
     return {
       content: [{ type: 'text', text: JSON.stringify(outcome) }],
       structuredContent: outcome,
@@ -155,5 +162,20 @@ function parseParams<P>(method: string, schema: z.ZodType<P>, params: unknown): 
   delete rest._meta;
   const parsed = schema.safeParse(rest);
   if (!parsed.success) throw invalidInput(`${method} params`, parsed.error.issues);
+  return parsed.data;
+}
+
+/**
+ * The call id in a `tools/call`'s `params._meta`, if the worker sent one. It becomes part
+ * of a step id and an audit entry, so anything but a short plain token is refused.
+ */
+function callIdOf(params: unknown): string | undefined {
+  const meta = (params as { _meta?: unknown } | undefined)?._meta;
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const given = (meta as Record<string, unknown>)[CALL_ID_META_KEY];
+  if (given === undefined) return undefined;
+  const parsed = toolCallIdSchema.safeParse(given);
+  if (!parsed.success)
+    throw invalidInput(`tools/call _meta.${CALL_ID_META_KEY}`, parsed.error.issues);
   return parsed.data;
 }

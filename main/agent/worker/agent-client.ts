@@ -4,6 +4,7 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import {
   AGENT_METHODS,
+  CALL_ID_META_KEY,
   agentSessionInfoSchema,
   checkpointReplySchema,
   completeReplySchema,
@@ -40,7 +41,8 @@ export function channelErrorCode(e: unknown): string | undefined {
 export type AgentClient = {
   sessionInfo(): Promise<AgentSessionInfo>;
   listTools(): Promise<LlmTool[]>;
-  callTool(name: string, args: Record<string, unknown>): Promise<ToolCallOutcome>;
+  /** `callId`: the LLM's id for the call, so the host runs it at most once (see the host's channel). */
+  callTool(name: string, args: Record<string, unknown>, callId?: string): Promise<ToolCallOutcome>;
   llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
   checkpoint(state: unknown): Promise<number>;
   complete(summary: string | undefined): Promise<CompleteReply>;
@@ -89,10 +91,16 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
         }),
       );
     },
-    async callTool(name, args) {
-      const result = await client.callTool({ name, arguments: args }, undefined, {
-        timeout: REQUEST_TIMEOUT_MS,
-      });
+    async callTool(name, args, callId) {
+      const result = await client.callTool(
+        {
+          name,
+          arguments: args,
+          ...(callId === undefined ? {} : { _meta: { [CALL_ID_META_KEY]: callId } }),
+        },
+        undefined,
+        { timeout: REQUEST_TIMEOUT_MS },
+      );
       return toolCallOutcomeSchema.parse(result.structuredContent);
     },
     llmComplete: (request) => call(AGENT_METHODS.llmComplete, { request }, llmCompleteResultSchema),

@@ -1,4 +1,4 @@
-import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
+import { toolCallIdSchema, type ToolCallOutcome } from '../../../contracts/agent-channel.ts';
 import type { LlmMessage, LlmToolCall } from '../../../contracts/llm.ts';
 import { channelErrorCode, type AgentClient } from './agent-client.ts';
 import {
@@ -84,7 +84,7 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
 
       const [call] = pendingToolCalls(state.messages);
       if (call !== undefined) {
-        const outcome = await callTool(client, call);
+        const outcome = await callTool(client, call, log);
         if (outcome.status === 'paused') {
           // The call stays unanswered in the state, so the resumed segment runs it again
           // once the person has decided (or supplied the missing fields).
@@ -136,12 +136,25 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
 }
 
 /**
- * Calls a tool. A host error other than the stop codes (an unknown tool, bad arguments) is
- * an outcome the model can correct, not a reason to end the segment.
+ * Calls a tool with the model's call id, so a call re-issued from the checkpoint after a
+ * crash is answered from the host's record instead of running twice. An id the host would
+ * refuse (a provider's unusual format) is left out: the call then runs without that guard.
+ * A host error other than the stop codes (an unknown tool, bad arguments) is an outcome the
+ * model can correct, not a reason to end the segment.
  */
-async function callTool(client: AgentClient, call: LlmToolCall): Promise<ToolCallOutcome> {
+async function callTool(
+  client: AgentClient,
+  call: LlmToolCall,
+  log: WorkerLog,
+): Promise<ToolCallOutcome> {
+  const callId = toolCallIdSchema.safeParse(call.id);
+  if (!callId.success) log(`tool call id of ${call.name} is not a plain token; sent without it`);
   try {
-    return await client.callTool(call.name, call.arguments);
+    return await client.callTool(
+      call.name,
+      call.arguments,
+      callId.success ? callId.data : undefined,
+    );
   } catch (e) {
     const code = channelErrorCode(e);
     if (code === undefined || STOP_CODES.has(code)) throw e;

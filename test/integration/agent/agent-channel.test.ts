@@ -55,6 +55,8 @@ type Host = {
   handlers: AgentChannelHandlers;
   llmRequests: LlmCompleteRequest[];
   toolCalls: { name: string; args: Record<string, unknown> }[];
+  /** The call id each tool call carried (the LLM's id for it), in order. */
+  callIds: (string | undefined)[];
   checkpoints: unknown[];
   completes: (string | undefined)[];
   /** Every handler call in order, e.g. `llm`, `tool:notes__add`, `checkpoint`. */
@@ -82,6 +84,7 @@ function scriptedHost(script: HostScript): Host {
   const host: Omit<Host, 'handlers'> = {
     llmRequests: [],
     toolCalls: [],
+    callIds: [],
     checkpoints: [],
     completes: [],
     events: [],
@@ -103,9 +106,10 @@ function scriptedHost(script: HostScript): Host {
   const handlers: AgentChannelHandlers = {
     sessionInfo: () => Promise.resolve(info),
     listTools: () => Promise.resolve([NOTE_TOOL]),
-    callTool: (name, args) => {
+    callTool: (name, args, options) => {
       host.events.push(`tool:${name}`);
       host.toolCalls.push({ name, args });
+      host.callIds.push(options?.callId);
       return Promise.resolve(
         script.callTool?.(name, args) ?? { status: 'ok', output: { saved: args.text } },
       );
@@ -216,6 +220,8 @@ describe('agent worker over the agent channel', () => {
       { name: 'notes__add', args: { text: 'a' } },
       { name: 'notes__add', args: { text: 'b' } },
     ]);
+    // Each call carries the model's id for it, so the host can run it at most once.
+    expect(host.callIds).toEqual(['c1', 'c2']);
     expect(host.events).toEqual([
       'llm',
       'checkpoint',
@@ -429,7 +435,26 @@ describe('agent channel error mapping', () => {
     send(1, 'ccos/checkpoint', { state: {}, extra: true });
     send(2, 'ccos/llm.complete', { request: { messages: [{ role: 'user', content: 'hi' }] } });
     send(3, 'ccos/memory.get', { key: '' });
-    await expect.poll(() => replies.size).toBe(3);
+    // A call id is a plain token of at most 128 characters, or the call is refused.
+    for (const [id, callId] of [
+      [4, 'bad id!'],
+      [5, 'x'.repeat(129)],
+      [6, 42],
+    ] as const) {
+      fromWorker.write(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id,
+          method: 'tools/call',
+          params: {
+            name: 'notes__add',
+            arguments: { text: 'a' },
+            _meta: { ccos_token: TOKEN, ccos_call_id: callId },
+          },
+        }) + '\n',
+      );
+    }
+    await expect.poll(() => replies.size).toBe(6);
 
     expect(replies.get(1)).toMatchObject({
       error: { code: -32602, data: { code: 'INVALID_INPUT' } },
@@ -438,6 +463,10 @@ describe('agent channel error mapping', () => {
       error: { code: -32050, message: 'slow down', data: { code: 'LLM_RATE_LIMITED' } },
     });
     expect(replies.get(3)).toMatchObject({ error: { data: { code: 'INVALID_INPUT' } } });
+    for (const id of [4, 5, 6]) {
+      expect(replies.get(id)).toMatchObject({ error: { data: { code: 'INVALID_INPUT' } } });
+    }
+    expect(host.toolCalls).toEqual([]);
     expect(host.checkpoints).toEqual([]);
   });
 });
