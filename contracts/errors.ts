@@ -43,6 +43,11 @@ export const errorCodeSchema = z.enum([
   'LLM_REPLAY_MISMATCH',
   /** The agent worker's segment is over: it must checkpoint and exit (ARCHITECTURE.md §4). */
   'SEGMENT_ENDED',
+  /**
+   * A tool call with this call id was started before and its outcome was never recorded
+   * (the host died mid-call): it is not run again, since its side effect may have happened.
+   */
+  'CALL_OUTCOME_UNKNOWN',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

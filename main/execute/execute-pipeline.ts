@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Approval } from '../../contracts/approvals.ts';
-import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
+import { toolCallOutcomeSchema, type ToolCallOutcome } from '../../contracts/agent-channel.ts';
+import type { PolicyPack } from '../../contracts/policy.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { JsonSchemaObject, SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
 import { canonicalJson } from '../chain/canonical-json.ts';
-import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
+import type { CausalChain, ChainAppendInput, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
 import { AppError, isAppError } from '../errors.ts';
@@ -27,6 +28,12 @@ export type ExecuteCall = {
   tool: string;
   params: Record<string, unknown>;
   ctx: ActorContext;
+  /**
+   * The LLM's id for this call. When set, `step_id` is derived from it (the same for every
+   * re-issue of the call) and the call runs at most once: a re-issue is answered from the
+   * recorded outcome, or with CALL_OUTCOME_UNKNOWN when a run of it started and never ended.
+   */
+  call_id?: string;
 };
 
 export type ExecutePipelineDeps = {
@@ -47,6 +54,13 @@ type Gate = { done: ToolCallOutcome } | { params: Record<string, unknown> };
 /** Longest step summary kept (it is redacted first). */
 const MAX_SUMMARY = 500;
 
+/** Said to the agent when a call it re-issues may already have had its effect. */
+const OUTCOME_UNKNOWN_MESSAGE =
+  'this call was started before and its outcome is unknown; check before retrying';
+
+/** A call with a call id still running in this host, and the call it was (by `hashCall`). */
+type InFlight = { callHash: string | undefined; outcome: Promise<ToolCallOutcome> };
+
 /**
  * `ccos.skill.execute`, the one door from an agent to a skill (ARCHITECTURE.md §7):
  * resolve → auto-fill from allowlisted context → validate (Ajv) → ask the person for what
@@ -59,6 +73,12 @@ export class ExecutePipeline {
   readonly #compiler = new JsonSchemaCompiler();
   /** By schema text: Ajv keeps every schema object it compiled, so each form is compiled once. */
   readonly #answerValidators = new Map<string, JsonValidator>();
+  /**
+   * Calls with a call id running now, by run and step: a worker killed mid-call leaves its
+   * call running here, and the next worker's re-issue waits for it instead of starting it
+   * again (the step row alone would say only "started, outcome unknown").
+   */
+  readonly #inFlight = new Map<string, InFlight>();
 
   constructor(deps: ExecutePipelineDeps) {
     this.#deps = deps;
@@ -75,7 +95,108 @@ export class ExecutePipeline {
     );
   }
 
+  /**
+   * Runs one call. A call with a `call_id` runs at most once per run: see `ExecuteCall`.
+   * Paused outcomes are not final, so a re-issue after the person decided goes through the
+   * gate again (and finds the decided approval by the call's params, as any call does).
+   */
   async execute(call: ExecuteCall): Promise<ToolCallOutcome> {
+    if (call.call_id === undefined) return this.#execute(call);
+    const key = `${call.run.id}\n${call.step_id}`;
+    const callHash = hashOrUndefined(call);
+    const running = this.#inFlight.get(key);
+    if (running !== undefined) {
+      if (running.callHash !== callHash) return this.#conflict(call);
+      const outcome = await running.outcome;
+      await this.#recordReplay(call, outcome, 'still_running');
+      return outcome;
+    }
+    const outcome = this.#executeOnce(call, callHash);
+    this.#inFlight.set(key, { callHash, outcome });
+    try {
+      return await outcome;
+    } finally {
+      this.#inFlight.delete(key);
+    }
+  }
+
+  /** A call with a call id and nothing of it running here: replay, refuse, or run it. */
+  async #executeOnce(call: ExecuteCall, callHash: string | undefined): Promise<ToolCallOutcome> {
+    const prior = await this.#deps.chain.transact(async (tx) => {
+      const step = await tx.db
+        .selectFrom('steps')
+        .select(['ended_at', 'outcome'])
+        .where('run_id', '=', call.run.id)
+        .where('step_id', '=', call.step_id)
+        .executeTakeFirst();
+      if (step === undefined || (step.ended_at !== null && step.outcome === 'paused')) {
+        return undefined;
+      }
+      if (step.ended_at === null) return { unknown: true as const };
+      const entry = await tx.db
+        .selectFrom('chain')
+        .select('data')
+        .where('run_id', '=', call.run.id)
+        .where('step_id', '=', call.step_id)
+        .where('event_type', '=', 'skill.execute')
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const data = entry === undefined ? {} : (JSON.parse(entry.data) as Record<string, unknown>);
+      return { recorded: recordedOutcome(data), callHash: data.call_hash };
+    });
+    if (prior === undefined) return this.#execute(call);
+    if ('unknown' in prior || prior.recorded === undefined) {
+      // At most once: the host died between starting this call and recording its end, so
+      // its effect may have happened. Running it again could do it twice; the agent is told.
+      await this.#recordDecision(call, 'call.outcome_unknown', { decision: 'refused' });
+      return errorOutcome('CALL_OUTCOME_UNKNOWN', OUTCOME_UNKNOWN_MESSAGE);
+    }
+    if (typeof prior.callHash === 'string' && prior.callHash !== callHash) {
+      return this.#conflict(call);
+    }
+    await this.#recordReplay(call, prior.recorded, 'recorded');
+    return prior.recorded;
+  }
+
+  /** The same call id came with another tool or other params: not a re-issue, and not run. */
+  async #conflict(call: ExecuteCall): Promise<ToolCallOutcome> {
+    await this.#recordDecision(call, 'call.id_reused', { decision: 'refused' });
+    return errorOutcome(
+      'IDEMPOTENCY_CONFLICT',
+      `call id ${call.call_id ?? ''} was used before for a different call; nothing was run`,
+    );
+  }
+
+  /** A re-issued call answered without running: only this decision is recorded. */
+  async #recordReplay(
+    call: ExecuteCall,
+    outcome: ToolCallOutcome,
+    from: 'recorded' | 'still_running',
+  ): Promise<void> {
+    await this.#recordDecision(call, 'call.replayed', {
+      decision: 'replayed',
+      from,
+      outcome: outcome.status,
+    });
+  }
+
+  async #recordDecision(
+    call: ExecuteCall,
+    rule: string,
+    data: Record<string, unknown>,
+  ): Promise<void> {
+    await this.#deps.chain.transact(async (tx) => {
+      await tx.append({
+        ...entryOf(call),
+        event_type: 'policy.decision',
+        rule_id: rule,
+        data: { ...data, tool: call.tool, call_id: call.call_id ?? null },
+      });
+    });
+  }
+
+  async #execute(call: ExecuteCall): Promise<ToolCallOutcome> {
     const started = this.#deps.clock.now();
     // The call as the agent made it identifies it across retries; fills and answers do not.
     const matchKey = tryHashCall(call.tool, call.params);
@@ -97,91 +218,12 @@ export class ExecutePipeline {
     });
 
     const gate = await this.#deps.chain.transact<Gate>(async (tx) => {
-      const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
-      // A person who declined to fill the form refused the call: asking again would loop.
-      const declined = usable.find((a) => a.kind === 'missing_input' && a.state === 'denied');
-      if (declined !== undefined) {
-        for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
-        return {
-          done: {
-            status: 'refused' as const,
-            reason: `a person declined to provide the input ${call.tool} needs${declined.reason === null ? '' : `: ${declined.reason}`}`,
-          },
-        };
-      }
-      const answered = usable.find((a) => a.kind === 'missing_input' && a.state !== 'denied');
-      const params = { ...filled.params, ...(answered?.answer ?? {}) };
-      const validation = this.#deps.registry.validateInput(skill.skill_id, op.id, params);
-      if (!validation.ok) {
-        const onlyMissing =
-          validation.missing.length > 0 && validation.missing.length === validation.problems.length;
-        if (!onlyMissing || answered !== undefined) {
-          return {
-            done: errorOutcome(
-              'INVALID_INPUT',
-              `invalid parameters for ${call.tool}: ${validation.problems.join('; ')}`,
-            ),
-          };
-        }
-        const approval = await this.#pause(tx, call, skill, op, matchKey, {
-          kind: 'missing_input',
-          scope: call.tool,
-          justification: `${call.tool} needs ${validation.missing.join(', ')}, which the agent did not give and no allowed source could fill`,
-          request: {
-            tool: call.tool,
-            params: this.#deps.redactor.redactValue(filled.params),
-            missing_fields: validation.missing,
-            form: formFor(op.input_schema, validation.missing),
-          },
-        });
-        return {
-          done: {
-            status: 'paused' as const,
-            reason: `waiting for a person to provide ${validation.missing.join(', ')}`,
-            approval_id: approval.id,
-            missing_fields: validation.missing,
-          },
-        };
-      }
-      if (this.#needsApproval(op, pack.approval_capabilities)) {
-        const decided = usable.find((a) => a.kind === 'operation');
-        if (decided === undefined) {
-          const approval = await this.#pause(tx, call, skill, op, matchKey, {
-            kind: 'operation',
-            scope: call.tool,
-            justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
-            request: { tool: call.tool, params: this.#deps.redactor.redactValue(params) },
-          });
-          return {
-            done: {
-              status: 'paused' as const,
-              reason: `waiting for approval to run ${call.tool}`,
-              approval_id: approval.id,
-            },
-          };
-        }
-        // Spent now, before anything runs: a crash or a replay cannot run it twice.
-        for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
-        const why = decided.reason === null ? '' : `: ${decided.reason}`;
-        if (decided.state === 'denied') {
-          return {
-            done: { status: 'refused' as const, reason: `a person refused ${call.tool}${why}` },
-          };
-        }
-        // A narrowed scope is not consent to the call as asked: the pipeline cannot tell
-        // whether the call fits the person's words, so it fails closed and says what was granted.
-        if (decided.state === 'modified' && decided.scope !== call.tool) {
-          return {
-            done: {
-              status: 'refused' as const,
-              reason: `a person granted only "${decided.scope}" instead of ${call.tool}${why}`,
-            },
-          };
-        }
-        return { params };
-      }
-      for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
-      return { params };
+      const decided = await this.#gateIn(tx, call, skill, op, pack, matchKey, filled);
+      // The step is on record as started before anything runs, in the transaction that
+      // spends the approvals: a host that dies mid-call leaves a step that never ended,
+      // and a re-issue of the call is refused instead of run twice.
+      if ('params' in decided) await this.#startStepIn(tx, call, started, decided.params);
+      return decided;
     });
     if ('done' in gate)
       return this.#finish(call, started, skill, gate.done, filled.fills, filled.params);
@@ -195,6 +237,127 @@ export class ExecutePipeline {
       outcome = errorOutcome(e.code, e.message);
     }
     return this.#finish(call, started, skill, outcome, filled.fills, gate.params);
+  }
+
+  /** Input, missing fields and approvals: whether the call may run, and with which params. */
+  async #gateIn(
+    tx: ChainTx,
+    call: ExecuteCall,
+    skill: SkillListEntry,
+    op: SkillOperation,
+    pack: PolicyPack,
+    matchKey: string,
+    filled: { params: Record<string, unknown> },
+  ): Promise<Gate> {
+    const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
+    // A person who declined to fill the form refused the call: asking again would loop.
+    const declined = usable.find((a) => a.kind === 'missing_input' && a.state === 'denied');
+    if (declined !== undefined) {
+      for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
+      return {
+        done: {
+          status: 'refused' as const,
+          reason: `a person declined to provide the input ${call.tool} needs${declined.reason === null ? '' : `: ${declined.reason}`}`,
+        },
+      };
+    }
+    const answered = usable.find((a) => a.kind === 'missing_input' && a.state !== 'denied');
+    const params = { ...filled.params, ...(answered?.answer ?? {}) };
+    const validation = this.#deps.registry.validateInput(skill.skill_id, op.id, params);
+    if (!validation.ok) {
+      const onlyMissing =
+        validation.missing.length > 0 && validation.missing.length === validation.problems.length;
+      if (!onlyMissing || answered !== undefined) {
+        return {
+          done: errorOutcome(
+            'INVALID_INPUT',
+            `invalid parameters for ${call.tool}: ${validation.problems.join('; ')}`,
+          ),
+        };
+      }
+      const approval = await this.#pause(tx, call, skill, op, matchKey, {
+        kind: 'missing_input',
+        scope: call.tool,
+        justification: `${call.tool} needs ${validation.missing.join(', ')}, which the agent did not give and no allowed source could fill`,
+        request: {
+          tool: call.tool,
+          params: this.#deps.redactor.redactValue(filled.params),
+          missing_fields: validation.missing,
+          form: formFor(op.input_schema, validation.missing),
+        },
+      });
+      return {
+        done: {
+          status: 'paused' as const,
+          reason: `waiting for a person to provide ${validation.missing.join(', ')}`,
+          approval_id: approval.id,
+          missing_fields: validation.missing,
+        },
+      };
+    }
+    if (this.#needsApproval(op, pack.approval_capabilities)) {
+      const decided = usable.find((a) => a.kind === 'operation');
+      if (decided === undefined) {
+        const approval = await this.#pause(tx, call, skill, op, matchKey, {
+          kind: 'operation',
+          scope: call.tool,
+          justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
+          request: { tool: call.tool, params: this.#deps.redactor.redactValue(params) },
+        });
+        return {
+          done: {
+            status: 'paused' as const,
+            reason: `waiting for approval to run ${call.tool}`,
+            approval_id: approval.id,
+          },
+        };
+      }
+      // Spent now, before anything runs: a crash or a replay cannot run it twice.
+      for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
+      const why = decided.reason === null ? '' : `: ${decided.reason}`;
+      if (decided.state === 'denied') {
+        return {
+          done: { status: 'refused' as const, reason: `a person refused ${call.tool}${why}` },
+        };
+      }
+      // A narrowed scope is not consent to the call as asked: the pipeline cannot tell
+      // whether the call fits the person's words, so it fails closed and says what was granted.
+      if (decided.state === 'modified' && decided.scope !== call.tool) {
+        return {
+          done: {
+            status: 'refused' as const,
+            reason: `a person granted only "${decided.scope}" instead of ${call.tool}${why}`,
+          },
+        };
+      }
+      return { params };
+    }
+    for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
+    return { params };
+  }
+
+  /** Records the step as started (or again started, after a pause): it ends in `#finish`. */
+  async #startStepIn(
+    tx: ChainTx,
+    call: ExecuteCall,
+    started: Date,
+    params: Record<string, unknown>,
+  ): Promise<void> {
+    const row = {
+      segment: call.segment,
+      summary: this.#summary(call, params),
+      started_at: started.toISOString(),
+      ended_at: null,
+      outcome: null,
+    };
+    await upsertStepIn(tx, call, row);
+  }
+
+  #summary(call: ExecuteCall, params: Record<string, unknown>): string {
+    const redact = this.#deps.redactor;
+    return redact
+      .redactString(`${call.tool} ${JSON.stringify(redact.redactValue(params))}`)
+      .slice(0, MAX_SUMMARY);
   }
 
   #resolve(
@@ -302,32 +465,20 @@ export class ExecutePipeline {
       outcome.status === 'error'
         ? { ...outcome, message: redact.redactString(outcome.message) }
         : outcome;
-    const summary = redact
-      .redactString(`${call.tool} ${JSON.stringify(redact.redactValue(params))}`)
-      .slice(0, MAX_SUMMARY);
+    const callHash = call.call_id === undefined ? undefined : hashOrUndefined(call);
+    const row = {
+      segment: call.segment,
+      summary: this.#summary(call, params),
+      started_at: started.toISOString(),
+      ended_at: ended.toISOString(),
+      outcome: outcomeLabel(safeOutcome),
+    };
     await this.#deps.chain.transact(async (tx) => {
-      await tx.db
-        .insertInto('steps')
-        .values({
-          run_id: call.run.id,
-          step_id: call.step_id,
-          segment: call.segment,
-          kind: 'skill',
-          summary,
-          tokens: 0,
-          started_at: started.toISOString(),
-          ended_at: ended.toISOString(),
-          outcome: outcomeLabel(safeOutcome),
-        })
-        .onConflict((oc) => oc.columns(['run_id', 'step_id']).doNothing())
-        .execute();
+      // Ends the step `#startStepIn` started, or records one that never reached the sandbox.
+      await upsertStepIn(tx, call, row);
       await tx.append({
+        ...entryOf(call),
         event_type: 'skill.execute',
-        actor: call.ctx.actor,
-        correlation_id: call.ctx.correlation_id ?? null,
-        session_id: call.run.session_id,
-        run_id: call.run.id,
-        step_id: call.step_id,
         capability_id: skill?.skill_id ?? null,
         capability_version: skill?.version ?? null,
         data: {
@@ -340,6 +491,9 @@ export class ExecutePipeline {
             ? { code: safeOutcome.code, message: safeOutcome.message }
             : {}),
           ...(safeOutcome.status === 'paused' ? { approval_id: safeOutcome.approval_id } : {}),
+          ...(safeOutcome.status === 'refused' ? { reason: safeOutcome.reason } : {}),
+          // What a re-issue of the call is answered from (and checked against).
+          ...(call.call_id === undefined ? {} : { call_id: call.call_id, call_hash: callHash }),
           duration_ms: ended.getTime() - started.getTime(),
         },
       });
@@ -409,6 +563,62 @@ function tryHashCall(tool: string, params: Record<string, unknown>): string | To
       `invalid parameters for ${tool}: ${e.message.replace(/^canonicalJson: /, '')} (strings must be well-formed Unicode, numbers finite)`,
     );
   }
+}
+
+/** What every chain entry of a call says about who made it, where. */
+function entryOf(call: ExecuteCall): Omit<ChainAppendInput, 'event_type'> {
+  return {
+    actor: call.ctx.actor,
+    correlation_id: call.ctx.correlation_id ?? null,
+    session_id: call.run.session_id,
+    run_id: call.run.id,
+    step_id: call.step_id,
+  };
+}
+
+/** Writes the call's step row, whether or not an earlier attempt left one. */
+async function upsertStepIn(
+  tx: ChainTx,
+  call: ExecuteCall,
+  row: {
+    segment: number;
+    summary: string;
+    started_at: string;
+    ended_at: string | null;
+    outcome: string | null;
+  },
+): Promise<void> {
+  await tx.db
+    .insertInto('steps')
+    .values({ run_id: call.run.id, step_id: call.step_id, kind: 'skill', tokens: 0, ...row })
+    .onConflict((oc) => oc.columns(['run_id', 'step_id']).doUpdateSet(row))
+    .execute();
+}
+
+/** `hashCall` of a call, or undefined when its params cannot be hashed. */
+function hashOrUndefined(call: ExecuteCall): string | undefined {
+  const hash = tryHashCall(call.tool, call.params);
+  return typeof hash === 'string' ? hash : undefined;
+}
+
+/**
+ * The final outcome a `skill.execute` entry recorded, or undefined when there is none to
+ * replay (a pause, or an entry this version cannot read). Chain data is parsed, not trusted.
+ */
+function recordedOutcome(data: Record<string, unknown>): ToolCallOutcome | undefined {
+  const candidate =
+    data.outcome === 'ok'
+      ? { status: 'ok', output: data.output }
+      : data.outcome === 'refused'
+        ? {
+            status: 'refused',
+            reason: typeof data.reason === 'string' ? data.reason : 'the call was refused',
+          }
+        : data.outcome === 'error'
+          ? { status: 'error', code: data.code, message: data.message }
+          : undefined;
+  const parsed = toolCallOutcomeSchema.safeParse(candidate);
+  return parsed.success ? parsed.data : undefined;
 }
 
 function errorOutcome(code: string, message: string): ToolCallOutcome {

@@ -18,6 +18,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   APPROVAL_REQUIRED: 409,
   // The run's segment is over; a new one is granted by the supervisor, not by retrying.
   SEGMENT_ENDED: 409,
+  // At most once: the call may have run; the caller checks before it asks again.
+  CALL_OUTCOME_UNKNOWN: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   SKILL_INVALID: 422,

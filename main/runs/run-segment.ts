@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type {
   AgentSessionInfo,
   CompleteReply,
@@ -101,11 +102,24 @@ export class RunSegment implements AgentChannelHandlers {
     return Promise.resolve(this.#deps.registry.tools());
   }
 
-  async callTool(name: string, args: Record<string, unknown>): Promise<ToolCallOutcome> {
+  /**
+   * A call with the LLM's call id gets a step id derived from (run, call id), so a worker
+   * that re-issues it from its checkpoint after a crash reaches the same step and the
+   * pipeline answers from the record instead of running it again. A re-issued call still
+   * costs a step of the budget: it is a round trip the agent made, and the cost is bounded
+   * by the retries a run may take.
+   */
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    options: { callId?: string } = {},
+  ): Promise<ToolCallOutcome> {
     const { run } = await this.#authorizeStep(0);
+    const { callId } = options;
     return this.#deps.pipeline.execute({
       run,
-      step_id: newId('stp'),
+      step_id: callId === undefined ? newId('stp') : callStepId(run.id, callId),
+      ...(callId === undefined ? {} : { call_id: callId }),
       segment: this.#grant.index,
       tool: name,
       params: args,
@@ -321,4 +335,10 @@ export class RunSegment implements AgentChannelHandlers {
     if ('error' in verdict) throw verdict.error;
     return verdict;
   }
+}
+
+/** The step id of the tool call the LLM named `callId` in run `runId`; the same across segments. */
+export function callStepId(runId: string, callId: string): string {
+  const digest = createHash('sha256').update(`${runId}\n${callId}`).digest('hex');
+  return `call_${digest.slice(0, 32)}`;
 }

@@ -59,7 +59,7 @@ describe('worker faults cost one retry and the run resumes from its checkpoint',
   });
 
   it(
-    'SIGKILL mid-segment: the next worker runs the interrupted tool call again from the checkpoint',
+    'SIGKILL mid-segment: the next worker re-issues the interrupted tool call and gets its recorded outcome; it runs once',
     async () => {
       spawner = new RecordingSpawner();
       slow = await startSlowServer();
@@ -71,8 +71,11 @@ describe('worker faults cost one retry and the run resumes from its checkpoint',
           entries: [
             callEntry('c1', ECHO, { text: 'alpha' }),
             callEntry('c2', SLOW_WAIT, {}, { expect: { last_content_includes: 'alpha' } }),
-            // Only a conversation restored with the slow call answered gets here.
-            doneEntry('Waited.', { expect: { last_tool_name: SLOW_WAIT } }),
+            // Only a conversation restored with the slow call answered gets here, and the
+            // answer is the outcome of the one request the call made.
+            doneEntry('Waited.', {
+              expect: { last_tool_name: SLOW_WAIT, last_content_includes: '"status":200' },
+            }),
           ],
         },
       });
@@ -106,13 +109,22 @@ describe('worker faults cost one retry and the run resumes from its checkpoint',
         (e) => e.event_type === 'run.transition' && e.data.trigger === 'recovery',
       );
       expect(retry?.data.reason).toMatch(/SIGKILL.*resumes from its last checkpoint/);
-      // Segment 2 started from the checkpoint holding the unanswered slow call: its first
-      // step is that call again, not a new model answer.
+      // Segment 2 started from the checkpoint holding the unanswered slow call and issued it
+      // again; the host answered it from segment 1's run of it (or waited for that run):
+      // one request reached the server, and segment 2 recorded no skill step of its own.
+      expect(slow.hits).toBe(1);
       const steps = await host.request('GET', `/v1/runs/${run.id}/steps`);
-      const segment2 = (steps.body as { steps: { segment: number; kind: string }[] }).steps
-        .filter((s) => s.segment === 2)
-        .map((s) => s.kind);
-      expect(segment2).toEqual(['skill', 'llm']);
+      const bySegment = (segment: number): string[] =>
+        (steps.body as { steps: { segment: number; kind: string }[] }).steps
+          .filter((s) => s.segment === segment)
+          .map((s) => s.kind);
+      expect(bySegment(1)).toEqual(['llm', 'skill']);
+      expect(bySegment(2)).toEqual(['llm']);
+      const replayed = chain.filter(
+        (e) => e.event_type === 'policy.decision' && e.rule_id === 'call.replayed',
+      );
+      expect(replayed).toHaveLength(1);
+      expect(replayed[0]?.data).toMatchObject({ tool: SLOW_WAIT, call_id: 'c2', outcome: 'ok' });
     },
     FAULT_TIMEOUT_MS,
   );
@@ -206,7 +218,7 @@ describe('the host itself is killed mid-segment', () => {
   }
 
   it(
-    'SIGKILL of the host while a tool call runs: after a restart the run resumes (one retry) and ends done, and the chain verifies',
+    'SIGKILL of the host while a tool call runs: after a restart the call is not run again (CALL_OUTCOME_UNKNOWN), the run resumes (one retry) and ends done, and the chain verifies',
     async () => {
       dataDir = await makeTempDir('ccos-host-kill-');
       slow = await startSlowServer();
@@ -216,7 +228,12 @@ describe('the host itself is killed mid-segment', () => {
       await writeFile(
         transcriptFile,
         JSON.stringify({
-          entries: [callEntry('c1', SLOW_WAIT, {}), doneEntry('Waited.')],
+          entries: [
+            callEntry('c1', SLOW_WAIT, {}),
+            // The restarted host cannot know whether the request had its effect: the agent
+            // is told so instead of the call running a second time.
+            doneEntry('Checked.', { expect: { last_content_includes: 'CALL_OUTCOME_UNKNOWN' } }),
+          ],
         } satisfies Transcript),
       );
       const llmSettingsFile = path.join(dataDir, 'llm.json');
@@ -230,10 +247,7 @@ describe('the host itself is killed mid-segment', () => {
       }
       slow.hold();
       const inFlight = slow.nextHit();
-      const res = await first.request('POST', '/v1/runs', {
-        goal: 'Wait for the slow server.',
-        completion: { kind: 'capability_succeeded', capability_id: 'slow' },
-      });
+      const res = await first.request('POST', '/v1/runs', { goal: 'Wait for the slow server.' });
       expect(res.status, res.text).toBe(201);
       const runId = (res.body as Run).id;
       await inFlight;
@@ -257,6 +271,14 @@ describe('the host itself is killed mid-segment', () => {
         (e) => e.event_type === 'run.transition' && e.data.trigger === 'recovery',
       );
       expect(recovered?.data).toMatchObject({ from: 'running', to: 'pending' });
+      // At most once: the request the killed host made is the only one.
+      expect(slow.hits).toBe(1);
+      const unknown = entries.filter(
+        (e) => e.event_type === 'policy.decision' && e.rule_id === 'call.outcome_unknown',
+      );
+      // Twice: the resumed worker re-issues c1 from its checkpoint, then the restarted host's
+      // replay transcript starts over and the model asks for c1 again, under the same id.
+      expect(unknown.map((e) => e.data.call_id)).toEqual(['c1', 'c1']);
       const verify = await second.request('GET', '/v1/chain/verify');
       expect(verify.body).toMatchObject({ ok: true });
       await second.stop('SIGTERM');
