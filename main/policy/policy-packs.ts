@@ -1,6 +1,6 @@
-import type { PolicyPack } from '../../contracts/policy.ts';
+import { policyPackSchema, type PolicyPack } from '../../contracts/policy.ts';
 import type { Budget, BudgetRequest } from '../../contracts/runs.ts';
-import { AppError } from '../errors.ts';
+import { AppError, invalidInput } from '../errors.ts';
 
 /** The pack every run gets unless it names another. Conservative: a runaway run stops. */
 export const DEFAULT_POLICY_PACK: PolicyPack = {
@@ -25,7 +25,14 @@ export class PolicyPacks {
   readonly #packs: ReadonlyMap<string, PolicyPack>;
 
   constructor(packs: readonly PolicyPack[] = [DEFAULT_POLICY_PACK]) {
-    this.#packs = new Map(packs.map((p) => [p.id, p]));
+    // Packs come from settings: parse them like any other edge, so a bad pack stops start-up.
+    this.#packs = new Map(
+      packs.map((p) => {
+        const parsed = policyPackSchema.safeParse(p);
+        if (!parsed.success) throw invalidInput(`policy pack "${p.id}"`, parsed.error.issues);
+        return [parsed.data.id, parsed.data];
+      }),
+    );
   }
 
   get(id: string): PolicyPack {

@@ -1,5 +1,11 @@
 import type { Approval } from '../../contracts/approvals.ts';
-import { usageSchema, type BudgetKind, type Run, type Usage } from '../../contracts/runs.ts';
+import {
+  BUDGET_CEILING,
+  usageSchema,
+  type BudgetKind,
+  type Run,
+  type Usage,
+} from '../../contracts/runs.ts';
 import type { ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
@@ -24,6 +30,12 @@ export type Overrun = { kind: BudgetKind; limit: number; used: number };
 type GrantKind = 'steps' | 'tokens' | 'wall_clock' | 'retries';
 const GRANT_SCOPE = /^(steps|tokens|wall_clock|retries):\+([1-9][0-9]{0,9})$/;
 const WARN_AT = [0.5, 0.8] as const;
+const CEILING_OF: Record<GrantKind, number> = {
+  steps: BUDGET_CEILING.max_steps,
+  tokens: BUDGET_CEILING.max_tokens,
+  wall_clock: BUDGET_CEILING.max_wall_clock_ms,
+  retries: BUDGET_CEILING.max_retries,
+};
 
 /**
  * Budgets, enforced by the host and never trusted to the worker (ARCHITECTURE.md §4).
@@ -195,6 +207,28 @@ export class BudgetMeter {
     return this.#deps.approvals.registerDecisionEffect('budget', async (tx, approval, ctx) => {
       if (approval.state === 'denied') return;
       const grant = parseGrant(approval);
+      // A person may narrow the extension, not turn it into another kind of budget.
+      const asked = (approval.request as { kind?: unknown }).kind;
+      if (asked !== grant.kind) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `this approval extends the ${String(asked)} budget, not ${grant.kind}`,
+          {
+            fields: [{ path: 'scope', message: `must extend ${String(asked)}` }],
+          },
+        );
+      }
+      // No grant lifts a run above the hard ceilings: no run is ever unbounded.
+      const run = await this.#deps.runs.getIn(tx, approval.run_id);
+      const limit = (await this.limitsIn(tx, run))[grant.kind];
+      const ceiling = CEILING_OF[grant.kind];
+      if (limit + grant.amount > ceiling) {
+        throw new AppError(
+          'INVALID_INPUT',
+          `granting ${grant.amount} would lift the ${grant.kind} limit above its ceiling of ${ceiling}`,
+          { fields: [{ path: 'scope', message: `at most +${Math.max(0, ceiling - limit)}` }] },
+        );
+      }
       await tx.db
         .insertInto('budget_grants')
         .values({
