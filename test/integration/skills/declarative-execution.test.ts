@@ -1,6 +1,5 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +8,7 @@ import { isAppError } from '../../../main/errors.ts';
 import { fetchSkillDocument } from '../../../main/skills/declarative/fetch-skill-document.ts';
 import { startExecuteHost, type ExecuteTestHost } from '../execute/helpers/execute-host.ts';
 import { errorOf } from '../gateway/helpers/gateway-host.ts';
-import { FIXTURES } from './skill-test-kit.ts';
+import { FIXTURES, listenOnLoopback } from './skill-test-kit.ts';
 
 /** The key the skill must never see, and the server must receive as a bearer token. */
 const KEY = 'moltbook_sk_4f1e2d3c4b5a69788796a5b4c3d2e1f0';
@@ -54,20 +53,7 @@ async function startService(elsewhere: () => string): Promise<{
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    seen,
-    documents,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), seen, documents };
 }
 
 let h: ExecuteTestHost;

@@ -65,19 +65,7 @@ export async function startTestServer(): Promise<TestServer> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => {
-          resolve();
-        });
-      }),
-  };
+  return { ...(await listenOnLoopback(server)), requests };
 }
 
 /** Copies a fixture skill folder to a temporary folder, filling `{{NAME}}` placeholders. */
@@ -129,4 +117,22 @@ export function makeKit(limits: Partial<SandboxLimits> = {}, httpTimeoutMs = 2_0
     httpLimits: { timeoutMs: httpTimeoutMs, maxResponseBytes: 64 * 1024 },
   });
   return { registry, memory, audits, logs, secrets };
+}
+
+/** Listens on a free port of 127.0.0.1; `close` drops open connections and stops the server. */
+export async function listenOnLoopback(
+  server: Server,
+): Promise<{ origin: string; close: () => Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
 }
