@@ -27,6 +27,7 @@ import { REGISTERED_CAPABILITIES } from './skills/capabilities.ts';
 import { IsolatedVmSandbox } from './skills/isolated-vm-sandbox.ts';
 import { skillAuditEntry } from './skills/skill-audit.ts';
 import { OnboardingService } from './skills/onboarding/onboarding-service.ts';
+import { BUILTIN_TOOLS } from './skills/builtin-tools.ts';
 import { SkillRegistry } from './skills/skill-registry.ts';
 import { SkillService } from './skills/skill-service.ts';
 import { StoreSkillMemory } from './skills/store-skill-memory.ts';
@@ -172,6 +173,7 @@ export class Host {
       for (const r of recovery) logger.warn(r, 'run interrupted by a previous stop');
 
       const skillRegistry = new SkillRegistry({
+        builtinTools: BUILTIN_TOOLS,
         sandbox: new IsolatedVmSandbox({
           onCatastrophicError: (skillId, message) => {
             // V8 lost control of an isolate: the process can no longer be trusted to contain it.
@@ -221,6 +223,7 @@ export class Host {
         clock,
         logger,
         readMemory: (namespace, key) => skillMemory.get(namespace, key),
+        skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
       const checkpoints = new CheckpointStore({ db: store.db, clock });

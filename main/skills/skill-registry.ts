@@ -13,6 +13,7 @@ import { createSkillBindings } from './skill-bindings.ts';
 import type { SkillHostDeps } from './skill-host-deps.ts';
 import type { HttpLimits } from './skill-http-fetch.ts';
 import type { SandboxedSkill, SkillSandbox } from './skill-sandbox.ts';
+import { skillInvalid } from './skill-invalid.ts';
 import { parseToolName, toolDefinitions } from './tool-definitions.ts';
 import type { SkillLoadPolicy } from './validate-manifest.ts';
 
@@ -24,6 +25,11 @@ export type SkillRegistryDeps = {
   packageLimits?: PackageLimits;
   /** For `loaded_at`; defaults to the system clock. */
   now?: () => Date;
+  /**
+   * The host's own tools (skills/builtin-tools.ts), listed first in `tools()`. Their skill
+   * ids are reserved: no skill is installed under one of them.
+   */
+  builtinTools?: readonly ToolDefinition[];
 };
 
 /** Hears every change after it is visible in `list()` and `tools()`. */
@@ -86,6 +92,17 @@ export class SkillRegistry implements Disposable {
       this.#compiler,
       this.#deps.packageLimits,
     );
+    const reserved = (this.#deps.builtinTools ?? []).some(
+      (t) => t.skill_id === pkg.manifest.skill_id,
+    );
+    if (reserved) {
+      throw skillInvalid(
+        pkg.source,
+        'skill_id',
+        `"${pkg.manifest.skill_id}" is reserved for the host's built-in tools`,
+        'choose another skill_id',
+      );
+    }
     const bindings = createSkillBindings(pkg.manifest, this.#deps.host, this.#deps.httpLimits);
     const sandboxed = await this.#deps.sandbox.load(pkg.code, bindings);
     if (this.#disposed) {
@@ -167,11 +184,15 @@ export class SkillRegistry implements Disposable {
     return { manifest: entry.pkg.manifest, code: entry.pkg.code.code };
   }
 
-  /** The agent's tool list: one definition per operation of every enabled skill. */
+  /**
+   * The agent's tool list (and the API's): the host's built-in tools, then one definition
+   * per operation of every enabled skill.
+   */
   tools(): ToolDefinition[] {
-    return this.list()
+    const skills = this.list()
       .filter((s) => s.status === 'enabled')
       .flatMap((s) => this.#entries.get(s.skill_id)?.tools ?? []);
+    return [...(this.#deps.builtinTools ?? []), ...skills];
   }
 
   /**

@@ -11,6 +11,7 @@ import { JsonSchemaCompiler } from './compile-json-schema.ts';
 import {
   compileDeclarativeSkill,
   declarativeFormatOf,
+  type CompiledSkill,
 } from './declarative/compile-declarative-skill.ts';
 import { fetchSkillDocument } from './declarative/fetch-skill-document.ts';
 import { readSkillDocument } from './declarative/read-skill-document.ts';
@@ -95,7 +96,8 @@ export class SkillService {
   ): Promise<InstallResult> {
     if (declarativeFormatOf(source) === undefined) return this.#installPackage(source, ctx);
     const doc = await readSkillDocument(source);
-    return this.#installDocument(doc.file, doc.text, doc.format, ctx, options.force ?? false);
+    const compiled = this.#compile(doc.file, doc.text, doc.format, options.force ?? false);
+    return this.installCompiled(compiled, ctx);
   }
 
   /** Installs a declarative skill document fetched from a URL (docs/declarative-skills.md). */
@@ -104,27 +106,25 @@ export class SkillService {
     ctx: ActorContext,
     options: { force?: boolean } = {},
   ): Promise<InstallResult> {
+    return this.installCompiled(await this.compileFromUrl(url, options), ctx);
+  }
+
+  /**
+   * Fetches and compiles a skill document from a URL without installing anything: the whole
+   * load contract is applied (SKILL_INVALID, SKILL_HTTP_FAILED, PAYLOAD_TOO_LARGE), so what
+   * comes back is exactly what `installCompiled` would install.
+   */
+  async compileFromUrl(url: string, options: { force?: boolean } = {}): Promise<CompiledSkill> {
     const force = options.force ?? false;
     const doc = await fetchSkillDocument(url, {
       allowLoopbackHttp: this.#deps.registry.loadPolicy.allowLoopbackHttp,
       force,
     });
-    return this.#installDocument(doc.url, doc.text, doc.format, ctx, force);
+    return this.#compile(doc.url, doc.text, doc.format, force);
   }
 
-  /** Compiles the document into a temporary package and installs that like any folder. */
-  async #installDocument(
-    label: string,
-    text: string,
-    format: 'yaml' | 'markdown',
-    ctx: ActorContext,
-    force: boolean,
-  ): Promise<InstallResult> {
-    const compiled = compileDeclarativeSkill(label, text, format, {
-      policy: this.#deps.registry.loadPolicy,
-      compiler: this.#compiler,
-      force,
-    });
+  /** Installs a compiled declarative skill: a temporary package, installed like any folder. */
+  async installCompiled(compiled: CompiledSkill, ctx: ActorContext): Promise<InstallResult> {
     const folder = await writeCompiledSkill(compiled);
     try {
       return await this.#installPackage(folder.dir, ctx);
@@ -132,6 +132,19 @@ export class SkillService {
       // The data dir keeps its own copy of what was installed.
       await folder.cleanup();
     }
+  }
+
+  #compile(
+    label: string,
+    text: string,
+    format: 'yaml' | 'markdown',
+    force: boolean,
+  ): CompiledSkill {
+    return compileDeclarativeSkill(label, text, format, {
+      policy: this.#deps.registry.loadPolicy,
+      compiler: this.#compiler,
+      force,
+    });
   }
 
   async #installPackage(source: string, ctx: ActorContext): Promise<InstallResult> {

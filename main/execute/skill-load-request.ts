@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import type { permissionChangeSchema } from '../../contracts/approvals.ts';
+import { canonicalJson } from '../chain/canonical-json.ts';
+import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
+import { SKILL_LOAD_TOOL } from '../skills/builtin-tools.ts';
+import type { InstallResult } from '../skills/skill-service.ts';
+
+/** What `ccos__skill_load` needs of the skill service: compile without installing, then install. */
+export type SkillLoading = {
+  compileFromUrl: (url: string, options: { force?: boolean }) => Promise<CompiledSkill>;
+  installCompiled: InstallCompiled;
+};
+type InstallCompiled = (
+  compiled: CompiledSkill,
+  ctx: { actor: string; correlation_id?: string | null },
+) => Promise<InstallResult>;
+
+export type SkillLoadInput = { url: string; force: boolean };
+
+/** The tool's params, checked by hand (the tool has no skill, hence no registry validator). */
+export function parseSkillLoadInput(params: Record<string, unknown>): SkillLoadInput | string {
+  const extra = Object.keys(params).filter((k) => k !== 'url' && k !== 'force');
+  if (extra.length > 0) return `unknown parameter(s) ${extra.join(', ')}; expected url, force`;
+  const { url, force } = params;
+  if (typeof url !== 'string' || url.length === 0 || url.length > 2048)
+    return 'url must be the https URL of a skill.md or skill.yaml (at most 2048 characters)';
+  if (force !== undefined && typeof force !== 'boolean') return 'force must be a boolean';
+  return { url, force: force ?? false };
+}
+
+/**
+ * Identifies exactly what a person approved: the compiled manifest and the entry generated
+ * from it, as canonical JSON. The re-issued call installs only a compilation with this hash.
+ */
+export function compiledHash(compiled: CompiledSkill): string {
+  return createHash('sha256')
+    .update(canonicalJson({ manifest: compiled.manifest, entry: compiled.entry }))
+    .digest('hex');
+}
+
+/** Where the approval request keeps the hash (outside the redacted part, which could mask it). */
+export const COMPILED_HASH_FIELD = 'compiled_sha256';
+
+/**
+ * The `capability` approval of a skill load: what the skill is and exactly what it would be
+ * allowed to reach (egress origins and methods, secret names, memory namespaces), both as
+ * the request shown to the person and as grants in the permission diff.
+ */
+export function skillLoadApproval(
+  input: SkillLoadInput,
+  compiled: CompiledSkill,
+): {
+  scope: string;
+  justification: string;
+  request: Record<string, unknown>;
+  permission_diff: z.infer<typeof permissionChangeSchema>[];
+} {
+  const m = compiled.manifest;
+  const capabilities = [...new Set(m.operations.flatMap((o) => o.capabilities))].sort();
+  return {
+    scope: m.skill_id,
+    justification: `the agent wants to load the skill ${m.name} ${m.version} from ${input.url}; once loaded, its ${m.operations.length} operation(s) become tools it can call`,
+    request: {
+      tool: SKILL_LOAD_TOOL,
+      url: input.url,
+      force: input.force,
+      skill_id: m.skill_id,
+      name: m.name,
+      version: m.version,
+      description: m.description,
+      operations: m.operations.map((o) => ({
+        id: o.id,
+        description: o.description,
+        approval: o.approval,
+        capabilities: o.capabilities,
+      })),
+      permissions: m.permissions,
+      onboarding: (m.onboarding ?? []).map((s) => ({ id: s.id, kind: s.kind })),
+    },
+    permission_diff: [
+      { permission: 'skill.load', to: `${m.skill_id}@${m.version}` },
+      ...capabilities.map((c) => ({ permission: 'capability', to: c })),
+      ...m.permissions.egress.map((e) => ({
+        permission: 'egress',
+        to: `${e.methods.join('/')} ${e.origin}`,
+      })),
+      ...m.permissions.secrets.map((s) => ({ permission: 'secret', to: s })),
+      ...m.permissions.memory_namespaces.map((n) => ({ permission: 'memory', to: n })),
+    ],
+  };
+}

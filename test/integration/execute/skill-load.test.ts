@@ -1,0 +1,250 @@
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Approval } from '../../../contracts/approvals.ts';
+import type { SkillListEntry, ToolDefinition } from '../../../contracts/skills.ts';
+import { SKILL_LOAD_TOOL } from '../../../main/skills/builtin-tools.ts';
+import { FIXTURES, listenOnLoopback } from '../skills/skill-test-kit.ts';
+import { AGENT, paused, startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
+
+/** Serves whatever `documents` holds now, by path, on 127.0.0.1; everything else is a 404. */
+async function startDocumentServer(): Promise<{
+  origin: string;
+  documents: Map<string, { type: string; text: string }>;
+  requests: string[];
+  close: () => Promise<void>;
+}> {
+  const documents = new Map<string, { type: string; text: string }>();
+  const requests: string[] = [];
+  const server: Server = createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    requests.push(pathname);
+    const doc = documents.get(pathname);
+    if (doc === undefined) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': doc.type }).end(doc.text);
+  });
+  return { ...(await listenOnLoopback(server)), documents, requests };
+}
+
+let h: ExecuteTestHost;
+let server: Awaited<ReturnType<typeof startDocumentServer>>;
+let notesDoc: string;
+
+/** Serves the Team Notes skill under `name` at `/<slug>/skill.md`; returns its URL. */
+function serveNotes(name: string, slug: string, edit = (t: string) => t): string {
+  const text = edit(notesDoc.replace('name: Team Notes', `name: ${name}`));
+  server.documents.set(`/${slug}/skill.md`, { type: 'text/markdown; charset=utf-8', text });
+  return `${server.origin}/${slug}/skill.md`;
+}
+
+const skillsApi = async (): Promise<{ skills: SkillListEntry[]; tools: ToolDefinition[] }> =>
+  (await h.request('GET', '/v1/skills')).body as {
+    skills: SkillListEntry[];
+    tools: ToolDefinition[];
+  };
+const loadedEntries = async (skillId: string) =>
+  (await h.chain('skill.loaded')).filter((e) => e.capability_id === skillId);
+const capabilityApprovals = async (runId: string): Promise<Approval[]> =>
+  (await h.started.approvals.list({ run_id: runId })).filter((a) => a.kind === 'capability');
+
+beforeAll(async () => {
+  server = await startDocumentServer();
+  h = await startExecuteHost({ allowLoopbackHttp: true });
+  notesDoc = await readFile(path.join(FIXTURES, 'declarative', 'notes-fenced.skill.md'), 'utf8');
+});
+
+afterAll(async () => {
+  await h.stop();
+  await server.close();
+});
+
+/** Issue 6, "Loading": the agent loads a skill from a URL only through a `capability` approval. */
+describe('ccos__skill_load', () => {
+  it('is in the agent tool list and the API list, always asking for approval', async () => {
+    const run = await h.runningRun();
+    const segmentTools = h.started.skillRegistry.tools();
+    const builtin = segmentTools.find((t) => t.name === SKILL_LOAD_TOOL);
+    expect(builtin).toMatchObject({ approval: 'always', parameters: { required: ['url'] } });
+    expect((await skillsApi()).tools).toContainEqual(builtin);
+    expect(await h.runState(run.id)).toBe('running');
+  });
+
+  it('pauses on a capability approval listing what the skill could reach; approval installs it once', async () => {
+    const url = serveNotes('Team Notes', 'approve');
+    const run = await h.runningRun();
+    const params = { url };
+
+    const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, params));
+    expect(await h.runState(run.id)).toBe('paused_approval');
+    expect(h.started.skillRegistry.find('team-notes')).toBeUndefined();
+    expect(await loadedEntries('team-notes')).toEqual([]);
+
+    const approval = await h.approval(asked.approval_id);
+    expect(approval).toMatchObject({ kind: 'capability', scope: 'team-notes', state: 'pending' });
+    expect(approval.request).toMatchObject({
+      tool: SKILL_LOAD_TOOL,
+      url,
+      skill_id: 'team-notes',
+      name: 'Team Notes',
+      version: '0.3.0',
+      operations: [
+        expect.objectContaining({ id: 'listNotes' }),
+        expect.objectContaining({ id: 'createNote' }),
+      ] as unknown,
+      permissions: {
+        egress: [{ origin: 'https://notes.example.com', methods: ['GET', 'POST'] }],
+        secrets: ['NOTES_TOKEN'],
+        memory_namespaces: [],
+      },
+      compiled_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
+    });
+    expect(approval.permission_diff).toEqual(
+      expect.arrayContaining([
+        { permission: 'skill.load', to: 'team-notes@0.3.0' },
+        { permission: 'egress', to: 'GET/POST https://notes.example.com' },
+        { permission: 'secret', to: 'NOTES_TOKEN' },
+      ]),
+    );
+
+    expect((await h.decide(approval.id, { decision: 'approve' })).status).toBe(200);
+    const resumed = await h.resume(run.id);
+    const done = await h.execute(resumed, SKILL_LOAD_TOOL, params);
+    expect(done).toEqual({
+      status: 'ok',
+      output: {
+        skill_id: 'team-notes',
+        version: '0.3.0',
+        tools: ['team-notes__listNotes', 'team-notes__createNote'],
+      },
+    });
+    expect(h.started.skillRegistry.find('team-notes')).toMatchObject({ status: 'enabled' });
+    const api = await skillsApi();
+    expect(api.skills.map((s) => s.skill_id)).toContain('team-notes');
+    expect(api.tools.map((t) => t.name)).toEqual(
+      expect.arrayContaining(['team-notes__listNotes', 'team-notes__createNote']),
+    );
+    const loaded = await loadedEntries('team-notes');
+    expect(loaded).toHaveLength(1);
+    expect(loaded[0]).toMatchObject({ actor: AGENT.actor, capability_version: '0.3.0' });
+    expect(await h.approval(approval.id)).toMatchObject({
+      consumed_at: expect.any(String) as unknown,
+    });
+
+    // The approval is spent: the same call again is a new question, and nothing installs twice.
+    const again = paused(await h.execute(resumed, SKILL_LOAD_TOOL, params));
+    expect(again.approval_id).not.toBe(approval.id);
+    expect(await loadedEntries('team-notes')).toHaveLength(1);
+  });
+
+  it('a re-issue with the same call id after the install replays the outcome, not the install', async () => {
+    const url = serveNotes('Replay Notes', 'replay');
+    let run = await h.runningRun();
+    const call = (step: string, callId?: string) =>
+      h.started.pipeline.execute({
+        run,
+        step_id: step,
+        segment: 0,
+        tool: SKILL_LOAD_TOOL,
+        params: { url },
+        ctx: AGENT,
+        ...(callId === undefined ? {} : { call_id: callId }),
+      });
+    const asked = paused(await call('step_call_1', 'call_1'));
+    expect((await h.decide(asked.approval_id, { decision: 'approve' })).status).toBe(200);
+    run = await h.resume(run.id);
+    const first = await call('step_call_1', 'call_1');
+    expect(first).toMatchObject({ status: 'ok', output: { skill_id: 'replay-notes' } });
+    expect(await call('step_call_1', 'call_1')).toEqual(first);
+    expect(await loadedEntries('replay-notes')).toHaveLength(1);
+  });
+
+  it('a denial is a refusal with the reason, and nothing is installed', async () => {
+    const url = serveNotes('Denied Notes', 'deny');
+    const run = await h.runningRun();
+    const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, { url }));
+    const denied = await h.decide(asked.approval_id, {
+      decision: 'deny',
+      reason: 'no new egress this week',
+    });
+    expect(denied.status).toBe(200);
+    const resumed = await h.resume(run.id);
+    const fetchesBefore = server.requests.length;
+    expect(await h.execute(resumed, SKILL_LOAD_TOOL, { url })).toEqual({
+      status: 'refused',
+      reason: expect.stringContaining('no new egress this week') as unknown,
+    });
+    // Nothing is fetched after a denial either.
+    expect(server.requests.length).toBe(fetchesBefore);
+    expect(h.started.skillRegistry.find('denied-notes')).toBeUndefined();
+    expect((await skillsApi()).skills.map((s) => s.skill_id)).not.toContain('denied-notes');
+    expect(await loadedEntries('denied-notes')).toEqual([]);
+  });
+
+  it('refuses a web page (a tweet URL) and a prose page without asking anyone', async () => {
+    const tweet = await readFile(path.join(FIXTURES, 'declarative', 'html-page.skill.md'), 'utf8');
+    server.documents.set('/status/1234', { type: 'text/html; charset=utf-8', text: tweet });
+    const prose = await readFile(path.join(FIXTURES, 'declarative', 'prose-only.skill.md'), 'utf8');
+    server.documents.set('/prose.md', { type: 'text/markdown', text: prose });
+    const skillsBefore = (await skillsApi()).skills.map((s) => s.skill_id);
+    const loadedBefore = (await h.chain('skill.loaded')).length;
+
+    for (const [url, why] of [
+      [`${server.origin}/status/1234`, 'text/html: a web page, not a skill document'],
+      [`${server.origin}/prose.md`, 'SKILL_INVALID'],
+    ] as const) {
+      const run = await h.runningRun();
+      const outcome = await h.execute(run, SKILL_LOAD_TOOL, { url });
+      expect(outcome).toMatchObject({ status: 'error', code: 'SKILL_INVALID' });
+      if (outcome.status === 'error' && why !== 'SKILL_INVALID')
+        expect(outcome.message).toContain(why);
+      expect(await h.runState(run.id)).toBe('running');
+      expect(await capabilityApprovals(run.id)).toEqual([]);
+    }
+    // Forced, the tweet still has to be a skill: it is not.
+    const run = await h.runningRun();
+    const forced = await h.execute(run, SKILL_LOAD_TOOL, {
+      url: `${server.origin}/status/1234`,
+      force: true,
+    });
+    expect(forced).toMatchObject({ status: 'error', code: 'SKILL_INVALID' });
+    expect(await h.runState(run.id)).toBe('running');
+
+    expect((await skillsApi()).skills.map((s) => s.skill_id)).toEqual(skillsBefore);
+    expect(await h.chain('skill.loaded')).toHaveLength(loadedBefore);
+  });
+
+  it('refuses to install when the document changed between approval and re-issue', async () => {
+    const url = serveNotes('Changing Notes', 'changing');
+    const run = await h.runningRun();
+    const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, { url }));
+    expect((await h.decide(asked.approval_id, { decision: 'approve' })).status).toBe(200);
+    // The server now adds an origin the person never saw.
+    serveNotes('Changing Notes', 'changing', (t) =>
+      t.replace('https://notes.example.com/api', 'https://exfil.example.net/api'),
+    );
+    const resumed = await h.resume(run.id);
+    expect(await h.execute(resumed, SKILL_LOAD_TOOL, { url })).toEqual({
+      status: 'refused',
+      reason: expect.stringContaining('changed since it was approved') as unknown,
+    });
+    expect(h.started.skillRegistry.find('changing-notes')).toBeUndefined();
+    expect(await loadedEntries('changing-notes')).toEqual([]);
+    expect(await h.approval(asked.approval_id)).toMatchObject({
+      consumed_at: expect.any(String) as unknown,
+    });
+  });
+
+  it('rejects bad params and plain http to a non-loopback origin before any approval', async () => {
+    const run = await h.runningRun();
+    expect(await h.execute(run, SKILL_LOAD_TOOL, { url: 42 })).toMatchObject({
+      status: 'error',
+      code: 'INVALID_INPUT',
+    });
+    expect(
+      await h.execute(run, SKILL_LOAD_TOOL, { url: 'http://notes.example.com/skill.md' }),
+    ).toMatchObject({ status: 'error', code: 'SKILL_INVALID' });
+    expect(await h.runState(run.id)).toBe('running');
+    expect(await capabilityApprovals(run.id)).toEqual([]);
+  });
+});
