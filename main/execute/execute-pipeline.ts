@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Approval } from '../../contracts/approvals.ts';
-import { toolCallOutcomeSchema, type ToolCallOutcome } from '../../contracts/agent-channel.ts';
+import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
 import type { PolicyPack } from '../../contracts/policy.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { JsonSchemaObject, SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
-import { canonicalJson } from '../chain/canonical-json.ts';
 import type { CausalChain, ChainAppendInput, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
@@ -20,7 +18,14 @@ import { needsSetup, type SkillRegistry } from '../skills/skill-registry.ts';
 import { parseToolName } from '../skills/tool-definitions.ts';
 import { SKILL_LOAD_TOOL } from '../skills/builtin-tools.ts';
 import { autofill, type AutofillRecord } from './autofill.ts';
-import { answerSchema, formFor } from './schema-form.ts';
+import {
+  errorOutcome,
+  hashOrUndefined,
+  outcomeLabel,
+  recordedOutcome,
+  tryHashCall,
+} from './call-outcome.ts';
+import { answerProblems, answerSchema, formFor } from './schema-form.ts';
 import {
   COMPILED_HASH_FIELD,
   compiledHash,
@@ -115,7 +120,7 @@ export class ExecutePipeline {
   async execute(call: ExecuteCall): Promise<ToolCallOutcome> {
     if (call.call_id === undefined) return this.#execute(call);
     const key = `${call.run.id}\n${call.step_id}`;
-    const callHash = hashOrUndefined(call);
+    const callHash = hashOrUndefined(call.tool, call.params);
     const running = this.#inFlight.get(key);
     if (running !== undefined) {
       if (running.callHash !== callHash) return this.#conflict(call);
@@ -585,7 +590,8 @@ export class ExecutePipeline {
       outcome.status === 'error'
         ? { ...outcome, message: redact.redactString(outcome.message) }
         : outcome;
-    const callHash = call.call_id === undefined ? undefined : hashOrUndefined(call);
+    const callHash =
+      call.call_id === undefined ? undefined : hashOrUndefined(call.tool, call.params);
     const row = {
       segment: call.segment,
       summary: this.#summary(call, params),
@@ -637,54 +643,6 @@ export class ExecutePipeline {
   }
 }
 
-/** Identifies one call: the tool and its parameters as the agent gave them. */
-export function hashCall(tool: string, params: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson({ tool, params })).digest('hex');
-}
-
-/**
- * The problems of a refused answer, each naming its form field (`answer.<field>`). Ajv
- * reports a missing or an extra property at the root without naming it; the person needs
- * to know which field to fix.
- */
-function answerProblems(
-  problems: readonly string[],
-  missing: readonly string[],
-  fields: readonly string[],
-  given: Record<string, unknown>,
-): { path: string; message: string }[] {
-  const asked = new Set(fields);
-  const named = problems.flatMap((p) => {
-    const [where = '(root)', ...rest] = p.split(': ');
-    const message = rest.join(': ');
-    if (where !== '(root)') return [{ path: `answer${where.replaceAll('/', '.')}`, message }];
-    // Root problems of the answer schema are the ones listed by field below.
-    return /required property|additional properties/.test(message)
-      ? []
-      : [{ path: 'answer', message }];
-  });
-  return [
-    ...missing.map((f) => ({ path: `answer.${f}`, message: 'is required by the form' })),
-    ...Object.keys(given)
-      .filter((k) => !asked.has(k))
-      .map((k) => ({ path: `answer.${k}`, message: 'is not a field of this form' })),
-    ...named,
-  ];
-}
-
-/** `hashCall`, or an INVALID_INPUT outcome when the params are not canonical JSON. */
-function tryHashCall(tool: string, params: Record<string, unknown>): string | ToolCallOutcome {
-  try {
-    return hashCall(tool, params);
-  } catch (e) {
-    if (!(e instanceof TypeError)) throw e;
-    return errorOutcome(
-      'INVALID_INPUT',
-      `invalid parameters for ${tool}: ${e.message.replace(/^canonicalJson: /, '')} (strings must be well-formed Unicode, numbers finite)`,
-    );
-  }
-}
-
 /** What every chain entry of a call says about who made it, where. */
 function entryOf(call: ExecuteCall): Omit<ChainAppendInput, 'event_type'> {
   return {
@@ -715,32 +673,6 @@ async function upsertStepIn(
     .execute();
 }
 
-/** `hashCall` of a call, or undefined when its params cannot be hashed. */
-function hashOrUndefined(call: ExecuteCall): string | undefined {
-  const hash = tryHashCall(call.tool, call.params);
-  return typeof hash === 'string' ? hash : undefined;
-}
-
-/**
- * The final outcome a `skill.execute` entry recorded, or undefined when there is none to
- * replay (a pause, or an entry this version cannot read). Chain data is parsed, not trusted.
- */
-function recordedOutcome(data: Record<string, unknown>): ToolCallOutcome | undefined {
-  const candidate =
-    data.outcome === 'ok'
-      ? { status: 'ok', output: data.output }
-      : data.outcome === 'refused'
-        ? {
-            status: 'refused',
-            reason: typeof data.reason === 'string' ? data.reason : 'the call was refused',
-          }
-        : data.outcome === 'error'
-          ? { status: 'error', code: data.code, message: data.message }
-          : undefined;
-  const parsed = toolCallOutcomeSchema.safeParse(candidate);
-  return parsed.success ? parsed.data : undefined;
-}
-
 /** Fetches and compiles a skill document; a document that fails the load contract is an outcome. */
 async function compileOrOutcome(
   skills: SkillLoading,
@@ -752,12 +684,4 @@ async function compileOrOutcome(
     if (!isAppError(e)) throw e;
     return { outcome: errorOutcome(e.code, e.message) };
   }
-}
-
-function errorOutcome(code: string, message: string): ToolCallOutcome {
-  return { status: 'error', code, message };
-}
-
-function outcomeLabel(outcome: ToolCallOutcome): string {
-  return outcome.status === 'error' ? `error:${outcome.code}` : outcome.status;
 }

@@ -63,3 +63,33 @@ function resolveLocalRef(
     ? { ...(target as Record<string, unknown>), ...property }
     : property;
 }
+
+/**
+ * The problems of a refused answer, each naming its form field (`answer.<field>`). Ajv
+ * reports a missing or an extra property at the root without naming it; the person needs
+ * to know which field to fix.
+ */
+export function answerProblems(
+  problems: readonly string[],
+  missing: readonly string[],
+  fields: readonly string[],
+  given: Record<string, unknown>,
+): { path: string; message: string }[] {
+  const asked = new Set(fields);
+  const named = problems.flatMap((p) => {
+    const [where = '(root)', ...rest] = p.split(': ');
+    const message = rest.join(': ');
+    if (where !== '(root)') return [{ path: `answer${where.replaceAll('/', '.')}`, message }];
+    // Root problems of the answer schema are the ones listed by field below.
+    return /required property|additional properties/.test(message)
+      ? []
+      : [{ path: 'answer', message }];
+  });
+  return [
+    ...missing.map((f) => ({ path: `answer.${f}`, message: 'is required by the form' })),
+    ...Object.keys(given)
+      .filter((k) => !asked.has(k))
+      .map((k) => ({ path: `answer.${k}`, message: 'is not a field of this form' })),
+    ...named,
+  ];
+}
