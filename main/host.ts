@@ -362,6 +362,15 @@ export class Host {
         if (provider === undefined) {
           provider = createLlmProvider(settings, {
             resolveSecret: (name) => parts.secrets.reveal(name),
+            replayStartAt: async () => {
+              const answered = await parts.store.db
+                .selectFrom('chain')
+                .select((eb) => eb.fn.countAll<number>().as('n'))
+                .where('run_id', '=', runId)
+                .where('event_type', '=', 'llm.call')
+                .executeTakeFirstOrThrow();
+              return answered.n;
+            },
           });
           providers.set(runId, provider);
         }

@@ -32,6 +32,11 @@ export type LlmProviderDeps = {
   resolveSecret: SecretResolver;
   /** Reads a replay transcript; defaults to `fs.readFile(path, 'utf8')`. */
   readFile?: (path: string) => Promise<string>;
+  /**
+   * Where a replay resumes: the number of answers the run already got (its `llm.call`
+   * entries), asked once before the first call, so a restarted host continues the script.
+   */
+  replayStartAt?: () => Promise<number>;
   /** Per-attempt HTTP timeout; defaults to `LLM_TIMEOUT_MS`. */
   timeoutMs?: number;
   /** SDK retries per call; defaults to `LLM_MAX_RETRIES`. */

@@ -29,6 +29,7 @@ export class ReplayProvider implements LlmProvider {
   readonly id: string;
   readonly #settings: ReplaySettings;
   readonly #readFile: (path: string) => Promise<string>;
+  readonly #startAt: (() => Promise<number>) | undefined;
   #transcript: LlmReplayTranscript | undefined;
   #calls = 0;
 
@@ -36,6 +37,7 @@ export class ReplayProvider implements LlmProvider {
     this.id = `replay:${path.basename(settings.path)}`;
     this.#settings = settings;
     this.#readFile = deps.readFile ?? ((p) => readFile(p, 'utf8'));
+    this.#startAt = deps.replayStartAt;
   }
 
   async complete(
@@ -103,7 +105,11 @@ export class ReplayProvider implements LlmProvider {
         `cannot read replay transcript ${file}: ${e instanceof Error ? e.message : String(e)}`,
       );
     }
-    this.#transcript = parseTranscript(file, text);
+    const transcript = parseTranscript(file, text);
+    // A restarted host picks up where the run left off instead of replaying from the top.
+    const start = (await this.#startAt?.()) ?? 0;
+    this.#calls = Math.max(this.#calls, start);
+    this.#transcript = transcript;
     return this.#transcript;
   }
 }

@@ -75,6 +75,25 @@ describe('replay provider', () => {
     expect(second.usage.input_tokens).toBeGreaterThan(0);
   });
 
+  test('resumes where the run left off when told how many answers it already had', async () => {
+    let asked = 0;
+    const provider = createLlmProvider(
+      { kind: 'replay', path: path.join(FIXTURES, 'add-note.json') },
+      {
+        ...NO_SECRETS,
+        replayStartAt: () => {
+          asked += 1;
+          return Promise.resolve(1);
+        },
+      },
+    );
+    // The first answer was given before a restart: the next call gets the second entry.
+    const next = await provider.complete(afterToolCall('notes__add', '{"saved":true}'));
+    expect(next.message.content).toBe('Done: the note is saved.');
+    await rejectionOf(provider.complete({ messages: [ASK] }));
+    expect(asked).toBe(1);
+  });
+
   test('a transcript that runs out is LLM_REPLAY_EXHAUSTED', async () => {
     const provider = replay('two-answers.jsonl');
     await provider.complete({ messages: [ASK] });
