@@ -14,6 +14,7 @@ import { AppError } from '../errors.ts';
 import type { ActorContext } from '../runs/run-service.ts';
 import type { Db, TokensTable } from '../store/schema.ts';
 import { writeFileAtomically } from '../write-file-atomically.ts';
+import { auditedBy } from '../actor-context.ts';
 
 /** Who a request acts as, once its token is checked. */
 export type Principal = {
@@ -102,8 +103,7 @@ export class TokenService {
       await tx.db.insertInto('tokens').values(row).execute();
       await tx.append({
         event_type: 'token.created',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
+        ...auditedBy(ctx),
         run_id: row.run_id,
         data: {
           token_id: id,
@@ -154,8 +154,7 @@ export class TokenService {
         .execute();
       await tx.append({
         event_type: 'token.revoked',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
+        ...auditedBy(ctx),
         run_id: row.run_id,
         data: { token_id: id, kind: row.kind },
       });

@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import type { ActorContext } from '../runs/run-service.ts';
 import type { Db } from '../store/schema.ts';
 import { writeFileAtomically } from '../write-file-atomically.ts';
+import { auditedBy } from '../actor-context.ts';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -106,8 +107,7 @@ export class SecretStore {
     if (result.numDeletedRows === 0n) return;
     await tx.append({
       event_type: 'secret.deleted',
-      actor: ctx.actor,
-      correlation_id: ctx.correlation_id ?? null,
+      ...auditedBy(ctx),
       data: { name },
     });
   }
@@ -131,8 +131,7 @@ export class SecretStore {
       .execute();
     await tx.append({
       event_type: 'secret.written',
-      actor: ctx.actor,
-      correlation_id: ctx.correlation_id ?? null,
+      ...auditedBy(ctx),
       data: { name, replaced: existed !== undefined },
     });
   }
@@ -173,8 +172,7 @@ export class SecretStore {
       if (result.numDeletedRows === 0n) throw new AppError('NOT_FOUND', `secret ${name} not found`);
       await tx.append({
         event_type: 'secret.deleted',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
+        ...auditedBy(ctx),
         data: { name },
       });
     });

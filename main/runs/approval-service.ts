@@ -12,6 +12,7 @@ import { AppError } from '../errors.ts';
 import type { Disposable } from '../disposable.ts';
 import type { ApprovalsTable, Db } from '../store/schema.ts';
 import type { ActorContext, RunService } from './run-service.ts';
+import { auditedBy } from '../actor-context.ts';
 
 export type ApprovalRequest = {
   run_id: string;
@@ -143,8 +144,7 @@ export class ApprovalService {
       .execute();
     await tx.append({
       event_type: 'approval.request',
-      actor: ctx.actor,
-      correlation_id: ctx.correlation_id ?? null,
+      ...auditedBy(ctx),
       run_id: approval.run_id,
       step_id: approval.step_id,
       data: {
@@ -243,8 +243,7 @@ export class ApprovalService {
         .execute();
       await tx.append({
         event_type: 'approval.decision',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
+        ...auditedBy(ctx),
         session_id: run.session_id,
         run_id: run.id,
         step_id: before.step_id,

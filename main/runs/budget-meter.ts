@@ -13,6 +13,7 @@ import { AppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { ApprovalService } from './approval-service.ts';
 import type { ActorContext, RunService } from './run-service.ts';
+import { auditedBy } from '../actor-context.ts';
 
 /** The limits in force: the immutable budget plus every approved grant. */
 export type EffectiveLimits = {
@@ -161,8 +162,7 @@ export class BudgetMeter {
     const decision = pack.budget_on_exceed === 'approval' && extendable ? 'approval' : 'hard_stop';
     await tx.append({
       event_type: 'budget.exceeded',
-      actor: ctx.actor,
-      correlation_id: ctx.correlation_id ?? null,
+      ...auditedBy(ctx),
       session_id: run.session_id,
       run_id: run.id,
       rule_id: `budget.${over.kind}`,
@@ -242,8 +242,7 @@ export class BudgetMeter {
         .execute();
       await tx.append({
         event_type: 'budget.granted',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
+        ...auditedBy(ctx),
         run_id: approval.run_id,
         data: { approval_id: approval.id, kind: grant.kind, amount: grant.amount },
       });

@@ -23,12 +23,10 @@ import type { Kysely } from 'kysely';
 import type { Database, Db, RunsTable } from '../store/schema.ts';
 import type { SessionService } from './session-service.ts';
 import { assertTransition } from './transitions.ts';
+import { auditedBy, type ActorContext } from '../actor-context.ts';
 
 /** Who is acting, for the audit trail. */
-export type ActorContext = {
-  actor: string;
-  correlation_id?: string | null;
-};
+export type { ActorContext } from '../actor-context.ts';
 
 export type TransitionOptions = ActorContext & {
   reason?: string | null;
@@ -172,8 +170,7 @@ export class RunService {
       .execute();
     await tx.append({
       event_type: 'run.created',
-      actor: ctx.actor,
-      correlation_id: ctx.correlation_id ?? null,
+      ...auditedBy(ctx),
       session_id: sessionId,
       run_id: run.id,
       policy_pack_version: pack.version,
@@ -327,8 +324,7 @@ export class RunService {
         .execute();
       await tx.append({
         event_type: 'event.received',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
+        ...auditedBy(ctx),
         session_id: run.session_id,
         run_id: runId,
         // The payload is external data: the chain records that it came, not what it said.

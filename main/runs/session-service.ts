@@ -6,6 +6,7 @@ import { AppError } from '../errors.ts';
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../store/schema.ts';
 import type { ActorContext } from './run-service.ts';
+import { auditedBy } from '../actor-context.ts';
 
 export type SessionOrigin = Session['origin'];
 
@@ -38,8 +39,7 @@ export class SessionService {
       .execute();
     await tx.append({
       event_type: 'session.created',
-      actor: ctx.actor,
-      correlation_id: ctx.correlation_id ?? null,
+      ...auditedBy(ctx),
       session_id: session.id,
       data: { origin },
     });

@@ -19,6 +19,7 @@ import { writeCompiledSkill } from './declarative/write-compiled-skill.ts';
 import { MANIFEST_FILE } from './read-skill-package.ts';
 import type { SkillRegistry } from './skill-registry.ts';
 import { SkillsRepository } from './skills-repository.ts';
+import { auditedBy } from '../actor-context.ts';
 
 export type SkillServiceDeps = {
   db: Db;
@@ -67,8 +68,7 @@ export class SkillService {
           await new SkillsRepository(tx.db).remove(skill.skill_id);
           await tx.append({
             event_type: 'skill.unloaded',
-            actor: ctx.actor,
-            correlation_id: ctx.correlation_id ?? null,
+            ...auditedBy(ctx),
             capability_id: skill.skill_id,
             capability_version: skill.version,
             data: {
@@ -169,8 +169,7 @@ export class SkillService {
         });
         await tx.append({
           event_type: 'skill.loaded',
-          actor: ctx.actor,
-          correlation_id: ctx.correlation_id ?? null,
+          ...auditedBy(ctx),
           capability_id: loaded.skill_id,
           capability_version: loaded.version,
           // Skills are logged by id and version, never their code or full manifest.
@@ -223,8 +222,7 @@ export class SkillService {
       await new SkillsRepository(tx.db).remove(skillId);
       await tx.append({
         event_type: 'skill.unloaded',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
+        ...auditedBy(ctx),
         capability_id: skillId,
         capability_version: skill.version,
         data: { skill_id: skillId, version: skill.version, reason: 'removed' },
@@ -241,8 +239,7 @@ export class SkillService {
       await new SkillsRepository(tx.db).setEnabled(skillId, enabled);
       await tx.append({
         event_type: enabled ? 'skill.enabled' : 'skill.disabled',
-        actor: ctx.actor,
-        correlation_id: ctx.correlation_id ?? null,
+        ...auditedBy(ctx),
         capability_id: skillId,
         capability_version: skill.version,
         data: { skill_id: skillId, version: skill.version },

@@ -16,6 +16,7 @@ import { checkHumanAnswer, formOf } from './check-human-answer.ts';
 import { applyJsonLogic } from './json-logic.ts';
 import { OnboardingRepository, type OnboardingRecord } from './onboarding-repository.ts';
 import { parseStoreTarget, PLACEHOLDER, resolvePointer } from './store-target.ts';
+import { auditedBy } from '../../actor-context.ts';
 
 export type OnboardingServiceDeps = {
   db: Db;
@@ -550,8 +551,7 @@ export class OnboardingService implements Disposable {
     const skill = this.#deps.registry.find(record.skill_id);
     await tx.append({
       event_type: 'skill.onboarding',
-      actor: ctx.actor,
-      correlation_id: ctx.correlation_id ?? null,
+      ...auditedBy(ctx),
       run_id: record.run_id,
       capability_id: record.skill_id,
       capability_version: skill?.version ?? null,
