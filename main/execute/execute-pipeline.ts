@@ -13,7 +13,6 @@ import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalService } from '../runs/approval-service.ts';
 import type { ActorContext } from '../runs/run-service.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../skills/compile-json-schema.ts';
-import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
 import { needsSetup, type SkillRegistry } from '../skills/skill-registry.ts';
 import { parseToolName } from '../skills/tool-definitions.ts';
 import { SKILL_LOAD_TOOL } from '../skills/builtin-tools.ts';
@@ -26,14 +25,8 @@ import {
   tryHashCall,
 } from './call-outcome.ts';
 import { answerProblems, answerSchema, formFor } from './schema-form.ts';
-import {
-  COMPILED_HASH_FIELD,
-  compiledHash,
-  parseSkillLoadInput,
-  skillLoadApproval,
-  type SkillLoadInput,
-  type SkillLoading,
-} from './skill-load-request.ts';
+import { SkillLoadTool } from './skill-load-tool.ts';
+import type { SkillLoading } from './skill-load-request.ts';
 
 export type ExecuteCall = {
   run: Run;
@@ -88,6 +81,8 @@ type InFlight = { callHash: string | undefined; outcome: Promise<ToolCallOutcome
 export class ExecutePipeline {
   readonly #deps: ExecutePipelineDeps;
   readonly #compiler = new JsonSchemaCompiler();
+  /** The built-in `ccos__skill_load`, when the host can install skills. */
+  readonly #skillLoad: SkillLoadTool | undefined;
   /** By schema text: Ajv keeps every schema object it compiled, so each form is compiled once. */
   readonly #answerValidators = new Map<string, JsonValidator>();
   /**
@@ -99,6 +94,16 @@ export class ExecutePipeline {
 
   constructor(deps: ExecutePipelineDeps) {
     this.#deps = deps;
+    this.#skillLoad =
+      deps.skills === undefined
+        ? undefined
+        : new SkillLoadTool({
+            chain: deps.chain,
+            approvals: deps.approvals,
+            registry: deps.registry,
+            redactor: deps.redactor,
+            skills: deps.skills,
+          });
   }
 
   /** Registers the check of missing-input answers against the operation's schema. */
@@ -222,8 +227,12 @@ export class ExecutePipeline {
       // output): the agent's mistake, not the host's, and nothing of them is recorded.
       return this.#finish(call, started, undefined, matchKey, [], {});
     }
-    if (call.tool === SKILL_LOAD_TOOL && this.#deps.skills !== undefined)
-      return this.#loadSkill(call, started, matchKey, this.#deps.skills);
+    if (call.tool === SKILL_LOAD_TOOL && this.#skillLoad !== undefined) {
+      return this.#skillLoad.run(call, matchKey, {
+        finish: (outcome, skill) => this.#finish(call, started, skill, outcome, [], call.params),
+        startStepIn: (tx) => this.#startStepIn(tx, call, started, call.params),
+      });
+    }
     const resolved = this.#resolve(call.tool);
     if ('outcome' in resolved)
       return this.#finish(call, started, undefined, resolved.outcome, [], call.params);
@@ -256,112 +265,6 @@ export class ExecutePipeline {
       outcome = errorOutcome(e.code, e.message);
     }
     return this.#finish(call, started, skill, outcome, filled.fills, gate.params);
-  }
-
-  /**
-   * The built-in `ccos__skill_load` (docs/declarative-skills.md, "Loading by the agent").
-   * First call: fetch and compile (fail-fast, nothing registered), then pause on a
-   * `capability` approval showing what the skill would reach. Re-issue after the decision:
-   * the approval is spent first, then a denial is a refusal and an approval installs only
-   * a compilation identical to the one the person saw. Always asks, whatever the pack says.
-   */
-  async #loadSkill(
-    call: ExecuteCall,
-    started: Date,
-    matchKey: string,
-    skills: SkillLoading,
-  ): Promise<ToolCallOutcome> {
-    const finish = (outcome: ToolCallOutcome, skill?: SkillListEntry): Promise<ToolCallOutcome> =>
-      this.#finish(call, started, skill, outcome, [], call.params);
-    const input = parseSkillLoadInput(call.params);
-    if (typeof input === 'string')
-      return finish(errorOutcome('INVALID_INPUT', `invalid parameters for ${call.tool}: ${input}`));
-    // Spent before anything is fetched or installed: a replay or a crash cannot install twice.
-    const decided = await this.#deps.chain.transact(async (tx) => {
-      const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
-      const found = usable.find((a) => a.kind === 'capability');
-      if (found === undefined) return undefined;
-      for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
-      await this.#startStepIn(tx, call, started, call.params);
-      return found;
-    });
-    if (decided === undefined) {
-      const asked = await compileOrOutcome(skills, input);
-      if ('outcome' in asked) return finish(asked.outcome);
-      return finish(await this.#askToLoad(call, matchKey, input, asked.skill));
-    }
-    const why = decided.reason === null ? '' : `: ${decided.reason}`;
-    const approvedId = (decided.request as { skill_id?: unknown }).skill_id;
-    if (decided.state === 'denied')
-      return finish({ status: 'refused', reason: `a person refused loading the skill${why}` });
-    if (decided.state === 'modified' && decided.scope !== approvedId) {
-      return finish({
-        status: 'refused',
-        reason: `a person granted only "${decided.scope}" instead of loading the skill${why}`,
-      });
-    }
-    // Fetched again: what is installed is what the URL serves now, checked against what was seen.
-    const compiled = await compileOrOutcome(skills, input);
-    if ('outcome' in compiled) return finish(compiled.outcome);
-    if (decided.request[COMPILED_HASH_FIELD] !== compiledHash(compiled.skill)) {
-      return finish({
-        status: 'refused',
-        reason: `the document at ${input.url} changed since it was approved; nothing was installed (call again to ask about the new version)`,
-      });
-    }
-    let installed: SkillListEntry;
-    try {
-      installed = (await skills.installCompiled(compiled.skill, call.ctx)).skill;
-    } catch (e) {
-      if (!isAppError(e)) throw e;
-      return finish(errorOutcome(e.code, e.message));
-    }
-    const tools = this.#deps.registry
-      .tools()
-      .filter((t) => t.skill_id === installed.skill_id)
-      .map((t) => t.name);
-    return finish(
-      {
-        status: 'ok',
-        output: { skill_id: installed.skill_id, version: installed.version, tools },
-      },
-      installed,
-    );
-  }
-
-  /** Pauses the run on the `capability` approval of a skill load. */
-  async #askToLoad(
-    call: ExecuteCall,
-    matchKey: string,
-    input: SkillLoadInput,
-    compiled: CompiledSkill,
-  ): Promise<ToolCallOutcome> {
-    const shown = skillLoadApproval(input, compiled);
-    const { approval } = await this.#deps.chain.transact((tx) =>
-      this.#deps.approvals.requestAndPauseIn(
-        tx,
-        {
-          kind: 'capability',
-          scope: shown.scope,
-          justification: this.#deps.redactor.redactString(shown.justification),
-          // The hash is added after redaction, which could mask a long hex string.
-          request: {
-            ...this.#deps.redactor.redactValue(shown.request),
-            [COMPILED_HASH_FIELD]: compiledHash(compiled),
-          },
-          permission_diff: shown.permission_diff,
-          run_id: call.run.id,
-          step_id: call.step_id,
-          match_key: matchKey,
-        },
-        call.ctx,
-      ),
-    );
-    return {
-      status: 'paused',
-      reason: `waiting for a person to approve loading ${compiled.manifest.skill_id}`,
-      approval_id: approval.id,
-    };
   }
 
   /** Input, missing fields and approvals: whether the call may run, and with which params. */
@@ -671,17 +574,4 @@ async function upsertStepIn(
     .values({ run_id: call.run.id, step_id: call.step_id, kind: 'skill', tokens: 0, ...row })
     .onConflict((oc) => oc.columns(['run_id', 'step_id']).doUpdateSet(row))
     .execute();
-}
-
-/** Fetches and compiles a skill document; a document that fails the load contract is an outcome. */
-async function compileOrOutcome(
-  skills: SkillLoading,
-  input: SkillLoadInput,
-): Promise<{ skill: CompiledSkill } | { outcome: ToolCallOutcome }> {
-  try {
-    return { skill: await skills.compileFromUrl(input.url, { force: input.force }) };
-  } catch (e) {
-    if (!isAppError(e)) throw e;
-    return { outcome: errorOutcome(e.code, e.message) };
-  }
 }
