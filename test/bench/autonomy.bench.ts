@@ -10,9 +10,7 @@
  *    a one-step replay (one model answer, then the completion claim), until all are done,
  *    with N segments at a time.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
@@ -20,13 +18,17 @@ import type { Run } from '../../contracts/runs.ts';
 import { serveAgentChannel } from '../../main/agent/channel/serve-agent-channel.ts';
 import { ChildProcessSpawner } from '../../main/agent/child-process-spawner.ts';
 import { parseHostConfig } from '../../main/config.ts';
-import { Host, type StartedHost } from '../../main/host.ts';
+import { Host } from '../../main/host.ts';
 import { RunSegment } from '../../main/runs/run-segment.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
+import {
+  doneEntry,
+  ECHO_NOTES_DIR,
+  startAutonomyHost,
+} from '../integration/autonomy/helpers/autonomy-host.ts';
 import { mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
 
 const ECHO = 'echo-notes__echo';
-const ECHO_NOTES_DIR = fileURLToPath(new URL('../../plugins/echo-notes/', import.meta.url));
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const WORKER = fileURLToPath(new URL(`./fixtures/tool-call-worker${extension}`, import.meta.url));
 const WARMUP = 50;
@@ -64,34 +66,6 @@ export async function run(): Promise<BenchResult> {
       `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}, data in ${os.tmpdir()}`,
     ],
   };
-}
-
-async function startHost(options: {
-  transcript: unknown;
-  maxConcurrent?: number;
-}): Promise<{ host: Host; started: StartedHost; dataDir: string; token: string }> {
-  const dataDir = await makeTempDir('ccos-bench-autonomy-');
-  const transcriptFile = path.join(dataDir, 'transcript.json');
-  await writeFile(transcriptFile, JSON.stringify(options.transcript));
-  const host = new Host(
-    parseHostConfig(
-      {
-        data_dir: dataDir,
-        log_level: 'silent',
-        gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
-        agents: {
-          llm: { kind: 'replay', path: transcriptFile },
-          max_concurrent: options.maxConcurrent ?? 1,
-        },
-      },
-      {},
-    ),
-    { logger: pino({ level: 'silent' }) },
-  );
-  const started = await host.start();
-  await started.skills.install(ECHO_NOTES_DIR, { actor: 'bench' });
-  const token = (await readFile(started.adminTokenFile, 'utf8')).trim();
-  return { host, started, dataDir, token };
 }
 
 /** Round trips of one tool call: over a worker's channel, and straight into the pipeline. */
@@ -211,10 +185,11 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
 
 /** Runs per second, create → done, `concurrency` segments at a time. */
 async function runsPerSecond(concurrency: number): Promise<number> {
-  const { host, started, dataDir, token } = await startHost({
-    transcript: { entries: [{ message: { content: 'Done.' } }] },
+  const h = await startAutonomyHost({
+    transcript: { entries: [doneEntry('Done.')] },
     maxConcurrent: concurrency,
   });
+  const { started } = h;
   try {
     const done = new Set<string>();
     let allDone: () => void = () => undefined;
@@ -231,13 +206,9 @@ async function runsPerSecond(concurrency: number): Promise<number> {
     const start = performance.now();
     const ids = await Promise.all(
       Array.from({ length: LOOP_RUNS }, async (_, i) => {
-        const res = await fetch(`${started.gateway.url}/v1/runs`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ goal: `bench run ${i}` }),
-        });
-        if (res.status !== 201) throw new Error(`create: ${res.status} ${await res.text()}`);
-        return ((await res.json()) as Run).id;
+        const res = await h.request('POST', '/v1/runs', { goal: `bench run ${i}` });
+        if (res.status !== 201) throw new Error(`create: ${res.status} ${res.text}`);
+        return (res.body as Run).id;
       }),
     );
     await finished;
@@ -249,8 +220,7 @@ async function runsPerSecond(concurrency: number): Promise<number> {
     }
     return LOOP_RUNS / (elapsed / 1000);
   } finally {
-    await host.stop();
-    await removeTempDir(dataDir);
+    await h.stop();
   }
 }
 

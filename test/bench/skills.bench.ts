@@ -5,17 +5,16 @@
  * compile schemas, new isolate, evaluate entry). Targets: warm p50 ≤ 0.3 ms, cold ≤ 50 ms.
  * Needs node's `--no-node-snapshot` (isolated-vm refuses to start isolates otherwise).
  */
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { IsolatedVmSandbox } from '../../main/skills/isolated-vm-sandbox.ts';
 import { SkillRegistry } from '../../main/skills/skill-registry.ts';
 import { mean, percentile, type BenchResult } from './bench-result.ts';
+import { projectPath } from '../support/project-path.ts';
 
 const WARMUP = 500;
 const CALLS = 5_000;
 const COLD_LOADS = 20;
-const PLUGIN = path.resolve(import.meta.dirname, '../../../plugins/echo-notes');
-const PLUGIN_FROM_SOURCE = path.resolve(import.meta.dirname, '../../plugins/echo-notes');
+const PLUGIN = projectPath('plugins', 'echo-notes');
 
 function registry(): SkillRegistry {
   return new SkillRegistry({
@@ -33,12 +32,6 @@ function registry(): SkillRegistry {
   });
 }
 
-async function pluginDir(): Promise<string> {
-  const { existsSync } = await import('node:fs');
-  // Run from dist/ (npm run bench) or from source (node test/bench/...): find the plugin either way.
-  return existsSync(path.join(PLUGIN, 'skill.json')) ? PLUGIN : PLUGIN_FROM_SOURCE;
-}
-
 async function sample(n: number, fn: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -50,9 +43,8 @@ async function sample(n: number, fn: () => Promise<unknown>): Promise<number[]> 
 }
 
 export async function run(): Promise<BenchResult> {
-  const dir = await pluginDir();
   const reg = registry();
-  await reg.install(dir);
+  await reg.install(PLUGIN);
   const input = { text: 'ping' };
   const direct = async (i: { text: string }): Promise<{ text: string }> =>
     Promise.resolve({ text: i.text });
@@ -66,7 +58,7 @@ export async function run(): Promise<BenchResult> {
   for (let i = 0; i < COLD_LOADS; i++) {
     const fresh = registry();
     const t = performance.now();
-    await fresh.install(dir);
+    await fresh.install(PLUGIN);
     cold.push(performance.now() - t);
     fresh.dispose();
   }

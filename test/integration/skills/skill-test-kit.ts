@@ -11,9 +11,10 @@ import type {
 } from '../../../main/skills/skill-host-deps.ts';
 import { SkillRegistry } from '../../../main/skills/skill-registry.ts';
 import type { SandboxLimits } from '../../../main/skills/skill-sandbox.ts';
+import { projectPath } from '../../support/project-path.ts';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/skills');
-export const PLUGINS = path.resolve(import.meta.dirname, '../../../plugins');
+export const PLUGINS = projectPath('plugins');
 export const CAPABILITIES = new Set(['compute.pure', 'memory.read', 'memory.write', 'net.http']);
 
 /** A small, real `SkillMemory`: values are stored as JSON text, like the store will. */

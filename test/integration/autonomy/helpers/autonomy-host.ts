@@ -1,6 +1,5 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts';
@@ -11,12 +10,11 @@ import type { Spawner } from '../../../../main/agent/spawner.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
 import { Host, type StartedHost } from '../../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../../main/policy/policy-packs.ts';
+import { projectPath } from '../../../support/project-path.ts';
 import { makeTempDir, removeTempDir } from '../../../support/test-store.ts';
 
 /** The bundled skill every autonomy test installs: `echo-notes__echo` needs no approval. */
-export const ECHO_NOTES_DIR = fileURLToPath(
-  new URL('../../../../plugins/echo-notes/', import.meta.url),
-);
+export const ECHO_NOTES_DIR = projectPath('plugins', 'echo-notes');
 export const ECHO = 'echo-notes__echo';
 
 /** Generous: real worker processes on a loaded 2-core machine. */
