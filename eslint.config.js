@@ -1,6 +1,7 @@
 // @ts-check
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
+import { MAIN_LAYERS } from './main/layers.ts';
 
 /**
  * Dependency direction (ARCHITECTURE.md §2, STYLE.md §2): arrows point down the list
@@ -17,11 +18,12 @@ const zones = [
   { target: './preload', from: ['./main', './renderer', './plugins', './test'] },
   { target: './renderer', from: ['./main', './preload', './plugins', './test'] },
   { target: './plugins', from: ['./main', './preload', './renderer', './test', './contracts'] },
-  // Inside main, HTTP/IPC edges call services, never the other way round.
-  {
-    target: ['./main/store', './main/chain', './main/runs', './main/policy'],
-    from: ['./main/gateway', './main/cli.ts', './main/host.ts'],
-  },
+  // Inside main, each layer imports only from itself and the layers below it (main/layers.ts).
+  ...MAIN_LAYERS.slice(0, -1).map((layer, i) => ({
+    target: [...layer],
+    from: MAIN_LAYERS.slice(i + 1).flat(),
+    message: `${layer.join(', ')} may not import from a later layer (see main/layers.ts).`,
+  })),
 ];
 
 export default tseslint.config(
@@ -70,6 +72,20 @@ export default tseslint.config(
   {
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // Deny by default inside main/ too: a file no layer covers fails until main/layers.ts lists it.
+    files: ['main/**/*.ts'],
+    ignores: MAIN_LAYERS.flat().map((entry) => (entry.endsWith('.ts') ? entry : `${entry}/**`)),
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'Program',
+          message: 'Unclassified file or folder in main/: add it to a layer in main/layers.ts.',
+        },
+      ],
+    },
   },
   {
     // Deny by default: code outside the classified folders fails lint until it is classified.

@@ -11,7 +11,7 @@ import {
 import type { CausalChain } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
-import type { ActorContext } from '../runs/run-service.ts';
+import type { ActorContext } from '../actor-context.ts';
 import type { Db, TokensTable } from '../store/schema.ts';
 import { writeFileAtomically } from '../write-file-atomically.ts';
 import { auditedBy } from '../actor-context.ts';

@@ -11,11 +11,11 @@ import { AppError, isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalService } from '../runs/approval-service.ts';
-import type { ActorContext } from '../runs/run-service.ts';
-import { JsonSchemaCompiler, type JsonValidator } from '../skills/compile-json-schema.ts';
-import { needsSetup, type SkillRegistry } from '../skills/skill-registry.ts';
-import { parseToolName } from '../skills/tool-definitions.ts';
-import { SKILL_LOAD_TOOL } from '../skills/builtin-tools.ts';
+import type { ActorContext } from '../actor-context.ts';
+import { JsonSchemaCompiler, type JsonValidator } from '../skills/manifest/compile-json-schema.ts';
+import { needsSetup, type SkillRegistry } from '../skills/registry/skill-registry.ts';
+import { parseToolName } from '../skills/manifest/tool-definitions.ts';
+import { SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
 import { autofill, type AutofillRecord } from './autofill.ts';
 import {
   errorOutcome,

@@ -3,8 +3,8 @@ import type { z } from 'zod';
 import type { permissionChangeSchema } from '../../contracts/approvals.ts';
 import { canonicalJson } from '../chain/canonical-json.ts';
 import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
-import { SKILL_LOAD_TOOL } from '../skills/builtin-tools.ts';
-import type { InstallResult } from '../skills/skill-service.ts';
+import { SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
+import type { InstallResult } from '../skills/install/skill-service.ts';
 
 /** What `ccos__skill_load` needs of the skill service: compile without installing, then install. */
 export type SkillLoading = {

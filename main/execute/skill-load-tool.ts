@@ -5,7 +5,7 @@ import { isAppError } from '../errors.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalService } from '../runs/approval-service.ts';
 import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
-import type { SkillRegistry } from '../skills/skill-registry.ts';
+import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import { errorOutcome } from './call-outcome.ts';
 import type { ExecuteCall } from './execute-pipeline.ts';
 import {

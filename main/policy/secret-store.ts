@@ -4,7 +4,7 @@ import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
 import { AppError } from '../errors.ts';
-import type { ActorContext } from '../runs/run-service.ts';
+import type { ActorContext } from '../actor-context.ts';
 import type { Db } from '../store/schema.ts';
 import { writeFileAtomically } from '../write-file-atomically.ts';
 import { auditedBy } from '../actor-context.ts';

@@ -11,7 +11,9 @@ import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { Disposable } from '../disposable.ts';
 import type { ApprovalsTable, Db } from '../store/schema.ts';
-import type { ActorContext, RunService } from './run-service.ts';
+import type { ActorContext } from '../actor-context.ts';
+import type { RunService } from './run-service.ts';
+import { isTerminal } from './transitions.ts';
 import { auditedBy } from '../actor-context.ts';
 
 export type ApprovalRequest = {
@@ -210,7 +212,7 @@ export class ApprovalService {
         );
       }
       const run = await this.#deps.runs.getIn(tx, before.run_id);
-      if (['done', 'failed', 'cancelled'].includes(run.state)) {
+      if (isTerminal(run.state)) {
         throw new AppError(
           'CONFLICT',
           `run ${run.id} is ${run.state}; its approvals can no longer be decided`,

@@ -12,7 +12,8 @@ import type { Disposable } from '../disposable.ts';
 import { AppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { ApprovalService } from './approval-service.ts';
-import type { ActorContext, RunService } from './run-service.ts';
+import type { ActorContext } from '../actor-context.ts';
+import type { RunService } from './run-service.ts';
 import { auditedBy } from '../actor-context.ts';
 
 /** The limits in force: the immutable budget plus every approved grant. */

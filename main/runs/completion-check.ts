@@ -1,7 +1,7 @@
-import jsonLogic from 'json-logic-js';
 import type { CompletionPredicate, Goal } from '../../contracts/runs.ts';
 import type { ChainTx } from '../chain/causal-chain.ts';
 import { assertNever } from '../errors.ts';
+import { applyJsonLogic } from '../json-logic.ts';
 
 /** Memory namespace private to one run (`ccos/memory.*` on the agent channel). */
 export function runMemoryNamespace(runId: string): string {
@@ -62,7 +62,7 @@ export function predicateHolds(
       );
     }
     case 'json_logic':
-      return Boolean(jsonLogic.apply(predicate.rule as jsonLogic.RulesLogic, facts));
+      return Boolean(applyJsonLogic(predicate.rule, facts));
     default:
       return assertNever(predicate);
   }

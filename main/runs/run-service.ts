@@ -25,9 +25,6 @@ import type { SessionService } from './session-service.ts';
 import { assertTransition } from './transitions.ts';
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 
-/** Who is acting, for the audit trail. */
-export type { ActorContext } from '../actor-context.ts';
-
 export type TransitionOptions = ActorContext & {
   reason?: string | null;
   /** Why a paused or pending run is running again; recorded on the chain entry. */
@@ -210,19 +207,13 @@ export class RunService {
     return (await q.execute()).map(fromRow);
   }
 
-  async goals(runId: string): Promise<Goal[]> {
-    const rows = await this.#deps.db
-      .selectFrom('goals')
-      .select(['ordinal', 'text', 'predicate', 'state'])
-      .where('run_id', '=', runId)
-      .orderBy('ordinal')
-      .execute();
-    return rows.map((r) =>
-      goalSchema.parse({
-        ...r,
-        predicate: r.predicate === null ? null : (JSON.parse(r.predicate) as unknown),
-      }),
-    );
+  goals(runId: string): Promise<Goal[]> {
+    return readGoals(this.#deps.db, runId);
+  }
+
+  /** `goals` inside a caller's transaction (the completion check reads them with the facts). */
+  goalsIn(tx: ChainTx, runId: string): Promise<Goal[]> {
+    return readGoals(tx.db, runId);
   }
 
   async steps(runId: string): Promise<Step[]> {
@@ -409,6 +400,21 @@ export class RunService {
     }
     return sessionId;
   }
+}
+
+async function readGoals(db: Kysely<Database>, runId: string): Promise<Goal[]> {
+  const rows = await db
+    .selectFrom('goals')
+    .select(['ordinal', 'text', 'predicate', 'state'])
+    .where('run_id', '=', runId)
+    .orderBy('ordinal')
+    .execute();
+  return rows.map((r) =>
+    goalSchema.parse({
+      ...r,
+      predicate: r.predicate === null ? null : (JSON.parse(r.predicate) as unknown),
+    }),
+  );
 }
 
 async function readRun(db: Kysely<Database>, id: string): Promise<Run> {

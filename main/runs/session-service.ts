@@ -5,7 +5,7 @@ import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { Kysely } from 'kysely';
 import type { Database, Db } from '../store/schema.ts';
-import type { ActorContext } from './run-service.ts';
+import type { ActorContext } from '../actor-context.ts';
 import { auditedBy } from '../actor-context.ts';
 
 export type SessionOrigin = Session['origin'];

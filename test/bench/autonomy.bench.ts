@@ -16,10 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import type { Run } from '../../contracts/runs.ts';
 import { serveAgentChannel } from '../../main/agent/channel/serve-agent-channel.ts';
-import { ChildProcessSpawner } from '../../main/agent/child-process-spawner.ts';
+import { ChildProcessSpawner } from '../../main/agent/spawn/child-process-spawner.ts';
 import { parseHostConfig } from '../../main/config.ts';
 import { Host } from '../../main/host.ts';
-import { RunSegment } from '../../main/runs/run-segment.ts';
+import { RunSegment } from '../../main/supervisor/run-segment.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
 import {
   doneEntry,

@@ -6,8 +6,8 @@
  * Needs node's `--no-node-snapshot` (isolated-vm refuses to start isolates otherwise).
  */
 import { performance } from 'node:perf_hooks';
-import { IsolatedVmSandbox } from '../../main/skills/isolated-vm-sandbox.ts';
-import { SkillRegistry } from '../../main/skills/skill-registry.ts';
+import { IsolatedVmSandbox } from '../../main/skills/sandbox/isolated-vm-sandbox.ts';
+import { SkillRegistry } from '../../main/skills/registry/skill-registry.ts';
 import { mean, percentile, type BenchResult } from './bench-result.ts';
 import { projectPath } from '../support/project-path.ts';
 

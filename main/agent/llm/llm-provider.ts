@@ -1,13 +1,5 @@
-import type {
-  LlmCompleteRequest,
-  LlmCompleteResult,
-  LlmProviderSettings,
-} from '../../../contracts/llm.ts';
-import { assertNever } from '../../errors.ts';
-import { AnthropicProvider } from './anthropic-provider.ts';
+import type { LlmCompleteRequest, LlmCompleteResult } from '../../../contracts/llm.ts';
 import type { SecretResolver } from './api-key.ts';
-import { OpenAiCompatibleProvider } from './openai-compatible-provider.ts';
-import { ReplayProvider } from './replay-provider.ts';
 
 /** Per-call options the gateway passes with each completion. */
 export type LlmCallOptions = {
@@ -50,20 +42,3 @@ export const LLM_TIMEOUT_MS = 120_000;
  * limit, so the SDKs' default of two retries with backoff would only hide failures from it.
  */
 export const LLM_MAX_RETRIES = 1;
-
-/** Builds the provider the settings name. The API key is read lazily, on the first call. */
-export function createLlmProvider(
-  settings: LlmProviderSettings,
-  deps: LlmProviderDeps,
-): LlmProvider {
-  switch (settings.kind) {
-    case 'openai_compatible':
-      return new OpenAiCompatibleProvider(settings, deps);
-    case 'anthropic':
-      return new AnthropicProvider(settings, deps);
-    case 'replay':
-      return new ReplayProvider(settings, deps);
-    default:
-      return assertNever(settings);
-  }
-}

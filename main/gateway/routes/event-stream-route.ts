@@ -4,8 +4,8 @@ import { API, STREAMED_EVENT_TYPES, type StreamEvent } from '../../../contracts/
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { Principal } from '../../auth/token-service.ts';
 import { isAppError } from '../../errors.ts';
-import { AccessControl } from '../access-control.ts';
-import type { GatewayDeps, GatewayEnv } from '../gateway-env.ts';
+import { AccessControl } from '../shared/access-control.ts';
+import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 
 const BACKLOG_PAGE = 500;
 const STREAMED = new Set<string>(STREAMED_EVENT_TYPES);

@@ -3,9 +3,9 @@ import { API } from '../../../contracts/api.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import { canonicalJson } from '../../chain/canonical-json.ts';
 import { AppError } from '../../errors.ts';
-import type { AccessControl } from '../access-control.ts';
-import type { RunDetailCache } from '../run-detail-cache.ts';
-import type { GatewayDeps, GatewayEnv } from '../gateway-env.ts';
+import type { AccessControl } from '../shared/access-control.ts';
+import type { RunDetailCache } from '../shared/run-detail-cache.ts';
+import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { createHash } from 'node:crypto';
 
 const RESUMABLE_BY_HAND: readonly Run['state'][] = ['paused_schedule', 'paused_external_event'];

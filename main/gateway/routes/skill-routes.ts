@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { API } from '../../../contracts/api.ts';
-import type { AccessControl } from '../access-control.ts';
-import type { GatewayDeps, GatewayEnv } from '../gateway-env.ts';
+import type { AccessControl } from '../shared/access-control.ts';
+import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 
 /** Skills (install, list, enable/disable, unload) and secret names. Changes are admin-only. */
 export function registerSkillRoutes(

@@ -9,10 +9,14 @@ import {
   type SkillManifest,
   type SkillOperation,
 } from '../../../contracts/skills.ts';
-import type { JsonSchemaCompiler } from '../compile-json-schema.ts';
-import { checkEgressOrigin } from '../egress-origin.ts';
-import { skillInvalid } from '../skill-invalid.ts';
-import { fieldPath, validateManifest, type SkillLoadPolicy } from '../validate-manifest.ts';
+import type { JsonSchemaCompiler } from '../manifest/compile-json-schema.ts';
+import { checkEgressOrigin } from '../manifest/egress-origin.ts';
+import { skillInvalid } from '../manifest/skill-invalid.ts';
+import {
+  fieldPath,
+  validateManifest,
+  type SkillLoadPolicy,
+} from '../manifest/validate-manifest.ts';
 import { declarativeEntry, type HttpOperationPlan, type PathPart } from './declarative-entry.ts';
 import {
   declarativeDocumentSchema,

@@ -5,9 +5,9 @@ import {
   type SkillOperation,
   type SkillPermissions,
 } from '../../../contracts/skills.ts';
-import type { JsonSchemaCompiler } from '../compile-json-schema.ts';
-import { applyJsonLogic } from '../onboarding/json-logic.ts';
-import { isJsonPointer, parseStoreTarget, PLACEHOLDER } from '../onboarding/store-target.ts';
+import type { JsonSchemaCompiler } from '../manifest/compile-json-schema.ts';
+import { applyJsonLogic } from '../../json-logic.ts';
+import { isJsonPointer, parseStoreTarget, PLACEHOLDER } from '../manifest/store-target.ts';
 import type { DocPath } from './located-document.ts';
 
 /** Refuses with `file:line` at `path` (the compilation's own locator). */

@@ -1,7 +1,7 @@
 import { AppError } from '../../errors.ts';
-import { checkEgressOrigin } from '../egress-origin.ts';
-import { readCapped } from '../skill-http-fetch.ts';
-import { skillInvalid } from '../skill-invalid.ts';
+import { checkEgressOrigin } from '../manifest/egress-origin.ts';
+import { readCapped } from '../bindings/skill-http-fetch.ts';
+import { skillInvalid } from '../manifest/skill-invalid.ts';
 import { MAX_DOCUMENT_BYTES, type DeclarativeFormat } from './compile-declarative-skill.ts';
 
 /** How long fetching one skill document may take. */

@@ -1,5 +1,5 @@
 import { LineCounter, parseDocument, type Node } from 'yaml';
-import { skillInvalid } from '../skill-invalid.ts';
+import { skillInvalid } from '../manifest/skill-invalid.ts';
 
 /** A path into a parsed document, as zod and the compiler report it. */
 export type DocPath = readonly PropertyKey[];

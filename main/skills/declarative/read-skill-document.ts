@@ -1,6 +1,6 @@
 import { lstat, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { skillInvalid } from '../skill-invalid.ts';
+import { skillInvalid } from '../manifest/skill-invalid.ts';
 import {
   declarativeFormatOf,
   MAX_DOCUMENT_BYTES,

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MANIFEST_FILE } from '../read-skill-package.ts';
+import { MANIFEST_FILE } from '../package/read-skill-package.ts';
 import type { CompiledSkill } from './compile-declarative-skill.ts';
 
 /** A compiled skill written as a package folder; `cleanup` removes it. */

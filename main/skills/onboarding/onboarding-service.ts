@@ -8,14 +8,16 @@ import type { Disposable } from '../../disposable.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
-import type { ActorContext, RunService } from '../../runs/run-service.ts';
+import type { ActorContext } from '../../actor-context.ts';
+import type { RunService } from '../../runs/run-service.ts';
+import { isTerminal } from '../../runs/transitions.ts';
 import type { Db } from '../../store/schema.ts';
-import type { SkillRegistry } from '../skill-registry.ts';
-import { StoreSkillMemory } from '../store-skill-memory.ts';
+import type { SkillRegistry } from '../registry/skill-registry.ts';
+import { StoreSkillMemory } from '../bindings/store-skill-memory.ts';
 import { checkHumanAnswer, formOf } from './check-human-answer.ts';
-import { applyJsonLogic } from './json-logic.ts';
+import { applyJsonLogic } from '../../json-logic.ts';
 import { OnboardingRepository, type OnboardingRecord } from './onboarding-repository.ts';
-import { parseStoreTarget, PLACEHOLDER, resolvePointer } from './store-target.ts';
+import { parseStoreTarget, PLACEHOLDER, resolvePointer } from '../manifest/store-target.ts';
 import { auditedBy } from '../../actor-context.ts';
 
 export type OnboardingServiceDeps = {
@@ -113,7 +115,7 @@ export class OnboardingService implements Disposable {
       await this.#deps.chain.transact(async (tx) => {
         let runId = before?.run_id ?? null;
         const run = runId === null ? undefined : await this.#deps.runs.getIn(tx, runId);
-        if (run === undefined || ['done', 'failed', 'cancelled'].includes(run.state)) {
+        if (run === undefined || isTerminal(run.state)) {
           // The admin's run: approvals need one, and the audit trail names who started setup.
           const created = await this.#deps.runs.createIn(
             tx,

@@ -15,8 +15,8 @@ import type {
 import type { ToolDefinition } from '../../../contracts/skills.ts';
 import type { AgentChannelHandlers } from '../../../main/agent/channel/agent-channel-handlers.ts';
 import { serveAgentChannel } from '../../../main/agent/channel/serve-agent-channel.ts';
-import { ChildProcessSpawner } from '../../../main/agent/child-process-spawner.ts';
-import type { WorkerExit } from '../../../main/agent/spawner.ts';
+import { ChildProcessSpawner } from '../../../main/agent/spawn/child-process-spawner.ts';
+import type { WorkerExit } from '../../../main/agent/spawn/spawner.ts';
 import { AppError } from '../../../main/errors.ts';
 
 const TOKEN = 'agent-session-token-for-tests';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
 import type { Run } from '../../../contracts/runs.ts';
-import { callStepId } from '../../../main/runs/run-segment.ts';
+import { callStepId } from '../../../main/supervisor/run-segment.ts';
 import {
   AGENT,
   paused,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { SkillListEntry, ToolDefinition } from '../../../contracts/skills.ts';
-import { SKILL_LOAD_TOOL } from '../../../main/skills/builtin-tools.ts';
+import { SKILL_LOAD_TOOL } from '../../../main/skills/manifest/builtin-tools.ts';
 import { FIXTURES, listenOnLoopback } from '../skills/skill-test-kit.ts';
 import { AGENT, paused, startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
 

@@ -2,7 +2,7 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API } from '../../../contracts/api.ts';
-import { createGatewayApp, OPENAPI_PATH } from '../../../main/gateway/create-gateway-app.ts';
+import { createGatewayApp, OPENAPI_PATH } from '../../../main/gateway/server/create-gateway-app.ts';
 import { HOST_VERSION } from '../../../main/version.ts';
 import { startGatewayHost, type GatewayTestHost } from './helpers/gateway-host.ts';
 

@@ -6,7 +6,7 @@ import type { StreamEvent } from '../../../contracts/api.ts';
 import type { SkillListEntry, ToolDefinition } from '../../../contracts/skills.ts';
 import { parseHostConfig } from '../../../main/config.ts';
 import { Host } from '../../../main/host.ts';
-import { BUILTIN_TOOLS } from '../../../main/skills/builtin-tools.ts';
+import { BUILTIN_TOOLS } from '../../../main/skills/manifest/builtin-tools.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from './helpers/gateway-host.ts';
 import { openSse } from './helpers/sse-client.ts';

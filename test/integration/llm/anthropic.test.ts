@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import type { LlmCompleteRequest, LlmProviderSettings } from '../../../contracts/llm.ts';
 import { ANTHROPIC_DEFAULT_MAX_TOKENS } from '../../../main/agent/llm/anthropic-provider.ts';
-import { createLlmProvider, type LlmProviderDeps } from '../../../main/agent/llm/llm-provider.ts';
+import { createLlmProvider } from '../../../main/agent/llm/create-llm-provider.ts';
+import type { LlmProviderDeps } from '../../../main/agent/llm/llm-provider.ts';
 import { isAppError } from '../../../main/errors.ts';
 import { expectAbortedPromptly, expectNoSecret, rejectionOf } from '../../support/llm-test-kit.ts';
 import {

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isAppError } from '../../../main/errors.ts';
-import { JsonSchemaCompiler } from '../../../main/skills/compile-json-schema.ts';
+import { JsonSchemaCompiler } from '../../../main/skills/manifest/compile-json-schema.ts';
 import {
   compileDeclarativeSkill,
   declarativeFormatOf,

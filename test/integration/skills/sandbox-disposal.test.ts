@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { isAppError } from '../../../main/errors.ts';
-import { IsolatedVmSandbox } from '../../../main/skills/isolated-vm-sandbox.ts';
-import type { SkillBindingHandler, SkillCode } from '../../../main/skills/skill-sandbox.ts';
+import { IsolatedVmSandbox } from '../../../main/skills/sandbox/isolated-vm-sandbox.ts';
+import type { SkillBindingHandler, SkillCode } from '../../../main/skills/sandbox/skill-sandbox.ts';
 
 /**
  * Disposal paths: touching a disposed isolate aborted the process in a probe, so each way an

@@ -3,14 +3,14 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { IsolatedVmSandbox } from '../../../main/skills/isolated-vm-sandbox.ts';
+import { IsolatedVmSandbox } from '../../../main/skills/sandbox/isolated-vm-sandbox.ts';
 import type {
   SkillAuditEvent,
   SkillLogEntry,
   SkillMemory,
-} from '../../../main/skills/skill-host-deps.ts';
-import { SkillRegistry } from '../../../main/skills/skill-registry.ts';
-import type { SandboxLimits } from '../../../main/skills/skill-sandbox.ts';
+} from '../../../main/skills/bindings/skill-host-deps.ts';
+import { SkillRegistry } from '../../../main/skills/registry/skill-registry.ts';
+import type { SandboxLimits } from '../../../main/skills/sandbox/skill-sandbox.ts';
 import { projectPath } from '../../support/project-path.ts';
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/skills');

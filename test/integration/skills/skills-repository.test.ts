@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Kysely } from 'kysely';
 import { afterEach, expect, test } from 'vitest';
 import { skillManifestSchema } from '../../../contracts/skills.ts';
-import { SkillsRepository } from '../../../main/skills/skills-repository.ts';
+import { SkillsRepository } from '../../../main/skills/install/skills-repository.ts';
 import type { Database } from '../../../main/store/schema.ts';
 import { up } from '../../../main/store/migrations/0003-skills.ts';
 import { createSqlite3Dialect } from '../../../main/store/sqlite3-dialect.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { errorCodeSchema } from '../../../contracts/errors.ts';
-import { ERROR_STATUS, statusOf } from '../../../main/gateway/error-status.ts';
+import { ERROR_STATUS, statusOf } from '../../../main/gateway/shared/error-status.ts';
 
 describe('ERROR_STATUS', () => {
   it.each(errorCodeSchema.options)('%s has its own explicit HTTP status', (code) => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { LlmCompleteRequest, LlmMessage } from '../../../contracts/llm.ts';
-import { createLlmProvider } from '../../../main/agent/llm/llm-provider.ts';
+import { createLlmProvider } from '../../../main/agent/llm/create-llm-provider.ts';
 import { isAppError } from '../../../main/errors.ts';
 import { rejectionOf } from '../../support/llm-test-kit.ts';
 

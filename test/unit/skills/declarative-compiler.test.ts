@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { JsonSchemaCompiler } from '../../../main/skills/compile-json-schema.ts';
+import { JsonSchemaCompiler } from '../../../main/skills/manifest/compile-json-schema.ts';
 import { compileDeclarativeSkill } from '../../../main/skills/declarative/compile-declarative-skill.ts';
 import { deriveSkillId } from '../../../main/skills/declarative/derive-skill-id.ts';
 import { findPlaintextSecret } from '../../../main/skills/declarative/find-plaintext-secret.ts';

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { create as createTar } from 'tar';
 import { afterEach, describe, expect, test } from 'vitest';
 import { isAppError } from '../../../main/errors.ts';
-import { IsolatedVmSandbox } from '../../../main/skills/isolated-vm-sandbox.ts';
-import { SkillRegistry } from '../../../main/skills/skill-registry.ts';
+import { IsolatedVmSandbox } from '../../../main/skills/sandbox/isolated-vm-sandbox.ts';
+import { SkillRegistry } from '../../../main/skills/registry/skill-registry.ts';
 
 /** Every fail-fast load rule of ARCHITECTURE.md §7: each rejection names file, field and fix, and leaves no trace. */
 

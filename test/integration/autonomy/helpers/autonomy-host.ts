@@ -6,7 +6,7 @@ import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts'
 import type { LlmReplayEntry } from '../../../../contracts/llm.ts';
 import type { PolicyPack } from '../../../../contracts/policy.ts';
 import type { Goal, Run, RunState } from '../../../../contracts/runs.ts';
-import type { Spawner } from '../../../../main/agent/spawner.ts';
+import type { Spawner } from '../../../../main/agent/spawn/spawner.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
 import { Host, type StartedHost } from '../../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../../main/policy/policy-packs.ts';

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { ChildProcessSpawner } from '../../../../main/agent/child-process-spawner.ts';
+import { ChildProcessSpawner } from '../../../../main/agent/spawn/child-process-spawner.ts';
 import type {
   SpawnWorkerOptions,
   SpawnedWorker,
   Spawner,
   WorkerIsolation,
-} from '../../../../main/agent/spawner.ts';
+} from '../../../../main/agent/spawn/spawner.ts';
 
 const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 

@@ -3,7 +3,7 @@ import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry } from '../../../../contracts/chain.ts';
 import type { Run } from '../../../../contracts/runs.ts';
 import type { SkillListEntry, SkillManifest } from '../../../../contracts/skills.ts';
-import { StoreSkillMemory } from '../../../../main/skills/store-skill-memory.ts';
+import { StoreSkillMemory } from '../../../../main/skills/bindings/store-skill-memory.ts';
 import {
   startGatewayHost,
   type ApiResponse,

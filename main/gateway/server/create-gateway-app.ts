@@ -1,0 +1,129 @@
+import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
+import type { z } from 'zod';
+import { createMiddleware } from 'hono/factory';
+import { API } from '../../../contracts/api.ts';
+import { AppError, invalidInput } from '../../errors.ts';
+import { AccessControl } from '../shared/access-control.ts';
+import { correlation } from '../shared/correlation.ts';
+import { createErrorHandler } from '../shared/error-handler.ts';
+import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+import { registerAdminRoutes } from '../routes/admin-routes.ts';
+import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
+import { registerRunRoutes } from '../routes/run-routes.ts';
+import { RunDetailCache } from '../shared/run-detail-cache.ts';
+import { registerSkillRoutes } from '../routes/skill-routes.ts';
+
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+/** Routes that answer without a token: they reveal nothing about runs or approvals. */
+const PUBLIC_PATHS = new Set([API.health.path, OPENAPI_PATH]);
+
+/**
+ * zod reports every unknown key of an object as one issue on the object itself; callers
+ * are told which field to remove, so each key becomes its own field path.
+ */
+function perUnknownField(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string }[] {
+  if (issue.code !== 'unrecognized_keys') return [issue];
+  return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown field' }));
+}
+
+/**
+ * The gateway's HTTP app: one definition (contracts/api.ts) gives validation, handlers'
+ * types and the OpenAPI 3.1 document. Middleware order: correlation id, body limit,
+ * authentication; one error handler turns every failure into the error envelope.
+ */
+export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
+  const app = new OpenAPIHono<GatewayEnv>({
+    // Validation failures become INVALID_INPUT listing `path: message` for each field.
+    defaultHook: (result) => {
+      if (!result.success)
+        throw invalidInput(
+          result.target === 'json' ? 'request body' : `request ${result.target}`,
+          result.error.issues.flatMap(perUnknownField),
+        );
+    },
+  });
+  const details = new RunDetailCache({
+    chain: deps.chain,
+    runs: deps.runs,
+    approvals: deps.approvals,
+  });
+  const access = new AccessControl({
+    tokens: deps.tokens,
+    chain: deps.chain,
+    runs: deps.runs,
+    readRun: async (runId) => (await details.get(runId)).run,
+  });
+
+  app.onError(createErrorHandler(deps.logger));
+  app.notFound(() => {
+    throw new AppError('NOT_FOUND', 'no such route');
+  });
+  app.use('*', correlation);
+  const limitBody = bodyLimit({
+    maxSize: deps.maxBodyBytes,
+    onError: (c) => {
+      // The rest of the body is left unread and the server drops the socket soon after;
+      // say so, or a keep-alive client reuses it and its next request fails mid-flight.
+      c.header('connection', 'close');
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `request body is larger than ${deps.maxBodyBytes} bytes`,
+      );
+    },
+  });
+  app.use(
+    '*',
+    createMiddleware<GatewayEnv>(async (c, next) => {
+      // GET and HEAD carry no body; checking one would build the full Request for nothing.
+      if (c.req.method === 'GET' || c.req.method === 'HEAD') {
+        await next();
+        return;
+      }
+      await limitBody(c, next);
+    }),
+  );
+  app.use(
+    '/v1/*',
+    createMiddleware<GatewayEnv>(async (c, next) => {
+      if (PUBLIC_PATHS.has(c.req.path)) {
+        await next();
+        return;
+      }
+      await access.authenticate(c, next);
+    }),
+  );
+
+  app.openapi(createRoute(API.health), (c) =>
+    c.json(
+      {
+        status: 'ok' as const,
+        version: deps.version,
+        uptime_s: (Date.now() - deps.startedAt) / 1000,
+      },
+      200,
+    ),
+  );
+  registerRunRoutes(app, deps, access, details);
+  registerAdminRoutes(app, deps, access);
+  registerSkillRoutes(app, deps, access);
+  registerEventStreamRoute(app, deps, access);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+  });
+  app.doc31(OPENAPI_PATH, {
+    openapi: '3.1.0',
+    info: {
+      title: 'CCOS Gateway',
+      version: deps.version,
+      description:
+        'Local API of the CCOS Gateway host: runs, approvals, tokens and the causal chain.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+  });
+  return app;
+}

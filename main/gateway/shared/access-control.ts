@@ -1,0 +1,157 @@
+import type { Context } from 'hono';
+import { createMiddleware } from 'hono/factory';
+import type { Run } from '../../../contracts/runs.ts';
+import type { TokenScope } from '../../../contracts/tokens.ts';
+import type { AuthFailure, Principal, TokenService } from '../../auth/token-service.ts';
+import type { CausalChain } from '../../chain/causal-chain.ts';
+import { AppError, isAppError } from '../../errors.ts';
+import type { RunService } from '../../runs/run-service.ts';
+import type { GatewayEnv } from './gateway-env.ts';
+
+type DenyReason = AuthFailure | 'admin_only' | 'missing_scope' | 'not_owner';
+
+const MAX_AUDITED_PATH = 200;
+
+/**
+ * Who may do what (ARCHITECTURE.md §5). Every refusal is written to the chain as
+ * `auth.denied` — with the token's id when known, never the token — before the caller
+ * hears of it. A non-admin asking for a run it may not see gets the same 403 whether the
+ * run exists or not, so a refusal tells nothing about what exists.
+ */
+export type AccessControlDeps = {
+  tokens: TokenService;
+  chain: CausalChain;
+  runs: RunService;
+  /** How a run is read for an access check (the gateway passes its cached read). */
+  readRun: (runId: string) => Promise<Run>;
+};
+
+export class AccessControl {
+  readonly #deps: AccessControlDeps;
+
+  constructor(deps: AccessControlDeps) {
+    this.#deps = deps;
+  }
+
+  /** Middleware: a valid bearer token or a 401. */
+  readonly authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
+    const header = c.req.header('authorization');
+    const presented =
+      header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : header;
+    const result = await this.#deps.tokens.authenticate(presented);
+    if (!result.ok) {
+      await this.#audit(c, result.reason, undefined, result.token_id);
+      c.header('www-authenticate', 'Bearer');
+      throw new AppError('UNAUTHORIZED', messageFor(result.reason));
+    }
+    c.set('principal', result.principal);
+    await next();
+  });
+
+  async requireAdmin(c: Context<GatewayEnv>): Promise<Principal> {
+    const principal = c.get('principal');
+    if (principal.kind !== 'admin')
+      await this.#deny(c, 'admin_only', 'only an admin token may do this');
+    return principal;
+  }
+
+  async requireScope(c: Context<GatewayEnv>, scope: TokenScope): Promise<Principal> {
+    const principal = c.get('principal');
+    if (principal.kind !== 'admin' && !principal.scopes.includes(scope)) {
+      await this.#deny(c, 'missing_scope', `this token lacks the ${scope} scope`, { scope });
+    }
+    return principal;
+  }
+
+  /** The run, if the caller may act on it with `scope`; else 403 (404 only for admins). */
+  async requireRun(c: Context<GatewayEnv>, runId: string, scope: TokenScope): Promise<Run> {
+    const principal = await this.requireScope(c, scope);
+    const run = await this.#deps.readRun(runId).catch((e: unknown) => {
+      if (isAppError(e, 'NOT_FOUND')) return undefined;
+      throw e;
+    });
+    if (principal.kind === 'admin') {
+      if (run === undefined) throw new AppError('NOT_FOUND', `run ${runId} not found`);
+      return run;
+    }
+    if (run === undefined || !owns(principal, run)) {
+      await this.#deny(c, 'not_owner', 'this token may not access that run', { run_id: runId });
+    }
+    return run as Run;
+  }
+
+  /**
+   * A non-admin may start runs only in sessions its own runs live in; any other session,
+   * existing or not, is the same audited 403.
+   */
+  async requireSession(c: Context<GatewayEnv>, sessionId: string): Promise<void> {
+    const principal = c.get('principal');
+    if (principal.kind === 'admin') return;
+    const owned = await this.#deps.runs.list({
+      session_id: sessionId,
+      created_by: principal.actor,
+      limit: 1,
+    });
+    if (owned.length === 0) {
+      await this.#deny(c, 'not_owner', 'this token may not use that session', {
+        session_id: sessionId,
+      });
+    }
+  }
+
+  /** True when a principal may see events of this run. */
+  static canSee(principal: Principal, run: Pick<Run, 'id' | 'created_by'>): boolean {
+    return principal.kind === 'admin' || owns(principal, run);
+  }
+
+  async #deny(
+    c: Context<GatewayEnv>,
+    reason: DenyReason,
+    message: string,
+    extra?: object,
+  ): Promise<never> {
+    await this.#audit(c, reason, extra, c.get('principal').token_id);
+    throw new AppError('FORBIDDEN', message);
+  }
+
+  async #audit(
+    c: Context<GatewayEnv>,
+    reason: DenyReason,
+    extra?: object,
+    tokenId?: string,
+  ): Promise<void> {
+    const principal = c.get('principal') as Principal | undefined;
+    await this.#deps.chain.append({
+      event_type: 'auth.denied',
+      actor: principal?.actor ?? 'anonymous',
+      correlation_id: c.get('correlationId'),
+      rule_id: `auth.${reason}`,
+      data: {
+        reason,
+        method: c.req.method,
+        path: c.req.path.slice(0, MAX_AUDITED_PATH),
+        ...(tokenId === undefined ? {} : { token_id: tokenId }),
+        ...extra,
+      },
+    });
+  }
+}
+
+function owns(principal: Principal, run: Pick<Run, 'id' | 'created_by'>): boolean {
+  if (principal.kind === 'agent_session') return principal.run_id === run.id;
+  return principal.kind === 'connector' && run.created_by === principal.actor;
+}
+
+function messageFor(reason: AuthFailure): string {
+  switch (reason) {
+    case 'missing_token':
+      return 'a bearer token is required (Authorization: Bearer <token>)';
+    case 'malformed_token':
+    case 'unknown_token':
+      return 'the token is not valid';
+    case 'revoked_token':
+      return 'the token was revoked';
+    case 'expired_token':
+      return 'the token has expired';
+  }
+}

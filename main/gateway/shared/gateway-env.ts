@@ -1,0 +1,38 @@
+import type { Principal } from '../../auth/token-service.ts';
+import type { ApprovalService } from '../../runs/approval-service.ts';
+import type { RunService } from '../../runs/run-service.ts';
+import type { SessionService } from '../../runs/session-service.ts';
+import type { CausalChain } from '../../chain/causal-chain.ts';
+import type { TokenService } from '../../auth/token-service.ts';
+import type { Logger } from 'pino';
+import type { SecretStore } from '../../policy/secret-store.ts';
+import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
+import type { SkillService } from '../../skills/install/skill-service.ts';
+
+/** Per-request values set by the gateway's middleware. */
+export type GatewayEnv = {
+  Variables: {
+    correlationId: string;
+    /** Set by the auth middleware on every route that needs a token. */
+    principal: Principal;
+  };
+};
+
+/** The services the HTTP edge calls; it never reaches past them to the store. */
+export type GatewayDeps = {
+  runs: RunService;
+  sessions: SessionService;
+  approvals: ApprovalService;
+  tokens: TokenService;
+  chain: CausalChain;
+  secrets: SecretStore;
+  skills: SkillService;
+  onboarding: OnboardingService;
+  logger: Logger;
+  version: string;
+  startedAt: number;
+  /** Largest accepted request body, bytes. */
+  maxBodyBytes: number;
+  /** SSE keep-alive comment interval. */
+  keepAliveMs: number;
+};

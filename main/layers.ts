@@ -1,0 +1,58 @@
+/**
+ * The layers of `main/`, lowest first (docs/architecture.md). A file may import from its own
+ * layer and from earlier ones, never from a later one, so the folder graph cannot have a
+ * cycle. `eslint.config.js` turns this list into `import-x/no-restricted-paths` zones, and a
+ * file under `main/` that no layer covers fails lint until it is classified here.
+ *
+ * An entry is a folder (with everything under it) or a single file, relative to the
+ * repository root. Deliberately a plain list: it is read by lint (through Node's type
+ * stripping) as well as by the layering test, so it imports nothing.
+ */
+export const MAIN_LAYERS: readonly (readonly string[])[] = [
+  // Primitives every layer may use.
+  [
+    'main/layers.ts',
+    'main/errors.ts',
+    'main/clock.ts',
+    'main/disposable.ts',
+    'main/actor-context.ts',
+    'main/version.ts',
+    'main/json-logic.ts',
+    'main/write-file-atomically.ts',
+    'main/config.ts',
+  ],
+  // Durable state and its audit trail.
+  ['main/store'],
+  ['main/chain'],
+  ['main/policy'],
+  ['main/auth'],
+  // Runs: the state machine, goals, approvals, budgets, checkpoints, completion.
+  ['main/runs'],
+  // Skills, from what a skill is to installing one.
+  ['main/skills/manifest'],
+  ['main/skills/sandbox'],
+  ['main/skills/package'],
+  ['main/skills/bindings'],
+  ['main/skills/registry'],
+  ['main/skills/onboarding'],
+  ['main/skills/declarative'],
+  ['main/skills/install'],
+  // The one door from an agent to a skill.
+  ['main/execute'],
+  // Agent workers: LLM providers, the channel, the worker program, how it is started.
+  ['main/agent/llm'],
+  ['main/agent/channel'],
+  ['main/agent/worker'],
+  ['main/agent/spawn'],
+  // Drives runs through workers.
+  ['main/supervisor'],
+  // The HTTP edge: shared middleware, routes, the assembled server.
+  ['main/gateway/shared'],
+  ['main/gateway/routes'],
+  ['main/gateway/server'],
+  ['main/gateway-client'],
+  // The composition root and the shells.
+  ['main/host.ts'],
+  ['main/cli'],
+  ['main/cli.ts'],
+];

@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import type { SkillManifest } from '../../../contracts/skills.ts';
+import { AppError, invalidInput, isAppError } from '../../errors.ts';
+import type { SkillHostDeps, SkillLogLevel } from './skill-host-deps.ts';
+import {
+  DEFAULT_HTTP_LIMITS,
+  skillHttpFetch,
+  type FetchHop,
+  type HttpLimits,
+} from './skill-http-fetch.ts';
+import type { BindingName, SkillBindingHandler } from '../sandbox/skill-sandbox.ts';
+
+const MAX_MEMORY_VALUE_CHARS = 64 * 1024;
+const MAX_LOG_MESSAGE_CHARS = 4 * 1024;
+
+const memoryKeySchema = z.strictObject({
+  namespace: z.string().min(1).max(64),
+  key: z.string().min(1).max(256),
+});
+const memoryPutSchema = memoryKeySchema.extend({ value: z.unknown() });
+const logSchema = z.strictObject({
+  level: z.enum(['debug', 'info', 'warn', 'error'] satisfies SkillLogLevel[]),
+  message: z.string(),
+});
+
+/**
+ * Builds the host side of a skill's bindings from its manifest: each call is checked against
+ * the declared permissions and reported to `deps.audit` (allowed, denied or failed).
+ */
+export function createSkillBindings(
+  manifest: SkillManifest,
+  deps: SkillHostDeps,
+  httpLimits: Partial<HttpLimits> = {},
+): SkillBindingHandler {
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...httpLimits };
+  const namespaces = new Set(manifest.permissions.memory_namespaces);
+  const now = deps.now ?? Date.now;
+  const doFetch = deps.fetch ?? fetch;
+
+  const checkNamespace = (namespace: string): void => {
+    if (!namespaces.has(namespace))
+      throw new AppError(
+        'SKILL_PERMISSION_DENIED',
+        `memory namespace ${namespace} is not declared in permissions.memory_namespaces`,
+      );
+  };
+
+  const run = async (
+    name: BindingName,
+    args: unknown,
+    signal: AbortSignal,
+    data: Record<string, unknown>,
+  ): Promise<unknown> => {
+    switch (name) {
+      case 'http.fetch': {
+        const hops: FetchHop[] = [];
+        data.hops = hops;
+        return skillHttpFetch(args, {
+          egress: manifest.permissions.egress,
+          declaredSecrets: manifest.permissions.secrets,
+          resolveSecret: deps.secrets,
+          limits,
+          signal,
+          fetch: doFetch,
+          hops,
+        });
+      }
+      case 'memory.get': {
+        const { namespace, key } = parseArgs(memoryKeySchema, args, name);
+        Object.assign(data, { namespace, key });
+        checkNamespace(namespace);
+        return (await deps.memory.get(namespace, key)) ?? null;
+      }
+      case 'memory.put': {
+        const { namespace, key, value } = parseArgs(memoryPutSchema, args, name);
+        Object.assign(data, { namespace, key });
+        checkNamespace(namespace);
+        if (JSON.stringify(value ?? null).length > MAX_MEMORY_VALUE_CHARS) {
+          throw new AppError(
+            'PAYLOAD_TOO_LARGE',
+            `memory values are limited to ${MAX_MEMORY_VALUE_CHARS} characters of JSON`,
+          );
+        }
+        await deps.memory.put(namespace, key, value ?? null);
+        return null;
+      }
+      case 'log': {
+        const { level, message } = parseArgs(logSchema, args, name);
+        data.level = level;
+        deps.log({
+          skill_id: manifest.skill_id,
+          level,
+          message: message.slice(0, MAX_LOG_MESSAGE_CHARS),
+        });
+        return null;
+      }
+      case 'now':
+        return now();
+    }
+  };
+
+  return async (name, args, signal) => {
+    const data: Record<string, unknown> = {};
+    try {
+      const value = await run(name, args, signal, data);
+      deps.audit({
+        skill_id: manifest.skill_id,
+        version: manifest.version,
+        binding: name,
+        outcome: 'allowed',
+        data,
+      });
+      return value;
+    } catch (e) {
+      const code = isAppError(e) ? e.code : 'INTERNAL';
+      const denied = code === 'SKILL_EGRESS_DENIED' || code === 'SKILL_PERMISSION_DENIED';
+      deps.audit({
+        skill_id: manifest.skill_id,
+        version: manifest.version,
+        binding: name,
+        outcome: denied ? 'denied' : 'failed',
+        code,
+        data,
+      });
+      throw e;
+    }
+  };
+}
+
+function parseArgs<T>(schema: z.ZodType<T>, args: unknown, name: string): T {
+  const parsed = schema.safeParse(args);
+  if (!parsed.success) throw invalidInput(`ccos ${name} arguments`, parsed.error.issues);
+  return parsed.data;
+}

@@ -1,0 +1,189 @@
+import {
+  skillFetchRequestSchema,
+  type EgressRule,
+  type HttpMethod,
+  type SkillFetchResponse,
+} from '../../../contracts/skills.ts';
+import { AppError, invalidInput } from '../../errors.ts';
+import { originOf } from '../manifest/egress-origin.ts';
+import type { SecretResolver } from './skill-host-deps.ts';
+
+/** Limits of one `ccos.http.fetch` call. */
+export type HttpLimits = {
+  timeoutMs: number;
+  maxResponseBytes: number;
+  maxRequestBodyBytes: number;
+  maxRedirects: number;
+};
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  timeoutMs: 5_000,
+  maxResponseBytes: 512 * 1024,
+  maxRequestBodyBytes: 256 * 1024,
+  maxRedirects: 5,
+};
+
+/** One request sent on the skill's behalf, for the audit record. */
+export type FetchHop = { origin: string; method: HttpMethod; status?: number; secrets: string[] };
+
+export type SkillFetchContext = {
+  egress: readonly EgressRule[];
+  declaredSecrets: readonly string[];
+  resolveSecret: SecretResolver;
+  limits: HttpLimits;
+  signal: AbortSignal;
+  fetch: typeof fetch;
+  /** Filled as requests go out, so a refusal mid-redirect is still audited. */
+  hops: FetchHop[];
+};
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+/** Headers the host sets itself; a skill choosing them could smuggle requests or break framing. */
+const FORBIDDEN_HEADERS = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'keep-alive',
+]);
+const REDACTED = '[REDACTED]';
+
+/**
+ * `ccos.http.fetch`: sends a request only to a declared origin with a declared method,
+ * substitutes `{ "$secret": NAME }` header values on the host, follows redirects by hand
+ * (each hop re-checked, secrets never forwarded to another origin), bounds time and size,
+ * and scrubs the secret values from what comes back so skill code never sees them.
+ */
+export async function skillHttpFetch(
+  raw: unknown,
+  ctx: SkillFetchContext,
+): Promise<SkillFetchResponse> {
+  const parsed = skillFetchRequestSchema.safeParse(raw);
+  if (!parsed.success) throw invalidInput('ccos.http.fetch request', parsed.error.issues);
+  const request = parsed.data;
+  if (
+    request.body !== undefined &&
+    Buffer.byteLength(request.body) > ctx.limits.maxRequestBodyBytes
+  ) {
+    throw new AppError(
+      'PAYLOAD_TOO_LARGE',
+      `request body is over ${ctx.limits.maxRequestBodyBytes} bytes`,
+    );
+  }
+  const firstOrigin = originOf(request.url);
+  const used: string[] = [];
+  let url = request.url;
+  let method: HttpMethod = request.method;
+  let body = request.body;
+  const timeout = AbortSignal.timeout(ctx.limits.timeoutMs);
+  const signal = AbortSignal.any([ctx.signal, timeout]);
+
+  for (let hop = 0; hop <= ctx.limits.maxRedirects; hop++) {
+    const origin = originOf(url);
+    const rule =
+      origin === undefined ? undefined : ctx.egress.find((r) => originOf(r.origin) === origin);
+    if (origin === undefined || rule === undefined) {
+      throw new AppError(
+        'SKILL_EGRESS_DENIED',
+        `${hop === 0 ? 'origin' : 'redirect target'} ${origin ?? '(not http)'} is not declared in permissions.egress`,
+      );
+    }
+    if (!rule.methods.includes(method))
+      throw new AppError(
+        'SKILL_EGRESS_DENIED',
+        `${method} to ${origin} is not declared in permissions.egress`,
+      );
+    const headers = new Headers();
+    const secretsHere: string[] = [];
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (FORBIDDEN_HEADERS.has(name.toLowerCase()))
+        throw new AppError(
+          'SKILL_PERMISSION_DENIED',
+          `header ${name} is set by the host, not by skills`,
+        );
+      if (typeof value === 'string') {
+        headers.set(name, value);
+        continue;
+      }
+      // Secrets go only to the origin the skill addressed; a redirect elsewhere loses them.
+      if (origin !== firstOrigin) continue;
+      if (!ctx.declaredSecrets.includes(value.$secret))
+        throw new AppError(
+          'SKILL_PERMISSION_DENIED',
+          `secret ${value.$secret} is not declared in permissions.secrets`,
+        );
+      const secret = await ctx.resolveSecret(value.$secret);
+      if (secret === undefined)
+        throw new AppError('SKILL_PERMISSION_DENIED', `secret ${value.$secret} is not set`);
+      headers.set(name, value.scheme === undefined ? secret : `${value.scheme} ${secret}`);
+      used.push(secret);
+      secretsHere.push(value.$secret);
+    }
+    const record: FetchHop = { origin, method, secrets: secretsHere };
+    ctx.hops.push(record);
+    let response: Response;
+    try {
+      response = await ctx.fetch(url, {
+        method,
+        headers,
+        body: method === 'GET' || method === 'HEAD' ? undefined : body,
+        redirect: 'manual',
+        signal,
+      });
+    } catch {
+      throw new AppError(
+        'SKILL_HTTP_FAILED',
+        timeout.aborted
+          ? `request to ${origin} timed out after ${ctx.limits.timeoutMs} ms`
+          : `request to ${origin} failed`,
+      );
+    }
+    record.status = response.status;
+    const location = response.headers.get('location');
+    if (REDIRECTS.has(response.status) && location !== null) {
+      await response.body?.cancel();
+      url = new URL(location, url).href;
+      if (
+        response.status === 303 ||
+        ((response.status === 301 || response.status === 302) && method === 'POST')
+      ) {
+        method = 'GET';
+        body = undefined;
+      }
+      continue;
+    }
+    const text = await readCapped(response, ctx.limits.maxResponseBytes, origin);
+    const scrub = (s: string): string =>
+      used.reduce((acc, secret) => (secret === '' ? acc : acc.split(secret).join(REDACTED)), s);
+    const outHeaders: Record<string, string> = {};
+    response.headers.forEach((v, k) => {
+      outHeaders[k] = scrub(v);
+    });
+    return { status: response.status, headers: outHeaders, body: scrub(text) };
+  }
+  throw new AppError('SKILL_HTTP_FAILED', `more than ${ctx.limits.maxRedirects} redirects`);
+}
+
+/** Reads a response body as UTF-8, refusing (PAYLOAD_TOO_LARGE) once it passes `max` bytes. */
+export async function readCapped(response: Response, max: number, origin: string): Promise<string> {
+  if (response.body === null) return '';
+  const reader: ReadableStreamDefaultReader<Uint8Array> = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    const value = chunk.value;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      throw new AppError('PAYLOAD_TOO_LARGE', `response from ${origin} is over ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

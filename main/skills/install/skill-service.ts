@@ -1,0 +1,255 @@
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import type { SkillListEntry, ToolDefinition } from '../../../contracts/skills.ts';
+import type { CausalChain } from '../../chain/causal-chain.ts';
+import type { Clock } from '../../clock.ts';
+import { AppError, isAppError } from '../../errors.ts';
+import type { ActorContext } from '../../actor-context.ts';
+import type { Db } from '../../store/schema.ts';
+import { JsonSchemaCompiler } from '../manifest/compile-json-schema.ts';
+import {
+  compileDeclarativeSkill,
+  declarativeFormatOf,
+  type CompiledSkill,
+} from '../declarative/compile-declarative-skill.ts';
+import { fetchSkillDocument } from '../declarative/fetch-skill-document.ts';
+import { readSkillDocument } from '../declarative/read-skill-document.ts';
+import { writeCompiledSkill } from '../declarative/write-compiled-skill.ts';
+import { MANIFEST_FILE } from '../package/read-skill-package.ts';
+import type { SkillRegistry } from '../registry/skill-registry.ts';
+import { SkillsRepository } from './skills-repository.ts';
+import { auditedBy } from '../../actor-context.ts';
+
+export type SkillServiceDeps = {
+  db: Db;
+  chain: CausalChain;
+  clock: Clock;
+  registry: SkillRegistry;
+  logger: Logger;
+  /** Where installed packages are kept: `<data dir>/skills`. */
+  skillsDir: string;
+};
+
+/** What an install reports back: the skill and exactly what it may reach (for consent). */
+export type InstallResult = { skill: SkillListEntry; replaced_version: string | null };
+
+/**
+ * Installing, listing, enabling and removing skills, durably. The registry validates and
+ * loads; this service keeps a copy of exactly what was loaded in the data dir (so a skill
+ * survives its source folder being moved), persists it, and writes `skill.*` chain entries.
+ * Nothing of a rejected skill is kept anywhere.
+ */
+export class SkillService {
+  readonly #deps: SkillServiceDeps;
+  readonly #compiler = new JsonSchemaCompiler();
+
+  constructor(deps: SkillServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Reinstalls every persisted skill at start-up; one that no longer loads is removed and audited. */
+  async restore(ctx: ActorContext): Promise<{ restored: string[]; dropped: string[] }> {
+    const saved = await new SkillsRepository(this.#deps.db).list();
+    const restored: string[] = [];
+    const dropped: string[] = [];
+    for (const skill of saved) {
+      try {
+        await this.#deps.registry.install(skill.source, { enabled: skill.enabled });
+        restored.push(skill.skill_id);
+      } catch (e) {
+        if (!isAppError(e)) throw e;
+        dropped.push(skill.skill_id);
+        this.#deps.logger.error(
+          { skill_id: skill.skill_id, code: e.code, err: e },
+          'installed skill no longer loads',
+        );
+        await this.#deps.chain.transact(async (tx) => {
+          await new SkillsRepository(tx.db).remove(skill.skill_id);
+          await tx.append({
+            event_type: 'skill.unloaded',
+            ...auditedBy(ctx),
+            capability_id: skill.skill_id,
+            capability_version: skill.version,
+            data: {
+              skill_id: skill.skill_id,
+              version: skill.version,
+              reason: 'reload_failed',
+              code: e.code,
+              message: e.message,
+            },
+          });
+        });
+      }
+    }
+    return { restored, dropped };
+  }
+
+  /**
+   * Installs (or upgrades) from a folder, a `.tgz`, or a declarative `.yaml`/`.yml`/`.md`
+   * document; SKILL_INVALID leaves nothing behind.
+   */
+  async install(
+    source: string,
+    ctx: ActorContext,
+    options: { force?: boolean } = {},
+  ): Promise<InstallResult> {
+    if (declarativeFormatOf(source) === undefined) return this.#installPackage(source, ctx);
+    const doc = await readSkillDocument(source);
+    const compiled = this.#compile(doc.file, doc.text, doc.format, options.force ?? false);
+    return this.installCompiled(compiled, ctx);
+  }
+
+  /** Installs a declarative skill document fetched from a URL (docs/declarative-skills.md). */
+  async installFromUrl(
+    url: string,
+    ctx: ActorContext,
+    options: { force?: boolean } = {},
+  ): Promise<InstallResult> {
+    return this.installCompiled(await this.compileFromUrl(url, options), ctx);
+  }
+
+  /**
+   * Fetches and compiles a skill document from a URL without installing anything: the whole
+   * load contract is applied (SKILL_INVALID, SKILL_HTTP_FAILED, PAYLOAD_TOO_LARGE), so what
+   * comes back is exactly what `installCompiled` would install.
+   */
+  async compileFromUrl(url: string, options: { force?: boolean } = {}): Promise<CompiledSkill> {
+    const force = options.force ?? false;
+    const doc = await fetchSkillDocument(url, {
+      allowLoopbackHttp: this.#deps.registry.loadPolicy.allowLoopbackHttp,
+      force,
+    });
+    return this.#compile(doc.url, doc.text, doc.format, force);
+  }
+
+  /** Installs a compiled declarative skill: a temporary package, installed like any folder. */
+  async installCompiled(compiled: CompiledSkill, ctx: ActorContext): Promise<InstallResult> {
+    const folder = await writeCompiledSkill(compiled);
+    try {
+      return await this.#installPackage(folder.dir, ctx);
+    } finally {
+      // The data dir keeps its own copy of what was installed.
+      await folder.cleanup();
+    }
+  }
+
+  #compile(
+    label: string,
+    text: string,
+    format: 'yaml' | 'markdown',
+    force: boolean,
+  ): CompiledSkill {
+    return compileDeclarativeSkill(label, text, format, {
+      policy: this.#deps.registry.loadPolicy,
+      compiler: this.#compiler,
+      force,
+    });
+  }
+
+  async #installPackage(source: string, ctx: ActorContext): Promise<InstallResult> {
+    const loaded = await this.#deps.registry.install(source);
+    const before = this.#findPersistedVersion(loaded.skill_id);
+    const copyDir = path.join(this.#deps.skillsDir, loaded.skill_id, loaded.version);
+    try {
+      const pkg = this.#deps.registry.packageOf(loaded.skill_id);
+      await rm(copyDir, { recursive: true, force: true });
+      await mkdir(copyDir, { recursive: true, mode: 0o700 });
+      await writeFile(path.join(copyDir, MANIFEST_FILE), JSON.stringify(pkg.manifest, null, 2));
+      await writeFile(path.join(copyDir, pkg.manifest.entry), pkg.code);
+      const replaced = (await before)?.version ?? null;
+      await this.#deps.chain.transact(async (tx) => {
+        await new SkillsRepository(tx.db).save({
+          skill_id: loaded.skill_id,
+          version: loaded.version,
+          manifest: pkg.manifest,
+          source: copyDir,
+          enabled: true,
+          installed_at: loaded.loaded_at,
+        });
+        await tx.append({
+          event_type: 'skill.loaded',
+          ...auditedBy(ctx),
+          capability_id: loaded.skill_id,
+          capability_version: loaded.version,
+          // Skills are logged by id and version, never their code or full manifest.
+          data: {
+            skill_id: loaded.skill_id,
+            version: loaded.version,
+            replaced_version: replaced,
+            operations: loaded.operations.map((o) => o.id),
+            permissions: loaded.permissions,
+          },
+        });
+      });
+      if (replaced !== null && replaced !== loaded.version) {
+        await rm(path.join(this.#deps.skillsDir, loaded.skill_id, replaced), {
+          recursive: true,
+          force: true,
+        });
+      }
+      return {
+        skill: this.#deps.registry.find(loaded.skill_id) ?? loaded,
+        replaced_version: replaced,
+      };
+    } catch (e) {
+      // Keep the registry and the store in agreement: what could not be persisted is not loaded.
+      this.#deps.registry.unload(loaded.skill_id);
+      await rm(copyDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  list(): SkillListEntry[] {
+    return this.#deps.registry.list();
+  }
+
+  /** The agent's tool list (enabled skills' operations), from the same registry as `list`. */
+  tools(): ToolDefinition[] {
+    return this.#deps.registry.tools();
+  }
+
+  get(skillId: string): SkillListEntry {
+    const skill = this.#deps.registry.find(skillId);
+    if (skill === undefined) throw new AppError('NOT_FOUND', `no skill ${skillId} is installed`);
+    return skill;
+  }
+
+  async unload(skillId: string, ctx: ActorContext): Promise<void> {
+    const skill = this.get(skillId);
+    this.#deps.registry.unload(skillId);
+    await this.#deps.chain.transact(async (tx) => {
+      await new SkillsRepository(tx.db).remove(skillId);
+      await tx.append({
+        event_type: 'skill.unloaded',
+        ...auditedBy(ctx),
+        capability_id: skillId,
+        capability_version: skill.version,
+        data: { skill_id: skillId, version: skill.version, reason: 'removed' },
+      });
+    });
+    await rm(path.join(this.#deps.skillsDir, skillId), { recursive: true, force: true });
+  }
+
+  async setEnabled(skillId: string, enabled: boolean, ctx: ActorContext): Promise<SkillListEntry> {
+    const skill = this.get(skillId);
+    if (enabled) this.#deps.registry.enable(skillId);
+    else this.#deps.registry.disable(skillId);
+    await this.#deps.chain.transact(async (tx) => {
+      await new SkillsRepository(tx.db).setEnabled(skillId, enabled);
+      await tx.append({
+        event_type: enabled ? 'skill.enabled' : 'skill.disabled',
+        ...auditedBy(ctx),
+        capability_id: skillId,
+        capability_version: skill.version,
+        data: { skill_id: skillId, version: skill.version },
+      });
+    });
+    return this.get(skillId);
+  }
+
+  async #findPersistedVersion(skillId: string): Promise<{ version: string } | undefined> {
+    const saved = await new SkillsRepository(this.#deps.db).list();
+    return saved.find((s) => s.skill_id === skillId);
+  }
+}

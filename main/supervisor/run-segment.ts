@@ -1,0 +1,333 @@
+import { createHash } from 'node:crypto';
+import type {
+  AgentSessionInfo,
+  CompleteReply,
+  ToolCallOutcome,
+} from '../../contracts/agent-channel.ts';
+import type { LlmCompleteRequest, LlmCompleteResult } from '../../contracts/llm.ts';
+import { goalSchema, type Run } from '../../contracts/runs.ts';
+import type { ToolDefinition } from '../../contracts/skills.ts';
+import type { AgentChannelHandlers } from '../agent/channel/agent-channel-handlers.ts';
+import { estimateRequestTokens } from '../agent/llm/estimate-usage.ts';
+import type { LlmProvider } from '../agent/llm/llm-provider.ts';
+import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
+import { newId, type Clock } from '../clock.ts';
+import { AppError } from '../errors.ts';
+import type { ExecutePipeline } from '../execute/execute-pipeline.ts';
+import type { Redactor } from '../policy/redactor.ts';
+import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
+import type { BudgetMeter } from '../runs/budget-meter.ts';
+import type { CheckpointStore } from '../runs/checkpoint-store.ts';
+import { readCompletionFacts, runMemoryNamespace, unmetGoals } from '../runs/completion-check.ts';
+import type { RunService } from '../runs/run-service.ts';
+import { isTerminal } from '../runs/transitions.ts';
+
+export type RunSegmentDeps = {
+  runs: RunService;
+  chain: CausalChain;
+  clock: Clock;
+  meter: BudgetMeter;
+  pipeline: ExecutePipeline;
+  checkpoints: CheckpointStore;
+  registry: SkillRegistry;
+  redactor: Redactor;
+  llm: LlmProvider;
+};
+
+/** What the supervisor granted this segment. */
+export type SegmentGrant = { index: number; max_steps: number; max_ms: number };
+
+/**
+ * The host side of one worker's channel for one segment (ARCHITECTURE.md §4, §8). Every
+ * LLM and tool call is metered before it is allowed: the run must still be running, the
+ * segment must have steps and time left, and the budget must hold — otherwise the call is
+ * refused with SEGMENT_ENDED or BUDGET_EXCEEDED (after the pack's decision was applied).
+ */
+export class RunSegment implements AgentChannelHandlers {
+  readonly #deps: RunSegmentDeps;
+  readonly #runId: string;
+  readonly #grant: SegmentGrant;
+  readonly #startedAt: number;
+  readonly #signal: AbortSignal;
+  readonly #actor: string;
+  #steps = 0;
+  /** Active milliseconds already added to the run's usage. */
+  #charged = 0;
+
+  constructor(deps: RunSegmentDeps, run: Run, grant: SegmentGrant, signal: AbortSignal) {
+    this.#deps = deps;
+    this.#runId = run.id;
+    this.#grant = grant;
+    this.#startedAt = deps.clock.now().getTime();
+    this.#signal = signal;
+    this.#actor = `agent:${run.id}`;
+  }
+
+  /** Steps this segment took; a segment that took none made no progress. */
+  get steps(): number {
+    return this.#steps;
+  }
+
+  /** Active milliseconds so far. */
+  elapsedMs(): number {
+    return this.#deps.clock.now().getTime() - this.#startedAt;
+  }
+
+  async sessionInfo(): Promise<AgentSessionInfo> {
+    const run = await this.#deps.runs.get(this.#runId);
+    const [goals, checkpoint, limits] = await Promise.all([
+      this.#deps.runs.goals(run.id),
+      this.#deps.checkpoints.latest(run.id),
+      this.#deps.chain.transact((tx) => this.#deps.meter.limitsIn(tx, run)),
+    ]);
+    return {
+      run_id: run.id,
+      goal: this.#deps.redactor.redactString(run.goal),
+      goals: goals.map((g) =>
+        goalSchema.parse({ ...g, text: this.#deps.redactor.redactString(g.text) }),
+      ),
+      checkpoint: checkpoint?.state ?? null,
+      segment: {
+        index: this.#grant.index,
+        max_steps: this.#grant.max_steps,
+        max_ms: this.#grant.max_ms,
+      },
+      remaining: {
+        steps: Math.max(0, limits.steps - run.usage.steps),
+        tokens: Math.max(0, limits.tokens - run.usage.tokens),
+      },
+    };
+  }
+
+  listTools(): Promise<ToolDefinition[]> {
+    return Promise.resolve(this.#deps.registry.tools());
+  }
+
+  /**
+   * A call with the LLM's call id gets a step id derived from (run, call id), so a worker
+   * that re-issues it from its checkpoint after a crash reaches the same step and the
+   * pipeline answers from the record instead of running it again. A re-issued call still
+   * costs a step of the budget: it is a round trip the agent made, and the cost is bounded
+   * by the retries a run may take.
+   */
+  async callTool(
+    name: string,
+    args: Record<string, unknown>,
+    options: { callId?: string } = {},
+  ): Promise<ToolCallOutcome> {
+    const { run } = await this.#authorizeStep(0);
+    const { callId } = options;
+    return this.#deps.pipeline.execute({
+      run,
+      step_id: callId === undefined ? newId('stp') : callStepId(run.id, callId),
+      ...(callId === undefined ? {} : { call_id: callId }),
+      segment: this.#grant.index,
+      tool: name,
+      params: args,
+      ctx: { actor: this.#actor },
+    });
+  }
+
+  async llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
+    // Nothing secret goes into a prompt, whatever the agent put in its conversation.
+    const safe = this.#deps.redactor.redactValue(request);
+    // The prompt and at least one answer token must fit what is left of the budget. The
+    // answer is then capped at the rest, rather than refusing every call whose requested cap
+    // does not fit: a worker asks for up to 4096 tokens, so a smaller budget (or the last
+    // 4096 tokens of any budget) could otherwise never be used.
+    const prompt = estimateRequestTokens(safe);
+    const { run, tokensLeft } = await this.#authorizeStep(prompt + 1);
+    const maxOutput = Math.min(safe.max_output_tokens ?? Infinity, tokensLeft - prompt);
+    const started = this.#deps.clock.now();
+    const result = await this.#deps.llm.complete(
+      { ...safe, max_output_tokens: maxOutput },
+      { signal: this.#signal },
+    );
+    const tokens = result.usage.input_tokens + result.usage.output_tokens;
+    await this.#deps.chain.transact(async (tx) => {
+      await this.#deps.meter.chargeIn(tx, run, {
+        tokens,
+        tokens_estimated: result.usage.estimated,
+      });
+      const stepId = newId('stp');
+      await tx.db
+        .insertInto('steps')
+        .values({
+          run_id: run.id,
+          step_id: stepId,
+          segment: this.#grant.index,
+          kind: 'llm',
+          summary: `${result.model}: ${result.stop_reason}, ${result.message.tool_calls.length} tool call(s)`,
+          tokens,
+          started_at: started.toISOString(),
+          ended_at: this.#deps.clock.now().toISOString(),
+          outcome: 'ok',
+        })
+        .execute();
+      await tx.append({
+        event_type: 'llm.call',
+        actor: this.#actor,
+        session_id: run.session_id,
+        run_id: run.id,
+        step_id: stepId,
+        capability_id: this.#deps.llm.id,
+        data: {
+          model: result.model,
+          stop_reason: result.stop_reason,
+          usage: result.usage,
+          tool_calls: result.message.tool_calls.map((c) => c.name),
+        },
+      });
+    });
+    return result;
+  }
+
+  async checkpoint(state: unknown): Promise<{ checkpoint_id: number }> {
+    return this.#deps.chain.transact(async (tx) => {
+      const run = await this.#deps.runs.getIn(tx, this.#runId);
+      if (isTerminal(run.state)) {
+        throw new AppError(
+          'SEGMENT_ENDED',
+          `the run is ${run.state}; there is nothing to checkpoint for`,
+        );
+      }
+      const id = await this.#deps.checkpoints.saveIn(tx, {
+        run_id: run.id,
+        session_id: run.session_id,
+        segment: this.#grant.index,
+        state,
+        actor: this.#actor,
+      });
+      return { checkpoint_id: id };
+    });
+  }
+
+  async complete(summary: string | undefined): Promise<CompleteReply> {
+    return this.#deps.chain.transact(async (tx) => {
+      const run = await this.#requireRunning(tx);
+      const goals = await this.#deps.runs.goalsIn(tx, run.id);
+      const unmet = unmetGoals(goals, await readCompletionFacts(tx, run.id));
+      if (unmet.length > 0) {
+        await tx.append({
+          event_type: 'policy.decision',
+          actor: this.#actor,
+          session_id: run.session_id,
+          run_id: run.id,
+          rule_id: 'completion.predicate',
+          data: { decision: 'refused', claim: 'complete', unmet: unmet.map((g) => g.ordinal) },
+        });
+        return { accepted: false, unmet: unmet.map((g) => ({ ordinal: g.ordinal, text: g.text })) };
+      }
+      await tx.db
+        .updateTable('goals')
+        .set({ state: 'met' })
+        .where('run_id', '=', run.id)
+        .where('state', '=', 'open')
+        .execute();
+      await this.#deps.meter.chargeIn(tx, run, { wall_clock_ms: this.takeUncharged() });
+      await this.#deps.runs.transitionIn(tx, run.id, 'done', {
+        actor: this.#actor,
+        reason:
+          summary === undefined ? null : this.#deps.redactor.redactString(summary).slice(0, 500),
+      });
+      return { accepted: true, unmet: [] };
+    });
+  }
+
+  async memoryGet(key: string): Promise<unknown> {
+    const row = await this.#deps.chain.transact((tx) =>
+      tx.db
+        .selectFrom('memory')
+        .select('value')
+        .where('namespace', '=', runMemoryNamespace(this.#runId))
+        .where('key', '=', key)
+        .executeTakeFirst(),
+    );
+    return row === undefined ? null : (JSON.parse(row.value) as unknown);
+  }
+
+  async memoryPut(key: string, value: unknown): Promise<void> {
+    await this.#deps.chain.transact(async (tx) => {
+      const run = await this.#requireRunning(tx);
+      const namespace = runMemoryNamespace(run.id);
+      const text = JSON.stringify(this.#deps.redactor.redactValue(value) ?? null);
+      const now = this.#deps.clock.now().toISOString();
+      await tx.db
+        .insertInto('memory')
+        .values({
+          namespace,
+          key,
+          value: text,
+          label: 'internal.system',
+          source: this.#actor,
+          run_id: run.id,
+          step_id: null,
+          expires_at: null,
+          updated_at: now,
+        })
+        .onConflict((oc) =>
+          oc.columns(['namespace', 'key']).doUpdateSet({ value: text, updated_at: now }),
+        )
+        .execute();
+      await tx.append({
+        event_type: 'memory.write',
+        actor: this.#actor,
+        session_id: run.session_id,
+        run_id: run.id,
+        data: { namespace, key, bytes: Buffer.byteLength(text) },
+      });
+    });
+  }
+
+  /** Active time not yet charged to the run's wall-clock usage; taking it marks it charged. */
+  takeUncharged(): number {
+    const now = this.elapsedMs();
+    const uncharged = now - this.#charged;
+    this.#charged = now;
+    return uncharged;
+  }
+
+  async #requireRunning(tx: ChainTx): Promise<Run> {
+    const run = await this.#deps.runs.getIn(tx, this.#runId);
+    if (run.state !== 'running')
+      throw new AppError('SEGMENT_ENDED', `the run is ${run.state}, not running`);
+    return run;
+  }
+
+  /**
+   * Allows one step (with `tokens` estimated) or throws; charges the step when allowed.
+   * Returns the run as charged and the tokens its budget has left.
+   */
+  async #authorizeStep(tokens: number): Promise<{ run: Run; tokensLeft: number }> {
+    const verdict = await this.#deps.chain.transact<
+      { error: AppError } | { run: Run; tokensLeft: number }
+    >(async (tx) => {
+      const run = await this.#requireRunning(tx);
+      if (this.#steps >= this.#grant.max_steps || this.elapsedMs() > this.#grant.max_ms) {
+        return {
+          error: new AppError('SEGMENT_ENDED', 'this segment is over: checkpoint and exit'),
+        };
+      }
+      const over = await this.#deps.meter.checkIn(tx, run, {
+        steps: 1,
+        tokens,
+        activeMs: this.elapsedMs() - this.#charged,
+      });
+      if (over !== undefined) {
+        return { error: await this.#deps.meter.overrunIn(tx, run, over, { actor: 'host' }) };
+      }
+      const usage = await this.#deps.meter.chargeIn(tx, run, { steps: 1 });
+      const limits = await this.#deps.meter.limitsIn(tx, run);
+      this.#steps += 1;
+      return { run: { ...run, usage }, tokensLeft: limits.tokens - usage.tokens };
+    });
+    if ('error' in verdict) throw verdict.error;
+    return verdict;
+  }
+}
+
+/** The step id of the tool call the LLM named `callId` in run `runId`; the same across segments. */
+export function callStepId(runId: string, callId: string): string {
+  const digest = createHash('sha256').update(`${runId}\n${callId}`).digest('hex');
+  return `call_${digest.slice(0, 32)}`;
+}

@@ -1,0 +1,339 @@
+import type { Logger } from 'pino';
+import type { ChainEntry } from '../../contracts/chain.ts';
+import type { Run } from '../../contracts/runs.ts';
+import { serveAgentChannel } from '../agent/channel/serve-agent-channel.ts';
+import type { LlmProvider } from '../agent/llm/llm-provider.ts';
+import type { SpawnedWorker, Spawner, WorkerExit } from '../agent/spawn/spawner.ts';
+import type { TokenService } from '../auth/token-service.ts';
+import type { CausalChain } from '../chain/causal-chain.ts';
+import type { Clock } from '../clock.ts';
+import type { Disposable } from '../disposable.ts';
+import { isAppError } from '../errors.ts';
+import type { PolicyPacks } from '../policy/policy-packs.ts';
+import type { Db } from '../store/schema.ts';
+import type { BudgetMeter } from '../runs/budget-meter.ts';
+import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
+import type { RunService } from '../runs/run-service.ts';
+
+export type SupervisorDeps = {
+  db: Db;
+  runs: RunService;
+  chain: CausalChain;
+  clock: Clock;
+  logger: Logger;
+  tokens: TokenService;
+  meter: BudgetMeter;
+  policies: PolicyPacks;
+  spawner: Spawner;
+  /** The LLM a run's worker talks to through the gateway; one per run (a replay keeps its place). */
+  llmFor: (runId: string) => LlmProvider;
+  segmentDeps: Omit<RunSegmentDeps, 'llm'>;
+  /** Segments running at once; more pending runs wait their turn. */
+  maxConcurrent: number;
+  /** Extra time past a segment's limit before a worker that has not exited is killed. */
+  exitGraceMs: number;
+};
+
+type Active = { worker: SpawnedWorker; abort: AbortController; killReason: string | undefined };
+
+export const SUPERVISOR_ACTOR = 'supervisor';
+
+/** A segment that ended cleanly without a single step: no progress, so normally a fault. */
+const NO_STEP = 'worker exited without taking a step';
+
+/**
+ * Drives runs forward (ARCHITECTURE.md §4): picks `pending` runs, grants each a bounded
+ * segment, starts a fresh worker from the last checkpoint, and decides what the segment's
+ * end means. A worker that dies, hangs past its segment or breaks the protocol is killed
+ * and costs one retry; spent retries fail the run. Correctness never depends on the worker.
+ */
+export class Supervisor implements Disposable {
+  readonly #deps: SupervisorDeps;
+  readonly #active = new Map<string, Active>();
+  /**
+   * Runs holding one of the `maxConcurrent` slots: taken when `segment.started` commits,
+   * freed once `segment.ended` has. Counted instead of `#active`, which fills only after
+   * the worker's token is minted and the process spawned — meanwhile `#fill` would admit
+   * more segments than the limit.
+   */
+  readonly #slots = new Set<string>();
+  readonly #segments = new Set<Promise<void>>();
+  #subscription: Disposable | undefined;
+  #stopping = false;
+  #pumping = false;
+  #pumpAgain = false;
+
+  constructor(deps: SupervisorDeps) {
+    this.#deps = deps;
+  }
+
+  start(): void {
+    this.#subscription = this.#deps.chain.subscribe((entries) => {
+      this.#onEntries(entries);
+    });
+    this.#pump();
+  }
+
+  /** Runs with a segment in progress. */
+  get activeRuns(): string[] {
+    return [...this.#active.keys()];
+  }
+
+  /**
+   * Stops taking work, ends every segment, and queues interrupted runs to resume at the
+   * next start — a clean stop costs no retry.
+   */
+  async dispose(): Promise<void> {
+    this.#stopping = true;
+    await this.#subscription?.dispose();
+    for (const [, active] of this.#active) {
+      active.killReason = 'host stopping';
+      active.abort.abort();
+      active.worker.kill('SIGKILL');
+    }
+    await Promise.allSettled([...this.#segments]);
+  }
+
+  #onEntries(entries: readonly ChainEntry[]): void {
+    let wake = false;
+    for (const entry of entries) {
+      if (entry.event_type === 'run.created') wake = true;
+      if (entry.event_type !== 'run.transition' || entry.run_id === null) continue;
+      const to = entry.data.to;
+      if (to === 'pending') wake = true;
+      const active = this.#active.get(entry.run_id);
+      // Someone else ended the run (cancel, a failed budget): its worker has nothing left to do.
+      if (active !== undefined && (to === 'cancelled' || to === 'failed')) {
+        active.killReason ??= `run ${to}`;
+        active.abort.abort();
+        active.worker.kill('SIGKILL');
+      }
+    }
+    if (wake) this.#pump();
+  }
+
+  /** Starts segments for pending runs, oldest first, up to the concurrency limit. */
+  #pump(): void {
+    if (this.#stopping) return;
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    void this.#fill()
+      .catch((err: unknown) => {
+        this.#deps.logger.error({ err }, 'supervisor could not schedule runs');
+      })
+      .finally(() => {
+        this.#pumping = false;
+        if (this.#pumpAgain) {
+          this.#pumpAgain = false;
+          this.#pump();
+        }
+      });
+  }
+
+  async #fill(): Promise<void> {
+    while (!this.#stopping && this.#slots.size < this.#deps.maxConcurrent) {
+      const free = this.#deps.maxConcurrent - this.#slots.size;
+      const candidates = await this.#deps.db
+        .selectFrom('runs')
+        .select('id')
+        .where('state', '=', 'pending')
+        .orderBy('updated_at', 'asc')
+        .orderBy('id', 'asc')
+        .limit(free + this.#slots.size)
+        .execute();
+      const fresh = candidates.filter((c) => !this.#slots.has(c.id)).slice(0, free);
+      if (fresh.length === 0) return;
+      let started = 0;
+      for (const { id } of fresh) {
+        if (await this.#startSegment(id)) started += 1;
+      }
+      if (started === 0) return;
+    }
+  }
+
+  /** Moves a pending run to running and starts its worker; false if another start won. */
+  async #startSegment(runId: string): Promise<boolean> {
+    let run: Run;
+    let index: number;
+    try {
+      ({ run, index } = await this.#deps.chain.transact(async (tx) => {
+        const before = await this.#deps.runs.getIn(tx, runId);
+        if (before.state !== 'pending') throw new Error('not pending');
+        const counted = await tx.db
+          .selectFrom('chain')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .where('run_id', '=', runId)
+          .where('event_type', '=', 'segment.started')
+          .executeTakeFirstOrThrow();
+        const segmentIndex = counted.n;
+        const running = await this.#deps.runs.transitionIn(tx, runId, 'running', {
+          actor: SUPERVISOR_ACTOR,
+        });
+        await tx.append({
+          event_type: 'segment.started',
+          actor: SUPERVISOR_ACTOR,
+          session_id: running.session_id,
+          run_id: runId,
+          data: { segment: segmentIndex },
+        });
+        return { run: running, index: segmentIndex };
+      }));
+    } catch (e) {
+      if (e instanceof Error && e.message === 'not pending') return false;
+      throw e;
+    }
+    this.#slots.add(runId);
+    const segment = this.#segment(run, index)
+      .catch((err: unknown) => {
+        this.#deps.logger.error({ err, run_id: runId }, 'a segment failed to run');
+      })
+      .finally(() => {
+        this.#slots.delete(runId);
+        this.#pump();
+      });
+    this.#segments.add(segment);
+    void segment.finally(() => this.#segments.delete(segment));
+    return true;
+  }
+
+  async #segment(run: Run, index: number): Promise<void> {
+    const pack = this.#deps.policies.get(run.policy_pack);
+    const grant = { index, max_steps: pack.segment_max_steps, max_ms: pack.segment_max_ms };
+    const abort = new AbortController();
+    const handlers = new RunSegment(
+      { ...this.#deps.segmentDeps, llm: this.#deps.llmFor(run.id) },
+      run,
+      grant,
+      abort.signal,
+    );
+    const minted = await this.#deps.tokens.create(
+      { kind: 'agent_session', label: `run ${run.id} segment ${index}`, run_id: run.id },
+      { actor: SUPERVISOR_ACTOR },
+    );
+    let why: string | undefined;
+    let exit: WorkerExit = { code: null, signal: null };
+    let hangTimer: NodeJS.Timeout | undefined;
+    let channel: Disposable | undefined;
+    try {
+      const worker = this.#deps.spawner.spawn({ runId: run.id, token: minted.token });
+      const active: Active = { worker, abort, killReason: undefined };
+      this.#active.set(run.id, active);
+      worker.stderr.on('data', (chunk: Buffer) => {
+        this.#deps.logger.debug(
+          { run_id: run.id, worker: chunk.toString('utf8').slice(0, 2000) },
+          'worker stderr',
+        );
+      });
+      const kill = (reason: string): void => {
+        active.killReason ??= reason;
+        abort.abort();
+        worker.kill('SIGKILL');
+      };
+      hangTimer = setTimeout(() => {
+        kill('segment time exceeded');
+      }, grant.max_ms + this.#deps.exitGraceMs);
+      channel = await serveAgentChannel({
+        input: worker.stdout,
+        output: worker.stdin,
+        handlers,
+        token: minted.token,
+        onProtocolError: (reason) => {
+          kill(`protocol error: ${reason}`);
+        },
+        onUnexpectedError: (err) => {
+          this.#deps.logger.error({ err, run_id: run.id }, 'agent channel handler failed');
+        },
+      });
+      exit = await worker.exited;
+      why = active.killReason;
+      if (why === undefined && (exit.code !== 0 || exit.signal !== null)) {
+        why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}`;
+      }
+      if (why === undefined && handlers.steps === 0) why = NO_STEP;
+    } catch (e) {
+      why = `worker could not start: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      clearTimeout(hangTimer);
+      await channel?.dispose();
+      this.#active.get(run.id)?.worker.kill('SIGKILL');
+    }
+    try {
+      await this.#endSegment(run, index, handlers, why, exit);
+      await this.#deps.tokens.revoke(minted.info.id, { actor: SUPERVISOR_ACTOR });
+    } catch (err) {
+      if (!isAppError(err))
+        this.#deps.logger.error({ err, run_id: run.id }, 'could not close a segment');
+    } finally {
+      this.#active.delete(run.id);
+    }
+  }
+
+  /** Decides what the end of a segment means for the run, in one transaction. */
+  async #endSegment(
+    run: Run,
+    index: number,
+    segment: RunSegment,
+    why: string | undefined,
+    exit: WorkerExit,
+  ) {
+    await this.#deps.chain.transact(async (tx) => {
+      const now = await this.#deps.runs.getIn(tx, run.id);
+      const stopping = why === 'host stopping';
+      let failure = why;
+      const elapsed = segment.takeUncharged();
+      // The worker stops on its own when the budget it was shown is spent (it sees the
+      // remaining steps and tokens). That is the budget's end, not a fault: apply the pack's
+      // decision as a refused step would, instead of charging retries until the run fails.
+      const spent =
+        now.state === 'running' && why === NO_STEP && exit.code === 0
+          ? await this.#deps.meter.checkIn(tx, now, { steps: 1, tokens: 1, activeMs: elapsed })
+          : undefined;
+      if (spent !== undefined) {
+        const usage = await this.#deps.meter.chargeIn(tx, now, { wall_clock_ms: elapsed });
+        await this.#deps.meter.overrunIn(tx, { ...now, usage }, spent, { actor: SUPERVISOR_ACTOR });
+        failure = undefined;
+      } else if (now.state === 'running') {
+        const failed = why !== undefined && !stopping;
+        const limits = await this.#deps.meter.limitsIn(tx, now);
+        const usage = await this.#deps.meter.chargeIn(tx, now, {
+          wall_clock_ms: elapsed,
+          retries: failed ? 1 : 0,
+        });
+        if (failed && usage.retries > limits.retries) {
+          await this.#deps.runs.transitionIn(tx, run.id, 'failed', {
+            actor: SUPERVISOR_ACTOR,
+            reason: 'retries_exhausted',
+          });
+        } else {
+          await this.#deps.runs.transitionIn(tx, run.id, 'pending', {
+            actor: SUPERVISOR_ACTOR,
+            reason: stopping
+              ? 'host stopped: resumes from its last checkpoint'
+              : failed
+                ? `worker failed (${why}): resumes from its last checkpoint`
+                : 'segment ended',
+            ...(failed ? { trigger: 'recovery' as const } : {}),
+          });
+        }
+      } else if (elapsed > 0) {
+        await this.#deps.meter.chargeIn(tx, now, { wall_clock_ms: elapsed });
+      }
+      await tx.append({
+        event_type: 'segment.ended',
+        actor: SUPERVISOR_ACTOR,
+        session_id: run.session_id,
+        run_id: run.id,
+        data: {
+          segment: index,
+          steps: segment.steps,
+          exit_code: exit.code,
+          signal: exit.signal,
+          failure: failure ?? null,
+        },
+      });
+    });
+  }
+}
