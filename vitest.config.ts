@@ -9,5 +9,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     allowOnly: false,
+    // Checks at the end that the API description documents every status the hosts answered.
+    globalSetup: ['test/support/api-status-coverage.ts'],
   },
 });

@@ -25,26 +25,72 @@ import { createTokenInputSchema, createdTokenSchema, tokenInfoSchema } from './t
  * (CLI, renderer) derive their request and response types from them.
  */
 
+/**
+ * Schemas the OpenAPI document names in `components.schemas` (zod's `meta({ id })`), so a
+ * generated client gets one `Run` type instead of an inlined copy per route.
+ */
+const named = <S extends z.ZodType>(schema: S, id: string, description: string): S =>
+  schema.meta({ id, description });
+const ErrorBody = named(
+  errorBodySchema,
+  'Error',
+  'Every error: a stable `code`, a message, and for INVALID_INPUT the bad fields in `details.fields`',
+);
+const Run = named(runSchema, 'Run', 'A run: its state, budget, usage and policy pack');
+const Goal = named(goalSchema, 'Goal', 'One goal of a run and whether its predicate holds');
+const Step = named(stepSchema, 'Step', 'One step of a run (an LLM call or a tool call)');
+const Approval = named(
+  approvalSchema,
+  'Approval',
+  'Something an agent asks a person to decide, with the permissions it would grant',
+);
+const Session = named(sessionSchema, 'Session', 'A session: the unit a run is bound to');
+const ChainEntry = named(chainEntrySchema, 'ChainEntry', 'One entry of the causal chain');
+const ChainVerifyResult = named(
+  chainVerifyResultSchema,
+  'ChainVerifyResult',
+  'The result of verifying the chain: ok, or the first broken link',
+);
+const Skill = named(
+  skillListEntrySchema,
+  'Skill',
+  'An installed skill: its operations with their schemas, and what it may reach',
+);
+const ToolDefinition = named(
+  toolDefinitionSchema,
+  'ToolDefinition',
+  "One tool of the agent's tool list",
+);
+const TokenInfo = named(tokenInfoSchema, 'TokenInfo', 'A token, without its secret');
+
 const json = <S extends z.ZodType>(schema: S, description: string) => ({
   description,
   content: { 'application/json': { schema } },
 });
 
-const jsonBody = <S extends z.ZodType>(schema: S) => ({
+const jsonBody = <S extends z.ZodType>(schema: S, example?: z.input<S>) => ({
   required: true,
-  content: { 'application/json': { schema } },
+  content: { 'application/json': { schema, ...(example === undefined ? {} : { example }) } },
 });
 
 /** Error responses every authenticated route may give. */
 const errors = {
-  400: json(errorBodySchema, 'invalid input: `error.details.fields` lists each field'),
-  401: json(errorBodySchema, 'missing, unknown, revoked or expired token'),
-  403: json(errorBodySchema, 'the token may not do this'),
-  413: json(errorBodySchema, 'request body too large'),
-  500: json(errorBodySchema, 'internal error (no details are given)'),
+  400: json(ErrorBody, 'invalid input: `error.details.fields` lists each field'),
+  401: json(ErrorBody, 'missing, unknown, revoked or expired token'),
+  403: json(
+    ErrorBody,
+    'the token may not do this, or the request came from another host or origin',
+  ),
+  413: json(ErrorBody, 'request body too large'),
+  500: json(ErrorBody, 'internal error (no details are given)'),
 } as const;
-const notFound = { 404: json(errorBodySchema, 'not found') } as const;
-const conflict = { 409: json(errorBodySchema, 'conflict with the current state') } as const;
+/** Routes that take a JSON body also refuse other content types. */
+const bodyErrors = {
+  ...errors,
+  415: json(ErrorBody, 'the body is not sent as application/json'),
+} as const;
+const notFound = { 404: json(ErrorBody, 'not found') } as const;
+const conflict = { 409: json(ErrorBody, 'conflict with the current state') } as const;
 
 const idParam = (name: string) =>
   z.strictObject({ id: z.string().min(1).max(100).describe(`${name} id`) });
@@ -58,21 +104,23 @@ export const idempotencyKeySchema = z
   .max(200)
   .regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and -_.: only');
 
-export const runDetailSchema = z.strictObject({
-  run: runSchema,
-  goals: z.array(goalSchema),
-  pending_approvals: z.array(approvalSchema),
-});
+export const runDetailSchema = z
+  .strictObject({
+    run: Run,
+    goals: z.array(Goal),
+    pending_approvals: z.array(Approval),
+  })
+  .meta({ id: 'RunDetail', description: 'A run with its goals and pending approvals' });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 
 export const runListSchema = z.strictObject({
-  runs: z.array(runSchema),
+  runs: z.array(Run),
   /** Pass as `before` to get the next page; null on the last page. */
   next_before: z.string().nullable(),
 });
 
 export const chainPageSchema = z.strictObject({
-  entries: z.array(chainEntrySchema),
+  entries: z.array(ChainEntry),
   next_after_seq: z.number().int().nullable(),
 });
 
@@ -101,7 +149,7 @@ export const installSkillInputSchema = z
   });
 
 export const installSkillResultSchema = z.strictObject({
-  skill: skillListEntrySchema,
+  skill: Skill,
   /** The version this install replaced, if any. */
   replaced_version: z.string().nullable(),
 });
@@ -113,9 +161,9 @@ export const skillOnboardingResultSchema = z.strictObject({
 });
 
 export const skillListSchema = z.strictObject({
-  skills: z.array(skillListEntrySchema),
+  skills: z.array(Skill),
   /** The agent's tool list, derived from the same registry. */
-  tools: z.array(toolDefinitionSchema),
+  tools: z.array(ToolDefinition),
 });
 
 export const secretNameSchema = z
@@ -155,36 +203,54 @@ export const API = {
     method: 'get',
     path: '/v1/health',
     summary: 'Liveness (no token needed)',
-    responses: { 200: json(healthSchema, 'the host is up') },
+    description:
+      'Answers as soon as the gateway listens. It needs no token and says nothing about runs, so a supervisor (the desktop shell, a service manager) can poll it.',
+    // No token: the OpenAPI document says so (`security: []`) and the gateway lets it through.
+    security: [] as Record<string, string[]>[],
+    responses: {
+      200: json(healthSchema, 'the host is up'),
+      403: json(
+        ErrorBody,
+        'the request was addressed to another host name or came from another origin (every route refuses these)',
+      ),
+    },
   },
   createSession: {
     method: 'post',
     path: '/v1/sessions',
     summary: 'Create a session (a run may also create its own)',
-    responses: { 201: json(sessionSchema, 'the new session'), ...errors },
+    description:
+      'A session holds at most one active run at a time. Create one to start several runs in a row in the same conversation; `POST /v1/runs` without `session_id` creates one by itself.',
+    responses: { 201: json(Session, 'the new session'), ...errors },
   },
   getSession: {
     method: 'get',
     path: '/v1/sessions/{id}',
     summary: 'A session and its active run',
+    description: 'The session, its state and the id of its active run, if any (admin).',
     request: { params: idParam('session') },
-    responses: { 200: json(sessionSchema, 'the session'), ...errors, ...notFound },
+    responses: { 200: json(Session, 'the session'), ...errors, ...notFound },
   },
   createRun: {
     method: 'post',
     path: '/v1/runs',
     summary: 'Create a run from a goal; it starts by itself (no chat message needed)',
+    description:
+      'Creates a `pending` run in a new or given session; the supervisor starts it when an LLM is configured. Limits left out of `budget` come from the policy pack. With an `Idempotency-Key`, repeating the same request returns the first run (200) instead of creating another; the same key with another body is a 409.',
     request: {
       headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
-      body: jsonBody(createRunInputSchema),
+      body: jsonBody(createRunInputSchema, {
+        goal: 'Summarise the open issues of my project and post the summary',
+        budget: { max_steps: 20, max_tokens: 50_000 },
+      }),
     },
     responses: {
-      201: json(runSchema, 'the new run'),
-      200: json(runSchema, 'the run first created with this Idempotency-Key and body'),
-      ...errors,
+      201: json(Run, 'the new run'),
+      200: json(Run, 'the run first created with this Idempotency-Key and body'),
+      ...bodyErrors,
       ...notFound,
       409: json(
-        errorBodySchema,
+        ErrorBody,
         'the session already has an active run, or the key was used with another body',
       ),
     },
@@ -193,6 +259,8 @@ export const API = {
     method: 'get',
     path: '/v1/runs',
     summary: 'Runs, newest first',
+    description:
+      'A page of runs, newest first, optionally filtered by state or session. Connector tokens see only the runs they created. Pass `next_before` as `before` for the next page.',
     request: {
       query: z.strictObject({
         state: runStateSchema.optional(),
@@ -207,6 +275,8 @@ export const API = {
     method: 'get',
     path: '/v1/runs/{id}',
     summary: 'A run: state, reason, budget, usage, goals and pending approvals',
+    description:
+      'Everything a person needs to see why a run is where it is: its state and the reason, its budget and what it used, its goals, and the approvals it waits for.',
     request: { params: idParam('run') },
     responses: { 200: json(runDetailSchema, 'the run'), ...errors, ...notFound },
   },
@@ -214,24 +284,33 @@ export const API = {
     method: 'post',
     path: '/v1/runs/{id}/cancel',
     summary: 'Cancel a run that has not ended',
+    description:
+      'Moves the run to `cancelled` (final) and stops its worker. A run that already ended answers 409. The body is optional.',
     request: {
       params: idParam('run'),
-      body: { ...jsonBody(runActionInputSchema), required: false },
+      body: { ...jsonBody(runActionInputSchema, { reason: 'no longer needed' }), required: false },
     },
-    responses: { 200: json(runSchema, 'the cancelled run'), ...errors, ...notFound, ...conflict },
+    responses: {
+      200: json(Run, 'the cancelled run'),
+      ...bodyErrors,
+      ...notFound,
+      ...conflict,
+    },
   },
   resumeRun: {
     method: 'post',
     path: '/v1/runs/{id}/resume',
     summary:
       'Resume a run paused for a schedule or an external event (approvals resume by decision)',
+    description:
+      'Queues a run paused for a schedule or an external event to run again (admin). A run waiting for an approval resumes when the approval is decided, not here.',
     request: {
       params: idParam('run'),
       body: { ...jsonBody(runActionInputSchema), required: false },
     },
     responses: {
-      200: json(runSchema, 'the run, queued to resume'),
-      ...errors,
+      200: json(Run, 'the run, queued to resume'),
+      ...bodyErrors,
       ...notFound,
       ...conflict,
     },
@@ -241,13 +320,18 @@ export const API = {
     path: '/v1/runs/{id}/events',
     summary:
       'Deliver an external event; a run paused for exactly this event type is queued to resume (connector with events:post, or admin)',
-    request: { params: idParam('run'), body: jsonBody(runEventInputSchema) },
+    description:
+      'Records the event (the chain keeps that it came, never its payload). When the run waits in `paused_external_event` for exactly this type it is queued to resume; any other event changes nothing.',
+    request: {
+      params: idParam('run'),
+      body: jsonBody(runEventInputSchema, { type: 'payment.received', payload: { id: 'inv-42' } }),
+    },
     responses: {
       200: json(
-        z.strictObject({ event_id: z.string(), resumed: z.boolean(), run: runSchema }),
+        z.strictObject({ event_id: z.string(), resumed: z.boolean(), run: Run }),
         'the event was recorded; `resumed` says whether it woke the run',
       ),
-      ...errors,
+      ...bodyErrors,
       ...notFound,
     },
   },
@@ -255,9 +339,10 @@ export const API = {
     method: 'get',
     path: '/v1/runs/{id}/steps',
     summary: "A run's steps",
+    description: 'Every LLM call and tool call of the run, in order, with redacted summaries.',
     request: { params: idParam('run') },
     responses: {
-      200: json(z.strictObject({ steps: z.array(stepSchema) }), 'the steps'),
+      200: json(z.strictObject({ steps: z.array(Step) }), 'the steps'),
       ...errors,
       ...notFound,
     },
@@ -266,6 +351,7 @@ export const API = {
     method: 'get',
     path: '/v1/runs/{id}/chain',
     summary: "A run's causal chain entries",
+    description: 'The chain entries of one run, in order, paged by `after_seq`.',
     request: {
       params: idParam('run'),
       query: z.strictObject({
@@ -279,6 +365,8 @@ export const API = {
     method: 'get',
     path: '/v1/approvals',
     summary: 'Approvals (pending by default) with their permission diff (admin)',
+    description:
+      'What agents wait for: each approval says who asks, why, and exactly which permissions it would grant.',
     request: {
       query: z.strictObject({
         state: approvalStateSchema.optional(),
@@ -287,7 +375,7 @@ export const API = {
       }),
     },
     responses: {
-      200: json(z.strictObject({ approvals: z.array(approvalSchema) }), 'approvals'),
+      200: json(z.strictObject({ approvals: z.array(Approval) }), 'approvals'),
       ...errors,
     },
   },
@@ -295,20 +383,26 @@ export const API = {
     method: 'get',
     path: '/v1/approvals/{id}',
     summary: 'One approval (admin)',
+    description: 'One approval with its request (redacted), permission diff and decision.',
     request: { params: idParam('approval') },
-    responses: { 200: json(approvalSchema, 'the approval'), ...errors, ...notFound },
+    responses: { 200: json(Approval, 'the approval'), ...errors, ...notFound },
   },
   decideApproval: {
     method: 'post',
     path: '/v1/approvals/{id}',
     summary: 'Approve, deny or modify the scope of a pending approval (admin); decisions are final',
-    request: { params: idParam('approval'), body: jsonBody(approvalDecisionInputSchema) },
+    description:
+      'Records the decision and resumes the run it paused once nothing else is pending for it. A decision is final: deciding again answers 409. `answer` carries the fields a missing-input or human-action form asks for.',
+    request: {
+      params: idParam('approval'),
+      body: jsonBody(approvalDecisionInputSchema, { decision: 'approve', reason: 'looks right' }),
+    },
     responses: {
       200: json(
-        z.strictObject({ approval: approvalSchema, run: runSchema }),
+        z.strictObject({ approval: Approval, run: Run }),
         'the decided approval and its run',
       ),
-      ...errors,
+      ...bodyErrors,
       ...notFound,
       ...conflict,
     },
@@ -317,8 +411,9 @@ export const API = {
     method: 'get',
     path: '/v1/tokens',
     summary: 'Tokens, without their secrets (admin)',
+    description: 'Every token with its kind, scopes, expiry and revocation; never a secret.',
     responses: {
-      200: json(z.strictObject({ tokens: z.array(tokenInfoSchema) }), 'tokens'),
+      200: json(z.strictObject({ tokens: z.array(TokenInfo) }), 'tokens'),
       ...errors,
     },
   },
@@ -326,22 +421,34 @@ export const API = {
     method: 'post',
     path: '/v1/tokens',
     summary: 'Create an admin or connector token (admin); the secret is shown only here',
-    request: { body: jsonBody(createTokenInputSchema) },
-    responses: { 201: json(createdTokenSchema, 'the token and its secret'), ...errors },
+    description:
+      'Mints a token. A connector token belongs to one connector and carries scopes; the secret is in this response only and is stored as a hash.',
+    request: {
+      body: jsonBody(createTokenInputSchema, {
+        kind: 'connector',
+        label: 'ci',
+        connector_id: 'ci',
+        scopes: ['runs:create', 'runs:read'],
+      }),
+    },
+    responses: { 201: json(createdTokenSchema, 'the token and its secret'), ...bodyErrors },
   },
   revokeToken: {
     method: 'delete',
     path: '/v1/tokens/{id}',
     summary: 'Revoke a token (admin)',
+    description: 'The token stops working at once, for every request after this one.',
     request: { params: idParam('token') },
-    responses: { 200: json(tokenInfoSchema, 'the revoked token'), ...errors, ...notFound },
+    responses: { 200: json(TokenInfo, 'the revoked token'), ...errors, ...notFound },
   },
   verifyChain: {
     method: 'get',
     path: '/v1/chain/verify',
     summary: 'Verify the causal chain end to end (admin)',
+    description:
+      'Re-hashes every entry and checks every link; `ok: false` names the first entry that was modified, removed or reordered.',
     responses: {
-      200: json(chainVerifyResultSchema, 'the result; ok:false names the first broken link'),
+      200: json(ChainVerifyResult, 'the result; ok:false names the first broken link'),
       ...errors,
     },
   },
@@ -349,6 +456,8 @@ export const API = {
     method: 'get',
     path: '/v1/chain',
     summary: 'Causal chain entries by run, type and time range (admin)',
+    description:
+      'Chain entries in order, filtered by run, event type and time, paged by `after_seq`.',
     request: {
       query: z.strictObject({
         run_id: z.string().max(100).optional(),
@@ -366,6 +475,8 @@ export const API = {
     path: '/v1/skills',
     summary:
       'Installed skills with their operations, input schemas and permissions, and the tool list',
+    description:
+      "Every installed skill and the agent's tool list, both from the one registry, so they never disagree.",
     responses: { 200: json(skillListSchema, 'skills and tools'), ...errors },
   },
   installSkill: {
@@ -373,12 +484,16 @@ export const API = {
     path: '/v1/skills',
     summary:
       'Install or upgrade a skill from a folder, a .tgz, or a declarative skill.yaml / skill.md (a path, or a URL the host fetches) (admin); the response lists the permissions it was granted',
-    request: { body: jsonBody(installSkillInputSchema) },
+    description:
+      'Validates the whole skill before anything is registered: a rejected skill leaves nothing behind and the error names the file, the line or field, and the fix.',
+    request: {
+      body: jsonBody(installSkillInputSchema, { path: '/home/me/skills/echo-notes' }),
+    },
     responses: {
       201: json(installSkillResultSchema, 'the installed skill'),
-      ...errors,
+      ...bodyErrors,
       422: json(
-        errorBodySchema,
+        ErrorBody,
         'the skill was rejected; the message names the file, the field and the fix',
       ),
     },
@@ -387,13 +502,15 @@ export const API = {
     method: 'get',
     path: '/v1/skills/{id}',
     summary: 'One installed skill',
+    description: 'One skill with its operations, schemas, permissions and onboarding state.',
     request: { params: z.strictObject({ id: skillIdSchema }) },
-    responses: { 200: json(skillListEntrySchema, 'the skill'), ...errors, ...notFound },
+    responses: { 200: json(Skill, 'the skill'), ...errors, ...notFound },
   },
   unloadSkill: {
     method: 'delete',
     path: '/v1/skills/{id}',
     summary: 'Unload and uninstall a skill (admin)',
+    description: 'Calls in flight finish; the skill leaves the tool list at once.',
     request: { params: z.strictObject({ id: skillIdSchema }) },
     responses: {
       200: json(z.strictObject({ skill_id: z.string() }), 'removed'),
@@ -406,6 +523,8 @@ export const API = {
     path: '/v1/skills/{id}/onboarding',
     summary:
       "Start (or retry) a skill's setup: the host runs its onboarding steps until one needs a person (admin)",
+    description:
+      'The host, never an agent, runs the skill’s setup steps in order; secrets it obtains wait for a `secret_write` approval, and steps that need a person become `human_action` approvals.',
     request: { params: z.strictObject({ id: skillIdSchema }) },
     responses: {
       200: json(skillOnboardingResultSchema, 'the onboarding state reached'),
@@ -417,6 +536,7 @@ export const API = {
     method: 'post',
     path: '/v1/skills/{id}/onboarding/poll',
     summary: 'Check a waiting setup step now instead of at its next poll (admin)',
+    description: 'Runs the waiting `wait_for` check at once and returns the state reached.',
     request: { params: z.strictObject({ id: skillIdSchema }) },
     responses: {
       200: json(skillOnboardingResultSchema, 'the onboarding state reached'),
@@ -428,20 +548,23 @@ export const API = {
     method: 'post',
     path: '/v1/skills/{id}/enable',
     summary: 'Enable a skill (admin)',
+    description: 'Its operations return to the tool list.',
     request: { params: z.strictObject({ id: skillIdSchema }) },
-    responses: { 200: json(skillListEntrySchema, 'the skill'), ...errors, ...notFound },
+    responses: { 200: json(Skill, 'the skill'), ...errors, ...notFound },
   },
   disableSkill: {
     method: 'post',
     path: '/v1/skills/{id}/disable',
     summary: 'Disable a skill: its operations leave the tool list (admin)',
+    description: 'The skill stays installed; calls to it are refused with SKILL_DISABLED.',
     request: { params: z.strictObject({ id: skillIdSchema }) },
-    responses: { 200: json(skillListEntrySchema, 'the skill'), ...errors, ...notFound },
+    responses: { 200: json(Skill, 'the skill'), ...errors, ...notFound },
   },
   listSecrets: {
     method: 'get',
     path: '/v1/secrets',
     summary: 'Names of stored secrets, never their values (admin)',
+    description: 'Secret values never leave the host; skills reference them by name.',
     responses: {
       200: json(z.strictObject({ names: z.array(z.string()) }), 'secret names'),
       ...errors,
@@ -451,16 +574,21 @@ export const API = {
     method: 'put',
     path: '/v1/secrets/{name}',
     summary: 'Store or replace a secret (admin); it is encrypted at rest and never shown again',
+    description:
+      'The value is encrypted with the data dir’s key and from now on redacted wherever it would appear (logs, chain, prompts).',
     request: {
       params: z.strictObject({ name: secretNameSchema }),
-      body: jsonBody(z.strictObject({ value: z.string().min(1).max(16_384) })),
+      body: jsonBody(z.strictObject({ value: z.string().min(1).max(16_384) }), {
+        value: 'the secret value',
+      }),
     },
-    responses: { 200: json(z.strictObject({ name: z.string() }), 'stored'), ...errors },
+    responses: { 200: json(z.strictObject({ name: z.string() }), 'stored'), ...bodyErrors },
   },
   deleteSecret: {
     method: 'delete',
     path: '/v1/secrets/{name}',
     summary: 'Delete a secret (admin)',
+    description: 'Skills that reference it fail with a clear error until it is set again.',
     request: { params: z.strictObject({ name: secretNameSchema }) },
     responses: {
       200: json(z.strictObject({ name: z.string() }), 'deleted'),
@@ -473,6 +601,8 @@ export const API = {
     path: '/v1/events',
     summary:
       'Server-sent events: run transitions and approvals; each `id` is a chain seq, resume with `Last-Event-ID`',
+    description:
+      'A live stream of run transitions, approvals and skill changes, read from the chain. Reconnect with `Last-Event-ID` to get exactly what was missed, then the live tail.',
     request: {
       headers: z.object({
         'last-event-id': z
@@ -492,3 +622,25 @@ export const API = {
 } as const;
 
 export type ApiRouteName = keyof typeof API;
+
+/**
+ * The OpenAPI tags: one per resource, named after the path segment after `/v1/`
+ * (`/v1/health` is `host`). Every route's tag must be described here.
+ */
+export const API_TAGS: Readonly<Record<string, string>> = {
+  host: 'The host itself: liveness and this document',
+  sessions: 'Sessions: the unit a run is bound to (at most one active run each)',
+  runs: 'Runs: goals an agent works on, in bounded segments under a budget',
+  approvals: 'What agents wait for a person to decide',
+  tokens: 'Bearer tokens for the API (admin)',
+  chain: 'The causal chain: the append-only, hash-linked audit trail',
+  skills: 'Sandboxed skills and their onboarding',
+  secrets: 'Secret names (values never leave the host)',
+  events: 'Server-sent events for live views',
+};
+
+/** The tag of a route: the resource its path names. */
+export function apiTagOf(path: string): string {
+  const resource = /^\/v1\/([a-z-]+)/.exec(path)?.[1] ?? 'host';
+  return resource === 'health' || resource === 'openapi.json' ? 'host' : resource;
+}

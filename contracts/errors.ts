@@ -7,6 +7,8 @@ import { z } from 'zod';
 export const errorCodeSchema = z.enum([
   'INVALID_INPUT',
   'NOT_FOUND',
+  /** The path exists but not with this method; `Allow` lists the methods it has. */
+  'METHOD_NOT_ALLOWED',
   'CONFLICT',
   'ILLEGAL_TRANSITION',
   'SESSION_BUSY',

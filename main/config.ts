@@ -16,6 +16,12 @@ export const hostConfigSchema = z.strictObject({
     port: z.number().int().min(0).max(65_535),
     /** Binding anything but loopback exposes the API to the network; it must be asked for. */
     allow_non_loopback: z.boolean(),
+    /**
+     * Diagnostics: a folder where the gateway notes each (operation, status) pair it answers
+     * (env `CCOS_API_STATUS_LOG_DIR`). The test suite uses it to check that the OpenAPI
+     * document describes every status; null (the default) records nothing.
+     */
+    status_log_dir: z.string().min(1).nullable(),
   }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
   skills: z.strictObject({
@@ -52,6 +58,7 @@ export function parseHostConfig(input: unknown, env: NodeJS.ProcessEnv = process
       host: gateway.host ?? env.CCOS_HOST ?? '127.0.0.1',
       port: gateway.port ?? envPort ?? DEFAULT_GATEWAY_PORT,
       allow_non_loopback: gateway.allow_non_loopback ?? false,
+      status_log_dir: gateway.status_log_dir ?? env.CCOS_API_STATUS_LOG_DIR ?? null,
     },
     log_level: partial.log_level ?? env.CCOS_LOG_LEVEL ?? 'info',
     agents: {

@@ -265,6 +265,8 @@ export class Host {
         startedAt,
         maxBodyBytes: MAX_BODY_BYTES,
         keepAliveMs: SSE_KEEP_ALIVE_MS,
+        statusLogDir: config.gateway.status_log_dir,
+        allowAnyHost: config.gateway.allow_non_loopback,
       });
       const server = await listenGateway(app, {
         host: config.gateway.host,

@@ -7,6 +7,7 @@ import { Host, HOST_ACTOR } from '../../main/host.ts';
 import type { RunService } from '../../main/runs/run-service.ts';
 import { openStore } from '../../main/store/open-store.ts';
 import { makeTempDir, openTestServices, removeTempDir } from '../support/test-store.ts';
+import { testHostEnv } from '../support/test-host-env.ts';
 
 const ACTOR = { actor: 'test' };
 
@@ -32,7 +33,7 @@ async function runIn(
 }
 
 function startHost(dataDir: string): Host {
-  const config = parseHostConfig({ data_dir: dataDir, log_level: 'silent' }, {});
+  const config = parseHostConfig({ data_dir: dataDir, log_level: 'silent' }, testHostEnv());
   return new Host(config, { logger: pino({ level: 'silent' }) });
 }
 

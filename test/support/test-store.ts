@@ -8,6 +8,7 @@ import { parseHostConfig } from '../../main/config.ts';
 import { Host } from '../../main/host.ts';
 import type { RunService } from '../../main/runs/run-service.ts';
 import type { Store } from '../../main/store/open-store.ts';
+import { testHostEnv } from './test-host-env.ts';
 
 /** A fresh directory under the OS temp dir; remove it with `removeTempDir`. */
 export function makeTempDir(prefix = 'ccos-test-'): Promise<string> {
@@ -60,7 +61,7 @@ export async function openTestServices(
       log_level: 'silent',
       gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
     },
-    {},
+    testHostEnv(),
   );
   const host = new Host(config, {
     logger: pino({ level: 'silent' }),

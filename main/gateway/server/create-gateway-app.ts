@@ -13,6 +13,9 @@ import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
+import { describeApi } from './describe-api.ts';
+import { methodsOf } from './route-of.ts';
+import { StatusRecorder } from './status-recorder.ts';
 
 export const OPENAPI_PATH = '/v1/openapi.json';
 
@@ -57,10 +60,32 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   });
 
   app.onError(createErrorHandler(deps.logger));
-  app.notFound(() => {
+  app.notFound((c) => {
+    const allowed = methodsOf(c.req.path);
+    if (allowed.length > 0) {
+      c.header('allow', allowed.join(', '));
+      throw new AppError(
+        'METHOD_NOT_ALLOWED',
+        `${c.req.method} is not allowed on ${c.req.path}; it accepts ${allowed.join(', ')}`,
+      );
+    }
     throw new AppError('NOT_FOUND', 'no such route');
   });
   app.use('*', correlation);
+  app.use('*', access.guardOrigin({ allowAnyHost: deps.allowAnyHost ?? false }));
+  const recorder =
+    deps.statusLogDir === null || deps.statusLogDir === undefined
+      ? undefined
+      : new StatusRecorder(deps.statusLogDir);
+  if (recorder !== undefined) {
+    app.use(
+      '*',
+      createMiddleware<GatewayEnv>(async (c, next) => {
+        await next();
+        recorder.record(c.req.method, c.req.path, c.res.status);
+      }),
+    );
+  }
   const limitBody = bodyLimit({
     maxSize: deps.maxBodyBytes,
     onError: (c) => {
@@ -114,16 +139,11 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     type: 'http',
     scheme: 'bearer',
   });
-  app.doc31(OPENAPI_PATH, {
-    openapi: '3.1.0',
-    info: {
-      title: 'CCOS Gateway',
-      version: deps.version,
-      description:
-        'Local API of the CCOS Gateway host: runs, approvals, tokens and the causal chain.',
-    },
-    servers: [{ url: '/' }],
-    security: [{ bearer: [] }],
+  // Built once, on first request: every route is registered by then.
+  let document: ReturnType<typeof describeApi> | undefined;
+  app.get(OPENAPI_PATH, (c) => {
+    document ??= describeApi(app, deps.version);
+    return c.json(document, 200);
   });
   return app;
 }

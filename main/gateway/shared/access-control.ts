@@ -1,3 +1,4 @@
+import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { Run } from '../../../contracts/runs.ts';
@@ -8,7 +9,11 @@ import { AppError, isAppError } from '../../errors.ts';
 import type { RunService } from '../../runs/run-service.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 
-type DenyReason = AuthFailure | 'admin_only' | 'missing_scope' | 'not_owner';
+type DenyReason =
+  AuthFailure | 'admin_only' | 'missing_scope' | 'not_owner' | 'foreign_host' | 'foreign_origin';
+
+/** Names a browser or client uses for this machine's loopback interface. */
+const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
 const MAX_AUDITED_PATH = 200;
 
@@ -31,6 +36,38 @@ export class AccessControl {
 
   constructor(deps: AccessControlDeps) {
     this.#deps = deps;
+  }
+
+  /**
+   * Middleware, before any other check: refuses a request addressed to another host name
+   * (DNS rebinding: a web page whose name resolves to 127.0.0.1 reaching this API) or sent
+   * by a page of another origin (`Origin` is set by browsers on cross-origin requests).
+   * Requests from the CLI and other programs carry the loopback `Host` and no `Origin`.
+   * With a non-loopback bind (`allowAnyHost`) the host name cannot be known, so only the
+   * origin is checked.
+   */
+  guardOrigin(options: { allowAnyHost: boolean }) {
+    return createMiddleware<GatewayEnv>(async (c, next) => {
+      const host = c.req.header('host')?.toLowerCase();
+      const port = (c.env as Partial<HttpBindings> | undefined)?.incoming?.socket.localPort;
+      const ownHost =
+        host !== undefined &&
+        port !== undefined &&
+        LOOPBACK_NAMES.some((name) => host === `${name}:${port}`);
+      if (!options.allowAnyHost && !ownHost) {
+        await this.#audit(c, 'foreign_host', { host: (host ?? '').slice(0, 100) });
+        throw new AppError(
+          'FORBIDDEN',
+          'this gateway answers only requests addressed to its own loopback address',
+        );
+      }
+      const origin = c.req.header('origin');
+      if (origin !== undefined && origin !== `http://${host ?? ''}`) {
+        await this.#audit(c, 'foreign_origin', { origin: origin.slice(0, 100) });
+        throw new AppError('FORBIDDEN', 'requests from another origin are refused');
+      }
+      await next();
+    });
   }
 
   /** Middleware: a valid bearer token or a 401. */

@@ -10,6 +10,7 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   ILLEGAL_TRANSITION: 409,
   SESSION_BUSY: 409,

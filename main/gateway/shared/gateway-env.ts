@@ -35,4 +35,8 @@ export type GatewayDeps = {
   maxBodyBytes: number;
   /** SSE keep-alive comment interval. */
   keepAliveMs: number;
+  /** The gateway listens beyond loopback (`--allow-non-loopback`): any Host name is accepted. */
+  allowAnyHost?: boolean;
+  /** Where to note (operation, status) pairs answered (diagnostics); null for nowhere. */
+  statusLogDir?: string | null;
 };

@@ -296,12 +296,24 @@ describe('gateway bad input', () => {
   });
 
   describe('unknown routes', () => {
+    it('405 with Allow for a known path and another method, e.g. DELETE on a collection', async () => {
+      for (const [method, path, allow] of [
+        ['PUT', '/v1/runs', 'POST, GET'],
+        ['DELETE', '/v1/runs', 'POST, GET'],
+        ['DELETE', '/v1/approvals', 'GET'],
+        ['PATCH', '/v1/runs/run_x', 'GET'],
+      ] as const) {
+        const res = await gw.request(method, path);
+        expect(res.status).toBe(405);
+        expect(res.headers.get('allow')).toBe(allow);
+        expect(errorOf(res).code).toBe('METHOD_NOT_ALLOWED');
+      }
+    });
+
     it('404 with the error envelope', async () => {
       for (const [method, path] of [
         ['GET', '/v1/nope'],
         ['GET', '/v1/runs/x/y/z'],
-        ['PUT', '/v1/runs'],
-        ['DELETE', '/v1/approvals'],
       ] as const) {
         const res = await gw.request(method, path);
         expect(res.status).toBe(404);

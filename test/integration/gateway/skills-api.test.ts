@@ -10,6 +10,7 @@ import { BUILTIN_TOOLS } from '../../../main/skills/manifest/builtin-tools.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from './helpers/gateway-host.ts';
 import { openSse } from './helpers/sse-client.ts';
+import { testHostEnv } from '../../support/test-host-env.ts';
 
 const PLUGIN = path.resolve('plugins/echo-notes');
 
@@ -149,7 +150,7 @@ describe('installed skills across a restart', () => {
         gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
         log_level: 'silent',
       },
-      {},
+      testHostEnv(),
     );
     const first = new Host(config, { logger: pino({ level: 'silent' }) });
     try {

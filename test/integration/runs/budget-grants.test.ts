@@ -4,6 +4,7 @@ import { parseHostConfig } from '../../../main/config.ts';
 import { Host, type StartedHost } from '../../../main/host.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from '../../../main/policy/policy-packs.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
+import { testHostEnv } from '../../support/test-host-env.ts';
 
 const ACTOR = { actor: 'test' };
 
@@ -32,7 +33,7 @@ describe('budget grants', () => {
           gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
           log_level: 'silent',
         },
-        {},
+        testHostEnv(),
       ),
       {
         logger: pino({ level: 'silent' }),

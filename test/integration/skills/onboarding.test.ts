@@ -13,6 +13,7 @@ import { Host, type StartedHost } from '../../../main/host.ts';
 import { DATABASE_FILE } from '../../../main/store/open-store.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { FIXTURES } from './skill-test-kit.ts';
+import { testHostEnv } from '../../support/test-host-env.ts';
 
 /** The canary: the API key the service returns once, which must live only in the secret store. */
 const KEY = 'moltbook_sk_c4n4ry0nb0ard1ng5ecret7f3e2d1c0b9a8';
@@ -117,7 +118,7 @@ async function boot(): Promise<void> {
         log_level: 'debug',
         skills: { allow_loopback_http: true },
       },
-      {},
+      testHostEnv(),
     ),
     {
       logDestination: new Writable({

@@ -12,6 +12,7 @@ import { Host, type StartedHost } from '../../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../../main/policy/policy-packs.ts';
 import { projectPath } from '../../../support/project-path.ts';
 import { makeTempDir, removeTempDir } from '../../../support/test-store.ts';
+import { testHostEnv } from '../../../support/test-host-env.ts';
 
 /** The bundled skill every autonomy test installs: `echo-notes__echo` needs no approval. */
 export const ECHO_NOTES_DIR = projectPath('plugins', 'echo-notes');
@@ -134,7 +135,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
           max_concurrent: options.maxConcurrent ?? 4,
         },
       },
-      {},
+      testHostEnv(),
     ),
     {
       logger: pino({ level: 'silent' }),

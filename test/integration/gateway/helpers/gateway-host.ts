@@ -8,6 +8,7 @@ import { parseHostConfig } from '../../../../main/config.ts';
 import { Host, type StartedHost } from '../../../../main/host.ts';
 import { DATABASE_FILE } from '../../../../main/store/open-store.ts';
 import { makeTempDir, removeTempDir } from '../../../support/test-store.ts';
+import { testHostEnv } from '../../../support/test-host-env.ts';
 
 /** What a test sees of one HTTP exchange. */
 export type ApiResponse = {
@@ -66,7 +67,7 @@ export async function startGatewayHost(options: GatewayHostOptions = {}): Promis
         log_level: options.logDestination === undefined ? 'silent' : 'debug',
         skills: { allow_loopback_http: options.allowLoopbackHttp ?? false },
       },
-      {},
+      testHostEnv(),
     ),
     {
       ...(options.logDestination === undefined
