@@ -35,6 +35,14 @@ import { StoreSkillMemory } from './skills/bindings/store-skill-memory.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
+import {
+  ADMIN_TOKEN_FILE,
+  GATEWAY_INFO_FILE,
+  SECRET_KEY_FILE,
+  SKILLS_DIR,
+} from './data-dir-files.ts';
+
+export { ADMIN_TOKEN_FILE, GATEWAY_INFO_FILE, SECRET_KEY_FILE, SKILLS_DIR };
 
 export type HostDeps = {
   clock?: Clock;
@@ -78,13 +86,6 @@ export type StartedHost = {
 };
 
 export const HOST_ACTOR = 'host';
-export const ADMIN_TOKEN_FILE = 'admin.token';
-/** Where a running host says where it listens, for the CLI to find it. */
-export const GATEWAY_INFO_FILE = 'gateway.json';
-/** Key of the secret store: owner-only, beside (never inside) the database. */
-export const SECRET_KEY_FILE = 'secret.key';
-/** Copies of installed skill packages. */
-export const SKILLS_DIR = 'skills';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;

@@ -20,6 +20,7 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
     'main/json-logic.ts',
     'main/write-file-atomically.ts',
     'main/config.ts',
+    'main/data-dir-files.ts',
   ],
   // Durable state and its audit trail.
   ['main/store'],

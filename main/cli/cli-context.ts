@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { defaultDataDir } from '../config.ts';
 import { AppError } from '../errors.ts';
 import { ApiClient } from '../gateway-client/api-client.ts';
-import { ADMIN_TOKEN_FILE, GATEWAY_INFO_FILE } from '../host.ts';
+import { ADMIN_TOKEN_FILE, GATEWAY_INFO_FILE } from '../data-dir-files.ts';
 
 /** Options every client verb accepts (declared once on the program). */
 export type GlobalOptions = {

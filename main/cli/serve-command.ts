@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AppError } from '../errors.ts';
 import { parseHostConfig } from '../config.ts';
-import { Host } from '../host.ts';
 
 /** `ccos serve`: runs the host headless until SIGINT/SIGTERM, then stops it cleanly. */
 export function registerServeCommand(program: Command): void {
@@ -43,6 +42,8 @@ export function registerServeCommand(program: Command): void {
           allow_non_loopback: opts.allowNonLoopback === true,
         },
       });
+      // Loaded here: every other verb is a small HTTP client and must start fast.
+      const { Host } = await import('../host.ts');
       const host = new Host(config);
       await host.start();
       await new Promise<void>((resolve) => {

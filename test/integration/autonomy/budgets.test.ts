@@ -189,12 +189,17 @@ describe('budgets: every kind ends an endless run', () => {
           { approval_id: (approval as Approval).id, kind: c.kind, amount: Number(scope?.[2]) },
         ]);
 
-        // It resumes, spends the extension and asks again.
-        await h.waitForEntry(
+        // It resumes, spends the extension and asks again. Usage is read once the segment
+        // that asked has ended: its active time is charged then, and on a busy machine the
+        // pause can come before that commit.
+        const asked = await h.waitForEntry(
           (e) =>
             e.run_id === created.id &&
             e.event_type === 'approval.request' &&
             e.data.approval_id !== (approval as Approval).id,
+        );
+        await h.waitForEntry(
+          (e) => e.run_id === created.id && e.event_type === 'segment.ended' && e.seq > asked.seq,
         );
         const again = await h.waitForState(created.id, ['paused_approval']);
         expect(c.used(again)).toBeGreaterThan(usedBefore);

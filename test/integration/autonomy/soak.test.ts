@@ -8,8 +8,10 @@ import {
   startAutonomyHost,
   type AutonomyHost,
 } from './helpers/autonomy-host.ts';
+import { tunable } from '../../support/tunable.ts';
 
-const RUNS = 200;
+/** Runs created at once (issue 7 asks for 200); `CCOS_TEST_SOAK_RUNS` changes it. */
+const RUNS = tunable('SOAK_RUNS', 200);
 const MAX_CONCURRENT = 8;
 const SOAK_TIMEOUT_MS = 240_000;
 
