@@ -189,6 +189,14 @@ export type StreamEvent = z.infer<typeof streamEventSchema>;
 export const STREAMED_EVENT_TYPES = [
   'run.created',
   'run.transition',
+  'segment.started',
+  'segment.ended',
+  'llm.call',
+  'skill.execute',
+  'checkpoint',
+  'budget.warning',
+  'budget.exceeded',
+  'budget.granted',
   'approval.request',
   'approval.decision',
   'skill.loaded',
@@ -600,9 +608,9 @@ export const API = {
     method: 'get',
     path: '/v1/events',
     summary:
-      'Server-sent events: run transitions and approvals; each `id` is a chain seq, resume with `Last-Event-ID`',
+      'Server-sent events: run transitions, segments, LLM and tool calls, budgets, approvals and skills; each `id` is a chain seq, resume with `Last-Event-ID`',
     description:
-      'A live stream of run transitions, approvals and skill changes, read from the chain. Reconnect with `Last-Event-ID` to get exactly what was missed, then the live tail.',
+      'A live stream of run transitions, segments, LLM and tool calls (redacted summaries), budget warnings, approvals and skill changes, read from the chain. Reconnect with `Last-Event-ID` to get exactly what was missed, then the live tail.',
     request: {
       headers: z.object({
         'last-event-id': z

@@ -9,6 +9,8 @@ export const errorCodeSchema = z.enum([
   'NOT_FOUND',
   /** The path exists but not with this method; `Allow` lists the methods it has. */
   'METHOD_NOT_ALLOWED',
+  /** A client (the CLI) could not reach the host: nothing listens at the URL it used. */
+  'HOST_UNREACHABLE',
   'CONFLICT',
   'ILLEGAL_TRANSITION',
   'SESSION_BUSY',

@@ -1,6 +1,9 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-node-snapshot
+import './cli/require-node24.ts';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.ts';
+import { EXIT, EXIT_HELP, exitCodeOf } from './cli/exit-codes.ts';
+import { registerInspectCommands } from './cli/inspect-commands.ts';
 import { registerRunCommands } from './cli/run-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { registerSkillCommands } from './cli/skill-commands.ts';
@@ -14,27 +17,41 @@ export function buildProgram(): Command {
     .option('--url <url>', 'gateway URL (env CCOS_URL; default: read from the data dir)')
     .option('--token-file <file>', 'admin token file (env CCOS_TOKEN holds the token itself)')
     .option('--json', 'print JSON instead of text')
+    .addHelpText('after', `\n${EXIT_HELP}`)
     .showHelpAfterError()
     .exitOverride();
   registerServeCommand(program);
   registerRunCommands(program);
   registerAdminCommands(program);
+  // Adds verbs to the `runs` and `chain` groups registered above.
+  registerInspectCommands(program);
   registerSkillCommands(program);
   return program;
 }
 
+/** What a person can do about an error, by its code: one line, after the message. */
+const NEXT_STEP: Partial<Record<string, string>> = {
+  HOST_UNREACHABLE: 'start the host with `ccos serve` (or `npm start`), or pass --url',
+  UNAUTHORIZED:
+    'use the admin token of this host: --token-file <data dir>/admin.token, or CCOS_TOKEN',
+  FORBIDDEN: 'this token may not do that; an admin token may',
+};
+
 async function main(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync(argv);
-    return 0;
+    // A verb that checked something (chain verify, runs watch) says how it went this way.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Commander has printed its own message (and the help hint) already.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     if (isAppError(e)) {
-      console.error(`ccos: ${e.message} [${e.code}]`);
-      return 1;
+      const next = NEXT_STEP[e.code];
+      console.error(`ccos: ${e.message} [${e.code}]${next === undefined ? '' : `\n  ${next}`}`);
+      return exitCodeOf(e);
     }
-    console.error('ccos: unexpected error', e);
-    return 70;
+    console.error('ccos: unexpected error (a bug in ccos; please report it):', e);
+    return EXIT.INTERNAL;
   }
 }
 

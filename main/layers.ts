@@ -21,6 +21,7 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
     'main/write-file-atomically.ts',
     'main/config.ts',
     'main/data-dir-files.ts',
+    'main/network-cause.ts',
   ],
   // Durable state and its audit trail.
   ['main/store'],

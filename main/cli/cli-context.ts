@@ -15,7 +15,7 @@ export type GlobalOptions = {
   json?: boolean;
 };
 
-const gatewayInfoSchema = z.object({ url: z.url() });
+const gatewayInfoSchema = z.object({ url: z.url(), pid: z.number().int().positive().optional() });
 
 /**
  * How a verb reaches the running host: the URL from `--url`, `CCOS_URL` or the
@@ -24,25 +24,62 @@ const gatewayInfoSchema = z.object({ url: z.url() });
  */
 export async function connect(command: Command): Promise<{ client: ApiClient; json: boolean }> {
   const opts = command.optsWithGlobals<GlobalOptions>();
-  const dataDir = opts.dataDir ?? defaultDataDir();
+  const dataDir = opts.dataDir === undefined ? defaultDataDir() : userPath(opts.dataDir);
   const url = opts.url ?? process.env.CCOS_URL ?? (await readGatewayUrl(dataDir));
   const token =
     process.env.CCOS_TOKEN ??
-    (await readToken(opts.tokenFile ?? path.join(dataDir, ADMIN_TOKEN_FILE)));
+    (await readToken(
+      opts.tokenFile === undefined
+        ? path.join(dataDir, ADMIN_TOKEN_FILE)
+        : userPath(opts.tokenFile),
+    ));
   return { client: new ApiClient(url, token), json: opts.json === true };
 }
 
 async function readGatewayUrl(dataDir: string): Promise<string> {
   const file = path.join(dataDir, GATEWAY_INFO_FILE);
   const text = await readFile(file, 'utf8').catch(() => undefined);
-  const parsed = text === undefined ? undefined : gatewayInfoSchema.safeParse(JSON.parse(text));
-  if (parsed?.success !== true) {
+  if (text === undefined) {
     throw new AppError(
-      'NOT_FOUND',
-      `no running host found (${file} is missing or unreadable). Start one with \`ccos serve\`, or pass --url.`,
+      'HOST_UNREACHABLE',
+      `no running host found: ${file} does not exist (a host writes it while it runs)`,
+    );
+  }
+  let info: unknown;
+  try {
+    info = JSON.parse(text);
+  } catch {
+    info = undefined;
+  }
+  const parsed = gatewayInfoSchema.safeParse(info);
+  if (!parsed.success)
+    throw new AppError('HOST_UNREACHABLE', `${file} is damaged; start the host again`);
+  // A host killed without stopping leaves its file behind: say so instead of a refused connection.
+  if (parsed.data.pid !== undefined && !isAlive(parsed.data.pid)) {
+    throw new AppError(
+      'HOST_UNREACHABLE',
+      `the host that wrote ${file} (pid ${parsed.data.pid}) is no longer running; it may have crashed`,
     );
   }
   return parsed.data.url;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else, so it is alive.
+    return (e as { code?: unknown }).code === 'EPERM';
+  }
+}
+
+/**
+ * A path the user typed, resolved from the directory they typed it in: `npm run` starts
+ * scripts in the project root, and says where the user was in `INIT_CWD`.
+ */
+export function userPath(p: string): string {
+  return path.resolve(process.env.INIT_CWD ?? process.cwd(), p);
 }
 
 async function readToken(file: string): Promise<string> {

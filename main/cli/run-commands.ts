@@ -1,15 +1,8 @@
 import type { Command } from 'commander';
 import type { Run } from '../../contracts/runs.ts';
 import { connect, print, table } from './cli-context.ts';
-
-const int =
-  (name: string) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (!Number.isSafeInteger(n) || n < 0)
-      throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-    return n;
-  };
+import { usageLine } from './inspect-commands.ts';
+import { nonNegativeInt, pageLimit, positiveInt } from './option-parsers.ts';
 
 /** `ccos runs create|list|show|cancel|resume`. */
 export function registerRunCommands(program: Command): void {
@@ -20,10 +13,14 @@ export function registerRunCommands(program: Command): void {
     .description('create a run from a goal; it starts by itself')
     .argument('<goal>', 'what the agent should achieve')
     .option('--session <id>', 'run in this session (default: a new one)')
-    .option('--max-steps <n>', 'step budget', int('--max-steps'))
-    .option('--max-tokens <n>', 'token budget', int('--max-tokens'))
-    .option('--max-wall-clock-ms <n>', 'active time budget in ms', int('--max-wall-clock-ms'))
-    .option('--max-retries <n>', 'retry budget', int('--max-retries'))
+    .option('--max-steps <n>', 'step budget', positiveInt('--max-steps'))
+    .option('--max-tokens <n>', 'token budget', positiveInt('--max-tokens'))
+    .option(
+      '--max-wall-clock-ms <n>',
+      'active time budget in ms',
+      positiveInt('--max-wall-clock-ms'),
+    )
+    .option('--max-retries <n>', 'retry budget', nonNegativeInt('--max-retries'))
     .option('--idempotency-key <key>', 'create at most once for this key')
     .action(async (goal: string, opts: CreateOptions, command: Command) => {
       const { client, json } = await connect(command);
@@ -33,7 +30,7 @@ export function registerRunCommands(program: Command): void {
         ...(opts.maxWallClockMs === undefined ? {} : { max_wall_clock_ms: opts.maxWallClockMs }),
         ...(opts.maxRetries === undefined ? {} : { max_retries: opts.maxRetries }),
       };
-      const run = await client.call('createRun', {
+      const { status, value: run } = await client.send('createRun', {
         body: {
           goal,
           ...(opts.session === undefined ? {} : { session_id: opts.session }),
@@ -43,14 +40,16 @@ export function registerRunCommands(program: Command): void {
           ? {}
           : { headers: { 'idempotency-key': opts.idempotencyKey } }),
       });
-      print(json, run, (r) => `created ${r.id} (${r.state}) in session ${r.session_id}`);
+      // 200 is an idempotent replay: the run this key created before, not a new one.
+      const verb = status === 200 ? 'already created' : 'created';
+      print(json, run, (r) => `${verb} ${r.id} (${r.state}) in session ${r.session_id}`);
     });
 
   runs
     .command('list')
     .description('list runs, newest first')
     .option('--state <state>', 'only runs in this state')
-    .option('--limit <n>', 'at most this many', int('--limit'))
+    .option('--limit <n>', 'at most this many (1 to 1000)', pageLimit())
     .action(async (opts: { state?: Run['state']; limit?: number }, command: Command) => {
       const { client, json } = await connect(command);
       const page = await client.call('listRuns', {
@@ -86,8 +85,7 @@ export function registerRunCommands(program: Command): void {
           `state    ${run.state}${run.state_reason === null ? '' : ` (${run.state_reason})`}`,
           `session  ${run.session_id}`,
           `goal     ${run.goal}`,
-          `budget   steps ${run.usage.steps}/${run.budget.max_steps}, tokens ${run.usage.tokens}/${run.budget.max_tokens}, ` +
-            `retries ${run.usage.retries}/${run.budget.max_retries}`,
+          `budget   ${usageLine(run)}`,
           `goals    ${goals.map((g) => `#${g.ordinal} ${g.state}`).join(', ')}`,
           `pending  ${pending_approvals.length === 0 ? 'no approvals' : pending_approvals.map((a) => `${a.id} (${a.kind})`).join(', ')}`,
         ].join('\n'),

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { AppError } from '../errors.ts';
 import { parseHostConfig } from '../config.ts';
+import { userPath } from './cli-context.ts';
+import { port } from './option-parsers.ts';
 
 /** `ccos serve`: runs the host headless until SIGINT/SIGTERM, then stops it cleanly. */
 export function registerServeCommand(program: Command): void {
@@ -12,7 +14,7 @@ export function registerServeCommand(program: Command): void {
     .option(
       '--port <port>',
       'gateway port (env CCOS_PORT, default 7427; 0 picks a free one)',
-      parsePort,
+      port(),
     )
     .option(
       '--allow-non-loopback',
@@ -30,11 +32,12 @@ export function registerServeCommand(program: Command): void {
     .action(async (_opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<ServeOptions>();
       const llmFile = opts.llmSettings ?? process.env.CCOS_LLM_SETTINGS;
-      const llm = llmFile === undefined ? undefined : await readJsonFile(llmFile, '--llm-settings');
+      const llm =
+        llmFile === undefined ? undefined : await readJsonFile(userPath(llmFile), '--llm-settings');
       const config = parseHostConfig({
         ...(llm === undefined ? {} : { agents: { llm } }),
         ...(opts.allowLoopbackSkills === true ? { skills: { allow_loopback_http: true } } : {}),
-        ...(opts.dataDir === undefined ? {} : { data_dir: opts.dataDir }),
+        ...(opts.dataDir === undefined ? {} : { data_dir: userPath(opts.dataDir) }),
         ...(opts.logLevel === undefined ? {} : { log_level: opts.logLevel }),
         gateway: {
           ...(opts.host === undefined ? {} : { host: opts.host }),
@@ -68,14 +71,6 @@ type ServeOptions = {
   allowNonLoopback?: boolean;
   logLevel?: string;
 };
-
-function parsePort(value: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-    throw new Error(`--port must be an integer between 0 and 65535, got "${value}"`);
-  }
-  return port;
-}
 
 async function readJsonFile(file: string, flag: string): Promise<unknown> {
   const text = await readFile(file, 'utf8').catch(() => {

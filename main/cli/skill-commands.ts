@@ -1,9 +1,9 @@
-import path from 'node:path';
 import { text } from 'node:stream/consumers';
 import type { Command } from 'commander';
 import type { SkillListEntry } from '../../contracts/skills.ts';
 import { AppError } from '../errors.ts';
-import { connect, print, table } from './cli-context.ts';
+import { connect, print, table, userPath } from './cli-context.ts';
+import { describeSchema } from './describe-schema.ts';
 
 /** `ccos skills …` and `ccos secrets …`. */
 export function registerSkillCommands(program: Command): void {
@@ -23,7 +23,7 @@ export function registerSkillCommands(program: Command): void {
       // The host fetches URLs itself, under its own egress rules; paths are resolved here.
       const body = /^https?:\/\//i.test(source)
         ? { url: source, ...force }
-        : { path: path.resolve(source), ...force };
+        : { path: userPath(source), ...force };
       const result = await client.call('installSkill', { body });
       print(json, result, (r) =>
         [
@@ -61,7 +61,10 @@ export function registerSkillCommands(program: Command): void {
         [
           `${s.skill_id}@${s.version} (${s.status}) — ${s.name}`,
           s.description,
-          ...s.operations.map((o) => `  ${o.id} [approval: ${o.approval}] ${o.description}`),
+          ...s.operations.flatMap((o) => [
+            `  ${o.id} [approval: ${o.approval}; ${o.capabilities.join(', ')}] ${o.description}`,
+            ...describeSchema(o.input_schema).map((line) => `      ${line}`),
+          ]),
           describePermissions(s),
         ].join('\n'),
       );
@@ -75,11 +78,10 @@ export function registerSkillCommands(program: Command): void {
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { client, json } = await connect(command);
       const result = await client.call('startSkillOnboarding', { params: { id } });
-      print(
-        json,
-        result,
-        (r) =>
-          `${r.skill_id}: ${r.onboarding.state} (step ${r.onboarding.step})${r.onboarding.waiting_for === undefined ? '' : ` — ${r.onboarding.waiting_for}`}`,
+      print(json, result, (r) =>
+        r.onboarding.state === 'READY'
+          ? `${r.skill_id} has no setup steps: nothing to set up, its operations are ready`
+          : `${r.skill_id}: ${r.onboarding.state} (step ${r.onboarding.step})${r.onboarding.waiting_for === undefined ? '' : ` — ${r.onboarding.waiting_for}`}`,
       );
     });
   for (const verb of ['enable', 'disable', 'unload'] as const) {

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { API, type ApiRouteName } from '../../contracts/api.ts';
 import { errorBodySchema } from '../../contracts/errors.ts';
 import { AppError } from '../errors.ts';
+import { networkCause } from '../network-cause.ts';
 
 type Route = (typeof API)[ApiRouteName];
 type Part<R, K extends string> = R extends { request: Record<K, infer S> }
@@ -46,8 +47,16 @@ export class ApiClient {
   }
 
   async call<N extends ApiRouteName>(name: N, input: CallInput<N> = {}): Promise<CallOutput<N>> {
+    return (await this.send(name, input)).value;
+  }
+
+  /** `call`, also telling the status (e.g. 200 for an idempotent replay, 201 for a creation). */
+  async send<N extends ApiRouteName>(
+    name: N,
+    input: CallInput<N> = {},
+  ): Promise<{ status: number; value: CallOutput<N> }> {
     const route: Route = API[name];
-    const res = await fetch(this.url(name, input), {
+    const res = await this.#fetch(this.url(name, input), {
       method: route.method.toUpperCase(),
       headers: {
         authorization: `Bearer ${this.#token}`,
@@ -56,18 +65,8 @@ export class ApiClient {
       },
       ...(input.body === undefined ? {} : { body: JSON.stringify(input.body) }),
     });
+    if (!res.ok) await this.#refusal(res);
     const payload: unknown = await res.json().catch(() => undefined);
-    if (!res.ok) {
-      const parsed = errorBodySchema.safeParse(payload);
-      if (parsed.success) {
-        throw new AppError(
-          parsed.data.error.code,
-          parsed.data.error.message,
-          parsed.data.error.details,
-        );
-      }
-      throw new AppError('INTERNAL', `gateway answered ${res.status} without an error body`);
-    }
     const responses = route.responses as Record<
       number,
       { content?: { 'application/json'?: { schema: z.ZodType } } }
@@ -75,7 +74,54 @@ export class ApiClient {
     const schema = responses[res.status]?.content?.['application/json']?.schema;
     if (schema === undefined)
       throw new AppError('INTERNAL', `gateway answered an undeclared status ${res.status}`);
-    return schema.parse(payload) as CallOutput<N>;
+    return { status: res.status, value: schema.parse(payload) as CallOutput<N> };
+  }
+
+  /**
+   * Opens a streaming route (`events`) and returns the response with its body unread; a
+   * refusal throws like `call`.
+   */
+  async stream<N extends ApiRouteName>(
+    name: N,
+    input: CallInput<N> = {},
+    signal?: AbortSignal,
+  ): Promise<Response> {
+    const res = await this.#fetch(this.url(name, input), {
+      method: API[name].method.toUpperCase(),
+      headers: {
+        authorization: `Bearer ${this.#token}`,
+        ...(input.headers as Record<string, string> | undefined),
+      },
+      ...(signal === undefined ? {} : { signal }),
+    });
+    if (!res.ok) await this.#refusal(res);
+    return res;
+  }
+
+  async #refusal(res: Response): Promise<never> {
+    const payload: unknown = await res.json().catch(() => undefined);
+    const parsed = errorBodySchema.safeParse(payload);
+    if (parsed.success) {
+      throw new AppError(
+        parsed.data.error.code,
+        parsed.data.error.message,
+        parsed.data.error.details,
+      );
+    }
+    throw new AppError('INTERNAL', `gateway answered ${res.status} without an error body`);
+  }
+
+  /** `fetch`, with "nothing answers here" as HOST_UNREACHABLE naming the URL and the cause. */
+  async #fetch(url: string, init: RequestInit): Promise<Response> {
+    try {
+      return await fetch(url, init);
+    } catch (e) {
+      throw new AppError(
+        'HOST_UNREACHABLE',
+        `cannot reach the host at ${this.#baseUrl} (${networkCause(e)})`,
+        { url: this.#baseUrl },
+      );
+    }
   }
 
   /** The absolute URL of a call (path params filled in, query appended). */

@@ -11,6 +11,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
+  // Raised by clients, never by the gateway; a proxy in front of it would say the same.
+  HOST_UNREACHABLE: 503,
   CONFLICT: 409,
   ILLEGAL_TRANSITION: 409,
   SESSION_BUSY: 409,

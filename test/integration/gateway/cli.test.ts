@@ -169,28 +169,28 @@ describe('ccos CLI against a running host', () => {
     expect(missing.stderr).toContain('[NOT_FOUND]');
 
     const invalid = await ccos('runs', 'create', '   ');
-    expect(invalid.code).toBe(1);
+    expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('[INVALID_INPUT]');
     expect(invalid.stderr).toContain('goal');
 
     const badToken = await runCli(['--data-dir', gw.dataDir, 'runs', 'list'], {
       CCOS_TOKEN: 'ccos.nope',
     });
-    expect(badToken.code).toBe(1);
+    expect(badToken.code).toBe(4);
     expect(badToken.stderr).toContain('[UNAUTHORIZED]');
 
     const dir = await makeTempDir('ccos-cli-nohost-');
     try {
       const noHost = await runCli(['--data-dir', dir, 'runs', 'list']);
-      expect(noHost.code).toBe(1);
-      expect(noHost.stderr).toContain('[NOT_FOUND]');
+      expect(noHost.code).toBe(3);
+      expect(noHost.stderr).toContain('[HOST_UNREACHABLE]');
       expect(noHost.stderr).toContain('ccos serve');
     } finally {
       await removeTempDir(dir);
     }
 
     const unknownVerb = await ccos('runs', 'explode');
-    expect(unknownVerb.code).not.toBe(0);
+    expect(unknownVerb.code).toBe(2);
   });
 
   it('--help on every verb exits 0 with usage text', { timeout: 90_000 }, async () => {
