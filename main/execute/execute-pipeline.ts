@@ -99,6 +99,7 @@ export class ExecutePipeline {
         ? undefined
         : new SkillLoadTool({
             chain: deps.chain,
+            policies: deps.policies,
             approvals: deps.approvals,
             registry: deps.registry,
             redactor: deps.redactor,

@@ -20,6 +20,11 @@ export type DocumentFetchOptions = {
   maxBytes?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /**
+   * Called before each request (the first and every redirect hop) with the URL it goes to;
+   * the request waits for it and is not sent when it throws. The caller's egress audit.
+   */
+  beforeRequest?: (url: URL) => Promise<void>;
 };
 
 /** A fetched document, ready for the compiler. */
@@ -36,28 +41,14 @@ export async function fetchSkillDocument(
   raw: string,
   options: DocumentFetchOptions,
 ): Promise<FetchedDocument> {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw skillInvalid(
-      raw.slice(0, 200),
-      'url',
-      'is not a URL',
-      'pass an https URL of a skill.md or skill.yaml',
-    );
-  }
+  const url = checkSkillDocumentUrl(raw, options.allowLoopbackHttp);
   const label = `${url.origin}${url.pathname}`;
-  if (url.username !== '' || url.password !== '')
-    throw skillInvalid(label, 'url', 'carries credentials', 'remove user:password from the URL');
-  const origin = checkEgressOrigin(url.origin, options.allowLoopbackHttp);
-  if (!origin.ok) throw skillInvalid(label, 'url', origin.reason, 'use an https URL');
-
   const timeoutMs = options.timeoutMs ?? DOCUMENT_FETCH_TIMEOUT_MS;
   const signal = AbortSignal.timeout(timeoutMs);
   const doFetch = options.fetch ?? fetch;
   let current = url;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    await options.beforeRequest?.(current);
     let response: Response;
     try {
       response = await doFetch(current, {
@@ -112,6 +103,31 @@ export async function fetchSkillDocument(
     `redirects more than ${MAX_REDIRECTS} times`,
     'pass the final URL',
   );
+}
+
+/**
+ * The checks a skill document URL must pass before anything is fetched (or anyone is asked
+ * to allow the fetch): a URL, no credentials in it, https (plain http only to loopback when
+ * the gateway allows it). Returns the parsed URL; SKILL_INVALID names what is wrong.
+ */
+export function checkSkillDocumentUrl(raw: string, allowLoopbackHttp: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw skillInvalid(
+      raw.slice(0, 200),
+      'url',
+      'is not a URL',
+      'pass an https URL of a skill.md or skill.yaml',
+    );
+  }
+  const label = `${url.origin}${url.pathname}`;
+  if (url.username !== '' || url.password !== '')
+    throw skillInvalid(label, 'url', 'carries credentials', 'remove user:password from the URL');
+  const origin = checkEgressOrigin(url.origin, allowLoopbackHttp);
+  if (!origin.ok) throw skillInvalid(label, 'url', origin.reason, 'use an https URL');
+  return url;
 }
 
 function formatOf(

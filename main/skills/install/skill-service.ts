@@ -20,6 +20,7 @@ import { MANIFEST_FILE } from '../package/read-skill-package.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
 import { SkillsRepository } from './skills-repository.ts';
 import { auditedBy } from '../../actor-context.ts';
+import { egressAttemptEntry } from '../../chain/egress-attempt.ts';
 
 export type SkillServiceDeps = {
   db: Db;
@@ -100,13 +101,30 @@ export class SkillService {
     return this.installCompiled(compiled, ctx);
   }
 
-  /** Installs a declarative skill document fetched from a URL (docs/declarative-skills.md). */
+  /**
+   * Installs a declarative skill document fetched from a URL (docs/declarative-skills.md),
+   * for an admin who named the URL: each request is on the chain before it leaves.
+   */
   async installFromUrl(
     url: string,
     ctx: ActorContext,
     options: { force?: boolean } = {},
   ): Promise<InstallResult> {
-    return this.installCompiled(await this.compileFromUrl(url, options), ctx);
+    const compiled = await this.compileFromUrl(url, {
+      ...options,
+      beforeRequest: async (target) => {
+        await this.#deps.chain.append(
+          egressAttemptEntry({
+            url: target,
+            method: 'GET',
+            purpose: 'skill_install.fetch',
+            rule_id: null,
+            ...auditedBy(ctx),
+          }),
+        );
+      },
+    });
+    return this.installCompiled(compiled, ctx);
   }
 
   /**
@@ -114,11 +132,15 @@ export class SkillService {
    * load contract is applied (SKILL_INVALID, SKILL_HTTP_FAILED, PAYLOAD_TOO_LARGE), so what
    * comes back is exactly what `installCompiled` would install.
    */
-  async compileFromUrl(url: string, options: { force?: boolean } = {}): Promise<CompiledSkill> {
+  async compileFromUrl(
+    url: string,
+    options: { force?: boolean; beforeRequest?: (url: URL) => Promise<void> } = {},
+  ): Promise<CompiledSkill> {
     const force = options.force ?? false;
     const doc = await fetchSkillDocument(url, {
       allowLoopbackHttp: this.#deps.registry.loadPolicy.allowLoopbackHttp,
       force,
+      ...(options.beforeRequest === undefined ? {} : { beforeRequest: options.beforeRequest }),
     });
     return this.#compile(doc.url, doc.text, doc.format, force);
   }

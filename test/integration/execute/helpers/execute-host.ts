@@ -23,8 +23,8 @@ export const AGENT = { actor: 'agent:test' };
 export type ExecuteTestHost = GatewayTestHost & {
   /** Writes the skill to a temporary folder and installs it with `POST /v1/skills`. */
   install: (skill: SkillManifest, code: string) => Promise<SkillListEntry>;
-  /** A new run in its own session, moved to `running` as a worker segment would. */
-  runningRun: (goal?: string) => Promise<Run>;
+  /** A new run in its own session (under `policyPack`, default the default pack), moved to `running` as a worker segment would. */
+  runningRun: (goal?: string, policyPack?: string) => Promise<Run>;
   /** A paused-then-resumed (`pending`) run picked up again by a worker: back to `running`. */
   resume: (runId: string) => Promise<Run>;
   /** `ccos.skill.execute` as the agent calls it; each call is a new step of the run. */
@@ -59,8 +59,11 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
         await folder.cleanup();
       }
     },
-    runningRun: async (goal = 'greet the person who asked') => {
-      const run = await started.runs.create({ goal }, { actor: 'admin' });
+    runningRun: async (goal = 'greet the person who asked', policyPack?: string) => {
+      const run = await started.runs.create(
+        { goal, ...(policyPack === undefined ? {} : { policy_pack: policyPack }) },
+        { actor: 'admin' },
+      );
       return started.runs.transition(run.id, 'running', { ...AGENT, reason: 'segment started' });
     },
     resume: (runId) =>
