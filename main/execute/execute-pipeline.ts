@@ -61,6 +61,10 @@ export type ExecutePipelineDeps = {
 /** Either the call ends before the sandbox (paused, refused, invalid) or it runs with these params. */
 type Gate = { done: ToolCallOutcome } | { params: Record<string, unknown> };
 
+/** The gates of an operation approval (`rule_id`): the pack's floor, or the manifest's `always`. */
+const RULE_PACK_CAPABILITIES = 'approval.pack_capabilities';
+const RULE_MANIFEST_ALWAYS = 'approval.manifest_always';
+
 /** Longest step summary kept (it is redacted first). */
 const MAX_SUMMARY = 500;
 
@@ -324,7 +328,7 @@ export class ExecutePipeline {
         },
       };
     }
-    if (this.#needsApproval(op, pack.approval_capabilities)) {
+    if (this.#approvalRule(op, pack) !== undefined) {
       const decided = usable.find((a) => a.kind === 'operation');
       if (decided === undefined) {
         const approval = await this.#pause(tx, call, skill, op, matchKey, {
@@ -414,10 +418,17 @@ export class ExecutePipeline {
     return { skill, op };
   }
 
-  #needsApproval(op: SkillOperation, approvalCapabilities: readonly string[]): boolean {
-    if (op.approval === 'always') return true;
-    if (op.approval === 'never') return false;
-    return op.capabilities.some((c) => approvalCapabilities.includes(c));
+  /**
+   * The gate that asks for this operation, or undefined when none does. The policy pack is a
+   * floor: an operation declaring a capability the pack asks about needs approval whatever
+   * its manifest says (`approval: never` is the skill author's wish, not the person's
+   * consent); a manifest can only add a question with `approval: always`.
+   */
+  #approvalRule(op: SkillOperation, pack: PolicyPack): string | undefined {
+    if (op.capabilities.some((c) => pack.approval_capabilities.includes(c)))
+      return RULE_PACK_CAPABILITIES;
+    if (op.approval === 'always') return RULE_MANIFEST_ALWAYS;
+    return undefined;
   }
 
   async #pause(

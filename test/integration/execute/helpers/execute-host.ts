@@ -10,6 +10,7 @@ import {
   type GatewayHostOptions,
   type GatewayTestHost,
 } from '../../gateway/helpers/gateway-host.ts';
+import { NO_OPERATION_APPROVALS } from '../../../support/test-policy-packs.ts';
 import { writeSkillFolder } from './skill-folder.ts';
 
 /** The agent's side of the tests: what a worker would do, without the worker. */
@@ -41,8 +42,12 @@ export type ExecuteTestHost = GatewayTestHost & {
   lastStepId: () => string;
 };
 
+/** Always registered besides `options.policyPacks`: see `NO_OPERATION_APPROVALS`. */
 export async function startExecuteHost(options: GatewayHostOptions = {}): Promise<ExecuteTestHost> {
-  const gw = await startGatewayHost(options);
+  const gw = await startGatewayHost({
+    ...options,
+    policyPacks: [NO_OPERATION_APPROVALS, ...(options.policyPacks ?? [])],
+  });
   const { started } = gw;
   let steps = 0;
   let lastStep = '';
