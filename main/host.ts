@@ -138,6 +138,7 @@ export class Host {
         db: store.db,
         clock,
         policyPackVersion: DEFAULT_POLICY_PACK.version,
+        packVersion: (packId) => policies.versionOf(packId),
         redact: (data) => redactor.redactValue(data),
       });
       const secrets = await SecretStore.open({

@@ -10,7 +10,7 @@ import type { Disposable } from '../disposable.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
-import type { ApprovalService } from '../runs/approval-service.ts';
+import type { ApprovalRequest, ApprovalService } from '../runs/approval-service.ts';
 import type { ActorContext } from '../actor-context.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../skills/manifest/compile-json-schema.ts';
 import { needsSetup, type SkillRegistry } from '../skills/registry/skill-registry.ts';
@@ -64,6 +64,8 @@ type Gate = { done: ToolCallOutcome } | { params: Record<string, unknown> };
 /** The gates of an operation approval (`rule_id`): the pack's floor, or the manifest's `always`. */
 const RULE_PACK_CAPABILITIES = 'approval.pack_capabilities';
 const RULE_MANIFEST_ALWAYS = 'approval.manifest_always';
+/** The gate that asks a person for required fields nothing could fill. */
+const RULE_MISSING_INPUT = 'input.missing_fields';
 
 /** Longest step summary kept (it is redacted first). */
 const MAX_SUMMARY = 500;
@@ -310,6 +312,7 @@ export class ExecutePipeline {
       }
       const approval = await this.#pause(tx, call, skill, op, matchKey, {
         kind: 'missing_input',
+        rule_id: RULE_MISSING_INPUT,
         scope: call.tool,
         justification: `${call.tool} needs ${validation.missing.join(', ')}, which the agent did not give and no allowed source could fill`,
         request: {
@@ -328,11 +331,13 @@ export class ExecutePipeline {
         },
       };
     }
-    if (this.#approvalRule(op, pack) !== undefined) {
+    const rule = this.#approvalRule(op, pack);
+    if (rule !== undefined) {
       const decided = usable.find((a) => a.kind === 'operation');
       if (decided === undefined) {
         const approval = await this.#pause(tx, call, skill, op, matchKey, {
           kind: 'operation',
+          rule_id: rule,
           scope: call.tool,
           justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
           request: { tool: call.tool, params: this.#deps.redactor.redactValue(params) },
@@ -437,7 +442,7 @@ export class ExecutePipeline {
     skill: SkillListEntry,
     op: SkillOperation,
     matchKey: string,
-    request: Pick<Approval, 'kind' | 'scope' | 'justification' | 'request'>,
+    request: Pick<ApprovalRequest, 'kind' | 'scope' | 'justification' | 'request' | 'rule_id'>,
   ): Promise<Approval> {
     const { approval } = await this.#deps.approvals.requestAndPauseIn(
       tx,

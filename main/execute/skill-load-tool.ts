@@ -37,6 +37,9 @@ export type SkillLoadToolDeps = {
 const RULE_ORIGIN_ALLOWLIST = 'skill_load.origin_allowlist';
 const RULE_FETCH_APPROVED = 'skill_load.fetch_approved';
 const RULE_LOAD_APPROVED = 'skill_load.load_approved';
+/** The gates that ask: a fetch from an origin the pack does not list; any install. */
+const RULE_ASK_FETCH = 'skill_load.origin_not_listed';
+const RULE_ASK_INSTALL = 'skill_load.install';
 
 /** How the pipeline records the call this tool serves: its step row and its chain entry. */
 export type SkillLoadStep = {
@@ -198,7 +201,7 @@ export class SkillLoadTool {
     url: URL,
   ): Promise<ToolCallOutcome> {
     const shown = skillFetchApproval(input, url, this.#deps.redactor);
-    const approval = await this.#pause(call, matchKey, 'policy_exception', shown);
+    const approval = await this.#pause(call, matchKey, 'policy_exception', RULE_ASK_FETCH, shown);
     return {
       status: 'paused',
       reason: `waiting for a person to allow fetching ${shown.scope}`,
@@ -214,7 +217,7 @@ export class SkillLoadTool {
     compiled: CompiledSkill,
   ): Promise<ToolCallOutcome> {
     const shown = skillLoadApproval(input, compiled);
-    const approval = await this.#pause(call, matchKey, 'capability', {
+    const approval = await this.#pause(call, matchKey, 'capability', RULE_ASK_INSTALL, {
       ...shown,
       justification: this.#deps.redactor.redactString(shown.justification),
       // The hash is added after redaction, which could mask a long hex string.
@@ -235,12 +238,20 @@ export class SkillLoadTool {
     call: ExecuteCall,
     matchKey: string,
     kind: 'policy_exception' | 'capability',
+    ruleId: string,
     shown: ShownApproval,
   ): Promise<Approval> {
     const { approval } = await this.#deps.chain.transact((tx) =>
       this.#deps.approvals.requestAndPauseIn(
         tx,
-        { kind, ...shown, run_id: call.run.id, step_id: call.step_id, match_key: matchKey },
+        {
+          kind,
+          rule_id: ruleId,
+          ...shown,
+          run_id: call.run.id,
+          step_id: call.step_id,
+          match_key: matchKey,
+        },
         call.ctx,
       ),
     );

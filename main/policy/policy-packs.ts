@@ -37,6 +37,11 @@ export class PolicyPacks {
     );
   }
 
+  /** The version of a pack, or undefined for an id no longer configured. */
+  versionOf(id: string): string | undefined {
+    return this.#packs.get(id)?.version;
+  }
+
   get(id: string): PolicyPack {
     const pack = this.#packs.get(id);
     if (pack === undefined) {
