@@ -10,10 +10,13 @@ import type {
 const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
- * What the n-th spawned worker is: the real worker, one that connects and hangs, or one
- * that writes garbage to stdout.
+ * What the n-th spawned worker is: the real worker, one that connects and hangs, one
+ * that writes garbage to stdout, or the real worker starting late.
  */
-export type WorkerKind = 'real' | 'hang' | 'garbage';
+export type WorkerKind = 'real' | 'hang' | 'garbage' | 'slow_start';
+
+/** How late a `slow_start` worker sends its first message. */
+export const SLOW_START_DELAY_MS = 8_000;
 
 /**
  * A `Spawner` for fault tests: delegates to `ChildProcessSpawner` (the real jail flags) with
@@ -30,6 +33,9 @@ export class RecordingSpawner implements Spawner {
     garbage: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
     }),
+    slow_start: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('slow-starting-worker.ts', FIXTURES)),
+    }),
   };
 
   constructor(plan: (index: number) => WorkerKind = () => 'real') {
@@ -38,8 +44,15 @@ export class RecordingSpawner implements Spawner {
 
   spawn(options: SpawnWorkerOptions): SpawnedWorker {
     const kind = this.plan(this.workers.length);
+    const env: Record<WorkerKind, Record<string, string> | undefined> = {
+      real: undefined,
+      hang: undefined,
+      garbage: { CCOS_FIXTURE_MODE: 'garbage' },
+      slow_start: { CCOS_FIXTURE_DELAY_MS: String(SLOW_START_DELAY_MS) },
+    };
+    const extra = env[kind];
     const worker = this.#spawners[kind].spawn(
-      kind === 'garbage' ? { ...options, env: { CCOS_FIXTURE_MODE: 'garbage' } } : options,
+      extra === undefined ? options : { ...options, env: extra },
     );
     this.workers.push({ kind, worker });
     return worker;
