@@ -8,6 +8,7 @@ import {
   agentSessionInfoSchema,
   checkpointReplySchema,
   completeReplySchema,
+  memoryPutReplySchema,
   toolCallOutcomeSchema,
   type AgentSessionInfo,
   type CompleteReply,
@@ -46,6 +47,8 @@ export type AgentClient = {
   llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
   checkpoint(state: unknown): Promise<number>;
   complete(summary: string | undefined): Promise<CompleteReply>;
+  /** The run's scratch memory (`run:<id>`), the agent's own and nobody else's. */
+  memoryPut(key: string, value: unknown): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -108,6 +111,9 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       (await call(AGENT_METHODS.checkpoint, { state }, checkpointReplySchema)).checkpoint_id,
     complete: (summary) =>
       call(AGENT_METHODS.complete, summary === undefined ? {} : { summary }, completeReplySchema),
+    memoryPut: async (key, value) => {
+      await call(AGENT_METHODS.memoryPut, { key, value }, memoryPutReplySchema);
+    },
     close: () => client.close(),
   };
 }

@@ -11,9 +11,10 @@ const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
  * What the n-th spawned worker is: the real worker, one that connects and hangs, one
- * that writes garbage to stdout, or the real worker starting late.
+ * that writes garbage to stdout, the real worker starting late, or one that writes its own
+ * "goal met" fact into its scratch memory and claims completion.
  */
-export type WorkerKind = 'real' | 'hang' | 'garbage' | 'slow_start';
+export type WorkerKind = 'real' | 'hang' | 'garbage' | 'slow_start' | 'self_complete';
 
 /** How late a `slow_start` worker sends its first message. */
 export const SLOW_START_DELAY_MS = 8_000;
@@ -36,6 +37,9 @@ export class RecordingSpawner implements Spawner {
     slow_start: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('slow-starting-worker.ts', FIXTURES)),
     }),
+    self_complete: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('self-completing-worker.ts', FIXTURES)),
+    }),
   };
 
   constructor(plan: (index: number) => WorkerKind = () => 'real') {
@@ -49,6 +53,7 @@ export class RecordingSpawner implements Spawner {
       hang: undefined,
       garbage: { CCOS_FIXTURE_MODE: 'garbage' },
       slow_start: { CCOS_FIXTURE_DELAY_MS: String(SLOW_START_DELAY_MS) },
+      self_complete: undefined,
     };
     const extra = env[kind];
     const worker = this.#spawners[kind].spawn(
