@@ -14,6 +14,7 @@ import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { describeApi } from './describe-api.ts';
+import { emptyOptionalBody } from './optional-body.ts';
 import { methodsOf } from './route-of.ts';
 import { StatusRecorder } from './status-recorder.ts';
 
@@ -109,6 +110,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
       await limitBody(c, next);
     }),
   );
+  app.use('*', emptyOptionalBody);
   app.use(
     '/v1/*',
     createMiddleware<GatewayEnv>(async (c, next) => {
