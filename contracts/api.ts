@@ -470,8 +470,14 @@ export const API = {
       query: z.strictObject({
         run_id: z.string().max(100).optional(),
         event_type: chainEventTypeSchema.optional(),
-        since: z.string().max(40).optional(),
-        until: z.string().max(40).optional(),
+        since: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .describe('entries at or after this ISO 8601 instant (any offset)'),
+        until: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .describe('entries before this ISO 8601 instant (any offset)'),
         after_seq: z.coerce.number().int().min(0).optional(),
         limit: limitQuery,
       }),

@@ -14,6 +14,7 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
     'main/layers.ts',
     'main/errors.ts',
     'main/clock.ts',
+    'main/instant.ts',
     'main/disposable.ts',
     'main/actor-context.ts',
     'main/version.ts',

@@ -1,6 +1,7 @@
 import { policyPackSchema, type PolicyPack } from '../../contracts/policy.ts';
 import type { Budget, BudgetRequest } from '../../contracts/runs.ts';
 import { AppError, invalidInput } from '../errors.ts';
+import { toUtcInstant } from '../instant.ts';
 
 /** The pack every run gets unless it names another. Conservative: a runaway run stops. */
 export const DEFAULT_POLICY_PACK: PolicyPack = {
@@ -58,6 +59,7 @@ export function resolveBudget(request: BudgetRequest | undefined, pack: PolicyPa
     max_wall_clock_ms: request?.max_wall_clock_ms ?? d.max_wall_clock_ms,
     max_tokens: request?.max_tokens ?? d.max_tokens,
     max_retries: request?.max_retries ?? d.max_retries,
-    ...(request?.deadline === undefined ? {} : { deadline: request.deadline }),
+    // Stored in UTC, so the run shows (and every reader compares) one form of the instant.
+    ...(request?.deadline === undefined ? {} : { deadline: toUtcInstant(request.deadline) }),
   };
 }
