@@ -235,7 +235,8 @@ export const API = {
     method: 'get',
     path: '/v1/sessions/{id}',
     summary: 'A session and its active run',
-    description: 'The session, its state and the id of its active run, if any (admin).',
+    description:
+      'The session, its owner, its state and the id of its active run, if any. A connector sees only sessions it created.',
     request: { params: idParam('session') },
     responses: { 200: json(Session, 'the session'), ...errors, ...notFound },
   },

@@ -9,6 +9,8 @@ export type SessionsTable = {
   origin: string;
   state: string;
   created_at: string;
+  /** The principal (actor) that created it; it may start runs in it (migration 0030). */
+  owner: string | null;
 };
 
 export type RunsTable = {

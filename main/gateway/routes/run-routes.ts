@@ -29,8 +29,10 @@ export function registerRunRoutes(
   });
 
   app.openapi(createRoute(API.getSession), async (c) => {
-    await access.requireAdmin(c);
-    return c.json(await deps.sessions.get(c.req.valid('param').id), 200);
+    const { id } = c.req.valid('param');
+    await access.requireScope(c, 'runs:read');
+    await access.requireSession(c, id);
+    return c.json(await deps.sessions.get(id), 200);
   });
 
   app.openapi(createRoute(API.createRun), async (c) => {

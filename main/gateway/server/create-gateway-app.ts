@@ -57,6 +57,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     tokens: deps.tokens,
     chain: deps.chain,
     runs: deps.runs,
+    sessions: deps.sessions,
     readRun: async (runId) => (await details.get(runId)).run,
   });
 
