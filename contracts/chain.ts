@@ -34,6 +34,7 @@ export const chainEventTypeSchema = z.enum([
   'token.revoked',
   'secret.written',
   'secret.deleted',
+  'connector.configured',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

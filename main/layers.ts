@@ -49,6 +49,8 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/agent/spawn'],
   // Drives runs through workers.
   ['main/supervisor'],
+  // Connectors: the record of what each may use (the connectors issue adds adapters).
+  ['main/connectors'],
   // The HTTP edge: shared middleware, routes, the assembled server.
   ['main/gateway/shared'],
   ['main/gateway/routes'],

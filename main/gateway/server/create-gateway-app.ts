@@ -9,6 +9,7 @@ import { correlation } from '../shared/correlation.ts';
 import { createErrorHandler } from '../shared/error-handler.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
+import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
@@ -135,6 +136,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   );
   registerRunRoutes(app, deps, access, details);
   registerAdminRoutes(app, deps, access);
+  registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
 

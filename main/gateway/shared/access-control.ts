@@ -11,7 +11,13 @@ import type { SessionService } from '../../runs/session-service.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 
 type DenyReason =
-  AuthFailure | 'admin_only' | 'missing_scope' | 'not_owner' | 'foreign_host' | 'foreign_origin';
+  | AuthFailure
+  | 'admin_only'
+  | 'missing_scope'
+  | 'not_owner'
+  | 'foreign_host'
+  | 'foreign_origin'
+  | 'pack_not_allowed';
 
 /** Names a browser or client uses for this machine's loopback interface. */
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
@@ -136,6 +142,24 @@ export class AccessControl {
         session_id: sessionId,
       });
     }
+  }
+
+  /**
+   * A non-admin may name only a policy pack its connector record allows (issue 17 #13): a
+   * connector token must not pick a laxer pack than the person gave its connector.
+   */
+  async requirePolicyPack(
+    c: Context<GatewayEnv>,
+    allowed: readonly string[],
+    pack: string,
+  ): Promise<void> {
+    if (c.get('principal').kind === 'admin' || allowed.includes(pack)) return;
+    await this.#deny(
+      c,
+      'pack_not_allowed',
+      `this connector may use the policy packs ${allowed.join(', ')}, not "${pack}"`,
+      { policy_pack: pack.slice(0, 100) },
+    );
   }
 
   /** True when a principal may see events of this run. */
