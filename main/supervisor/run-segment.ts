@@ -21,6 +21,7 @@ import type { CheckpointStore } from '../runs/checkpoint-store.ts';
 import { readCompletionFacts, runMemoryNamespace, unmetGoals } from '../runs/completion-check.ts';
 import type { RunService } from '../runs/run-service.ts';
 import { isTerminal } from '../runs/transitions.ts';
+import { SerialQueue } from '../serial-queue.ts';
 
 export type RunSegmentDeps = {
   runs: RunService;
@@ -53,6 +54,7 @@ export class RunSegment implements AgentChannelHandlers {
   #steps = 0;
   /** Active milliseconds already added to the run's usage. */
   #charged = 0;
+  readonly #llmCalls = new SerialQueue();
 
   constructor(deps: RunSegmentDeps, run: Run, grant: SegmentGrant, signal: AbortSignal) {
     this.#deps = deps;
@@ -128,7 +130,17 @@ export class RunSegment implements AgentChannelHandlers {
     });
   }
 
-  async llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
+  /**
+   * One LLM call at a time per segment (issue 17 #10): the channel dispatches a worker's
+   * requests without waiting for earlier ones, and calls authorised side by side would all
+   * pass the same token check. Queued, each is authorised against the usage every earlier
+   * call has settled, so a run overspends by at most one call's misestimate.
+   */
+  llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
+    return this.#llmCalls.run(() => this.#llmCompleteNow(request));
+  }
+
+  async #llmCompleteNow(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
     // Nothing secret goes into a prompt, whatever the agent put in its conversation.
     const safe = this.#deps.redactor.redactValue(request);
     // The prompt and at least one answer token must fit what is left of the budget. The

@@ -10,10 +10,10 @@ import type {
 const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
- * What the n-th spawned worker is: the real worker, one that connects and hangs, or one
- * that writes garbage to stdout.
+ * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
+ * writes garbage to stdout, or one that fires 20 LLM calls at once.
  */
-export type WorkerKind = 'real' | 'hang' | 'garbage';
+export type WorkerKind = 'real' | 'hang' | 'garbage' | 'greedy';
 
 /**
  * A `Spawner` for fault tests: delegates to `ChildProcessSpawner` (the real jail flags) with
@@ -29,6 +29,9 @@ export class RecordingSpawner implements Spawner {
     hang: new ChildProcessSpawner({ entry: fileURLToPath(new URL('hanging-worker.ts', FIXTURES)) }),
     garbage: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
+    }),
+    greedy: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('greedy-worker.ts', FIXTURES)),
     }),
   };
 
