@@ -31,6 +31,16 @@ export class PolicyPacks {
       packs.map((p) => {
         const parsed = policyPackSchema.safeParse(p);
         if (!parsed.success) throw invalidInput(`policy pack "${p.id}"`, parsed.error.issues);
+        const { segment_max_checkpoints: checkpoints, segment_max_steps: steps } = parsed.data;
+        // A worker checkpoints after each step and at the end: a lower quota fails healthy runs.
+        if (checkpoints !== undefined && checkpoints <= steps) {
+          throw invalidInput(`policy pack "${p.id}"`, [
+            {
+              path: ['segment_max_checkpoints'],
+              message: `must be more than segment_max_steps (${steps})`,
+            },
+          ]);
+        }
         return [parsed.data.id, parsed.data];
       }),
     );

@@ -12,6 +12,7 @@ import { isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Db } from '../store/schema.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
+import { segmentQuotasOf } from '../runs/segment-quotas.ts';
 import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
 import type { RunService } from '../runs/run-service.ts';
 
@@ -201,7 +202,12 @@ export class Supervisor implements Disposable {
 
   async #segment(run: Run, index: number): Promise<void> {
     const pack = this.#deps.policies.get(run.policy_pack);
-    const grant = { index, max_steps: pack.segment_max_steps, max_ms: pack.segment_max_ms };
+    const grant = {
+      index,
+      max_steps: pack.segment_max_steps,
+      max_ms: pack.segment_max_ms,
+      quotas: segmentQuotasOf(pack),
+    };
     const abort = new AbortController();
     const handlers = new RunSegment(
       { ...this.#deps.segmentDeps, llm: this.#deps.llmFor(run.id) },

@@ -11,9 +11,10 @@ const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
  * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
- * writes garbage to stdout, or one that fires 20 LLM calls at once.
+ * writes garbage to stdout, one that fires 20 LLM calls at once, or one that checkpoints and
+ * writes memory until it is refused.
  */
-export type WorkerKind = 'real' | 'hang' | 'garbage' | 'greedy';
+export type WorkerKind = 'real' | 'hang' | 'garbage' | 'greedy' | 'hoard';
 
 /**
  * A `Spawner` for fault tests: delegates to `ChildProcessSpawner` (the real jail flags) with
@@ -32,6 +33,9 @@ export class RecordingSpawner implements Spawner {
     }),
     greedy: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('greedy-worker.ts', FIXTURES)),
+    }),
+    hoard: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('hoarding-worker.ts', FIXTURES)),
     }),
   };
 
