@@ -431,7 +431,16 @@ export const API = {
     method: 'get',
     path: '/v1/tokens',
     summary: 'Tokens, without their secrets (admin)',
-    description: 'Every token with its kind, scopes, expiry and revocation; never a secret.',
+    description:
+      'Every token with its kind, scopes, expiry and revocation; never a secret. Agent-session tokens (one per segment) are listed only with `include_agent_sessions=true`.',
+    request: {
+      query: z.strictObject({
+        include_agent_sessions: z
+          .enum(['true', 'false'])
+          .optional()
+          .describe('also list the agent-session tokens the supervisor minted for segments'),
+      }),
+    },
     responses: {
       200: json(z.strictObject({ tokens: z.array(TokenInfo) }), 'tokens'),
       ...errors,

@@ -175,6 +175,9 @@ export class Host {
 
       const recovery = await runs.recoverInterrupted({ actor: HOST_ACTOR });
       for (const r of recovery) logger.warn(r, 'run interrupted by a previous stop');
+      const stale = await tokens.revokeStaleAgentSessions({ actor: HOST_ACTOR });
+      if (stale.length > 0)
+        logger.warn({ tokens: stale.length }, 'revoked agent-session tokens a previous stop left');
 
       const skillRegistry = new SkillRegistry({
         builtinTools: BUILTIN_TOOLS,

@@ -39,6 +39,14 @@ type Active = { worker: SpawnedWorker; abort: AbortController; killReason: strin
 
 export const SUPERVISOR_ACTOR = 'supervisor';
 
+/** How long an agent-session token outlives its segment's kill deadline. */
+export const AGENT_TOKEN_GRACE_MS = 60_000;
+
+/** An agent-session token's lifetime: the segment's limit, the exit grace and a margin. */
+export function agentTokenLifetimeS(segmentMaxMs: number, exitGraceMs: number): number {
+  return Math.ceil((segmentMaxMs + exitGraceMs + AGENT_TOKEN_GRACE_MS) / 1000);
+}
+
 /** A segment that ended cleanly without a single step: no progress, so normally a fault. */
 const NO_STEP = 'worker exited without taking a step';
 
@@ -215,8 +223,15 @@ export class Supervisor implements Disposable {
       grant,
       abort.signal,
     );
+    // The token dies with the segment even if nothing revokes it (issue 17 #19): it expires
+    // after the segment's time, the exit grace after which the worker is killed, and a margin.
     const minted = await this.#deps.tokens.create(
-      { kind: 'agent_session', label: `run ${run.id} segment ${index}`, run_id: run.id },
+      {
+        kind: 'agent_session',
+        label: `run ${run.id} segment ${index}`,
+        run_id: run.id,
+        expires_in_s: agentTokenLifetimeS(grant.max_ms, this.#deps.exitGraceMs),
+      },
       { actor: SUPERVISOR_ACTOR },
     );
     let why: string | undefined;
