@@ -61,5 +61,22 @@ export const policyPackSchema = z.strictObject({
         .regex(ORIGIN, 'must be an origin only, in lower case, such as https://skills.example.com'),
     )
     .default([]),
+  /**
+   * Quotas on what a worker stores (issue 17 #11); each has a default when left out
+   * (main/runs/segment-quotas.ts). Checkpoints a segment may write: the worker writes one
+   * after each step, so this must exceed `segment_max_steps`.
+   */
+  segment_max_checkpoints: z.number().int().positive().max(100_000).optional(),
+  /** Checkpoints kept per run; older ones are deleted as a new one is written. */
+  checkpoints_kept: z.number().int().positive().max(1000).optional(),
+  /** `ccos/memory.put` calls a segment may make. */
+  segment_max_memory_puts: z.number().int().positive().max(100_000).optional(),
+  /** Bytes (keys and JSON values) a run's own memory namespace may hold in all. */
+  run_memory_max_bytes: z
+    .number()
+    .int()
+    .positive()
+    .max(1024 * 1024 * 1024)
+    .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;

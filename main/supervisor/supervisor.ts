@@ -12,6 +12,7 @@ import { isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Db } from '../store/schema.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
+import { segmentQuotasOf } from '../runs/segment-quotas.ts';
 import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
 import { WorkerWatchdog } from './worker-watchdog.ts';
 import type { RunService } from '../runs/run-service.ts';
@@ -42,6 +43,14 @@ export const SUPERVISOR_ACTOR = 'supervisor';
 /** Attempts to commit a segment's end before the run is failed instead. */
 const CLOSE_ATTEMPTS = 3;
 const CLOSE_RETRY_MS = 50;
+
+/** How long an agent-session token outlives its segment's kill deadline. */
+export const AGENT_TOKEN_GRACE_MS = 60_000;
+
+/** An agent-session token's lifetime: the segment's limit, the exit grace and a margin. */
+export function agentTokenLifetimeS(segmentMaxMs: number, exitGraceMs: number): number {
+  return Math.ceil((segmentMaxMs + exitGraceMs + AGENT_TOKEN_GRACE_MS) / 1000);
+}
 
 /** A segment that ended cleanly without a single step: no progress, so normally a fault. */
 const NO_STEP = 'worker exited without taking a step';
@@ -206,7 +215,12 @@ export class Supervisor implements Disposable {
 
   async #segment(run: Run, index: number): Promise<void> {
     const pack = this.#deps.policies.get(run.policy_pack);
-    const grant = { index, max_steps: pack.segment_max_steps, max_ms: pack.segment_max_ms };
+    const grant = {
+      index,
+      max_steps: pack.segment_max_steps,
+      max_ms: pack.segment_max_ms,
+      quotas: segmentQuotasOf(pack),
+    };
     const abort = new AbortController();
     const handlers = new RunSegment(
       { ...this.#deps.segmentDeps, llm: this.#deps.llmFor(run.id) },
@@ -214,8 +228,19 @@ export class Supervisor implements Disposable {
       grant,
       abort.signal,
     );
+    // The token dies with the segment even if nothing revokes it (issue 17 #19): it expires
+    // after the worker's start-up allowance, the segment's time, the exit grace after which
+    // the worker is killed, and a margin.
     const minted = await this.#deps.tokens.create(
-      { kind: 'agent_session', label: `run ${run.id} segment ${index}`, run_id: run.id },
+      {
+        kind: 'agent_session',
+        label: `run ${run.id} segment ${index}`,
+        run_id: run.id,
+        expires_in_s: agentTokenLifetimeS(
+          pack.worker_start_timeout_ms + grant.max_ms,
+          this.#deps.exitGraceMs,
+        ),
+      },
       { actor: SUPERVISOR_ACTOR },
     );
     let why: string | undefined;

@@ -8,6 +8,7 @@ import {
   agentSessionInfoSchema,
   checkpointReplySchema,
   completeReplySchema,
+  memoryGetReplySchema,
   memoryPutReplySchema,
   toolCallOutcomeSchema,
   type AgentSessionInfo,
@@ -47,7 +48,11 @@ export type AgentClient = {
   llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
   checkpoint(state: unknown): Promise<number>;
   complete(summary: string | undefined): Promise<CompleteReply>;
-  /** The run's scratch memory (`run:<id>`), the agent's own and nobody else's. */
+  /**
+   * The run's own memory namespace (`run:<id>`, metered by the host like everything else):
+   * the agent's scratch space, never a completion fact.
+   */
+  memoryGet(key: string): Promise<unknown>;
   memoryPut(key: string, value: unknown): Promise<void>;
   close(): Promise<void>;
 };
@@ -111,6 +116,8 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       (await call(AGENT_METHODS.checkpoint, { state }, checkpointReplySchema)).checkpoint_id,
     complete: (summary) =>
       call(AGENT_METHODS.complete, summary === undefined ? {} : { summary }, completeReplySchema),
+    memoryGet: async (key) =>
+      (await call(AGENT_METHODS.memoryGet, { key }, memoryGetReplySchema)).value,
     memoryPut: async (key, value) => {
       await call(AGENT_METHODS.memoryPut, { key, value }, memoryPutReplySchema);
     },

@@ -10,11 +10,13 @@ import type {
 const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
- * What the n-th spawned worker is: the real worker, one that connects and hangs, one
- * that writes garbage to stdout, the real worker starting late, or one that writes its own
- * "goal met" fact into its scratch memory and claims completion.
+ * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
+ * writes garbage to stdout, one that fires 20 LLM calls at once, one that checkpoints and
+ * writes memory until it is refused, the real worker starting late, or one that writes its
+ * own "goal met" fact into its scratch memory and claims completion.
  */
-export type WorkerKind = 'real' | 'hang' | 'garbage' | 'slow_start' | 'self_complete';
+export type WorkerKind =
+  'real' | 'hang' | 'garbage' | 'greedy' | 'hoard' | 'slow_start' | 'self_complete';
 
 /** How late a `slow_start` worker sends its first message. */
 export const SLOW_START_DELAY_MS = 8_000;
@@ -34,6 +36,12 @@ export class RecordingSpawner implements Spawner {
     garbage: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
     }),
+    greedy: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('greedy-worker.ts', FIXTURES)),
+    }),
+    hoard: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('hoarding-worker.ts', FIXTURES)),
+    }),
     slow_start: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('slow-starting-worker.ts', FIXTURES)),
     }),
@@ -52,6 +60,8 @@ export class RecordingSpawner implements Spawner {
       real: undefined,
       hang: undefined,
       garbage: { CCOS_FIXTURE_MODE: 'garbage' },
+      greedy: undefined,
+      hoard: undefined,
       slow_start: { CCOS_FIXTURE_DELAY_MS: String(SLOW_START_DELAY_MS) },
       self_complete: undefined,
     };
