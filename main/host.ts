@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
 import { ExecutePipeline } from './execute/execute-pipeline.ts';
+import { readSharedMemory } from './execute/shared-memory.ts';
 import { ChildProcessSpawner } from './agent/spawn/child-process-spawner.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
@@ -221,7 +222,6 @@ export class Host {
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
       });
-      const skillMemory = new StoreSkillMemory({ db: store.db, clock });
       const pipeline = new ExecutePipeline({
         registry: skillRegistry,
         approvals,
@@ -230,7 +230,8 @@ export class Host {
         policies,
         clock,
         logger,
-        readMemory: (namespace, key) => skillMemory.get(namespace, key),
+        // Autofill reads the person's shared namespaces (e.g. `profile`), never a skill's.
+        readMemory: (namespace, key) => readSharedMemory(store.db, namespace, key),
         skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());

@@ -34,6 +34,7 @@ export function createSkillBindings(
 ): SkillBindingHandler {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...httpLimits };
   const namespaces = new Set(manifest.permissions.memory_namespaces);
+  const owner = { skill_id: manifest.skill_id, version: manifest.version };
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
 
@@ -69,7 +70,7 @@ export function createSkillBindings(
         const { namespace, key } = parseArgs(memoryKeySchema, args, name);
         Object.assign(data, { namespace, key });
         checkNamespace(namespace);
-        return (await deps.memory.get(namespace, key)) ?? null;
+        return (await deps.memory.get(owner, namespace, key)) ?? null;
       }
       case 'memory.put': {
         const { namespace, key, value } = parseArgs(memoryPutSchema, args, name);
@@ -81,7 +82,7 @@ export function createSkillBindings(
             `memory values are limited to ${MAX_MEMORY_VALUE_CHARS} characters of JSON`,
           );
         }
-        await deps.memory.put(namespace, key, value ?? null);
+        await deps.memory.put(owner, namespace, key, value ?? null);
         return null;
       }
       case 'log': {

@@ -1,10 +1,13 @@
 import type { Clock } from '../../clock.ts';
+import { skillMemoryNamespace, skillMemorySource } from '../../runs/skill-memory-namespace.ts';
 import type { Db } from '../../store/schema.ts';
-import type { SkillMemory } from './skill-host-deps.ts';
+import type { SkillMemory, SkillRef } from './skill-host-deps.ts';
 
 /**
- * `ccos.memory` over the store's `memory` table. Values cross the isolate boundary as JSON
- * and are stored as JSON text. Items written by skills carry the source `skill:<id>` and
+ * `ccos.memory` over the store's `memory` table. Each skill's namespaces are stored under its
+ * own prefix (`skill:<id>:<namespace>`), so a skill declaring a namespace another skill uses
+ * gets an empty one, never the other's data; each row records the skill and version that
+ * last wrote it. Values cross the isolate boundary as JSON and are stored as JSON text, with
  * no weaker label than `internal.system` until governed memory refines labels.
  */
 export class StoreSkillMemory implements SkillMemory {
@@ -14,23 +17,23 @@ export class StoreSkillMemory implements SkillMemory {
     this.#deps = deps;
   }
 
-  async get(namespace: string, key: string): Promise<unknown> {
+  async get(owner: SkillRef, namespace: string, key: string): Promise<unknown> {
     const row = await this.#deps.db
       .selectFrom('memory')
       .select('value')
-      .where('namespace', '=', namespace)
+      .where('namespace', '=', skillMemoryNamespace(owner.skill_id, namespace))
       .where('key', '=', key)
       .executeTakeFirst();
     return row === undefined ? null : (JSON.parse(row.value) as unknown);
   }
 
-  async put(namespace: string, key: string, value: unknown): Promise<void> {
+  async put(owner: SkillRef, namespace: string, key: string, value: unknown): Promise<void> {
     const row = {
-      namespace,
+      namespace: skillMemoryNamespace(owner.skill_id, namespace),
       key,
       value: JSON.stringify(value),
       label: 'internal.system',
-      source: `skill:${namespace}`,
+      source: skillMemorySource(owner.skill_id, owner.version),
       run_id: null,
       step_id: null,
       expires_at: null,
@@ -42,7 +45,7 @@ export class StoreSkillMemory implements SkillMemory {
       .onConflict((oc) =>
         oc
           .columns(['namespace', 'key'])
-          .doUpdateSet({ value: row.value, updated_at: row.updated_at }),
+          .doUpdateSet({ value: row.value, source: row.source, updated_at: row.updated_at }),
       )
       .execute();
   }

@@ -13,6 +13,7 @@ import type { RunService } from '../../runs/run-service.ts';
 import { isTerminal } from '../../runs/transitions.ts';
 import type { Db } from '../../store/schema.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
+import type { SkillRef } from '../bindings/skill-host-deps.ts';
 import { StoreSkillMemory } from '../bindings/store-skill-memory.ts';
 import { checkHumanAnswer, formOf } from './check-human-answer.ts';
 import { applyJsonLogic } from '../../json-logic.ts';
@@ -234,7 +235,7 @@ export class OnboardingService implements Disposable {
       for (const { to, value } of values) {
         const target = parseStoreTarget(to);
         if (target?.kind === 'memory') {
-          await memory.put(target.namespace, target.key, value);
+          await memory.put(this.#skillRef(record.skill_id), target.namespace, target.key, value);
         } else if (target?.kind === 'secret') {
           const temp = pendingSecretName(record.skill_id, step.id, target.name);
           const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -282,7 +283,7 @@ export class OnboardingService implements Disposable {
     for (const match of step.instructions.matchAll(PLACEHOLDER)) {
       const [text, , ns, key] = match;
       // Only memory values (checked at load): a secret can never be put in front of a person.
-      const value = await memory.get(ns ?? '', key ?? '');
+      const value = await memory.get(this.#skillRef(record.skill_id), ns ?? '', key ?? '');
       instructions = instructions.replace(
         text,
         typeof value === 'string' ? value : JSON.stringify(value),
@@ -427,6 +428,11 @@ export class OnboardingService implements Disposable {
     this.#afterDecision(record.skill_id);
   }
 
+  /** Onboarding writes and reads the skill's own memory, as the skill itself would. */
+  #skillRef(skillId: string): SkillRef {
+    return { skill_id: skillId, version: this.#deps.registry.packageOf(skillId).manifest.version };
+  }
+
   async #onHumanDecision(tx: ChainTx, approval: Approval, ctx: ActorContext): Promise<void> {
     const record = await new OnboardingRepository(tx.db).findByApproval(approval.id);
     if (record === undefined) return;
@@ -438,8 +444,14 @@ export class OnboardingService implements Disposable {
         step.namespace ??
         this.#deps.registry.packageOf(record.skill_id).manifest.permissions.memory_namespaces[0];
       const memory = new StoreSkillMemory({ db: tx.db, clock: this.#deps.clock });
-      for (const field of step.fields)
-        await memory.put(namespace ?? record.skill_id, field.name, approval.answer?.[field.name]);
+      for (const field of step.fields) {
+        await memory.put(
+          this.#skillRef(record.skill_id),
+          namespace ?? record.skill_id,
+          field.name,
+          approval.answer?.[field.name],
+        );
+      }
       await this.#saveIn(
         tx,
         {

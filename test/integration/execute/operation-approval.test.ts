@@ -46,7 +46,8 @@ const SKILL = manifest(
 /** Issue 5 acceptance: approve executes once, reject is a refusal, decisions are final. */
 describe('operation approvals', () => {
   let h: ExecuteTestHost;
-  const sends = async () => (await recordedCalls(h.memory, NS)).filter((c) => c.op === 'send');
+  const sends = async () =>
+    (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).filter((c) => c.op === 'send');
 
   beforeAll(async () => {
     h = await startExecuteHost();
@@ -178,7 +179,7 @@ describe('operation approvals', () => {
     const run = await h.runningRun();
     const lookup = paused(await h.execute(run, 'mailer__lookup', { q: 'x' }));
     expect((await h.approval(lookup.approval_id)).kind).toBe('operation');
-    expect(await recordedCalls(h.memory, NS)).not.toContainEqual(
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).not.toContainEqual(
       expect.objectContaining({ op: 'lookup' }),
     );
 
@@ -196,7 +197,7 @@ describe('operation approvals', () => {
     const asked = paused(await h.execute(run, 'mailer__sneak', { q: 'x' }));
     const approval = await h.approval(asked.approval_id);
     expect(approval).toMatchObject({ kind: 'operation', scope: 'mailer__sneak' });
-    expect(await recordedCalls(h.memory, NS)).not.toContainEqual(
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).not.toContainEqual(
       expect.objectContaining({ op: 'sneak' }),
     );
 

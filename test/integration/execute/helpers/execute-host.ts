@@ -13,6 +13,12 @@ import {
 import { NO_OPERATION_APPROVALS } from '../../../support/test-policy-packs.ts';
 import { writeSkillFolder } from './skill-folder.ts';
 
+/** A skill's memory as a test reads and seeds it. */
+export type MemoryView = {
+  get: (namespace: string, key: string) => Promise<unknown>;
+  put: (namespace: string, key: string, value: unknown) => Promise<void>;
+};
+
 /** The agent's side of the tests: what a worker would do, without the worker. */
 export const AGENT = { actor: 'agent:test' };
 
@@ -34,8 +40,10 @@ export type ExecuteTestHost = GatewayTestHost & {
   decide: (id: string, body: unknown) => Promise<ApiResponse>;
   approval: (id: string) => Promise<Approval>;
   runState: (runId: string) => Promise<Run['state']>;
-  /** Reads the skills' memory table directly (what `ccos.memory.get` would see). */
-  memory: StoreSkillMemory;
+  /** One skill's memory, read and written directly (what its `ccos.memory` sees). */
+  skillMemory: (skillId: string) => MemoryView;
+  /** Writes a namespace of the person's own (e.g. `profile`), which autofill may read. */
+  putSharedMemory: (namespace: string, key: string, value: unknown) => Promise<void>;
   /** The `skill.execute` entry of one step. */
   executeEntry: (runId: string, stepId: string) => Promise<ChainEntry>;
   /** The step id the last `execute` used. */
@@ -88,7 +96,33 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
     decide: (id, body) => gw.request('POST', `/v1/approvals/${id}`, { json: body }),
     approval: (id) => started.approvals.get(id),
     runState: async (runId) => (await started.runs.get(runId)).state,
-    memory: new StoreSkillMemory({ db: started.store.db, clock: { now: () => new Date() } }),
+    skillMemory: (skillId) => {
+      const store = new StoreSkillMemory({
+        db: started.store.db,
+        clock: { now: () => new Date() },
+      });
+      const owner = { skill_id: skillId, version: '0.0.0-test' };
+      return {
+        get: (namespace, key) => store.get(owner, namespace, key),
+        put: (namespace, key, value) => store.put(owner, namespace, key, value),
+      };
+    },
+    putSharedMemory: async (namespace, key, value) => {
+      await started.store.db
+        .insertInto('memory')
+        .values({
+          namespace,
+          key,
+          value: JSON.stringify(value),
+          label: 'pii.redacted',
+          source: 'person:test',
+          run_id: null,
+          step_id: null,
+          expires_at: null,
+          updated_at: new Date().toISOString(),
+        })
+        .execute();
+    },
     executeEntry: async (runId, stepId) => {
       const entries = await gw.chain('skill.execute');
       const entry = entries.find((e) => e.run_id === runId && e.step_id === stepId);
@@ -123,7 +157,7 @@ export function recordingSkillCode(namespace: string, operationIds: readonly str
 
 /** What `recordingSkillCode` recorded, oldest first. */
 export async function recordedCalls(
-  memory: StoreSkillMemory,
+  memory: MemoryView,
   namespace: string,
 ): Promise<{ op: string; input: Record<string, unknown> }[]> {
   return ((await memory.get(namespace, 'calls')) ?? []) as {
