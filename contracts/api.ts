@@ -13,6 +13,7 @@ import {
 } from './runs.ts';
 import { sessionSchema } from './sessions.ts';
 import {
+  autofillGrantSchema,
   skillIdSchema,
   skillListEntrySchema,
   skillOnboardingSchema,
@@ -61,6 +62,11 @@ const Skill = named(
   skillListEntrySchema,
   'Skill',
   'An installed skill: its operations with their schemas, and what it may reach',
+);
+const AutofillGrant = named(
+  autofillGrantSchema,
+  'AutofillGrant',
+  "An input field an operation may be handed from the run's context, and from where",
 );
 const ToolDefinition = named(
   toolDefinitionSchema,
@@ -163,6 +169,8 @@ export const installSkillResultSchema = z.strictObject({
   skill: Skill,
   /** The version this install replaced, if any. */
   replaced_version: z.string().nullable(),
+  /** What the skill's operations may be handed from the run's context (part of the consent). */
+  autofill: z.array(AutofillGrant),
 });
 
 /** A skill's onboarding state, as setup routes return it. */

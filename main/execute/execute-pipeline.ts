@@ -246,7 +246,7 @@ export class ExecutePipeline {
     const { skill, op } = resolved;
     const pack = this.#deps.policies.get(call.run.policy_pack);
 
-    const filled = await autofill(call.params, op.input_schema, pack.autofill_sources, {
+    const filled = await autofill(call.params, op, skill.permissions, pack.autofill_sources, {
       runGoal: call.run.goal,
       runId: call.run.id,
       readMemory: this.#deps.readMemory,
@@ -282,7 +282,7 @@ export class ExecutePipeline {
     op: SkillOperation,
     pack: PolicyPack,
     matchKey: string,
-    filled: { params: Record<string, unknown> },
+    filled: { params: Record<string, unknown>; fills: readonly AutofillRecord[] },
   ): Promise<Gate> {
     const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
     // A person who declined to fill the form refused the call: asking again would loop.
@@ -318,6 +318,8 @@ export class ExecutePipeline {
         request: {
           tool: call.tool,
           params: this.#deps.redactor.redactValue(filled.params),
+          // What the host added to the agent's params, and from where: the person sees it.
+          fills: filled.fills,
           missing_fields: validation.missing,
           form: formFor(op.input_schema, validation.missing),
         },
@@ -340,7 +342,11 @@ export class ExecutePipeline {
           rule_id: rule,
           scope: call.tool,
           justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
-          request: { tool: call.tool, params: this.#deps.redactor.redactValue(params) },
+          request: {
+            tool: call.tool,
+            params: this.#deps.redactor.redactValue(params),
+            fills: filled.fills,
+          },
         });
         return {
           done: {

@@ -4,6 +4,7 @@ import type { permissionChangeSchema } from '../../contracts/approvals.ts';
 import { canonicalJson } from '../chain/canonical-json.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
+import { autofillGrants } from '../skills/manifest/autofill-grants.ts';
 import { SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
 import type { InstallResult } from '../skills/install/skill-service.ts';
 
@@ -85,6 +86,7 @@ export function skillFetchApproval(
 export function skillLoadApproval(input: SkillLoadInput, compiled: CompiledSkill): ShownApproval {
   const m = compiled.manifest;
   const capabilities = [...new Set(m.operations.flatMap((o) => o.capabilities))].sort();
+  const grants = autofillGrants(m);
   return {
     scope: m.skill_id,
     justification: `the agent wants to load the skill ${m.name} ${m.version} from ${input.url}; once loaded, its ${m.operations.length} operation(s) become tools it can call`,
@@ -103,6 +105,7 @@ export function skillLoadApproval(input: SkillLoadInput, compiled: CompiledSkill
         capabilities: o.capabilities,
       })),
       permissions: m.permissions,
+      autofill: grants,
       onboarding: (m.onboarding ?? []).map((s) => ({ id: s.id, kind: s.kind })),
     },
     permission_diff: [
@@ -114,6 +117,10 @@ export function skillLoadApproval(input: SkillLoadInput, compiled: CompiledSkill
       })),
       ...m.permissions.secrets.map((s) => ({ permission: 'secret', to: s })),
       ...m.permissions.memory_namespaces.map((n) => ({ permission: 'memory', to: n })),
+      ...grants.map((g) => ({
+        permission: 'autofill',
+        to: `${g.operation_id}.${g.field} from ${g.source}`,
+      })),
     ],
   };
 }

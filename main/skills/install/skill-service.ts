@@ -1,7 +1,13 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { SkillListEntry, SkillLoadError, ToolDefinition } from '../../../contracts/skills.ts';
+import type {
+  AutofillGrant,
+  SkillListEntry,
+  SkillLoadError,
+  ToolDefinition,
+} from '../../../contracts/skills.ts';
+import { autofillGrants } from '../manifest/autofill-grants.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { Clock } from '../../clock.ts';
 import { AppError, isAppError } from '../../errors.ts';
@@ -35,7 +41,12 @@ export type SkillServiceDeps = {
 type FailedSkill = InstalledSkill & { load_error: SkillLoadError };
 
 /** What an install reports back: the skill and exactly what it may reach (for consent). */
-export type InstallResult = { skill: SkillListEntry; replaced_version: string | null };
+export type InstallResult = {
+  skill: SkillListEntry;
+  replaced_version: string | null;
+  /** The fills from run context the skill may receive (`autofillGrants`): part of the consent. */
+  autofill: AutofillGrant[];
+};
 
 /**
  * Installing, listing, enabling and removing skills, durably. The registry validates and
@@ -203,6 +214,7 @@ export class SkillService {
       await writeFile(path.join(copyDir, MANIFEST_FILE), JSON.stringify(pkg.manifest, null, 2));
       await writeFile(path.join(copyDir, pkg.manifest.entry), pkg.code);
       const replaced = (await before)?.version ?? null;
+      const autofill = autofillGrants(pkg.manifest);
       await this.#deps.chain.transact(async (tx) => {
         await new SkillsRepository(tx.db).save({
           skill_id: loaded.skill_id,
@@ -224,6 +236,7 @@ export class SkillService {
             replaced_version: replaced,
             operations: loaded.operations.map((o) => o.id),
             permissions: loaded.permissions,
+            autofill,
           },
         });
       });
@@ -237,6 +250,7 @@ export class SkillService {
       return {
         skill: this.#deps.registry.find(loaded.skill_id) ?? loaded,
         replaced_version: replaced,
+        autofill,
       };
     } catch (e) {
       // Keep the registry and the store in agreement: what could not be persisted is not loaded.

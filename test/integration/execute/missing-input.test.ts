@@ -47,7 +47,8 @@ const SKILL = manifest(
       },
     }),
   ],
-  { memory_namespaces: [NS] },
+  // `profile` declared: autofill hands a skill memory of declared namespaces only.
+  { memory_namespaces: [NS, 'profile'] },
 );
 
 /** Issue 5 acceptance: the person is asked only for what is really missing, once. */

@@ -71,6 +71,7 @@ describe('operation approvals', () => {
     expect(approval.request).toEqual({
       tool: SEND,
       params: { to: 'ada@example.com', body: `the key is ${REDACTED_PATTERN}` },
+      fills: [],
     });
     expect(got.text).not.toContain(KEY_LIKE);
     expect(approval.permission_diff).toContainEqual({ permission: 'execute', to: SEND });
