@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
+import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
@@ -63,6 +64,8 @@ export type StartedHost = {
   config: HostConfig;
   store: Store;
   chain: CausalChain;
+  /** Audits requests host code sends for someone (skill documents…): before and after. */
+  egress: EgressAudit;
   sessions: SessionService;
   runs: RunService;
   approvals: ApprovalService;
@@ -140,6 +143,7 @@ export class Host {
         policyPackVersion: DEFAULT_POLICY_PACK.version,
         redact: (data) => redactor.redactValue(data),
       });
+      const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
         db: store.db,
         chain,
@@ -189,20 +193,16 @@ export class Host {
           allowLoopbackHttp: config.skills.allow_loopback_http,
         },
         host: {
-          memory: new StoreSkillMemory({ db: store.db, clock }),
+          memory: new StoreSkillMemory({ db: store.db, chain, clock }),
           secrets: (name) => secrets.reveal(name),
           log: (entry) => {
             logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
           },
-          audit: (event) => {
+          // Awaited, never best-effort: a binding whose entry cannot be committed fails, and a
+          // request whose `egress.attempt` cannot be committed is not sent.
+          audit: async (event) => {
             const entry = skillAuditEntry(event);
-            if (entry === undefined) return;
-            chain.append(entry).catch((err: unknown) => {
-              logger.error(
-                { err, skill_id: event.skill_id },
-                'could not record a skill binding call',
-              );
-            });
+            if (entry !== undefined) await chain.append(entry);
           },
         },
       });
@@ -215,7 +215,7 @@ export class Host {
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
       });
-      const skillMemory = new StoreSkillMemory({ db: store.db, clock });
+      const skillMemory = new StoreSkillMemory({ db: store.db, chain, clock });
       const pipeline = new ExecutePipeline({
         registry: skillRegistry,
         approvals,
@@ -300,6 +300,7 @@ export class Host {
         config,
         store,
         chain,
+        egress,
         sessions,
         runs,
         approvals,
