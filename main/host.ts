@@ -170,9 +170,7 @@ export class Host {
         db: store.db,
         chain,
         clock,
-        onMinted: (token) => {
-          redactor.addKnownValue(token);
-        },
+        onMinted: (token) => redactor.addKnownValue(token),
       });
 
       const recovery = await runs.recoverInterrupted({ actor: HOST_ACTOR });

@@ -8,6 +8,7 @@ import type { ActorContext } from '../actor-context.ts';
 import type { Db } from '../store/schema.ts';
 import { writeFileAtomically } from '../write-file-atomically.ts';
 import { auditedBy } from '../actor-context.ts';
+import { MIN_KNOWN_LENGTH } from './redactor.ts';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -76,10 +77,23 @@ export class SecretStore {
         },
       );
     }
-    if (value === '' || Buffer.byteLength(value) > MAX_SECRET_BYTES) {
-      throw new AppError('INVALID_INPUT', `a secret value must be 1 to ${MAX_SECRET_BYTES} bytes`, {
-        fields: [{ path: 'value', message: 'empty or too long' }],
-      });
+    if (value.length < MIN_KNOWN_LENGTH) {
+      // Redaction cannot replace a short value without shredding ordinary text, so a short
+      // secret could leak anywhere; refused rather than stored unprotected.
+      throw new AppError(
+        'INVALID_INPUT',
+        `a secret value must be at least ${MIN_KNOWN_LENGTH} characters: shorter ones cannot be told apart from ordinary text, so they could not be kept out of logs and the audit trail`,
+        { fields: [{ path: 'value', message: `shorter than ${MIN_KNOWN_LENGTH} characters` }] },
+      );
+    }
+    if (Buffer.byteLength(value) > MAX_SECRET_BYTES) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `a secret value must be at most ${MAX_SECRET_BYTES} bytes`,
+        {
+          fields: [{ path: 'value', message: 'too long' }],
+        },
+      );
     }
     // Redaction must know the value before anything could log it.
     for (const listener of this.#listeners) listener(value);
