@@ -21,9 +21,9 @@ import { listenGateway } from './gateway/server/gateway-server.ts';
 import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
-import { SecretStore } from './policy/secret-store.ts';
+import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalService } from './runs/approval-service.ts';
-import { RunService, type RecoveryOutcome } from './runs/run-service.ts';
+import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
 import { REGISTERED_CAPABILITIES } from './skills/manifest/capabilities.ts';
 import { IsolatedVmSandbox } from './skills/sandbox/isolated-vm-sandbox.ts';
@@ -142,6 +142,7 @@ export class Host {
         clock,
         policyPackVersion: DEFAULT_POLICY_PACK.version,
         redact: (data) => redactor.redactValue(data),
+        redactText: (text) => redactor.redactString(text),
       });
       const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
@@ -165,6 +166,11 @@ export class Host {
         sessions,
         redactText: (text) => redactor.redactString(text),
       });
+      const rehashed = await runs.hashPlainIdempotencyKeys(
+        (key) => secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
+        KEYED_HASH_PREFIX,
+      );
+      if (rehashed > 0) logger.info({ rehashed }, 'stored idempotency keys replaced by their hash');
       const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
       const tokens = new TokenService({
         db: store.db,
@@ -193,6 +199,7 @@ export class Host {
         host: {
           memory: new StoreSkillMemory({ db: store.db, chain, clock }),
           secrets: (name) => secrets.reveal(name),
+          holdsSecret: (text) => redactor.holdsKnownValue(text),
           log: (entry) => {
             logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
           },
@@ -226,7 +233,11 @@ export class Host {
         skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
-      const checkpoints = new CheckpointStore({ db: store.db, clock });
+      const checkpoints = new CheckpointStore({
+        db: store.db,
+        clock,
+        redact: (state) => redactor.redactValue(state),
+      });
       const meter = new BudgetMeter({ clock, policies, approvals, runs });
       this.#disposables.push(meter.registerGrants());
       // Disposed before the registry (reverse order): its timers stop and passes finish first.
@@ -257,6 +268,7 @@ export class Host {
         tokens,
         chain,
         secrets,
+        redactor,
         skills,
         onboarding,
         logger,

@@ -3,6 +3,7 @@ import { API } from '../../../contracts/api.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import { canonicalJson } from '../../chain/canonical-json.ts';
 import { AppError } from '../../errors.ts';
+import { IDEMPOTENCY_KEY_PURPOSE } from '../../runs/run-service.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { RunDetailCache } from '../shared/run-detail-cache.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
@@ -45,7 +46,8 @@ export function registerRunRoutes(
     if (key === undefined) return c.json(await deps.runs.create(input, context), 201);
     const { run, replayed } = await deps.runs.createIdempotent(input, context, {
       principal: principal.token_id,
-      key,
+      // Only a keyed hash is stored: a caller's key may be anything, a secret included.
+      key: deps.secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
       request_hash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
     });
     return replayed ? c.json(run, 200) : c.json(run, 201);

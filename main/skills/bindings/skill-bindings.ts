@@ -135,6 +135,12 @@ export function createSkillBindings(
           );
         }
         data.chars = text.length;
+        if (deps.holdsSecret(text)) {
+          throw new AppError(
+            'SKILL_PERMISSION_DENIED',
+            'this value holds a secret; secrets are not stored in memory: keep it in the secret store and reference it by name',
+          );
+        }
         // The write and its `memory.write` entry commit together (or neither does).
         await deps.memory.put(
           namespace,

@@ -49,6 +49,11 @@ export type SkillHostDeps = {
   secrets: SecretResolver;
   log: (entry: SkillLogEntry) => void;
   /**
+   * Whether text holds a known secret value (in any form redaction knows): such a value is
+   * never written to memory, where every reader and the database file would see it.
+   */
+  holdsSecret: (text: string) => boolean;
+  /**
    * Records a binding call. Awaited: a binding whose audit cannot be written fails, and a
    * request whose attempt cannot be written is never sent.
    */
