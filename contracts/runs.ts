@@ -129,6 +129,11 @@ export const runSchema = z.strictObject({
   parent_run_id: z.string().nullable(),
   /** The external event type a `paused_external_event` run waits for; null otherwise. */
   waiting_for: z.string().nullable(),
+  /**
+   * A `pending` run is not started before this instant (ISO 8601): it waits out a backoff
+   * after a transient LLM failure; `state_reason` says which. Null otherwise.
+   */
+  not_before: z.string().nullable(),
   /** The actor that created the run (`admin`, `connector:<id>`, …); scopes who may see it. */
   created_by: z.string(),
   created_at: z.string(),

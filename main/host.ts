@@ -1,5 +1,6 @@
 import type { PolicyPack } from '../contracts/policy.ts';
 import { rm } from 'node:fs/promises';
+import { sql } from 'kysely';
 import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
@@ -366,12 +367,17 @@ export class Host {
         if (provider === undefined) {
           provider = createLlmProvider(settings, {
             resolveSecret: (name) => parts.secrets.reveal(name),
+            // The host retries a failed call itself, visibly (a step, a chain entry, the
+            // run's reason) and honouring `retry-after`; an SDK retry would hide a failure.
+            maxRetries: 0,
             replayStartAt: async () => {
               const answered = await parts.store.db
                 .selectFrom('chain')
                 .select((eb) => eb.fn.countAll<number>().as('n'))
                 .where('run_id', '=', runId)
                 .where('event_type', '=', 'llm.call')
+                // A failed call got no answer: it does not move the script on.
+                .where(sql`json_extract(data, '$.outcome')`, 'is not', 'failed')
                 .executeTakeFirstOrThrow();
               return answered.n;
             },
@@ -389,6 +395,7 @@ export class Host {
         checkpoints: parts.checkpoints,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
+        logger: parts.logger,
       },
       maxConcurrent: this.#config.agents.max_concurrent,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,

@@ -33,6 +33,8 @@ export type TransitionOptions = ActorContext & {
   usage?: Usage;
   /** For `paused_external_event`: the event type that resumes the run. */
   waiting_for?: string;
+  /** For `pending`: not started before this instant (an LLM backoff); cleared by any other transition. */
+  not_before?: Date;
 };
 
 export type ListRunsQuery = {
@@ -144,6 +146,7 @@ export class RunService {
       completion: input.completion ?? null,
       parent_run_id: null,
       waiting_for: null,
+      not_before: null,
       created_by: ctx.actor,
       created_at: now,
       updated_at: now,
@@ -258,6 +261,10 @@ export class RunService {
       state_reason: reason,
       usage: options.usage ?? before.usage,
       waiting_for: to === 'paused_external_event' ? (options.waiting_for ?? null) : null,
+      not_before:
+        to === 'pending' && options.not_before !== undefined
+          ? options.not_before.toISOString()
+          : null,
       updated_at: now,
     };
     await tx.db
@@ -267,6 +274,7 @@ export class RunService {
         state_reason: after.state_reason,
         usage: JSON.stringify(after.usage),
         waiting_for: after.waiting_for,
+        not_before: after.not_before,
         updated_at: now,
       })
       .where('id', '=', runId)
@@ -285,6 +293,7 @@ export class RunService {
         ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
         ...(options.usage === undefined ? {} : { usage: options.usage }),
         ...(after.waiting_for === null ? {} : { waiting_for: after.waiting_for }),
+        ...(after.not_before === null ? {} : { not_before: after.not_before }),
       },
     });
     return after;

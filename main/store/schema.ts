@@ -27,6 +27,8 @@ export type RunsTable = {
   updated_at: string;
   /** The external event type a `paused_external_event` run waits for (migration 0008). */
   waiting_for: string | null;
+  /** A pending run is not started before this instant: an LLM backoff (migration 0050). */
+  not_before: string | null;
 };
 
 export type GoalsTable = {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
 import type {
   AgentSessionInfo,
   CompleteReply,
   ToolCallOutcome,
 } from '../../contracts/agent-channel.ts';
 import type { LlmCompleteRequest, LlmCompleteResult } from '../../contracts/llm.ts';
+import type { LlmRetryPolicy } from '../../contracts/policy.ts';
 import { goalSchema, type Run } from '../../contracts/runs.ts';
 import type { ToolDefinition } from '../../contracts/skills.ts';
 import type { AgentChannelHandlers } from '../agent/channel/agent-channel-handlers.ts';
@@ -21,6 +23,7 @@ import type { CheckpointStore } from '../runs/checkpoint-store.ts';
 import { readCompletionFacts, runMemoryNamespace, unmetGoals } from '../runs/completion-check.ts';
 import type { RunService } from '../runs/run-service.ts';
 import { isTerminal } from '../runs/transitions.ts';
+import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
 
 export type RunSegmentDeps = {
   runs: RunService;
@@ -32,10 +35,16 @@ export type RunSegmentDeps = {
   registry: SkillRegistry;
   redactor: Redactor;
   llm: LlmProvider;
+  logger: Logger;
 };
 
-/** What the supervisor granted this segment. */
-export type SegmentGrant = { index: number; max_steps: number; max_ms: number };
+/** What the supervisor granted this segment, and how it retries a failed LLM call (the pack's). */
+export type SegmentGrant = {
+  index: number;
+  max_steps: number;
+  max_ms: number;
+  llm_retry: LlmRetryPolicy;
+};
 
 /**
  * The host side of one worker's channel for one segment (ARCHITECTURE.md §4, §8). Every
@@ -53,6 +62,7 @@ export class RunSegment implements AgentChannelHandlers {
   #steps = 0;
   /** Active milliseconds already added to the run's usage. */
   #charged = 0;
+  #llmBackoff: LlmBackoff | undefined;
 
   constructor(deps: RunSegmentDeps, run: Run, grant: SegmentGrant, signal: AbortSignal) {
     this.#deps = deps;
@@ -66,6 +76,14 @@ export class RunSegment implements AgentChannelHandlers {
   /** Steps this segment took; a segment that took none made no progress. */
   get steps(): number {
     return this.#steps;
+  }
+
+  /**
+   * Set when an LLM call failed transiently: the segment ended for it, and the run waits
+   * until `until` before its next segment (not a worker fault: no retry is spent).
+   */
+  get llmBackoff(): LlmBackoff | undefined {
+    return this.#llmBackoff;
   }
 
   /** Active milliseconds so far. */
@@ -139,10 +157,15 @@ export class RunSegment implements AgentChannelHandlers {
     const { run, tokensLeft } = await this.#authorizeStep(prompt + 1);
     const maxOutput = Math.min(safe.max_output_tokens ?? Infinity, tokensLeft - prompt);
     const started = this.#deps.clock.now();
-    const result = await this.#deps.llm.complete(
-      { ...safe, max_output_tokens: maxOutput },
-      { signal: this.#signal },
-    );
+    let result: LlmCompleteResult;
+    try {
+      result = await this.#deps.llm.complete(
+        { ...safe, max_output_tokens: maxOutput },
+        { signal: this.#signal },
+      );
+    } catch (e) {
+      throw await this.#llmFailed(run, started, e);
+    }
     const tokens = result.usage.input_tokens + result.usage.output_tokens;
     await this.#deps.chain.transact(async (tx) => {
       await this.#deps.meter.chargeIn(tx, run, {
@@ -180,6 +203,44 @@ export class RunSegment implements AgentChannelHandlers {
       });
     });
     return result;
+  }
+
+  /**
+   * Judges a failed LLM call where the host made it (the worker only sees that its segment
+   * ended): permanent failures fail the run now, transient ones end the segment with a
+   * backoff the supervisor honours. Returns what the worker is answered.
+   */
+  async #llmFailed(run: Run, started: Date, e: unknown): Promise<unknown> {
+    const verdict = classifyLlmFailure(e);
+    if (verdict === undefined) return e;
+    const backoff = await this.#deps.chain.transact(async (tx) => {
+      const now = await this.#deps.runs.getIn(tx, run.id);
+      // Cancelled or failed meanwhile: the abort caused this error, there is nothing to judge.
+      if (now.state !== 'running') return undefined;
+      return recordLlmFailureIn(
+        tx,
+        {
+          runs: this.#deps.runs,
+          redactor: this.#deps.redactor,
+          logger: this.#deps.logger,
+          providerId: this.#deps.llm.id,
+          actor: this.#actor,
+          policy: this.#grant.llm_retry,
+          segment: this.#grant.index,
+          started,
+          now: this.#deps.clock.now(),
+        },
+        now,
+        verdict,
+      );
+    });
+    this.#llmBackoff = backoff;
+    return new AppError(
+      'SEGMENT_ENDED',
+      backoff === undefined
+        ? 'the LLM call failed and the run stopped: exit'
+        : 'the LLM call failed; the run tries again later: checkpoint and exit',
+    );
   }
 
   async checkpoint(state: unknown): Promise<{ checkpoint_id: number }> {

@@ -19,6 +19,7 @@ import { serveAgentChannel } from '../../main/agent/channel/serve-agent-channel.
 import { ChildProcessSpawner } from '../../main/agent/spawn/child-process-spawner.ts';
 import { parseHostConfig } from '../../main/config.ts';
 import { Host } from '../../main/host.ts';
+import { DEFAULT_LLM_RETRY } from '../../main/supervisor/llm-failure.ts';
 import { RunSegment } from '../../main/supervisor/run-segment.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
 import {
@@ -128,9 +129,10 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
             id: 'none',
             complete: () => Promise.reject(new Error('the bench makes no LLM calls')),
           },
+          logger: s.logger,
         },
         run,
-        { index: 0, max_steps: 1000, max_ms: 10 * 60 * 1000 },
+        { index: 0, max_steps: 1000, max_ms: 10 * 60 * 1000, llm_retry: DEFAULT_LLM_RETRY },
         new AbortController().signal,
       );
       const minted = await s.tokens.create(

@@ -1,9 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts';
-import type { LlmReplayEntry } from '../../../../contracts/llm.ts';
+import type { LlmProviderSettings, LlmReplayEntry } from '../../../../contracts/llm.ts';
 import type { PolicyPack } from '../../../../contracts/policy.ts';
 import type { Goal, Run, RunState } from '../../../../contracts/runs.ts';
 import type { Spawner } from '../../../../main/agent/spawn/spawner.ts';
@@ -64,6 +64,13 @@ export type AutonomyHostOptions = {
   allowLoopbackHttp?: boolean;
   /** Install the bundled echo-notes skill through the API (default true). */
   installEchoNotes?: boolean;
+  /** The LLM the workers talk to; default a replay of `transcript`. */
+  llm?: LlmProviderSettings;
+  /**
+   * Capture the host's own redacting logger (at debug level) instead of a silent one, so a
+   * test sees the log lines as the host writes them.
+   */
+  logDestination?: DestinationStream;
 };
 
 /** A real host (gateway on 127.0.0.1, SQLite, isolates, worker processes) with a replay LLM. */
@@ -127,18 +134,20 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
     parseHostConfig(
       {
         data_dir: dataDir,
-        log_level: 'silent',
+        log_level: options.logDestination === undefined ? 'silent' : 'debug',
         gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
         skills: { allow_loopback_http: options.allowLoopbackHttp ?? false },
         agents: {
-          llm: { kind: 'replay', path: transcriptFile },
+          llm: options.llm ?? { kind: 'replay', path: transcriptFile },
           max_concurrent: options.maxConcurrent ?? 4,
         },
       },
       testHostEnv(),
     ),
     {
-      logger: pino({ level: 'silent' }),
+      ...(options.logDestination === undefined
+        ? { logger: pino({ level: 'silent' }) }
+        : { logDestination: options.logDestination }),
       ...(options.packs === undefined ? {} : { policyPacks: options.packs }),
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
     },
