@@ -194,3 +194,13 @@ export const stepSchema = z.strictObject({
   outcome: z.string().nullable(),
 });
 export type Step = z.infer<typeof stepSchema>;
+
+/** A run's most recent failure (`GET /v1/runs/{id}` `last_failure`). */
+export const runFailureSchema = z.strictObject({
+  /** `segment`: a worker fault; `llm`: a failed LLM call. */
+  kind: z.enum(['segment', 'llm']),
+  at: z.string(),
+  segment: z.number().int().min(0).nullable(),
+  reason: z.string(),
+});
+export type RunFailure = z.infer<typeof runFailureSchema>;

@@ -79,7 +79,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { client, json } = await connect(command);
       const detail = await client.call('getRun', { params: { id } });
-      print(json, detail, ({ run, goals, pending_approvals }) =>
+      print(json, detail, ({ run, goals, pending_approvals, last_failure }) =>
         [
           `run      ${run.id}`,
           `state    ${run.state}${run.state_reason === null ? '' : ` (${run.state_reason})`}`,
@@ -88,6 +88,11 @@ export function registerRunCommands(program: Command): void {
           `budget   ${usageLine(run)}`,
           `goals    ${goals.map((g) => `#${g.ordinal} ${g.state}`).join(', ')}`,
           `pending  ${pending_approvals.length === 0 ? 'no approvals' : pending_approvals.map((a) => `${a.id} (${a.kind})`).join(', ')}`,
+          ...(last_failure === null
+            ? []
+            : [
+                `failure  ${last_failure.at}${last_failure.segment === null ? '' : ` in segment ${last_failure.segment}`}: ${last_failure.reason}`,
+              ]),
         ].join('\n'),
       );
     });

@@ -3,6 +3,7 @@ import {
   budgetSchema,
   completionPredicateSchema,
   goalSchema,
+  runFailureSchema,
   runSchema,
   stepSchema,
   usageSchema,
@@ -11,6 +12,7 @@ import {
   type ResumeTrigger,
   type Run,
   type RunEventInput,
+  type RunFailure,
   type RunState,
   type Step,
   type Usage,
@@ -19,7 +21,7 @@ import type { ChainTx, CausalChain } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { resolveBudget, type PolicyPacks } from '../policy/policy-packs.ts';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Db, RunsTable } from '../store/schema.ts';
 import type { SessionService } from './session-service.ts';
 import { assertTransition } from './transitions.ts';
@@ -228,6 +230,43 @@ export class RunService {
       .orderBy('step_id')
       .execute();
     return rows.map((r) => stepSchema.parse(r));
+  }
+
+  /**
+   * The run's most recent failure from its chain: a segment that ended in a fault, or a
+   * failed LLM call. Read from the chain, the record the supervisor writes in the same
+   * transaction as the run's state.
+   */
+  async lastFailure(runId: string): Promise<RunFailure | null> {
+    const row = await this.#deps.db
+      .selectFrom('chain')
+      .select(['event_type', 'timestamp', 'data'])
+      .where('run_id', '=', runId)
+      .where((eb) =>
+        eb.or([
+          eb.and([
+            eb('event_type', '=', 'segment.ended'),
+            eb(sql`json_extract(data, '$.failure')`, 'is not', null),
+          ]),
+          eb.and([
+            eb('event_type', '=', 'llm.call'),
+            eb(sql`json_extract(data, '$.outcome')`, '=', 'failed'),
+          ]),
+        ]),
+      )
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    const data = JSON.parse(row.data) as { failure?: unknown; reason?: unknown; segment?: unknown };
+    const segment = row.event_type === 'segment.ended';
+    const said = segment ? data.failure : data.reason;
+    return runFailureSchema.parse({
+      kind: segment ? 'segment' : 'llm',
+      at: row.timestamp,
+      segment: typeof data.segment === 'number' ? data.segment : null,
+      reason: typeof said === 'string' ? said : '',
+    });
   }
 
   /** Moves a run to `to`, or throws ILLEGAL_TRANSITION and changes nothing. */

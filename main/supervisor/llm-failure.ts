@@ -126,6 +126,7 @@ export async function recordLlmFailureIn(
     capability_id: deps.providerId,
     data: {
       outcome: 'failed',
+      segment: deps.segment,
       code: verdict.code,
       failure: verdict.kind,
       reason,

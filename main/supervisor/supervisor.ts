@@ -14,6 +14,7 @@ import type { Db } from '../store/schema.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import { DEFAULT_LLM_RETRY } from './llm-failure.ts';
 import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
+import { WorkerLastError } from './worker-last-error.ts';
 import type { RunService } from '../runs/run-service.ts';
 
 export type SupervisorDeps = {
@@ -254,7 +255,9 @@ export class Supervisor implements Disposable {
       const worker = this.#deps.spawner.spawn({ runId: run.id, token: minted.token });
       const active: Active = { worker, abort, killReason: undefined };
       this.#active.set(run.id, active);
+      const lastError = new WorkerLastError();
       worker.stderr.on('data', (chunk: Buffer) => {
+        lastError.push(chunk.toString('utf8'));
         this.#deps.logger.debug(
           { run_id: run.id, worker: chunk.toString('utf8').slice(0, 2000) },
           'worker stderr',
@@ -283,7 +286,12 @@ export class Supervisor implements Disposable {
       exit = await worker.exited;
       why = active.killReason;
       if (why === undefined && (exit.code !== 0 || exit.signal !== null)) {
-        why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}`;
+        // The worker's last error is its own text: redacted like anything else we record.
+        // A worker killed by a signal did not choose to stop: its last line is no error.
+        const said = exit.code !== 0 && exit.code !== null ? lastError.take() : undefined;
+        const error =
+          said === undefined ? '' : `: ${this.#deps.segmentDeps.redactor.redactString(said)}`;
+        why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}${error}`;
       }
       if (why === undefined && handlers.steps === 0) why = NO_STEP;
     } catch (e) {
@@ -341,14 +349,17 @@ export class Supervisor implements Disposable {
       } else if (now.state === 'running') {
         const failed = why !== undefined && !stopping;
         const limits = await this.#deps.meter.limitsIn(tx, now);
-        const usage = await this.#deps.meter.chargeIn(tx, now, {
+        // A failure with no retry left is not retried, so it is not charged as one: the
+        // usage never shows more retries than the budget allows.
+        const exhausted = failed && now.usage.retries >= limits.retries;
+        await this.#deps.meter.chargeIn(tx, now, {
           wall_clock_ms: elapsed,
-          retries: failed ? 1 : 0,
+          retries: failed && !exhausted ? 1 : 0,
         });
-        if (failed && usage.retries > limits.retries) {
+        if (exhausted) {
           await this.#deps.runs.transitionIn(tx, run.id, 'failed', {
             actor: SUPERVISOR_ACTOR,
-            reason: 'retries_exhausted',
+            reason: `retries_exhausted: ${why}`,
           });
         } else {
           await this.#deps.runs.transitionIn(tx, run.id, 'pending', {

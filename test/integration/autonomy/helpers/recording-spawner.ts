@@ -10,10 +10,10 @@ import type {
 const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
- * What the n-th spawned worker is: the real worker, one that connects and hangs, or one
- * that writes garbage to stdout.
+ * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
+ * writes garbage to stdout, or one that dies with an error on stderr.
  */
-export type WorkerKind = 'real' | 'hang' | 'garbage';
+export type WorkerKind = 'real' | 'hang' | 'garbage' | 'crash';
 
 /**
  * A `Spawner` for fault tests: delegates to `ChildProcessSpawner` (the real jail flags) with
@@ -30,6 +30,9 @@ export class RecordingSpawner implements Spawner {
     garbage: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
     }),
+    crash: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
+    }),
   };
 
   constructor(plan: (index: number) => WorkerKind = () => 'real') {
@@ -39,7 +42,9 @@ export class RecordingSpawner implements Spawner {
   spawn(options: SpawnWorkerOptions): SpawnedWorker {
     const kind = this.plan(this.workers.length);
     const worker = this.#spawners[kind].spawn(
-      kind === 'garbage' ? { ...options, env: { CCOS_FIXTURE_MODE: 'garbage' } } : options,
+      kind === 'garbage' || kind === 'crash'
+        ? { ...options, env: { CCOS_FIXTURE_MODE: kind } }
+        : options,
     );
     this.workers.push({ kind, worker });
     return worker;
