@@ -127,7 +127,10 @@ export const runSchema = z.strictObject({
   policy_pack: z.string(),
   completion: completionPredicateSchema.nullable(),
   parent_run_id: z.string().nullable(),
-  /** The external event type a `paused_external_event` run waits for; null otherwise. */
+  /**
+   * The external event type a `paused_external_event` run waits for; `llm_provider` for a
+   * `pending` run on a host with no LLM provider (nothing will start it); null otherwise.
+   */
   waiting_for: z.string().nullable(),
   /**
    * A `pending` run is not started before this instant (ISO 8601): it waits out a backoff

@@ -88,6 +88,13 @@ export type StartedHost = {
 
 export const HOST_ACTOR = 'host';
 
+/** What a pending run shows on a host with no LLM provider: nothing will start it. */
+export const NO_LLM_PENDING = {
+  state_reason:
+    'no_llm: the host has no LLM provider configured, so no run starts; restart it with --llm-settings FILE (or CCOS_LLM_SETTINGS)',
+  waiting_for: 'llm_provider',
+} as const;
+
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
 /** How long a worker may take to exit after its segment's time is up before it is killed. */
@@ -161,6 +168,7 @@ export class Host {
         policies,
         sessions,
         redactText: (text) => redactor.redactString(text),
+        ...(config.agents.llm === null ? { idlePending: NO_LLM_PENDING } : {}),
       });
       const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
       const tokens = new TokenService({

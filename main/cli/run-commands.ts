@@ -43,6 +43,11 @@ export function registerRunCommands(program: Command): void {
       // 200 is an idempotent replay: the run this key created before, not a new one.
       const verb = status === 200 ? 'already created' : 'created';
       print(json, run, (r) => `${verb} ${r.id} (${r.state}) in session ${r.session_id}`);
+      // On stderr, so `--json` output stays one document a script can parse.
+      if (run.state === 'pending' && run.waiting_for === 'llm_provider')
+        console.error(
+          `warning: ${run.id} will not start: ${run.state_reason ?? 'no LLM provider'}`,
+        );
     });
 
   runs

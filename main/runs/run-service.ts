@@ -71,6 +71,12 @@ export type RunServiceDeps = {
    * redacted on write like everywhere else (ARCHITECTURE.md §10).
    */
   redactText?: (text: string) => string;
+  /**
+   * Set when nothing will start a pending run (the host has no LLM provider): what such a
+   * run shows as its `state_reason` and `waiting_for`, so a person sees why it does not move.
+   * Applied where runs leave this service, not stored: it holds only while this host runs so.
+   */
+  idlePending?: { state_reason: string; waiting_for: string };
 };
 
 /**
@@ -85,8 +91,8 @@ export class RunService {
   }
 
   /** Creates a pending run (its kickoff) in a new or given session; 409 if that session is busy. */
-  create(input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
-    return this.#deps.chain.transact((tx) => this.#createIn(tx, input, ctx));
+  async create(input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
+    return this.#present(await this.#deps.chain.transact((tx) => this.#createIn(tx, input, ctx)));
   }
 
   /**
@@ -94,12 +100,12 @@ export class RunService {
    * return the first run (`replayed: true`) without creating another; the same key with a
    * different request is IDEMPOTENCY_CONFLICT. Key and run commit together.
    */
-  createIdempotent(
+  async createIdempotent(
     input: CreateRunInput,
     ctx: CreateRunContext,
     idempotency: IdempotencyRequest,
   ): Promise<{ run: Run; replayed: boolean }> {
-    return this.#deps.chain.transact(async (tx) => {
+    const result = await this.#deps.chain.transact(async (tx) => {
       const seen = await tx.db
         .selectFrom('idempotency_keys')
         .select(['request_hash', 'run_id'])
@@ -123,6 +129,7 @@ export class RunService {
         .execute();
       return { run, replayed: false };
     });
+    return { ...result, run: this.#present(result.run) };
   }
 
   /** Creates a run inside a caller's transaction (the host's own runs, e.g. a skill's setup). */
@@ -181,8 +188,8 @@ export class RunService {
     return run;
   }
 
-  get(id: string): Promise<Run> {
-    return readRun(this.#deps.db, id);
+  async get(id: string): Promise<Run> {
+    return this.#present(await readRun(this.#deps.db, id));
   }
 
   /** `get` inside a caller's transaction (the store has one connection: never use `db` there). */
@@ -209,7 +216,7 @@ export class RunService {
         ]),
       );
     }
-    return (await q.execute()).map(fromRow);
+    return (await q.execute()).map((row) => this.#present(fromRow(row)));
   }
 
   goals(runId: string): Promise<Goal[]> {
@@ -270,8 +277,24 @@ export class RunService {
   }
 
   /** Moves a run to `to`, or throws ILLEGAL_TRANSITION and changes nothing. */
-  transition(runId: string, to: RunState, options: TransitionOptions): Promise<Run> {
-    return this.#deps.chain.transact((tx) => this.transitionIn(tx, runId, to, options));
+  async transition(runId: string, to: RunState, options: TransitionOptions): Promise<Run> {
+    return this.#present(
+      await this.#deps.chain.transact((tx) => this.transitionIn(tx, runId, to, options)),
+    );
+  }
+
+  /**
+   * A run as callers see it: a pending run nothing will start waits for `idlePending`, and
+   * says why unless it already has a reason of its own (a person's resume reason stays).
+   */
+  #present(run: Run): Run {
+    const idle = this.#deps.idlePending;
+    if (idle === undefined || run.state !== 'pending') return run;
+    return {
+      ...run,
+      state_reason: run.state_reason ?? idle.state_reason,
+      waiting_for: idle.waiting_for,
+    };
   }
 
   /** `transition` inside a caller's transaction, for callers that write more alongside it. */
@@ -342,12 +365,12 @@ export class RunService {
    * Records an external event for a run; when the run waits for exactly this type, it is
    * queued to resume (trigger `external_event`). Other events are kept, and change nothing.
    */
-  receiveEvent(
+  async receiveEvent(
     runId: string,
     event: RunEventInput,
     ctx: ActorContext,
   ): Promise<{ event_id: string; resumed: boolean; run: Run }> {
-    return this.#deps.chain.transact(async (tx) => {
+    const result = await this.#deps.chain.transact(async (tx) => {
       const run = await readRun(tx.db, runId);
       const id = newId('ev');
       await tx.db
@@ -382,6 +405,7 @@ export class RunService {
       });
       return { event_id: id, resumed: true, run: resumed };
     });
+    return { ...result, run: this.#present(result.run) };
   }
 
   /** Cancels a non-terminal run; cancelling a finished run is ILLEGAL_TRANSITION. */
