@@ -20,7 +20,13 @@ import type { Redactor } from '../policy/redactor.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import type { CheckpointStore } from '../runs/checkpoint-store.ts';
-import { readCompletionFacts, runMemoryNamespace, unmetGoals } from '../runs/completion-check.ts';
+import {
+  lastFailedToolCallIn,
+  readCompletionFacts,
+  runMemoryNamespace,
+  unmetGoals,
+  type FailedToolCall,
+} from '../runs/completion-check.ts';
 import type { RunService } from '../runs/run-service.ts';
 import { isTerminal } from '../runs/transitions.ts';
 import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
@@ -285,13 +291,31 @@ export class RunSegment implements AgentChannelHandlers {
         .where('run_id', '=', run.id)
         .where('state', '=', 'open')
         .execute();
+      const said =
+        summary === undefined ? null : this.#deps.redactor.redactString(summary).slice(0, 500);
+      const failedCall = await lastFailedToolCallIn(tx, run.id);
+      if (failedCall !== undefined) await this.#recordClaimAfterFailure(tx, run, failedCall);
       await this.#deps.meter.chargeIn(tx, run, { wall_clock_ms: this.takeUncharged() });
       await this.#deps.runs.transitionIn(tx, run.id, 'done', {
         actor: this.#actor,
-        reason:
-          summary === undefined ? null : this.#deps.redactor.redactString(summary).slice(0, 500),
+        reason: failedCall === undefined ? said : claimAfterFailureReason(failedCall, said),
       });
       return { accepted: true, unmet: [] };
+    });
+  }
+
+  /**
+   * The goals hold only by the agent's word, and its last tool call failed: the claim stands
+   * (no predicate says otherwise) but is recorded with the failure as its evidence.
+   */
+  async #recordClaimAfterFailure(tx: ChainTx, run: Run, failed: FailedToolCall): Promise<void> {
+    await tx.append({
+      event_type: 'policy.decision',
+      actor: this.#actor,
+      session_id: run.session_id,
+      run_id: run.id,
+      rule_id: 'completion.after_failed_tool_call',
+      data: { decision: 'accepted', claim: 'complete', evidence: failed },
     });
   }
 
@@ -385,6 +409,12 @@ export class RunSegment implements AgentChannelHandlers {
     if ('error' in verdict) throw verdict.error;
     return verdict;
   }
+}
+
+/** A done run's reason when its claim came right after a failed tool call: the evidence first. */
+function claimAfterFailureReason(failed: FailedToolCall, said: string | null): string {
+  const evidence = `claimed complete right after a failed tool call: ${failed.tool} ${failed.outcome} (${failed.detail.slice(0, 200)})`;
+  return (said === null ? evidence : `${evidence}; the agent said: ${said}`).slice(0, 500);
 }
 
 /** The step id of the tool call the LLM named `callId` in run `runId`; the same across segments. */
