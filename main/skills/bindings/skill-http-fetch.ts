@@ -5,6 +5,7 @@ import {
   type SkillFetchResponse,
 } from '../../../contracts/skills.ts';
 import { AppError, invalidInput } from '../../errors.ts';
+import { networkCause } from '../../network-cause.ts';
 import { originOf } from '../manifest/egress-origin.ts';
 import type { SecretResolver } from './skill-host-deps.ts';
 
@@ -134,12 +135,16 @@ export async function skillHttpFetch(
         redirect: 'manual',
         signal,
       });
-    } catch {
+    } catch (e) {
+      // The operating system's word for it (ECONNREFUSED, ENOTFOUND, a TLS code) is what a
+      // person can act on; "failed" alone is not.
+      const cause = timeout.aborted ? 'timed out' : networkCause(e);
       throw new AppError(
         'SKILL_HTTP_FAILED',
         timeout.aborted
           ? `request to ${origin} timed out after ${ctx.limits.timeoutMs} ms`
-          : `request to ${origin} failed`,
+          : `request to ${origin} failed (${cause})`,
+        { origin, cause },
       );
     }
     record.status = response.status;
