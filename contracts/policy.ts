@@ -48,5 +48,16 @@ export const policyPackSchema = z.strictObject({
    * failures, 1 s base, 15 min cap.
    */
   llm_retry: llmRetryPolicySchema.optional(),
+  /**
+   * How long a pending approval of a run under this pack waits for a person. When it passes,
+   * the approval expires as a refusal (never a grant) and the run is told. Absent: it waits
+   * until decided or the run ends.
+   */
+  approval_timeout_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 24 * 60 * 60 * 1000)
+    .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;

@@ -22,6 +22,7 @@ import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
 import { SecretStore } from './policy/secret-store.ts';
+import { ApprovalExpiry } from './runs/approval-expiry.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
@@ -170,7 +171,8 @@ export class Host {
         redactText: (text) => redactor.redactString(text),
         ...(config.agents.llm === null ? { idlePending: NO_LLM_PENDING } : {}),
       });
-      const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
+      const approvals = new ApprovalService({ db: store.db, chain, clock, runs, policies });
+      this.#disposables.push(approvals.registerRunEndExpiry());
       const tokens = new TokenService({
         db: store.db,
         chain,
@@ -256,6 +258,7 @@ export class Host {
       if (restored.restored.length + restored.dropped.length > 0)
         logger.info(restored, 'installed skills reloaded');
       await onboarding.restore();
+      this.#disposables.push(new ApprovalExpiry({ approvals, chain, clock, logger }).start());
 
       const adminTokenFile = path.join(config.data_dir, ADMIN_TOKEN_FILE);
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });

@@ -24,7 +24,8 @@ import { resolveBudget, type PolicyPacks } from '../policy/policy-packs.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Database, Db, RunsTable } from '../store/schema.ts';
 import type { SessionService } from './session-service.ts';
-import { assertTransition } from './transitions.ts';
+import type { Disposable } from '../disposable.ts';
+import { assertTransition, isTerminal } from './transitions.ts';
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 
 export type TransitionOptions = ActorContext & {
@@ -38,6 +39,12 @@ export type TransitionOptions = ActorContext & {
   /** For `pending`: not started before this instant (an LLM backoff); cleared by any other transition. */
   not_before?: Date;
 };
+
+/**
+ * Called inside the transaction that moves a run to a terminal state, so what belongs to the
+ * run (its pending approvals) closes with it; a throw undoes the transition.
+ */
+export type RunEndHook = (tx: ChainTx, run: Run, ctx: ActorContext) => Promise<void>;
 
 export type ListRunsQuery = {
   state?: RunState;
@@ -85,9 +92,16 @@ export type RunServiceDeps = {
  */
 export class RunService {
   readonly #deps: RunServiceDeps;
+  readonly #endHooks = new Set<RunEndHook>();
 
   constructor(deps: RunServiceDeps) {
     this.#deps = deps;
+  }
+
+  /** Runs `hook` whenever a run ends (see `RunEndHook`). */
+  registerRunEndHook(hook: RunEndHook): Disposable {
+    this.#endHooks.add(hook);
+    return { dispose: () => void this.#endHooks.delete(hook) };
   }
 
   /** Creates a pending run (its kickoff) in a new or given session; 409 if that session is busy. */
@@ -358,6 +372,10 @@ export class RunService {
         ...(after.not_before === null ? {} : { not_before: after.not_before }),
       },
     });
+    if (isTerminal(to)) {
+      const ctx = { actor: options.actor, correlation_id: options.correlation_id ?? null };
+      for (const hook of this.#endHooks) await hook(tx, after, ctx);
+    }
     return after;
   }
 

@@ -76,6 +76,8 @@ export type ApprovalsTable = {
   match_key: string | null;
   answer: string | null;
   consumed_at: string | null;
+  /** A pending approval past this instant expires as a refusal (migration 0051). */
+  expires_at: string | null;
 };
 
 export type ChainTable = {

@@ -8,6 +8,7 @@ import * as m0006 from './0006-budget-grants.ts';
 import * as m0007 from './0007-skill-onboarding.ts';
 import * as m0008 from './0008-run-events.ts';
 import * as m0050 from './0050-run-not-before.ts';
+import * as m0051 from './0051-approval-expiry.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -29,4 +30,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0007-skill-onboarding', up: m0007.up },
   { name: '0008-run-events', up: m0008.up },
   { name: '0050-run-not-before', up: m0050.up },
+  { name: '0051-approval-expiry', up: m0051.up },
 ];
