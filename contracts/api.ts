@@ -7,6 +7,7 @@ import {
   createRunInputSchema,
   goalSchema,
   runEventInputSchema,
+  runFailureSchema,
   runSchema,
   runStateSchema,
   stepSchema,
@@ -120,8 +121,17 @@ export const runDetailSchema = z
     run: Run,
     goals: z.array(Goal),
     pending_approvals: z.array(Approval),
+    /**
+     * The run's most recent failure, kept after the run moved on: a segment whose worker
+     * crashed, hung or broke the protocol (with the error the worker handed over, redacted),
+     * or an LLM call that failed. Null when nothing has failed.
+     */
+    last_failure: runFailureSchema.nullable(),
   })
-  .meta({ id: 'RunDetail', description: 'A run with its goals and pending approvals' });
+  .meta({
+    id: 'RunDetail',
+    description: 'A run with its goals, pending approvals and its last failure',
+  });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 
 export const runListSchema = z.strictObject({

@@ -1,5 +1,6 @@
 import type { PolicyPack } from '../contracts/policy.ts';
 import { rm } from 'node:fs/promises';
+import { sql } from 'kysely';
 import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
@@ -23,6 +24,7 @@ import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
+import { ApprovalExpiry } from './runs/approval-expiry.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
@@ -91,6 +93,13 @@ export type StartedHost = {
 };
 
 export const HOST_ACTOR = 'host';
+
+/** What a pending run shows on a host with no LLM provider: nothing will start it. */
+export const NO_LLM_PENDING = {
+  state_reason:
+    'no_llm: the host has no LLM provider configured, so no run starts; restart it with --llm-settings FILE (or CCOS_LLM_SETTINGS)',
+  waiting_for: 'llm_provider',
+} as const;
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
@@ -167,13 +176,15 @@ export class Host {
         policies,
         sessions,
         redactText: (text) => redactor.redactString(text),
+        ...(config.agents.llm === null ? { idlePending: NO_LLM_PENDING } : {}),
       });
       const rehashed = await runs.hashPlainIdempotencyKeys(
         (key) => secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
         KEYED_HASH_PREFIX,
       );
       if (rehashed > 0) logger.info({ rehashed }, 'stored idempotency keys replaced by their hash');
-      const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
+      const approvals = new ApprovalService({ db: store.db, chain, clock, runs, policies });
+      this.#disposables.push(approvals.registerRunEndExpiry());
       const tokens = new TokenService({
         db: store.db,
         chain,
@@ -261,6 +272,7 @@ export class Host {
       if (restored.restored.length + restored.failed.length > 0)
         logger.info(restored, 'installed skills reloaded');
       await onboarding.restore();
+      this.#disposables.push(new ApprovalExpiry({ approvals, chain, clock, logger }).start());
 
       const adminTokenFile = path.join(config.data_dir, ADMIN_TOKEN_FILE);
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
@@ -385,12 +397,17 @@ export class Host {
         if (provider === undefined) {
           provider = createLlmProvider(settings, {
             resolveSecret: (name) => parts.secrets.reveal(name),
+            // The host retries a failed call itself, visibly (a step, a chain entry, the
+            // run's reason) and honouring `retry-after`; an SDK retry would hide a failure.
+            maxRetries: 0,
             replayStartAt: async () => {
               const answered = await parts.store.db
                 .selectFrom('chain')
                 .select((eb) => eb.fn.countAll<number>().as('n'))
                 .where('run_id', '=', runId)
                 .where('event_type', '=', 'llm.call')
+                // A failed call got no answer: it does not move the script on.
+                .where(sql`json_extract(data, '$.outcome')`, 'is not', 'failed')
                 .executeTakeFirstOrThrow();
               return answered.n;
             },
@@ -408,6 +425,7 @@ export class Host {
         checkpoints: parts.checkpoints,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
+        logger: parts.logger,
       },
       maxConcurrent: this.#config.agents.max_concurrent,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,
