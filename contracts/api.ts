@@ -7,6 +7,7 @@ import {
   createRunInputSchema,
   goalSchema,
   runEventInputSchema,
+  runFailureSchema,
   runSchema,
   runStateSchema,
   stepSchema,
@@ -126,8 +127,17 @@ export const runDetailSchema = z
     run: Run,
     goals: z.array(Goal),
     pending_approvals: z.array(Approval),
+    /**
+     * The run's most recent failure, kept after the run moved on: a segment whose worker
+     * crashed, hung or broke the protocol (with the error the worker handed over, redacted),
+     * or an LLM call that failed. Null when nothing has failed.
+     */
+    last_failure: runFailureSchema.nullable(),
   })
-  .meta({ id: 'RunDetail', description: 'A run with its goals and pending approvals' });
+  .meta({
+    id: 'RunDetail',
+    description: 'A run with its goals, pending approvals and its last failure',
+  });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 
 export const runListSchema = z.strictObject({
@@ -539,6 +549,10 @@ export const API = {
         ErrorBody,
         'the skill was rejected; the message names the file, the field and the fix',
       ),
+      502: json(
+        ErrorBody,
+        'fetching the document from `url` failed (SKILL_HTTP_FAILED, with the cause in details.cause)',
+      ),
     },
   },
   getSkill: {
@@ -622,9 +636,17 @@ export const API = {
       'The value is encrypted with the data dir’s key and from now on redacted wherever it would appear (logs, chain, prompts).',
     request: {
       params: z.strictObject({ name: secretNameSchema }),
-      body: jsonBody(z.strictObject({ value: z.string().min(1).max(16_384) }), {
-        value: 'the secret value',
-      }),
+      body: jsonBody(
+        z.strictObject({
+          value: z
+            .string()
+            .min(8, 'must be at least 8 characters: shorter secrets cannot be redacted')
+            .max(16_384),
+        }),
+        {
+          value: 'the secret value',
+        },
+      ),
     },
     responses: { 200: json(z.strictObject({ name: z.string() }), 'stored'), ...bodyErrors },
   },

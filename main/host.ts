@@ -1,9 +1,11 @@
 import type { PolicyPack } from '../contracts/policy.ts';
 import { rm } from 'node:fs/promises';
+import { sql } from 'kysely';
 import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
+import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
@@ -22,9 +24,10 @@ import { listenGateway } from './gateway/server/gateway-server.ts';
 import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
-import { SecretStore } from './policy/secret-store.ts';
+import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
+import { ApprovalExpiry } from './runs/approval-expiry.ts';
 import { ApprovalService } from './runs/approval-service.ts';
-import { RunService, type RecoveryOutcome } from './runs/run-service.ts';
+import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
 import { REGISTERED_CAPABILITIES } from './skills/manifest/capabilities.ts';
 import { IsolatedVmSandbox } from './skills/sandbox/isolated-vm-sandbox.ts';
@@ -65,6 +68,8 @@ export type StartedHost = {
   config: HostConfig;
   store: Store;
   chain: CausalChain;
+  /** Audits requests host code sends for someone (skill documents…): before and after. */
+  egress: EgressAudit;
   sessions: SessionService;
   runs: RunService;
   approvals: ApprovalService;
@@ -89,6 +94,13 @@ export type StartedHost = {
 };
 
 export const HOST_ACTOR = 'host';
+
+/** What a pending run shows on a host with no LLM provider: nothing will start it. */
+export const NO_LLM_PENDING = {
+  state_reason:
+    'no_llm: the host has no LLM provider configured, so no run starts; restart it with --llm-settings FILE (or CCOS_LLM_SETTINGS)',
+  waiting_for: 'llm_provider',
+} as const;
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
@@ -143,7 +155,9 @@ export class Host {
         policyPackVersion: DEFAULT_POLICY_PACK.version,
         packVersion: (packId) => policies.versionOf(packId),
         redact: (data) => redactor.redactValue(data),
+        redactText: (text) => redactor.redactString(text),
       });
+      const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
         db: store.db,
         chain,
@@ -164,15 +178,20 @@ export class Host {
         policies,
         sessions,
         redactText: (text) => redactor.redactString(text),
+        ...(config.agents.llm === null ? { idlePending: NO_LLM_PENDING } : {}),
       });
-      const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
+      const rehashed = await runs.hashPlainIdempotencyKeys(
+        (key) => secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
+        KEYED_HASH_PREFIX,
+      );
+      if (rehashed > 0) logger.info({ rehashed }, 'stored idempotency keys replaced by their hash');
+      const approvals = new ApprovalService({ db: store.db, chain, clock, runs, policies });
+      this.#disposables.push(approvals.registerRunEndExpiry());
       const tokens = new TokenService({
         db: store.db,
         chain,
         clock,
-        onMinted: (token) => {
-          redactor.addKnownValue(token);
-        },
+        onMinted: (token) => redactor.addKnownValue(token),
       });
 
       const recovery = await runs.recoverInterrupted({ actor: HOST_ACTOR });
@@ -196,20 +215,17 @@ export class Host {
           allowLoopbackHttp: config.skills.allow_loopback_http,
         },
         host: {
-          memory: new StoreSkillMemory({ db: store.db, clock }),
+          memory: new StoreSkillMemory({ db: store.db, chain, clock }),
           secrets: (name) => secrets.reveal(name),
+          holdsSecret: (text) => redactor.holdsKnownValue(text),
           log: (entry) => {
             logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
           },
-          audit: (event) => {
+          // Awaited, never best-effort: a binding whose entry cannot be committed fails, and a
+          // request whose `egress.attempt` cannot be committed is not sent.
+          audit: async (event) => {
             const entry = skillAuditEntry(event);
-            if (entry === undefined) return;
-            chain.append(entry).catch((err: unknown) => {
-              logger.error(
-                { err, skill_id: event.skill_id },
-                'could not record a skill binding call',
-              );
-            });
+            if (entry !== undefined) await chain.append(entry);
           },
         },
       });
@@ -235,7 +251,11 @@ export class Host {
         skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
-      const checkpoints = new CheckpointStore({ db: store.db, clock });
+      const checkpoints = new CheckpointStore({
+        db: store.db,
+        clock,
+        redact: (state) => redactor.redactValue(state),
+      });
       const meter = new BudgetMeter({ clock, policies, approvals, runs });
       this.#disposables.push(meter.registerGrants());
       // Disposed before the registry (reverse order): its timers stop and passes finish first.
@@ -254,6 +274,7 @@ export class Host {
       if (restored.restored.length + restored.failed.length > 0)
         logger.info(restored, 'installed skills reloaded');
       await onboarding.restore();
+      this.#disposables.push(new ApprovalExpiry({ approvals, chain, clock, logger }).start());
 
       const adminTokenFile = path.join(config.data_dir, ADMIN_TOKEN_FILE);
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
@@ -268,6 +289,7 @@ export class Host {
         tokens,
         chain,
         secrets,
+        redactor,
         skills,
         onboarding,
         logger,
@@ -309,6 +331,7 @@ export class Host {
         config,
         store,
         chain,
+        egress,
         sessions,
         runs,
         approvals,
@@ -376,12 +399,17 @@ export class Host {
         if (provider === undefined) {
           provider = createLlmProvider(settings, {
             resolveSecret: (name) => parts.secrets.reveal(name),
+            // The host retries a failed call itself, visibly (a step, a chain entry, the
+            // run's reason) and honouring `retry-after`; an SDK retry would hide a failure.
+            maxRetries: 0,
             replayStartAt: async () => {
               const answered = await parts.store.db
                 .selectFrom('chain')
                 .select((eb) => eb.fn.countAll<number>().as('n'))
                 .where('run_id', '=', runId)
                 .where('event_type', '=', 'llm.call')
+                // A failed call got no answer: it does not move the script on.
+                .where(sql`json_extract(data, '$.outcome')`, 'is not', 'failed')
                 .executeTakeFirstOrThrow();
               return answered.n;
             },
@@ -399,6 +427,7 @@ export class Host {
         checkpoints: parts.checkpoints,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
+        logger: parts.logger,
       },
       maxConcurrent: this.#config.agents.max_concurrent,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,

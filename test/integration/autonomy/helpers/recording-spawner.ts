@@ -11,12 +11,13 @@ const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
  * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
- * writes garbage to stdout, one that fires 20 LLM calls at once, one that checkpoints and
- * writes memory until it is refused, the real worker starting late, or one that writes its
- * own "goal met" fact into its scratch memory and claims completion.
+ * writes garbage to stdout, one that dies with an error on stderr, one that fires 20 LLM
+ * calls at once, one that checkpoints and writes memory until it is refused, the real worker
+ * starting late, or one that writes its own "goal met" fact into its scratch memory and
+ * claims completion.
  */
 export type WorkerKind =
-  'real' | 'hang' | 'garbage' | 'greedy' | 'hoard' | 'slow_start' | 'self_complete';
+  'real' | 'hang' | 'garbage' | 'crash' | 'greedy' | 'hoard' | 'slow_start' | 'self_complete';
 
 /** How late a `slow_start` worker sends its first message. */
 export const SLOW_START_DELAY_MS = 8_000;
@@ -34,6 +35,9 @@ export class RecordingSpawner implements Spawner {
     real: new ChildProcessSpawner(),
     hang: new ChildProcessSpawner({ entry: fileURLToPath(new URL('hanging-worker.ts', FIXTURES)) }),
     garbage: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
+    }),
+    crash: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
     }),
     greedy: new ChildProcessSpawner({
@@ -60,6 +64,7 @@ export class RecordingSpawner implements Spawner {
       real: undefined,
       hang: undefined,
       garbage: { CCOS_FIXTURE_MODE: 'garbage' },
+      crash: { CCOS_FIXTURE_MODE: 'crash' },
       greedy: undefined,
       hoard: undefined,
       slow_start: { CCOS_FIXTURE_DELAY_MS: String(SLOW_START_DELAY_MS) },

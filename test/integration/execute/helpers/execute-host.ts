@@ -3,7 +3,10 @@ import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry } from '../../../../contracts/chain.ts';
 import type { Run } from '../../../../contracts/runs.ts';
 import type { SkillListEntry, SkillManifest } from '../../../../contracts/skills.ts';
-import { StoreSkillMemory } from '../../../../main/skills/bindings/store-skill-memory.ts';
+import {
+  readSkillMemory,
+  writeSkillMemory,
+} from '../../../../main/skills/bindings/store-skill-memory.ts';
 import {
   startGatewayHost,
   type ApiResponse,
@@ -97,14 +100,17 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
     approval: (id) => started.approvals.get(id),
     runState: async (runId) => (await started.runs.get(runId)).state,
     skillMemory: (skillId) => {
-      const store = new StoreSkillMemory({
-        db: started.store.db,
-        clock: { now: () => new Date() },
-      });
       const owner = { skill_id: skillId, version: '0.0.0-test' };
       return {
-        get: (namespace, key) => store.get(owner, namespace, key),
-        put: (namespace, key, value) => store.put(owner, namespace, key, value),
+        get: (namespace, key) => readSkillMemory(started.store.db, owner, namespace, key),
+        // As a skill's earlier write would have put it (no run, no audit).
+        put: (namespace, key, value) =>
+          writeSkillMemory(
+            started.store.db,
+            owner,
+            { namespace, key, value, run_id: null, step_id: null },
+            new Date(),
+          ),
       };
     },
     putSharedMemory: async (namespace, key, value) => {

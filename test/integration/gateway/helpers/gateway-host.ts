@@ -56,7 +56,7 @@ export type GatewayHostOptions = {
    * a test sees the log lines exactly as the host would write them.
    */
   logDestination?: DestinationStream;
-  /** Policy packs besides the default one (HostDeps.policyPacks). */
+  /** Policy packs besides the default one (e.g. one with an approval timeout). */
   policyPacks?: readonly PolicyPack[];
 };
 
