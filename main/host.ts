@@ -237,6 +237,7 @@ export class Host {
         registry: skillRegistry,
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
+        egress,
       });
       const pipeline = new ExecutePipeline({
         registry: skillRegistry,

@@ -6,13 +6,13 @@ import type { Redactor } from '../policy/redactor.ts';
 import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
 import { autofillGrants } from '../skills/manifest/autofill-grants.ts';
 import { SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
-import type { InstallResult } from '../skills/install/skill-service.ts';
+import type { DocumentFetchAudit, InstallResult } from '../skills/install/skill-service.ts';
 
 /** What `ccos__skill_load` needs of the skill service: compile without installing, then install. */
 export type SkillLoading = {
   compileFromUrl: (
     url: string,
-    options: { force?: boolean; beforeRequest?: (url: URL) => Promise<void> },
+    options: { force?: boolean; audit: DocumentFetchAudit },
   ) => Promise<CompiledSkill>;
   installCompiled: InstallCompiled;
 };

@@ -7,8 +7,6 @@ import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalService } from '../runs/approval-service.ts';
 import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
-import { auditedBy } from '../actor-context.ts';
-import { egressAttemptEntry } from '../chain/egress-attempt.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import { checkSkillDocumentUrl } from '../skills/declarative/fetch-skill-document.ts';
 import { errorOutcome } from './call-outcome.ts';
@@ -171,25 +169,20 @@ export class SkillLoadTool {
     input: SkillLoadInput,
     ruleId: string,
   ): Promise<{ skill: CompiledSkill } | { outcome: ToolCallOutcome }> {
-    const beforeRequest = async (target: URL): Promise<void> => {
-      await this.#deps.chain.append(
-        egressAttemptEntry({
-          url: target,
-          method: 'GET',
-          purpose: 'skill_load.fetch',
-          rule_id: ruleId,
-          ...auditedBy(call.ctx),
-          session_id: call.run.session_id,
-          run_id: call.run.id,
-          step_id: call.step_id,
-        }),
-      );
-    };
     try {
       return {
         skill: await this.#deps.skills.compileFromUrl(input.url, {
           force: input.force,
-          beforeRequest,
+          audit: {
+            sender: { actor: call.ctx.actor },
+            envelope: {
+              session_id: call.run.session_id,
+              run_id: call.run.id,
+              step_id: call.step_id,
+              correlation_id: call.ctx.correlation_id ?? null,
+            },
+            rule_id: ruleId,
+          },
         }),
       };
     } catch (e) {

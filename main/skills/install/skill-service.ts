@@ -26,7 +26,16 @@ import { MANIFEST_FILE } from '../package/read-skill-package.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
 import { SkillsRepository, type InstalledSkill } from './skills-repository.ts';
 import { auditedBy } from '../../actor-context.ts';
-import { egressAttemptEntry } from '../../chain/egress-attempt.ts';
+import {
+  NO_RUN_ENVELOPE,
+  newRequestId,
+  type AuditEnvelope,
+  type EgressAudit,
+  type EgressSender,
+} from '../../chain/egress-audit.ts';
+
+/** The `purpose` of a skill document request on the chain. */
+const DOCUMENT_PURPOSE = 'skill.document';
 
 export type SkillServiceDeps = {
   db: Db;
@@ -36,6 +45,15 @@ export type SkillServiceDeps = {
   logger: Logger;
   /** Where installed packages are kept: `<data dir>/skills`. */
   skillsDir: string;
+  /** Audits every skill document request (egress.attempt before it leaves, outcome after). */
+  egress: EgressAudit;
+};
+
+/** On whose behalf a skill document is fetched, and which gate let the request out. */
+export type DocumentFetchAudit = {
+  sender: EgressSender;
+  envelope: AuditEnvelope;
+  rule_id: string | null;
 };
 
 type FailedSkill = InstalledSkill & { load_error: SkillLoadError };
@@ -144,18 +162,13 @@ export class SkillService {
     ctx: ActorContext,
     options: { force?: boolean } = {},
   ): Promise<InstallResult> {
+    // The admin named the URL: no gate but theirs, and their request is what the chain shows.
     const compiled = await this.compileFromUrl(url, {
       ...options,
-      beforeRequest: async (target) => {
-        await this.#deps.chain.append(
-          egressAttemptEntry({
-            url: target,
-            method: 'GET',
-            purpose: 'skill_install.fetch',
-            rule_id: null,
-            ...auditedBy(ctx),
-          }),
-        );
+      audit: {
+        sender: { actor: ctx.actor },
+        envelope: { ...NO_RUN_ENVELOPE, correlation_id: ctx.correlation_id ?? null },
+        rule_id: null,
       },
     });
     return this.installCompiled(compiled, ctx);
@@ -168,13 +181,26 @@ export class SkillService {
    */
   async compileFromUrl(
     url: string,
-    options: { force?: boolean; beforeRequest?: (url: URL) => Promise<void> } = {},
+    options: { force?: boolean; audit: DocumentFetchAudit },
   ): Promise<CompiledSkill> {
     const force = options.force ?? false;
+    const { sender, envelope, rule_id: ruleId } = options.audit;
     const doc = await fetchSkillDocument(url, {
       allowLoopbackHttp: this.#deps.registry.loadPolicy.allowLoopbackHttp,
       force,
-      ...(options.beforeRequest === undefined ? {} : { beforeRequest: options.beforeRequest }),
+      audit: (target, hop) =>
+        this.#deps.egress.attempt(
+          sender,
+          envelope,
+          {
+            request_id: newRequestId(),
+            purpose: DOCUMENT_PURPOSE,
+            url: target.href,
+            method: 'GET',
+            hop,
+          },
+          ruleId,
+        ),
     });
     return this.#compile(doc.url, doc.text, doc.format, force);
   }

@@ -357,13 +357,18 @@ describe('ccos__skill_load fetches only through a gate', () => {
       session_id: run.session_id,
       actor: AGENT.actor,
       data: {
-        phase: 'before_request',
-        purpose: 'skill_load.fetch',
+        outcome: 'attempted',
+        purpose: 'skill.document',
         method: 'GET',
         origin: server.origin,
-        path: '/allowed/skill.md',
+        hop: 0,
       },
     });
+    // Each request's outcome follows it, linked by its request id.
+    const outcomes = (await h.chain('egress.outcome')).filter((e) => e.run_id === run.id);
+    expect(outcomes.map((e) => [e.data.request_id, e.data.status])).toEqual(
+      entries.map((e) => [e.data.request_id, 200]),
+    );
   });
 
   it('fetches without asking from an origin on the pack list, still recording the egress first', async () => {
