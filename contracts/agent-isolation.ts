@@ -11,6 +11,11 @@ import { z } from 'zod';
 export const workerIsolationSchema = z.enum(['bubblewrap', 'node_permission_model']);
 export type WorkerIsolation = z.infer<typeof workerIsolationSchema>;
 
+/** Whether workers under this isolation run without a jail (the `unsafe` mark on runs). */
+export function isUnjailed(isolation: WorkerIsolation): boolean {
+  return isolation !== 'bubblewrap';
+}
+
 /**
  * What the host tells about its agent workers (`GET /v1/health` `agents`; the desktop UI
  * shows the same): `jailed` — workers run in the jail; `unsafe` — they run without it

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Run } from '../../contracts/runs.ts';
 import { connect, print, table } from './cli-context.ts';
 import { usageLine } from './inspect-commands.ts';
+import { isolationLine, runIsolation } from './run-isolation.ts';
 import { nonNegativeInt, pageLimit, positiveInt } from './option-parsers.ts';
 
 /** `ccos runs create|list|show|cancel|resume`. */
@@ -74,12 +75,15 @@ export function registerRunCommands(program: Command): void {
 
   runs
     .command('show')
-    .description('show a run: state, reason, budget, usage, goals, pending approvals')
+    .description(
+      'show a run: state, reason, budget, usage, goals, pending approvals, what its workers ran under',
+    )
     .argument('<id>', 'run id')
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { client, json } = await connect(command);
       const detail = await client.call('getRun', { params: { id } });
-      print(json, detail, ({ run, goals, pending_approvals }) =>
+      const isolation = await runIsolation(client, id);
+      print(json, { ...detail, isolation }, ({ run, goals, pending_approvals }) =>
         [
           `run      ${run.id}`,
           `state    ${run.state}${run.state_reason === null ? '' : ` (${run.state_reason})`}`,
@@ -88,6 +92,7 @@ export function registerRunCommands(program: Command): void {
           `budget   ${usageLine(run)}`,
           `goals    ${goals.map((g) => `#${g.ordinal} ${g.state}`).join(', ')}`,
           `pending  ${pending_approvals.length === 0 ? 'no approvals' : pending_approvals.map((a) => `${a.id} (${a.kind})`).join(', ')}`,
+          `workers  ${isolationLine(isolation)}`,
         ].join('\n'),
       );
     });

@@ -7,9 +7,11 @@ import type { SpawnedWorker, WorkerExit } from './spawner.ts';
 
 /** bwrap reports a worker killed by signal N as exit code 128 + N. */
 const SIGNAL_EXIT_BASE = 128;
-const SIGNAL_NAMES = new Map<number, NodeJS.Signals>(
-  Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]),
-);
+/** Signal names by number; the first of aliases (SIGABRT before SIGIOT) is the one Node reports. */
+const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
+for (const [name, n] of Object.entries(constants.signals)) {
+  if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name as NodeJS.Signals);
+}
 
 /**
  * One jailed worker: the bwrap process and the handshake that finishes the jail before the
