@@ -32,6 +32,7 @@ export async function chooseSpawner(options: {
       },
       'agent workers run jailed (bubblewrap)',
     );
+    if (found.warning !== null) logger.warn({ isolation: 'bubblewrap' }, found.warning);
     const spawner = new BubblewrapSpawner({
       tools: found.tools,
       onJailFailure: (runId, message) => {

@@ -9,7 +9,14 @@ const run = promisify(execFile);
 
 /** What start-up found: a jail that works here, or why not and what a person can do. */
 export type JailDetection =
-  | { ok: true; tools: JailTools; version: string; seccomp: boolean }
+  | {
+      ok: true;
+      tools: JailTools;
+      version: string;
+      seccomp: boolean;
+      /** Something a person should know about this jail (logged as a warning), or null. */
+      warning: string | null;
+    }
   | { ok: false; reason: string; fix: string };
 
 export type DetectJailOptions = {
@@ -77,13 +84,27 @@ export async function detectJail(options: DetectJailOptions = {}): Promise<JailD
       fix: `check that both can run, ${UNSAFE_HINT}`,
     };
   }
-  const tools: JailTools = {
-    bwrap,
-    prlimit,
-    node,
-    libraries,
-    runAs: process.geteuid?.() === 0 ? NOBODY : null,
-  };
+  const tools: JailTools = { bwrap, prlimit, node, libraries, runAs: null };
+  if (process.geteuid?.() !== 0) return probeJail(tools, version, null);
+  // A root host jails its workers as nobody; where nobody cannot read the install (a
+  // checkout under /root), the jail still works as root's uid, without RLIMIT_NPROC
+  // (the kernel never enforces it for uid 0; the seccomp filter still refuses new processes).
+  const asNobody = await probeJail({ ...tools, runAs: NOBODY }, version, null);
+  if (asNobody.ok) return asNobody;
+  const asRoot = await probeJail(
+    tools,
+    version,
+    `jailed workers run as root's uid, not nobody (${asNobody.reason}): make the Node binary and the project readable by nobody, or run the host as a normal user`,
+  );
+  return asRoot.ok ? asRoot : asNobody;
+}
+
+/** Starts one jailed probe with the workers' own flags; ok only if it ran and printed its word. */
+async function probeJail(
+  tools: JailTools,
+  version: string,
+  warning: string | null,
+): Promise<JailDetection> {
   const spawner = new BubblewrapSpawner({ tools });
   const probe = await spawner.probe(`process.stdout.write(${JSON.stringify(PROBE_OK)})`);
   if (probe.exit.code !== 0 || probe.stdout !== PROBE_OK) {
@@ -94,7 +115,7 @@ export async function detectJail(options: DetectJailOptions = {}): Promise<JailD
       fix: fixFor(said, tools),
     };
   }
-  return { ok: true, tools, version, seccomp: spawner.seccomp };
+  return { ok: true, tools, version, seccomp: spawner.seccomp, warning };
 }
 
 /** The fix for what bwrap said. */
