@@ -35,9 +35,9 @@ export type ChildProcessSpawnerOptions = {
  * a worker can open sockets and reach anything the host can), CPU time, the number of open
  * descriptors, or signals to other processes of the same user. The permission model is a
  * seat belt against a misbehaving worker, not a security boundary against hostile code
- * (Node's documentation says as much). The jail issue adds bubblewrap with a new network
- * namespace and a read-only filesystem behind the same `Spawner` interface; until then the
- * host must present this spawner as unsafe for untrusted agents.
+ * (Node's documentation says as much). The host uses it only where no jail works and a
+ * person allowed that (`--unsafe-agents`), and then reports it as unsafe; the jail is
+ * `BubblewrapSpawner`, which keeps these same flags inside as its second layer.
  */
 export class ChildProcessSpawner implements Spawner {
   readonly isolation: WorkerIsolation = 'node_permission_model';
