@@ -95,13 +95,12 @@ export class BubblewrapSpawner implements Spawner {
   }
 
   /**
-   * Runs `script` (JavaScript) with the workers' flags in the same jail and collects what
-   * it printed: detection's proof that this machine can build the jail.
+   * Runs the Node binary with `args` (not the workers' flags) in the same jail — the same
+   * namespaces, binds, seccomp filter and limits handshake — and collects what it printed:
+   * detection's proof that this machine can build the jail.
    */
-  async probe(script: string): Promise<ProbeResult> {
-    const worker = this.#start([this.#tools.node, ...this.#nodeArgs, '-e', script], {
-      NODE_OPTIONS: '',
-    });
+  async probe(args: readonly string[]): Promise<ProbeResult> {
+    const worker = this.#start([this.#tools.node, ...args], { NODE_OPTIONS: '' });
     let stdout = '';
     let stderr = '';
     worker.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));

@@ -31,8 +31,6 @@ export type DetectJailOptions = {
 
 /** The user a root host runs jails as (Debian's and most distributions' `nobody`). */
 const NOBODY = { uid: 65534, gid: 65534 };
-/** Printed by the probe only when it ran inside the jail with the workers' flags. */
-const PROBE_OK = 'ccos-jail-ok';
 /** Where prlimit lives when the host's PATH is minimal. */
 const SYSTEM_BIN = ['/usr/bin', '/bin', '/usr/sbin', '/sbin'];
 
@@ -41,9 +39,9 @@ const UNSAFE_HINT =
 
 /**
  * Finds out whether agent workers can be jailed on this machine (ARCHITECTURE.md §8): bwrap
- * and prlimit present, the Node binary's libraries known, and a real jail started once with
- * the workers' own flags (which fails where user namespaces are off or restricted). Never
- * throws: a failure says why and how to fix it.
+ * and prlimit present, the Node binary's libraries known, and a real jail — the workers'
+ * binds, filter and limits — started once (which fails where user namespaces are off or
+ * restricted, or bwrap is too old). Never throws: a failure says why and how to fix it.
  */
 export async function detectJail(options: DetectJailOptions = {}): Promise<JailDetection> {
   const platform = options.platform ?? process.platform;
@@ -75,8 +73,10 @@ export async function detectJail(options: DetectJailOptions = {}): Promise<JailD
   let libraries: string[];
   let version: string;
   try {
-    libraries = await sharedLibraries(node);
-    version = (await run(bwrap, ['--version'], { env: {} })).stdout.trim();
+    [libraries, version] = await Promise.all([
+      sharedLibraries(node),
+      run(bwrap, ['--version'], { env: {} }).then((r) => r.stdout.trim()),
+    ]);
   } catch (e) {
     return {
       ok: false,
@@ -99,15 +99,17 @@ export async function detectJail(options: DetectJailOptions = {}): Promise<JailD
   return asRoot.ok ? asRoot : asNobody;
 }
 
-/** Starts one jailed probe with the workers' own flags; ok only if it ran and printed its word. */
+/** Starts one jailed probe; ok only if Node ran in it and printed its version. */
 async function probeJail(
   tools: JailTools,
   version: string,
   warning: string | null,
 ): Promise<JailDetection> {
   const spawner = new BubblewrapSpawner({ tools });
-  const probe = await spawner.probe(`process.stdout.write(${JSON.stringify(PROBE_OK)})`);
-  if (probe.exit.code !== 0 || probe.stdout !== PROBE_OK) {
+  // `node --version` answers before V8 starts: cheap at every start-up, and it only prints
+  // once the loader found every library in the jail, past the binds, the limits and the filter.
+  const probe = await spawner.probe(['--version']);
+  if (probe.exit.code !== 0 || !/^v\d+\./.test(probe.stdout)) {
     const said = firstLine(probe.stderr) ?? `exit ${String(probe.exit.code ?? probe.exit.signal)}`;
     return {
       ok: false,
@@ -134,18 +136,26 @@ function fixFor(said: string, tools: JailTools): string {
 
 /**
  * The shared libraries a Node binary loads, as its own diagnostic report lists them (the
- * dynamic loader included), so the jail binds exactly those.
+ * dynamic loader included), so the jail binds exactly those. For the host's own binary the
+ * host's report serves, less the native addons it loaded (`*.node`: the worker loads none).
  */
 async function sharedLibraries(node: string): Promise<string[]> {
-  const { stdout } = await run(
-    node,
-    ['-p', 'JSON.stringify(process.report.getReport().sharedObjects)'],
-    { env: {} },
-  );
-  const listed = JSON.parse(stdout) as unknown;
+  const listed: unknown =
+    node === process.execPath
+      ? (process.report.getReport() as { sharedObjects?: unknown }).sharedObjects
+      : JSON.parse(
+          (
+            await run(node, ['-p', 'JSON.stringify(process.report.getReport().sharedObjects)'], {
+              env: {},
+            })
+          ).stdout,
+        );
   if (!Array.isArray(listed)) throw new Error('no shared object list in the report');
   // linux-vdso.so.1 and the like are provided by the kernel, not files.
-  return listed.filter((p): p is string => typeof p === 'string' && isAbsolute(p) && p !== node);
+  return listed.filter(
+    (p): p is string =>
+      typeof p === 'string' && isAbsolute(p) && p !== node && !p.endsWith('.node'),
+  );
 }
 
 /** An executable by absolute path, or the first in `dirs`; null if none. */
