@@ -13,8 +13,10 @@ import { AppError } from '../../../../main/errors.ts';
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/agent/', import.meta.url));
 export const HOSTILE_WORKER = `${FIXTURES}hostile-worker.ts`;
 
-/** Detected once per test file, as the host does at start-up. */
-export const detection: JailDetection = await detectJail();
+/** Detected once per test file, as the host does at start-up (`CCOS_BWRAP` as for the host). */
+export const detection: JailDetection = await detectJail({
+  bwrap: process.env.CCOS_BWRAP ?? 'bwrap',
+});
 
 /**
  * `describe` for tests that need the jail. Where bubblewrap cannot run they are skipped
