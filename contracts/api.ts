@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from './approvals.ts';
+import { agentIsolationStatusSchema } from './agent-isolation.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
 import { errorBodySchema } from './errors.ts';
@@ -149,6 +150,8 @@ export const healthSchema = z.strictObject({
   status: z.literal('ok'),
   version: z.string(),
   uptime_s: z.number(),
+  /** How agent workers are confined: jailed, unsafe (opted in without a jail) or refused. */
+  agents: agentIsolationStatusSchema,
 });
 
 export const installSkillInputSchema = z
@@ -233,7 +236,7 @@ export const API = {
     path: '/v1/health',
     summary: 'Liveness (no token needed)',
     description:
-      'Answers as soon as the gateway listens. It needs no token and says nothing about runs, so a supervisor (the desktop shell, a service manager) can poll it.',
+      'Answers as soon as the gateway listens. It needs no token and says nothing about runs, so a supervisor (the desktop shell, a service manager) can poll it. `agents` tells how agent workers are confined here: `jailed` (bubblewrap), `unsafe` (a person allowed running them without a jail, `--unsafe-agents`) or `refused` (no jail works here: no worker starts), with the reason and the fix.',
     // No token: the OpenAPI document says so (`security: []`) and the gateway lets it through.
     security: [] as Record<string, string[]>[],
     responses: {

@@ -10,7 +10,12 @@ import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
 import { ExecutePipeline } from './execute/execute-pipeline.ts';
-import { ChildProcessSpawner } from './agent/spawn/child-process-spawner.ts';
+import type { AgentIsolationStatus } from '../contracts/agent-isolation.ts';
+import {
+  chooseSpawner,
+  givenSpawnerStatus,
+  type SpawnerChoice,
+} from './agent/spawn/choose-spawner.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
@@ -56,7 +61,10 @@ export type HostDeps = {
    * The lines pass through the host's redactor, so a test can search them for secrets.
    */
   logDestination?: DestinationStream;
-  /** How agent workers are started; defaults to the permission-model child-process spawner. */
+  /**
+   * How agent workers are started. By default the host detects the jail at start-up and
+   * refuses agents without one unless `agents.allow_unjailed` (see `chooseSpawner`).
+   */
   spawner?: Spawner;
   /** Policy packs besides the default one, by id (settings; tests use small segments). */
   policyPacks?: readonly PolicyPack[];
@@ -83,8 +91,13 @@ export type StartedHost = {
   checkpoints: CheckpointStore;
   meter: BudgetMeter;
   connectors: ConnectorRecords;
-  /** Null when no LLM provider is configured: runs then wait in `pending`. */
+  /**
+   * Null when no LLM provider is configured or agents are refused (no jail, not allowed to
+   * run without): runs then wait in `pending`.
+   */
   supervisor: Supervisor | null;
+  /** How agent workers are confined here, as `GET /v1/health` reports it. */
+  agents: AgentIsolationStatus;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -141,6 +154,9 @@ export class Host {
           : { destination: this.#deps.logDestination }),
       });
     const startedAt = Date.now();
+    // Detection starts a probe jail; it runs while the store opens.
+    const choosing = this.#chooseSpawner(logger);
+    choosing.catch(() => undefined);
     try {
       const store = await openStore({ dataDir: config.data_dir });
       this.#disposables.push({ dispose: () => store.close() });
@@ -279,7 +295,9 @@ export class Host {
       if (admin.created) logger.info({ file: adminTokenFile }, 'admin token written');
 
       const connectors = new ConnectorRecords({ db: store.db, chain, clock, policies });
+      const agents = await choosing;
       const app = createGatewayApp({
+        agents: agents.status,
         connectors,
         runs,
         sessions,
@@ -309,7 +327,7 @@ export class Host {
       await writeFileAtomically(infoFile, JSON.stringify({ url: server.url, pid: process.pid }));
       this.#disposables.push({ dispose: () => rm(infoFile, { force: true }) });
 
-      const supervisor = this.#startSupervisor({
+      const supervisor = this.#startSupervisor(agents.spawner, {
         store,
         runs,
         chain,
@@ -345,6 +363,7 @@ export class Host {
         meter,
         connectors,
         supervisor,
+        agents: agents.status,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },
@@ -358,21 +377,36 @@ export class Host {
     }
   }
 
-  #startSupervisor(parts: {
-    store: Store;
-    runs: RunService;
-    chain: CausalChain;
-    clock: Clock;
-    logger: Logger;
-    tokens: TokenService;
-    meter: BudgetMeter;
-    policies: PolicyPacks;
-    checkpoints: CheckpointStore;
-    pipeline: ExecutePipeline;
-    skillRegistry: SkillRegistry;
-    redactor: Redactor;
-    secrets: SecretStore;
-  }): Supervisor | null {
+  #chooseSpawner(logger: Logger): Promise<SpawnerChoice> {
+    const given = this.#deps.spawner;
+    if (given !== undefined) {
+      return Promise.resolve({ spawner: given, status: givenSpawnerStatus(given) });
+    }
+    return chooseSpawner({
+      allowUnjailed: this.#config.agents.allow_unjailed,
+      detect: { bwrap: this.#config.agents.bwrap },
+      logger,
+    });
+  }
+
+  #startSupervisor(
+    spawner: Spawner | null,
+    parts: {
+      store: Store;
+      runs: RunService;
+      chain: CausalChain;
+      clock: Clock;
+      logger: Logger;
+      tokens: TokenService;
+      meter: BudgetMeter;
+      policies: PolicyPacks;
+      checkpoints: CheckpointStore;
+      pipeline: ExecutePipeline;
+      skillRegistry: SkillRegistry;
+      redactor: Redactor;
+      secrets: SecretStore;
+    },
+  ): Supervisor | null {
     const settings = this.#config.agents.llm;
     if (settings === null) {
       parts.logger.warn(
@@ -380,6 +414,8 @@ export class Host {
       );
       return null;
     }
+    // Refused (no jail, not allowed to run without): chooseSpawner has logged why and the fix.
+    if (spawner === null) return null;
     // One provider per run: a replay transcript keeps its place per run.
     const providers = new Map<string, LlmProvider>();
     const supervisor = new Supervisor({
@@ -391,7 +427,7 @@ export class Host {
       tokens: parts.tokens,
       meter: parts.meter,
       policies: parts.policies,
-      spawner: this.#deps.spawner ?? new ChildProcessSpawner(),
+      spawner,
       llmFor: (runId) => {
         let provider = providers.get(runId);
         if (provider === undefined) {

@@ -3,6 +3,7 @@ import type { CompletionPredicate, Run } from '../../contracts/runs.ts';
 import { completionOf, untilOption } from './completion-options.ts';
 import { connect, print, table } from './cli-context.ts';
 import { usageLine } from './inspect-commands.ts';
+import { isolationLine, runIsolation } from './run-isolation.ts';
 import { nonNegativeInt, pageLimit, positiveInt } from './option-parsers.ts';
 
 /** `ccos runs create|list|show|cancel|resume`. */
@@ -91,12 +92,15 @@ export function registerRunCommands(program: Command): void {
 
   runs
     .command('show')
-    .description('show a run: state, reason, budget, usage, goals, pending approvals')
+    .description(
+      'show a run: state, reason, budget, usage, goals, pending approvals, what its workers ran under',
+    )
     .argument('<id>', 'run id')
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { client, json } = await connect(command);
       const detail = await client.call('getRun', { params: { id } });
-      print(json, detail, ({ run, goals, pending_approvals, last_failure }) =>
+      const isolation = await runIsolation(client, id);
+      print(json, { ...detail, isolation }, ({ run, goals, pending_approvals, last_failure }) =>
         [
           `run      ${run.id}`,
           `state    ${run.state}${run.state_reason === null ? '' : ` (${run.state_reason})`}`,
@@ -110,6 +114,7 @@ export function registerRunCommands(program: Command): void {
             : [
                 `failure  ${last_failure.at}${last_failure.segment === null ? '' : ` in segment ${last_failure.segment}`}: ${last_failure.reason}`,
               ]),
+          `workers  ${isolationLine(isolation)}`,
         ].join('\n'),
       );
     });

@@ -130,6 +130,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
         status: 'ok' as const,
         version: deps.version,
         uptime_s: (Date.now() - deps.startedAt) / 1000,
+        agents: deps.agents,
       },
       200,
     ),

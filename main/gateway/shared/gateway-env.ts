@@ -1,3 +1,4 @@
+import type { AgentIsolationStatus } from '../../../contracts/agent-isolation.ts';
 import type { Principal } from '../../auth/token-service.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
 import type { RunService } from '../../runs/run-service.ts';
@@ -22,6 +23,8 @@ export type GatewayEnv = {
 
 /** The services the HTTP edge calls; it never reaches past them to the store. */
 export type GatewayDeps = {
+  /** How agent workers are confined (reported by `GET /v1/health`). */
+  agents: AgentIsolationStatus;
   runs: RunService;
   sessions: SessionService;
   approvals: ApprovalService;
