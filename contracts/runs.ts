@@ -127,7 +127,10 @@ export const runSchema = z.strictObject({
   policy_pack: z.string(),
   completion: completionPredicateSchema.nullable(),
   parent_run_id: z.string().nullable(),
-  /** The external event type a `paused_external_event` run waits for; null otherwise. */
+  /**
+   * What a paused run waits for: the external event type (`paused_external_event`), or the
+   * instant or `schedule:<id>` (`paused_schedule`); null otherwise.
+   */
   waiting_for: z.string().nullable(),
   /** The actor that created the run (`admin`, `connector:<id>`, …); scopes who may see it. */
   created_by: z.string(),

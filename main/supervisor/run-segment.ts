@@ -6,6 +6,7 @@ import type {
 } from '../../contracts/agent-channel.ts';
 import type { LlmCompleteRequest, LlmCompleteResult } from '../../contracts/llm.ts';
 import { goalSchema, type Run } from '../../contracts/runs.ts';
+import type { FollowUpReply, FollowUpRequest } from '../../contracts/schedules.ts';
 import type { ToolDefinition } from '../../contracts/skills.ts';
 import type { AgentChannelHandlers } from '../agent/channel/agent-channel-handlers.ts';
 import { estimateRequestTokens } from '../agent/llm/estimate-usage.ts';
@@ -21,6 +22,7 @@ import type { CheckpointStore } from '../runs/checkpoint-store.ts';
 import { readCompletionFacts, runMemoryNamespace, unmetGoals } from '../runs/completion-check.ts';
 import type { RunService } from '../runs/run-service.ts';
 import { isTerminal } from '../runs/transitions.ts';
+import type { FollowUps } from '../scheduler/follow-ups.ts';
 
 export type RunSegmentDeps = {
   runs: RunService;
@@ -32,6 +34,8 @@ export type RunSegmentDeps = {
   registry: SkillRegistry;
   redactor: Redactor;
   llm: LlmProvider;
+  /** Agent follow-ups (`ccos/schedule.resume`); absent, a worker cannot ask to resume later. */
+  followUps?: FollowUps;
 };
 
 /** What the supervisor granted this segment. */
@@ -277,6 +281,20 @@ export class RunSegment implements AgentChannelHandlers {
         data: { namespace, key, bytes: Buffer.byteLength(text) },
       });
     });
+  }
+
+  /** Checkpoints `request.state`, pauses the run and schedules its resume, in one transaction. */
+  resumeLater(request: FollowUpRequest): Promise<FollowUpReply> {
+    const followUps = this.#deps.followUps;
+    if (followUps === undefined) {
+      return Promise.reject(
+        new AppError(
+          'INVALID_INPUT',
+          'this host has no scheduler: a run cannot ask to resume later',
+        ),
+      );
+    }
+    return followUps.request(this.#runId, this.#grant.index, request, this.#actor);
   }
 
   /** Active time not yet charged to the run's wall-clock usage; taking it marks it charged. */

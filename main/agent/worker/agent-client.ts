@@ -14,6 +14,11 @@ import {
   type ToolCallOutcome,
 } from '../../../contracts/agent-channel.ts';
 import {
+  followUpReplySchema,
+  type FollowUpReply,
+  type FollowUpRequest,
+} from '../../../contracts/schedules.ts';
+import {
   llmCompleteResultSchema,
   llmToolSchema,
   type LlmCompleteRequest,
@@ -46,6 +51,8 @@ export type AgentClient = {
   llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
   checkpoint(state: unknown): Promise<number>;
   complete(summary: string | undefined): Promise<CompleteReply>;
+  /** Saves `request.state`, pauses the run and has it resumed later (`ccos/schedule.resume`). */
+  resumeLater(request: FollowUpRequest): Promise<FollowUpReply>;
   close(): Promise<void>;
 };
 
@@ -108,6 +115,8 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       (await call(AGENT_METHODS.checkpoint, { state }, checkpointReplySchema)).checkpoint_id,
     complete: (summary) =>
       call(AGENT_METHODS.complete, summary === undefined ? {} : { summary }, completeReplySchema),
+    resumeLater: (request) =>
+      call(AGENT_METHODS.scheduleResume, { ...request }, followUpReplySchema),
     close: () => client.close(),
   };
 }
