@@ -1,16 +1,26 @@
 import type { Command } from 'commander';
 import type { Run } from '../../contracts/runs.ts';
+import { AppError } from '../errors.ts';
 import { connect, print, table } from './cli-context.ts';
 import { usageLine } from './inspect-commands.ts';
 import { nonNegativeInt, pageLimit, positiveInt } from './option-parsers.ts';
+import {
+  createAndPrint,
+  template,
+  triggerFrom,
+  triggerOptions,
+  type TriggerOptions,
+} from './schedule-commands.ts';
 
 /** `ccos runs create|list|show|cancel|resume`. */
 export function registerRunCommands(program: Command): void {
   const runs = program.command('runs').description('create, watch and stop runs');
 
-  runs
+  const create = runs
     .command('create')
-    .description('create a run from a goal; it starts by itself')
+    .description(
+      'create a run from a goal; it starts by itself (with --every or --cron: a schedule that starts one each time)',
+    )
     .argument('<goal>', 'what the agent should achieve')
     .option('--session <id>', 'run in this session (default: a new one)')
     .option('--max-steps <n>', 'step budget', positiveInt('--max-steps'))
@@ -21,9 +31,24 @@ export function registerRunCommands(program: Command): void {
       positiveInt('--max-wall-clock-ms'),
     )
     .option('--max-retries <n>', 'retry budget', nonNegativeInt('--max-retries'))
-    .option('--idempotency-key <key>', 'create at most once for this key')
-    .action(async (goal: string, opts: CreateOptions, command: Command) => {
+    .option('--idempotency-key <key>', 'create at most once for this key');
+  triggerOptions(create, false).action(
+    async (goal: string, opts: CreateOptions & TriggerOptions, command: Command) => {
       const { client, json } = await connect(command);
+      if (opts.every !== undefined || opts.cron !== undefined || opts.tz !== undefined) {
+        // The shortcut for `ccos schedules create <goal> --every …`.
+        if (opts.session !== undefined || opts.idempotencyKey !== undefined) {
+          throw new AppError(
+            'INVALID_INPUT',
+            '--session and --idempotency-key apply to one run, not to a schedule; use `ccos schedules create --shared-session`',
+          );
+        }
+        await createAndPrint(client, json, {
+          trigger: triggerFrom(opts),
+          target: { kind: 'start', template: template(goal, opts) },
+        });
+        return;
+      }
       const budget = {
         ...(opts.maxSteps === undefined ? {} : { max_steps: opts.maxSteps }),
         ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
@@ -43,7 +68,8 @@ export function registerRunCommands(program: Command): void {
       // 200 is an idempotent replay: the run this key created before, not a new one.
       const verb = status === 200 ? 'already created' : 'created';
       print(json, run, (r) => `${verb} ${r.id} (${r.state}) in session ${r.session_id}`);
-    });
+    },
+  );
 
   runs
     .command('list')

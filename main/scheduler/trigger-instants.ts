@@ -51,7 +51,7 @@ function parseCron(expression: string, timezone: string): Cron {
   } catch (e) {
     throw new AppError(
       'INVALID_INPUT',
-      `invalid cron trigger: ${e instanceof Error ? e.message : String(e)}`,
+      `invalid schedule: trigger.expression: ${e instanceof Error ? e.message : String(e)}`,
       {
         fields: [
           {

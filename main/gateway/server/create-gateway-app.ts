@@ -11,6 +11,7 @@ import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
+import { registerScheduleRoutes } from '../routes/schedule-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { describeApi } from './describe-api.ts';
@@ -133,6 +134,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerRunRoutes(app, deps, access, details);
   registerAdminRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
+  registerScheduleRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
