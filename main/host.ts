@@ -87,6 +87,8 @@ export type StartedHost = {
   supervisor: Supervisor | null;
   schedules: ScheduleService;
   scheduler: Scheduler;
+  /** What `ccos/schedule.resume` calls: a worker asking to be resumed later. */
+  followUps: FollowUps;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -358,6 +360,7 @@ export class Host {
         supervisor,
         schedules,
         scheduler,
+        followUps,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },

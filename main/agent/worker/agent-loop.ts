@@ -84,13 +84,8 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
 
   try {
     for (;;) {
-      if (steps >= maxSteps || now() >= deadline || info.remaining.tokens === 0) {
-        await checkpoint();
-        return 'segment_limit';
-      }
-      steps++;
-
       const [call] = pendingToolCalls(state.messages);
+      // Waiting costs the budget no step: honoured even when the segment's steps are used up.
       if (call?.name === RESUME_LATER_TOOL.name) {
         const waited = await resumeLater(client, call, state, log);
         if (waited.paused) {
@@ -102,6 +97,12 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
         await checkpoint();
         continue;
       }
+      if (steps >= maxSteps || now() >= deadline || info.remaining.tokens === 0) {
+        await checkpoint();
+        return 'segment_limit';
+      }
+      steps++;
+
       if (call !== undefined) {
         const outcome = await callTool(client, call, log);
         if (outcome.status === 'paused') {
