@@ -72,6 +72,7 @@ export async function advanceIn(
       source: 'schedule' as const,
       instant: fire.instant,
       due: fire.due,
+      at: nowMs,
       correlation_id: null,
       actor: SCHEDULER_ACTOR,
       note,

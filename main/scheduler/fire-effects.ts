@@ -33,6 +33,11 @@ export type FireClaim = {
   source: FireSource;
   instant: number;
   due: number;
+  /**
+   * When the pass that decides this fire looked at the clock: every row of one pass carries
+   * the same `claimed_at`, the time its catch-up decisions were made against.
+   */
+  at: number;
   /** The person's request id for a manual fire; null for the timer. */
   correlation_id: string | null;
   actor: string;
@@ -63,7 +68,6 @@ export class FireEffects {
     schedule: ScheduleRecord,
     claim: FireClaim,
   ): Promise<ScheduleFire | undefined> {
-    const now = this.#deps.clock.now();
     const claimed = await tx.db
       .insertInto('schedule_fires')
       .values({
@@ -71,7 +75,7 @@ export class FireEffects {
         source: claim.source,
         instant: new Date(claim.instant).toISOString(),
         due_at: new Date(claim.due).toISOString(),
-        claimed_at: now.toISOString(),
+        claimed_at: new Date(claim.at).toISOString(),
         // Overwritten below in this transaction; nobody can see the row before it commits.
         outcome: 'refused',
         reason: null,
@@ -93,7 +97,7 @@ export class FireEffects {
     claim: FireClaim,
     reason: string,
   ): Promise<ScheduleFire | undefined> {
-    const now = this.#deps.clock.now().toISOString();
+    const now = new Date(claim.at).toISOString();
     const row = {
       schedule_id: schedule.id,
       source: claim.source,
@@ -122,7 +126,7 @@ export class FireEffects {
         schedule_id: schedule.id,
         instant: row.instant,
         due_at: row.due_at,
-        late_ms: Date.parse(now) - claim.due,
+        late_ms: claim.at - claim.due,
         reason,
         ...claim.note,
       },
@@ -151,6 +155,7 @@ export class FireEffects {
       source: row.source === 'manual' ? 'manual' : 'schedule',
       instant: Date.parse(row.instant),
       due: Date.parse(row.due_at),
+      at: this.#deps.clock.now().getTime(),
       correlation_id: null,
       actor: SCHEDULER_ACTOR,
     };
@@ -177,6 +182,7 @@ export class FireEffects {
         source: row.source === 'manual' ? 'manual' : 'schedule',
         instant: Date.parse(row.instant),
         due: Date.parse(row.due_at),
+        at: this.#deps.clock.now().getTime(),
         ...ctx,
       };
       await this.#settle(tx, schedule, claim, skip(reason), true);
@@ -218,9 +224,10 @@ export class FireEffects {
     decision: Decision,
     fromBuffer: boolean,
   ): Promise<ScheduleFire> {
-    const now = this.#deps.clock.now().toISOString();
+    // A buffered fire settles later than it was claimed; any other at its pass's time.
+    const nowMs = fromBuffer ? this.#deps.clock.now().getTime() : claim.at;
     const instant = new Date(claim.instant).toISOString();
-    const settled = decision.outcome === 'buffered' ? null : now;
+    const settled = decision.outcome === 'buffered' ? null : new Date(nowMs).toISOString();
     const updated = await tx.db
       .updateTable('schedule_fires')
       .set({
@@ -246,7 +253,7 @@ export class FireEffects {
         source: claim.source,
         instant,
         due_at: new Date(claim.due).toISOString(),
-        late_ms: Date.parse(now) - claim.due,
+        late_ms: nowMs - claim.due,
         outcome: decision.outcome,
         reason: decision.reason,
         ...(fromBuffer ? { from_buffer: true } : {}),

@@ -147,6 +147,7 @@ export class Scheduler implements Disposable {
           source: 'manual',
           instant: now,
           due: now,
+          at: now,
           actor: ctx.actor,
           correlation_id: ctx.correlation_id ?? null,
         });
