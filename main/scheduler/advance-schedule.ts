@@ -88,7 +88,8 @@ export async function advanceIn(
           );
     if (result !== undefined) fires.push(result);
     // A resume fire whose run has ended ends the schedule: the rest of the chunk is missed.
-    if (!ended && (await stateOf(tx, schedule.id)) === 'ended') ended = true;
+    if (!ended && schedule.target.kind === 'resume' && (await stateOf(tx, schedule.id)) === 'ended')
+      ended = true;
   }
   if (ended) return { fires, nextDue: null };
 
