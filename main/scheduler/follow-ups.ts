@@ -40,11 +40,16 @@ export class FollowUps {
     this.#deps = deps;
   }
 
+  /**
+   * `keep`: checkpoints the run keeps (its pack's quota). The follow-up's checkpoint is not
+   * counted against the segment's checkpoint quota: it ends the segment, so it cannot loop.
+   */
   async request(
     runId: string,
     segment: number,
     request: FollowUpRequest,
     actor: string,
+    keep: number,
   ): Promise<FollowUpReply> {
     const changed: ScheduleRecord[] = [];
     const reply = await this.#deps.chain.transact(async (tx) => {
@@ -112,6 +117,7 @@ export class FollowUps {
         segment,
         state: request.state,
         actor,
+        keep,
       });
       const why = request.reason === undefined ? '' : `: ${this.#deps.redactText(request.reason)}`;
       if (resumeAt === null) {

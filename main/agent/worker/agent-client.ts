@@ -8,6 +8,8 @@ import {
   agentSessionInfoSchema,
   checkpointReplySchema,
   completeReplySchema,
+  memoryGetReplySchema,
+  memoryPutReplySchema,
   toolCallOutcomeSchema,
   type AgentSessionInfo,
   type CompleteReply,
@@ -53,6 +55,9 @@ export type AgentClient = {
   complete(summary: string | undefined): Promise<CompleteReply>;
   /** Saves `request.state`, pauses the run and has it resumed later (`ccos/schedule.resume`). */
   resumeLater(request: FollowUpRequest): Promise<FollowUpReply>;
+  /** The run's own memory namespace (metered by the host like everything else). */
+  memoryGet(key: string): Promise<unknown>;
+  memoryPut(key: string, value: unknown): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -117,6 +122,11 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       call(AGENT_METHODS.complete, summary === undefined ? {} : { summary }, completeReplySchema),
     resumeLater: (request) =>
       call(AGENT_METHODS.scheduleResume, { ...request }, followUpReplySchema),
+    memoryGet: async (key) =>
+      (await call(AGENT_METHODS.memoryGet, { key }, memoryGetReplySchema)).value,
+    memoryPut: async (key, value) => {
+      await call(AGENT_METHODS.memoryPut, { key, value }, memoryPutReplySchema);
+    },
     close: () => client.close(),
   };
 }

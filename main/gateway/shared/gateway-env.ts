@@ -9,6 +9,7 @@ import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
 import type { ScheduleService } from '../../scheduler/schedule-service.ts';
+import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -30,6 +31,7 @@ export type GatewayDeps = {
   skills: SkillService;
   onboarding: OnboardingService;
   schedules: ScheduleService;
+  connectors: ConnectorRecords;
   logger: Logger;
   version: string;
   startedAt: number;

@@ -41,7 +41,7 @@ describe('agent follow-ups', () => {
     h = await startSchedulerHost({ startIso: '2026-06-01T08:00:00.000Z' });
     const run = await runningRun(h, '2026-06-01T10:00:00.000Z');
     const ask = (request: Parameters<SchedulerHost['started']['followUps']['request']>[2]) =>
-      rejectionOf(h?.started.followUps.request(run.id, 0, request, AGENT) ?? Promise.resolve());
+      rejectionOf(h?.started.followUps.request(run.id, 0, request, AGENT, 3) ?? Promise.resolve());
     for (const request of [
       { at: '2026-06-01T07:00:00.000Z', state: {} }, // the past
       { at: '2026-06-01T08:00:00.500Z', state: {} }, // under a second
@@ -61,7 +61,7 @@ describe('agent follow-ups', () => {
     const run = await runningRun(h);
     await h.started.runs.cancel(run.id, ADMIN);
     const e = await rejectionOf(
-      h.started.followUps.request(run.id, 0, { after_ms: 60_000, state: {} }, AGENT),
+      h.started.followUps.request(run.id, 0, { after_ms: 60_000, state: {} }, AGENT, 3),
     );
     expect(e).toMatchObject({ code: 'SEGMENT_ENDED' });
     expect(await h.started.store.db.selectFrom('schedules').select('id').execute()).toEqual([]);
@@ -75,6 +75,7 @@ describe('agent follow-ups', () => {
       0,
       { after_ms: 3_600_000, state: { n: 1 } },
       AGENT,
+      3,
     );
     expect(first.resume_at).toBe('2026-06-01T09:00:00.000Z');
     // A person resumes it by hand before the hour is up; it asks again.
@@ -85,6 +86,7 @@ describe('agent follow-ups', () => {
       1,
       { after_ms: 7_200_000, state: { n: 2 } },
       AGENT,
+      3,
     );
     const rows = await h.started.store.db
       .selectFrom('schedules')
