@@ -57,6 +57,8 @@ export type TickReport = {
 export class Scheduler implements Disposable {
   readonly #deps: SchedulerDeps;
   readonly #heap = new DueHeap();
+  /** Schedules a pass has out of the heap, and whether `changed` was called for one meanwhile. */
+  readonly #inFlight = new Map<string, boolean>();
   #timer: TimerHandle | undefined;
   /** Wall-clock ms the armed timer should wake at. */
   #wakeAt: number | undefined;
@@ -121,6 +123,7 @@ export class Scheduler implements Disposable {
    * the timer is re-armed. Called after the change committed.
    */
   changed(scheduleId: string, nextDueAt: string | null, state: string): void {
+    if (this.#inFlight.has(scheduleId)) this.#inFlight.set(scheduleId, true);
     if (state === 'active' && nextDueAt !== null) this.#heap.set(scheduleId, Date.parse(nextDueAt));
     else this.#heap.delete(scheduleId);
     this.#arm();
@@ -221,11 +224,23 @@ export class Scheduler implements Disposable {
         ) {
           batch.push(top.id);
           this.#heap.delete(top.id);
+          this.#inFlight.set(top.id, false);
         }
         if (batch.length === 0 || this.#isStopped()) break;
         for (const [id, result] of await this.#advanceBatch(batch, nowMs, note, report)) {
           report.fires.push(...result.fires);
-          if (result.nextDue !== null) this.#heap.set(id, result.nextDue);
+          // Changed meanwhile: which of the two is newer is unknown here, so the earlier wins.
+          // Waking early costs one empty look at the schedule (its pass returns its true next
+          // due); keeping the later could fire it late.
+          const current = this.#inFlight.get(id) === true ? this.#heap.dueOf(id) : undefined;
+          this.#inFlight.delete(id);
+          const next =
+            current === undefined
+              ? result.nextDue
+              : result.nextDue === null
+                ? current
+                : Math.min(current, result.nextDue);
+          if (next !== null) this.#heap.set(id, next);
         }
       }
     } finally {
