@@ -1,17 +1,28 @@
 import type { Command } from 'commander';
 import type { CompletionPredicate, Run } from '../../contracts/runs.ts';
+import { AppError } from '../errors.ts';
 import { completionOf, untilOption } from './completion-options.ts';
 import { connect, print, table } from './cli-context.ts';
 import { usageLine } from './inspect-commands.ts';
+import { isolationLine, runIsolation } from './run-isolation.ts';
 import { nonNegativeInt, pageLimit, positiveInt } from './option-parsers.ts';
+import {
+  createAndPrint,
+  template,
+  triggerFrom,
+  triggerOptions,
+  type TriggerOptions,
+} from './schedule-commands.ts';
 
 /** `ccos runs create|list|show|cancel|resume`. */
 export function registerRunCommands(program: Command): void {
   const runs = program.command('runs').description('create, watch and stop runs');
 
-  runs
+  const create = runs
     .command('create')
-    .description('create a run from a goal; it starts by itself')
+    .description(
+      'create a run from a goal; it starts by itself (with --every or --cron: a schedule that starts one each time)',
+    )
     .argument('<goal>', 'what the agent should achieve')
     .option('--session <id>', 'run in this session (default: a new one)')
     .option('--max-steps <n>', 'step budget', positiveInt('--max-steps'))
@@ -31,10 +42,25 @@ export function registerRunCommands(program: Command): void {
     .option(
       '--until-json-logic <file>',
       'done only once this JSON Logic rule over { memory, steps } holds',
-    )
-    .action(async (goal: string, opts: CreateOptions, command: Command) => {
+    );
+  triggerOptions(create, false).action(
+    async (goal: string, opts: CreateOptions & TriggerOptions, command: Command) => {
       const completion = await completionOf(opts);
       const { client, json } = await connect(command);
+      if (opts.every !== undefined || opts.cron !== undefined || opts.tz !== undefined) {
+        // The shortcut for `ccos schedules create <goal> --every …`.
+        if (opts.session !== undefined || opts.idempotencyKey !== undefined) {
+          throw new AppError(
+            'INVALID_INPUT',
+            '--session and --idempotency-key apply to one run, not to a schedule; use `ccos schedules create --shared-session`',
+          );
+        }
+        await createAndPrint(client, json, {
+          trigger: triggerFrom(opts),
+          target: { kind: 'start', template: template(goal, opts) },
+        });
+        return;
+      }
       const budget = {
         ...(opts.maxSteps === undefined ? {} : { max_steps: opts.maxSteps }),
         ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
@@ -60,7 +86,8 @@ export function registerRunCommands(program: Command): void {
         console.error(
           `warning: ${run.id} will not start: ${run.state_reason ?? 'no LLM provider'}`,
         );
-    });
+    },
+  );
 
   runs
     .command('list')
@@ -91,12 +118,15 @@ export function registerRunCommands(program: Command): void {
 
   runs
     .command('show')
-    .description('show a run: state, reason, budget, usage, goals, pending approvals')
+    .description(
+      'show a run: state, reason, budget, usage, goals, pending approvals, what its workers ran under',
+    )
     .argument('<id>', 'run id')
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { client, json } = await connect(command);
       const detail = await client.call('getRun', { params: { id } });
-      print(json, detail, ({ run, goals, pending_approvals, last_failure }) =>
+      const isolation = await runIsolation(client, id);
+      print(json, { ...detail, isolation }, ({ run, goals, pending_approvals, last_failure }) =>
         [
           `run      ${run.id}`,
           `state    ${run.state}${run.state_reason === null ? '' : ` (${run.state_reason})`}`,
@@ -110,6 +140,7 @@ export function registerRunCommands(program: Command): void {
             : [
                 `failure  ${last_failure.at}${last_failure.segment === null ? '' : ` in segment ${last_failure.segment}`}: ${last_failure.reason}`,
               ]),
+          `workers  ${isolationLine(isolation)}`,
         ].join('\n'),
       );
     });

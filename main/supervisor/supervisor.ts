@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isUnjailed } from '../../contracts/agent-isolation.ts';
 import type { ChainEntry } from '../../contracts/chain.ts';
 import type { Run } from '../../contracts/runs.ts';
 import { serveAgentChannel } from '../agent/channel/serve-agent-channel.ts';
@@ -220,7 +221,12 @@ export class Supervisor implements Disposable {
           actor: SUPERVISOR_ACTOR,
           session_id: running.session_id,
           run_id: runId,
-          data: { segment: segmentIndex },
+          // What the worker runs under, on every segment: a trace shows whether it was jailed.
+          data: {
+            segment: segmentIndex,
+            isolation: this.#deps.spawner.isolation,
+            unsafe: isUnjailed(this.#deps.spawner.isolation),
+          },
         });
         return { run: running, index: segmentIndex };
       }));

@@ -16,6 +16,11 @@ import {
   type ToolCallOutcome,
 } from '../../../contracts/agent-channel.ts';
 import {
+  followUpReplySchema,
+  type FollowUpReply,
+  type FollowUpRequest,
+} from '../../../contracts/schedules.ts';
+import {
   llmCompleteResultSchema,
   llmToolSchema,
   type LlmCompleteRequest,
@@ -48,6 +53,8 @@ export type AgentClient = {
   llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
   checkpoint(state: unknown): Promise<number>;
   complete(summary: string | undefined): Promise<CompleteReply>;
+  /** Saves `request.state`, pauses the run and has it resumed later (`ccos/schedule.resume`). */
+  resumeLater(request: FollowUpRequest): Promise<FollowUpReply>;
   /**
    * The run's own memory namespace (`run:<id>`, metered by the host like everything else):
    * the agent's scratch space, never a completion fact.
@@ -116,6 +123,8 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       (await call(AGENT_METHODS.checkpoint, { state }, checkpointReplySchema)).checkpoint_id,
     complete: (summary) =>
       call(AGENT_METHODS.complete, summary === undefined ? {} : { summary }, completeReplySchema),
+    resumeLater: (request) =>
+      call(AGENT_METHODS.scheduleResume, { ...request }, followUpReplySchema),
     memoryGet: async (key) =>
       (await call(AGENT_METHODS.memoryGet, { key }, memoryGetReplySchema)).value,
     memoryPut: async (key, value) => {
