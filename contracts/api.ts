@@ -18,6 +18,7 @@ import {
   toolDefinitionSchema,
 } from './skills.ts';
 import { createTokenInputSchema, createdTokenSchema, tokenInfoSchema } from './tokens.ts';
+import { loginLinkSchema, uiSessionInfoSchema } from './ui.ts';
 
 /**
  * The gateway's HTTP API (ARCHITECTURE.md §5), declared once. The host builds its routes,
@@ -627,6 +628,37 @@ export const API = {
       ...errors,
     },
   },
+  createLoginLink: {
+    method: 'post',
+    path: '/v1/ui/login-links',
+    summary: 'A one-time login link for the UI (admin token only, not a browser session)',
+    description:
+      'Mints a link that signs one browser in: opening it exchanges its code, once and within five minutes, for an HttpOnly SameSite=Strict session cookie. `ccos open` prints one; the desktop shell opens one in its window. A browser session cannot mint links.',
+    responses: { 201: json(loginLinkSchema, 'the link'), ...errors },
+  },
+  getUiSession: {
+    method: 'get',
+    path: '/v1/ui/session',
+    summary: "The browser session's CSRF token and where the live stream starts",
+    description:
+      'Answers only a request authenticated by the UI session cookie: the page reads its CSRF token here (a page of another origin cannot read the response) and sends it as `x-ccos-csrf` on every state-changing request.',
+    responses: {
+      200: json(uiSessionInfoSchema, 'the session'),
+      ...errors,
+      404: json(ErrorBody, 'the request used a token, not a browser session'),
+    },
+  },
+  endUiSession: {
+    method: 'post',
+    path: '/v1/ui/logout',
+    summary: 'Sign this browser out',
+    description:
+      'Ends the browser session the cookie names and clears the cookie; a token-authenticated request has no session to end.',
+    responses: {
+      200: json(z.strictObject({ ended: z.boolean() }), 'whether a session was ended'),
+      ...errors,
+    },
+  },
 } as const;
 
 export type ApiRouteName = keyof typeof API;
@@ -645,6 +677,7 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   skills: 'Sandboxed skills and their onboarding',
   secrets: 'Secret names (values never leave the host)',
   events: 'Server-sent events for live views',
+  ui: 'Browser sessions of the desktop UI: login links, CSRF token, sign-out',
 };
 
 /** The tag of a route: the resource its path names. */

@@ -17,6 +17,9 @@ import { CheckpointStore } from './runs/checkpoint-store.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
 import { listenGateway } from './gateway/server/gateway-server.ts';
+import { defaultRendererDir } from './gateway/server/renderer-dir.ts';
+import { UiSessions } from './gateway/shared/ui-sessions.ts';
+import { loginUrlOf, type LoginLink } from '../contracts/ui.ts';
 import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
@@ -56,6 +59,8 @@ export type HostDeps = {
   spawner?: Spawner;
   /** Policy packs besides the default one, by id (settings; tests use small segments). */
   policyPacks?: readonly PolicyPack[];
+  /** The built renderer the gateway serves (default `dist/renderer`); null serves no UI. */
+  rendererDir?: string | null;
 };
 
 /** Everything a started host offers; shells and tests reach services through this. */
@@ -83,6 +88,8 @@ export type StartedHost = {
   gateway: { url: string; port: number };
   /** Owner-only file holding an admin token, for the CLI and the desktop shell. */
   adminTokenFile: string;
+  /** A fresh one-time login link for the UI (`npm start` prints one). */
+  loginLink: () => LoginLink;
 };
 
 export const HOST_ACTOR = 'host';
@@ -252,7 +259,11 @@ export class Host {
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
       if (admin.created) logger.info({ file: adminTokenFile }, 'admin token written');
 
+      const uiSessions = new UiSessions({ clock });
       const app = createGatewayApp({
+        uiSessions,
+        rendererDir:
+          this.#deps.rendererDir === undefined ? defaultRendererDir() : this.#deps.rendererDir,
         runs,
         sessions,
         approvals,
@@ -318,6 +329,10 @@ export class Host {
         recovery,
         gateway: { url: server.url, port: server.port },
         adminTokenFile,
+        loginLink: () => {
+          const { code, expiresAt } = uiSessions.issueLoginCode();
+          return { url: loginUrlOf(server.url, code), expires_at: expiresAt.toISOString() };
+        },
       };
       logger.info({ data_dir: config.data_dir, url: server.url }, 'host started');
       return this.#started;

@@ -13,6 +13,10 @@ import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
+import { registerUiRoutes } from '../routes/ui-routes.ts';
+import { securityHeaders } from '../shared/security-headers.ts';
+import { UiSessions } from '../shared/ui-sessions.ts';
+import { systemClock } from '../../clock.ts';
 import { describeApi } from './describe-api.ts';
 import { methodsOf } from './route-of.ts';
 import { StatusRecorder } from './status-recorder.ts';
@@ -52,11 +56,13 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     runs: deps.runs,
     approvals: deps.approvals,
   });
+  const uiSessions = deps.uiSessions ?? new UiSessions({ clock: systemClock() });
   const access = new AccessControl({
     tokens: deps.tokens,
     chain: deps.chain,
     runs: deps.runs,
     readRun: async (runId) => (await details.get(runId)).run,
+    uiSessions,
   });
 
   app.onError(createErrorHandler(deps.logger));
@@ -71,6 +77,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     }
     throw new AppError('NOT_FOUND', 'no such route');
   });
+  app.use('*', securityHeaders);
   app.use('*', correlation);
   app.use('*', access.guardOrigin({ allowAnyHost: deps.allowAnyHost ?? false }));
   const recorder =
@@ -145,5 +152,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     document ??= describeApi(app, deps.version);
     return c.json(document, 200);
   });
+  // Last: its catch-all serves the renderer's pages for every path the API does not have.
+  registerUiRoutes(app, deps, access, uiSessions);
   return app;
 }

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
+import type { UiSession, UiSessions } from './ui-sessions.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -15,6 +16,8 @@ export type GatewayEnv = {
     correlationId: string;
     /** Set by the auth middleware on every route that needs a token. */
     principal: Principal;
+    /** Set when the request was authenticated by the UI's session cookie, not a token. */
+    uiSession: UiSession | undefined;
   };
 };
 
@@ -37,6 +40,10 @@ export type GatewayDeps = {
   keepAliveMs: number;
   /** The gateway listens beyond loopback (`--allow-non-loopback`): any Host name is accepted. */
   allowAnyHost?: boolean;
+  /** Browser sessions of the UI; without it only bearer tokens authenticate. */
+  uiSessions?: UiSessions;
+  /** The built renderer (index.html and assets/) the gateway serves; null serves no UI. */
+  rendererDir?: string | null;
   /** Where to note (operation, status) pairs answered (diagnostics); null for nowhere. */
   statusLogDir?: string | null;
 };

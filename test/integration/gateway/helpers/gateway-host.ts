@@ -55,6 +55,8 @@ export type GatewayHostOptions = {
    * a test sees the log lines exactly as the host would write them.
    */
   logDestination?: DestinationStream;
+  /** The renderer build the gateway serves (default: none, so no test depends on `vite build`). */
+  rendererDir?: string | null;
 };
 
 export async function startGatewayHost(options: GatewayHostOptions = {}): Promise<GatewayTestHost> {
@@ -74,6 +76,7 @@ export async function startGatewayHost(options: GatewayHostOptions = {}): Promis
         ? { logger: pino({ level: 'silent' }) }
         : { logDestination: options.logDestination }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
+      rendererDir: options.rendererDir ?? null,
     },
   );
   let started: StartedHost;
