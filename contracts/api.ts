@@ -18,7 +18,7 @@ import {
   toolDefinitionSchema,
 } from './skills.ts';
 import { createTokenInputSchema, createdTokenSchema, tokenInfoSchema } from './tokens.ts';
-import { loginLinkSchema, uiSessionInfoSchema } from './ui.ts';
+import { hostInfoSchema, llmTestResultSchema, loginLinkSchema, uiSessionInfoSchema } from './ui.ts';
 
 /**
  * The gateway's HTTP API (ARCHITECTURE.md §5), declared once. The host builds its routes,
@@ -144,10 +144,29 @@ export const installSkillInputSchema = z
     url: z.string().min(1).max(4096).optional(),
     /** Compile a document that does not look like a skill (an HTML page); it must still pass the load contract. */
     force: z.boolean().optional(),
+    /** From `POST /v1/skills/inspect`: install only if the skill is still exactly what was shown. */
+    consent_digest: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
   })
   .refine((v) => (v.path === undefined) !== (v.url === undefined), {
     error: 'give exactly one of "path" and "url"',
   });
+
+/** What a skill would be given, checked by the whole load contract, before it is installed. */
+export const inspectedSkillSchema = z.strictObject({
+  skill: Skill.pick({
+    skill_id: true,
+    version: true,
+    name: true,
+    description: true,
+    operations: true,
+    permissions: true,
+  }),
+  /** Pass as `consent_digest` to install exactly this (manifest and code). */
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+});
 
 export const installSkillResultSchema = z.strictObject({
   skill: Skill,
@@ -501,6 +520,26 @@ export const API = {
     responses: {
       201: json(installSkillResultSchema, 'the installed skill'),
       ...bodyErrors,
+      409: json(ErrorBody, 'the skill is no longer what `consent_digest` approved'),
+      422: json(
+        ErrorBody,
+        'the skill was rejected; the message names the file, the field and the fix',
+      ),
+    },
+  },
+  inspectSkill: {
+    method: 'post',
+    path: '/v1/skills/inspect',
+    summary:
+      'Check a skill and list what it may reach, without installing anything (the consent screen) (admin)',
+    description:
+      'Applies the whole load contract to a folder, `.tgz`, declarative document or URL and returns its operations, permissions and a digest of its manifest and code. Nothing is registered or written. Install with `consent_digest` set to the digest to install exactly what was shown: a skill that changed meanwhile is refused with 409.',
+    request: {
+      body: jsonBody(installSkillInputSchema, { path: '/home/me/skills/echo-notes' }),
+    },
+    responses: {
+      200: json(inspectedSkillSchema, 'what the skill would be given'),
+      ...bodyErrors,
       422: json(
         ErrorBody,
         'the skill was rejected; the message names the file, the field and the fix',
@@ -626,6 +665,26 @@ export const API = {
         content: { 'text/event-stream': { schema: z.string() } },
       },
       ...errors,
+    },
+  },
+  getHostInfo: {
+    method: 'get',
+    path: '/v1/host',
+    summary: "The host's settings: data dir, LLM provider, policy packs, agent isolation (admin)",
+    description:
+      'What the Settings page shows. Never a secret: the LLM provider is named by kind and model only.',
+    responses: { 200: json(hostInfoSchema, 'the host'), ...errors, ...notFound },
+  },
+  testLlmConnection: {
+    method: 'post',
+    path: '/v1/host/llm-test',
+    summary: 'Send one tiny request to the configured LLM provider and report how it went (admin)',
+    description:
+      "Asks the provider for a one-word answer, outside any run (nothing is charged or recorded on a run). `ok: false` carries the provider's error, redacted, and its code; no provider configured is a 409.",
+    responses: {
+      200: json(llmTestResultSchema, 'the outcome'),
+      ...errors,
+      ...conflict,
     },
   },
   createLoginLink: {

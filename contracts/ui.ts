@@ -36,3 +36,24 @@ export type UiSessionInfo = z.infer<typeof uiSessionInfoSchema>;
 export function loginUrlOf(baseUrl: string, code: string): string {
   return `${baseUrl.replace(/\/$/, '')}${UI_LOGIN_PATH}?code=${encodeURIComponent(code)}`;
 }
+
+/** What Settings shows of the host: where its data is and what it runs agents with. */
+export const hostInfoSchema = z.strictObject({
+  version: z.string(),
+  data_dir: z.string(),
+  /** The LLM provider runs use; null when none is configured (runs wait in `pending`). */
+  llm: z.strictObject({ kind: z.string(), model: z.string().nullable() }).nullable(),
+  policy_packs: z.array(z.string()),
+  /** How agent workers are confined; `safe: false` is shown in red. */
+  isolation: z.strictObject({ label: z.string(), safe: z.boolean() }),
+});
+export type HostInfo = z.infer<typeof hostInfoSchema>;
+
+/** The outcome of one small call to the configured LLM provider. */
+export const llmTestResultSchema = z.strictObject({
+  ok: z.boolean(),
+  /** The provider's answer or its error, redacted. */
+  message: z.string(),
+  code: z.string().nullable(),
+});
+export type LlmTestResult = z.infer<typeof llmTestResultSchema>;

@@ -10,6 +10,7 @@ import type { Disposable } from './disposable.ts';
 import { ExecutePipeline } from './execute/execute-pipeline.ts';
 import { ChildProcessSpawner } from './agent/spawn/child-process-spawner.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
+import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
@@ -260,8 +261,38 @@ export class Host {
       if (admin.created) logger.info({ file: adminTokenFile }, 'admin token written');
 
       const uiSessions = new UiSessions({ clock });
+      const llmSettings = config.agents.llm;
       const app = createGatewayApp({
         uiSessions,
+        host: {
+          info: () => ({
+            version: HOST_VERSION,
+            data_dir: config.data_dir,
+            llm:
+              llmSettings === null
+                ? null
+                : {
+                    kind: llmSettings.kind,
+                    model: 'model' in llmSettings ? llmSettings.model : null,
+                  },
+            policy_packs: [DEFAULT_POLICY_PACK, ...(this.#deps.policyPacks ?? [])].map((p) => p.id),
+            isolation:
+              this.#deps.spawner === undefined
+                ? {
+                    label:
+                      'Node permission model only: no child processes or file writes, but agents share the network (not a jail)',
+                    safe: false,
+                  }
+                : { label: 'custom spawner (set by the embedding program)', safe: false },
+          }),
+          testLlm: async () =>
+            llmSettings === null
+              ? null
+              : testLlmConnection(llmSettings, {
+                  resolveSecret: (name) => secrets.reveal(name),
+                  redact: (text) => redactor.redactString(text),
+                }),
+        },
         rendererDir:
           this.#deps.rendererDir === undefined ? defaultRendererDir() : this.#deps.rendererDir,
         runs,

@@ -14,6 +14,7 @@ import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { registerUiRoutes } from '../routes/ui-routes.ts';
+import { registerHostRoutes } from '../routes/host-routes.ts';
 import { securityHeaders } from '../shared/security-headers.ts';
 import { UiSessions } from '../shared/ui-sessions.ts';
 import { systemClock } from '../../clock.ts';
@@ -141,6 +142,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerAdminRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
+  registerHostRoutes(app, deps, access);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -9,6 +9,7 @@ import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
 import type { UiSession, UiSessions } from './ui-sessions.ts';
+import type { HostInfo, LlmTestResult } from '../../../contracts/ui.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -40,6 +41,8 @@ export type GatewayDeps = {
   keepAliveMs: number;
   /** The gateway listens beyond loopback (`--allow-non-loopback`): any Host name is accepted. */
   allowAnyHost?: boolean;
+  /** The host's settings as Settings shows them, and its LLM test (null: no provider). */
+  host?: { info: () => HostInfo; testLlm: () => Promise<LlmTestResult | null> };
   /** Browser sessions of the UI; without it only bearer tokens authenticate. */
   uiSessions?: UiSessions;
   /** The built renderer (index.html and assets/) the gateway serves; null serves no UI. */

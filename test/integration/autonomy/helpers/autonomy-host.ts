@@ -64,6 +64,8 @@ export type AutonomyHostOptions = {
   allowLoopbackHttp?: boolean;
   /** Install the bundled echo-notes skill through the API (default true). */
   installEchoNotes?: boolean;
+  /** The renderer build the gateway serves (default none; the UI's browser tests pass one). */
+  rendererDir?: string | null;
 };
 
 /** A real host (gateway on 127.0.0.1, SQLite, isolates, worker processes) with a replay LLM. */
@@ -141,6 +143,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
       logger: pino({ level: 'silent' }),
       ...(options.packs === undefined ? {} : { policyPacks: options.packs }),
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
+      rendererDir: options.rendererDir ?? null,
     },
   );
   let started: StartedHost;
