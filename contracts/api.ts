@@ -3,6 +3,7 @@ import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { errorBodySchema } from './errors.ts';
 import {
+  continueRunInputSchema,
   createRunInputSchema,
   goalSchema,
   runEventInputSchema,
@@ -338,6 +339,27 @@ export const API = {
     },
     responses: {
       200: json(Run, 'the run, queued to resume'),
+      ...bodyErrors,
+      ...notFound,
+      ...conflict,
+    },
+  },
+  continueRun: {
+    method: 'post',
+    path: '/v1/runs/{id}/continue',
+    summary:
+      'Continue an ended run from its last checkpoint as a new run with a new budget (admin)',
+    description:
+      'Creates a `pending` run with the same goals and completion predicate, `parent_run_id` set to this run, and this run’s last checkpoint as its first, so its first worker resumes where this one stopped. The new run gets the budget given here (limits left out come from the pack); this run stays as it ended. A run that has not ended answers 409.',
+    request: {
+      params: idParam('run'),
+      body: {
+        ...jsonBody(continueRunInputSchema, { budget: { max_steps: 40 }, reason: 'more steps' }),
+        required: false,
+      },
+    },
+    responses: {
+      201: json(Run, 'the new run'),
       ...bodyErrors,
       ...notFound,
       ...conflict,

@@ -15,6 +15,7 @@ import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
 import { CheckpointStore } from './runs/checkpoint-store.ts';
+import { continueRun } from './runs/continue-run.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
 import { listenGateway } from './gateway/server/gateway-server.ts';
@@ -264,6 +265,8 @@ export class Host {
       const llmSettings = config.agents.llm;
       const app = createGatewayApp({
         uiSessions,
+        continueRun: (parentId, input, ctx) =>
+          continueRun({ runs, checkpoints, chain }, parentId, input, ctx),
         host: {
           info: () => ({
             version: HOST_VERSION,

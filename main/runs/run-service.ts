@@ -44,7 +44,11 @@ export type ListRunsQuery = {
   before?: string;
 };
 
-export type CreateRunContext = ActorContext & { origin?: 'ui' | 'api' | 'connector' };
+export type CreateRunContext = ActorContext & {
+  origin?: 'ui' | 'api' | 'connector';
+  /** The ended run this one continues (`POST /v1/runs/{id}/continue`). */
+  parent_run_id?: string;
+};
 
 export type IdempotencyRequest = {
   /** Who sent the key: keys are private to their sender. */
@@ -142,7 +146,7 @@ export class RunService {
       usage: EMPTY_USAGE,
       policy_pack: pack.id,
       completion: input.completion ?? null,
-      parent_run_id: null,
+      parent_run_id: ctx.parent_run_id ?? null,
       waiting_for: null,
       created_by: ctx.actor,
       created_at: now,
@@ -171,7 +175,13 @@ export class RunService {
       session_id: sessionId,
       run_id: run.id,
       policy_pack_version: pack.version,
-      data: { state: run.state, budget, completion: run.completion, goals: goals.length },
+      data: {
+        state: run.state,
+        budget,
+        completion: run.completion,
+        goals: goals.length,
+        ...(run.parent_run_id === null ? {} : { parent_run_id: run.parent_run_id }),
+      },
     });
     return run;
   }

@@ -179,6 +179,24 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
     expect(await page.content()).not.toContain('s3cret-value-for-ui');
     await checkPage(ui, page, 'settings');
   });
+
+  it('continues an ended run from its checkpoint as a new run linked to it', async () => {
+    const listed = (await ui.request('GET', '/v1/runs?state=done')).body as {
+      runs: { id: string }[];
+    };
+    const doneRun = listed.runs[0];
+    if (doneRun === undefined) throw new Error('no done run to continue');
+    await page.goto(`${ui.url}/runs/${encodeURIComponent(doneRun.id)}`);
+    await page.getByLabel('Max steps for the new run').fill('12');
+    await page.getByRole('button', { name: 'Continue as a new run' }).click();
+    await page.waitForURL((u) => !u.pathname.endsWith(encodeURIComponent(doneRun.id)));
+    await page.getByText('continues').waitFor();
+    const nextId = decodeURIComponent(new URL(page.url()).pathname.split('/')[2] ?? '');
+    const next = await ui.getRun(nextId);
+    expect(next.run.parent_run_id).toBe(doneRun.id);
+    expect(next.run.budget.max_steps).toBe(12);
+    expect((await ui.getRun(doneRun.id)).run.state).toBe('done');
+  });
 });
 
 describe.skipIf(skip !== undefined)('skills and missing input in Chromium', () => {

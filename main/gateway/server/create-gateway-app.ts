@@ -15,6 +15,7 @@ import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { registerUiRoutes } from '../routes/ui-routes.ts';
 import { registerHostRoutes } from '../routes/host-routes.ts';
+import { registerRunContinueRoute } from '../routes/run-continue-route.ts';
 import { securityHeaders } from '../shared/security-headers.ts';
 import { UiSessions } from '../shared/ui-sessions.ts';
 import { systemClock } from '../../clock.ts';
@@ -143,6 +144,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
   registerHostRoutes(app, deps, access);
+  registerRunContinueRoute(app, deps, access, details);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

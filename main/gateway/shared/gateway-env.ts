@@ -10,6 +10,8 @@ import type { OnboardingService } from '../../skills/onboarding/onboarding-servi
 import type { SkillService } from '../../skills/install/skill-service.ts';
 import type { UiSession, UiSessions } from './ui-sessions.ts';
 import type { HostInfo, LlmTestResult } from '../../../contracts/ui.ts';
+import type { ContinueRunInput, Run } from '../../../contracts/runs.ts';
+import type { ActorContext } from '../../actor-context.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -41,6 +43,8 @@ export type GatewayDeps = {
   keepAliveMs: number;
   /** The gateway listens beyond loopback (`--allow-non-loopback`): any Host name is accepted. */
   allowAnyHost?: boolean;
+  /** Continues an ended run as a new one from its last checkpoint (main/runs/continue-run.ts). */
+  continueRun?: (parentId: string, input: ContinueRunInput, ctx: ActorContext) => Promise<Run>;
   /** The host's settings as Settings shows them, and its LLM test (null: no provider). */
   host?: { info: () => HostInfo; testLlm: () => Promise<LlmTestResult | null> };
   /** Browser sessions of the UI; without it only bearer tokens authenticate. */

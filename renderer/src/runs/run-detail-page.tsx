@@ -8,6 +8,7 @@ import { BudgetMeters } from '../ui/budget-meters.tsx';
 import { when } from '../ui/format.ts';
 import { StateBadge } from '../ui/state-badge.tsx';
 import { Empty, ErrorState, Loading } from '../ui/states.tsx';
+import { ContinueRunForm } from './continue-run-form.tsx';
 import { RunActions } from './run-actions.tsx';
 import { RunTimeline } from './run-timeline.tsx';
 
@@ -63,6 +64,7 @@ export function RunDetailPage(props: { runId: string }): ReactNode {
         </span>
       </p>
       <RunActions run={run} />
+      <ContinueRunForm run={run} />
       <h2>Budget</h2>
       <BudgetMeters run={run} />
       {pending.length === 0 ? null : (
