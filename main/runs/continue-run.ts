@@ -5,6 +5,8 @@ import type { CausalChain } from '../chain/causal-chain.ts';
 import { AppError } from '../errors.ts';
 import type { CheckpointStore } from './checkpoint-store.ts';
 import type { RunService } from './run-service.ts';
+import type { PolicyPacks } from '../policy/policy-packs.ts';
+import { segmentQuotasOf } from './segment-quotas.ts';
 
 const TERMINAL = new Set<string>(TERMINAL_STATES);
 
@@ -12,6 +14,7 @@ export type ContinueRunDeps = {
   runs: RunService;
   checkpoints: CheckpointStore;
   chain: CausalChain;
+  policies: PolicyPacks;
 };
 
 /**
@@ -68,6 +71,7 @@ export async function continueRun(
         segment: 0,
         state: checkpoint.state,
         actor: ctx.actor,
+        keep: segmentQuotasOf(deps.policies.get(run.policy_pack)).checkpoints_kept,
       });
     }
     return run;

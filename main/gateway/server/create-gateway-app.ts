@@ -9,6 +9,7 @@ import { correlation } from '../shared/correlation.ts';
 import { createErrorHandler } from '../shared/error-handler.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
+import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
@@ -20,6 +21,7 @@ import { securityHeaders } from '../shared/security-headers.ts';
 import { UiSessions } from '../shared/ui-sessions.ts';
 import { systemClock } from '../../clock.ts';
 import { describeApi } from './describe-api.ts';
+import { emptyOptionalBody } from './optional-body.ts';
 import { methodsOf } from './route-of.ts';
 import { StatusRecorder } from './status-recorder.ts';
 
@@ -63,6 +65,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     tokens: deps.tokens,
     chain: deps.chain,
     runs: deps.runs,
+    sessions: deps.sessions,
     readRun: async (runId) => (await details.get(runId)).run,
     uiSessions,
   });
@@ -118,6 +121,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
       await limitBody(c, next);
     }),
   );
+  app.use('*', emptyOptionalBody);
   app.use(
     '/v1/*',
     createMiddleware<GatewayEnv>(async (c, next) => {
@@ -141,6 +145,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   );
   registerRunRoutes(app, deps, access, details);
   registerAdminRoutes(app, deps, access);
+  registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
   registerHostRoutes(app, deps, access);

@@ -12,6 +12,7 @@ import type { UiSession, UiSessions } from './ui-sessions.ts';
 import type { HostInfo, LlmTestResult } from '../../../contracts/ui.ts';
 import type { ContinueRunInput, Run } from '../../../contracts/runs.ts';
 import type { ActorContext } from '../../actor-context.ts';
+import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -34,6 +35,7 @@ export type GatewayDeps = {
   secrets: SecretStore;
   skills: SkillService;
   onboarding: OnboardingService;
+  connectors: ConnectorRecords;
   logger: Logger;
   version: string;
   startedAt: number;

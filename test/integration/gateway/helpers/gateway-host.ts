@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino, type DestinationStream } from 'pino';
 import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts';
+import type { PolicyPack } from '../../../../contracts/policy.ts';
 import type { TokenScope } from '../../../../contracts/tokens.ts';
 import type { Clock } from '../../../../main/clock.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
@@ -57,6 +58,8 @@ export type GatewayHostOptions = {
   logDestination?: DestinationStream;
   /** The renderer build the gateway serves (default: none, so no test depends on `vite build`). */
   rendererDir?: string | null;
+  /** Policy packs besides `default`. */
+  policyPacks?: PolicyPack[];
 };
 
 export async function startGatewayHost(options: GatewayHostOptions = {}): Promise<GatewayTestHost> {
@@ -77,6 +80,7 @@ export async function startGatewayHost(options: GatewayHostOptions = {}): Promis
         : { logDestination: options.logDestination }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       rendererDir: options.rendererDir ?? null,
+      ...(options.policyPacks === undefined ? {} : { policyPacks: options.policyPacks }),
     },
   );
   let started: StartedHost;
