@@ -48,6 +48,16 @@ export function SkillCard(props: { skill: SkillListEntry }): ReactNode {
         <span className={`badge skill-${s.status}`}>{s.status}</span>
       </header>
       <p>{s.description}</p>
+      {s.load_error === undefined ? null : (
+        <div className="state state-error" role="alert" data-testid="load-error">
+          {/* The host's message names the file, the line or field, and the fix. */}
+          <p>
+            <strong>It did not load:</strong> {s.load_error.message}{' '}
+            <code>{s.load_error.code}</code>
+          </p>
+          <p>Fix the skill, then Enable to load it again, or Unload to remove it.</p>
+        </div>
+      )}
       <p>
         Setup: {ONBOARDING_TEXT[s.onboarding.state] ?? s.onboarding.state}
         {s.onboarding.waiting_for === undefined ? '' : ` — ${s.onboarding.waiting_for}`}
@@ -73,7 +83,11 @@ export function SkillCard(props: { skill: SkillListEntry }): ReactNode {
           }}
           disabled={toggle.isPending}
         >
-          {s.status === 'enabled' ? 'Disable' : 'Enable'}
+          {s.status === 'enabled'
+            ? 'Disable'
+            : s.status === 'failed'
+              ? 'Enable (load again)'
+              : 'Enable'}
         </button>
         {needsSetup ? (
           <button
