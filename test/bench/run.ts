@@ -10,6 +10,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   gateway: () => import('./gateway.bench.ts'),
   skills: () => import('./skills.bench.ts'),
   autonomy: () => import('./autonomy.bench.ts'),
+  ui: () => import('./ui.bench.ts'),
 };
 
 function format(n: number | undefined): string {
