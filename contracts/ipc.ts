@@ -10,6 +10,7 @@ export const IPC_CHANNELS = {
   notify: 'ccos:notify',
   pickSkillSource: 'ccos:pick-skill-source',
   openExternal: 'ccos:open-external',
+  pendingApprovals: 'ccos:pending-approvals',
 } as const;
 export type IpcChannels = typeof IPC_CHANNELS;
 export type IpcChannel = IpcChannels[keyof IpcChannels];
@@ -21,6 +22,11 @@ export const notifyInputSchema = z.strictObject({
 
 export const pickSkillSourceInputSchema = z.strictObject({
   kind: z.enum(['folder', 'file']),
+});
+
+/** The page tells the shell how many approvals wait, for the tray and the dock badge. */
+export const pendingApprovalsInputSchema = z.strictObject({
+  count: z.number().int().min(0).max(1_000_000),
 });
 
 export const openExternalInputSchema = z.strictObject({ url: z.string().min(1).max(4096) });

@@ -12,6 +12,7 @@ const CHANNELS = {
   notify: 'ccos:notify',
   pickSkillSource: 'ccos:pick-skill-source',
   openExternal: 'ccos:open-external',
+  pendingApprovals: 'ccos:pending-approvals',
 } as const satisfies IpcChannels;
 
 async function invoke(channel: string, payload?: unknown): Promise<unknown> {
@@ -27,4 +28,7 @@ electron.contextBridge.exposeInMainWorld('ccos', {
   },
   pickSkillSource: (kind: 'folder' | 'file') => invoke(CHANNELS.pickSkillSource, { kind }),
   openExternal: (url: string) => invoke(CHANNELS.openExternal, { url }),
+  setPendingApprovals: (count: number) => {
+    void invoke(CHANNELS.pendingApprovals, { count });
+  },
 });

@@ -2,6 +2,7 @@ import {
   IPC_CHANNELS,
   notifyInputSchema,
   openExternalInputSchema,
+  pendingApprovalsInputSchema,
   pickSkillSourceInputSchema,
   type BootstrapResult,
   type IpcEnvelope,
@@ -77,6 +78,7 @@ export async function startDesktopShell(
   await platform.whenReady();
   let gatewayOrigin: string | undefined;
   let status: HostStatus = 'starting';
+  let pending = 0;
   const win = platform.createWindow(hardenedWebPreferences(options.preload));
   denyAllPermissions(win.session);
   confineToGateway(win.contents, {
@@ -87,7 +89,9 @@ export async function startDesktopShell(
     win.focus();
   });
   const tray = (): void => {
-    platform.setTray(`CCOS Gateway: host ${status}`);
+    platform.setTray(
+      `CCOS Gateway: host ${status}${pending === 0 ? '' : `, ${pending} approvals waiting`}`,
+    );
   };
   tray();
 
@@ -110,6 +114,18 @@ export async function startDesktopShell(
       schema: notifyInputSchema,
       handle: (n) => {
         platform.notify(n.title, n.body);
+        return null;
+      },
+    }),
+  );
+  platform.handleIpc(
+    IPC_CHANNELS.pendingApprovals,
+    guardedHandler({
+      ...guard,
+      schema: pendingApprovalsInputSchema,
+      handle: ({ count }) => {
+        pending = count;
+        tray();
         return null;
       },
     }),

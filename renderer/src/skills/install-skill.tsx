@@ -3,6 +3,7 @@ import { useState, type SyntheticEvent, type ReactNode } from 'react';
 import type { CallOutput } from '../../../contracts/api-call.ts';
 import { useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
+import { desktopBridge } from '../ui/notify.ts';
 import { InlineError } from '../ui/states.tsx';
 import { PermissionList } from './permission-list.tsx';
 
@@ -61,6 +62,7 @@ export function InstallSkill(): ReactNode {
             }}
           />
         </label>
+        <PickFromDisk onPicked={setSource} />
         <button type="submit" disabled={inspect.isPending}>
           {inspect.isPending ? 'Checking…' : 'Check what it may reach'}
         </button>
@@ -106,6 +108,37 @@ export function InstallSkill(): ReactNode {
           <InlineError error={install.error} />
         </section>
       )}
+    </div>
+  );
+}
+
+/** In the desktop app: choose the skill's folder or file with the system's dialog. */
+function PickFromDisk(props: { onPicked: (path: string) => void }): ReactNode {
+  const pick = desktopBridge()?.pickSkillSource;
+  if (pick === undefined) return null;
+  const choose = (kind: 'folder' | 'file'): void => {
+    void pick(kind).then((r) => {
+      if (r.path !== null) props.onPicked(r.path);
+    });
+  };
+  return (
+    <div className="button-row">
+      <button
+        type="button"
+        onClick={() => {
+          choose('folder');
+        }}
+      >
+        Choose a folder…
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          choose('file');
+        }}
+      >
+        Choose a file…
+      </button>
     </div>
   );
 }

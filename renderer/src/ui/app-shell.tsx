@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useLiveStatus, useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
 import { Link, type Route } from '../router.tsx';
-import { notifyNewApproval } from './notify.ts';
+import { desktopBridge, notifyNewApproval } from './notify.ts';
 import { ThemeToggle } from './theme-toggle.tsx';
 
 const NAV: readonly { to: string; label: string; pages: readonly Route['page'][] }[] = [
@@ -36,6 +36,8 @@ export function AppShell(props: { route: Route; children: ReactNode }): ReactNod
   useEffect(() => {
     document.title =
       pending === 0 ? 'CCOS Gateway' : `(${pending}) CCOS Gateway — approvals waiting`;
+    // In the desktop app the tray shows the count too.
+    desktopBridge()?.setPendingApprovals?.(pending);
   }, [pending]);
   const [announce, setAnnounce] = useState('');
   const seen = useRef(new Set<number>());

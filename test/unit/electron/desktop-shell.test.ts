@@ -233,6 +233,14 @@ describe('the desktop shell', () => {
       value: { gateway_url: GATEWAY, host: 'running' },
     });
     expect(fake.calls.notified).toHaveLength(1);
+    expect(await fake.invoke(IPC_CHANNELS.pendingApprovals, { count: 3 }, top)).toMatchObject({
+      ok: true,
+    });
+    expect(fake.calls.tray.at(-1)).toBe('CCOS Gateway: host running, 3 approvals waiting');
+    expect(await fake.invoke(IPC_CHANNELS.pendingApprovals, { count: -1 }, top)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
   });
 
   it('restarts a host that exits, with growing backoff, and signs the window in again', async () => {
