@@ -1,7 +1,12 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { SkillListEntry, SkillLoadError, ToolDefinition } from '../../../contracts/skills.ts';
+import type {
+  SkillListEntry,
+  SkillLoadError,
+  SkillManifest,
+  ToolDefinition,
+} from '../../../contracts/skills.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { Clock } from '../../clock.ts';
 import { AppError, isAppError } from '../../errors.ts';
@@ -16,7 +21,9 @@ import {
 import { fetchSkillDocument } from '../declarative/fetch-skill-document.ts';
 import { readSkillDocument } from '../declarative/read-skill-document.ts';
 import { writeCompiledSkill } from '../declarative/write-compiled-skill.ts';
+import { loadSkillPackage } from '../package/load-skill-package.ts';
 import { MANIFEST_FILE } from '../package/read-skill-package.ts';
+import { skillDigest } from './skill-digest.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
 import { SkillsRepository, type InstalledSkill } from './skills-repository.ts';
 import { auditedBy } from '../../actor-context.ts';
@@ -35,6 +42,12 @@ type FailedSkill = InstalledSkill & { load_error: SkillLoadError };
 
 /** What an install reports back: the skill and exactly what it may reach (for consent). */
 export type InstallResult = { skill: SkillListEntry; replaced_version: string | null };
+
+/** A skill checked by the load contract and not installed: what a consent screen shows. */
+export type InspectedSkill = { manifest: SkillManifest; digest: string };
+
+/** Install options: `consentDigest` pins the install to exactly what `inspect` showed. */
+export type InstallOptions = { force?: boolean; consentDigest?: string };
 
 /**
  * Installing, listing, enabling and removing skills, durably. The registry validates and
@@ -115,11 +128,17 @@ export class SkillService {
   async install(
     source: string,
     ctx: ActorContext,
-    options: { force?: boolean } = {},
+    options: InstallOptions = {},
   ): Promise<InstallResult> {
-    if (declarativeFormatOf(source) === undefined) return this.#installPackage(source, ctx);
+    if (declarativeFormatOf(source) === undefined) {
+      if (options.consentDigest !== undefined)
+        consented((await this.inspect(source)).digest, options.consentDigest);
+      return this.#installPackage(source, ctx);
+    }
     const doc = await readSkillDocument(source);
     const compiled = this.#compile(doc.file, doc.text, doc.format, options.force ?? false);
+    if (options.consentDigest !== undefined)
+      consented(skillDigest(compiled.manifest, compiled.entry), options.consentDigest);
     return this.installCompiled(compiled, ctx);
   }
 
@@ -127,9 +146,39 @@ export class SkillService {
   async installFromUrl(
     url: string,
     ctx: ActorContext,
-    options: { force?: boolean } = {},
+    options: InstallOptions = {},
   ): Promise<InstallResult> {
-    return this.installCompiled(await this.compileFromUrl(url, options), ctx);
+    const compiled = await this.compileFromUrl(url, options);
+    if (options.consentDigest !== undefined)
+      consented(skillDigest(compiled.manifest, compiled.entry), options.consentDigest);
+    return this.installCompiled(compiled, ctx);
+  }
+
+  /**
+   * Applies the static load contract to a folder, `.tgz`, document or URL and reports what
+   * the skill would be given, registering and writing nothing (the consent screen).
+   */
+  async inspect(
+    source: string | { url: string },
+    options: { force?: boolean } = {},
+  ): Promise<InspectedSkill> {
+    if (typeof source !== 'string') {
+      const compiled = await this.compileFromUrl(source.url, options);
+      return {
+        manifest: compiled.manifest,
+        digest: skillDigest(compiled.manifest, compiled.entry),
+      };
+    }
+    if (declarativeFormatOf(source) !== undefined) {
+      const doc = await readSkillDocument(source);
+      const compiled = this.#compile(doc.file, doc.text, doc.format, options.force ?? false);
+      return {
+        manifest: compiled.manifest,
+        digest: skillDigest(compiled.manifest, compiled.entry),
+      };
+    }
+    const pkg = await loadSkillPackage(source, this.#deps.registry.loadPolicy, this.#compiler);
+    return { manifest: pkg.manifest, digest: skillDigest(pkg.manifest, pkg.code.code) };
   }
 
   /**
@@ -316,6 +365,15 @@ export class SkillService {
     const saved = await new SkillsRepository(this.#deps.db).list();
     return saved.find((s) => s.skill_id === skillId);
   }
+}
+
+/** Refuses an install whose skill is no longer the one the person consented to. */
+function consented(actual: string, approved: string): void {
+  if (actual !== approved)
+    throw new AppError(
+      'CONFLICT',
+      'the skill changed since it was shown for consent; check it again before installing',
+    );
 }
 
 /** What the API shows of a skill that is installed but did not load: its stored manifest. */
