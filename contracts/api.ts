@@ -24,6 +24,7 @@ import {
 } from './schedules.ts';
 import { sessionSchema } from './sessions.ts';
 import {
+  autofillGrantSchema,
   skillIdSchema,
   skillListEntrySchema,
   skillOnboardingSchema,
@@ -73,6 +74,11 @@ const Skill = named(
   skillListEntrySchema,
   'Skill',
   'An installed skill: its operations with their schemas, and what it may reach',
+);
+const AutofillGrant = named(
+  autofillGrantSchema,
+  'AutofillGrant',
+  "An input field an operation may be handed from the run's context, and from where",
 );
 const ToolDefinition = named(
   toolDefinitionSchema,
@@ -220,6 +226,8 @@ export const installSkillResultSchema = z.strictObject({
   skill: Skill,
   /** The version this install replaced, if any. */
   replaced_version: z.string().nullable(),
+  /** What the skill's operations may be handed from the run's context (part of the consent). */
+  autofill: z.array(AutofillGrant),
 });
 
 /** A skill's onboarding state, as setup routes return it. */
@@ -747,6 +755,10 @@ export const API = {
       422: json(
         ErrorBody,
         'the skill was rejected; the message names the file, the field and the fix',
+      ),
+      502: json(
+        ErrorBody,
+        'fetching the document from `url` failed (SKILL_HTTP_FAILED, with the cause in details.cause)',
       ),
     },
   },

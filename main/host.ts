@@ -16,6 +16,8 @@ import {
   givenSpawnerStatus,
   type SpawnerChoice,
 } from './agent/spawn/choose-spawner.ts';
+import { readSharedMemory } from './execute/shared-memory.ts';
+import { ChildProcessSpawner } from './agent/spawn/child-process-spawner.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
 import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
@@ -188,6 +190,7 @@ export class Host {
         db: store.db,
         clock,
         policyPackVersion: DEFAULT_POLICY_PACK.version,
+        packVersion: (packId) => policies.versionOf(packId),
         redact: (data) => redactor.redactValue(data),
         redactText: (text) => redactor.redactString(text),
       });
@@ -271,8 +274,8 @@ export class Host {
         registry: skillRegistry,
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
+        egress,
       });
-      const skillMemory = new StoreSkillMemory({ db: store.db, chain, clock });
       const pipeline = new ExecutePipeline({
         registry: skillRegistry,
         approvals,
@@ -281,7 +284,8 @@ export class Host {
         policies,
         clock,
         logger,
-        readMemory: (namespace, key) => skillMemory.get(namespace, key),
+        // Autofill reads the person's shared namespaces (e.g. `profile`), never a skill's.
+        readMemory: (namespace, key) => readSharedMemory(store.db, namespace, key),
         skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());

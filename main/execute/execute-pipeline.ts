@@ -11,7 +11,7 @@ import type { Disposable } from '../disposable.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
-import type { ApprovalService } from '../runs/approval-service.ts';
+import type { ApprovalRequest, ApprovalService } from '../runs/approval-service.ts';
 import type { ActorContext } from '../actor-context.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../skills/manifest/compile-json-schema.ts';
 import { needsSetup, type SkillRegistry } from '../skills/registry/skill-registry.ts';
@@ -62,6 +62,12 @@ export type ExecutePipelineDeps = {
 /** Either the call ends before the sandbox (paused, refused, invalid) or it runs with these params. */
 type Gate = { done: ToolCallOutcome } | { params: Record<string, unknown> };
 
+/** The gates of an operation approval (`rule_id`): the pack's floor, or the manifest's `always`. */
+const RULE_PACK_CAPABILITIES = 'approval.pack_capabilities';
+const RULE_MANIFEST_ALWAYS = 'approval.manifest_always';
+/** The gate that asks a person for required fields nothing could fill. */
+const RULE_MISSING_INPUT = 'input.missing_fields';
+
 /** Longest step summary kept (it is redacted first). */
 const MAX_SUMMARY = 500;
 
@@ -100,6 +106,7 @@ export class ExecutePipeline {
         ? undefined
         : new SkillLoadTool({
             chain: deps.chain,
+            policies: deps.policies,
             approvals: deps.approvals,
             registry: deps.registry,
             redactor: deps.redactor,
@@ -240,7 +247,7 @@ export class ExecutePipeline {
     const { skill, op } = resolved;
     const pack = this.#deps.policies.get(call.run.policy_pack);
 
-    const filled = await autofill(call.params, op.input_schema, pack.autofill_sources, {
+    const filled = await autofill(call.params, op, skill.permissions, pack.autofill_sources, {
       runGoal: call.run.goal,
       runId: call.run.id,
       readMemory: this.#deps.readMemory,
@@ -278,7 +285,7 @@ export class ExecutePipeline {
     op: SkillOperation,
     pack: PolicyPack,
     matchKey: string,
-    filled: { params: Record<string, unknown> },
+    filled: { params: Record<string, unknown>; fills: readonly AutofillRecord[] },
   ): Promise<Gate> {
     const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
     // A person who declined to fill the form refused the call: asking again would loop.
@@ -308,11 +315,14 @@ export class ExecutePipeline {
       }
       const approval = await this.#pause(tx, call, skill, op, matchKey, {
         kind: 'missing_input',
+        rule_id: RULE_MISSING_INPUT,
         scope: call.tool,
         justification: `${call.tool} needs ${validation.missing.join(', ')}, which the agent did not give and no allowed source could fill`,
         request: {
           tool: call.tool,
           params: this.#deps.redactor.redactValue(filled.params),
+          // What the host added to the agent's params, and from where: the person sees it.
+          fills: filled.fills,
           missing_fields: validation.missing,
           form: formFor(op.input_schema, validation.missing),
         },
@@ -326,14 +336,19 @@ export class ExecutePipeline {
         },
       };
     }
-    if (this.#needsApproval(op, pack.approval_capabilities)) {
+    const rule = this.#approvalRule(op, pack);
+    if (rule !== undefined) {
       const decided = usable.find((a) => a.kind === 'operation');
       if (decided === undefined) {
         const approval = await this.#pause(tx, call, skill, op, matchKey, {
           kind: 'operation',
+          rule_id: rule,
           scope: call.tool,
           justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
-          request: operationRequest(call.tool, op, this.#deps.redactor.redactValue(params)),
+          request: {
+            ...operationRequest(call.tool, op, this.#deps.redactor.redactValue(params)),
+            fills: filled.fills,
+          },
         });
         return {
           done: {
@@ -424,10 +439,17 @@ export class ExecutePipeline {
     return { skill, op };
   }
 
-  #needsApproval(op: SkillOperation, approvalCapabilities: readonly string[]): boolean {
-    if (op.approval === 'always') return true;
-    if (op.approval === 'never') return false;
-    return op.capabilities.some((c) => approvalCapabilities.includes(c));
+  /**
+   * The gate that asks for this operation, or undefined when none does. The policy pack is a
+   * floor: an operation declaring a capability the pack asks about needs approval whatever
+   * its manifest says (`approval: never` is the skill author's wish, not the person's
+   * consent); a manifest can only add a question with `approval: always`.
+   */
+  #approvalRule(op: SkillOperation, pack: PolicyPack): string | undefined {
+    if (op.capabilities.some((c) => pack.approval_capabilities.includes(c)))
+      return RULE_PACK_CAPABILITIES;
+    if (op.approval === 'always') return RULE_MANIFEST_ALWAYS;
+    return undefined;
   }
 
   async #pause(
@@ -436,7 +458,7 @@ export class ExecutePipeline {
     skill: SkillListEntry,
     op: SkillOperation,
     matchKey: string,
-    request: Pick<Approval, 'kind' | 'scope' | 'justification' | 'request'>,
+    request: Pick<ApprovalRequest, 'kind' | 'scope' | 'justification' | 'request' | 'rule_id'>,
   ): Promise<Approval> {
     const { approval } = await this.#deps.approvals.requestAndPauseIn(
       tx,

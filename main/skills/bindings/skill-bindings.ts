@@ -38,6 +38,7 @@ export function createSkillBindings(
 ): SkillBindingHandler {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...httpLimits };
   const namespaces = new Set(manifest.permissions.memory_namespaces);
+  const owner = { skill_id: manifest.skill_id, version: manifest.version };
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
 
@@ -121,7 +122,7 @@ export function createSkillBindings(
         const { namespace, key } = parseArgs(memoryKeySchema, args, name);
         Object.assign(data, { namespace, key });
         checkNamespace(namespace);
-        return (await deps.memory.get(namespace, key)) ?? null;
+        return (await deps.memory.get(owner, namespace, key)) ?? null;
       }
       case 'memory.put': {
         const { namespace, key, value } = parseArgs(memoryPutSchema, args, name);
@@ -143,6 +144,7 @@ export function createSkillBindings(
         }
         // The write and its `memory.write` entry commit together (or neither does).
         await deps.memory.put(
+          owner,
           namespace,
           key,
           value ?? null,

@@ -135,7 +135,7 @@ const CASES: Case[] = [
     code: 'SKILL_BAD_OUTPUT',
     check: () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      const stored = kit.memory.data.get('notes/__proto__');
+      const stored = kit.memory.data.get('prototype-pollution/notes/__proto__');
       expect(stored).toBeDefined();
       expect((JSON.parse(stored ?? '{}') as Record<string, unknown>).polluted).toBeUndefined();
     },
