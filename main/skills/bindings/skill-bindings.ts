@@ -99,10 +99,10 @@ export function createSkillBindings(
     }
   };
 
-  return async (name, args, signal) => {
+  return async (name, args, call) => {
     const data: Record<string, unknown> = {};
     try {
-      const value = await run(name, args, signal, data);
+      const value = await run(name, args, call.signal, data);
       deps.audit({
         skill_id: manifest.skill_id,
         version: manifest.version,

@@ -9,13 +9,25 @@ export const BINDING_NAMES = ['http.fetch', 'memory.get', 'memory.put', 'log', '
 export type BindingName = (typeof BINDING_NAMES)[number];
 
 /**
+ * The operation call a binding call belongs to. The sandbox hands it over only for binding
+ * calls made while that operation runs: calls from code that outlived its operation are
+ * refused before they reach the handler.
+ */
+export type BindingCall = {
+  /** The operation whose code made the binding call. */
+  operationId: string;
+  /** Aborts when the operation call is cut short (timeout, memory, unload). */
+  signal: AbortSignal;
+};
+
+/**
  * Host side of the bindings: receives parsed JSON arguments, returns JSON data, throws an
- * `AppError` to refuse. `signal` aborts when the call it serves is cut short.
+ * `AppError` to refuse.
  */
 export type SkillBindingHandler = (
   name: BindingName,
   args: unknown,
-  signal: AbortSignal,
+  call: BindingCall,
 ) => Promise<unknown>;
 
 /** The code of one skill, ready to be run. */
@@ -34,8 +46,13 @@ export type SkillCode = {
 export type SandboxLimits = {
   /** Isolate heap limit in MB (isolated-vm minimum is 8). */
   memoryLimitMb: number;
-  /** Wall-clock limit of one call, binding waits included. */
+  /**
+   * Wall-clock limit of one call, binding waits included, and whatever the skill's code keeps
+   * doing after its operation returned.
+   */
   callTimeoutMs: number;
+  /** CPU time one call may use in its isolate (`isolate.cpuTime`), across binding waits. */
+  maxCpuMs: number;
   /** Wall-clock limit of evaluating the entry module at load. */
   loadTimeoutMs: number;
   /** Largest JSON result (in UTF-16 code units) a call may return. */
@@ -48,6 +65,7 @@ export type SandboxLimits = {
 export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   memoryLimitMb: 64,
   callTimeoutMs: 10_000,
+  maxCpuMs: 5_000,
   loadTimeoutMs: 2_000,
   maxOutputChars: 1024 * 1024,
   maxInputChars: 1024 * 1024,
