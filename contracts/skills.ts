@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorCodeSchema } from './errors.ts';
 
 /**
  * Skill manifest (`skill.json`) and the views derived from loaded skills
@@ -167,8 +168,17 @@ export const skillManifestSchema = z.strictObject({
 });
 export type SkillManifest = z.infer<typeof skillManifestSchema>;
 
-export const skillStatusSchema = z.enum(['enabled', 'disabled']);
+/** `failed`: installed, but its last reload failed; kept (disabled) until retried or removed. */
+export const skillStatusSchema = z.enum(['enabled', 'disabled', 'failed']);
 export type SkillStatus = z.infer<typeof skillStatusSchema>;
+
+/** Why an installed skill did not load at start-up. */
+export const skillLoadErrorSchema = z.strictObject({
+  code: errorCodeSchema,
+  message: z.string(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type SkillLoadError = z.infer<typeof skillLoadErrorSchema>;
 
 /** One loaded skill as the API lists it: what it can do and what it may reach. */
 export const skillListEntrySchema = z.strictObject({
@@ -182,6 +192,8 @@ export const skillListEntrySchema = z.strictObject({
   operations: z.array(skillOperationSchema),
   permissions: skillPermissionsSchema,
   onboarding: skillOnboardingSchema,
+  /** Why the skill is `failed`; enabling it retries the load, removing it deletes it. */
+  load_error: skillLoadErrorSchema.optional(),
 });
 export type SkillListEntry = z.infer<typeof skillListEntrySchema>;
 

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
+import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -28,6 +29,7 @@ export type GatewayDeps = {
   secrets: SecretStore;
   skills: SkillService;
   onboarding: OnboardingService;
+  connectors: ConnectorRecords;
   logger: Logger;
   version: string;
   startedAt: number;
