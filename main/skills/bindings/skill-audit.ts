@@ -1,4 +1,5 @@
 import type { ChainAppendInput } from '../../chain/causal-chain.ts';
+import { CAPABILITY_RULE_ID } from './binding-capabilities.ts';
 import type { SkillAuditEvent } from './skill-host-deps.ts';
 
 /**
@@ -18,6 +19,17 @@ export function skillAuditEntry(event: SkillAuditEvent): ChainAppendInput | unde
       ...event.data,
     },
   };
+  // A binding the running operation did not declare: the same entry as other refusals of that
+  // binding, under the capability rule.
+  if (event.code === 'CAPABILITY_DENIED') {
+    const eventType =
+      event.binding === 'http.fetch'
+        ? 'egress.attempt'
+        : event.binding === 'memory.put'
+          ? 'memory.write'
+          : 'policy.decision';
+    return { ...base, event_type: eventType, rule_id: CAPABILITY_RULE_ID };
+  }
   switch (event.binding) {
     case 'http.fetch':
       return {

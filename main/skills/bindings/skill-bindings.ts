@@ -9,6 +9,7 @@ import {
   type HttpLimits,
 } from './skill-http-fetch.ts';
 import type { BindingName, SkillBindingHandler } from '../sandbox/skill-sandbox.ts';
+import { BINDING_CAPABILITY } from './binding-capabilities.ts';
 
 const MAX_MEMORY_VALUE_CHARS = 64 * 1024;
 const MAX_LOG_MESSAGE_CHARS = 4 * 1024;
@@ -25,7 +26,8 @@ const logSchema = z.strictObject({
 
 /**
  * Builds the host side of a skill's bindings from its manifest: each call is checked against
- * the declared permissions and reported to `deps.audit` (allowed, denied or failed).
+ * the capabilities of the operation that made it and the manifest's permissions, and reported
+ * to `deps.audit` (allowed, denied or failed) with the operation's id.
  */
 export function createSkillBindings(
   manifest: SkillManifest,
@@ -33,6 +35,9 @@ export function createSkillBindings(
   httpLimits: Partial<HttpLimits> = {},
 ): SkillBindingHandler {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...httpLimits };
+  const capabilities = new Map(
+    manifest.operations.map((op) => [op.id, new Set(op.capabilities)] as const),
+  );
   const namespaces = new Set(manifest.permissions.memory_namespaces);
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
@@ -99,9 +104,25 @@ export function createSkillBindings(
     }
   };
 
+  /** Manifest-wide permissions say where a skill may reach; the operation says whether it may at all. */
+  const checkCapability = (
+    name: BindingName,
+    operationId: string,
+    data: Record<string, unknown>,
+  ): void => {
+    const needs = BINDING_CAPABILITY[name];
+    if (needs === undefined || capabilities.get(operationId)?.has(needs) === true) return;
+    data.needs = needs;
+    throw new AppError(
+      'CAPABILITY_DENIED',
+      `${manifest.skill_id}.${operationId} may not use ccos.${name}: it needs the capability ${needs}, which the operation does not declare`,
+    );
+  };
+
   return async (name, args, call) => {
-    const data: Record<string, unknown> = {};
+    const data: Record<string, unknown> = { operation_id: call.operationId };
     try {
+      checkCapability(name, call.operationId, data);
       const value = await run(name, args, call.signal, data);
       deps.audit({
         skill_id: manifest.skill_id,
@@ -113,7 +134,10 @@ export function createSkillBindings(
       return value;
     } catch (e) {
       const code = isAppError(e) ? e.code : 'INTERNAL';
-      const denied = code === 'SKILL_EGRESS_DENIED' || code === 'SKILL_PERMISSION_DENIED';
+      const denied =
+        code === 'SKILL_EGRESS_DENIED' ||
+        code === 'SKILL_PERMISSION_DENIED' ||
+        code === 'CAPABILITY_DENIED';
       deps.audit({
         skill_id: manifest.skill_id,
         version: manifest.version,
