@@ -258,7 +258,10 @@ export class ExecutePipeline {
 
     let outcome: ToolCallOutcome;
     try {
-      const output = await this.#deps.registry.call(skill.skill_id, op.id, gate.params);
+      // A context per run: module state a skill keeps never crosses runs (issue 17 #32).
+      const output = await this.#deps.registry.call(skill.skill_id, op.id, gate.params, {
+        audience: call.run.id,
+      });
       outcome = { status: 'ok', output: this.#deps.redactor.redactValue(output) };
     } catch (e) {
       if (!isAppError(e)) throw e;

@@ -56,6 +56,11 @@ export type SkillCallOptions = {
    * nothing else may pass this.
    */
   onboarding?: boolean;
+  /**
+   * Whose call this is (the run id): each audience gets its own isolate context, so a fact a
+   * skill keeps in a global during one run is not there in another (issue 17 #32).
+   */
+  audience?: string;
 };
 
 /**
@@ -238,7 +243,7 @@ export class SkillRegistry implements Disposable {
     }
     entry.inflight += 1;
     try {
-      const output = await entry.sandboxed.call(operationId, input);
+      const output = await entry.sandboxed.call(operationId, input, options.audience);
       const validOut = op.validateOutput?.(output);
       if (validOut !== undefined && !validOut.ok) {
         throw new AppError(

@@ -5,12 +5,14 @@ import type { ErrorCode } from '../../../contracts/errors.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { RETURNED_SIGNAL } from './isolate-bootstrap.ts';
 import {
+  createContext,
   createInstance,
   disposeInstance,
   messageOf,
   truncate,
   type HostFunction,
   type Instance,
+  type SkillContext,
 } from './skill-instance.ts';
 import {
   BINDING_NAMES,
@@ -54,6 +56,10 @@ const envelopeSchema = z.union([
 ]);
 
 const BINDING_SET: ReadonlySet<string> = new Set(BINDING_NAMES);
+/** Calls that name no audience: the host's own (onboarding) and direct callers. */
+const HOST_AUDIENCE = '';
+/** An isolate is replaced after creating this many times `maxContexts` contexts. */
+const CONTEXT_TURNOVER = 4;
 const MIB = 1024 * 1024;
 const NS_PER_MS = 1_000_000n;
 
@@ -121,11 +127,11 @@ class IsolatedSkill implements SandboxedSkill {
 
   /** First instantiation: any failure is the skill's fault, reported as SKILL_INVALID. */
   async start(): Promise<void> {
-    this.#instance = await this.#instantiate();
+    this.#instance = await this.#instantiate(HOST_AUDIENCE);
   }
 
-  call(operationId: string, input: unknown): Promise<unknown> {
-    const run = this.#queue.then(() => this.#run(operationId, input));
+  call(operationId: string, input: unknown, audience = HOST_AUDIENCE): Promise<unknown> {
+    const run = this.#queue.then(() => this.#run(operationId, input, audience));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -137,16 +143,92 @@ class IsolatedSkill implements SandboxedSkill {
     this.#teardown();
   }
 
-  #instantiate(): Promise<Instance> {
+  #instantiate(audience: string): Promise<Instance> {
     return createInstance(
       this.#code,
       this.#limits,
       this.#hostFunction(),
       this.#onCatastrophicError,
+      audience,
     );
   }
 
-  async #run(operationId: string, input: unknown): Promise<unknown> {
+  /** A fresh isolate with a context for `audience`; failing is SKILL_UNAVAILABLE. */
+  async #restart(audience: string): Promise<Instance> {
+    try {
+      this.#instance = await this.#instantiate(audience);
+      return this.#instance;
+    } catch (e) {
+      throw new AppError(
+        'SKILL_UNAVAILABLE',
+        `skill ${this.#code.skillId} could not be restarted: ${messageOf(e)}`,
+      );
+    }
+  }
+
+  /**
+   * The live isolate and its context for `audience`, created on first use. Contexts are kept
+   * least recently used first; past `maxContexts` the oldest goes, and with it that
+   * audience's module state (skills cannot count on module state anyway: isolates restart).
+   */
+  async #contextFor(
+    audience: string,
+    where: string,
+  ): Promise<{ instance: Instance; context: SkillContext }> {
+    let instance = this.#instance;
+    // Memory the skill kept across calls can push the isolate over its limit after a call
+    // returned (at the next GC); isolated-vm then disposes it on its own (issue 17 #27).
+    if (instance?.isolate.isDisposed === true)
+      throw this.#lostToMemory(instance, where, 'after its last call');
+    // V8 frees a released context only after several collections, and isolated-vm counts
+    // that garbage against the limit: an isolate that made many contexts is replaced whole.
+    if (
+      instance !== undefined &&
+      !instance.contexts.has(audience) &&
+      instance.created >= this.#limits.maxContexts * CONTEXT_TURNOVER
+    ) {
+      this.#retire(instance);
+      instance = undefined;
+    }
+    instance ??= await this.#restart(audience);
+    const known = instance.contexts.get(audience);
+    if (known !== undefined) {
+      instance.contexts.delete(audience);
+      instance.contexts.set(audience, known);
+      return { instance, context: known };
+    }
+    for (const [oldest, context] of instance.contexts) {
+      if (instance.contexts.size < this.#limits.maxContexts) break;
+      instance.contexts.delete(oldest);
+      context.release();
+    }
+    try {
+      const context = await createContext(
+        instance.isolate,
+        this.#code,
+        this.#limits,
+        this.#hostFunction(),
+      );
+      instance.created += 1;
+      instance.contexts.set(audience, context);
+      return { instance, context };
+    } catch (e) {
+      const outOfMemory = instance.isolate.isDisposed && !instance.killedByHost;
+      this.#retire(instance);
+      // The other audiences' garbage filled the isolate: this audience starts a fresh one.
+      if (outOfMemory) {
+        const fresh = await this.#restart(audience);
+        const context = fresh.contexts.get(audience);
+        if (context !== undefined) return { instance: fresh, context };
+      }
+      throw new AppError(
+        'SKILL_UNAVAILABLE',
+        `skill ${this.#code.skillId} could not start a fresh context for this run: ${messageOf(e)}`,
+      );
+    }
+  }
+
+  async #run(operationId: string, input: unknown, audience: string): Promise<unknown> {
     if (this.#disposed)
       throw new AppError('SKILL_UNAVAILABLE', `skill ${this.#code.skillId} has been unloaded`);
     if (!this.#code.operationIds.includes(operationId)) {
@@ -162,22 +244,8 @@ class IsolatedSkill implements SandboxedSkill {
         `input of ${this.#code.skillId}.${operationId} is over ${this.#limits.maxInputChars} characters`,
       );
     }
-    if (this.#instance === undefined) {
-      try {
-        this.#instance = await this.#instantiate();
-      } catch (e) {
-        throw new AppError(
-          'SKILL_UNAVAILABLE',
-          `skill ${this.#code.skillId} could not be restarted: ${messageOf(e)}`,
-        );
-      }
-    }
-    const instance = this.#instance;
     const where = `${this.#code.skillId}.${operationId}`;
-    // Memory the skill kept across calls can push the isolate over its limit after a call
-    // returned (at the next GC); isolated-vm then disposes it on its own (issue 17 #27).
-    if (instance.isolate.isDisposed)
-      throw this.#lostToMemory(instance, where, 'after its last call');
+    const { instance, context } = await this.#contextFor(audience, where);
     const state: CallState = {
       nonce: randomBytes(16).toString('hex'),
       operationId,
@@ -201,7 +269,7 @@ class IsolatedSkill implements SandboxedSkill {
     }, this.#limits.callTimeoutMs);
     let reply: unknown;
     try {
-      reply = await instance.dispatch.apply(undefined, [operationId, inputJson, state.nonce], {
+      reply = await context.dispatch.apply(undefined, [operationId, inputJson, state.nonce], {
         timeout: this.#limits.callTimeoutMs,
         arguments: { copy: true },
         result: { promise: true, copy: true },
@@ -210,7 +278,7 @@ class IsolatedSkill implements SandboxedSkill {
       // Code the operation left behind (a loop it did not await, callbacks it queued) may still
       // be running. A task queued now runs only once the isolate is idle, so the call ends
       // there, within the same deadline (issue 17 #6).
-      await this.#idle(instance, state);
+      await this.#idle(instance, context, state);
     } catch (e) {
       throw this.#broken(instance, e, timedOut, state);
     } finally {
@@ -232,9 +300,9 @@ class IsolatedSkill implements SandboxedSkill {
    * outlived its operation, so it marks the call stray rather than failing a call that
    * returned.
    */
-  async #idle(instance: Instance, state: CallState): Promise<void> {
+  async #idle(instance: Instance, context: SkillContext, state: CallState): Promise<void> {
     try {
-      await instance.context.eval('undefined');
+      await context.context.eval('undefined');
     } catch (e) {
       if (instance.isolate.isDisposed) throw e;
       state.stray = true;

@@ -10,12 +10,23 @@ import type { SandboxLimits, SkillCode } from './skill-sandbox.ts';
  */
 export type HostFunction = (name: unknown, argsJson: unknown, nonce: unknown) => Promise<string>;
 
-/** One live isolate with the handles a call needs. */
-export type Instance = {
-  isolate: ivm.Isolate;
+/** One context of an isolate: a global, the bootstrap and an instance of the skill's module. */
+export type SkillContext = {
   context: ivm.Context;
   dispatch: ivm.Reference;
   release: () => void;
+};
+
+/**
+ * One live isolate of a skill with a context per audience (issue 17 #32): module state
+ * (a global a skill stashes a fact in) is never shared between runs.
+ */
+export type Instance = {
+  isolate: ivm.Isolate;
+  /** By audience, least recently used first (a Map keeps insertion order). */
+  contexts: Map<string, SkillContext>;
+  /** Contexts made in this isolate so far, released ones included. */
+  created: number;
   /**
    * Set when the host disposes the isolate. An isolate found disposed without it was disposed
    * by isolated-vm itself, which it does only for the memory limit (catastrophic errors are
@@ -27,7 +38,7 @@ export type Instance = {
 const MAX_ERROR_MESSAGE = 1000;
 
 /**
- * Builds a fresh isolate with the bootstrap and the skill's module. Leaves nothing behind on
+ * Builds a fresh isolate for `code` with one context, for `audience`. Leaves nothing behind on
  * failure; every failure is the skill's fault, reported as SKILL_INVALID.
  */
 export async function createInstance(
@@ -35,11 +46,32 @@ export async function createInstance(
   limits: SandboxLimits,
   hostFunction: HostFunction,
   onCatastrophicError: ((skillId: string, message: string) => void) | undefined,
+  audience: string,
 ): Promise<Instance> {
   const isolate = new ivm.Isolate({
     memoryLimit: limits.memoryLimitMb,
     onCatastrophicError: (message) => onCatastrophicError?.(code.skillId, message),
   });
+  const instance: Instance = { isolate, contexts: new Map(), created: 1, killedByHost: false };
+  try {
+    instance.contexts.set(audience, await createContext(isolate, code, limits, hostFunction));
+    return instance;
+  } catch (e) {
+    disposeInstance(instance);
+    throw e;
+  }
+}
+
+/**
+ * Adds a context to a live isolate: a fresh global, the bootstrap, and the skill's module
+ * evaluated again. Throws SKILL_INVALID for anything the skill's code does wrong.
+ */
+export async function createContext(
+  isolate: ivm.Isolate,
+  code: SkillCode,
+  limits: SandboxLimits,
+  hostFunction: HostFunction,
+): Promise<SkillContext> {
   const handles: { release: () => void }[] = [];
   const release = (): void => {
     for (const h of handles.reverse()) {
@@ -124,9 +156,9 @@ export async function createInstance(
         );
       }
     });
-    return { isolate, context, dispatch, release, killedByHost: false };
+    return { context, dispatch, release };
   } catch (e) {
-    kill();
+    release();
     if (isAppError(e, 'SKILL_INVALID')) throw e;
     const reason = isolate.isDisposed
       ? 'ran out of time or memory while loading'
@@ -145,7 +177,8 @@ export async function createInstance(
 /** Frees an instance's handles and disposes its isolate; marks it as the host's doing. */
 export function disposeInstance(instance: Instance): void {
   instance.killedByHost = true;
-  instance.release();
+  for (const c of instance.contexts.values()) c.release();
+  instance.contexts.clear();
   safeDispose(instance.isolate);
 }
 

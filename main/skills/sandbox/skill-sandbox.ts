@@ -59,6 +59,8 @@ export type SandboxLimits = {
   maxOutputChars: number;
   /** Largest JSON input (or binding argument) that crosses into or out of the isolate. */
   maxInputChars: number;
+  /** Contexts (audiences) one isolate keeps; the least recently used goes first. */
+  maxContexts: number;
 };
 
 /** Safe defaults; policy may tighten or loosen them per gateway. */
@@ -69,12 +71,17 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
   loadTimeoutMs: 2_000,
   maxOutputChars: 1024 * 1024,
   maxInputChars: 1024 * 1024,
+  maxContexts: 16,
 };
 
 /** A loaded skill: calls are serialised; a failure that breaks the isolate recreates it on the next call. */
 export type SandboxedSkill = {
-  /** Runs one operation; resolves to its JSON result or throws an `AppError` with a stable code. */
-  call: (operationId: string, input: unknown) => Promise<unknown>;
+  /**
+   * Runs one operation; resolves to its JSON result or throws an `AppError` with a stable code.
+   * `audience` (a run id) picks the context: module state is never shared across audiences
+   * (issue 17 #32). Calls without one share the host's own context.
+   */
+  call: (operationId: string, input: unknown, audience?: string) => Promise<unknown>;
   /** Frees the isolate. Idempotent; later calls fail with SKILL_UNAVAILABLE. */
   dispose: () => void;
   readonly disposed: boolean;
