@@ -614,9 +614,17 @@ export const API = {
       'The value is encrypted with the data dir’s key and from now on redacted wherever it would appear (logs, chain, prompts).',
     request: {
       params: z.strictObject({ name: secretNameSchema }),
-      body: jsonBody(z.strictObject({ value: z.string().min(1).max(16_384) }), {
-        value: 'the secret value',
-      }),
+      body: jsonBody(
+        z.strictObject({
+          value: z
+            .string()
+            .min(8, 'must be at least 8 characters: shorter secrets cannot be redacted')
+            .max(16_384),
+        }),
+        {
+          value: 'the secret value',
+        },
+      ),
     },
     responses: { 200: json(z.strictObject({ name: z.string() }), 'stored'), ...bodyErrors },
   },

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
+import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
@@ -21,9 +22,9 @@ import { listenGateway } from './gateway/server/gateway-server.ts';
 import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
-import { SecretStore } from './policy/secret-store.ts';
+import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalService } from './runs/approval-service.ts';
-import { RunService, type RecoveryOutcome } from './runs/run-service.ts';
+import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
 import { REGISTERED_CAPABILITIES } from './skills/manifest/capabilities.ts';
 import { IsolatedVmSandbox } from './skills/sandbox/isolated-vm-sandbox.ts';
@@ -64,6 +65,8 @@ export type StartedHost = {
   config: HostConfig;
   store: Store;
   chain: CausalChain;
+  /** Audits requests host code sends for someone (skill documents…): before and after. */
+  egress: EgressAudit;
   sessions: SessionService;
   runs: RunService;
   approvals: ApprovalService;
@@ -141,7 +144,9 @@ export class Host {
         clock,
         policyPackVersion: DEFAULT_POLICY_PACK.version,
         redact: (data) => redactor.redactValue(data),
+        redactText: (text) => redactor.redactString(text),
       });
+      const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
         db: store.db,
         chain,
@@ -163,14 +168,17 @@ export class Host {
         sessions,
         redactText: (text) => redactor.redactString(text),
       });
+      const rehashed = await runs.hashPlainIdempotencyKeys(
+        (key) => secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
+        KEYED_HASH_PREFIX,
+      );
+      if (rehashed > 0) logger.info({ rehashed }, 'stored idempotency keys replaced by their hash');
       const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
       const tokens = new TokenService({
         db: store.db,
         chain,
         clock,
-        onMinted: (token) => {
-          redactor.addKnownValue(token);
-        },
+        onMinted: (token) => redactor.addKnownValue(token),
       });
 
       const recovery = await runs.recoverInterrupted({ actor: HOST_ACTOR });
@@ -194,20 +202,17 @@ export class Host {
           allowLoopbackHttp: config.skills.allow_loopback_http,
         },
         host: {
-          memory: new StoreSkillMemory({ db: store.db, clock }),
+          memory: new StoreSkillMemory({ db: store.db, chain, clock }),
           secrets: (name) => secrets.reveal(name),
+          holdsSecret: (text) => redactor.holdsKnownValue(text),
           log: (entry) => {
             logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
           },
-          audit: (event) => {
+          // Awaited, never best-effort: a binding whose entry cannot be committed fails, and a
+          // request whose `egress.attempt` cannot be committed is not sent.
+          audit: async (event) => {
             const entry = skillAuditEntry(event);
-            if (entry === undefined) return;
-            chain.append(entry).catch((err: unknown) => {
-              logger.error(
-                { err, skill_id: event.skill_id },
-                'could not record a skill binding call',
-              );
-            });
+            if (entry !== undefined) await chain.append(entry);
           },
         },
       });
@@ -220,7 +225,7 @@ export class Host {
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
       });
-      const skillMemory = new StoreSkillMemory({ db: store.db, clock });
+      const skillMemory = new StoreSkillMemory({ db: store.db, chain, clock });
       const pipeline = new ExecutePipeline({
         registry: skillRegistry,
         approvals,
@@ -233,7 +238,11 @@ export class Host {
         skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
-      const checkpoints = new CheckpointStore({ db: store.db, clock });
+      const checkpoints = new CheckpointStore({
+        db: store.db,
+        clock,
+        redact: (state) => redactor.redactValue(state),
+      });
       const meter = new BudgetMeter({ clock, policies, approvals, runs });
       this.#disposables.push(meter.registerGrants());
       // Disposed before the registry (reverse order): its timers stop and passes finish first.
@@ -266,6 +275,7 @@ export class Host {
         tokens,
         chain,
         secrets,
+        redactor,
         skills,
         onboarding,
         logger,
@@ -307,6 +317,7 @@ export class Host {
         config,
         store,
         chain,
+        egress,
         sessions,
         runs,
         approvals,

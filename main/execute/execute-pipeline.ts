@@ -5,6 +5,7 @@ import type { PolicyPack } from '../../contracts/policy.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { JsonSchemaObject, SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
 import type { CausalChain, ChainAppendInput, ChainTx } from '../chain/causal-chain.ts';
+import type { AuditEnvelope } from '../chain/egress-audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
 import { AppError, isAppError } from '../errors.ts';
@@ -258,9 +259,8 @@ export class ExecutePipeline {
 
     let outcome: ToolCallOutcome;
     try {
-      // A context per run: module state a skill keeps never crosses runs (issue 17 #32).
       const output = await this.#deps.registry.call(skill.skill_id, op.id, gate.params, {
-        audience: call.run.id,
+        envelope: { ...envelopeOf(call), policy_pack_version: pack.version },
       });
       outcome = { status: 'ok', output: this.#deps.redactor.redactValue(output) };
     } catch (e) {
@@ -549,15 +549,19 @@ export class ExecutePipeline {
   }
 }
 
-/** What every chain entry of a call says about who made it, where. */
-function entryOf(call: ExecuteCall): Omit<ChainAppendInput, 'event_type'> {
+/** Where a call happens: its run, session and step, and the request that caused it. */
+function envelopeOf(call: ExecuteCall): AuditEnvelope {
   return {
-    actor: call.ctx.actor,
     correlation_id: call.ctx.correlation_id ?? null,
     session_id: call.run.session_id,
     run_id: call.run.id,
     step_id: call.step_id,
   };
+}
+
+/** What every chain entry of a call says about who made it, where. */
+function entryOf(call: ExecuteCall): Omit<ChainAppendInput, 'event_type'> {
+  return { actor: call.ctx.actor, ...envelopeOf(call) };
 }
 
 /** Writes the call's step row, whether or not an earlier attempt left one. */

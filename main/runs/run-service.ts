@@ -57,9 +57,13 @@ export type CreateRunContext = ActorContext & {
   budget_caps?: BudgetCaps;
 };
 
+/** The `SecretStore.keyedHash` purpose of stored `Idempotency-Key`s. */
+export const IDEMPOTENCY_KEY_PURPOSE = 'idempotency-key';
+
 export type IdempotencyRequest = {
   /** Who sent the key: keys are private to their sender. */
   principal: string;
+  /** The key as stored: its keyed hash (`SecretStore.keyedHash`), never the key itself. */
   key: string;
   /** Hash of the canonical request body. */
   request_hash: string;
@@ -129,6 +133,33 @@ export class RunService {
         .values({ ...idempotency, run_id: run.id, created_at: run.created_at })
         .execute();
       return { run, replayed: false };
+    });
+  }
+
+  /**
+   * Replaces keys stored in plain by an earlier version with their keyed hash (`hash`), so
+   * a caller's key is on disk nowhere and still matches when the caller retries. Rows whose
+   * key already starts with `hashedPrefix` are left alone. Returns how many were changed.
+   */
+  async hashPlainIdempotencyKeys(
+    hash: (key: string) => string,
+    hashedPrefix: string,
+  ): Promise<number> {
+    return this.#deps.chain.transact(async (tx) => {
+      const plain = await tx.db
+        .selectFrom('idempotency_keys')
+        .select(['principal', 'key'])
+        .where('key', 'not like', `${hashedPrefix}%`)
+        .execute();
+      for (const row of plain) {
+        await tx.db
+          .updateTable('idempotency_keys')
+          .set({ key: hash(row.key) })
+          .where('principal', '=', row.principal)
+          .where('key', '=', row.key)
+          .execute();
+      }
+      return plain.length;
     });
   }
 

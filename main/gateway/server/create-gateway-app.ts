@@ -74,7 +74,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     }
     throw new AppError('NOT_FOUND', 'no such route');
   });
-  app.use('*', correlation);
+  app.use('*', correlation(deps.redactor));
   app.use('*', access.guardOrigin({ allowAnyHost: deps.allowAnyHost ?? false }));
   const recorder =
     deps.statusLogDir === null || deps.statusLogDir === undefined

@@ -5,6 +5,7 @@ import type { SessionService } from '../../runs/session-service.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import type { Logger } from 'pino';
+import type { Redactor } from '../../policy/redactor.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
@@ -27,6 +28,8 @@ export type GatewayDeps = {
   tokens: TokenService;
   chain: CausalChain;
   secrets: SecretStore;
+  /** Decides which caller-chosen values may be kept (a correlation id holding a secret is not). */
+  redactor: Redactor;
   skills: SkillService;
   onboarding: OnboardingService;
   connectors: ConnectorRecords;

@@ -4,6 +4,7 @@ import type {
   SkillRegistryChange,
   ToolDefinition,
 } from '../../../contracts/skills.ts';
+import type { AuditEnvelope } from '../../chain/egress-audit.ts';
 import type { Disposable } from '../../disposable.ts';
 import { AppError } from '../../errors.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../manifest/compile-json-schema.ts';
@@ -57,10 +58,11 @@ export type SkillCallOptions = {
    */
   onboarding?: boolean;
   /**
-   * Whose call this is (the run id): each audience gets its own isolate context, so a fact a
-   * skill keeps in a global during one run is not there in another (issue 17 #32).
+   * Whom the call serves (run, session, step): its binding calls are audited under it, and
+   * its run gets its own isolate context, so a fact a skill keeps in a global during one run
+   * is not there in another (issue 17 #32).
    */
-  audience?: string;
+  envelope?: AuditEnvelope;
 };
 
 /**
@@ -243,7 +245,7 @@ export class SkillRegistry implements Disposable {
     }
     entry.inflight += 1;
     try {
-      const output = await entry.sandboxed.call(operationId, input, options.audience);
+      const output = await entry.sandboxed.call(operationId, input, options.envelope);
       const validOut = op.validateOutput?.(output);
       if (validOut !== undefined && !validOut.ok) {
         throw new AppError(

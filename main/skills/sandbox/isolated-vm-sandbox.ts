@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type ivm from 'isolated-vm';
 import { z } from 'zod';
 import type { ErrorCode } from '../../../contracts/errors.ts';
+import { NO_RUN_ENVELOPE, type AuditEnvelope } from '../../chain/egress-audit.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { RETURNED_SIGNAL } from './isolate-bootstrap.ts';
 import {
@@ -56,7 +57,7 @@ const envelopeSchema = z.union([
 ]);
 
 const BINDING_SET: ReadonlySet<string> = new Set(BINDING_NAMES);
-/** Calls that name no audience: the host's own (onboarding) and direct callers. */
+/** The context of calls for no run: the host's own (onboarding) and direct callers. */
 const HOST_AUDIENCE = '';
 /** An isolate is replaced after creating this many times `maxContexts` contexts. */
 const CONTEXT_TURNOVER = 4;
@@ -85,6 +86,8 @@ type CallState = {
   /** Sent into the isolate with the call; a binding call carrying another one is stale. */
   nonce: string;
   operationId: string;
+  /** Whom the call serves, so its binding calls are audited as part of it. */
+  envelope: AuditEnvelope;
   issued: Set<string>;
   abort: AbortController;
   /** Binding calls of this operation the host is still serving. */
@@ -130,8 +133,12 @@ class IsolatedSkill implements SandboxedSkill {
     this.#instance = await this.#instantiate(HOST_AUDIENCE);
   }
 
-  call(operationId: string, input: unknown, audience = HOST_AUDIENCE): Promise<unknown> {
-    const run = this.#queue.then(() => this.#run(operationId, input, audience));
+  call(
+    operationId: string,
+    input: unknown,
+    envelope: AuditEnvelope = NO_RUN_ENVELOPE,
+  ): Promise<unknown> {
+    const run = this.#queue.then(() => this.#run(operationId, input, envelope));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -228,7 +235,9 @@ class IsolatedSkill implements SandboxedSkill {
     }
   }
 
-  async #run(operationId: string, input: unknown, audience: string): Promise<unknown> {
+  async #run(operationId: string, input: unknown, envelope: AuditEnvelope): Promise<unknown> {
+    // A context per run: module state a skill keeps never crosses runs (issue 17 #32).
+    const audience = envelope.run_id ?? HOST_AUDIENCE;
     if (this.#disposed)
       throw new AppError('SKILL_UNAVAILABLE', `skill ${this.#code.skillId} has been unloaded`);
     if (!this.#code.operationIds.includes(operationId)) {
@@ -249,6 +258,7 @@ class IsolatedSkill implements SandboxedSkill {
     const state: CallState = {
       nonce: randomBytes(16).toString('hex'),
       operationId,
+      envelope,
       issued: new Set(),
       abort: new AbortController(),
       outstanding: 0,
@@ -485,10 +495,12 @@ class IsolatedSkill implements SandboxedSkill {
       }
       state.outstanding += 1;
       try {
-        const value = await this.#bindings(name as BindingName, JSON.parse(argsJson), {
-          operationId: state.operationId,
-          signal: state.abort.signal,
-        });
+        const value = await this.#bindings(
+          name as BindingName,
+          JSON.parse(argsJson),
+          state.abort.signal,
+          { operation_id: state.operationId, envelope: state.envelope },
+        );
         return JSON.stringify({ ok: true, value: value ?? null });
       } catch (e) {
         if (isAppError(e)) return refuse(e.code, e.message);

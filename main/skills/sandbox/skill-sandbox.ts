@@ -1,3 +1,5 @@
+import type { AuditEnvelope } from '../../chain/egress-audit.ts';
+
 /**
  * The one seam between the registry and whatever runs skill code (ARCHITECTURE.md §7). The
  * isolated-vm implementation is the only one today; keeping the seam lets the host move
@@ -9,25 +11,25 @@ export const BINDING_NAMES = ['http.fetch', 'memory.get', 'memory.put', 'log', '
 export type BindingName = (typeof BINDING_NAMES)[number];
 
 /**
- * The operation call a binding call belongs to. The sandbox hands it over only for binding
- * calls made while that operation runs: calls from code that outlived its operation are
- * refused before they reach the handler.
+ * The operation call a binding call belongs to: which operation, and the audit envelope of
+ * whoever asked for it (run, session, step), so every binding call is audited as part of it.
+ * The sandbox hands it over only for binding calls made while that operation runs: calls
+ * from code that outlived its operation are refused before they reach the handler.
  */
-export type BindingCall = {
-  /** The operation whose code made the binding call. */
-  operationId: string;
-  /** Aborts when the operation call is cut short (timeout, memory, unload). */
-  signal: AbortSignal;
+export type SkillCallContext = {
+  operation_id: string;
+  envelope: AuditEnvelope;
 };
 
 /**
  * Host side of the bindings: receives parsed JSON arguments, returns JSON data, throws an
- * `AppError` to refuse.
+ * `AppError` to refuse. `signal` aborts when the call it serves is cut short.
  */
 export type SkillBindingHandler = (
   name: BindingName,
   args: unknown,
-  call: BindingCall,
+  signal: AbortSignal,
+  call: SkillCallContext,
 ) => Promise<unknown>;
 
 /** The code of one skill, ready to be run. */
@@ -59,7 +61,7 @@ export type SandboxLimits = {
   maxOutputChars: number;
   /** Largest JSON input (or binding argument) that crosses into or out of the isolate. */
   maxInputChars: number;
-  /** Contexts (audiences) one isolate keeps; the least recently used goes first. */
+  /** Contexts (runs) one isolate keeps; the least recently used goes first. */
   maxContexts: number;
 };
 
@@ -78,10 +80,10 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
 export type SandboxedSkill = {
   /**
    * Runs one operation; resolves to its JSON result or throws an `AppError` with a stable code.
-   * `audience` (a run id) picks the context: module state is never shared across audiences
-   * (issue 17 #32). Calls without one share the host's own context.
+   * `envelope` says for whom (default: no run). Its `run_id` picks the isolate context, so
+   * module state is never shared across runs (issue 17 #32); calls of no run share one.
    */
-  call: (operationId: string, input: unknown, audience?: string) => Promise<unknown>;
+  call: (operationId: string, input: unknown, envelope?: AuditEnvelope) => Promise<unknown>;
   /** Frees the isolate. Idempotent; later calls fail with SKILL_UNAVAILABLE. */
   dispose: () => void;
   readonly disposed: boolean;

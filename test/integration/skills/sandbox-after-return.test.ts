@@ -26,8 +26,8 @@ async function load(
   limits: Partial<SandboxLimits> = {},
 ): Promise<{ skill: SandboxedSkill; seen: Seen[] }> {
   const seen: Seen[] = [];
-  const handler: SkillBindingHandler = (name, _args, call) => {
-    seen.push({ binding: name, operation: call.operationId });
+  const handler: SkillBindingHandler = (name, _args, _signal, call) => {
+    seen.push({ binding: name, operation: call.operation_id });
     return Promise.resolve(name === 'now' ? 1 : null);
   };
   const skill = await new IsolatedVmSandbox({

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { NO_RUN_ENVELOPE } from '../../../main/chain/egress-audit.ts';
 import { isAppError } from '../../../main/errors.ts';
 import { IsolatedVmSandbox } from '../../../main/skills/sandbox/isolated-vm-sandbox.ts';
 
@@ -71,7 +72,10 @@ describe('memory kept across calls', () => {
       () => Promise.resolve(null),
     );
     try {
-      for (let run = 0; run < 400; run++) expect(await skill.call('op', {}, `run-${run}`)).toBe(1);
+      for (let run = 0; run < 400; run++) {
+        const envelope = { ...NO_RUN_ENVELOPE, run_id: `run-${run}` };
+        expect(await skill.call('op', {}, envelope)).toBe(1);
+      }
     } finally {
       skill.dispose();
     }

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts';
 import type { LlmReplayEntry } from '../../../../contracts/llm.ts';
@@ -64,6 +64,8 @@ export type AutonomyHostOptions = {
   allowLoopbackHttp?: boolean;
   /** Install the bundled echo-notes skill through the API (default true). */
   installEchoNotes?: boolean;
+  /** Capture the host's own redacting logger (at debug level) instead of a silent one. */
+  logDestination?: DestinationStream;
 };
 
 /** A real host (gateway on 127.0.0.1, SQLite, isolates, worker processes) with a replay LLM. */
@@ -121,13 +123,16 @@ export function apiRequester(
 
 export async function startAutonomyHost(options: AutonomyHostOptions): Promise<AutonomyHost> {
   const dataDir = await makeTempDir('ccos-autonomy-');
-  const transcriptFile = path.join(dataDir, 'transcript.json');
+  // Outside the data dir: the transcript stands in for an LLM provider off this machine, and
+  // tests search the data dir for what the host itself wrote.
+  const llmDir = await makeTempDir('ccos-llm-');
+  const transcriptFile = path.join(llmDir, 'transcript.json');
   await writeFile(transcriptFile, JSON.stringify(options.transcript));
   const host = new Host(
     parseHostConfig(
       {
         data_dir: dataDir,
-        log_level: 'silent',
+        log_level: options.logDestination === undefined ? 'silent' : 'debug',
         gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
         skills: { allow_loopback_http: options.allowLoopbackHttp ?? false },
         agents: {
@@ -138,7 +143,9 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
       testHostEnv(),
     ),
     {
-      logger: pino({ level: 'silent' }),
+      ...(options.logDestination === undefined
+        ? { logger: pino({ level: 'silent' }) }
+        : { logDestination: options.logDestination }),
       ...(options.packs === undefined ? {} : { policyPacks: options.packs }),
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
     },
@@ -148,6 +155,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
     started = await host.start();
   } catch (e) {
     await removeTempDir(dataDir);
+    await removeTempDir(llmDir);
     throw e;
   }
   const adminToken = (await readFile(started.adminTokenFile, 'utf8')).trim();
@@ -292,6 +300,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
       stopped = true;
       await host.stop();
       await removeTempDir(dataDir);
+      await removeTempDir(llmDir);
     },
   };
   if (options.installEchoNotes ?? true) {
