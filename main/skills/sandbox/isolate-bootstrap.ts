@@ -3,8 +3,8 @@
  * `ccos` global (the only way out) and returns `[dispatch, install]`.
  *
  * It captures intrinsics before skill code runs, so a skill that replaces `JSON.stringify`
- * only breaks itself, and removes `WebAssembly` (its memory escapes the heap limit) and the
- * engine's deferred callbacks. The host still treats every envelope this code produces as untrusted
+ * only breaks itself, and removes `WebAssembly` and `Intl` (their memory escapes the heap
+ * limit) and the engine's deferred callbacks. The host still treats every envelope this code produces as untrusted
  * data (a skill may have found a way to tamper with it), see isolated-vm-sandbox.ts.
  *
  * Closure arguments: $0 = Reference to the host binding function, $1 = max output chars,
@@ -32,12 +32,16 @@ const sliceOf = (s, n) => (s.length > n ? s.substring(0, n) + '…' : s);
 // WebAssembly.Memory is allocated outside the V8 heap, where isolated-vm's memoryLimit does not
 // count it: a skill grew the host's RSS by ~1 GiB that way (issue 17 #25). Skills get no wasm.
 delete globalThis.WebAssembly;
+// The same holds for the ICU memory behind Intl objects (~25 KB per DateTimeFormat): 200,000
+// kept in a 64 MB isolate grew the host by ~5 GB in a probe. toLocaleString and friends still
+// format (their ICU objects are temporary); the Intl constructors are gone.
+delete globalThis.Intl;
 // Callbacks the engine runs later, outside any operation call (after a GC, after a delay):
 // skill code runs only inside the call that started it (issue 17 #6).
 delete globalThis.FinalizationRegistry;
 delete Atomics.waitAsync;
-if (typeof globalThis.WebAssembly !== 'undefined' || typeof globalThis.FinalizationRegistry !== 'undefined' || typeof Atomics.waitAsync !== 'undefined')
-  throw new TypeErrorCtor('WebAssembly, FinalizationRegistry or Atomics.waitAsync could not be removed');
+if (typeof globalThis.WebAssembly !== 'undefined' || typeof globalThis.Intl !== 'undefined' || typeof globalThis.FinalizationRegistry !== 'undefined' || typeof Atomics.waitAsync !== 'undefined')
+  throw new TypeErrorCtor('WebAssembly, Intl, FinalizationRegistry or Atomics.waitAsync could not be removed');
 
 // The nonce of the call running now, set by dispatch for exactly as long as the operation runs.
 // Every binding call carries it, so the host refuses a call made by code that outlived its

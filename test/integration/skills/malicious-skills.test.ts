@@ -209,6 +209,14 @@ const CASES: Case[] = [
   },
   { fixture: 'memory-bomb', code: 'SKILL_MEMORY' },
   {
+    // Like wasm memory, ICU memory behind Intl objects is outside the heap limit: no Intl.
+    fixture: 'intl-memory',
+    code: 'SKILL_ERROR',
+    check: (f) => {
+      expect(f.message).toMatch(/Intl is not defined/);
+    },
+  },
+  {
     // Issue 17 #25: wasm memory is outside the isolate's heap limit, so there is no wasm at all.
     fixture: 'wasm-memory',
     code: 'SKILL_ERROR',

@@ -144,4 +144,25 @@ describe('skill code after its operation returned', () => {
     );
     expect(await skill.call('probe', {})).toEqual(['undefined', 'undefined']);
   });
+
+  test('without Intl constructors, toLocaleString still formats', async () => {
+    const { skill } = await load(
+      `export async function fmt() {
+         return [
+           typeof Intl,
+           (1234.5).toLocaleString('de-DE', { style: 'currency', currency: 'EUR' }),
+           new Date(0).toLocaleDateString('en-US', { timeZone: 'UTC' }),
+           'a'.localeCompare('b'),
+         ];
+       }`,
+      ['fmt'],
+    );
+    expect(await skill.call('fmt', {})).toEqual([
+      'undefined',
+      // The host's own ICU formats the same way (with a no-break space before the €).
+      (1234.5).toLocaleString('de-DE', { style: 'currency', currency: 'EUR' }),
+      '1/1/1970',
+      -1,
+    ]);
+  });
 });
