@@ -6,6 +6,7 @@ import {
   AGENT,
   paused,
   recordedCalls,
+  RECORDING_CAPABILITIES,
   recordingSkillCode,
   startExecuteHost,
   type ExecuteTestHost,
@@ -18,7 +19,11 @@ const SEND = 'once__send';
 
 const SKILL = manifest(
   'once',
-  [operation('act'), operation('flaky'), operation('send', { approval: 'always' })],
+  [
+    operation('act', { capabilities: RECORDING_CAPABILITIES }),
+    operation('flaky', { capabilities: RECORDING_CAPABILITIES }),
+    operation('send', { approval: 'always', capabilities: RECORDING_CAPABILITIES }),
+  ],
   { memory_namespaces: [NS] },
 );
 

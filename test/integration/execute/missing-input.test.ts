@@ -5,6 +5,7 @@ import { errorFields, errorOf } from '../gateway/helpers/gateway-host.ts';
 import {
   paused,
   recordedCalls,
+  RECORDING_CAPABILITIES,
   recordingSkillCode,
   startExecuteHost,
   type ExecuteTestHost,
@@ -34,11 +35,18 @@ const greetInput = (autofillSource: string) => ({
 const SKILL = manifest(
   'greeter',
   [
-    operation('greet', { input_schema: greetInput('memory:profile.display_name') }),
+    operation('greet', {
+      input_schema: greetInput('memory:profile.display_name'),
+      capabilities: RECORDING_CAPABILITIES,
+    }),
     // `other` is not on the default pack's allowlist (run.goal, run.id, memory:profile.*).
-    operation('greetOffList', { input_schema: greetInput('memory:other.display_name') }),
+    operation('greetOffList', {
+      input_schema: greetInput('memory:other.display_name'),
+      capabilities: RECORDING_CAPABILITIES,
+    }),
     // The asked-for field is defined by a local $ref, as schema generators write them.
     operation('greetRef', {
+      capabilities: RECORDING_CAPABILITIES,
       input_schema: {
         type: 'object',
         $defs: { tone: { type: 'string', enum: ['warm', 'formal'] } },
