@@ -50,10 +50,19 @@ export default tseslint.config(
         {
           paths: [
             { name: 'electron', message: 'Only main/electron.ts and preload/ import electron.' },
+            {
+              name: '@electron/remote',
+              message: 'It hands a window the main process (docs/decisions.md): never.',
+            },
           ],
         },
       ],
     },
+  },
+  {
+    // The desktop shell's entry and the preload are the only code that may import electron.
+    files: ['main/electron.ts', 'preload/**/*.cts'],
+    rules: { 'no-restricted-imports': 'off' },
   },
   {
     files: ['contracts/**/*.ts'],

@@ -25,6 +25,16 @@ export default defineConfig({
       {
         test: { ...shared, name: 'integration', include: ['test/integration/**/*.test.ts'] },
       },
+      {
+        // Playwright in Chromium against a real headless host: one browser at a time, since a
+        // browser and a host each take a core on the 2-core reference machine.
+        test: {
+          ...shared,
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -5,6 +5,7 @@ import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from 
 import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
 import { errorBodySchema } from './errors.ts';
 import {
+  continueRunInputSchema,
   createRunInputSchema,
   goalSchema,
   runEventInputSchema,
@@ -35,6 +36,7 @@ import {
   createdTokenSchema,
   tokenInfoSchema,
 } from './tokens.ts';
+import { hostInfoSchema, llmTestResultSchema, loginLinkSchema, uiSessionInfoSchema } from './ui.ts';
 
 /**
  * The gateway's HTTP API (ARCHITECTURE.md §5), declared once. The host builds its routes,
@@ -196,10 +198,31 @@ export const installSkillInputSchema = z
     url: z.string().min(1).max(4096).optional(),
     /** Compile a document that does not look like a skill (an HTML page); it must still pass the load contract. */
     force: z.boolean().optional(),
+    /** From `POST /v1/skills/inspect`: install only if the skill is still exactly what was shown. */
+    consent_digest: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
   })
   .refine((v) => (v.path === undefined) !== (v.url === undefined), {
     error: 'give exactly one of "path" and "url"',
   });
+
+/** What a skill would be given, checked by the whole load contract, before it is installed. */
+export const inspectedSkillSchema = z.strictObject({
+  skill: Skill.pick({
+    skill_id: true,
+    version: true,
+    name: true,
+    description: true,
+    operations: true,
+    permissions: true,
+  }),
+  /** Pass as `consent_digest` to install exactly this (manifest and code). */
+  digest: z.string().regex(/^[0-9a-f]{64}$/),
+  /** What the skill's operations may be handed from the run's context (part of the consent). */
+  autofill: z.array(AutofillGrant),
+});
 
 export const installSkillResultSchema = z.strictObject({
   skill: Skill,
@@ -379,6 +402,27 @@ export const API = {
     },
     responses: {
       200: json(Run, 'the run, queued to resume'),
+      ...bodyErrors,
+      ...notFound,
+      ...conflict,
+    },
+  },
+  continueRun: {
+    method: 'post',
+    path: '/v1/runs/{id}/continue',
+    summary:
+      'Continue an ended run from its last checkpoint as a new run with a new budget (admin)',
+    description:
+      'Creates a `pending` run with the same goals and completion predicate, `parent_run_id` set to this run, and this run’s last checkpoint as its first, so its first worker resumes where this one stopped. The new run gets the budget given here (limits left out come from the pack); this run stays as it ended. A run that has not ended answers 409.',
+    request: {
+      params: idParam('run'),
+      body: {
+        ...jsonBody(continueRunInputSchema, { budget: { max_steps: 40 }, reason: 'more steps' }),
+        required: false,
+      },
+    },
+    responses: {
+      201: json(Run, 'the new run'),
       ...bodyErrors,
       ...notFound,
       ...conflict,
@@ -690,6 +734,30 @@ export const API = {
     responses: {
       201: json(installSkillResultSchema, 'the installed skill'),
       ...bodyErrors,
+      409: json(ErrorBody, 'the skill is no longer what `consent_digest` approved'),
+      422: json(
+        ErrorBody,
+        'the skill was rejected; the message names the file, the field and the fix',
+      ),
+      502: json(
+        ErrorBody,
+        'fetching the document from `url` failed (SKILL_HTTP_FAILED, with the cause in details.cause)',
+      ),
+    },
+  },
+  inspectSkill: {
+    method: 'post',
+    path: '/v1/skills/inspect',
+    summary:
+      'Check a skill and list what it may reach, without installing anything (the consent screen) (admin)',
+    description:
+      'Applies the whole load contract to a folder, `.tgz`, declarative document or URL and returns its operations, permissions and a digest of its manifest and code. Nothing is registered or written. Install with `consent_digest` set to the digest to install exactly what was shown: a skill that changed meanwhile is refused with 409.',
+    request: {
+      body: jsonBody(installSkillInputSchema, { path: '/home/me/skills/echo-notes' }),
+    },
+    responses: {
+      200: json(inspectedSkillSchema, 'what the skill would be given'),
+      ...bodyErrors,
       422: json(
         ErrorBody,
         'the skill was rejected; the message names the file, the field and the fix',
@@ -865,6 +933,57 @@ export const API = {
       ...errors,
     },
   },
+  getHostInfo: {
+    method: 'get',
+    path: '/v1/host',
+    summary: "The host's settings: data dir, LLM provider, policy packs, agent isolation (admin)",
+    description:
+      'What the Settings page shows. Never a secret: the LLM provider is named by kind and model only.',
+    responses: { 200: json(hostInfoSchema, 'the host'), ...errors, ...notFound },
+  },
+  testLlmConnection: {
+    method: 'post',
+    path: '/v1/host/llm-test',
+    summary: 'Send one tiny request to the configured LLM provider and report how it went (admin)',
+    description:
+      "Asks the provider for a one-word answer, outside any run (nothing is charged or recorded on a run). `ok: false` carries the provider's error, redacted, and its code; no provider configured is a 409.",
+    responses: {
+      200: json(llmTestResultSchema, 'the outcome'),
+      ...errors,
+      ...conflict,
+    },
+  },
+  createLoginLink: {
+    method: 'post',
+    path: '/v1/ui/login-links',
+    summary: 'A one-time login link for the UI (admin token only, not a browser session)',
+    description:
+      'Mints a link that signs one browser in: opening it exchanges its code, once and within five minutes, for an HttpOnly SameSite=Strict session cookie. `ccos open` prints one; the desktop shell opens one in its window. A browser session cannot mint links.',
+    responses: { 201: json(loginLinkSchema, 'the link'), ...errors },
+  },
+  getUiSession: {
+    method: 'get',
+    path: '/v1/ui/session',
+    summary: "The browser session's CSRF token and where the live stream starts",
+    description:
+      'Answers only a request authenticated by the UI session cookie: the page reads its CSRF token here (a page of another origin cannot read the response) and sends it as `x-ccos-csrf` on every state-changing request.',
+    responses: {
+      200: json(uiSessionInfoSchema, 'the session'),
+      ...errors,
+      404: json(ErrorBody, 'the request used a token, not a browser session'),
+    },
+  },
+  endUiSession: {
+    method: 'post',
+    path: '/v1/ui/logout',
+    summary: 'Sign this browser out',
+    description:
+      'Ends the browser session the cookie names and clears the cookie; a token-authenticated request has no session to end.',
+    responses: {
+      200: json(z.strictObject({ ended: z.boolean() }), 'whether a session was ended'),
+      ...errors,
+    },
+  },
 } as const;
 
 export type ApiRouteName = keyof typeof API;
@@ -886,6 +1005,7 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   secrets: 'Secret names (values never leave the host)',
   connectors: 'Connector records: what runs created by each connector may use',
   events: 'Server-sent events for live views',
+  ui: 'Browser sessions of the desktop UI: login links, CSRF token, sign-out',
 };
 
 /** The tag of a route: the resource its path names. */

@@ -239,3 +239,15 @@ export const runFailureSchema = z.strictObject({
   reason: z.string(),
 });
 export type RunFailure = z.infer<typeof runFailureSchema>;
+/**
+ * Continuing an ended run (`POST /v1/runs/{id}/continue`): a new run with the same goals,
+ * started from the ended run's last checkpoint, under a new budget. The original stays final.
+ */
+export const continueRunInputSchema = z.strictObject({
+  /** The new run's limits; any left out come from the policy pack, as for a new run. */
+  budget: budgetRequestSchema.optional(),
+  /** Another pack than the original's. */
+  policy_pack: z.string().min(1).max(100).optional(),
+  reason: z.string().min(1).max(2000).optional(),
+});
+export type ContinueRunInput = z.infer<typeof continueRunInputSchema>;

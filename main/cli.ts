@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.ts';
 import { EXIT, EXIT_HELP, exitCodeOf } from './cli/exit-codes.ts';
 import { registerInspectCommands } from './cli/inspect-commands.ts';
+import { registerOpenCommand } from './cli/open-command.ts';
 import { registerRunCommands } from './cli/run-commands.ts';
 import { registerScheduleCommands } from './cli/schedule-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerInspectCommands(program);
   registerSkillCommands(program);
   registerScheduleCommands(program);
+  registerOpenCommand(program);
   return program;
 }
 

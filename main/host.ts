@@ -10,22 +10,27 @@ import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
 import { ExecutePipeline } from './execute/execute-pipeline.ts';
-import { readSharedMemory } from './execute/shared-memory.ts';
 import type { AgentIsolationStatus } from '../contracts/agent-isolation.ts';
 import {
   chooseSpawner,
   givenSpawnerStatus,
   type SpawnerChoice,
 } from './agent/spawn/choose-spawner.ts';
+import { readSharedMemory } from './execute/shared-memory.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
+import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
 import { CheckpointStore } from './runs/checkpoint-store.ts';
+import { continueRun } from './runs/continue-run.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 import { ConnectorRecords } from './connectors/connector-records.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
 import { listenGateway } from './gateway/server/gateway-server.ts';
+import { defaultRendererDir } from './gateway/server/renderer-dir.ts';
+import { UiSessions } from './gateway/shared/ui-sessions.ts';
+import { loginUrlOf, type LoginLink } from '../contracts/ui.ts';
 import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
@@ -77,6 +82,8 @@ export type HostDeps = {
   policyPacks?: readonly PolicyPack[];
   /** The scheduler's one real timer; tests pass one they fire by hand (time is `clock`'s). */
   schedulerTimer?: WakeTimer;
+  /** The built renderer the gateway serves (default `dist/renderer`); null serves no UI. */
+  rendererDir?: string | null;
 };
 
 /** Everything a started host offers; shells and tests reach services through this. */
@@ -116,6 +123,8 @@ export type StartedHost = {
   gateway: { url: string; port: number };
   /** Owner-only file holding an admin token, for the CLI and the desktop shell. */
   adminTokenFile: string;
+  /** A fresh one-time login link for the UI (`npm start` prints one). */
+  loginLink: () => LoginLink;
 };
 
 export const HOST_ACTOR = 'host';
@@ -344,9 +353,45 @@ export class Host {
 
       const connectors = new ConnectorRecords({ db: store.db, chain, clock, policies });
       const agents = await choosing;
+      const uiSessions = new UiSessions({ clock });
+      const llmSettings = config.agents.llm;
       const app = createGatewayApp({
         agents: agents.status,
         connectors,
+        uiSessions,
+        continueRun: (parentId, input, ctx) =>
+          continueRun({ runs, checkpoints, chain, policies }, parentId, input, ctx),
+        host: {
+          info: () => ({
+            version: HOST_VERSION,
+            data_dir: config.data_dir,
+            llm:
+              llmSettings === null
+                ? null
+                : {
+                    kind: llmSettings.kind,
+                    model: 'model' in llmSettings ? llmSettings.model : null,
+                  },
+            policy_packs: [DEFAULT_POLICY_PACK, ...(this.#deps.policyPacks ?? [])].map((p) => p.id),
+            isolation:
+              this.#deps.spawner === undefined
+                ? {
+                    label:
+                      'Node permission model only: no child processes or file writes, but agents share the network (not a jail)',
+                    safe: false,
+                  }
+                : { label: 'custom spawner (set by the embedding program)', safe: false },
+          }),
+          testLlm: async () =>
+            llmSettings === null
+              ? null
+              : testLlmConnection(llmSettings, {
+                  resolveSecret: (name) => secrets.reveal(name),
+                  redact: (text) => redactor.redactString(text),
+                }),
+        },
+        rendererDir:
+          this.#deps.rendererDir === undefined ? defaultRendererDir() : this.#deps.rendererDir,
         runs,
         sessions,
         approvals,
@@ -424,6 +469,10 @@ export class Host {
         recovery,
         gateway: { url: server.url, port: server.port },
         adminTokenFile,
+        loginLink: () => {
+          const { code, expiresAt } = uiSessions.issueLoginCode();
+          return { url: loginUrlOf(server.url, code), expires_at: expiresAt.toISOString() };
+        },
       };
       logger.info({ data_dir: config.data_dir, url: server.url }, 'host started');
       return this.#started;

@@ -63,4 +63,7 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/host.ts'],
   ['main/cli'],
   ['main/cli.ts'],
+  // The desktop shell: starts the CLI's host as a child process, never imports it.
+  ['main/electron'],
+  ['main/electron.ts'],
 ];

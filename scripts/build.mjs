@@ -13,7 +13,9 @@ const PROGRESS_EVERY_MS = 10_000;
 const started = Date.now();
 const seconds = () => Math.round((Date.now() - started) / 1000);
 
-process.stderr.write('building the host (tsc -b; the first build takes a minute or two)…\n');
+process.stderr.write(
+  'building the host and the UI (tsc -b, vite build; the first build takes a minute or two)…\n',
+);
 const tick = setInterval(() => {
   process.stderr.write(`  still building (${seconds()} s)…\n`);
 }, PROGRESS_EVERY_MS);
@@ -24,8 +26,20 @@ tsc.on('error', (e) => {
   process.exit(1);
 });
 tsc.on('exit', (code) => {
-  clearInterval(tick);
-  if (code === 0) process.stderr.write(`built in ${seconds()} s\n`);
-  else process.stderr.write(`the build failed after ${seconds()} s (see the errors above)\n`);
-  process.exit(code ?? 1);
+  if (code !== 0) {
+    clearInterval(tick);
+    process.stderr.write(`the build failed after ${seconds()} s (see the errors above)\n`);
+    process.exit(code ?? 1);
+  }
+  // The renderer the gateway serves (dist/renderer).
+  const vite = spawn('vite', ['build', '--logLevel', 'warn'], {
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
+  vite.on('exit', (viteCode) => {
+    clearInterval(tick);
+    if (viteCode === 0) process.stderr.write(`built in ${seconds()} s\n`);
+    else process.stderr.write(`the UI build failed after ${seconds()} s (see above)\n`);
+    process.exit(viteCode ?? 1);
+  });
 });

@@ -174,6 +174,17 @@ export class CausalChain {
     }
   }
 
+  /** The newest entry's seq (0 for an empty chain): where a live view starts following. */
+  async headSeq(): Promise<number> {
+    const row = await this.#deps.db
+      .selectFrom('chain')
+      .select('seq')
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.seq ?? 0;
+  }
+
   /** Entries by run, type and time range, in seq order, paged by `after_seq`. */
   async query(q: ChainQuery): Promise<{ entries: ChainEntry[]; next_after_seq: number | null }> {
     const limit = q.limit ?? 100;

@@ -55,7 +55,9 @@ export function registerServeCommand(program: Command): void {
       // Loaded here: every other verb is a small HTTP client and must start fast.
       const { Host } = await import('../host.ts');
       const host = new Host(config);
-      await host.start();
+      const started = await host.start();
+      // The person's way in: one link, usable once (`ccos open` prints another).
+      console.log(`CCOS Gateway is running. Open the UI: ${started.loginLink().url}`);
       await new Promise<void>((resolve) => {
         const stop = (): void => {
           process.off('SIGINT', stop);

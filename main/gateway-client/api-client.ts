@@ -1,36 +1,17 @@
-import type { z } from 'zod';
 import { API, type ApiRouteName } from '../../contracts/api.ts';
+import {
+  pathOf,
+  responseSchemaOf,
+  type CallInput,
+  type CallOutput,
+} from '../../contracts/api-call.ts';
 import { errorBodySchema } from '../../contracts/errors.ts';
 import { AppError } from '../errors.ts';
 import { networkCause } from '../network-cause.ts';
 
 type Route = (typeof API)[ApiRouteName];
-type Part<R, K extends string> = R extends { request: Record<K, infer S> }
-  ? S extends z.ZodType
-    ? z.input<S>
-    : S extends { content: { 'application/json': { schema: infer B extends z.ZodType } } }
-      ? z.input<B>
-      : never
-  : never;
 
-/** What a call to route N takes: path params, query, headers, body, as the contract says. */
-export type CallInput<N extends ApiRouteName> = {
-  params?: Part<(typeof API)[N], 'params'>;
-  query?: Part<(typeof API)[N], 'query'>;
-  headers?: Part<(typeof API)[N], 'headers'>;
-  body?: Part<(typeof API)[N], 'body'>;
-};
-
-type SuccessSchema<R> = R extends { responses: infer Rs }
-  ? Rs extends { 200: { content: { 'application/json': { schema: infer S extends z.ZodType } } } }
-    ? S
-    : Rs extends { 201: { content: { 'application/json': { schema: infer S extends z.ZodType } } } }
-      ? S
-      : never
-  : never;
-
-/** What a call to route N returns on success, parsed with the contract's schema. */
-export type CallOutput<N extends ApiRouteName> = z.infer<SuccessSchema<(typeof API)[N]>>;
+export type { CallInput, CallOutput };
 
 /**
  * A typed client of the gateway, derived from the same definitions as the server
@@ -67,11 +48,7 @@ export class ApiClient {
     });
     if (!res.ok) await this.#refusal(res);
     const payload: unknown = await res.json().catch(() => undefined);
-    const responses = route.responses as Record<
-      number,
-      { content?: { 'application/json'?: { schema: z.ZodType } } }
-    >;
-    const schema = responses[res.status]?.content?.['application/json']?.schema;
+    const schema = responseSchemaOf(name, res.status);
     if (schema === undefined)
       throw new AppError('INTERNAL', `gateway answered an undeclared status ${res.status}`);
     return { status: res.status, value: schema.parse(payload) as CallOutput<N> };
@@ -126,19 +103,8 @@ export class ApiClient {
 
   /** The absolute URL of a call (path params filled in, query appended). */
   url<N extends ApiRouteName>(name: N, input: CallInput<N> = {}): string {
-    const params = (input.params ?? {}) as Record<string, string>;
-    const path = API[name].path.replace(/\{(\w+)\}/g, (_, key: string) => {
-      const value = params[key];
-      if (value === undefined) throw new AppError('INVALID_INPUT', `missing path parameter ${key}`);
-      return encodeURIComponent(value);
-    });
-    const query = new URLSearchParams();
-    for (const [k, v] of Object.entries(
-      (input.query ?? {}) as Record<string, string | number | undefined>,
-    )) {
-      if (v !== undefined) query.set(k, String(v));
-    }
-    const qs = query.toString();
-    return `${this.#baseUrl}${path}${qs === '' ? '' : `?${qs}`}`;
+    const target = pathOf(name, input);
+    if (!target.ok) throw new AppError('INVALID_INPUT', `missing path parameter ${target.missing}`);
+    return `${this.#baseUrl}${target.path}`;
   }
 }

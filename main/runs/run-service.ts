@@ -64,6 +64,8 @@ export type ListRunsQuery = {
 
 export type CreateRunContext = ActorContext & {
   origin?: 'ui' | 'api' | 'connector';
+  /** The ended run this one continues (`POST /v1/runs/{id}/continue`). */
+  parent_run_id?: string;
   /**
    * Set for a non-admin caller: its connector record's caps. The budget is then lowered to
    * them and to the pack's defaults, and each lowered limit is kept on the run.
@@ -217,7 +219,7 @@ export class RunService {
       usage: EMPTY_USAGE,
       policy_pack: pack.id,
       completion: input.completion ?? null,
-      parent_run_id: null,
+      parent_run_id: ctx.parent_run_id ?? null,
       waiting_for: null,
       not_before: null,
       created_by: ctx.actor,
@@ -253,6 +255,7 @@ export class RunService {
         ...(clamped.clamps.length === 0 ? {} : { budget_clamps: clamped.clamps }),
         completion: run.completion,
         goals: goals.length,
+        ...(run.parent_run_id === null ? {} : { parent_run_id: run.parent_run_id }),
       },
     });
     return run;

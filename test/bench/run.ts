@@ -12,6 +12,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   autonomy: () => import('./autonomy.bench.ts'),
   jail: () => import('./jail.bench.ts'),
   scheduler: () => import('./scheduler.bench.ts'),
+  ui: () => import('./ui.bench.ts'),
 };
 
 function format(n: number | undefined): string {

@@ -1,3 +1,4 @@
+import { autofillGrants } from '../../skills/manifest/autofill-grants.ts';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
@@ -20,13 +21,43 @@ export function registerSkillRoutes(
     const principal = await access.requireAdmin(c);
     const body = c.req.valid('json');
     const actor = ctx(principal.actor, c.get('correlationId'));
-    const options = { force: body.force ?? false };
+    const options = {
+      force: body.force ?? false,
+      ...(body.consent_digest === undefined ? {} : { consentDigest: body.consent_digest }),
+    };
     // The schema guarantees exactly one of path and url.
     const result =
       body.url !== undefined
         ? await deps.skills.installFromUrl(body.url, actor, options)
         : await deps.skills.install(body.path ?? '', actor, options);
     return c.json(result, 201);
+  });
+
+  app.openapi(createRoute(API.inspectSkill), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const body = c.req.valid('json');
+    const options = { force: body.force ?? false };
+    const inspected = await deps.skills.inspect(
+      body.url !== undefined ? { url: body.url } : (body.path ?? ''),
+      ctx(principal.actor, c.get('correlationId')),
+      options,
+    );
+    const m = inspected.manifest;
+    return c.json(
+      {
+        skill: {
+          skill_id: m.skill_id,
+          version: m.version,
+          name: m.name,
+          description: m.description,
+          operations: m.operations,
+          permissions: m.permissions,
+        },
+        digest: inspected.digest,
+        autofill: autofillGrants(m),
+      },
+      200,
+    );
   });
 
   app.openapi(createRoute(API.getSkill), async (c) => {

@@ -15,6 +15,12 @@ import { registerRunRoutes } from '../routes/run-routes.ts';
 import { registerScheduleRoutes } from '../routes/schedule-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
+import { registerUiRoutes } from '../routes/ui-routes.ts';
+import { registerHostRoutes } from '../routes/host-routes.ts';
+import { registerRunContinueRoute } from '../routes/run-continue-route.ts';
+import { securityHeaders } from '../shared/security-headers.ts';
+import { UiSessions } from '../shared/ui-sessions.ts';
+import { systemClock } from '../../clock.ts';
 import { describeApi } from './describe-api.ts';
 import { emptyOptionalBody } from './optional-body.ts';
 import { methodsOf } from './route-of.ts';
@@ -55,12 +61,14 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     runs: deps.runs,
     approvals: deps.approvals,
   });
+  const uiSessions = deps.uiSessions ?? new UiSessions({ clock: systemClock() });
   const access = new AccessControl({
     tokens: deps.tokens,
     chain: deps.chain,
     runs: deps.runs,
     sessions: deps.sessions,
     readRun: async (runId) => (await details.get(runId)).run,
+    uiSessions,
   });
 
   app.onError(createErrorHandler(deps.logger));
@@ -75,6 +83,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     }
     throw new AppError('NOT_FOUND', 'no such route');
   });
+  app.use('*', securityHeaders);
   app.use('*', correlation(deps.redactor));
   app.use('*', access.guardOrigin({ allowAnyHost: deps.allowAnyHost ?? false }));
   const recorder =
@@ -142,6 +151,8 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerSkillRoutes(app, deps, access);
   registerScheduleRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
+  registerHostRoutes(app, deps, access);
+  registerRunContinueRoute(app, deps, access, details);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -153,5 +164,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     document ??= describeApi(app, deps.version);
     return c.json(document, 200);
   });
+  // Last: its catch-all serves the renderer's pages for every path the API does not have.
+  registerUiRoutes(app, deps, access, uiSessions);
   return app;
 }

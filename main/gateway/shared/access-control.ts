@@ -1,6 +1,8 @@
 import type { HttpBindings } from '@hono/node-server';
 import type { Context } from 'hono';
+import { getCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
+import { UI_CSRF_HEADER, UI_SESSION_COOKIE } from '../../../contracts/ui.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import type { TokenScope } from '../../../contracts/tokens.ts';
 import type { AuthFailure, Principal, TokenService } from '../../auth/token-service.ts';
@@ -9,6 +11,7 @@ import { AppError, isAppError } from '../../errors.ts';
 import type { RunService } from '../../runs/run-service.ts';
 import type { SessionService } from '../../runs/session-service.ts';
 import type { GatewayEnv } from './gateway-env.ts';
+import { UiSessions } from './ui-sessions.ts';
 
 type DenyReason =
   | AuthFailure
@@ -17,7 +20,15 @@ type DenyReason =
   | 'not_owner'
   | 'foreign_host'
   | 'foreign_origin'
+  | 'unknown_session'
+  | 'csrf_mismatch'
+  | 'cross_site'
   | 'pack_not_allowed';
+
+/** Methods that change state: a cookie session must prove the page sent them (CSRF). */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** `Sec-Fetch-Site` values of requests the UI's own pages (or the person, typing) make. */
+const OWN_FETCH_SITES = new Set(['same-origin', 'none']);
 
 /** Names a browser or client uses for this machine's loopback interface. */
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
@@ -37,6 +48,8 @@ export type AccessControlDeps = {
   sessions: SessionService;
   /** How a run is read for an access check (the gateway passes its cached read). */
   readRun: (runId: string) => Promise<Run>;
+  /** Browser sessions of the UI; absent: only bearer tokens authenticate. */
+  uiSessions?: UiSessions;
 };
 
 export class AccessControl {
@@ -78,9 +91,18 @@ export class AccessControl {
     });
   }
 
-  /** Middleware: a valid bearer token or a 401. */
+  /** Middleware: a valid bearer token, or the UI's session cookie, or a 401. */
   readonly authenticate = createMiddleware<GatewayEnv>(async (c, next) => {
     const header = c.req.header('authorization');
+    const cookie =
+      header === undefined && this.#deps.uiSessions !== undefined
+        ? getCookie(c, UI_SESSION_COOKIE)
+        : undefined;
+    if (cookie !== undefined && this.#deps.uiSessions !== undefined) {
+      await this.#authenticateSession(c, this.#deps.uiSessions, cookie);
+      await next();
+      return;
+    }
     const presented =
       header?.startsWith('Bearer ') === true ? header.slice('Bearer '.length).trim() : header;
     const result = await this.#deps.tokens.authenticate(presented);
@@ -90,8 +112,56 @@ export class AccessControl {
       throw new AppError('UNAUTHORIZED', messageFor(result.reason));
     }
     c.set('principal', result.principal);
+    c.set('uiSession', undefined);
     await next();
   });
+
+  /**
+   * A browser session acts as the admin, so it gets the checks a bearer token does not need:
+   * cookies go with every request the browser makes to 127.0.0.1, whichever page asked for
+   * it (SameSite does not separate ports). A request another site's page caused
+   * (`Sec-Fetch-Site` cross-site or same-site, e.g. `<img src>` from another loopback port)
+   * is refused before anything is read, and a state change needs the CSRF token that only
+   * the UI's own pages can read from `GET /v1/ui/session`.
+   */
+  async #authenticateSession(
+    c: Context<GatewayEnv>,
+    sessions: UiSessions,
+    cookie: string,
+  ): Promise<void> {
+    const session = sessions.lookup(cookie);
+    if (session === undefined) {
+      await this.#audit(c, 'unknown_session');
+      throw new AppError(
+        'UNAUTHORIZED',
+        'the browser session has ended or is unknown; run `ccos open` for a new login link',
+      );
+    }
+    const site = c.req.header('sec-fetch-site');
+    if (site !== undefined && !OWN_FETCH_SITES.has(site)) {
+      await this.#audit(c, 'cross_site', { sec_fetch_site: site.slice(0, 40) }, session.id);
+      throw new AppError('FORBIDDEN', 'requests caused by another site are refused');
+    }
+    if (
+      !SAFE_METHODS.has(c.req.method) &&
+      !UiSessions.csrfMatches(session, c.req.header(UI_CSRF_HEADER))
+    ) {
+      await this.#audit(c, 'csrf_mismatch', undefined, session.id);
+      throw new AppError(
+        'FORBIDDEN',
+        `a state-changing request from the UI must carry its ${UI_CSRF_HEADER} token`,
+      );
+    }
+    c.set('principal', {
+      kind: 'admin',
+      token_id: session.id,
+      scopes: [],
+      connector_id: null,
+      run_id: null,
+      actor: 'admin',
+    });
+    c.set('uiSession', session);
+  }
 
   async requireAdmin(c: Context<GatewayEnv>): Promise<Principal> {
     const principal = c.get('principal');

@@ -11,6 +11,10 @@ import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
 import type { ScheduleService } from '../../scheduler/schedule-service.ts';
+import type { UiSession, UiSessions } from './ui-sessions.ts';
+import type { HostInfo, LlmTestResult } from '../../../contracts/ui.ts';
+import type { ContinueRunInput, Run } from '../../../contracts/runs.ts';
+import type { ActorContext } from '../../actor-context.ts';
 import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 
 /** Per-request values set by the gateway's middleware. */
@@ -19,6 +23,8 @@ export type GatewayEnv = {
     correlationId: string;
     /** Set by the auth middleware on every route that needs a token. */
     principal: Principal;
+    /** Set when the request was authenticated by the UI's session cookie, not a token. */
+    uiSession: UiSession | undefined;
   };
 };
 
@@ -47,6 +53,14 @@ export type GatewayDeps = {
   keepAliveMs: number;
   /** The gateway listens beyond loopback (`--allow-non-loopback`): any Host name is accepted. */
   allowAnyHost?: boolean;
+  /** Continues an ended run as a new one from its last checkpoint (main/runs/continue-run.ts). */
+  continueRun?: (parentId: string, input: ContinueRunInput, ctx: ActorContext) => Promise<Run>;
+  /** The host's settings as Settings shows them, and its LLM test (null: no provider). */
+  host?: { info: () => HostInfo; testLlm: () => Promise<LlmTestResult | null> };
+  /** Browser sessions of the UI; without it only bearer tokens authenticate. */
+  uiSessions?: UiSessions;
+  /** The built renderer (index.html and assets/) the gateway serves; null serves no UI. */
+  rendererDir?: string | null;
   /** Where to note (operation, status) pairs answered (diagnostics); null for nowhere. */
   statusLogDir?: string | null;
 };

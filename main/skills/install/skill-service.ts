@@ -5,6 +5,7 @@ import type {
   AutofillGrant,
   SkillListEntry,
   SkillLoadError,
+  SkillManifest,
   ToolDefinition,
 } from '../../../contracts/skills.ts';
 import { autofillGrants } from '../manifest/autofill-grants.ts';
@@ -22,7 +23,9 @@ import {
 import { fetchSkillDocument } from '../declarative/fetch-skill-document.ts';
 import { readSkillDocument } from '../declarative/read-skill-document.ts';
 import { writeCompiledSkill } from '../declarative/write-compiled-skill.ts';
+import { loadSkillPackage } from '../package/load-skill-package.ts';
 import { MANIFEST_FILE } from '../package/read-skill-package.ts';
+import { skillDigest } from './skill-digest.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
 import { SkillsRepository, type InstalledSkill } from './skills-repository.ts';
 import { auditedBy } from '../../actor-context.ts';
@@ -65,6 +68,12 @@ export type InstallResult = {
   /** The fills from run context the skill may receive (`autofillGrants`): part of the consent. */
   autofill: AutofillGrant[];
 };
+
+/** A skill checked by the load contract and not installed: what a consent screen shows. */
+export type InspectedSkill = { manifest: SkillManifest; digest: string };
+
+/** Install options: `consentDigest` pins the install to exactly what `inspect` showed. */
+export type InstallOptions = { force?: boolean; consentDigest?: string };
 
 /**
  * Installing, listing, enabling and removing skills, durably. The registry validates and
@@ -145,11 +154,17 @@ export class SkillService {
   async install(
     source: string,
     ctx: ActorContext,
-    options: { force?: boolean } = {},
+    options: InstallOptions = {},
   ): Promise<InstallResult> {
-    if (declarativeFormatOf(source) === undefined) return this.#installPackage(source, ctx);
+    if (declarativeFormatOf(source) === undefined) {
+      if (options.consentDigest !== undefined)
+        consented((await this.inspect(source, ctx)).digest, options.consentDigest);
+      return this.#installPackage(source, ctx);
+    }
     const doc = await readSkillDocument(source);
     const compiled = this.#compile(doc.file, doc.text, doc.format, options.force ?? false);
+    if (options.consentDigest !== undefined)
+      consented(skillDigest(compiled.manifest, compiled.entry), options.consentDigest);
     return this.installCompiled(compiled, ctx);
   }
 
@@ -160,7 +175,7 @@ export class SkillService {
   async installFromUrl(
     url: string,
     ctx: ActorContext,
-    options: { force?: boolean } = {},
+    options: InstallOptions = {},
   ): Promise<InstallResult> {
     // The admin named the URL: no gate but theirs, and their request is what the chain shows.
     const compiled = await this.compileFromUrl(url, {
@@ -171,7 +186,45 @@ export class SkillService {
         rule_id: null,
       },
     });
+    if (options.consentDigest !== undefined)
+      consented(skillDigest(compiled.manifest, compiled.entry), options.consentDigest);
     return this.installCompiled(compiled, ctx);
+  }
+
+  /**
+   * Applies the static load contract to a folder, `.tgz`, document or URL and reports what
+   * the skill would be given, registering and writing nothing (the consent screen).
+   */
+  async inspect(
+    source: string | { url: string },
+    ctx: ActorContext,
+    options: { force?: boolean } = {},
+  ): Promise<InspectedSkill> {
+    if (typeof source !== 'string') {
+      // The admin named the URL: the fetch is theirs, and the chain shows it.
+      const compiled = await this.compileFromUrl(source.url, {
+        ...options,
+        audit: {
+          sender: { actor: ctx.actor },
+          envelope: { ...NO_RUN_ENVELOPE, correlation_id: ctx.correlation_id ?? null },
+          rule_id: null,
+        },
+      });
+      return {
+        manifest: compiled.manifest,
+        digest: skillDigest(compiled.manifest, compiled.entry),
+      };
+    }
+    if (declarativeFormatOf(source) !== undefined) {
+      const doc = await readSkillDocument(source);
+      const compiled = this.#compile(doc.file, doc.text, doc.format, options.force ?? false);
+      return {
+        manifest: compiled.manifest,
+        digest: skillDigest(compiled.manifest, compiled.entry),
+      };
+    }
+    const pkg = await loadSkillPackage(source, this.#deps.registry.loadPolicy, this.#compiler);
+    return { manifest: pkg.manifest, digest: skillDigest(pkg.manifest, pkg.code.code) };
   }
 
   /**
@@ -378,6 +431,15 @@ export class SkillService {
     const saved = await new SkillsRepository(this.#deps.db).list();
     return saved.find((s) => s.skill_id === skillId);
   }
+}
+
+/** Refuses an install whose skill is no longer the one the person consented to. */
+function consented(actual: string, approved: string): void {
+  if (actual !== approved)
+    throw new AppError(
+      'CONFLICT',
+      'the skill changed since it was shown for consent; check it again before installing',
+    );
 }
 
 /** What the API shows of a skill that is installed but did not load: its stored manifest. */

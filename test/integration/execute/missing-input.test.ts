@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { Run } from '../../../contracts/runs.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { errorFields, errorOf } from '../gateway/helpers/gateway-host.ts';
 import {
   paused,
   recordedCalls,
+  RECORDING_CAPABILITIES,
   recordingSkillCode,
   startExecuteHost,
   type ExecuteTestHost,
@@ -34,11 +36,18 @@ const greetInput = (autofillSource: string) => ({
 const SKILL = manifest(
   'greeter',
   [
-    operation('greet', { input_schema: greetInput('memory:profile.display_name') }),
+    operation('greet', {
+      input_schema: greetInput('memory:profile.display_name'),
+      capabilities: RECORDING_CAPABILITIES,
+    }),
     // `other` is not on the default pack's allowlist (run.goal, run.id, memory:profile.*).
-    operation('greetOffList', { input_schema: greetInput('memory:other.display_name') }),
+    operation('greetOffList', {
+      input_schema: greetInput('memory:other.display_name'),
+      capabilities: RECORDING_CAPABILITIES,
+    }),
     // The asked-for field is defined by a local $ref, as schema generators write them.
     operation('greetRef', {
+      capabilities: RECORDING_CAPABILITIES,
       input_schema: {
         type: 'object',
         $defs: { tone: { type: 'string', enum: ['warm', 'formal'] } },
@@ -66,7 +75,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('asks exactly one question for the one field, validates the answer over HTTP, resumes, runs once, and does not reuse the answer', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
 
     const first = paused(await h.execute(run, TOOL, {}));
     const firstStep = h.lastStepId();
@@ -158,7 +167,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('ignores an auto-fill source off the allowlist and asks for that field instead', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const outcome = paused(await h.execute(run, TOOL_OFF_LIST, { tone: 'formal' }));
     expect(outcome.missing_fields).toEqual(['display_name']);
 
@@ -199,7 +208,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('a person declining to answer is a refusal the agent hears once, not a question asked again', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).length;
     const asked = paused(await h.execute(run, TOOL, {}));
     const denied = await h.decide(asked.approval_id, {
@@ -222,7 +231,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('answers a field defined by a local $ref against its definition', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const asked = paused(await h.execute(run, 'greeter__greetRef', {}));
     expect((await h.approval(asked.approval_id)).request.form).toEqual([
       { name: 'tone', type: 'string', description: null, required: true, enum: ['warm', 'formal'] },
@@ -240,7 +249,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('a given value is never overwritten by a fill, and a complete call runs without asking', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).length;
     expect(await h.execute(run, TOOL, { display_name: 'Linus', tone: 'formal' })).toMatchObject({
       status: 'ok',

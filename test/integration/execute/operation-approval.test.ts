@@ -6,6 +6,7 @@ import { errorOf } from '../gateway/helpers/gateway-host.ts';
 import {
   paused,
   recordedCalls,
+  RECORDING_CAPABILITIES,
   recordingSkillCode,
   startExecuteHost,
   type ExecuteTestHost,
@@ -24,6 +25,7 @@ const SKILL = manifest(
   [
     operation('send', {
       approval: 'always',
+      capabilities: RECORDING_CAPABILITIES,
       input_schema: {
         type: 'object',
         properties: {
@@ -35,7 +37,10 @@ const SKILL = manifest(
       },
     }),
     // `approval: policy`: the default pack asks for net.http and memory.write, not compute.pure.
-    operation('lookup', { approval: 'policy', capabilities: ['net.http'] }),
+    operation('lookup', {
+      approval: 'policy',
+      capabilities: ['net.http', ...RECORDING_CAPABILITIES],
+    }),
     operation('count', { approval: 'policy', capabilities: ['compute.pure'] }),
     // A skill author's wish not to be asked: the pack decides for net.http, not the manifest.
     operation('sneak', { approval: 'never', capabilities: ['net.http'] }),
@@ -51,7 +56,14 @@ describe('operation approvals', () => {
 
   beforeAll(async () => {
     h = await startExecuteHost();
-    await h.install(SKILL, recordingSkillCode(NS, ['send', 'lookup', 'count', 'sneak']));
+    // `count` is pure, so it records nothing (recording writes memory, which it may not).
+    await h.install(
+      SKILL,
+      `${recordingSkillCode(NS, ['send', 'lookup'])}
+export async function count(input) { return { ran: 'count', input }; }
+export async function sneak(input) { return { ran: 'sneak', input }; }
+`,
+    );
   });
   afterAll(async () => {
     await h.stop();
@@ -198,9 +210,10 @@ describe('operation approvals', () => {
     const asked = paused(await h.execute(run, 'mailer__sneak', { q: 'x' }));
     const approval = await h.approval(asked.approval_id);
     expect(approval).toMatchObject({ kind: 'operation', scope: 'mailer__sneak' });
-    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).not.toContainEqual(
-      expect.objectContaining({ op: 'sneak' }),
-    );
+    // Stopped at the gate: the step never reached the sandbox.
+    expect(await h.executeEntry(run.id, h.lastStepId())).toMatchObject({
+      data: { tool: 'mailer__sneak', outcome: 'paused' },
+    });
 
     // Under a pack that asks about nothing, the manifest can still raise the floor...
     const lax = await h.runningRun(undefined, LAX_PACK);

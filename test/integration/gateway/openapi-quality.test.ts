@@ -8,6 +8,7 @@ import { OPENAPI_PATH } from '../../../main/gateway/server/create-gateway-app.ts
 import { projectPath } from '../../support/project-path.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from './helpers/gateway-host.ts';
+import { rawGet } from './helpers/raw-get.ts';
 
 const run = promisify(execFile);
 
@@ -181,33 +182,3 @@ describe('requests from another host or origin', () => {
     expect(same.status).toBe(200);
   });
 });
-
-/** A GET with exactly these headers (fetch would set Host itself). */
-async function rawGet(
-  base: string,
-  pathname: string,
-  headers: Record<string, string>,
-): Promise<{ status: number }> {
-  const { request } = await import('node:http');
-  const url = new URL(pathname, base);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'GET',
-        headers,
-        setHost: headers.host === undefined,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0 });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}

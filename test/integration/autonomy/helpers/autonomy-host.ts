@@ -80,6 +80,8 @@ export type AutonomyHostOptions = {
   /** The host's clock and the scheduler's timer (schedules driven by hand). */
   clock?: Clock;
   schedulerTimer?: WakeTimer;
+  /** The renderer build the gateway serves (default none; the UI's browser tests pass one). */
+  rendererDir?: string | null;
 };
 
 /** A real host (gateway on 127.0.0.1, SQLite, isolates, worker processes) with a replay LLM. */
@@ -164,6 +166,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.schedulerTimer === undefined ? {} : { schedulerTimer: options.schedulerTimer }),
+      rendererDir: options.rendererDir ?? null,
     },
   );
   let started: StartedHost;

@@ -146,6 +146,12 @@ export function paused(outcome: ToolCallOutcome): Extract<ToolCallOutcome, { sta
   return outcome;
 }
 
+/**
+ * What an operation running `recordingSkillCode` must declare: the bindings refuse memory
+ * to an operation without these (issue 17 #2).
+ */
+export const RECORDING_CAPABILITIES = ['memory.read', 'memory.write'];
+
 /** Skill code that appends each input it runs with to `<namespace>/calls` in its memory. */
 export function recordingSkillCode(namespace: string, operationIds: readonly string[]): string {
   return operationIds

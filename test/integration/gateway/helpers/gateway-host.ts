@@ -58,6 +58,8 @@ export type GatewayHostOptions = {
   logDestination?: DestinationStream;
   /** Policy packs besides the default one (e.g. one with an approval timeout). */
   policyPacks?: readonly PolicyPack[];
+  /** The renderer build the gateway serves (default: none, so no test depends on `vite build`). */
+  rendererDir?: string | null;
 };
 
 export async function startGatewayHost(options: GatewayHostOptions = {}): Promise<GatewayTestHost> {
@@ -77,6 +79,7 @@ export async function startGatewayHost(options: GatewayHostOptions = {}): Promis
         ? { logger: pino({ level: 'silent' }) }
         : { logDestination: options.logDestination }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
+      rendererDir: options.rendererDir ?? null,
       ...(options.policyPacks === undefined ? {} : { policyPacks: options.policyPacks }),
     },
   );

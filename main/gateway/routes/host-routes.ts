@@ -1,0 +1,30 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { API } from '../../../contracts/api.ts';
+import { AppError } from '../../errors.ts';
+import type { AccessControl } from '../shared/access-control.ts';
+import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+
+/** What Settings shows of the host, and the LLM connection test. Admin only. */
+export function registerHostRoutes(
+  app: OpenAPIHono<GatewayEnv>,
+  deps: GatewayDeps,
+  access: AccessControl,
+): void {
+  app.openapi(createRoute(API.getHostInfo), async (c) => {
+    await access.requireAdmin(c);
+    if (deps.host === undefined)
+      throw new AppError('NOT_FOUND', 'this gateway has no host settings');
+    return c.json(deps.host.info(), 200);
+  });
+
+  app.openapi(createRoute(API.testLlmConnection), async (c) => {
+    await access.requireAdmin(c);
+    const result = await deps.host?.testLlm();
+    if (result === undefined || result === null)
+      throw new AppError(
+        'CONFLICT',
+        'no LLM provider is configured: start the host with --llm-settings (or CCOS_LLM_SETTINGS)',
+      );
+    return c.json(result, 200);
+  });
+}

@@ -1,0 +1,14 @@
+/** Query keys of the server state, in one place so the live stream invalidates the right ones. */
+export const queryKeys = {
+  runs: (filter: { state?: string }) => ['runs', filter] as const,
+  allRuns: ['runs'] as const,
+  run: (id: string) => ['run', id] as const,
+  runSteps: (id: string) => ['run', id, 'steps'] as const,
+  runChain: (id: string) => ['run', id, 'chain'] as const,
+  approvals: ['approvals'] as const,
+  skills: ['skills'] as const,
+  chain: (filter: object) => ['chain', filter] as const,
+  allChain: ['chain'] as const,
+  secrets: ['secrets'] as const,
+  health: ['health'] as const,
+};
