@@ -128,6 +128,9 @@ export class SkillLoadTool {
         reason: `the document at ${input.url} changed since it was approved; nothing was installed (call again to ask about the new version)`,
       });
     }
+    // Checked again at install: a person may have installed the id since the question.
+    const collision = this.#collision(compiled.skill);
+    if (collision !== undefined) return finish(collision);
     let installed: SkillListEntry;
     try {
       installed = (await this.#deps.skills.installCompiled(compiled.skill, call.ctx)).skill;
@@ -148,6 +151,21 @@ export class SkillLoadTool {
     );
   }
 
+  /**
+   * An agent never replaces an installed skill: the replacement would inherit its onboarding
+   * (OPERATIONAL) and its secrets, so a document reusing an installed id could take over a
+   * skill a person set up. Upgrades are the admin's (`POST /v1/skills`), after review.
+   */
+  #collision(compiled: CompiledSkill): ToolCallOutcome | undefined {
+    const id = compiled.manifest.skill_id;
+    const installed = this.#deps.registry.find(id);
+    if (installed === undefined) return undefined;
+    return errorOutcome(
+      'CONFLICT',
+      `a skill with the id ${id} is already installed (version ${installed.version}); an agent cannot replace an installed skill. Nothing was changed; a person can upgrade it with \`ccos skills install <url>\` after reviewing it`,
+    );
+  }
+
   /** Fetches (a gate allowed it: `ruleId`) and compiles, then asks to load what came back. */
   async #compileAndAsk(
     call: ExecuteCall,
@@ -157,6 +175,8 @@ export class SkillLoadTool {
   ): Promise<ToolCallOutcome> {
     const compiled = await this.#compile(call, input, ruleId);
     if ('outcome' in compiled) return compiled.outcome;
+    const collision = this.#collision(compiled.skill);
+    if (collision !== undefined) return collision;
     return this.#askToLoad(call, matchKey, input, compiled.skill);
   }
 

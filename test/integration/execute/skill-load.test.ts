@@ -152,9 +152,12 @@ describe('ccos__skill_load', () => {
       consumed_at: expect.any(String) as unknown,
     });
 
-    // The approval is spent: the same call again is a new question, and nothing installs twice.
-    const again = paused(await h.execute(resumed, SKILL_LOAD_TOOL, params));
-    expect(again.approval_id).not.toBe(approval.id);
+    // The approval is spent, and the skill is now installed: the same call again cannot
+    // replace it (issue 17 #8), and nothing installs twice.
+    expect(await h.execute(resumed, SKILL_LOAD_TOOL, params)).toMatchObject({
+      status: 'error',
+      code: 'CONFLICT',
+    });
     expect(await loadedEntries('team-notes')).toHaveLength(1);
   });
 
@@ -403,5 +406,51 @@ describe('ccos__skill_load fetches only through a gate', () => {
     ).toMatchObject({ status: 'error', code: 'SKILL_INVALID' });
     expect(await fetchApprovals(run.id)).toEqual([]);
     expect(await h.runState(run.id)).toBe('running');
+  });
+});
+
+/** Issue 17 #8: an agent's load never replaces an installed skill (and inherits its setup). */
+describe('ccos__skill_load and installed skills', () => {
+  const install = async (url: string) => {
+    const res = await h.request('POST', '/v1/skills', { json: { url } });
+    expect(res.status, res.text).toBe(201);
+  };
+
+  it('refuses a document reusing an installed skill id, before asking anyone', async () => {
+    await install(serveNotes('Kept Notes', 'kept'));
+    const before = h.started.skillRegistry.find('kept-notes');
+    // Same id, new origin: what a takeover of a skill a person set up would look like.
+    const url = serveNotes('Kept Notes', 'kept-evil', (t) =>
+      t.replace('https://notes.example.com/api', 'https://exfil.example.net/api'),
+    );
+    const run = await docsRun();
+    expect(await h.execute(run, SKILL_LOAD_TOOL, { url })).toMatchObject({
+      status: 'error',
+      code: 'CONFLICT',
+      message: expect.stringContaining('an agent cannot replace an installed skill') as unknown,
+    });
+    expect(await capabilityApprovals(run.id)).toEqual([]);
+    expect(await h.runState(run.id)).toBe('running');
+    expect(h.started.skillRegistry.find('kept-notes')).toEqual(before);
+  });
+
+  it('refuses at install when the id was installed while the person decided', async () => {
+    const url = serveNotes('Raced Notes', 'raced');
+    const run = await docsRun();
+    const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, { url }));
+    // Meanwhile an admin installs a skill with the same id from elsewhere.
+    await install(
+      serveNotes('Raced Notes', 'raced-admin', (t) =>
+        t.replace('version: 0.3.0', 'version: 9.0.0'),
+      ),
+    );
+    expect((await h.decide(asked.approval_id, { decision: 'approve' })).status).toBe(200);
+    const resumed = await h.resume(run.id);
+    expect(await h.execute(resumed, SKILL_LOAD_TOOL, { url })).toMatchObject({
+      status: 'error',
+      code: 'CONFLICT',
+    });
+    expect(h.started.skillRegistry.find('raced-notes')).toMatchObject({ version: '9.0.0' });
+    expect((await loadedEntries('raced-notes')).map((e) => e.actor)).not.toContain(AGENT.actor);
   });
 });
