@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from './approvals.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { errorBodySchema } from './errors.ts';
+import { purgeResultSchema, transcriptSchema } from './payloads.ts';
 import {
   createRunInputSchema,
   goalSchema,
@@ -62,6 +63,11 @@ const ToolDefinition = named(
   "One tool of the agent's tool list",
 );
 const TokenInfo = named(tokenInfoSchema, 'TokenInfo', 'A token, without its secret');
+const Transcript = named(
+  transcriptSchema,
+  'Transcript',
+  "A page of a run's payloads, each with the digest the chain holds",
+);
 
 const json = <S extends z.ZodType>(schema: S, description: string) => ({
   description,
@@ -368,6 +374,35 @@ export const API = {
       }),
     },
     responses: { 200: json(chainPageSchema, 'a page of entries'), ...errors, ...notFound },
+  },
+  getRunTranscript: {
+    method: 'get',
+    path: '/v1/runs/{id}/transcript',
+    summary: "A run's payloads: tool inputs and outcomes, LLM prompts and answers (admin)",
+    description:
+      "What each call of the run carried, redacted, in the order it was recorded, paged by `after_id`. The chain holds only each payload's `digest` (SHA-256 of its JSON text), size and label; a purged payload keeps its digest and has `content: null`.",
+    request: {
+      params: idParam('run'),
+      query: z.strictObject({
+        after_id: z.coerce.number().int().min(0).optional(),
+        limit: limitQuery,
+      }),
+    },
+    responses: { 200: json(Transcript, 'a page of the transcript'), ...errors, ...notFound },
+  },
+  purgeRunPayloads: {
+    method: 'delete',
+    path: '/v1/runs/{id}/payloads',
+    summary: "Purge a run's payloads (admin); only once the run has ended",
+    description:
+      'Removes the content of every payload of an ended run (`done`, `failed` or `cancelled`) from the database; digests, sizes and labels stay, so the chain still proves what was there. A run that can still go on answers 409: its recorded outcomes are what a resumed call is answered from. Recorded on the chain as `payloads.purged`.',
+    request: { params: idParam('run') },
+    responses: {
+      200: json(purgeResultSchema, 'what was purged'),
+      ...errors,
+      ...notFound,
+      ...conflict,
+    },
   },
   listApprovals: {
     method: 'get',

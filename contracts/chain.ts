@@ -36,6 +36,8 @@ export const chainEventTypeSchema = z.enum([
   'token.revoked',
   'secret.written',
   'secret.deleted',
+  /** A run's payloads were purged: their content is gone, their digests stay on the chain. */
+  'payloads.purged',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

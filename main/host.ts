@@ -15,6 +15,7 @@ import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
 import { CheckpointStore } from './runs/checkpoint-store.ts';
+import { PayloadStore } from './runs/payload-store.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
 import { listenGateway } from './gateway/server/gateway-server.ts';
@@ -78,6 +79,7 @@ export type StartedHost = {
   pipeline: ExecutePipeline;
   policies: PolicyPacks;
   checkpoints: CheckpointStore;
+  payloads: PayloadStore;
   meter: BudgetMeter;
   /** Null when no LLM provider is configured: runs then wait in `pending`. */
   supervisor: Supervisor | null;
@@ -221,7 +223,9 @@ export class Host {
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
       });
       const skillMemory = new StoreSkillMemory({ db: store.db, chain, clock });
+      const payloads = new PayloadStore({ db: store.db, chain, clock });
       const pipeline = new ExecutePipeline({
+        payloads,
         registry: skillRegistry,
         approvals,
         chain,
@@ -271,6 +275,7 @@ export class Host {
         redactor,
         skills,
         onboarding,
+        payloads,
         logger,
         version: HOST_VERSION,
         startedAt,
@@ -300,6 +305,7 @@ export class Host {
         meter,
         policies,
         checkpoints,
+        payloads,
         pipeline,
         skillRegistry,
         redactor,
@@ -323,6 +329,7 @@ export class Host {
         pipeline,
         policies,
         checkpoints,
+        payloads,
         meter,
         supervisor,
         logger,
@@ -348,6 +355,7 @@ export class Host {
     meter: BudgetMeter;
     policies: PolicyPacks;
     checkpoints: CheckpointStore;
+    payloads: PayloadStore;
     pipeline: ExecutePipeline;
     skillRegistry: SkillRegistry;
     redactor: Redactor;
@@ -398,6 +406,7 @@ export class Host {
         meter: parts.meter,
         pipeline: parts.pipeline,
         checkpoints: parts.checkpoints,
+        payloads: parts.payloads,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
       },

@@ -10,6 +10,7 @@ import { createErrorHandler } from '../shared/error-handler.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
+import { registerPayloadRoutes } from '../routes/payload-routes.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
@@ -131,6 +132,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     ),
   );
   registerRunRoutes(app, deps, access, details);
+  registerPayloadRoutes(app, deps, access);
   registerAdminRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);

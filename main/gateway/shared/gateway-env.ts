@@ -1,6 +1,7 @@
 import type { Principal } from '../../auth/token-service.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
 import type { RunService } from '../../runs/run-service.ts';
+import type { PayloadStore } from '../../runs/payload-store.ts';
 import type { SessionService } from '../../runs/session-service.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { TokenService } from '../../auth/token-service.ts';
@@ -31,6 +32,8 @@ export type GatewayDeps = {
   redactor: Redactor;
   skills: SkillService;
   onboarding: OnboardingService;
+  /** Runs' payloads: the transcript and its purge. */
+  payloads: PayloadStore;
   logger: Logger;
   version: string;
   startedAt: number;

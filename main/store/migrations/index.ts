@@ -7,6 +7,7 @@ import * as m0005 from './0005-approval-matching.ts';
 import * as m0006 from './0006-budget-grants.ts';
 import * as m0007 from './0007-skill-onboarding.ts';
 import * as m0008 from './0008-run-events.ts';
+import * as m0020 from './0020-payloads.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -27,4 +28,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0006-budget-grants', up: m0006.up },
   { name: '0007-skill-onboarding', up: m0007.up },
   { name: '0008-run-events', up: m0008.up },
+  { name: '0020-payloads', up: m0020.up },
 ];
