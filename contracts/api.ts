@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from './approvals.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
+import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
 import { errorBodySchema } from './errors.ts';
 import { purgeResultSchema, transcriptSchema } from './payloads.ts';
 import {
@@ -18,7 +19,12 @@ import {
   skillOnboardingSchema,
   toolDefinitionSchema,
 } from './skills.ts';
-import { createTokenInputSchema, createdTokenSchema, tokenInfoSchema } from './tokens.ts';
+import {
+  connectorIdSchema,
+  createTokenInputSchema,
+  createdTokenSchema,
+  tokenInfoSchema,
+} from './tokens.ts';
 
 /**
  * The gateway's HTTP API (ARCHITECTURE.md §5), declared once. The host builds its routes,
@@ -67,6 +73,11 @@ const Transcript = named(
   transcriptSchema,
   'Transcript',
   "A page of a run's payloads, each with the digest the chain holds",
+);
+const ConnectorRecord = named(
+  connectorRecordSchema,
+  'ConnectorRecord',
+  "What a connector's runs may use: policy packs and budget caps",
 );
 
 const json = <S extends z.ZodType>(schema: S, description: string) => ({
@@ -241,7 +252,8 @@ export const API = {
     method: 'get',
     path: '/v1/sessions/{id}',
     summary: 'A session and its active run',
-    description: 'The session, its state and the id of its active run, if any (admin).',
+    description:
+      'The session, its owner, its state and the id of its active run, if any. A connector sees only sessions it created.',
     request: { params: idParam('session') },
     responses: { 200: json(Session, 'the session'), ...errors, ...notFound },
   },
@@ -250,7 +262,7 @@ export const API = {
     path: '/v1/runs',
     summary: 'Create a run from a goal; it starts by itself (no chat message needed)',
     description:
-      'Creates a `pending` run in a new or given session; the supervisor starts it when an LLM is configured. Limits left out of `budget` come from the policy pack. With an `Idempotency-Key`, repeating the same request returns the first run (200) instead of creating another; the same key with another body is a 409.',
+      "Creates a `pending` run in a new or given session; the supervisor starts it when an LLM is configured. Limits left out of `budget` come from the policy pack. A connector token gets at most its connector record's caps and the pack's defaults, and only a pack its record allows (else 403); each lowered limit is listed in `budget_clamps`. With an `Idempotency-Key`, repeating the same request returns the first run (200) instead of creating another; the same key with another body is a 409.",
     request: {
       headers: z.object({ 'idempotency-key': idempotencyKeySchema.optional() }),
       body: jsonBody(createRunInputSchema, {
@@ -454,7 +466,16 @@ export const API = {
     method: 'get',
     path: '/v1/tokens',
     summary: 'Tokens, without their secrets (admin)',
-    description: 'Every token with its kind, scopes, expiry and revocation; never a secret.',
+    description:
+      'Every token with its kind, scopes, expiry and revocation; never a secret. Agent-session tokens (one per segment) are listed only with `include_agent_sessions=true`.',
+    request: {
+      query: z.strictObject({
+        include_agent_sessions: z
+          .enum(['true', 'false'])
+          .optional()
+          .describe('also list the agent-session tokens the supervisor minted for segments'),
+      }),
+    },
     responses: {
       200: json(z.strictObject({ tokens: z.array(TokenInfo) }), 'tokens'),
       ...errors,
@@ -505,8 +526,14 @@ export const API = {
       query: z.strictObject({
         run_id: z.string().max(100).optional(),
         event_type: chainEventTypeSchema.optional(),
-        since: z.string().max(40).optional(),
-        until: z.string().max(40).optional(),
+        since: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .describe('entries at or after this ISO 8601 instant (any offset)'),
+        until: z.iso
+          .datetime({ offset: true })
+          .optional()
+          .describe('entries before this ISO 8601 instant (any offset)'),
         after_seq: z.coerce.number().int().min(0).optional(),
         limit: limitQuery,
       }),
@@ -591,7 +618,8 @@ export const API = {
     method: 'post',
     path: '/v1/skills/{id}/enable',
     summary: 'Enable a skill (admin)',
-    description: 'Its operations return to the tool list.',
+    description:
+      'Its operations return to the tool list. A `failed` skill (its reload at start-up failed) is loaded again from its kept copy; if it still does not load, the error says why and it stays `failed`.',
     request: { params: z.strictObject({ id: skillIdSchema }) },
     responses: { 200: json(Skill, 'the skill'), ...errors, ...notFound },
   },
@@ -647,6 +675,41 @@ export const API = {
       ...notFound,
     },
   },
+  listConnectors: {
+    method: 'get',
+    path: '/v1/connectors',
+    summary: 'Connector records: the policy packs and budget caps of their runs (admin)',
+    description:
+      'Every connector record. A connector without one may use only the `default` policy pack, within its default budget.',
+    responses: {
+      200: json(z.strictObject({ connectors: z.array(ConnectorRecord) }), 'connector records'),
+      ...errors,
+    },
+  },
+  getConnector: {
+    method: 'get',
+    path: '/v1/connectors/{id}',
+    summary: "One connector's record (admin)",
+    description:
+      'The policy packs and budget caps of runs created with this connector’s tokens; 404 when it has no record (the defaults apply).',
+    request: { params: z.strictObject({ id: connectorIdSchema.describe('connector id') }) },
+    responses: { 200: json(ConnectorRecord, 'the record'), ...errors, ...notFound },
+  },
+  putConnector: {
+    method: 'put',
+    path: '/v1/connectors/{id}',
+    summary: "Create or replace a connector's record: allowed policy packs and budget caps (admin)",
+    description:
+      "Runs created with this connector's tokens may name only these policy packs (the first is used when a request names none; another is a 403) and get at most these limits and the pack's defaults; each lowered limit is listed in the run's `budget_clamps`.",
+    request: {
+      params: z.strictObject({ id: connectorIdSchema.describe('connector id') }),
+      body: jsonBody(putConnectorInputSchema, {
+        allowed_packs: ['default'],
+        budget_caps: { max_steps: 20, max_tokens: 50_000 },
+      }),
+    },
+    responses: { 200: json(ConnectorRecord, 'the record as stored'), ...bodyErrors },
+  },
   events: {
     method: 'get',
     path: '/v1/events',
@@ -687,6 +750,7 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   chain: 'The causal chain: the append-only, hash-linked audit trail',
   skills: 'Sandboxed skills and their onboarding',
   secrets: 'Secret names (values never leave the host)',
+  connectors: 'Connector records: what runs created by each connector may use',
   events: 'Server-sent events for live views',
 };
 

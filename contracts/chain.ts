@@ -36,6 +36,7 @@ export const chainEventTypeSchema = z.enum([
   'token.revoked',
   'secret.written',
   'secret.deleted',
+  'connector.configured',
   /** A run's payloads were purged: their content is gone, their digests stay on the chain. */
   'payloads.purged',
 ]);
@@ -79,8 +80,9 @@ export type ChainVerifyResult = z.infer<typeof chainVerifyResultSchema>;
 export const chainQuerySchema = z.strictObject({
   run_id: z.string().optional(),
   event_type: chainEventTypeSchema.optional(),
-  since: z.string().optional(),
-  until: z.string().optional(),
+  /** ISO 8601 instants with any offset; compared as instants. */
+  since: z.iso.datetime({ offset: true }).optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
   after_seq: z.number().int().min(0).optional(),
   limit: z.number().int().min(1).max(1000).optional(),
 });

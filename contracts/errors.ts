@@ -20,6 +20,8 @@ export const errorCodeSchema = z.enum([
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
   'BUDGET_EXCEEDED',
+  /** A per-segment or per-run storage quota of the policy pack is used up (issue 17 #11). */
+  'QUOTA_EXCEEDED',
   'APPROVAL_REQUIRED',
   'MIGRATION_FAILED',
   /** The data dir is not the host's own (others can write it, or another user owns it). */

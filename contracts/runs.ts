@@ -49,6 +49,33 @@ export type Budget = z.infer<typeof budgetSchema>;
 export const budgetRequestSchema = budgetSchema.partial();
 export type BudgetRequest = z.infer<typeof budgetRequestSchema>;
 
+/** The limits a connector record may cap (a deadline is the caller's own choice). */
+export const cappedLimitSchema = z.enum([
+  'max_steps',
+  'max_wall_clock_ms',
+  'max_tokens',
+  'max_retries',
+]);
+export type CappedLimit = z.infer<typeof cappedLimitSchema>;
+
+/** Upper bounds on a non-admin caller's run budget; a missing one leaves the pack's default. */
+export const budgetCapsSchema = budgetSchema.omit({ deadline: true }).partial();
+export type BudgetCaps = z.infer<typeof budgetCapsSchema>;
+
+/**
+ * One limit lowered at run creation, so the caller sees what it asked for and what it got:
+ * a non-admin gets at most its connector's cap and the policy pack's default (issue 17 #13).
+ */
+export const budgetClampSchema = z.strictObject({
+  limit: cappedLimitSchema,
+  /** What the request asked for; null when it asked for nothing (the pack's default). */
+  requested: z.number().int().nullable(),
+  granted: z.number().int(),
+  /** Which bound applied: the connector record's cap or the policy pack's default. */
+  by: z.enum(['connector', 'policy_pack']),
+});
+export type BudgetClamp = z.infer<typeof budgetClampSchema>;
+
 /** The budget dimensions that can run out. */
 export const budgetKindSchema = z.enum(['steps', 'tokens', 'wall_clock', 'retries', 'deadline']);
 export type BudgetKind = z.infer<typeof budgetKindSchema>;
@@ -123,6 +150,8 @@ export const runSchema = z.strictObject({
   /** Why the run is paused, failed or cancelled; null when running normally. */
   state_reason: z.string().nullable(),
   budget: budgetSchema,
+  /** Limits lowered when the run was created (empty for an admin's run or none lowered). */
+  budget_clamps: z.array(budgetClampSchema),
   usage: usageSchema,
   policy_pack: z.string(),
   completion: completionPredicateSchema.nullable(),

@@ -10,7 +10,8 @@ export type TokenKind = z.infer<typeof tokenKindSchema>;
 export const tokenScopeSchema = z.enum(['runs:create', 'runs:read', 'runs:cancel', 'events:post']);
 export type TokenScope = z.infer<typeof tokenScopeSchema>;
 
-const slug = z
+/** A connector's id: a slug (also the `connector:<id>` actor of its tokens). */
+export const connectorIdSchema = z
   .string()
   .min(1)
   .max(64)
@@ -44,7 +45,7 @@ export const createTokenInputSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('connector'),
     label: z.string().min(1).max(200),
-    connector_id: slug,
+    connector_id: connectorIdSchema,
     scopes: z.array(tokenScopeSchema).max(10),
     expires_in_s: z
       .number()

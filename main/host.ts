@@ -17,6 +17,7 @@ import { BudgetMeter } from './runs/budget-meter.ts';
 import { CheckpointStore } from './runs/checkpoint-store.ts';
 import { PayloadStore } from './runs/payload-store.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
+import { ConnectorRecords } from './connectors/connector-records.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
 import { listenGateway } from './gateway/server/gateway-server.ts';
 import { createLogger } from './policy/create-logger.ts';
@@ -81,6 +82,7 @@ export type StartedHost = {
   checkpoints: CheckpointStore;
   payloads: PayloadStore;
   meter: BudgetMeter;
+  connectors: ConnectorRecords;
   /** Null when no LLM provider is configured: runs then wait in `pending`. */
   supervisor: Supervisor | null;
   logger: Logger;
@@ -183,6 +185,9 @@ export class Host {
 
       const recovery = await runs.recoverInterrupted({ actor: HOST_ACTOR });
       for (const r of recovery) logger.warn(r, 'run interrupted by a previous stop');
+      const stale = await tokens.revokeStaleAgentSessions({ actor: HOST_ACTOR });
+      if (stale.length > 0)
+        logger.warn({ tokens: stale.length }, 'revoked agent-session tokens a previous stop left');
 
       const skillRegistry = new SkillRegistry({
         builtinTools: BUILTIN_TOOLS,
@@ -257,7 +262,7 @@ export class Host {
       }).register();
       this.#disposables.push(onboarding);
       const restored = await skills.restore({ actor: HOST_ACTOR });
-      if (restored.restored.length + restored.dropped.length > 0)
+      if (restored.restored.length + restored.failed.length > 0)
         logger.info(restored, 'installed skills reloaded');
       await onboarding.restore();
 
@@ -265,7 +270,9 @@ export class Host {
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
       if (admin.created) logger.info({ file: adminTokenFile }, 'admin token written');
 
+      const connectors = new ConnectorRecords({ db: store.db, chain, clock, policies });
       const app = createGatewayApp({
+        connectors,
         runs,
         sessions,
         approvals,
@@ -331,6 +338,7 @@ export class Host {
         checkpoints,
         payloads,
         meter,
+        connectors,
         supervisor,
         logger,
         recovery,

@@ -14,6 +14,8 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
     'main/layers.ts',
     'main/errors.ts',
     'main/clock.ts',
+    'main/instant.ts',
+    'main/serial-queue.ts',
     'main/disposable.ts',
     'main/actor-context.ts',
     'main/version.ts',
@@ -48,6 +50,8 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/agent/spawn'],
   // Drives runs through workers.
   ['main/supervisor'],
+  // Connectors: the record of what each may use (the connectors issue adds adapters).
+  ['main/connectors'],
   // The HTTP edge: shared middleware, routes, the assembled server.
   ['main/gateway/shared'],
   ['main/gateway/routes'],

@@ -127,14 +127,52 @@ export class TokenService {
     return { token, info: toInfo(row) };
   }
 
-  async list(): Promise<TokenInfo[]> {
-    const rows = await this.#deps.db
-      .selectFrom('tokens')
-      .selectAll()
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute();
-    return rows.map(toInfo);
+  /**
+   * Tokens in creation order. Agent-session tokens (one per segment, many per run) are left
+   * out unless asked for: they would bury the few a person manages.
+   */
+  async list(options: { includeAgentSessions?: boolean } = {}): Promise<TokenInfo[]> {
+    let query = this.#deps.db.selectFrom('tokens').selectAll().orderBy('created_at').orderBy('id');
+    if (options.includeAgentSessions !== true) query = query.where('kind', '!=', 'agent_session');
+    return (await query.execute()).map(toInfo);
+  }
+
+  /**
+   * Revokes every agent-session token still valid (issue 17 #19). Called at start-up, before
+   * any segment runs: each such token belongs to a segment a crash cut short (a segment that
+   * ends revokes its own), so none may outlive the host that minted it.
+   */
+  async revokeStaleAgentSessions(ctx: ActorContext): Promise<string[]> {
+    const revoked = await this.#deps.chain.transact(async (tx) => {
+      const rows = await tx.db
+        .selectFrom('tokens')
+        .select(['id', 'run_id'])
+        .where('kind', '=', 'agent_session')
+        .where('revoked_at', 'is', null)
+        .execute();
+      if (rows.length === 0) return [];
+      const now = this.#deps.clock.now().toISOString();
+      await tx.db
+        .updateTable('tokens')
+        .set({ revoked_at: now })
+        .where(
+          'id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .execute();
+      for (const row of rows) {
+        await tx.append({
+          event_type: 'token.revoked',
+          ...auditedBy(ctx),
+          run_id: row.run_id,
+          data: { token_id: row.id, kind: 'agent_session', reason: 'stale_after_restart' },
+        });
+      }
+      return rows.map((r) => r.id);
+    });
+    for (const id of revoked) this.#verified.delete(id);
+    return revoked;
   }
 
   /** Revokes a token; revoking it again is harmless and returns it unchanged. */

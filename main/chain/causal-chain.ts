@@ -8,6 +8,7 @@ import {
   type ChainVerifyResult,
 } from '../../contracts/chain.ts';
 import { newId, type Clock } from '../clock.ts';
+import { toUtcInstant } from '../instant.ts';
 import type { Disposable } from '../disposable.ts';
 import type { ChainTable, Database, Db } from '../store/schema.ts';
 import { hashEntry } from './chain-hash.ts';
@@ -170,8 +171,10 @@ export class CausalChain {
       .limit(limit + 1);
     if (q.run_id !== undefined) query = query.where('run_id', '=', q.run_id);
     if (q.event_type !== undefined) query = query.where('event_type', '=', q.event_type);
-    if (q.since !== undefined) query = query.where('timestamp', '>=', q.since);
-    if (q.until !== undefined) query = query.where('timestamp', '<', q.until);
+    // Timestamps are stored in UTC `toISOString()` form, where text order is time order; the
+    // bounds are brought to the same form, or an offset would compare as text (issue 17 #12).
+    if (q.since !== undefined) query = query.where('timestamp', '>=', toUtcInstant(q.since));
+    if (q.until !== undefined) query = query.where('timestamp', '<', toUtcInstant(q.until));
     if (q.after_seq !== undefined) query = query.where('seq', '>', q.after_seq);
     const rows = await query.execute();
     const page = rows.slice(0, limit).map(fromRow);

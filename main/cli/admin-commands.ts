@@ -76,14 +76,24 @@ export function registerAdminCommands(program: Command): void {
     });
   tokens
     .command('list')
-    .description('list tokens (never their secrets)')
-    .action(async (_opts: unknown, command: Command) => {
+    .description('list tokens (never their secrets); agent-session tokens only with --all')
+    .option('--all', "also list the agent-session tokens minted for runs' segments")
+    .action(async (opts: { all?: boolean }, command: Command) => {
       const { client, json } = await connect(command);
-      const list = await client.call('listTokens');
+      const list = await client.call('listTokens', {
+        query: { include_agent_sessions: opts.all === true ? 'true' : 'false' },
+      });
       print(json, list, (l) =>
         table([
-          ['ID', 'KIND', 'LABEL', 'SCOPES', 'REVOKED'],
-          ...l.tokens.map((t) => [t.id, t.kind, t.label, t.scopes.join(','), t.revoked_at ?? '']),
+          ['ID', 'KIND', 'LABEL', 'SCOPES', 'EXPIRES', 'REVOKED'],
+          ...l.tokens.map((t) => [
+            t.id,
+            t.kind,
+            t.label,
+            t.scopes.join(','),
+            t.expires_at ?? '',
+            t.revoked_at ?? '',
+          ]),
         ]),
       );
     });

@@ -36,7 +36,7 @@ export class LiteralMatcher {
     }
     this.#classes = classes;
     // The trie, with sparse edges while it is built.
-    const edges: Map<number, number>[] = [new Map()];
+    const edges: Map<number, number>[] = [new Map<number, number>()];
     const own: number[] = [0];
     for (const p of unique) {
       let state = 0;
@@ -45,7 +45,7 @@ export class LiteralMatcher {
         let next = edges[state]?.get(k);
         if (next === undefined) {
           next = edges.length;
-          edges.push(new Map());
+          edges.push(new Map<number, number>());
           own.push(0);
           edges[state]?.set(k, next);
         }

@@ -1,6 +1,7 @@
 import { policyPackSchema, type PolicyPack } from '../../contracts/policy.ts';
 import type { Budget, BudgetRequest } from '../../contracts/runs.ts';
 import { AppError, invalidInput } from '../errors.ts';
+import { toUtcInstant } from '../instant.ts';
 
 /** The pack every run gets unless it names another. Conservative: a runaway run stops. */
 export const DEFAULT_POLICY_PACK: PolicyPack = {
@@ -15,6 +16,8 @@ export const DEFAULT_POLICY_PACK: PolicyPack = {
   budget_on_exceed: 'hard_stop',
   segment_max_steps: 10,
   segment_max_ms: 5 * 60 * 1000,
+  worker_start_timeout_ms: 60_000,
+  worker_silence_timeout_ms: 120_000,
   autofill_sources: ['run.goal', 'run.id', 'memory:profile.*'],
   // Anything that leaves the machine or changes stored state asks the person first.
   approval_capabilities: ['net.http', 'memory.write'],
@@ -30,6 +33,16 @@ export class PolicyPacks {
       packs.map((p) => {
         const parsed = policyPackSchema.safeParse(p);
         if (!parsed.success) throw invalidInput(`policy pack "${p.id}"`, parsed.error.issues);
+        const { segment_max_checkpoints: checkpoints, segment_max_steps: steps } = parsed.data;
+        // A worker checkpoints after each step and at the end: a lower quota fails healthy runs.
+        if (checkpoints !== undefined && checkpoints <= steps) {
+          throw invalidInput(`policy pack "${p.id}"`, [
+            {
+              path: ['segment_max_checkpoints'],
+              message: `must be more than segment_max_steps (${steps})`,
+            },
+          ]);
+        }
         return [parsed.data.id, parsed.data];
       }),
     );
@@ -58,6 +71,7 @@ export function resolveBudget(request: BudgetRequest | undefined, pack: PolicyPa
     max_wall_clock_ms: request?.max_wall_clock_ms ?? d.max_wall_clock_ms,
     max_tokens: request?.max_tokens ?? d.max_tokens,
     max_retries: request?.max_retries ?? d.max_retries,
-    ...(request?.deadline === undefined ? {} : { deadline: request.deadline }),
+    // Stored in UTC, so the run shows (and every reader compares) one form of the instant.
+    ...(request?.deadline === undefined ? {} : { deadline: toUtcInstant(request.deadline) }),
   };
 }

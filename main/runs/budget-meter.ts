@@ -15,6 +15,7 @@ import type { ApprovalService } from './approval-service.ts';
 import type { ActorContext } from '../actor-context.ts';
 import type { RunService } from './run-service.ts';
 import { auditedBy } from '../actor-context.ts';
+import { hasPassed } from '../instant.ts';
 
 /** The limits in force: the immutable budget plus every approved grant. */
 export type EffectiveLimits = {
@@ -83,15 +84,10 @@ export class BudgetMeter {
   async checkIn(tx: ChainTx, run: Run, need: Need): Promise<Overrun | undefined> {
     const limits = await this.limitsIn(tx, run);
     const u = run.usage;
-    if (
-      run.budget.deadline !== undefined &&
-      this.#deps.clock.now().toISOString() >= run.budget.deadline
-    ) {
-      return {
-        kind: 'deadline',
-        limit: Date.parse(run.budget.deadline),
-        used: this.#deps.clock.now().getTime(),
-      };
+    const now = this.#deps.clock.now();
+    // Compared as instants: a deadline stored before normalisation may carry an offset.
+    if (run.budget.deadline !== undefined && hasPassed(run.budget.deadline, now)) {
+      return { kind: 'deadline', limit: Date.parse(run.budget.deadline), used: now.getTime() };
     }
     if (u.steps + (need.steps ?? 0) > limits.steps)
       return { kind: 'steps', limit: limits.steps, used: u.steps };

@@ -29,9 +29,20 @@ export class CheckpointStore {
     this.#deps = deps;
   }
 
+  /**
+   * Writes a checkpoint and deletes the run's older ones beyond the newest `keep` (issue 17
+   * #11: they were never pruned). Their chain entries stay: they record sizes, not states.
+   */
   async saveIn(
     tx: ChainTx,
-    input: { run_id: string; session_id: string; segment: number; state: unknown; actor: string },
+    input: {
+      run_id: string;
+      session_id: string;
+      segment: number;
+      state: unknown;
+      actor: string;
+      keep: number;
+    },
   ): Promise<number> {
     // Redacted on write: a call resumed from here sees the redacted arguments, never the value.
     const text = JSON.stringify(this.#deps.redact(input.state ?? null) ?? null);
@@ -55,6 +66,18 @@ export class CheckpointStore {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
+    await tx.db
+      .deleteFrom('checkpoints')
+      .where('run_id', '=', input.run_id)
+      .where('id', 'not in', (eb) =>
+        eb
+          .selectFrom('checkpoints')
+          .select('id')
+          .where('run_id', '=', input.run_id)
+          .orderBy('id', 'desc')
+          .limit(input.keep),
+      )
+      .execute();
     await tx.append({
       event_type: 'checkpoint',
       actor: input.actor,

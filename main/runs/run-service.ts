@@ -1,11 +1,13 @@
 import {
   EMPTY_USAGE,
+  budgetClampSchema,
   budgetSchema,
   completionPredicateSchema,
   goalSchema,
   runSchema,
   stepSchema,
   usageSchema,
+  type BudgetCaps,
   type CreateRunInput,
   type Goal,
   type ResumeTrigger,
@@ -23,6 +25,8 @@ import type { Kysely } from 'kysely';
 import type { Database, Db, RunsTable } from '../store/schema.ts';
 import type { SessionService } from './session-service.ts';
 import { assertTransition } from './transitions.ts';
+import { clampBudget } from './budget-clamp.ts';
+import { z } from 'zod';
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 
 export type TransitionOptions = ActorContext & {
@@ -44,7 +48,14 @@ export type ListRunsQuery = {
   before?: string;
 };
 
-export type CreateRunContext = ActorContext & { origin?: 'ui' | 'api' | 'connector' };
+export type CreateRunContext = ActorContext & {
+  origin?: 'ui' | 'api' | 'connector';
+  /**
+   * Set for a non-admin caller: its connector record's caps. The budget is then lowered to
+   * them and to the pack's defaults, and each lowered limit is kept on the run.
+   */
+  budget_caps?: BudgetCaps;
+};
 
 /** The `SecretStore.keyedHash` purpose of stored `Idempotency-Key`s. */
 export const IDEMPOTENCY_KEY_PURPOSE = 'idempotency-key';
@@ -159,7 +170,11 @@ export class RunService {
 
   async #createIn(tx: ChainTx, input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
     const pack = this.#deps.policies.get(input.policy_pack ?? 'default');
-    const budget = resolveBudget(input.budget, pack);
+    const clamped =
+      ctx.budget_caps === undefined
+        ? { budget: input.budget, clamps: [] }
+        : clampBudget(input.budget, pack, ctx.budget_caps);
+    const budget = resolveBudget(clamped.budget, pack);
     const now = this.#deps.clock.now().toISOString();
     const sessionId = await this.#claimSession(tx, input.session_id, ctx);
     const redact = this.#deps.redactText ?? ((text: string) => text);
@@ -170,6 +185,7 @@ export class RunService {
       state: 'pending',
       state_reason: null,
       budget,
+      budget_clamps: clamped.clamps,
       usage: EMPTY_USAGE,
       policy_pack: pack.id,
       completion: input.completion ?? null,
@@ -202,7 +218,13 @@ export class RunService {
       session_id: sessionId,
       run_id: run.id,
       policy_pack_version: pack.version,
-      data: { state: run.state, budget, completion: run.completion, goals: goals.length },
+      data: {
+        state: run.state,
+        budget,
+        ...(clamped.clamps.length === 0 ? {} : { budget_clamps: clamped.clamps }),
+        completion: run.completion,
+        goals: goals.length,
+      },
     });
     return run;
   }
@@ -460,14 +482,19 @@ function toRow(run: Run): RunsTable {
     budget: JSON.stringify(run.budget),
     usage: JSON.stringify(run.usage),
     completion: run.completion === null ? null : JSON.stringify(run.completion),
+    budget_clamps: run.budget_clamps.length === 0 ? null : JSON.stringify(run.budget_clamps),
   };
 }
+
+const BUDGET_CLAMPS = z.array(budgetClampSchema);
 
 function fromRow(row: RunsTable): Run {
   return runSchema.parse({
     ...row,
     budget: budgetSchema.parse(JSON.parse(row.budget)),
     usage: usageSchema.parse(JSON.parse(row.usage)),
+    budget_clamps:
+      row.budget_clamps === null ? [] : BUDGET_CLAMPS.parse(JSON.parse(row.budget_clamps)),
     completion:
       row.completion === null ? null : completionPredicateSchema.parse(JSON.parse(row.completion)),
   });

@@ -31,11 +31,18 @@ export class SessionService {
       origin,
       state: 'active',
       created_at: this.#deps.clock.now().toISOString(),
+      owner: ctx.actor,
       active_run_id: null,
     };
     await tx.db
       .insertInto('sessions')
-      .values({ id: session.id, origin, state: session.state, created_at: session.created_at })
+      .values({
+        id: session.id,
+        origin,
+        state: session.state,
+        created_at: session.created_at,
+        owner: session.owner,
+      })
       .execute();
     await tx.append({
       event_type: 'session.created',
@@ -65,5 +72,10 @@ async function readSession(db: Kysely<Database>, id: string): Promise<Session> {
     .where('session_id', '=', id)
     .where('state', 'not in', TERMINAL_STATES)
     .executeTakeFirst();
-  return sessionSchema.parse({ ...row, active_run_id: active?.id ?? null });
+  // Every row has an owner since migration 0030; `host` is its fallback there too.
+  return sessionSchema.parse({
+    ...row,
+    owner: row.owner ?? 'host',
+    active_run_id: active?.id ?? null,
+  });
 }

@@ -9,6 +9,8 @@ export type SessionsTable = {
   origin: string;
   state: string;
   created_at: string;
+  /** The principal (actor) that created it; it may start runs in it (migration 0030). */
+  owner: string | null;
 };
 
 export type RunsTable = {
@@ -27,6 +29,19 @@ export type RunsTable = {
   updated_at: string;
   /** The external event type a `paused_external_event` run waits for (migration 0008). */
   waiting_for: string | null;
+  /** JSON array of the limits lowered at creation; null when none were (migration 0031). */
+  budget_clamps: string | null;
+};
+
+/** What a connector's runs may use (migration 0031); limits are JSON. */
+export type ConnectorsTable = {
+  id: string;
+  /** JSON array of policy pack ids. */
+  allowed_packs: string;
+  /** JSON object of budget caps. */
+  budget_caps: string;
+  created_at: string;
+  updated_at: string;
 };
 
 export type GoalsTable = {
@@ -139,6 +154,8 @@ export type SkillsTable = {
   source: string;
   enabled: number;
   installed_at: string;
+  /** JSON `{code, message, at}` when the last reload failed; null when loaded. */
+  load_error: string | null;
 };
 
 export type MemoryTable = {
@@ -214,6 +231,7 @@ export type Database = {
   approvals: ApprovalsTable;
   chain: ChainTable;
   tokens: TokensTable;
+  connectors: ConnectorsTable;
 };
 
 /** The one database handle type; services take it (or a transaction of it) in their deps. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import type {
   AgentSessionInfo,
   CompleteReply,
@@ -21,7 +22,9 @@ import type { CheckpointStore } from '../runs/checkpoint-store.ts';
 import type { PayloadStore } from '../runs/payload-store.ts';
 import { readCompletionFacts, runMemoryNamespace, unmetGoals } from '../runs/completion-check.ts';
 import type { RunService } from '../runs/run-service.ts';
+import { quotaExceeded, type SegmentQuotas } from '../runs/segment-quotas.ts';
 import { isTerminal } from '../runs/transitions.ts';
+import { SerialQueue } from '../serial-queue.ts';
 
 export type RunSegmentDeps = {
   runs: RunService;
@@ -37,8 +40,13 @@ export type RunSegmentDeps = {
   llm: LlmProvider;
 };
 
-/** What the supervisor granted this segment. */
-export type SegmentGrant = { index: number; max_steps: number; max_ms: number };
+/** What the supervisor granted this segment, and what it may store (the pack's quotas). */
+export type SegmentGrant = {
+  index: number;
+  max_steps: number;
+  max_ms: number;
+  quotas: SegmentQuotas;
+};
 
 /**
  * The host side of one worker's channel for one segment (ARCHITECTURE.md §4, §8). Every
@@ -50,12 +58,19 @@ export class RunSegment implements AgentChannelHandlers {
   readonly #deps: RunSegmentDeps;
   readonly #runId: string;
   readonly #grant: SegmentGrant;
+  /** When the segment was granted: active time is charged from here. */
   readonly #startedAt: number;
+  /** When the worker first spoke: the segment's own time limit runs from here. */
+  #helloAt: number | undefined;
   readonly #signal: AbortSignal;
   readonly #actor: string;
   #steps = 0;
   /** Active milliseconds already added to the run's usage. */
   #charged = 0;
+  readonly #llmCalls = new SerialQueue();
+  /** Checkpoints and memory writes this segment made, against its quotas. */
+  #checkpoints = 0;
+  #memoryPuts = 0;
 
   constructor(deps: RunSegmentDeps, run: Run, grant: SegmentGrant, signal: AbortSignal) {
     this.#deps = deps;
@@ -74,6 +89,18 @@ export class RunSegment implements AgentChannelHandlers {
   /** Active milliseconds so far. */
   elapsedMs(): number {
     return this.#deps.clock.now().getTime() - this.#startedAt;
+  }
+
+  /**
+   * The worker sent its first message. Its start-up (slow on a busy machine) is charged to
+   * the run as active time but does not eat into the segment's own limit.
+   */
+  workerStarted(): void {
+    this.#helloAt ??= this.#deps.clock.now().getTime();
+  }
+
+  #segmentElapsedMs(): number {
+    return this.#helloAt === undefined ? 0 : this.#deps.clock.now().getTime() - this.#helloAt;
   }
 
   async sessionInfo(): Promise<AgentSessionInfo> {
@@ -131,7 +158,17 @@ export class RunSegment implements AgentChannelHandlers {
     });
   }
 
-  async llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
+  /**
+   * One LLM call at a time per segment (issue 17 #10): the channel dispatches a worker's
+   * requests without waiting for earlier ones, and calls authorised side by side would all
+   * pass the same token check. Queued, each is authorised against the usage every earlier
+   * call has settled, so a run overspends by at most one call's misestimate.
+   */
+  llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
+    return this.#llmCalls.run(() => this.#llmCompleteNow(request));
+  }
+
+  async #llmCompleteNow(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
     // Nothing secret goes into a prompt, whatever the agent put in its conversation.
     const safe = this.#deps.redactor.redactValue(request);
     // The prompt and at least one answer token must fit what is left of the budget. The
@@ -201,7 +238,9 @@ export class RunSegment implements AgentChannelHandlers {
   }
 
   async checkpoint(state: unknown): Promise<{ checkpoint_id: number }> {
-    return this.#deps.chain.transact(async (tx) => {
+    const verdict = await this.#deps.chain.transact<
+      { error: AppError } | { checkpoint_id: number }
+    >(async (tx) => {
       const run = await this.#deps.runs.getIn(tx, this.#runId);
       if (isTerminal(run.state)) {
         throw new AppError(
@@ -209,15 +248,25 @@ export class RunSegment implements AgentChannelHandlers {
           `the run is ${run.state}; there is nothing to checkpoint for`,
         );
       }
+      const { max_checkpoints: limit, checkpoints_kept: keep } = this.#grant.quotas;
+      if (this.#checkpoints >= limit) {
+        return {
+          error: await this.#refuseIn(tx, run, 'checkpoints', { limit, used: this.#checkpoints }),
+        };
+      }
       const id = await this.#deps.checkpoints.saveIn(tx, {
         run_id: run.id,
         session_id: run.session_id,
         segment: this.#grant.index,
         state,
         actor: this.#actor,
+        keep,
       });
+      this.#checkpoints += 1;
       return { checkpoint_id: id };
     });
+    if ('error' in verdict) throw verdict.error;
+    return verdict;
   }
 
   async complete(summary: string | undefined): Promise<CompleteReply> {
@@ -265,10 +314,33 @@ export class RunSegment implements AgentChannelHandlers {
   }
 
   async memoryPut(key: string, value: unknown): Promise<void> {
-    await this.#deps.chain.transact(async (tx) => {
+    const error = await this.#deps.chain.transact(async (tx): Promise<AppError | undefined> => {
       const run = await this.#requireRunning(tx);
       const namespace = runMemoryNamespace(run.id);
       const text = JSON.stringify(this.#deps.redactor.redactValue(value) ?? null);
+      const { max_memory_puts: puts, run_memory_max_bytes: maxBytes } = this.#grant.quotas;
+      if (this.#memoryPuts >= puts) {
+        return this.#refuseIn(tx, run, 'memory_puts', { limit: puts, used: this.#memoryPuts });
+      }
+      // The whole namespace after this write: every other key's size plus this one's.
+      const others = await tx.db
+        .selectFrom('memory')
+        .select(
+          sql<number>`coalesce(sum(length(cast(key as blob)) + length(cast(value as blob))), 0)`.as(
+            'bytes',
+          ),
+        )
+        .where('namespace', '=', namespace)
+        .where('key', '!=', key)
+        .executeTakeFirstOrThrow();
+      const bytes = Buffer.byteLength(key) + Buffer.byteLength(text);
+      if (others.bytes + bytes > maxBytes) {
+        return this.#refuseIn(tx, run, 'memory_bytes', {
+          limit: maxBytes,
+          used: others.bytes + bytes,
+        });
+      }
+      this.#memoryPuts += 1;
       const now = this.#deps.clock.now().toISOString();
       await tx.db
         .insertInto('memory')
@@ -294,7 +366,35 @@ export class RunSegment implements AgentChannelHandlers {
         run_id: run.id,
         data: { namespace, key, bytes: Buffer.byteLength(text) },
       });
+      return undefined;
     });
+    if (error !== undefined) throw error;
+  }
+
+  /**
+   * Records a quota refusal on the chain (committed: the caller returns the error rather
+   * than throwing inside the transaction) and gives the error the worker gets.
+   */
+  async #refuseIn(
+    tx: ChainTx,
+    run: Run,
+    quota: 'checkpoints' | 'memory_puts' | 'memory_bytes',
+    usage: { limit: number; used: number },
+  ): Promise<AppError> {
+    await tx.append({
+      event_type: 'policy.decision',
+      actor: 'host',
+      session_id: run.session_id,
+      run_id: run.id,
+      rule_id: `quota.${quota}`,
+      data: { decision: 'refused', quota, ...usage },
+    });
+    const what = {
+      checkpoints: `this segment wrote its ${usage.limit} checkpoints`,
+      memory_puts: `this segment made its ${usage.limit} memory writes`,
+      memory_bytes: `the run's memory would hold ${usage.used} bytes; its quota is ${usage.limit}`,
+    }[quota];
+    return quotaExceeded(quota, `${what} (policy pack quota)`, usage);
   }
 
   /** Active time not yet charged to the run's wall-clock usage; taking it marks it charged. */
@@ -321,7 +421,7 @@ export class RunSegment implements AgentChannelHandlers {
       { error: AppError } | { run: Run; tokensLeft: number }
     >(async (tx) => {
       const run = await this.#requireRunning(tx);
-      if (this.#steps >= this.#grant.max_steps || this.elapsedMs() > this.#grant.max_ms) {
+      if (this.#steps >= this.#grant.max_steps || this.#segmentElapsedMs() > this.#grant.max_ms) {
         return {
           error: new AppError('SEGMENT_ENDED', 'this segment is over: checkpoint and exit'),
         };

@@ -12,7 +12,9 @@ import { isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Db } from '../store/schema.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
+import { segmentQuotasOf } from '../runs/segment-quotas.ts';
 import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
+import { WorkerWatchdog } from './worker-watchdog.ts';
 import type { RunService } from '../runs/run-service.ts';
 
 export type SupervisorDeps = {
@@ -37,6 +39,18 @@ export type SupervisorDeps = {
 type Active = { worker: SpawnedWorker; abort: AbortController; killReason: string | undefined };
 
 export const SUPERVISOR_ACTOR = 'supervisor';
+
+/** Attempts to commit a segment's end before the run is failed instead. */
+const CLOSE_ATTEMPTS = 3;
+const CLOSE_RETRY_MS = 50;
+
+/** How long an agent-session token outlives its segment's kill deadline. */
+export const AGENT_TOKEN_GRACE_MS = 60_000;
+
+/** An agent-session token's lifetime: the segment's limit, the exit grace and a margin. */
+export function agentTokenLifetimeS(segmentMaxMs: number, exitGraceMs: number): number {
+  return Math.ceil((segmentMaxMs + exitGraceMs + AGENT_TOKEN_GRACE_MS) / 1000);
+}
 
 /** A segment that ended cleanly without a single step: no progress, so normally a fault. */
 const NO_STEP = 'worker exited without taking a step';
@@ -201,7 +215,12 @@ export class Supervisor implements Disposable {
 
   async #segment(run: Run, index: number): Promise<void> {
     const pack = this.#deps.policies.get(run.policy_pack);
-    const grant = { index, max_steps: pack.segment_max_steps, max_ms: pack.segment_max_ms };
+    const grant = {
+      index,
+      max_steps: pack.segment_max_steps,
+      max_ms: pack.segment_max_ms,
+      quotas: segmentQuotasOf(pack),
+    };
     const abort = new AbortController();
     const handlers = new RunSegment(
       { ...this.#deps.segmentDeps, llm: this.#deps.llmFor(run.id) },
@@ -209,16 +228,41 @@ export class Supervisor implements Disposable {
       grant,
       abort.signal,
     );
+    // The token dies with the segment even if nothing revokes it (issue 17 #19): it expires
+    // after the worker's start-up allowance, the segment's time, the exit grace after which
+    // the worker is killed, and a margin.
     const minted = await this.#deps.tokens.create(
-      { kind: 'agent_session', label: `run ${run.id} segment ${index}`, run_id: run.id },
+      {
+        kind: 'agent_session',
+        label: `run ${run.id} segment ${index}`,
+        run_id: run.id,
+        expires_in_s: agentTokenLifetimeS(
+          pack.worker_start_timeout_ms + grant.max_ms,
+          this.#deps.exitGraceMs,
+        ),
+      },
       { actor: SUPERVISOR_ACTOR },
     );
     let why: string | undefined;
     let exit: WorkerExit = { code: null, signal: null };
-    let hangTimer: NodeJS.Timeout | undefined;
+    const watchdog = new WorkerWatchdog(
+      {
+        startMs: pack.worker_start_timeout_ms,
+        segmentMs: grant.max_ms + this.#deps.exitGraceMs,
+        silenceMs: pack.worker_silence_timeout_ms,
+      },
+      (reason) => {
+        kill(reason);
+      },
+      () => {
+        handlers.workerStarted();
+      },
+    );
+    let kill: (reason: string) => void = () => undefined;
     let channel: Disposable | undefined;
+    let worker: SpawnedWorker | undefined;
     try {
-      const worker = this.#deps.spawner.spawn({ runId: run.id, token: minted.token });
+      worker = this.#deps.spawner.spawn({ runId: run.id, token: minted.token });
       const active: Active = { worker, abort, killReason: undefined };
       this.#active.set(run.id, active);
       worker.stderr.on('data', (chunk: Buffer) => {
@@ -227,15 +271,14 @@ export class Supervisor implements Disposable {
           'worker stderr',
         );
       });
-      const kill = (reason: string): void => {
+      kill = (reason: string): void => {
         active.killReason ??= reason;
         abort.abort();
-        worker.kill('SIGKILL');
+        active.worker.kill('SIGKILL');
       };
-      hangTimer = setTimeout(() => {
-        kill('segment time exceeded');
-      }, grant.max_ms + this.#deps.exitGraceMs);
+      watchdog.start();
       channel = await serveAgentChannel({
+        activity: watchdog,
         input: worker.stdout,
         output: worker.stdin,
         handlers,
@@ -247,7 +290,7 @@ export class Supervisor implements Disposable {
           this.#deps.logger.error({ err, run_id: run.id }, 'agent channel handler failed');
         },
       });
-      exit = await worker.exited;
+      exit = await active.worker.exited;
       why = active.killReason;
       if (why === undefined && (exit.code !== 0 || exit.signal !== null)) {
         why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}`;
@@ -256,18 +299,60 @@ export class Supervisor implements Disposable {
     } catch (e) {
       why = `worker could not start: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
-      clearTimeout(hangTimer);
+      watchdog.dispose();
       await channel?.dispose();
-      this.#active.get(run.id)?.worker.kill('SIGKILL');
+      // Kills it if still running and removes its temporary folder (one per segment).
+      await worker?.dispose();
     }
     try {
-      await this.#endSegment(run, index, handlers, why, exit);
-      await this.#deps.tokens.revoke(minted.info.id, { actor: SUPERVISOR_ACTOR });
-    } catch (err) {
-      if (!isAppError(err))
-        this.#deps.logger.error({ err, run_id: run.id }, 'could not close a segment');
+      await this.#closeSegment(run, index, handlers, why, exit);
     } finally {
       this.#active.delete(run.id);
+      await this.#deps.tokens
+        .revoke(minted.info.id, { actor: SUPERVISOR_ACTOR })
+        .catch((err: unknown) => {
+          this.#deps.logger.error({ err, run_id: run.id }, 'could not revoke a segment token');
+        });
+    }
+  }
+
+  /**
+   * Ends the segment durably. A failed close is retried; if it keeps failing the run is
+   * failed with the reason, so it never stays `running` with no worker until a restart.
+   */
+  async #closeSegment(
+    run: Run,
+    index: number,
+    segment: RunSegment,
+    why: string | undefined,
+    exit: WorkerExit,
+  ): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
+      try {
+        await this.#endSegment(run, index, segment, why, exit);
+        return;
+      } catch (err) {
+        // The run moved on (cancelled, already closed): nothing left to close.
+        if (isAppError(err) && err.code !== 'INTERNAL') return;
+        lastError = err;
+        this.#deps.logger.warn({ err, run_id: run.id, attempt }, 'closing a segment failed');
+        await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_MS * (attempt + 1)));
+      }
+    }
+    const message = lastError instanceof Error ? lastError.message : String(lastError);
+    this.#deps.logger.error({ err: lastError, run_id: run.id }, 'could not close a segment');
+    try {
+      await this.#deps.runs.transition(run.id, 'failed', {
+        actor: SUPERVISOR_ACTOR,
+        reason: `segment_close_failed: ${message.slice(0, 200)}`,
+      });
+    } catch (err) {
+      // Start-up recovery finds it `running` and queues it again: late, but never lost.
+      this.#deps.logger.error(
+        { err, run_id: run.id },
+        'could not fail a run whose segment did not close',
+      );
     }
   }
 

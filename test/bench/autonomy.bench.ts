@@ -19,6 +19,8 @@ import { serveAgentChannel } from '../../main/agent/channel/serve-agent-channel.
 import { ChildProcessSpawner } from '../../main/agent/spawn/child-process-spawner.ts';
 import { parseHostConfig } from '../../main/config.ts';
 import { Host } from '../../main/host.ts';
+import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
+import { segmentQuotasOf } from '../../main/runs/segment-quotas.ts';
 import { RunSegment } from '../../main/supervisor/run-segment.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
 import {
@@ -131,7 +133,12 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
           },
         },
         run,
-        { index: 0, max_steps: 1000, max_ms: 10 * 60 * 1000 },
+        {
+          index: 0,
+          max_steps: 1000,
+          max_ms: 10 * 60 * 1000,
+          quotas: segmentQuotasOf(DEFAULT_POLICY_PACK),
+        },
         new AbortController().signal,
       );
       const minted = await s.tokens.create(

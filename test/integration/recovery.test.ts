@@ -164,3 +164,55 @@ describe('start-up recovery through a real Host', () => {
     }
   });
 });
+
+/**
+ * Issue 17 #19: an agent-session token a crash left behind (its segment never ended, so
+ * nothing revoked it) must not outlive the host that minted it.
+ */
+describe('start-up recovery of agent-session tokens', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await makeTempDir('ccos-recovery-');
+  });
+  afterEach(async () => {
+    await removeTempDir(dataDir);
+  });
+
+  it('revokes every agent-session token still valid, and audits each; others keep working', async () => {
+    const before = await openTestServices({ dataDir });
+    const { tokens } = before.host.started;
+    const runId = await runIn(before.runs, 'running', { max_retries: 3 });
+    const left = await tokens.create(
+      { kind: 'agent_session', label: 'segment cut short', run_id: runId },
+      ACTOR,
+    );
+    const connector = await tokens.create(
+      { kind: 'connector', label: 'c', connector_id: 'c', scopes: ['runs:read'] },
+      ACTOR,
+    );
+    expect(await tokens.authenticate(left.token)).toMatchObject({ ok: true });
+    await before.close();
+
+    const after = await openTestServices({ dataDir });
+    try {
+      const started = after.host.started;
+      expect(await started.tokens.authenticate(left.token)).toMatchObject({
+        ok: false,
+        reason: 'revoked_token',
+      });
+      expect(await started.tokens.authenticate(connector.token)).toMatchObject({ ok: true });
+      const { entries } = await after.chain.query({ event_type: 'token.revoked' });
+      expect(entries.map((e) => e.data)).toEqual([
+        { token_id: left.info.id, kind: 'agent_session', reason: 'stale_after_restart' },
+      ]);
+      expect(entries[0]).toMatchObject({ actor: HOST_ACTOR, run_id: runId });
+    } finally {
+      await after.close();
+    }
+    // A second start finds nothing left to revoke.
+    const again = await openTestServices({ dataDir });
+    const { entries } = await again.chain.query({ event_type: 'token.revoked' });
+    await again.close();
+    expect(entries).toHaveLength(1);
+  });
+});

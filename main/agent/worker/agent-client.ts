@@ -8,6 +8,8 @@ import {
   agentSessionInfoSchema,
   checkpointReplySchema,
   completeReplySchema,
+  memoryGetReplySchema,
+  memoryPutReplySchema,
   toolCallOutcomeSchema,
   type AgentSessionInfo,
   type CompleteReply,
@@ -46,6 +48,9 @@ export type AgentClient = {
   llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
   checkpoint(state: unknown): Promise<number>;
   complete(summary: string | undefined): Promise<CompleteReply>;
+  /** The run's own memory namespace (metered by the host like everything else). */
+  memoryGet(key: string): Promise<unknown>;
+  memoryPut(key: string, value: unknown): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -108,6 +113,11 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       (await call(AGENT_METHODS.checkpoint, { state }, checkpointReplySchema)).checkpoint_id,
     complete: (summary) =>
       call(AGENT_METHODS.complete, summary === undefined ? {} : { summary }, completeReplySchema),
+    memoryGet: async (key) =>
+      (await call(AGENT_METHODS.memoryGet, { key }, memoryGetReplySchema)).value,
+    memoryPut: async (key, value) => {
+      await call(AGENT_METHODS.memoryPut, { key, value }, memoryPutReplySchema);
+    },
     close: () => client.close(),
   };
 }

@@ -39,7 +39,11 @@ export function registerAdminRoutes(
 
   app.openapi(createRoute(API.listTokens), async (c) => {
     await access.requireAdmin(c);
-    return c.json({ tokens: await deps.tokens.list() }, 200);
+    const { include_agent_sessions: all } = c.req.valid('query');
+    return c.json(
+      { tokens: await deps.tokens.list({ includeAgentSessions: all === 'true' }) },
+      200,
+    );
   });
 
   app.openapi(createRoute(API.createToken), async (c) => {

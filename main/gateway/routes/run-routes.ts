@@ -3,7 +3,8 @@ import { API } from '../../../contracts/api.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import { canonicalJson } from '../../chain/canonical-json.ts';
 import { AppError } from '../../errors.ts';
-import { IDEMPOTENCY_KEY_PURPOSE } from '../../runs/run-service.ts';
+import { DEFAULT_POLICY_PACK } from '../../policy/policy-packs.ts';
+import { IDEMPOTENCY_KEY_PURPOSE, type CreateRunContext } from '../../runs/run-service.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { RunDetailCache } from '../shared/run-detail-cache.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
@@ -30,25 +31,37 @@ export function registerRunRoutes(
   });
 
   app.openapi(createRoute(API.getSession), async (c) => {
-    await access.requireAdmin(c);
-    return c.json(await deps.sessions.get(c.req.valid('param').id), 200);
+    const { id } = c.req.valid('param');
+    await access.requireScope(c, 'runs:read');
+    await access.requireSession(c, id);
+    return c.json(await deps.sessions.get(id), 200);
   });
 
   app.openapi(createRoute(API.createRun), async (c) => {
     const principal = await access.requireScope(c, 'runs:create');
-    const input = c.req.valid('json');
+    const requested = c.req.valid('json');
     const key = c.req.valid('header')['idempotency-key'];
-    const context = {
+    let input = requested;
+    let context: CreateRunContext = {
       ...ctx(c, principal.actor),
       origin: principal.kind === 'connector' ? 'connector' : 'api',
-    } as const;
+    };
+    if (principal.kind !== 'admin') {
+      // A non-admin never chooses its own limits: its connector record (or the defaults)
+      // decides the packs it may name and caps its budget, below the pack's defaults.
+      const limits = await deps.connectors.limitsFor(principal.connector_id);
+      const pack = requested.policy_pack ?? limits.allowed_packs[0] ?? DEFAULT_POLICY_PACK.id;
+      await access.requirePolicyPack(c, limits.allowed_packs, pack);
+      input = { ...requested, policy_pack: pack };
+      context = { ...context, budget_caps: limits.budget_caps };
+    }
     if (input.session_id !== undefined) await access.requireSession(c, input.session_id);
     if (key === undefined) return c.json(await deps.runs.create(input, context), 201);
     const { run, replayed } = await deps.runs.createIdempotent(input, context, {
       principal: principal.token_id,
       // Only a keyed hash is stored: a caller's key may be anything, a secret included.
       key: deps.secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
-      request_hash: createHash('sha256').update(canonicalJson(input)).digest('hex'),
+      request_hash: createHash('sha256').update(canonicalJson(requested)).digest('hex'),
     });
     return replayed ? c.json(run, 200) : c.json(run, 201);
   });

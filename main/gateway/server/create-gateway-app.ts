@@ -9,12 +9,14 @@ import { correlation } from '../shared/correlation.ts';
 import { createErrorHandler } from '../shared/error-handler.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
+import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerPayloadRoutes } from '../routes/payload-routes.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { describeApi } from './describe-api.ts';
+import { emptyOptionalBody } from './optional-body.ts';
 import { methodsOf } from './route-of.ts';
 import { StatusRecorder } from './status-recorder.ts';
 
@@ -57,6 +59,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     tokens: deps.tokens,
     chain: deps.chain,
     runs: deps.runs,
+    sessions: deps.sessions,
     readRun: async (runId) => (await details.get(runId)).run,
   });
 
@@ -110,6 +113,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
       await limitBody(c, next);
     }),
   );
+  app.use('*', emptyOptionalBody);
   app.use(
     '/v1/*',
     createMiddleware<GatewayEnv>(async (c, next) => {
@@ -134,6 +138,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerRunRoutes(app, deps, access, details);
   registerPayloadRoutes(app, deps, access);
   registerAdminRoutes(app, deps, access);
+  registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
 

@@ -7,10 +7,17 @@ import type { AuthFailure, Principal, TokenService } from '../../auth/token-serv
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import type { RunService } from '../../runs/run-service.ts';
+import type { SessionService } from '../../runs/session-service.ts';
 import type { GatewayEnv } from './gateway-env.ts';
 
 type DenyReason =
-  AuthFailure | 'admin_only' | 'missing_scope' | 'not_owner' | 'foreign_host' | 'foreign_origin';
+  | AuthFailure
+  | 'admin_only'
+  | 'missing_scope'
+  | 'not_owner'
+  | 'foreign_host'
+  | 'foreign_origin'
+  | 'pack_not_allowed';
 
 /** Names a browser or client uses for this machine's loopback interface. */
 const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
@@ -27,6 +34,7 @@ export type AccessControlDeps = {
   tokens: TokenService;
   chain: CausalChain;
   runs: RunService;
+  sessions: SessionService;
   /** How a run is read for an access check (the gateway passes its cached read). */
   readRun: (runId: string) => Promise<Run>;
 };
@@ -118,22 +126,40 @@ export class AccessControl {
   }
 
   /**
-   * A non-admin may start runs only in sessions its own runs live in; any other session,
-   * existing or not, is the same audited 403.
+   * A non-admin may use (start runs in, read) only a session it owns: the principal that
+   * created it, as stored on the session (issue 17 #22). Any other session, existing or
+   * not, is the same audited 403.
    */
   async requireSession(c: Context<GatewayEnv>, sessionId: string): Promise<void> {
     const principal = c.get('principal');
     if (principal.kind === 'admin') return;
-    const owned = await this.#deps.runs.list({
-      session_id: sessionId,
-      created_by: principal.actor,
-      limit: 1,
+    const session = await this.#deps.sessions.get(sessionId).catch((e: unknown) => {
+      if (isAppError(e, 'NOT_FOUND')) return undefined;
+      throw e;
     });
-    if (owned.length === 0) {
+    if (session?.owner !== principal.actor) {
       await this.#deny(c, 'not_owner', 'this token may not use that session', {
         session_id: sessionId,
       });
     }
+  }
+
+  /**
+   * A non-admin may name only a policy pack its connector record allows (issue 17 #13): a
+   * connector token must not pick a laxer pack than the person gave its connector.
+   */
+  async requirePolicyPack(
+    c: Context<GatewayEnv>,
+    allowed: readonly string[],
+    pack: string,
+  ): Promise<void> {
+    if (c.get('principal').kind === 'admin' || allowed.includes(pack)) return;
+    await this.#deny(
+      c,
+      'pack_not_allowed',
+      `this connector may use the policy packs ${allowed.join(', ')}, not "${pack}"`,
+      { policy_pack: pack.slice(0, 100) },
+    );
   }
 
   /** True when a principal may see events of this run. */

@@ -18,6 +18,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   SESSION_BUSY: 409,
   IDEMPOTENCY_CONFLICT: 409,
   BUDGET_EXCEEDED: 409,
+  // A quota is a limit the pack sets for what a run stores; like a spent budget, a conflict.
+  QUOTA_EXCEEDED: 409,
   APPROVAL_REQUIRED: 409,
   // The run's segment is over; a new one is granted by the supervisor, not by retrying.
   SEGMENT_ENDED: 409,

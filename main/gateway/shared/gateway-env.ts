@@ -10,6 +10,7 @@ import type { Redactor } from '../../policy/redactor.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
+import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -34,6 +35,7 @@ export type GatewayDeps = {
   onboarding: OnboardingService;
   /** Runs' payloads: the transcript and its purge. */
   payloads: PayloadStore;
+  connectors: ConnectorRecords;
   logger: Logger;
   version: string;
   startedAt: number;

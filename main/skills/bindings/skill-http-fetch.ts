@@ -1,4 +1,5 @@
 import {
+  headerValueSchema,
   skillFetchRequestSchema,
   type EgressRule,
   type HttpMethod,
@@ -6,6 +7,7 @@ import {
 } from '../../../contracts/skills.ts';
 import { newRequestId, type EgressResult, type EgressTarget } from '../../chain/egress-audit.ts';
 import { AppError, invalidInput, isAppError } from '../../errors.ts';
+import { networkCause } from '../../network-cause.ts';
 import { originOf } from '../manifest/egress-origin.ts';
 import type { SecretResolver } from './skill-host-deps.ts';
 
@@ -164,6 +166,16 @@ export async function skillHttpFetch(
           RULE_SECRETS,
           new AppError('SKILL_PERMISSION_DENIED', `secret ${value.$secret} is not set`),
         );
+      // The skill never saw this value, so its own checks could not catch it; say which secret,
+      // never what it holds.
+      if (!headerValueSchema.safeParse(secret).success)
+        return refuse(
+          RULE_SECRETS,
+          new AppError(
+            'SKILL_HTTP_FAILED',
+            `secret ${value.$secret} cannot be sent in a header: it holds CR, LF, NUL or characters above U+00FF; set it again without them`,
+          ),
+        );
       headers.set(name, value.scheme === undefined ? secret : `${value.scheme} ${secret}`);
       used.push(secret);
       secretsHere.push(value.$secret);
@@ -181,12 +193,12 @@ export async function skillHttpFetch(
         redirect: 'manual',
         signal,
       });
-    } catch {
+    } catch (e) {
       const error = new AppError(
         'SKILL_HTTP_FAILED',
         timeout.aborted
           ? `request to ${origin} timed out after ${ctx.limits.timeoutMs} ms`
-          : `request to ${origin} failed`,
+          : `request to ${origin} failed: ${networkCause(e)}`,
       );
       await ctx.record.outcome(target, { code: error.code, message: error.message });
       throw error;
@@ -210,11 +222,22 @@ export async function skillHttpFetch(
     try {
       text = await readCapped(response, ctx.limits.maxResponseBytes, origin);
     } catch (e) {
+      // A body that trickles past the limit or a connection cut mid-body is the remote's
+      // failure, not the host's (issue 17 #26: it used to surface as INTERNAL).
+      const error = isAppError(e)
+        ? e
+        : new AppError(
+            'SKILL_HTTP_FAILED',
+            timeout.aborted
+              ? `response from ${origin} timed out after ${ctx.limits.timeoutMs} ms while reading the response body`
+              : `response from ${origin} broke off while reading the response body: ${networkCause(e)}`,
+          );
       await ctx.record.outcome(target, {
         status: response.status,
-        code: isAppError(e) ? e.code : 'SKILL_HTTP_FAILED',
+        code: error.code,
+        message: error.message,
       });
-      throw e;
+      throw error;
     }
     await ctx.record.outcome(target, { status: response.status, bytes: Buffer.byteLength(text) });
     const scrub = (s: string): string =>

@@ -271,6 +271,42 @@ describe('gateway auth matrix', () => {
     );
   });
 
+  // Issue 17 #22: the owner is stored on the session, not inferred from the runs in it, so
+  // a connector can start the first run of a session it just created — and nobody else can.
+  it('a connector starts runs in a session it just created and reads it; another connector may not', async () => {
+    const gamma = await gw.connector('gamma', ['runs:create', 'runs:read']);
+    secrets.push(gamma.token);
+    const made = await gw.request('POST', '/v1/sessions', { token: alpha.token });
+    expect(made.status, made.text).toBe(201);
+    const session = made.body as { id: string; owner: string };
+    expect(session.owner).toBe('connector:alpha');
+
+    const seen = await gw.request('GET', `/v1/sessions/${session.id}`, { token: alpha.token });
+    expect(seen.status, seen.text).toBe(200);
+    expect(seen.body).toMatchObject({ id: session.id, owner: 'connector:alpha' });
+    await expectDenied(
+      (headers) => gw.request('GET', `/v1/sessions/${session.id}`, { token: gamma.token, headers }),
+      { status: 403, code: 'FORBIDDEN', reason: 'not_owner' },
+    );
+    await expectDenied(
+      (headers) =>
+        gw.request('POST', '/v1/runs', {
+          token: gamma.token,
+          headers,
+          json: { goal: 'squat', session_id: session.id },
+        }),
+      { status: 403, code: 'FORBIDDEN', reason: 'not_owner' },
+    );
+
+    const first = await gw.request('POST', '/v1/runs', {
+      token: alpha.token,
+      json: { goal: 'first in its own session', session_id: session.id },
+    });
+    expect(first.status, first.text).toBe(201);
+    expect(first.body).toMatchObject({ session_id: session.id, created_by: 'connector:alpha' });
+    await gw.started.runs.cancel((first.body as { id: string }).id, { actor: 'test' });
+  });
+
   it('admin creates, lists and revokes tokens; a list never holds secrets or hashes', async () => {
     const created = await gw.request('POST', '/v1/tokens', {
       json: { kind: 'admin', label: 'second admin' },

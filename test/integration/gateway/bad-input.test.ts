@@ -83,6 +83,24 @@ describe('gateway bad input', () => {
       expectInvalid(await postRaw(`/v1/runs/${run.id}/cancel`, '[1]'), '(root)');
       expect((await gw.started.runs.get(run.id)).state).toBe('pending');
     });
+
+    // Issue 17 #31: the body of cancel and resume is optional, so an empty one with a JSON
+    // content type (what many HTTP clients send for "no body") is no body, not bad JSON.
+    it('an empty body with a JSON content type on cancel or resume is no body → accepted', async () => {
+      const run = await gw.started.runs.create({ goal: 'x' }, { actor: 'test' });
+      for (const raw of ['', ' \r\n']) {
+        const res = await postRaw(`/v1/runs/${run.id}/resume`, raw);
+        expect(res.status, res.text).toBe(409);
+        expect(errorOf(res).code).toBe('CONFLICT');
+      }
+      const cancelled = await postRaw(`/v1/runs/${run.id}/cancel`, '', {
+        'content-type': 'application/json; charset=utf-8',
+      });
+      expect(cancelled.status, cancelled.text).toBe(200);
+      expect((cancelled.body as Run).state).toBe('cancelled');
+      // A required body stays required: the same empty body creates no run.
+      expectInvalid(await postRaw('/v1/runs', ''));
+    });
   });
 
   describe('wrong types and unknown fields', () => {

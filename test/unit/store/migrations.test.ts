@@ -136,7 +136,11 @@ describe('migrations', () => {
         `.execute(store.db);
         after = rows;
         const added = after.filter((o) => !before.some((b) => b.name === o.name));
-        expect(added.length, 'the migration adds something').toBeGreaterThan(0);
+        // A migration adds an object or changes one (a column added by `alter table`).
+        const changed = after.filter(
+          (o) => !before.some((b) => b.name === o.name && b.sql === o.sql),
+        );
+        expect(changed.length, 'the migration adds or changes something').toBeGreaterThan(0);
         for (const table of added.filter((o) => o.type === 'table')) {
           expect(strict.get(table.name), table.name).toBe(true);
         }
@@ -149,6 +153,40 @@ describe('migrations', () => {
       expect(await schemaOf(dataDir, MIGRATIONS.slice(0, index + 1))).toEqual(after);
     },
   );
+
+  it('0030-session-owner gives each existing session the actor that created it', async () => {
+    const upTo = MIGRATIONS.findIndex((m) => m.name === '0030-session-owner');
+    const old = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo) });
+    try {
+      const t = '2026-01-01T00:00:00.000Z';
+      for (const id of ['ses_chain', 'ses_run', 'ses_bare']) {
+        await sql`insert into sessions (id, origin, state, created_at)
+          values (${id}, 'connector', 'active', ${t})`.execute(old.db);
+      }
+      await sql`insert into chain (seq, event_id, event_type, timestamp, session_id, step_id,
+          policy_pack_version, actor, data, prev_hash, hash)
+        values (1, 'evt_1', 'session.created', ${t}, 'ses_chain', 's', '1', 'connector:alpha',
+          '{}', 'p', 'h')`.execute(old.db);
+      await sql`insert into runs (id, session_id, goal, state, budget, usage, policy_pack,
+          created_by, created_at, updated_at)
+        values ('run_1', 'ses_run', 'g', 'done', '{}', '{}', 'default', 'connector:beta',
+          ${t}, ${t})`.execute(old.db);
+    } finally {
+      await old.close();
+    }
+    const store = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo + 1) });
+    try {
+      const { rows } = await sql<{ id: string; owner: string }>`
+        select id, owner from sessions order by id`.execute(store.db);
+      expect(rows).toEqual([
+        { id: 'ses_bare', owner: 'host' },
+        { id: 'ses_chain', owner: 'connector:alpha' },
+        { id: 'ses_run', owner: 'connector:beta' },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
 
   it('a failing migration stops start-up with MIGRATION_FAILED naming it and leaves the db as before', async () => {
     const before = await schemaOf(dataDir, MIGRATIONS);

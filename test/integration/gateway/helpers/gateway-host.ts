@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino, type DestinationStream } from 'pino';
 import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts';
+import type { PolicyPack } from '../../../../contracts/policy.ts';
 import type { TokenScope } from '../../../../contracts/tokens.ts';
 import type { Clock } from '../../../../main/clock.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
@@ -55,6 +56,8 @@ export type GatewayHostOptions = {
    * a test sees the log lines exactly as the host would write them.
    */
   logDestination?: DestinationStream;
+  /** Policy packs besides `default`. */
+  policyPacks?: PolicyPack[];
 };
 
 export async function startGatewayHost(options: GatewayHostOptions = {}): Promise<GatewayTestHost> {
@@ -74,6 +77,7 @@ export async function startGatewayHost(options: GatewayHostOptions = {}): Promis
         ? { logger: pino({ level: 'silent' }) }
         : { logDestination: options.logDestination }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.policyPacks === undefined ? {} : { policyPacks: options.policyPacks }),
     },
   );
   let started: StartedHost;
