@@ -510,9 +510,23 @@ export const API = {
     path: '/v1/chain/verify',
     summary: 'Verify the causal chain end to end (admin)',
     description:
-      'Re-hashes every entry and checks every link; `ok: false` names the first entry that was modified, removed or reordered.',
+      'Re-hashes every entry, checks every link and every signed head; `ok: false` names the first entry that was modified, removed or reordered, or a signed head the chain no longer matches (rewritten and re-hashed, or cut short).',
     responses: {
       200: json(ChainVerifyResult, 'the result; ok:false names the first broken link'),
+      ...errors,
+    },
+  },
+  exportChain: {
+    method: 'get',
+    path: '/v1/chain/export',
+    summary: 'Export the whole causal chain with its signed heads (admin)',
+    description:
+      'Newline-delimited JSON: a header with the ed25519 public key, every entry in seq order up to a head the host signs now, then every signed head. `ccos chain verify --file` checks it offline; it detects a chain rewritten and re-hashed, or cut short, which hash links alone cannot.',
+    responses: {
+      200: {
+        description: 'the export; each line is a ChainExportLine',
+        content: { 'application/x-ndjson': { schema: z.string() } },
+      },
       ...errors,
     },
   },

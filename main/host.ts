@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
+import { ChainHeads } from './chain/chain-heads.ts';
 import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
@@ -40,6 +41,9 @@ import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
   ADMIN_TOKEN_FILE,
+  CHAIN_HEADS_FILE,
+  CHAIN_KEY_FILE,
+  CHAIN_PUBLIC_KEY_FILE,
   GATEWAY_INFO_FILE,
   SECRET_KEY_FILE,
   SKILLS_DIR,
@@ -66,6 +70,8 @@ export type StartedHost = {
   config: HostConfig;
   store: Store;
   chain: CausalChain;
+  /** Signed chain heads: periodic, on stop, on export; verification against them. */
+  chainHeads: ChainHeads;
   /** Audits requests host code sends for someone (skill documents…): before and after. */
   egress: EgressAudit;
   sessions: SessionService;
@@ -96,6 +102,8 @@ export const HOST_ACTOR = 'host';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
+/** How often the chain head is signed while it moves (also on stop and on export). */
+const CHAIN_HEAD_INTERVAL_MS = 60_000;
 /** How long a worker may take to exit after its segment's time is up before it is killed. */
 const SEGMENT_EXIT_GRACE_MS = 5_000;
 
@@ -148,6 +156,20 @@ export class Host {
         redact: (data) => redactor.redactValue(data),
         redactText: (text) => redactor.redactString(text),
       });
+      const chainHeads = await ChainHeads.open({
+        db: store.db,
+        chain,
+        clock,
+        keyFile: path.join(config.data_dir, CHAIN_KEY_FILE),
+        headsFile: path.join(config.data_dir, CHAIN_HEADS_FILE),
+        publicKeyFile: path.join(config.data_dir, CHAIN_PUBLIC_KEY_FILE),
+      });
+      // Disposed late (just before the store): the head it signs on stop covers everything.
+      this.#disposables.push(
+        chainHeads.start(CHAIN_HEAD_INTERVAL_MS, (err: unknown) => {
+          logger.error({ err }, 'could not sign the chain head');
+        }),
+      );
       const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
         db: store.db,
@@ -278,6 +300,7 @@ export class Host {
         approvals,
         tokens,
         chain,
+        chainHeads,
         secrets,
         redactor,
         skills,
@@ -323,6 +346,7 @@ export class Host {
         config,
         store,
         chain,
+        chainHeads,
         egress,
         sessions,
         runs,
