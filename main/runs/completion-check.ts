@@ -41,6 +41,61 @@ export async function readCompletionFacts(tx: ChainTx, runId: string): Promise<C
   };
 }
 
+/** A tool call that did not succeed, as the chain recorded it (messages already redacted). */
+export type FailedToolCall = { tool: string; outcome: 'error' | 'refused'; detail: string };
+
+/**
+ * The run's last tool call when it failed or was refused, else undefined: a claim of
+ * completion right after one rests on a result the agent never got, so it is recorded with
+ * this as evidence.
+ */
+export async function lastFailedToolCallIn(
+  tx: ChainTx,
+  runId: string,
+): Promise<FailedToolCall | undefined> {
+  const row = await tx.db
+    .selectFrom('chain')
+    .select(['data', 'step_id'])
+    .where('run_id', '=', runId)
+    .where('event_type', '=', 'skill.execute')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const data = JSON.parse(row.data) as Record<string, unknown>;
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  if (data.outcome === 'error') {
+    // The message is in the outcome payload (issue 17 #15), older entries held it inline.
+    const message =
+      typeof data.message === 'string' ? data.message : await outcomeMessageIn(tx, runId, row);
+    return { tool: text(data.tool), outcome: 'error', detail: `${text(data.code)}: ${message}` };
+  }
+  if (data.outcome === 'refused')
+    return { tool: text(data.tool), outcome: 'refused', detail: text(data.reason) };
+  return undefined;
+}
+
+/** The error message of a call's recorded outcome payload; empty once purged. */
+async function outcomeMessageIn(
+  tx: ChainTx,
+  runId: string,
+  entry: { step_id: string; data: string },
+): Promise<string> {
+  const ref = (JSON.parse(entry.data) as { result?: { digest?: unknown } }).result;
+  if (typeof ref?.digest !== 'string') return '';
+  const payload = await tx.db
+    .selectFrom('payloads')
+    .select('content')
+    .where('run_id', '=', runId)
+    .where('step_id', '=', entry.step_id)
+    .where('kind', '=', 'tool.outcome')
+    .where('digest', '=', ref.digest)
+    .executeTakeFirst();
+  if (payload?.content === null || payload?.content === undefined) return '';
+  const outcome = JSON.parse(payload.content) as { message?: unknown };
+  return typeof outcome.message === 'string' ? outcome.message : '';
+}
+
 /**
  * Whether a goal's completion predicate holds (ARCHITECTURE.md §4). Predicates are
  * declarative data evaluated by the host; a goal without one is met by the agent's claim.

@@ -13,6 +13,7 @@ import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerPayloadRoutes } from '../routes/payload-routes.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
+import { registerScheduleRoutes } from '../routes/schedule-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { describeApi } from './describe-api.ts';
@@ -131,6 +132,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
         status: 'ok' as const,
         version: deps.version,
         uptime_s: (Date.now() - deps.startedAt) / 1000,
+        agents: deps.agents,
       },
       200,
     ),
@@ -140,6 +142,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerAdminRoutes(app, deps, access);
   registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
+  registerScheduleRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

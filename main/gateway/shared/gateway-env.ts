@@ -1,3 +1,4 @@
+import type { AgentIsolationStatus } from '../../../contracts/agent-isolation.ts';
 import type { Principal } from '../../auth/token-service.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
 import type { RunService } from '../../runs/run-service.ts';
@@ -11,6 +12,7 @@ import type { Redactor } from '../../policy/redactor.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
+import type { ScheduleService } from '../../scheduler/schedule-service.ts';
 import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 
 /** Per-request values set by the gateway's middleware. */
@@ -24,6 +26,8 @@ export type GatewayEnv = {
 
 /** The services the HTTP edge calls; it never reaches past them to the store. */
 export type GatewayDeps = {
+  /** How agent workers are confined (reported by `GET /v1/health`). */
+  agents: AgentIsolationStatus;
   runs: RunService;
   sessions: SessionService;
   approvals: ApprovalService;
@@ -37,6 +41,7 @@ export type GatewayDeps = {
   onboarding: OnboardingService;
   /** Runs' payloads: the transcript and its purge. */
   payloads: PayloadStore;
+  schedules: ScheduleService;
   connectors: ConnectorRecords;
   logger: Logger;
   version: string;

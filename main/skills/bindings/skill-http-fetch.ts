@@ -194,11 +194,15 @@ export async function skillHttpFetch(
         signal,
       });
     } catch (e) {
+      // The operating system's word for it (ECONNREFUSED, ENOTFOUND, a TLS code) is what a
+      // person can act on; "failed" alone is not.
+      const cause = timeout.aborted ? 'timed out' : networkCause(e);
       const error = new AppError(
         'SKILL_HTTP_FAILED',
         timeout.aborted
           ? `request to ${origin} timed out after ${ctx.limits.timeoutMs} ms`
-          : `request to ${origin} failed: ${networkCause(e)}`,
+          : `request to ${origin} failed (${cause})`,
+        { origin, cause },
       );
       await ctx.record.outcome(target, { code: error.code, message: error.message });
       throw error;
@@ -232,11 +236,7 @@ export async function skillHttpFetch(
               ? `response from ${origin} timed out after ${ctx.limits.timeoutMs} ms while reading the response body`
               : `response from ${origin} broke off while reading the response body: ${networkCause(e)}`,
           );
-      await ctx.record.outcome(target, {
-        status: response.status,
-        code: error.code,
-        message: error.message,
-      });
+      await ctx.record.outcome(target, { status: response.status, code: error.code });
       throw error;
     }
     await ctx.record.outcome(target, { status: response.status, bytes: Buffer.byteLength(text) });

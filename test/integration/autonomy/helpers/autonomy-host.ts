@@ -3,10 +3,12 @@ import path from 'node:path';
 import { pino, type DestinationStream } from 'pino';
 import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts';
-import type { LlmReplayEntry } from '../../../../contracts/llm.ts';
+import type { LlmProviderSettings, LlmReplayEntry } from '../../../../contracts/llm.ts';
 import type { PolicyPack } from '../../../../contracts/policy.ts';
 import type { Goal, Run, RunState } from '../../../../contracts/runs.ts';
 import type { Spawner } from '../../../../main/agent/spawn/spawner.ts';
+import type { Clock } from '../../../../main/clock.ts';
+import type { WakeTimer } from '../../../../main/scheduler/wake-timer.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
 import { Host, type StartedHost } from '../../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../../main/policy/policy-packs.ts';
@@ -64,8 +66,16 @@ export type AutonomyHostOptions = {
   allowLoopbackHttp?: boolean;
   /** Install the bundled echo-notes skill through the API (default true). */
   installEchoNotes?: boolean;
-  /** Capture the host's own redacting logger (at debug level) instead of a silent one. */
+  /** The LLM the workers talk to; default a replay of `transcript`. */
+  llm?: LlmProviderSettings;
+  /**
+   * Capture the host's own redacting logger (at debug level) instead of a silent one, so a
+   * test sees the log lines as the host writes them.
+   */
   logDestination?: DestinationStream;
+  /** The host's clock and the scheduler's timer (schedules driven by hand). */
+  clock?: Clock;
+  schedulerTimer?: WakeTimer;
 };
 
 /** A real host (gateway on 127.0.0.1, SQLite, isolates, worker processes) with a replay LLM. */
@@ -136,7 +146,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
         gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
         skills: { allow_loopback_http: options.allowLoopbackHttp ?? false },
         agents: {
-          llm: { kind: 'replay', path: transcriptFile },
+          llm: options.llm ?? { kind: 'replay', path: transcriptFile },
           max_concurrent: options.maxConcurrent ?? 4,
         },
       },
@@ -148,6 +158,8 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
         : { logDestination: options.logDestination }),
       ...(options.packs === undefined ? {} : { policyPacks: options.packs }),
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.schedulerTimer === undefined ? {} : { schedulerTimer: options.schedulerTimer }),
     },
   );
   let started: StartedHost;
