@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Approval } from '../../contracts/approvals.ts';
 import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
+import { payloadRefSchema } from '../../contracts/payloads.ts';
 import type { PolicyPack } from '../../contracts/policy.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { JsonSchemaObject, SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
@@ -12,6 +13,7 @@ import { AppError, isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalRequest, ApprovalService } from '../runs/approval-service.ts';
+import type { PayloadStore } from '../runs/payload-store.ts';
 import type { ActorContext } from '../actor-context.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../skills/manifest/compile-json-schema.ts';
 import { needsSetup, type SkillRegistry } from '../skills/registry/skill-registry.ts';
@@ -23,6 +25,7 @@ import {
   hashOrUndefined,
   outcomeLabel,
   recordedOutcome,
+  replayableOutcome,
   tryHashCall,
 } from './call-outcome.ts';
 import { answerProblems, answerSchema, formFor } from './schema-form.ts';
@@ -55,6 +58,8 @@ export type ExecutePipelineDeps = {
   /** The host's redacting logger: one summary line per call (never params or outputs). */
   logger: Logger;
   readMemory: (namespace: string, key: string) => Promise<unknown>;
+  /** Where each call's input and outcome are kept; the chain names them by digest. */
+  payloads: PayloadStore;
   /** Serves the built-in `ccos__skill_load`; without it the tool is not found. */
   skills?: SkillLoading;
 };
@@ -173,7 +178,18 @@ export class ExecutePipeline {
         .limit(1)
         .executeTakeFirst();
       const data = entry === undefined ? {} : (JSON.parse(entry.data) as Record<string, unknown>);
-      return { recorded: recordedOutcome(data), callHash: data.call_hash };
+      // The outcome is in the payload the entry names by digest (purged: nothing to replay);
+      // entries from before payloads held it inline.
+      const ref = payloadRefSchema.safeParse(data.result);
+      if (!ref.success) return { recorded: recordedOutcome(data), callHash: data.call_hash };
+      const stored = await this.#deps.payloads.contentIn(tx, {
+        run_id: call.run.id,
+        step_id: call.step_id,
+        kind: 'tool.outcome',
+        digest: ref.data.digest,
+      });
+      const recorded = stored.found ? replayableOutcome(stored.content) : undefined;
+      return { recorded, callHash: data.call_hash };
     });
     if (prior === undefined) return this.#execute(call);
     if ('unknown' in prior || prior.recorded === undefined) {
@@ -538,6 +554,18 @@ export class ExecutePipeline {
     await this.#deps.chain.transact(async (tx) => {
       // Ends the step `#startStepIn` started, or records one that never reached the sandbox.
       await upsertStepIn(tx, call, row);
+      // The content goes to payloads (purgeable); the chain keeps digests, sizes and labels.
+      const about = { run_id: call.run.id, step_id: call.step_id, subject: call.tool };
+      const input = await this.#deps.payloads.recordIn(tx, {
+        ...about,
+        kind: 'tool.input',
+        content: redact.redactValue(params),
+      });
+      const result = await this.#deps.payloads.recordIn(tx, {
+        ...about,
+        kind: 'tool.outcome',
+        content: safeOutcome,
+      });
       await tx.append({
         ...entryOf(call),
         event_type: 'skill.execute',
@@ -545,16 +573,14 @@ export class ExecutePipeline {
         capability_version: skill?.version ?? null,
         data: {
           tool: call.tool,
-          input: params,
+          input,
+          result,
           fills,
           outcome: safeOutcome.status,
-          ...(safeOutcome.status === 'ok' ? { output: safeOutcome.output } : {}),
-          ...(safeOutcome.status === 'error'
-            ? { code: safeOutcome.code, message: safeOutcome.message }
-            : {}),
+          ...(safeOutcome.status === 'error' ? { code: safeOutcome.code } : {}),
           ...(safeOutcome.status === 'paused' ? { approval_id: safeOutcome.approval_id } : {}),
           ...(safeOutcome.status === 'refused' ? { reason: safeOutcome.reason } : {}),
-          // What a re-issue of the call is answered from (and checked against).
+          // What a re-issue of the call is checked against (its answer is the `result` payload).
           ...(call.call_id === undefined ? {} : { call_id: call.call_id, call_hash: callHash }),
           duration_ms: ended.getTime() - started.getTime(),
         },

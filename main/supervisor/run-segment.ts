@@ -22,6 +22,7 @@ import type { Redactor } from '../policy/redactor.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import type { CheckpointStore } from '../runs/checkpoint-store.ts';
+import type { PayloadStore } from '../runs/payload-store.ts';
 import {
   lastFailedToolCallIn,
   readCompletionFacts,
@@ -45,6 +46,8 @@ export type RunSegmentDeps = {
   checkpoints: CheckpointStore;
   registry: SkillRegistry;
   redactor: Redactor;
+  /** Where each LLM call's prompt and answer are kept; the chain names them by digest. */
+  payloads: PayloadStore;
   llm: LlmProvider;
   logger: Logger;
   /** Agent follow-ups (`ccos/schedule.resume`); absent, a worker cannot ask to resume later. */
@@ -233,6 +236,19 @@ export class RunSegment implements AgentChannelHandlers {
           outcome: 'ok',
         })
         .execute();
+      // Prompt and answer as payloads (redacted; tools by name: their schemas are the
+      // registry's); the chain keeps their digests only.
+      const about = { run_id: run.id, step_id: stepId, subject: result.model };
+      const prompt = await this.#deps.payloads.recordIn(tx, {
+        ...about,
+        kind: 'llm.prompt',
+        content: { ...safe, tools: (safe.tools ?? []).map((t) => t.name) },
+      });
+      const answer = await this.#deps.payloads.recordIn(tx, {
+        ...about,
+        kind: 'llm.answer',
+        content: this.#deps.redactor.redactValue(result.message),
+      });
       await tx.append({
         event_type: 'llm.call',
         actor: this.#actor,
@@ -245,6 +261,8 @@ export class RunSegment implements AgentChannelHandlers {
           stop_reason: result.stop_reason,
           usage: result.usage,
           tool_calls: result.message.tool_calls.map((c) => c.name),
+          prompt,
+          answer,
         },
       });
     });

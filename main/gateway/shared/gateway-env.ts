@@ -2,8 +2,10 @@ import type { AgentIsolationStatus } from '../../../contracts/agent-isolation.ts
 import type { Principal } from '../../auth/token-service.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
 import type { RunService } from '../../runs/run-service.ts';
+import type { PayloadStore } from '../../runs/payload-store.ts';
 import type { SessionService } from '../../runs/session-service.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
+import type { ChainHeads } from '../../chain/chain-heads.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import type { Logger } from 'pino';
 import type { Redactor } from '../../policy/redactor.ts';
@@ -37,11 +39,14 @@ export type GatewayDeps = {
   approvals: ApprovalService;
   tokens: TokenService;
   chain: CausalChain;
+  chainHeads: ChainHeads;
   secrets: SecretStore;
   /** Decides which caller-chosen values may be kept (a correlation id holding a secret is not). */
   redactor: Redactor;
   skills: SkillService;
   onboarding: OnboardingService;
+  /** Runs' payloads: the transcript and its purge. */
+  payloads: PayloadStore;
   schedules: ScheduleService;
   connectors: ConnectorRecords;
   logger: Logger;

@@ -103,14 +103,14 @@ describe('operation capabilities are enforced by the bindings', () => {
       expect(entry.event_type).toBe('memory.write');
       expect(entry.rule_id).toBe('operation.capabilities');
     }
-    expect(await h.memory.get('notes', 'pure')).toBeNull();
-    expect(await h.memory.get('notes', 'reader')).toBeNull();
+    expect(await h.skillMemory('caps').get('notes', 'pure')).toBeNull();
+    expect(await h.skillMemory('caps').get('notes', 'reader')).toBeNull();
   });
 
   it('operations that declared the capability still work; log and now need none', async () => {
     const run = await h.runningRun();
     expect(await h.execute(run, 'caps__writer', {})).toEqual({ status: 'ok', output: 'wrote' });
-    expect(await h.memory.get('notes', 'writer')).toBe('ok');
+    expect(await h.skillMemory('caps').get('notes', 'writer')).toBe('ok');
     expect(await h.execute(run, 'caps__readOnly', {})).toEqual({ status: 'ok', output: null });
     expect(await h.execute(run, 'caps__fetcher', { origin: server.origin })).toEqual({
       status: 'ok',
