@@ -259,6 +259,7 @@ export class Host {
 
       const connectors = new ConnectorRecords({ db: store.db, chain, clock, policies });
       const app = createGatewayApp({
+        clock,
         connectors,
         runs,
         sessions,

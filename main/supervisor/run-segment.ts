@@ -23,7 +23,7 @@ import { readCompletionFacts, runMemoryNamespace, unmetGoals } from '../runs/com
 import type { RunService } from '../runs/run-service.ts';
 import { quotaExceeded, type SegmentQuotas } from '../runs/segment-quotas.ts';
 import { isTerminal } from '../runs/transitions.ts';
-import { SerialQueue } from '../serial-queue.ts';
+import { TaskLimit } from '../task-limit.ts';
 
 export type RunSegmentDeps = {
   runs: RunService;
@@ -61,7 +61,7 @@ export class RunSegment implements AgentChannelHandlers {
   #steps = 0;
   /** Active milliseconds already added to the run's usage. */
   #charged = 0;
-  readonly #llmCalls = new SerialQueue();
+  readonly #llmCalls = new TaskLimit(1);
   /** Checkpoints and memory writes this segment made, against its quotas. */
   #checkpoints = 0;
   #memoryPuts = 0;

@@ -5,6 +5,7 @@ import type { SessionService } from '../../runs/session-service.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import type { Logger } from 'pino';
+import type { Clock } from '../../clock.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
@@ -37,6 +38,8 @@ export type GatewayDeps = {
   maxBodyBytes: number;
   /** SSE keep-alive comment interval. */
   keepAliveMs: number;
+  /** Token expiry is judged by it (tests pin it); the system clock when absent. */
+  clock?: Clock;
   /** The gateway listens beyond loopback (`--allow-non-loopback`): any Host name is accepted. */
   allowAnyHost?: boolean;
   /** Where to note (operation, status) pairs answered (diagnostics); null for nowhere. */
