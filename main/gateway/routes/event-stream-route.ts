@@ -48,7 +48,10 @@ export function registerEventStreamRoute(
         principal,
         lastEventId,
       );
-      await session.run();
+      await session.run().catch((err: unknown) => {
+        // A host stopping under an open stream may close the store before the stream sees it.
+        if (!stream.aborted) deps.logger.error({ err }, 'an event stream failed');
+      });
     });
   });
 }

@@ -133,8 +133,11 @@ export class EventStreamSession {
     // Listen before reading, so an entry committed after the read is buffered, not lost.
     this.#catchingUp = false;
     this.#live = [];
+    // A client that left (or a host stopping) while queued for a read costs no read.
     const page = await this.#deps.replayReads.run(() =>
-      this.#deps.chain.query({ after_seq: this.#sent, limit: REPLAY_PAGE }),
+      this.#stopping()
+        ? Promise.resolve({ entries: [], next_after_seq: null })
+        : this.#deps.chain.query({ after_seq: this.#sent, limit: REPLAY_PAGE }),
     );
     for (const entry of page.entries) {
       if (this.#stopping()) return;
