@@ -139,8 +139,7 @@ describe('GET /v1/events replay under load', () => {
     const head = (await gw.chain()).at(-1)?.seq ?? 0;
     const lagging = rawStream(gw, head, false);
     raw.push(lagging);
-    const first = await gw.started.runs.create({ goal: 'first' }, TEST);
-    void first;
+    await gw.started.runs.create({ goal: 'first' }, TEST);
     await lagging.started;
     lagging.pause();
     // Far more than the live buffer holds, and more than socket buffers take, while paused.
