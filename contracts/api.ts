@@ -583,7 +583,8 @@ export const API = {
     method: 'post',
     path: '/v1/skills/{id}/enable',
     summary: 'Enable a skill (admin)',
-    description: 'Its operations return to the tool list.',
+    description:
+      'Its operations return to the tool list. A `failed` skill (its reload at start-up failed) is loaded again from its kept copy; if it still does not load, the error says why and it stays `failed`.',
     request: { params: z.strictObject({ id: skillIdSchema }) },
     responses: { 200: json(Skill, 'the skill'), ...errors, ...notFound },
   },

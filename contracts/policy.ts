@@ -23,6 +23,27 @@ export const policyPackSchema = z.strictObject({
     .int()
     .positive()
     .max(60 * 60 * 1000),
+  /**
+   * A worker that has not sent its first channel message this long after it was spawned is
+   * killed (a retry). Start-up is measured apart from the segment, so a slow start on a busy
+   * machine is never taken for a hang.
+   */
+  worker_start_timeout_ms: z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 60 * 1000)
+    .default(60_000),
+  /**
+   * A worker silent on its channel this long, with none of its requests in progress, is
+   * taken for hung and killed (a retry). Time the host spends answering it does not count.
+   */
+  worker_silence_timeout_ms: z
+    .number()
+    .int()
+    .positive()
+    .max(60 * 60 * 1000)
+    .default(120_000),
   /** Operations marked `approval: policy` need an approval when they declare any of these. */
   approval_capabilities: z.array(z.string().min(1)),
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { errorCodeSchema } from './errors.ts';
 
 /**
  * Skill manifest (`skill.json`) and the views derived from loaded skills
@@ -167,8 +168,17 @@ export const skillManifestSchema = z.strictObject({
 });
 export type SkillManifest = z.infer<typeof skillManifestSchema>;
 
-export const skillStatusSchema = z.enum(['enabled', 'disabled']);
+/** `failed`: installed, but its last reload failed; kept (disabled) until retried or removed. */
+export const skillStatusSchema = z.enum(['enabled', 'disabled', 'failed']);
 export type SkillStatus = z.infer<typeof skillStatusSchema>;
+
+/** Why an installed skill did not load at start-up. */
+export const skillLoadErrorSchema = z.strictObject({
+  code: errorCodeSchema,
+  message: z.string(),
+  at: z.iso.datetime({ offset: true }),
+});
+export type SkillLoadError = z.infer<typeof skillLoadErrorSchema>;
 
 /** One loaded skill as the API lists it: what it can do and what it may reach. */
 export const skillListEntrySchema = z.strictObject({
@@ -182,6 +192,8 @@ export const skillListEntrySchema = z.strictObject({
   operations: z.array(skillOperationSchema),
   permissions: skillPermissionsSchema,
   onboarding: skillOnboardingSchema,
+  /** Why the skill is `failed`; enabling it retries the load, removing it deletes it. */
+  load_error: skillLoadErrorSchema.optional(),
 });
 export type SkillListEntry = z.infer<typeof skillListEntrySchema>;
 
@@ -205,6 +217,22 @@ export const skillRegistryChangeSchema = z.strictObject({
 });
 export type SkillRegistryChange = z.infer<typeof skillRegistryChangeSchema>;
 
+/** An HTTP field name (RFC 9110 `token`). */
+const HTTP_HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What a header value may hold: no CR, LF or NUL (request smuggling), nothing above Latin-1. */
+const HTTP_HEADER_VALUE = /^[^\r\n\0]*$/;
+const HTTP_HEADER_VALUE_LATIN1 = /^[\u0000-\u00ff]*$/;
+
+/** A header value as sent; a skill's own values are checked before anything is sent (issue 17 #26). */
+export const headerValueSchema = z
+  .string()
+  .max(16_384)
+  .regex(HTTP_HEADER_VALUE, 'header values may not contain CR, LF or NUL')
+  .regex(
+    HTTP_HEADER_VALUE_LATIN1,
+    'header values may not contain characters above U+00FF (HTTP sends Latin-1; encode the value, e.g. percent-encoding)',
+  );
+
 /** The request a skill hands to `ccos.http.fetch`. A header value may reference a secret by name. */
 export const skillFetchRequestSchema = z.strictObject({
   url: z.string().min(1).max(8192),
@@ -213,7 +241,7 @@ export const skillFetchRequestSchema = z.strictObject({
     .record(
       z.string().min(1).max(256),
       z.union([
-        z.string().max(16_384),
+        headerValueSchema,
         z.strictObject({
           $secret: z.string().min(1).max(64),
           /** An auth scheme the host puts before the value, e.g. `Bearer` → `Bearer <secret>`. */
@@ -224,6 +252,15 @@ export const skillFetchRequestSchema = z.strictObject({
         }),
       ]),
     )
+    .superRefine((headers, ctx) => {
+      for (const name of Object.keys(headers)) {
+        if (!HTTP_HEADER_NAME.test(name))
+          ctx.addIssue({
+            code: 'custom',
+            message: `header name ${JSON.stringify(name)} is not allowed: header names are letters, digits and !#$%&'*+-.^_\`|~ only`,
+          });
+      }
+    })
     .default({}),
   body: z.string().optional(),
 });

@@ -1,4 +1,6 @@
-import type { ErrorCode } from '../contracts/errors.ts';
+import { errorCodeSchema, type ErrorCode } from '../contracts/errors.ts';
+
+const ERROR_CODES: ReadonlySet<string> = new Set(errorCodeSchema.options);
 
 /** An expected failure with a stable code. Bugs use `BugError` instead. */
 export class AppError extends Error {
@@ -13,12 +15,16 @@ export class AppError extends Error {
   }
 }
 
-/** Recognises an app error by its code, also when it crossed a process or an isolate as data. */
+/**
+ * Recognises an app error by its code, also when it crossed a process or an isolate as data.
+ * Only the product's own codes count: a driver's error (`SQLITE_CONSTRAINT`, `ECONNRESET`)
+ * is a fault, not an expected failure, whatever its shape.
+ */
 export function isAppError(e: unknown, code?: ErrorCode): e is AppError {
   if (typeof e !== 'object' || e === null) return false;
   const c = (e as { code?: unknown }).code;
   if (typeof c !== 'string' || !(e instanceof Error || 'message' in e)) return false;
-  return code === undefined ? /^[A-Z][A-Z_]+$/.test(c) : c === code;
+  return code === undefined ? ERROR_CODES.has(c) : c === code;
 }
 
 /** A broken invariant inside the host: never expected, never shown to callers in detail. */

@@ -249,7 +249,7 @@ export class Host {
       }).register();
       this.#disposables.push(onboarding);
       const restored = await skills.restore({ actor: HOST_ACTOR });
-      if (restored.restored.length + restored.dropped.length > 0)
+      if (restored.restored.length + restored.failed.length > 0)
         logger.info(restored, 'installed skills reloaded');
       await onboarding.restore();
 

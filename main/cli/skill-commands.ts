@@ -60,6 +60,12 @@ export function registerSkillCommands(program: Command): void {
       print(json, skill, (s) =>
         [
           `${s.skill_id}@${s.version} (${s.status}) — ${s.name}`,
+          ...(s.load_error === undefined
+            ? []
+            : [
+                `did not load: ${s.load_error.code}: ${s.load_error.message}`,
+                `  retry: ccos skills enable ${s.skill_id}   remove: ccos skills unload ${s.skill_id}`,
+              ]),
           s.description,
           ...s.operations.flatMap((o) => [
             `  ${o.id} [approval: ${o.approval}; ${o.capabilities.join(', ')}] ${o.description}`,
@@ -87,7 +93,11 @@ export function registerSkillCommands(program: Command): void {
   for (const verb of ['enable', 'disable', 'unload'] as const) {
     skills
       .command(verb)
-      .description(`${verb} a skill`)
+      .description(
+        verb === 'enable'
+          ? 'enable a skill (a skill whose load failed is loaded again)'
+          : `${verb} a skill`,
+      )
       .argument('<id>', 'skill id')
       .action(async (id: string, _opts: unknown, command: Command) => {
         const { client, json } = await connect(command);

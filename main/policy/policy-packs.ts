@@ -16,6 +16,8 @@ export const DEFAULT_POLICY_PACK: PolicyPack = {
   budget_on_exceed: 'hard_stop',
   segment_max_steps: 10,
   segment_max_ms: 5 * 60 * 1000,
+  worker_start_timeout_ms: 60_000,
+  worker_silence_timeout_ms: 120_000,
   autofill_sources: ['run.goal', 'run.id', 'memory:profile.*'],
   // Anything that leaves the machine or changes stored state asks the person first.
   approval_capabilities: ['net.http', 'memory.write'],

@@ -86,7 +86,19 @@ export class Redactor {
 
   #fields(value: object, depth: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = this.#redact(v, k, depth + 1);
+    for (const [k, v] of Object.entries(value)) {
+      const redacted = this.#redact(v, k, depth + 1);
+      // `out.__proto__ = …` would set the copy's prototype, dropping a key that JSON data
+      // (skill output) may carry and making the copy inherit it (issue 17 #28).
+      if (k === '__proto__')
+        Object.defineProperty(out, k, {
+          value: redacted,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      else out[k] = redacted;
+    }
     return out;
   }
 }

@@ -138,6 +138,8 @@ export type SkillsTable = {
   source: string;
   enabled: number;
   installed_at: string;
+  /** JSON `{code, message, at}` when the last reload failed; null when loaded. */
+  load_error: string | null;
 };
 
 export type MemoryTable = {

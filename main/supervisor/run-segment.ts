@@ -55,7 +55,10 @@ export class RunSegment implements AgentChannelHandlers {
   readonly #deps: RunSegmentDeps;
   readonly #runId: string;
   readonly #grant: SegmentGrant;
+  /** When the segment was granted: active time is charged from here. */
   readonly #startedAt: number;
+  /** When the worker first spoke: the segment's own time limit runs from here. */
+  #helloAt: number | undefined;
   readonly #signal: AbortSignal;
   readonly #actor: string;
   #steps = 0;
@@ -83,6 +86,18 @@ export class RunSegment implements AgentChannelHandlers {
   /** Active milliseconds so far. */
   elapsedMs(): number {
     return this.#deps.clock.now().getTime() - this.#startedAt;
+  }
+
+  /**
+   * The worker sent its first message. Its start-up (slow on a busy machine) is charged to
+   * the run as active time but does not eat into the segment's own limit.
+   */
+  workerStarted(): void {
+    this.#helloAt ??= this.#deps.clock.now().getTime();
+  }
+
+  #segmentElapsedMs(): number {
+    return this.#helloAt === undefined ? 0 : this.#deps.clock.now().getTime() - this.#helloAt;
   }
 
   async sessionInfo(): Promise<AgentSessionInfo> {
@@ -388,7 +403,7 @@ export class RunSegment implements AgentChannelHandlers {
       { error: AppError } | { run: Run; tokensLeft: number }
     >(async (tx) => {
       const run = await this.#requireRunning(tx);
-      if (this.#steps >= this.#grant.max_steps || this.elapsedMs() > this.#grant.max_ms) {
+      if (this.#steps >= this.#grant.max_steps || this.#segmentElapsedMs() > this.#grant.max_ms) {
         return {
           error: new AppError('SEGMENT_ENDED', 'this segment is over: checkpoint and exit'),
         };

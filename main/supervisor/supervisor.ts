@@ -14,6 +14,7 @@ import type { Db } from '../store/schema.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import { segmentQuotasOf } from '../runs/segment-quotas.ts';
 import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
+import { WorkerWatchdog } from './worker-watchdog.ts';
 import type { RunService } from '../runs/run-service.ts';
 
 export type SupervisorDeps = {
@@ -38,6 +39,10 @@ export type SupervisorDeps = {
 type Active = { worker: SpawnedWorker; abort: AbortController; killReason: string | undefined };
 
 export const SUPERVISOR_ACTOR = 'supervisor';
+
+/** Attempts to commit a segment's end before the run is failed instead. */
+const CLOSE_ATTEMPTS = 3;
+const CLOSE_RETRY_MS = 50;
 
 /** How long an agent-session token outlives its segment's kill deadline. */
 export const AGENT_TOKEN_GRACE_MS = 60_000;
@@ -224,22 +229,40 @@ export class Supervisor implements Disposable {
       abort.signal,
     );
     // The token dies with the segment even if nothing revokes it (issue 17 #19): it expires
-    // after the segment's time, the exit grace after which the worker is killed, and a margin.
+    // after the worker's start-up allowance, the segment's time, the exit grace after which
+    // the worker is killed, and a margin.
     const minted = await this.#deps.tokens.create(
       {
         kind: 'agent_session',
         label: `run ${run.id} segment ${index}`,
         run_id: run.id,
-        expires_in_s: agentTokenLifetimeS(grant.max_ms, this.#deps.exitGraceMs),
+        expires_in_s: agentTokenLifetimeS(
+          pack.worker_start_timeout_ms + grant.max_ms,
+          this.#deps.exitGraceMs,
+        ),
       },
       { actor: SUPERVISOR_ACTOR },
     );
     let why: string | undefined;
     let exit: WorkerExit = { code: null, signal: null };
-    let hangTimer: NodeJS.Timeout | undefined;
+    const watchdog = new WorkerWatchdog(
+      {
+        startMs: pack.worker_start_timeout_ms,
+        segmentMs: grant.max_ms + this.#deps.exitGraceMs,
+        silenceMs: pack.worker_silence_timeout_ms,
+      },
+      (reason) => {
+        kill(reason);
+      },
+      () => {
+        handlers.workerStarted();
+      },
+    );
+    let kill: (reason: string) => void = () => undefined;
     let channel: Disposable | undefined;
+    let worker: SpawnedWorker | undefined;
     try {
-      const worker = this.#deps.spawner.spawn({ runId: run.id, token: minted.token });
+      worker = this.#deps.spawner.spawn({ runId: run.id, token: minted.token });
       const active: Active = { worker, abort, killReason: undefined };
       this.#active.set(run.id, active);
       worker.stderr.on('data', (chunk: Buffer) => {
@@ -248,15 +271,14 @@ export class Supervisor implements Disposable {
           'worker stderr',
         );
       });
-      const kill = (reason: string): void => {
+      kill = (reason: string): void => {
         active.killReason ??= reason;
         abort.abort();
-        worker.kill('SIGKILL');
+        active.worker.kill('SIGKILL');
       };
-      hangTimer = setTimeout(() => {
-        kill('segment time exceeded');
-      }, grant.max_ms + this.#deps.exitGraceMs);
+      watchdog.start();
       channel = await serveAgentChannel({
+        activity: watchdog,
         input: worker.stdout,
         output: worker.stdin,
         handlers,
@@ -268,7 +290,7 @@ export class Supervisor implements Disposable {
           this.#deps.logger.error({ err, run_id: run.id }, 'agent channel handler failed');
         },
       });
-      exit = await worker.exited;
+      exit = await active.worker.exited;
       why = active.killReason;
       if (why === undefined && (exit.code !== 0 || exit.signal !== null)) {
         why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}`;
@@ -277,18 +299,60 @@ export class Supervisor implements Disposable {
     } catch (e) {
       why = `worker could not start: ${e instanceof Error ? e.message : String(e)}`;
     } finally {
-      clearTimeout(hangTimer);
+      watchdog.dispose();
       await channel?.dispose();
-      this.#active.get(run.id)?.worker.kill('SIGKILL');
+      // Kills it if still running and removes its temporary folder (one per segment).
+      await worker?.dispose();
     }
     try {
-      await this.#endSegment(run, index, handlers, why, exit);
-      await this.#deps.tokens.revoke(minted.info.id, { actor: SUPERVISOR_ACTOR });
-    } catch (err) {
-      if (!isAppError(err))
-        this.#deps.logger.error({ err, run_id: run.id }, 'could not close a segment');
+      await this.#closeSegment(run, index, handlers, why, exit);
     } finally {
       this.#active.delete(run.id);
+      await this.#deps.tokens
+        .revoke(minted.info.id, { actor: SUPERVISOR_ACTOR })
+        .catch((err: unknown) => {
+          this.#deps.logger.error({ err, run_id: run.id }, 'could not revoke a segment token');
+        });
+    }
+  }
+
+  /**
+   * Ends the segment durably. A failed close is retried; if it keeps failing the run is
+   * failed with the reason, so it never stays `running` with no worker until a restart.
+   */
+  async #closeSegment(
+    run: Run,
+    index: number,
+    segment: RunSegment,
+    why: string | undefined,
+    exit: WorkerExit,
+  ): Promise<void> {
+    let lastError: unknown;
+    for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
+      try {
+        await this.#endSegment(run, index, segment, why, exit);
+        return;
+      } catch (err) {
+        // The run moved on (cancelled, already closed): nothing left to close.
+        if (isAppError(err) && err.code !== 'INTERNAL') return;
+        lastError = err;
+        this.#deps.logger.warn({ err, run_id: run.id, attempt }, 'closing a segment failed');
+        await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_MS * (attempt + 1)));
+      }
+    }
+    const message = lastError instanceof Error ? lastError.message : String(lastError);
+    this.#deps.logger.error({ err: lastError, run_id: run.id }, 'could not close a segment');
+    try {
+      await this.#deps.runs.transition(run.id, 'failed', {
+        actor: SUPERVISOR_ACTOR,
+        reason: `segment_close_failed: ${message.slice(0, 200)}`,
+      });
+    } catch (err) {
+      // Start-up recovery finds it `running` and queues it again: late, but never lost.
+      this.#deps.logger.error(
+        { err, run_id: run.id },
+        'could not fail a run whose segment did not close',
+      );
     }
   }
 

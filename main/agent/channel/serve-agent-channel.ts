@@ -36,8 +36,19 @@ export type ServeAgentChannelOptions = {
   onAuthDenied?: (method: string) => void;
   /** A handler threw something that is not an AppError (a host bug), or a reply could not be sent. */
   onUnexpectedError?: (error: unknown) => void;
+  /**
+   * Hears the worker's activity: every message it sends, and each of its requests as the
+   * host starts and finishes answering it (the supervisor's hang detection).
+   */
+  activity?: ChannelActivity;
   /** Cap on one message from the worker, in bytes; defaults to 1 MiB. */
   maxMessageBytes?: number;
+};
+
+export type ChannelActivity = {
+  received: () => void;
+  requestStarted: () => void;
+  requestFinished: () => void;
 };
 
 /** `tools/list` may carry a pagination cursor; the host always answers with one page. */
@@ -81,10 +92,13 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
     server.setRequestHandler(
       z.object({ method: z.literal(method), params: z.unknown() }),
       async (request) => {
+        options.activity?.requestStarted();
         try {
           return await run(parseParams(method, paramsSchema, request.params), request.params);
         } catch (e) {
           throw toChannelError(e, onUnexpected);
+        } finally {
+          options.activity?.requestFinished();
         }
       },
     );
@@ -147,6 +161,16 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
     onViolation: reportViolation,
   });
   await server.connect(gate);
+  const activity = options.activity;
+  if (activity !== undefined) {
+    // Wrapped after connect, where the SDK installs its handler: every message counts,
+    // the protocol's own `initialize` included.
+    const deliver = gate.onmessage;
+    gate.onmessage = (message) => {
+      activity.received();
+      deliver?.(message);
+    };
+  }
   return { dispose: () => server.close() };
 }
 

@@ -1,10 +1,12 @@
 import {
+  headerValueSchema,
   skillFetchRequestSchema,
   type EgressRule,
   type HttpMethod,
   type SkillFetchResponse,
 } from '../../../contracts/skills.ts';
-import { AppError, invalidInput } from '../../errors.ts';
+import { AppError, invalidInput, isAppError } from '../../errors.ts';
+import { networkCause } from '../../network-cause.ts';
 import { originOf } from '../manifest/egress-origin.ts';
 import type { SecretResolver } from './skill-host-deps.ts';
 
@@ -119,6 +121,13 @@ export async function skillHttpFetch(
       const secret = await ctx.resolveSecret(value.$secret);
       if (secret === undefined)
         throw new AppError('SKILL_PERMISSION_DENIED', `secret ${value.$secret} is not set`);
+      // The skill never saw this value, so its own checks could not catch it; say which secret,
+      // never what it holds.
+      if (!headerValueSchema.safeParse(secret).success)
+        throw new AppError(
+          'SKILL_HTTP_FAILED',
+          `secret ${value.$secret} cannot be sent in a header: it holds CR, LF, NUL or characters above U+00FF; set it again without them`,
+        );
       headers.set(name, value.scheme === undefined ? secret : `${value.scheme} ${secret}`);
       used.push(secret);
       secretsHere.push(value.$secret);
@@ -134,12 +143,12 @@ export async function skillHttpFetch(
         redirect: 'manual',
         signal,
       });
-    } catch {
+    } catch (e) {
       throw new AppError(
         'SKILL_HTTP_FAILED',
         timeout.aborted
           ? `request to ${origin} timed out after ${ctx.limits.timeoutMs} ms`
-          : `request to ${origin} failed`,
+          : `request to ${origin} failed: ${networkCause(e)}`,
       );
     }
     record.status = response.status;
@@ -156,7 +165,20 @@ export async function skillHttpFetch(
       }
       continue;
     }
-    const text = await readCapped(response, ctx.limits.maxResponseBytes, origin);
+    let text: string;
+    try {
+      text = await readCapped(response, ctx.limits.maxResponseBytes, origin);
+    } catch (e) {
+      if (isAppError(e)) throw e;
+      // A body that trickles past the limit or a connection cut mid-body is the remote's
+      // failure, not the host's (issue 17 #26: it used to surface as INTERNAL).
+      throw new AppError(
+        'SKILL_HTTP_FAILED',
+        timeout.aborted
+          ? `response from ${origin} timed out after ${ctx.limits.timeoutMs} ms while reading the response body`
+          : `response from ${origin} broke off while reading the response body: ${networkCause(e)}`,
+      );
+    }
     const scrub = (s: string): string =>
       used.reduce((acc, secret) => (secret === '' ? acc : acc.split(secret).join(REDACTED)), s);
     const outHeaders: Record<string, string> = {};

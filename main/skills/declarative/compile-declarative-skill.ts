@@ -9,7 +9,7 @@ import {
   type SkillManifest,
   type SkillOperation,
 } from '../../../contracts/skills.ts';
-import type { JsonSchemaCompiler } from '../manifest/compile-json-schema.ts';
+import { schemaProblem, type JsonSchemaCompiler } from '../manifest/compile-json-schema.ts';
 import { checkEgressOrigin } from '../manifest/egress-origin.ts';
 import { skillInvalid } from '../manifest/skill-invalid.ts';
 import {
@@ -368,10 +368,11 @@ class Compilation {
       try {
         this.#options.compiler.compile({ type: 'object', properties: { [p.name]: property } });
       } catch (e) {
+        const problem = schemaProblem(e);
         this.#fail(
           [...at, p.schema === undefined ? 'type' : 'schema'],
-          `is not a valid JSON Schema (2020-12): ${e instanceof Error ? e.message : String(e)}`,
-          'give a JSON Schema object, e.g. {"type": "string"}',
+          `is not a valid JSON Schema (2020-12): ${problem.message}`,
+          problem.fix ?? 'give a JSON Schema object, e.g. {"type": "string"}',
         );
       }
       properties[p.name] = property;

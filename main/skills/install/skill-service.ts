@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import type { SkillListEntry, ToolDefinition } from '../../../contracts/skills.ts';
+import type { SkillListEntry, SkillLoadError, ToolDefinition } from '../../../contracts/skills.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { Clock } from '../../clock.ts';
 import { AppError, isAppError } from '../../errors.ts';
@@ -18,7 +18,7 @@ import { readSkillDocument } from '../declarative/read-skill-document.ts';
 import { writeCompiledSkill } from '../declarative/write-compiled-skill.ts';
 import { MANIFEST_FILE } from '../package/read-skill-package.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
-import { SkillsRepository } from './skills-repository.ts';
+import { SkillsRepository, type InstalledSkill } from './skills-repository.ts';
 import { auditedBy } from '../../actor-context.ts';
 
 export type SkillServiceDeps = {
@@ -30,6 +30,8 @@ export type SkillServiceDeps = {
   /** Where installed packages are kept: `<data dir>/skills`. */
   skillsDir: string;
 };
+
+type FailedSkill = InstalledSkill & { load_error: SkillLoadError };
 
 /** What an install reports back: the skill and exactly what it may reach (for consent). */
 export type InstallResult = { skill: SkillListEntry; replaced_version: string | null };
@@ -43,46 +45,67 @@ export type InstallResult = { skill: SkillListEntry; replaced_version: string | 
 export class SkillService {
   readonly #deps: SkillServiceDeps;
   readonly #compiler = new JsonSchemaCompiler();
+  /** Installed skills whose last load failed, as persisted; kept until retried or removed. */
+  readonly #failed = new Map<string, FailedSkill>();
 
   constructor(deps: SkillServiceDeps) {
     this.#deps = deps;
   }
 
-  /** Reinstalls every persisted skill at start-up; one that no longer loads is removed and audited. */
-  async restore(ctx: ActorContext): Promise<{ restored: string[]; dropped: string[] }> {
+  /**
+   * Reinstalls every persisted skill at start-up. One that does not load (a bad copy, or only
+   * a timeout on a busy machine) is kept, disabled and marked `failed` with the reason, and
+   * audited; a person retries it (enable) or removes it — start-up never deletes an install.
+   */
+  async restore(ctx: ActorContext): Promise<{ restored: string[]; failed: string[] }> {
     const saved = await new SkillsRepository(this.#deps.db).list();
     const restored: string[] = [];
-    const dropped: string[] = [];
+    const failed: string[] = [];
     for (const skill of saved) {
+      if (skill.load_error !== undefined) {
+        this.#failed.set(skill.skill_id, { ...skill, load_error: skill.load_error });
+        failed.push(skill.skill_id);
+        continue;
+      }
       try {
         await this.#deps.registry.install(skill.source, { enabled: skill.enabled });
         restored.push(skill.skill_id);
       } catch (e) {
         if (!isAppError(e)) throw e;
-        dropped.push(skill.skill_id);
+        failed.push(skill.skill_id);
         this.#deps.logger.error(
           { skill_id: skill.skill_id, code: e.code, err: e },
-          'installed skill no longer loads',
+          'installed skill did not load: kept, disabled; enable it to retry or remove it',
         );
-        await this.#deps.chain.transact(async (tx) => {
-          await new SkillsRepository(tx.db).remove(skill.skill_id);
-          await tx.append({
-            event_type: 'skill.unloaded',
-            ...auditedBy(ctx),
-            capability_id: skill.skill_id,
-            capability_version: skill.version,
-            data: {
-              skill_id: skill.skill_id,
-              version: skill.version,
-              reason: 'reload_failed',
-              code: e.code,
-              message: e.message,
-            },
-          });
-        });
+        await this.#markFailed(skill, e, ctx);
       }
     }
-    return { restored, dropped };
+    return { restored, failed };
+  }
+
+  async #markFailed(skill: InstalledSkill, e: AppError, ctx: ActorContext): Promise<void> {
+    const loadError = {
+      code: e.code,
+      message: e.message,
+      at: this.#deps.clock.now().toISOString(),
+    };
+    this.#failed.set(skill.skill_id, { ...skill, enabled: false, load_error: loadError });
+    await this.#deps.chain.transact(async (tx) => {
+      await new SkillsRepository(tx.db).markFailed(skill.skill_id, loadError);
+      await tx.append({
+        event_type: 'skill.disabled',
+        ...auditedBy(ctx),
+        capability_id: skill.skill_id,
+        capability_version: skill.version,
+        data: {
+          skill_id: skill.skill_id,
+          version: skill.version,
+          reason: 'load_failed',
+          code: e.code,
+          message: e.message,
+        },
+      });
+    });
   }
 
   /**
@@ -182,6 +205,7 @@ export class SkillService {
           },
         });
       });
+      this.#failed.delete(loaded.skill_id);
       if (replaced !== null && replaced !== loaded.version) {
         await rm(path.join(this.#deps.skillsDir, loaded.skill_id, replaced), {
           recursive: true,
@@ -200,8 +224,12 @@ export class SkillService {
     }
   }
 
+  /** Loaded skills and, beside them, installed ones whose reload failed. */
   list(): SkillListEntry[] {
-    return this.#deps.registry.list();
+    const failed = [...this.#failed.values()].map(failedView);
+    return [...this.#deps.registry.list(), ...failed].sort((a, b) =>
+      a.skill_id.localeCompare(b.skill_id),
+    );
   }
 
   /** The agent's tool list (enabled skills' operations), from the same registry as `list`. */
@@ -210,14 +238,16 @@ export class SkillService {
   }
 
   get(skillId: string): SkillListEntry {
-    const skill = this.#deps.registry.find(skillId);
+    const failed = this.#failed.get(skillId);
+    const skill = this.#deps.registry.find(skillId) ?? (failed && failedView(failed));
     if (skill === undefined) throw new AppError('NOT_FOUND', `no skill ${skillId} is installed`);
     return skill;
   }
 
   async unload(skillId: string, ctx: ActorContext): Promise<void> {
     const skill = this.get(skillId);
-    this.#deps.registry.unload(skillId);
+    if (skill.status !== 'failed') this.#deps.registry.unload(skillId);
+    this.#failed.delete(skillId);
     await this.#deps.chain.transact(async (tx) => {
       await new SkillsRepository(tx.db).remove(skillId);
       await tx.append({
@@ -233,6 +263,10 @@ export class SkillService {
 
   async setEnabled(skillId: string, enabled: boolean, ctx: ActorContext): Promise<SkillListEntry> {
     const skill = this.get(skillId);
+    if (skill.status === 'failed') {
+      if (enabled) return this.#retry(skillId, ctx);
+      return skill;
+    }
     if (enabled) this.#deps.registry.enable(skillId);
     else this.#deps.registry.disable(skillId);
     await this.#deps.chain.transact(async (tx) => {
@@ -248,8 +282,57 @@ export class SkillService {
     return this.get(skillId);
   }
 
+  /** Enabling a `failed` skill loads it again from its kept copy; a new failure says why. */
+  async #retry(skillId: string, ctx: ActorContext): Promise<SkillListEntry> {
+    const saved = this.#failed.get(skillId);
+    if (saved === undefined) throw new AppError('NOT_FOUND', `no skill ${skillId} is installed`);
+    try {
+      await this.#deps.registry.install(saved.source, { enabled: true });
+    } catch (e) {
+      if (!isAppError(e)) throw e;
+      await this.#markFailed(saved, e, ctx);
+      throw new AppError(e.code, `skill ${skillId} still does not load: ${e.message}`, e.details);
+    }
+    try {
+      await this.#deps.chain.transact(async (tx) => {
+        await new SkillsRepository(tx.db).save({ ...saved, enabled: true, load_error: undefined });
+        await tx.append({
+          event_type: 'skill.enabled',
+          ...auditedBy(ctx),
+          capability_id: skillId,
+          capability_version: saved.version,
+          data: { skill_id: skillId, version: saved.version, reason: 'load_retried' },
+        });
+      });
+      this.#failed.delete(skillId);
+    } catch (e) {
+      this.#deps.registry.unload(skillId);
+      throw e;
+    }
+    return this.get(skillId);
+  }
+
   async #findPersistedVersion(skillId: string): Promise<{ version: string } | undefined> {
     const saved = await new SkillsRepository(this.#deps.db).list();
     return saved.find((s) => s.skill_id === skillId);
   }
+}
+
+/** What the API shows of a skill that is installed but did not load: its stored manifest. */
+function failedView(skill: FailedSkill): SkillListEntry {
+  const m = skill.manifest;
+  const loadError = skill.load_error;
+  return {
+    skill_id: m.skill_id,
+    version: m.version,
+    name: m.name,
+    description: m.description,
+    status: 'failed',
+    source: skill.source,
+    loaded_at: skill.installed_at,
+    operations: m.operations,
+    permissions: m.permissions,
+    onboarding: { state: 'NOT_LOADED', step: 0, waiting_for: `load failed: ${loadError.message}` },
+    load_error: loadError,
+  };
 }

@@ -1,5 +1,10 @@
 import type { Kysely } from 'kysely';
-import { skillManifestSchema, type SkillManifest } from '../../../contracts/skills.ts';
+import {
+  skillLoadErrorSchema,
+  skillManifestSchema,
+  type SkillLoadError,
+  type SkillManifest,
+} from '../../../contracts/skills.ts';
 import type { Database, SkillsTable } from '../../store/schema.ts';
 
 export type { SkillsTable };
@@ -12,6 +17,8 @@ export type InstalledSkill = {
   source: string;
   enabled: boolean;
   installed_at: string;
+  /** Set when the last reload failed: the skill is kept, disabled, until retried or removed. */
+  load_error?: SkillLoadError;
 };
 
 /**
@@ -34,6 +41,7 @@ export class SkillsRepository {
       source: skill.source,
       enabled: skill.enabled ? 1 : 0,
       installed_at: skill.installed_at,
+      load_error: skill.load_error === undefined ? null : JSON.stringify(skill.load_error),
     };
     await this.#db
       .insertInto('skills')
@@ -46,6 +54,15 @@ export class SkillsRepository {
     await this.#db
       .updateTable('skills')
       .set({ enabled: enabled ? 1 : 0 })
+      .where('skill_id', '=', skillId)
+      .execute();
+  }
+
+  /** Keeps a skill that would not reload, disabled, with the reason (never deletes it). */
+  async markFailed(skillId: string, error: SkillLoadError): Promise<void> {
+    await this.#db
+      .updateTable('skills')
+      .set({ enabled: 0, load_error: JSON.stringify(error) })
       .where('skill_id', '=', skillId)
       .execute();
   }
@@ -64,6 +81,9 @@ export class SkillsRepository {
       source: r.source,
       enabled: r.enabled === 1,
       installed_at: r.installed_at,
+      ...(r.load_error === null
+        ? {}
+        : { load_error: skillLoadErrorSchema.parse(JSON.parse(r.load_error)) }),
     }));
   }
 }

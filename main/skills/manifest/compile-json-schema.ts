@@ -1,5 +1,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
+import { isAppError } from '../../errors.ts';
+import { linearRegExp } from './linear-regexp.ts';
 
 /** A compiled validator that reports `path: message` problems instead of throwing. */
 export type JsonValidator = (
@@ -17,7 +19,8 @@ const addFormats = addFormatsModule.default;
 
 /**
  * Compiles JSON Schemas (draft 2020-12) with formats. Strict about unknown keywords so a typo
- * fails at load, not silently at call time; never fetches remote `$ref`s.
+ * fails at load, not silently at call time; never fetches remote `$ref`s; `pattern` and
+ * `patternProperties` run on a linear-time engine (linear-regexp.ts).
  */
 export class JsonSchemaCompiler {
   readonly #ajv: Ajv2020;
@@ -30,6 +33,8 @@ export class JsonSchemaCompiler {
       strictRequired: false,
       allErrors: true,
       logger: false,
+      // Patterns come from untrusted documents and run on the host's main thread (issue 17 #24).
+      code: { regExp: linearRegExp },
     });
     addFormats(this.#ajv);
     this.#ajv.addVocabulary([...CCOS_SCHEMA_KEYWORDS]);
@@ -54,4 +59,21 @@ export class JsonSchemaCompiler {
       return { ok: false, problems, missing };
     };
   }
+}
+
+/**
+ * Why `compile` refused a schema, and how to fix it when the compiler knows better than the
+ * caller's generic advice (an unsupported pattern).
+ */
+export function schemaProblem(e: unknown): { message: string; fix: string | undefined } {
+  const message = e instanceof Error ? e.message : String(e);
+  const details: unknown = isAppError(e, 'SKILL_INVALID') ? e.details : undefined;
+  const fix =
+    typeof details === 'object' &&
+    details !== null &&
+    'fix' in details &&
+    typeof details.fix === 'string'
+      ? details.fix
+      : undefined;
+  return { message, fix };
 }

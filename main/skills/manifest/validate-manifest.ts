@@ -4,7 +4,11 @@ import {
   type SkillManifest,
   type SkillOperation,
 } from '../../../contracts/skills.ts';
-import type { JsonSchemaCompiler, JsonValidator } from './compile-json-schema.ts';
+import {
+  schemaProblem,
+  type JsonSchemaCompiler,
+  type JsonValidator,
+} from './compile-json-schema.ts';
 import { checkEgressOrigin } from './egress-origin.ts';
 import { skillInvalid } from './skill-invalid.ts';
 
@@ -154,11 +158,12 @@ export function validateManifest(
       try {
         return compiler.compile(schema);
       } catch (e) {
+        const problem = schemaProblem(e);
         throw skillInvalid(
           file,
           `${at}.${field}`,
-          `is not a valid JSON Schema (2020-12): ${e instanceof Error ? e.message : String(e)}`,
-          FIXES[field] ?? '',
+          `is not a valid JSON Schema (2020-12): ${problem.message}`,
+          problem.fix ?? FIXES[field] ?? '',
         );
       }
     };

@@ -3,7 +3,7 @@
  * `ccos` global (the only way out) and returns `[dispatch, install]`.
  *
  * It captures intrinsics before skill code runs, so a skill that replaces `JSON.stringify`
- * only breaks itself. The host still treats every envelope this code produces as untrusted
+ * only breaks itself, and removes `WebAssembly` (its memory escapes the heap limit). The host still treats every envelope this code produces as untrusted
  * data (a skill may have found a way to tamper with it), see isolated-vm-sandbox.ts.
  *
  * Closure arguments: $0 = Reference to the host binding function, $1 = max output chars.
@@ -22,6 +22,11 @@ const ErrorCtor = Error;
 const TypeErrorCtor = TypeError;
 const StringCtor = String;
 const sliceOf = (s, n) => (s.length > n ? s.substring(0, n) + '…' : s);
+
+// WebAssembly.Memory is allocated outside the V8 heap, where isolated-vm's memoryLimit does not
+// count it: a skill grew the host's RSS by ~1 GiB that way (issue 17 #25). Skills get no wasm.
+delete globalThis.WebAssembly;
+if (typeof globalThis.WebAssembly !== 'undefined') throw new TypeErrorCtor('WebAssembly could not be removed');
 
 const callHost = async (name, args) => {
   const json = stringify(args === undefined ? null : args);

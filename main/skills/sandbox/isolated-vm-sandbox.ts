@@ -54,7 +54,15 @@ type Instance = {
   context: ivm.Context;
   dispatch: ivm.Reference;
   release: () => void;
+  /**
+   * Set when the host disposes the isolate. An isolate found disposed without it was disposed
+   * by isolated-vm itself, which it does only for the memory limit (catastrophic errors are
+   * reported through `onCatastrophicError`).
+   */
+  killedByHost: boolean;
 };
+
+const MIB = 1024 * 1024;
 
 /** Runs each skill in its own isolated-vm isolate (ARCHITECTURE.md §7, docs/skills-sandbox.md). */
 export class IsolatedVmSandbox implements SkillSandbox {
@@ -148,6 +156,11 @@ class IsolatedSkill implements SandboxedSkill {
       }
     }
     const instance = this.#instance;
+    const where = `${this.#code.skillId}.${operationId}`;
+    // Memory the skill kept across calls can push the isolate over its limit after a call
+    // returned (at the next GC); isolated-vm then disposes it on its own (issue 17 #27).
+    if (instance.isolate.isDisposed)
+      throw this.#lostToMemory(instance, where, 'after its last call');
     const state: CallState = { issued: new Set(), abort: new AbortController() };
     this.#current = state;
     let timedOut = false;
@@ -171,13 +184,51 @@ class IsolatedSkill implements SandboxedSkill {
       clearTimeout(deadline);
       this.#current = undefined;
     }
+    this.#checkHeap(instance, where);
     return this.#decode(reply, state, operationId);
+  }
+
+  /**
+   * After each call: an isolate holding more than its limit is stopped now, and this call
+   * reports it, rather than leaving a later call to find the isolate gone. isolated-vm's limit
+   * has not always been enforced (laverdet/isolated-vm #460); `heap_size_limit` is V8's own
+   * ceiling, which garbage alone never passes.
+   */
+  #checkHeap(instance: Instance, where: string): void {
+    if (instance.isolate.isDisposed) throw this.#lostToMemory(instance, where, 'as its call ended');
+    let heap: ivm.HeapStatistics;
+    try {
+      heap = instance.isolate.getHeapStatisticsSync();
+    } catch {
+      // Disposed by the limit between the check above and this read.
+      throw this.#lostToMemory(instance, where, 'as its call ended');
+    }
+    const ceiling = Math.max(heap.heap_size_limit, this.#limits.memoryLimitMb * MIB);
+    if (heap.used_heap_size + heap.externally_allocated_size > ceiling) {
+      this.#teardown();
+      throw new AppError(
+        'SKILL_MEMORY',
+        `${where} kept ${Math.round((heap.used_heap_size + heap.externally_allocated_size) / MIB)} MB, over the ${this.#limits.memoryLimitMb} MB memory limit; its isolate was restarted (module state is lost)`,
+      );
+    }
+  }
+
+  /** The isolate was disposed by isolated-vm's memory limit outside a call's execution. */
+  #lostToMemory(instance: Instance, where: string, when: string): AppError {
+    if (this.#instance === instance) this.#teardown();
+    return new AppError(
+      'SKILL_MEMORY',
+      `${where}: the skill's isolate went over the ${this.#limits.memoryLimitMb} MB memory limit ${when} (memory kept across calls) and was restarted; module state is lost`,
+    );
   }
 
   /** Maps a failed apply to a stable code and makes sure the next call gets a fresh isolate. */
   #broken(instance: Instance, e: unknown, timedOut: boolean, operationId: string): AppError {
     const message = messageOf(e);
-    const outOfMemory = instance.isolate.isDisposed && /memory limit/i.test(message);
+    // "Isolate is disposed" without a host kill is the memory limit too, reached between the
+    // check before the call and the call itself.
+    const outOfMemory =
+      instance.isolate.isDisposed && (/memory limit/i.test(message) || !instance.killedByHost);
     const where = `${this.#code.skillId}.${operationId}`;
     let error: AppError;
     if (timedOut || /timed out/i.test(message)) {
@@ -326,7 +377,7 @@ class IsolatedSkill implements SandboxedSkill {
           );
         }
       });
-      return { isolate, context, dispatch, release };
+      return { isolate, context, dispatch, release, killedByHost: false };
     } catch (e) {
       kill();
       if (isAppError(e, 'SKILL_INVALID')) throw e;
@@ -381,6 +432,7 @@ class IsolatedSkill implements SandboxedSkill {
     const instance = this.#instance;
     this.#instance = undefined;
     if (instance === undefined) return;
+    instance.killedByHost = true;
     instance.release();
     safeDispose(instance.isolate);
   }

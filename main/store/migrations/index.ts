@@ -9,6 +9,7 @@ import * as m0007 from './0007-skill-onboarding.ts';
 import * as m0008 from './0008-run-events.ts';
 import * as m0030 from './0030-session-owner.ts';
 import * as m0031 from './0031-connector-records.ts';
+import * as m0090 from './0090-skill-load-errors.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -18,7 +19,8 @@ export type Migration = {
 
 /**
  * Registered statically (not read from a folder at run time) so a packaged app finds them.
- * Order is the array's order; names must increase.
+ * Order is the array's order; names must increase (gaps are allowed: work done in parallel
+ * reserves number ranges).
  */
 export const MIGRATIONS: readonly Migration[] = [
   { name: '0001-core-tables', up: m0001.up },
@@ -31,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0008-run-events', up: m0008.up },
   { name: '0030-session-owner', up: m0030.up },
   { name: '0031-connector-records', up: m0031.up },
+  { name: '0090-skill-load-errors', up: m0090.up },
 ];

@@ -17,7 +17,11 @@ import {
   type Transcript,
 } from './helpers/autonomy-host.ts';
 import { startChildHost, type ChildHost } from './helpers/child-host.ts';
-import { RecordingSpawner, type WorkerKind } from './helpers/recording-spawner.ts';
+import {
+  RecordingSpawner,
+  SLOW_START_DELAY_MS,
+  type WorkerKind,
+} from './helpers/recording-spawner.ts';
 import {
   SLOW_WAIT,
   startSlowServer,
@@ -158,6 +162,57 @@ describe('worker faults cost one retry and the run resumes from its checkpoint',
       FAULT_TIMEOUT_MS,
     );
   }
+
+  it(
+    'a worker slow to start is not taken for a hang: start-up is not segment time',
+    async () => {
+      // Its first message comes after the segment's limit and grace have passed (as on a
+      // busy machine); timed from spawn it would be killed and charged a retry.
+      expect(SLOW_START_DELAY_MS).toBeGreaterThan(SMALL.segment_max_ms + 5_000);
+      spawner = new RecordingSpawner(() => 'slow_start');
+      host = await startAutonomyHost({ packs: [SMALL], spawner, transcript: RESUMING });
+      const created = await host.createRun({
+        goal: 'Echo alpha.',
+        policy_pack: 'small',
+        completion: { kind: 'capability_succeeded', capability_id: 'echo-notes' },
+      });
+      const run = await host.settle(created.id, FAULT_TIMEOUT_MS);
+      expect(run.state).toBe('done');
+      expect(run.usage.retries).toBe(0);
+      // Two segments of two steps each, both workers late, neither charged a retry.
+      expect(spawner.workers.map((w) => w.kind)).toEqual(['slow_start', 'slow_start']);
+      expect(segmentEnds(await host.runChain(run.id)).map((e) => e.data.failure)).toEqual([
+        null,
+        null,
+      ]);
+    },
+    FAULT_TIMEOUT_MS,
+  );
+
+  it(
+    'a worker silent on its channel past the pack’s limit is killed as hung, long before its segment ends',
+    async () => {
+      const quiet = pack('quiet', {
+        segment_max_ms: 30 * 60 * 1000,
+        worker_silence_timeout_ms: 500,
+      });
+      spawner = new RecordingSpawner(() => 'hang');
+      host = await startAutonomyHost({ packs: [quiet], spawner, transcript: RESUMING });
+      const created = await host.createRun({
+        goal: 'Echo alpha.',
+        policy_pack: 'quiet',
+        budget: { max_retries: 0 },
+      });
+      const run = await host.settle(created.id, FAULT_TIMEOUT_MS);
+      expect(run.state).toBe('failed');
+      expect(run.state_reason).toBe('retries_exhausted');
+      const ends = segmentEnds(await host.runChain(run.id));
+      expect(ends.map((e) => e.data.failure)).toEqual([
+        'worker hung: silent on its channel for 0.5 s',
+      ]);
+    },
+    FAULT_TIMEOUT_MS,
+  );
 
   it(
     'fails the run with retries_exhausted once its retries are spent',

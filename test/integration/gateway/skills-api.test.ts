@@ -1,11 +1,11 @@
-import { cp, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../../contracts/api.ts';
 import type { SkillListEntry, ToolDefinition } from '../../../contracts/skills.ts';
 import { parseHostConfig } from '../../../main/config.ts';
-import { Host } from '../../../main/host.ts';
+import { Host, type StartedHost } from '../../../main/host.ts';
 import { BUILTIN_TOOLS } from '../../../main/skills/manifest/builtin-tools.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from './helpers/gateway-host.ts';
@@ -176,6 +176,88 @@ describe('installed skills across a restart', () => {
       });
     } finally {
       await second.stop();
+      await removeTempDir(dataDir);
+    }
+  });
+
+  it('keeps a skill whose reload fails (disabled, failed, with the reason) until a person retries or removes it', async () => {
+    const dataDir = await makeTempDir('ccos-skill-failed-');
+    const config = parseHostConfig(
+      {
+        data_dir: dataDir,
+        gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
+        log_level: 'silent',
+      },
+      testHostEnv(),
+    );
+    const withHost = async (use: (started: StartedHost) => Promise<void>): Promise<void> => {
+      const host = new Host(config, { logger: pino({ level: 'silent' }) });
+      try {
+        await use(await host.start());
+      } finally {
+        await host.stop();
+      }
+    };
+    try {
+      await withHost(async (started) => {
+        await started.skills.install(PLUGIN, { actor: 'test' });
+      });
+      // What a slow disk, a half-written file or a timeout looks like to the loader: the
+      // kept copy does not load this time.
+      const [version] = await readdir(path.join(dataDir, 'skills', 'echo-notes'));
+      const entry = path.join(dataDir, 'skills', 'echo-notes', String(version), 'index.js');
+      const good = await readFile(entry, 'utf8');
+      await writeFile(entry, 'export const = broken;');
+
+      await withHost(async (started) => {
+        const [skill] = started.skills.list();
+        expect(skill).toMatchObject({
+          skill_id: 'echo-notes',
+          status: 'failed',
+          load_error: { code: 'SKILL_INVALID' },
+        });
+        expect(started.skillRegistry.tools().map((t) => t.name)).not.toContain('echo-notes__echo');
+        const audit = await started.chain.query({ event_type: 'skill.disabled' });
+        expect(audit.entries.at(-1)?.data).toMatchObject({
+          skill_id: 'echo-notes',
+          reason: 'load_failed',
+          code: 'SKILL_INVALID',
+        });
+        // Still broken: the retry says why, and the skill stays failed.
+        await expect(
+          started.skills.setEnabled('echo-notes', true, { actor: 'test' }),
+        ).rejects.toMatchObject({ code: 'SKILL_INVALID' });
+        expect(started.skills.get('echo-notes').status).toBe('failed');
+      });
+
+      // A restart does not lose it either, and once the cause is gone a retry loads it.
+      await writeFile(entry, good);
+      await withHost(async (started) => {
+        expect(started.skills.get('echo-notes').status).toBe('failed');
+        const retried = await started.skills.setEnabled('echo-notes', true, { actor: 'test' });
+        expect(retried.status).toBe('enabled');
+        expect(retried.load_error).toBeUndefined();
+        expect(await started.skillRegistry.call('echo-notes', 'echo', { text: 'back' })).toEqual({
+          text: 'back',
+        });
+      });
+      await withHost(async (started) => {
+        expect(started.skills.list().map((s) => [s.skill_id, s.status])).toEqual([
+          ['echo-notes', 'enabled'],
+        ]);
+        // Removing a failed skill works too.
+        await writeFile(entry, 'export const = broken;');
+      });
+      await withHost(async (started) => {
+        expect(started.skills.get('echo-notes').status).toBe('failed');
+        await started.skills.unload('echo-notes', { actor: 'test' });
+        expect(started.skills.list()).toEqual([]);
+      });
+      await withHost((started) => {
+        expect(started.skills.list()).toEqual([]);
+        return Promise.resolve();
+      });
+    } finally {
       await removeTempDir(dataDir);
     }
   });

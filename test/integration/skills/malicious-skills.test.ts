@@ -200,6 +200,14 @@ const CASES: Case[] = [
     },
   },
   { fixture: 'memory-bomb', code: 'SKILL_MEMORY' },
+  {
+    // Issue 17 #25: wasm memory is outside the isolate's heap limit, so there is no wasm at all.
+    fixture: 'wasm-memory',
+    code: 'SKILL_ERROR',
+    check: (f) => {
+      expect(f.message).toMatch(/WebAssembly is not defined/);
+    },
+  },
   { fixture: 'giant-output', code: 'SKILL_OUTPUT_TOO_LARGE' },
   {
     fixture: 'giant-binding-argument',

@@ -11,10 +11,13 @@ const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
  * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
- * writes garbage to stdout, one that fires 20 LLM calls at once, or one that checkpoints and
- * writes memory until it is refused.
+ * writes garbage to stdout, one that fires 20 LLM calls at once, one that checkpoints and
+ * writes memory until it is refused, or the real worker starting late.
  */
-export type WorkerKind = 'real' | 'hang' | 'garbage' | 'greedy' | 'hoard';
+export type WorkerKind = 'real' | 'hang' | 'garbage' | 'greedy' | 'hoard' | 'slow_start';
+
+/** How late a `slow_start` worker sends its first message. */
+export const SLOW_START_DELAY_MS = 8_000;
 
 /**
  * A `Spawner` for fault tests: delegates to `ChildProcessSpawner` (the real jail flags) with
@@ -37,6 +40,9 @@ export class RecordingSpawner implements Spawner {
     hoard: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('hoarding-worker.ts', FIXTURES)),
     }),
+    slow_start: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('slow-starting-worker.ts', FIXTURES)),
+    }),
   };
 
   constructor(plan: (index: number) => WorkerKind = () => 'real') {
@@ -45,8 +51,17 @@ export class RecordingSpawner implements Spawner {
 
   spawn(options: SpawnWorkerOptions): SpawnedWorker {
     const kind = this.plan(this.workers.length);
+    const env: Record<WorkerKind, Record<string, string> | undefined> = {
+      real: undefined,
+      hang: undefined,
+      garbage: { CCOS_FIXTURE_MODE: 'garbage' },
+      greedy: undefined,
+      hoard: undefined,
+      slow_start: { CCOS_FIXTURE_DELAY_MS: String(SLOW_START_DELAY_MS) },
+    };
+    const extra = env[kind];
     const worker = this.#spawners[kind].spawn(
-      kind === 'garbage' ? { ...options, env: { CCOS_FIXTURE_MODE: 'garbage' } } : options,
+      extra === undefined ? options : { ...options, env: extra },
     );
     this.workers.push({ kind, worker });
     return worker;
