@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CausalChain } from '../../../main/chain/causal-chain.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { segmentQuotasOf } from '../../../main/runs/segment-quotas.ts';
+import { DEFAULT_LLM_RETRY } from '../../../main/supervisor/llm-failure.ts';
 import { RunSegment } from '../../../main/supervisor/run-segment.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
 import { ECHO_NOTES_DIR } from './helpers/autonomy-host.ts';
@@ -105,6 +106,7 @@ describe('commits per tool step', () => {
         registry: s.skillRegistry,
         redactor: s.redactor,
         llm: { id: 'none', complete: () => Promise.reject(new Error('no LLM calls here')) },
+        logger: s.logger,
       },
       await s.runs.get(runId),
       {
@@ -112,6 +114,7 @@ describe('commits per tool step', () => {
         max_steps: 10,
         max_ms: 10 * 60 * 1000,
         quotas: segmentQuotasOf(DEFAULT_POLICY_PACK),
+        llm_retry: DEFAULT_LLM_RETRY,
       },
       new AbortController().signal,
     );
