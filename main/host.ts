@@ -376,6 +376,7 @@ export class Host {
       const uiSessions = new UiSessions({ clock });
       const llmSettings = config.agents.llm;
       const app = createGatewayApp({
+        clock,
         agents: agents.status,
         connectors,
         uiSessions,

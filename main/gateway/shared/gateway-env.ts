@@ -8,6 +8,7 @@ import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { ChainHeads } from '../../chain/chain-heads.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import type { Logger } from 'pino';
+import type { Clock } from '../../clock.ts';
 import type { Redactor } from '../../policy/redactor.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
@@ -56,6 +57,8 @@ export type GatewayDeps = {
   maxBodyBytes: number;
   /** SSE keep-alive comment interval. */
   keepAliveMs: number;
+  /** Token expiry is judged by it (tests pin it); the system clock when absent. */
+  clock?: Clock;
   /** The gateway listens beyond loopback (`--allow-non-loopback`): any Host name is accepted. */
   allowAnyHost?: boolean;
   /** Continues an ended run as a new one from its last checkpoint (main/runs/continue-run.ts). */
