@@ -35,6 +35,7 @@ import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
+import { HostControls } from './runs/host-controls.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
@@ -116,6 +117,8 @@ export type StartedHost = {
   scheduler: Scheduler;
   /** What `ccos/schedule.resume` calls: a worker asking to be resumed later. */
   followUps: FollowUps;
+  /** The host-wide kill switch and caps (`ccos agents …`). */
+  controls: HostControls;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -205,6 +208,13 @@ export class Host {
         }),
       );
       const sessions = new SessionService({ db: store.db, chain, clock });
+      const controls = await new HostControls({
+        db: store.db,
+        chain,
+        clock,
+        maxConcurrent: config.agents.max_concurrent,
+      }).load();
+      if (controls.paused) logger.warn(controls.status(), 'agents are paused: no run starts');
       const runs = new RunService({
         db: store.db,
         chain,
@@ -212,7 +222,14 @@ export class Host {
         policies,
         sessions,
         redactText: (text) => redactor.redactString(text),
-        ...(config.agents.llm === null ? { idlePending: NO_LLM_PENDING } : {}),
+        pendingNote: () => {
+          // A hold a person set (paused, the day's tokens) says so over the run's own reason.
+          const hold = controls.holdNote();
+          if (hold !== undefined) return { ...hold, replaces: true };
+          if (config.agents.llm === null) return { ...NO_LLM_PENDING, replaces: false };
+          const slot = controls.slotNote();
+          return slot === undefined ? undefined : { ...slot, replaces: false };
+        },
       });
       const rehashed = await runs.hashPlainIdempotencyKeys(
         (key) => secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
@@ -348,6 +365,7 @@ export class Host {
       const llmSettings = config.agents.llm;
       const app = createGatewayApp({
         agents: agents.status,
+        controls,
         connectors,
         uiSessions,
         continueRun: (parentId, input, ctx) =>
@@ -414,6 +432,7 @@ export class Host {
 
       const supervisor = this.#startSupervisor(agents.spawner, {
         store,
+        controls,
         runs,
         chain,
         clock,
@@ -456,6 +475,7 @@ export class Host {
         schedules,
         scheduler,
         followUps,
+        controls,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },
@@ -489,6 +509,7 @@ export class Host {
     spawner: Spawner | null,
     parts: {
       store: Store;
+      controls: HostControls;
       runs: RunService;
       chain: CausalChain;
       clock: Clock;
@@ -560,8 +581,9 @@ export class Host {
         redactor: parts.redactor,
         logger: parts.logger,
         followUps: parts.followUps,
+        controls: parts.controls,
       },
-      maxConcurrent: this.#config.agents.max_concurrent,
+      controls: parts.controls,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,
     });
     this.#disposables.push(supervisor);
