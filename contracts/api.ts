@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { agentLimitsInputSchema, agentsStatusSchema, pauseAgentsInputSchema } from './agents.ts';
 import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from './approvals.ts';
 import { agentIsolationStatusSchema } from './agent-isolation.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
@@ -85,6 +86,11 @@ const ToolDefinition = named(
   toolDefinitionSchema,
   'ToolDefinition',
   "One tool of the agent's tool list",
+);
+const AgentsStatus = named(
+  agentsStatusSchema,
+  'AgentsStatus',
+  'The host-wide kill switch and caps over every run, and what they hold back now',
 );
 const TokenInfo = named(tokenInfoSchema, 'TokenInfo', 'A token, without its secret');
 const Transcript = named(
@@ -710,6 +716,49 @@ export const API = {
     request: { params: idParam('token') },
     responses: { 200: json(TokenInfo, 'the revoked token'), ...errors, ...notFound },
   },
+  getAgents: {
+    method: 'get',
+    path: '/v1/agents',
+    summary: 'The host-wide kill switch and caps (admin)',
+    description:
+      'Whether agents are paused (by whom, why), the caps on concurrent runs and on tokens per UTC day, the tokens used today and the runs running now.',
+    responses: { 200: json(AgentsStatus, 'the switch and caps'), ...errors },
+  },
+  pauseAgents: {
+    method: 'post',
+    path: '/v1/agents/pause',
+    summary: 'Pause every agent at once (admin)',
+    description:
+      'No segment is granted while paused; a running segment ends at its next step, and every pending run shows the pause as its reason. Survives a restart. The body is optional.',
+    request: {
+      body: {
+        ...jsonBody(pauseAgentsInputSchema, { reason: 'investigating a runaway agent' }),
+        required: false,
+      },
+    },
+    responses: { 200: json(AgentsStatus, 'the switch, now off'), ...bodyErrors },
+  },
+  resumeAgents: {
+    method: 'post',
+    path: '/v1/agents/resume',
+    summary: 'Let agents run again after a pause (admin)',
+    description: 'Pending runs start again, up to the caps.',
+    responses: { 200: json(AgentsStatus, 'the switch, now on'), ...errors },
+  },
+  setAgentLimits: {
+    method: 'put',
+    path: '/v1/agents/limits',
+    summary: 'Set the host-wide caps (admin)',
+    description:
+      '`max_concurrent_runs` lowers how many segments run at once (never above the start-up setting); `max_tokens_per_day` caps the LLM tokens all runs together use per UTC day, after which runs wait in pending until the day turns. Omitted fields stay; null removes a cap.',
+    request: {
+      body: jsonBody(agentLimitsInputSchema, {
+        max_concurrent_runs: 2,
+        max_tokens_per_day: 500000,
+      }),
+    },
+    responses: { 200: json(AgentsStatus, 'the switch and caps'), ...bodyErrors },
+  },
   verifyChain: {
     method: 'get',
     path: '/v1/chain/verify',
@@ -1037,6 +1086,7 @@ export type ApiRouteName = keyof typeof API;
  */
 export const API_TAGS: Readonly<Record<string, string>> = {
   host: 'The host itself: liveness and this document',
+  agents: 'The host-wide kill switch and caps over every run (admin)',
   sessions: 'Sessions: the unit a run is bound to (at most one active run each)',
   runs: 'Runs: goals an agent works on, in bounded segments under a budget',
   approvals: 'What agents wait for a person to decide',

@@ -2,6 +2,7 @@
 import './cli/require-node24.ts';
 import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.ts';
+import { registerAgentCommands } from './cli/agent-commands.ts';
 import { EXIT, EXIT_HELP, exitCodeOf } from './cli/exit-codes.ts';
 import { registerInspectCommands } from './cli/inspect-commands.ts';
 import { registerOpenCommand } from './cli/open-command.ts';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerRunCommands(program);
   registerAdminCommands(program);
+  registerAgentCommands(program);
   // Adds verbs to the `runs` and `chain` groups registered above.
   registerInspectCommands(program);
   registerSkillCommands(program);

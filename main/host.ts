@@ -38,6 +38,7 @@ import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
+import { HostControls } from './runs/host-controls.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
@@ -125,6 +126,8 @@ export type StartedHost = {
   scheduler: Scheduler;
   /** What `ccos/schedule.resume` calls: a worker asking to be resumed later. */
   followUps: FollowUps;
+  /** The host-wide kill switch and caps (`ccos agents …`). */
+  controls: HostControls;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -231,6 +234,13 @@ export class Host {
         }),
       );
       const sessions = new SessionService({ db: store.db, chain, clock });
+      const controls = await new HostControls({
+        db: store.db,
+        chain,
+        clock,
+        maxConcurrent: config.agents.max_concurrent,
+      }).load();
+      if (controls.paused) logger.warn(controls.status(), 'agents are paused: no run starts');
       const runs = new RunService({
         db: store.db,
         chain,
@@ -238,7 +248,14 @@ export class Host {
         policies,
         sessions,
         redactText: (text) => redactor.redactString(text),
-        ...(config.agents.llm === null ? { idlePending: NO_LLM_PENDING } : {}),
+        pendingNote: () => {
+          // A hold a person set (paused, the day's tokens) says so over the run's own reason.
+          const hold = controls.holdNote();
+          if (hold !== undefined) return { ...hold, replaces: true };
+          if (config.agents.llm === null) return { ...NO_LLM_PENDING, replaces: false };
+          const slot = controls.slotNote();
+          return slot === undefined ? undefined : { ...slot, replaces: false };
+        },
       });
       const rehashed = await runs.hashPlainIdempotencyKeys(
         (key) => secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
@@ -378,6 +395,7 @@ export class Host {
       const app = createGatewayApp({
         clock,
         agents: agents.status,
+        controls,
         connectors,
         uiSessions,
         continueRun: (parentId, input, ctx) =>
@@ -446,6 +464,7 @@ export class Host {
 
       const supervisor = this.#startSupervisor(agents.spawner, {
         store,
+        controls,
         runs,
         chain,
         clock,
@@ -491,6 +510,7 @@ export class Host {
         schedules,
         scheduler,
         followUps,
+        controls,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },
@@ -524,6 +544,7 @@ export class Host {
     spawner: Spawner | null,
     parts: {
       store: Store;
+      controls: HostControls;
       runs: RunService;
       chain: CausalChain;
       clock: Clock;
@@ -597,8 +618,9 @@ export class Host {
         redactor: parts.redactor,
         logger: parts.logger,
         followUps: parts.followUps,
+        controls: parts.controls,
       },
-      maxConcurrent: this.#config.agents.max_concurrent,
+      controls: parts.controls,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,
     });
     this.#disposables.push(supervisor);

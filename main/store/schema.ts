@@ -111,6 +111,14 @@ export type ApprovalsTable = {
   expires_at: string | null;
 };
 
+/** Host-wide settings by key, values JSON (migration 0052). */
+export type HostSettingsTable = {
+  key: string;
+  value: string;
+  updated_at: string;
+  updated_by: string;
+};
+
 export type ChainTable = {
   seq: number;
   event_id: string;
@@ -279,6 +287,7 @@ export type Database = {
   checkpoints: CheckpointsTable;
   payloads: PayloadsTable;
   approvals: ApprovalsTable;
+  host_settings: HostSettingsTable;
   chain: ChainTable;
   tokens: TokensTable;
   connectors: ConnectorsTable;

@@ -36,6 +36,7 @@ import { quotaExceeded, type SegmentQuotas } from '../runs/segment-quotas.ts';
 import { isTerminal } from '../runs/transitions.ts';
 import { TaskLimit } from '../task-limit.ts';
 import type { FollowUps } from '../scheduler/follow-ups.ts';
+import type { HostControls } from '../runs/host-controls.ts';
 import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
 
 export type RunSegmentDeps = {
@@ -53,6 +54,8 @@ export type RunSegmentDeps = {
   logger: Logger;
   /** Agent follow-ups (`ccos/schedule.resume`); absent, a worker cannot ask to resume later. */
   followUps?: FollowUps;
+  /** The host-wide switch and daily token cap; absent in benches that drive a segment alone. */
+  controls?: HostControls;
 };
 
 /**
@@ -224,6 +227,7 @@ export class RunSegment implements AgentChannelHandlers {
       throw await this.#llmFailed(run, started, e);
     }
     const tokens = result.usage.input_tokens + result.usage.output_tokens;
+    this.#deps.controls?.chargeTokens(tokens);
     await this.#deps.chain.transact(async (tx) => {
       await this.#deps.meter.chargeIn(tx, run, {
         tokens,
@@ -552,6 +556,23 @@ export class RunSegment implements AgentChannelHandlers {
     charge: boolean,
   ): Promise<{ error: AppError } | { run: Run; tokensLeft: number }> {
     const run = await this.#requireRunning(tx);
+    // The kill switch: a paused host ends every segment at its next step.
+    const controls = this.#deps.controls;
+    if (controls?.paused === true) {
+      return {
+        error: new AppError('SEGMENT_ENDED', 'a person paused all agents: checkpoint and exit'),
+      };
+    }
+    // Like a run's budget, the day's cap is checked before a call and may be passed by the
+    // one call that crosses it; then the host holds every run until the day turns.
+    if (controls !== undefined && tokens > 0 && controls.tokensLeftToday() === 0) {
+      return {
+        error: new AppError(
+          'SEGMENT_ENDED',
+          "the host's daily token cap is reached: checkpoint and exit",
+        ),
+      };
+    }
     if (this.#steps >= this.#grant.max_steps || this.#segmentElapsedMs() > this.#grant.max_ms) {
       return {
         error: new AppError('SEGMENT_ENDED', 'this segment is over: checkpoint and exit'),

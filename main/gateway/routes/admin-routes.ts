@@ -3,7 +3,7 @@ import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 
-/** Admin-only routes: approvals, tokens and the causal chain. */
+/** Admin-only routes: approvals, the agents' switch and caps, tokens and the causal chain. */
 export function registerAdminRoutes(
   app: OpenAPIHono<GatewayEnv>,
   deps: GatewayDeps,
@@ -35,6 +35,36 @@ export function registerAdminRoutes(
       ctx(principal.actor, c.get('correlationId')),
     );
     return c.json(result, 200);
+  });
+
+  app.openapi(createRoute(API.getAgents), async (c) => {
+    await access.requireAdmin(c);
+    return c.json(deps.controls.status(), 200);
+  });
+
+  app.openapi(createRoute(API.pauseAgents), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const body = c.req.valid('json') as { reason?: string } | undefined;
+    return c.json(
+      await deps.controls.pause(body ?? {}, ctx(principal.actor, c.get('correlationId'))),
+      200,
+    );
+  });
+
+  app.openapi(createRoute(API.resumeAgents), async (c) => {
+    const principal = await access.requireAdmin(c);
+    return c.json(await deps.controls.resume(ctx(principal.actor, c.get('correlationId'))), 200);
+  });
+
+  app.openapi(createRoute(API.setAgentLimits), async (c) => {
+    const principal = await access.requireAdmin(c);
+    return c.json(
+      await deps.controls.setLimits(
+        c.req.valid('json'),
+        ctx(principal.actor, c.get('correlationId')),
+      ),
+      200,
+    );
   });
 
   app.openapi(createRoute(API.listTokens), async (c) => {

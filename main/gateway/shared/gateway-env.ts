@@ -1,6 +1,7 @@
 import type { AgentIsolationStatus } from '../../../contracts/agent-isolation.ts';
 import type { Principal } from '../../auth/token-service.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
+import type { HostControls } from '../../runs/host-controls.ts';
 import type { RunService } from '../../runs/run-service.ts';
 import type { PayloadStore } from '../../runs/payload-store.ts';
 import type { SessionService } from '../../runs/session-service.ts';
@@ -35,6 +36,8 @@ export type GatewayEnv = {
 export type GatewayDeps = {
   /** How agent workers are confined (reported by `GET /v1/health`). */
   agents: AgentIsolationStatus;
+  /** The host-wide kill switch and caps (`/v1/agents`). */
+  controls: HostControls;
   runs: RunService;
   sessions: SessionService;
   approvals: ApprovalService;

@@ -105,6 +105,7 @@ describe('commits per tool step', () => {
         checkpoints: s.checkpoints,
         registry: s.skillRegistry,
         redactor: s.redactor,
+        payloads: s.payloads,
         llm: { id: 'none', complete: () => Promise.reject(new Error('no LLM calls here')) },
         logger: s.logger,
       },
