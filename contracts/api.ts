@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from './approvals.ts';
+import { agentIsolationStatusSchema } from './agent-isolation.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
 import { errorBodySchema } from './errors.ts';
@@ -7,6 +8,7 @@ import {
   createRunInputSchema,
   goalSchema,
   runEventInputSchema,
+  runFailureSchema,
   runSchema,
   runStateSchema,
   stepSchema,
@@ -143,8 +145,17 @@ export const runDetailSchema = z
     run: Run,
     goals: z.array(Goal),
     pending_approvals: z.array(Approval),
+    /**
+     * The run's most recent failure, kept after the run moved on: a segment whose worker
+     * crashed, hung or broke the protocol (with the error the worker handed over, redacted),
+     * or an LLM call that failed. Null when nothing has failed.
+     */
+    last_failure: runFailureSchema.nullable(),
   })
-  .meta({ id: 'RunDetail', description: 'A run with its goals and pending approvals' });
+  .meta({
+    id: 'RunDetail',
+    description: 'A run with its goals, pending approvals and its last failure',
+  });
 export type RunDetail = z.infer<typeof runDetailSchema>;
 
 export const runListSchema = z.strictObject({
@@ -162,6 +173,8 @@ export const healthSchema = z.strictObject({
   status: z.literal('ok'),
   version: z.string(),
   uptime_s: z.number(),
+  /** How agent workers are confined: jailed, unsafe (opted in without a jail) or refused. */
+  agents: agentIsolationStatusSchema,
 });
 
 export const installSkillInputSchema = z
@@ -251,7 +264,7 @@ export const API = {
     path: '/v1/health',
     summary: 'Liveness (no token needed)',
     description:
-      'Answers as soon as the gateway listens. It needs no token and says nothing about runs, so a supervisor (the desktop shell, a service manager) can poll it.',
+      'Answers as soon as the gateway listens. It needs no token and says nothing about runs, so a supervisor (the desktop shell, a service manager) can poll it. `agents` tells how agent workers are confined here: `jailed` (bubblewrap), `unsafe` (a person allowed running them without a jail, `--unsafe-agents`) or `refused` (no jail works here: no worker starts), with the reason and the fix.',
     // No token: the OpenAPI document says so (`security: []`) and the gateway lets it through.
     security: [] as Record<string, string[]>[],
     responses: {
@@ -756,9 +769,17 @@ export const API = {
       'The value is encrypted with the data dir’s key and from now on redacted wherever it would appear (logs, chain, prompts).',
     request: {
       params: z.strictObject({ name: secretNameSchema }),
-      body: jsonBody(z.strictObject({ value: z.string().min(1).max(16_384) }), {
-        value: 'the secret value',
-      }),
+      body: jsonBody(
+        z.strictObject({
+          value: z
+            .string()
+            .min(8, 'must be at least 8 characters: shorter secrets cannot be redacted')
+            .max(16_384),
+        }),
+        {
+          value: 'the secret value',
+        },
+      ),
     },
     responses: { 200: json(z.strictObject({ name: z.string() }), 'stored'), ...bodyErrors },
   },

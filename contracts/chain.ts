@@ -7,6 +7,8 @@ export const chainEventTypeSchema = z.enum([
   'transform.output',
   'policy.decision',
   'egress.attempt',
+  /** How a request an `egress.attempt` announced ended (same `data.request_id`). */
+  'egress.outcome',
   'approval.request',
   'approval.decision',
   'session.created',

@@ -157,10 +157,16 @@ export const runSchema = z.strictObject({
   completion: completionPredicateSchema.nullable(),
   parent_run_id: z.string().nullable(),
   /**
-   * What a paused run waits for: the external event type (`paused_external_event`), or the
-   * instant or `schedule:<id>` (`paused_schedule`); null otherwise.
+   * What a run waits for: the external event type (`paused_external_event`), the instant or
+   * `schedule:<id>` (`paused_schedule`), or `llm_provider` for a `pending` run on a host with
+   * no LLM provider (nothing will start it); null otherwise.
    */
   waiting_for: z.string().nullable(),
+  /**
+   * A `pending` run is not started before this instant (ISO 8601): it waits out a backoff
+   * after a transient LLM failure; `state_reason` says which. Null otherwise.
+   */
+  not_before: z.string().nullable(),
   /** The actor that created the run (`admin`, `connector:<id>`, …); scopes who may see it. */
   created_by: z.string(),
   created_at: z.string(),
@@ -221,3 +227,13 @@ export const stepSchema = z.strictObject({
   outcome: z.string().nullable(),
 });
 export type Step = z.infer<typeof stepSchema>;
+
+/** A run's most recent failure (`GET /v1/runs/{id}` `last_failure`). */
+export const runFailureSchema = z.strictObject({
+  /** `segment`: a worker fault; `llm`: a failed LLM call. */
+  kind: z.enum(['segment', 'llm']),
+  at: z.string(),
+  segment: z.number().int().min(0).nullable(),
+  reason: z.string(),
+});
+export type RunFailure = z.infer<typeof runFailureSchema>;

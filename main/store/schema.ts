@@ -31,6 +31,8 @@ export type RunsTable = {
   waiting_for: string | null;
   /** JSON array of the limits lowered at creation; null when none were (migration 0031). */
   budget_clamps: string | null;
+  /** A pending run is not started before this instant: an LLM backoff (migration 0050). */
+  not_before: string | null;
 };
 
 /** What a connector's runs may use (migration 0031); limits are JSON. */
@@ -89,6 +91,8 @@ export type ApprovalsTable = {
   match_key: string | null;
   answer: string | null;
   consumed_at: string | null;
+  /** A pending approval past this instant expires as a refusal (migration 0051). */
+  expires_at: string | null;
 };
 
 export type ChainTable = {

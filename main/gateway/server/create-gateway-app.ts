@@ -75,7 +75,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     }
     throw new AppError('NOT_FOUND', 'no such route');
   });
-  app.use('*', correlation);
+  app.use('*', correlation(deps.redactor));
   app.use('*', access.guardOrigin({ allowAnyHost: deps.allowAnyHost ?? false }));
   const recorder =
     deps.statusLogDir === null || deps.statusLogDir === undefined
@@ -131,6 +131,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
         status: 'ok' as const,
         version: deps.version,
         uptime_s: (Date.now() - deps.startedAt) / 1000,
+        agents: deps.agents,
       },
       200,
     ),

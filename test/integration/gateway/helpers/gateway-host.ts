@@ -56,8 +56,8 @@ export type GatewayHostOptions = {
    * a test sees the log lines exactly as the host would write them.
    */
   logDestination?: DestinationStream;
-  /** Policy packs besides `default`. */
-  policyPacks?: PolicyPack[];
+  /** Policy packs besides the default one (e.g. one with an approval timeout). */
+  policyPacks?: readonly PolicyPack[];
 };
 
 export async function startGatewayHost(options: GatewayHostOptions = {}): Promise<GatewayTestHost> {
