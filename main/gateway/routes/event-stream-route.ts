@@ -37,6 +37,9 @@ export function registerEventStreamRoute(
         void subscription.dispose();
         wake?.();
       });
+      // A comment at once, so the response (headers) reaches the client now rather than with
+      // the first event: a client can tell "connected, nothing new" from "still connecting".
+      await stream.write(': open\n\n');
       try {
         let sent = await sendBacklog(deps, stream, lastEventId, visible);
         while (!stream.aborted) {

@@ -113,3 +113,28 @@ describe('host settings and the LLM connection test', () => {
     expect(res.status).toBe(403);
   });
 });
+
+describe('the event stream the UI follows', () => {
+  let gw: GatewayTestHost;
+  beforeAll(async () => {
+    gw = await startGatewayHost();
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  it('answers at once with nothing new to send, so the page can show it is live', async () => {
+    const head = await gw.started.chain.headSeq();
+    const abort = new AbortController();
+    const res = await fetch(`${gw.url}/v1/events`, {
+      headers: { authorization: `Bearer ${gw.adminToken}`, 'last-event-id': String(head) },
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
+    const first = await reader?.read();
+    // Before the fix the first bytes were the keep-alive comment, 15 s later.
+    expect(first?.value).toBe(': open\n\n');
+    abort.abort();
+  });
+});
