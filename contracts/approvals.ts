@@ -14,7 +14,11 @@ export const approvalKindSchema = z.enum([
 ]);
 export type ApprovalKind = z.infer<typeof approvalKindSchema>;
 
-export const approvalStateSchema = z.enum(['pending', 'approved', 'denied', 'modified']);
+/**
+ * `expired`: closed without a decision — its run ended (cancelled, failed, done) or its time
+ * ran out. It counts as a refusal, never as a grant.
+ */
+export const approvalStateSchema = z.enum(['pending', 'approved', 'denied', 'modified', 'expired']);
 export type ApprovalState = z.infer<typeof approvalStateSchema>;
 
 /** One line of "what this approval would grant". */
@@ -45,6 +49,13 @@ export const approvalSchema = z.strictObject({
   answer: z.record(z.string(), z.unknown()).nullable(),
   /** When the one call this approval covered was executed; a consumed approval is spent. */
   consumed_at: z.string().nullable(),
+  /**
+   * When a pending approval expires as a refusal (its policy pack's `approval_timeout_ms`);
+   * null when it waits until someone decides or its run ends.
+   */
+  expires_at: z.string().nullable(),
+  /** Milliseconds left before it expires, as of this answer; null when it does not expire or is decided. */
+  expires_in_ms: z.number().int().min(0).nullable(),
 });
 export type Approval = z.infer<typeof approvalSchema>;
 

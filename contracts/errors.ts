@@ -24,6 +24,8 @@ export const errorCodeSchema = z.enum([
   'QUOTA_EXCEEDED',
   'APPROVAL_REQUIRED',
   'MIGRATION_FAILED',
+  /** The data dir is not the host's own (others can write it, or another user owns it). */
+  'DATA_DIR_UNSAFE',
   'CHAIN_BROKEN',
   'SKILL_INVALID',
   'INTERNAL',

@@ -1,6 +1,21 @@
 import { z } from 'zod';
 import { budgetSchema } from './runs.ts';
 
+export const llmRetryPolicySchema = z.strictObject({
+  max_consecutive_failures: z.number().int().min(1).max(100),
+  base_delay_ms: z
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 60 * 1000),
+  max_delay_ms: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60 * 60 * 1000),
+});
+export type LlmRetryPolicy = z.infer<typeof llmRetryPolicySchema>;
+
 /** A policy pack: the rules a run is held to. Its version is stamped on every chain entry. */
 export const policyPackSchema = z.strictObject({
   id: z.string().min(1),
@@ -62,6 +77,25 @@ export const policyPackSchema = z.strictObject({
     .int()
     .positive()
     .max(1024 * 1024 * 1024)
+    .optional(),
+  /**
+   * How the host retries an LLM call that failed transiently (rate limited, 5xx, network):
+   * the run waits in `pending` for `base_delay_ms · 2^(n-1)` (or the provider's `retry-after`),
+   * at most `max_delay_ms`, and fails after `max_consecutive_failures` failures in a row.
+   * These waits never spend the run's retries, which count worker crashes. Default: 10
+   * failures, 1 s base, 15 min cap.
+   */
+  llm_retry: llmRetryPolicySchema.optional(),
+  /**
+   * How long a pending approval of a run under this pack waits for a person. When it passes,
+   * the approval expires as a refusal (never a grant) and the run is told. Absent: it waits
+   * until decided or the run ends.
+   */
+  approval_timeout_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(30 * 24 * 60 * 60 * 1000)
     .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;

@@ -156,8 +156,17 @@ export const runSchema = z.strictObject({
   policy_pack: z.string(),
   completion: completionPredicateSchema.nullable(),
   parent_run_id: z.string().nullable(),
-  /** The external event type a `paused_external_event` run waits for; null otherwise. */
+  /**
+   * What a run waits for: the external event type (`paused_external_event`), the instant or
+   * `schedule:<id>` (`paused_schedule`), or `llm_provider` for a `pending` run on a host with
+   * no LLM provider (nothing will start it); null otherwise.
+   */
   waiting_for: z.string().nullable(),
+  /**
+   * A `pending` run is not started before this instant (ISO 8601): it waits out a backoff
+   * after a transient LLM failure; `state_reason` says which. Null otherwise.
+   */
+  not_before: z.string().nullable(),
   /** The actor that created the run (`admin`, `connector:<id>`, …); scopes who may see it. */
   created_by: z.string(),
   created_at: z.string(),
@@ -219,6 +228,15 @@ export const stepSchema = z.strictObject({
 });
 export type Step = z.infer<typeof stepSchema>;
 
+/** A run's most recent failure (`GET /v1/runs/{id}` `last_failure`). */
+export const runFailureSchema = z.strictObject({
+  /** `segment`: a worker fault; `llm`: a failed LLM call. */
+  kind: z.enum(['segment', 'llm']),
+  at: z.string(),
+  segment: z.number().int().min(0).nullable(),
+  reason: z.string(),
+});
+export type RunFailure = z.infer<typeof runFailureSchema>;
 /**
  * Continuing an ended run (`POST /v1/runs/{id}/continue`): a new run with the same goals,
  * started from the ended run's last checkpoint, under a new budget. The original stays final.

@@ -54,6 +54,12 @@ export const skillOperationSchema = z.strictObject({
   output_schema: jsonSchemaObjectSchema.optional(),
   capabilities: z.array(z.string().min(1)).min(1),
   approval: approvalModeSchema,
+  /**
+   * The HTTP request a declarative operation makes (the compiler writes it): method and URL
+   * template with `{param}` placeholders. Shown to a person deciding an approval; what a
+   * skill may actually reach is bound by its egress permissions, not by this.
+   */
+  http: z.strictObject({ method: httpMethodSchema, url: z.string().min(1).max(2048) }).optional(),
 });
 export type SkillOperation = z.infer<typeof skillOperationSchema>;
 

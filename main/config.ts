@@ -36,6 +36,17 @@ export const hostConfigSchema = z.strictObject({
     llm: llmProviderSettingsSchema.nullable(),
     /** Segments running at once. */
     max_concurrent: z.number().int().min(1).max(64),
+    /**
+     * Run agent workers without the jail when none works on this machine (`--unsafe-agents`,
+     * env `CCOS_UNSAFE_AGENTS=1`): under Node's permission model alone, which shares the
+     * host's network and signals. Off by default: then no jail means no agents.
+     */
+    allow_unjailed: z.boolean(),
+    /**
+     * The bubblewrap program (env `CCOS_BWRAP`): a name looked up in PATH, or an absolute
+     * path to pin exactly which program builds the jail.
+     */
+    bwrap: z.string().min(1),
   }),
 });
 export type HostConfig = z.infer<typeof hostConfigSchema>;
@@ -51,6 +62,7 @@ export function parseHostConfig(input: unknown, env: NodeJS.ProcessEnv = process
     unknown
   >;
   const gateway = (partial.gateway ?? {}) as Record<string, unknown>;
+  const agents = (partial.agents ?? {}) as Record<string, unknown>;
   const envPort = env.CCOS_PORT === undefined ? undefined : Number(env.CCOS_PORT);
   const result = hostConfigSchema.safeParse({
     data_dir: partial.data_dir ?? defaultDataDir(env),
@@ -62,10 +74,12 @@ export function parseHostConfig(input: unknown, env: NodeJS.ProcessEnv = process
     },
     log_level: partial.log_level ?? env.CCOS_LOG_LEVEL ?? 'info',
     agents: {
-      llm: (partial.agents as { llm?: unknown } | undefined)?.llm ?? null,
+      llm: agents.llm ?? null,
       max_concurrent:
-        (partial.agents as { max_concurrent?: unknown } | undefined)?.max_concurrent ??
+        agents.max_concurrent ??
         (env.CCOS_MAX_CONCURRENT_AGENTS === undefined ? 4 : Number(env.CCOS_MAX_CONCURRENT_AGENTS)),
+      allow_unjailed: agents.allow_unjailed ?? env.CCOS_UNSAFE_AGENTS === '1',
+      bwrap: agents.bwrap ?? env.CCOS_BWRAP ?? 'bwrap',
     },
     skills: {
       allow_loopback_http:

@@ -1,14 +1,21 @@
 import type { PolicyPack } from '../contracts/policy.ts';
 import { rm } from 'node:fs/promises';
+import { sql } from 'kysely';
 import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
+import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
 import type { Disposable } from './disposable.ts';
 import { ExecutePipeline } from './execute/execute-pipeline.ts';
-import { ChildProcessSpawner } from './agent/spawn/child-process-spawner.ts';
+import type { AgentIsolationStatus } from '../contracts/agent-isolation.ts';
+import {
+  chooseSpawner,
+  givenSpawnerStatus,
+  type SpawnerChoice,
+} from './agent/spawn/choose-spawner.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
 import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
@@ -26,9 +33,10 @@ import { loginUrlOf, type LoginLink } from '../contracts/ui.ts';
 import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
-import { SecretStore } from './policy/secret-store.ts';
+import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
+import { ApprovalExpiry } from './runs/approval-expiry.ts';
 import { ApprovalService } from './runs/approval-service.ts';
-import { RunService, type RecoveryOutcome } from './runs/run-service.ts';
+import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
 import { REGISTERED_CAPABILITIES } from './skills/manifest/capabilities.ts';
 import { IsolatedVmSandbox } from './skills/sandbox/isolated-vm-sandbox.ts';
@@ -36,6 +44,11 @@ import { skillAuditEntry } from './skills/bindings/skill-audit.ts';
 import { OnboardingService } from './skills/onboarding/onboarding-service.ts';
 import { BUILTIN_TOOLS } from './skills/manifest/builtin-tools.ts';
 import { SkillRegistry } from './skills/registry/skill-registry.ts';
+import { FireEffects } from './scheduler/fire-effects.ts';
+import { FollowUps } from './scheduler/follow-ups.ts';
+import { ScheduleService } from './scheduler/schedule-service.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { systemWakeTimer, type WakeTimer } from './scheduler/wake-timer.ts';
 import { SkillService } from './skills/install/skill-service.ts';
 import { StoreSkillMemory } from './skills/bindings/store-skill-memory.ts';
 import { openStore, type Store } from './store/open-store.ts';
@@ -58,10 +71,15 @@ export type HostDeps = {
    * The lines pass through the host's redactor, so a test can search them for secrets.
    */
   logDestination?: DestinationStream;
-  /** How agent workers are started; defaults to the permission-model child-process spawner. */
+  /**
+   * How agent workers are started. By default the host detects the jail at start-up and
+   * refuses agents without one unless `agents.allow_unjailed` (see `chooseSpawner`).
+   */
   spawner?: Spawner;
   /** Policy packs besides the default one, by id (settings; tests use small segments). */
   policyPacks?: readonly PolicyPack[];
+  /** The scheduler's one real timer; tests pass one they fire by hand (time is `clock`'s). */
+  schedulerTimer?: WakeTimer;
   /** The built renderer the gateway serves (default `dist/renderer`); null serves no UI. */
   rendererDir?: string | null;
 };
@@ -71,6 +89,8 @@ export type StartedHost = {
   config: HostConfig;
   store: Store;
   chain: CausalChain;
+  /** Audits requests host code sends for someone (skill documents…): before and after. */
+  egress: EgressAudit;
   sessions: SessionService;
   runs: RunService;
   approvals: ApprovalService;
@@ -85,8 +105,17 @@ export type StartedHost = {
   checkpoints: CheckpointStore;
   meter: BudgetMeter;
   connectors: ConnectorRecords;
-  /** Null when no LLM provider is configured: runs then wait in `pending`. */
+  /**
+   * Null when no LLM provider is configured or agents are refused (no jail, not allowed to
+   * run without): runs then wait in `pending`.
+   */
   supervisor: Supervisor | null;
+  /** How agent workers are confined here, as `GET /v1/health` reports it. */
+  agents: AgentIsolationStatus;
+  schedules: ScheduleService;
+  scheduler: Scheduler;
+  /** What `ccos/schedule.resume` calls: a worker asking to be resumed later. */
+  followUps: FollowUps;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -97,6 +126,13 @@ export type StartedHost = {
 };
 
 export const HOST_ACTOR = 'host';
+
+/** What a pending run shows on a host with no LLM provider: nothing will start it. */
+export const NO_LLM_PENDING = {
+  state_reason:
+    'no_llm: the host has no LLM provider configured, so no run starts; restart it with --llm-settings FILE (or CCOS_LLM_SETTINGS)',
+  waiting_for: 'llm_provider',
+} as const;
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
@@ -138,6 +174,9 @@ export class Host {
           : { destination: this.#deps.logDestination }),
       });
     const startedAt = Date.now();
+    // Detection starts a probe jail; it runs while the store opens.
+    const choosing = this.#chooseSpawner(logger);
+    choosing.catch(() => undefined);
     try {
       const store = await openStore({ dataDir: config.data_dir });
       this.#disposables.push({ dispose: () => store.close() });
@@ -150,7 +189,9 @@ export class Host {
         clock,
         policyPackVersion: DEFAULT_POLICY_PACK.version,
         redact: (data) => redactor.redactValue(data),
+        redactText: (text) => redactor.redactString(text),
       });
+      const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
         db: store.db,
         chain,
@@ -171,15 +212,20 @@ export class Host {
         policies,
         sessions,
         redactText: (text) => redactor.redactString(text),
+        ...(config.agents.llm === null ? { idlePending: NO_LLM_PENDING } : {}),
       });
-      const approvals = new ApprovalService({ db: store.db, chain, clock, runs });
+      const rehashed = await runs.hashPlainIdempotencyKeys(
+        (key) => secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
+        KEYED_HASH_PREFIX,
+      );
+      if (rehashed > 0) logger.info({ rehashed }, 'stored idempotency keys replaced by their hash');
+      const approvals = new ApprovalService({ db: store.db, chain, clock, runs, policies });
+      this.#disposables.push(approvals.registerRunEndExpiry());
       const tokens = new TokenService({
         db: store.db,
         chain,
         clock,
-        onMinted: (token) => {
-          redactor.addKnownValue(token);
-        },
+        onMinted: (token) => redactor.addKnownValue(token),
       });
 
       const recovery = await runs.recoverInterrupted({ actor: HOST_ACTOR });
@@ -203,20 +249,17 @@ export class Host {
           allowLoopbackHttp: config.skills.allow_loopback_http,
         },
         host: {
-          memory: new StoreSkillMemory({ db: store.db, clock }),
+          memory: new StoreSkillMemory({ db: store.db, chain, clock }),
           secrets: (name) => secrets.reveal(name),
+          holdsSecret: (text) => redactor.holdsKnownValue(text),
           log: (entry) => {
             logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
           },
-          audit: (event) => {
+          // Awaited, never best-effort: a binding whose entry cannot be committed fails, and a
+          // request whose `egress.attempt` cannot be committed is not sent.
+          audit: async (event) => {
             const entry = skillAuditEntry(event);
-            if (entry === undefined) return;
-            chain.append(entry).catch((err: unknown) => {
-              logger.error(
-                { err, skill_id: event.skill_id },
-                'could not record a skill binding call',
-              );
-            });
+            if (entry !== undefined) await chain.append(entry);
           },
         },
       });
@@ -229,7 +272,7 @@ export class Host {
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
       });
-      const skillMemory = new StoreSkillMemory({ db: store.db, clock });
+      const skillMemory = new StoreSkillMemory({ db: store.db, chain, clock });
       const pipeline = new ExecutePipeline({
         registry: skillRegistry,
         approvals,
@@ -242,9 +285,41 @@ export class Host {
         skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
-      const checkpoints = new CheckpointStore({ db: store.db, clock });
+      const checkpoints = new CheckpointStore({
+        db: store.db,
+        clock,
+        redact: (state) => redactor.redactValue(state),
+      });
       const meter = new BudgetMeter({ clock, policies, approvals, runs });
       this.#disposables.push(meter.registerGrants());
+      const fireEffects = new FireEffects({ runs, sessions, meter, policies, clock });
+      const scheduler = new Scheduler({
+        db: store.db,
+        chain,
+        clock,
+        timer: this.#deps.schedulerTimer ?? systemWakeTimer(),
+        logger,
+        effects: fireEffects,
+      });
+      const schedules = new ScheduleService({
+        db: store.db,
+        chain,
+        clock,
+        runs,
+        policies,
+        effects: fireEffects,
+        scheduler,
+        redactText: (text) => redactor.redactString(text),
+      });
+      const followUps = new FollowUps({
+        chain,
+        clock,
+        runs,
+        checkpoints,
+        schedules,
+        effects: fireEffects,
+        redactText: (text) => redactor.redactString(text),
+      });
       // Disposed before the registry (reverse order): its timers stop and passes finish first.
       const onboarding = new OnboardingService({
         db: store.db,
@@ -261,15 +336,18 @@ export class Host {
       if (restored.restored.length + restored.failed.length > 0)
         logger.info(restored, 'installed skills reloaded');
       await onboarding.restore();
+      this.#disposables.push(new ApprovalExpiry({ approvals, chain, clock, logger }).start());
 
       const adminTokenFile = path.join(config.data_dir, ADMIN_TOKEN_FILE);
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
       if (admin.created) logger.info({ file: adminTokenFile }, 'admin token written');
 
       const connectors = new ConnectorRecords({ db: store.db, chain, clock, policies });
+      const agents = await choosing;
       const uiSessions = new UiSessions({ clock });
       const llmSettings = config.agents.llm;
       const app = createGatewayApp({
+        agents: agents.status,
         connectors,
         uiSessions,
         continueRun: (parentId, input, ctx) =>
@@ -311,8 +389,10 @@ export class Host {
         tokens,
         chain,
         secrets,
+        redactor,
         skills,
         onboarding,
+        schedules,
         logger,
         version: HOST_VERSION,
         startedAt,
@@ -332,7 +412,7 @@ export class Host {
       await writeFileAtomically(infoFile, JSON.stringify({ url: server.url, pid: process.pid }));
       this.#disposables.push({ dispose: () => rm(infoFile, { force: true }) });
 
-      const supervisor = this.#startSupervisor({
+      const supervisor = this.#startSupervisor(agents.spawner, {
         store,
         runs,
         chain,
@@ -346,12 +426,17 @@ export class Host {
         skillRegistry,
         redactor,
         secrets,
+        followUps,
       });
+      // Last to start, first to stop: fires stop before the supervisor and the gateway do.
+      this.#disposables.push(scheduler);
+      await scheduler.start();
 
       this.#started = {
         config,
         store,
         chain,
+        egress,
         sessions,
         runs,
         approvals,
@@ -367,6 +452,10 @@ export class Host {
         meter,
         connectors,
         supervisor,
+        agents: agents.status,
+        schedules,
+        scheduler,
+        followUps,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },
@@ -384,21 +473,37 @@ export class Host {
     }
   }
 
-  #startSupervisor(parts: {
-    store: Store;
-    runs: RunService;
-    chain: CausalChain;
-    clock: Clock;
-    logger: Logger;
-    tokens: TokenService;
-    meter: BudgetMeter;
-    policies: PolicyPacks;
-    checkpoints: CheckpointStore;
-    pipeline: ExecutePipeline;
-    skillRegistry: SkillRegistry;
-    redactor: Redactor;
-    secrets: SecretStore;
-  }): Supervisor | null {
+  #chooseSpawner(logger: Logger): Promise<SpawnerChoice> {
+    const given = this.#deps.spawner;
+    if (given !== undefined) {
+      return Promise.resolve({ spawner: given, status: givenSpawnerStatus(given) });
+    }
+    return chooseSpawner({
+      allowUnjailed: this.#config.agents.allow_unjailed,
+      detect: { bwrap: this.#config.agents.bwrap },
+      logger,
+    });
+  }
+
+  #startSupervisor(
+    spawner: Spawner | null,
+    parts: {
+      store: Store;
+      runs: RunService;
+      chain: CausalChain;
+      clock: Clock;
+      logger: Logger;
+      tokens: TokenService;
+      meter: BudgetMeter;
+      policies: PolicyPacks;
+      checkpoints: CheckpointStore;
+      pipeline: ExecutePipeline;
+      skillRegistry: SkillRegistry;
+      redactor: Redactor;
+      secrets: SecretStore;
+      followUps: FollowUps;
+    },
+  ): Supervisor | null {
     const settings = this.#config.agents.llm;
     if (settings === null) {
       parts.logger.warn(
@@ -406,6 +511,8 @@ export class Host {
       );
       return null;
     }
+    // Refused (no jail, not allowed to run without): chooseSpawner has logged why and the fix.
+    if (spawner === null) return null;
     // One provider per run: a replay transcript keeps its place per run.
     const providers = new Map<string, LlmProvider>();
     const supervisor = new Supervisor({
@@ -417,18 +524,23 @@ export class Host {
       tokens: parts.tokens,
       meter: parts.meter,
       policies: parts.policies,
-      spawner: this.#deps.spawner ?? new ChildProcessSpawner(),
+      spawner,
       llmFor: (runId) => {
         let provider = providers.get(runId);
         if (provider === undefined) {
           provider = createLlmProvider(settings, {
             resolveSecret: (name) => parts.secrets.reveal(name),
+            // The host retries a failed call itself, visibly (a step, a chain entry, the
+            // run's reason) and honouring `retry-after`; an SDK retry would hide a failure.
+            maxRetries: 0,
             replayStartAt: async () => {
               const answered = await parts.store.db
                 .selectFrom('chain')
                 .select((eb) => eb.fn.countAll<number>().as('n'))
                 .where('run_id', '=', runId)
                 .where('event_type', '=', 'llm.call')
+                // A failed call got no answer: it does not move the script on.
+                .where(sql`json_extract(data, '$.outcome')`, 'is not', 'failed')
                 .executeTakeFirstOrThrow();
               return answered.n;
             },
@@ -446,6 +558,8 @@ export class Host {
         checkpoints: parts.checkpoints,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
+        logger: parts.logger,
+        followUps: parts.followUps,
       },
       maxConcurrent: this.#config.agents.max_concurrent,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,

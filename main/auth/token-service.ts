@@ -42,8 +42,12 @@ export type TokenServiceDeps = {
   db: Db;
   chain: CausalChain;
   clock: Clock;
-  /** Hears each token string as it is minted, so redaction can replace it wherever it shows up. */
-  onMinted?: (token: string) => void;
+  /**
+   * Hears each token string as it is minted, so redaction can replace it wherever it shows
+   * up. The handle it returns is disposed when the token is revoked: a dead token need not
+   * be redacted, and the redactor's set stays as large as what is live.
+   */
+  onMinted?: (token: string) => { dispose: () => void } | undefined;
 };
 
 const TOKEN_PREFIX = 'ccos';
@@ -69,6 +73,9 @@ export class TokenService {
     string,
     { hash: Buffer; principal: Principal; expires_at: string | null }
   >();
+
+  /** What `onMinted` returned for each live token minted by this host, by token id. */
+  readonly #minted = new Map<string, { dispose: () => void }>();
 
   constructor(deps: TokenServiceDeps) {
     this.#deps = deps;
@@ -115,7 +122,8 @@ export class TokenService {
       });
     });
     const token = `${TOKEN_PREFIX}.${id}.${secret}`;
-    this.#deps.onMinted?.(token);
+    const minted = this.#deps.onMinted?.(token);
+    if (minted !== undefined) this.#minted.set(id, minted);
     return { token, info: toInfo(row) };
   }
 
@@ -172,6 +180,8 @@ export class TokenService {
     const info = await this.#revoke(id, ctx);
     // After the commit: an authentication racing the revocation may have re-cached it.
     this.#verified.delete(id);
+    this.#minted.get(id)?.dispose();
+    this.#minted.delete(id);
     return info;
   }
 

@@ -50,6 +50,11 @@ export type CausalChainDeps = {
    * so nothing secret ever reaches the chain (ARCHITECTURE.md §10).
    */
   redact?: (data: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * Applied to the caller-chosen correlation id before it is written (a caller may send
+   * anything there, a secret included); defaults to `redact` of it as a field.
+   */
+  redactText?: (text: string) => string;
 };
 
 const VERIFY_PAGE = 1000;
@@ -203,7 +208,10 @@ export class CausalChain {
       capability_id: input.capability_id ?? null,
       capability_version: input.capability_version ?? null,
       rule_id: input.rule_id ?? null,
-      correlation_id: input.correlation_id ?? null,
+      correlation_id:
+        input.correlation_id === undefined || input.correlation_id === null
+          ? null
+          : (this.#deps.redactText?.(input.correlation_id) ?? input.correlation_id),
       actor: input.actor,
       data: this.#deps.redact?.(input.data ?? {}) ?? input.data ?? {},
       prev_hash: head.hash,

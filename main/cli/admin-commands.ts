@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { TokenScope } from '../../contracts/tokens.ts';
+import { approvalSubject, renderApproval, timeLeft } from './approval-view.ts';
 import { connect, print, table } from './cli-context.ts';
 
 /** `ccos approvals …`, `ccos tokens …`, `ccos chain verify`. */
@@ -13,18 +14,32 @@ export function registerAdminCommands(program: Command): void {
       const page = await client.call('listApprovals');
       print(json, page, (p) =>
         table([
-          ['ID', 'KIND', 'RUN', 'SCOPE', 'WHY'],
-          ...p.approvals.map((a) => [a.id, a.kind, a.run_id, a.scope, a.justification]),
+          ['ID', 'KIND', 'RUN', 'WHAT', 'EXPIRES'],
+          ...p.approvals.map((a) => [a.id, a.kind, a.run_id, approvalSubject(a), timeLeft(a)]),
         ]),
       );
     });
-  for (const [verb, decision] of [
-    ['approve', 'approve'],
-    ['reject', 'deny'],
+  approvals
+    .command('show')
+    .description('one approval: the tool, its arguments (redacted), the request, budget impact')
+    .argument('<id>', 'approval id')
+    .action(async (id: string, _opts: unknown, command: Command) => {
+      const { client, json } = await connect(command);
+      const approval = await client.call('getApproval', { params: { id } });
+      const detail = await client.call('getRun', { params: { id: approval.run_id } });
+      print(json, approval, (a) => renderApproval(a, detail.run));
+    });
+  // One word with the API (`decision: deny`); `reject` stays as the alias people type.
+  for (const [verb, decision, alias] of [
+    ['approve', 'approve', undefined],
+    ['deny', 'deny', 'reject'],
   ] as const) {
-    approvals
-      .command(verb)
-      .description(`${verb} a pending approval (final)`)
+    const cmd = approvals.command(verb);
+    if (alias !== undefined) cmd.alias(alias);
+    cmd
+      .description(
+        `${verb} a pending approval (final)${alias === undefined ? '' : `; alias: ${alias}`}`,
+      )
       .argument('<id>', 'approval id')
       .option('--reason <text>', 'recorded with the decision')
       .action(async (id: string, opts: { reason?: string }, command: Command) => {

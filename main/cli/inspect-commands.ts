@@ -274,7 +274,8 @@ type Data = Record<string, unknown>;
 const DESCRIBE: Partial<Record<ChainEntry['event_type'], (d: Data) => string>> = {
   'run.created': (d) => `run created (${s(d.state)})`,
   'run.transition': (d) => `${s(d.from)} → ${s(d.to)}${why(d.reason)}`,
-  'segment.started': (d) => `segment ${s(d.segment)} started`,
+  'segment.started': (d) =>
+    `segment ${s(d.segment)} started${d.unsafe === true ? ` UNSAFE, without a jail (${s(d.isolation)})` : d.isolation === undefined ? '' : ` (${s(d.isolation)})`}`,
   'segment.ended': (d) =>
     `segment ${s(d.segment)} ended after ${s(d.steps)} step(s)${d.failure === null || d.failure === undefined ? '' : `: ${s(d.failure)}`}`,
   'llm.call': (d) => {

@@ -1,16 +1,28 @@
 import type { Command } from 'commander';
-import type { Run } from '../../contracts/runs.ts';
+import type { CompletionPredicate, Run } from '../../contracts/runs.ts';
+import { AppError } from '../errors.ts';
+import { completionOf, untilOption } from './completion-options.ts';
 import { connect, print, table } from './cli-context.ts';
 import { usageLine } from './inspect-commands.ts';
+import { isolationLine, runIsolation } from './run-isolation.ts';
 import { nonNegativeInt, pageLimit, positiveInt } from './option-parsers.ts';
+import {
+  createAndPrint,
+  template,
+  triggerFrom,
+  triggerOptions,
+  type TriggerOptions,
+} from './schedule-commands.ts';
 
 /** `ccos runs create|list|show|cancel|resume`. */
 export function registerRunCommands(program: Command): void {
   const runs = program.command('runs').description('create, watch and stop runs');
 
-  runs
+  const create = runs
     .command('create')
-    .description('create a run from a goal; it starts by itself')
+    .description(
+      'create a run from a goal; it starts by itself (with --every or --cron: a schedule that starts one each time)',
+    )
     .argument('<goal>', 'what the agent should achieve')
     .option('--session <id>', 'run in this session (default: a new one)')
     .option('--max-steps <n>', 'step budget', positiveInt('--max-steps'))
@@ -22,8 +34,33 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--max-retries <n>', 'retry budget', nonNegativeInt('--max-retries'))
     .option('--idempotency-key <key>', 'create at most once for this key')
-    .action(async (goal: string, opts: CreateOptions, command: Command) => {
+    .option(
+      '--until <predicate>',
+      "done only once this holds, not on the agent's word: capability:<tool>",
+      untilOption,
+    )
+    .option(
+      '--until-json-logic <file>',
+      'done only once this JSON Logic rule over { memory, steps } holds',
+    );
+  triggerOptions(create, false).action(
+    async (goal: string, opts: CreateOptions & TriggerOptions, command: Command) => {
+      const completion = await completionOf(opts);
       const { client, json } = await connect(command);
+      if (opts.every !== undefined || opts.cron !== undefined || opts.tz !== undefined) {
+        // The shortcut for `ccos schedules create <goal> --every …`.
+        if (opts.session !== undefined || opts.idempotencyKey !== undefined) {
+          throw new AppError(
+            'INVALID_INPUT',
+            '--session and --idempotency-key apply to one run, not to a schedule; use `ccos schedules create --shared-session`',
+          );
+        }
+        await createAndPrint(client, json, {
+          trigger: triggerFrom(opts),
+          target: { kind: 'start', template: template(goal, opts) },
+        });
+        return;
+      }
       const budget = {
         ...(opts.maxSteps === undefined ? {} : { max_steps: opts.maxSteps }),
         ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
@@ -35,6 +72,7 @@ export function registerRunCommands(program: Command): void {
           goal,
           ...(opts.session === undefined ? {} : { session_id: opts.session }),
           ...(Object.keys(budget).length === 0 ? {} : { budget }),
+          ...(completion === undefined ? {} : { completion }),
         },
         ...(opts.idempotencyKey === undefined
           ? {}
@@ -43,7 +81,13 @@ export function registerRunCommands(program: Command): void {
       // 200 is an idempotent replay: the run this key created before, not a new one.
       const verb = status === 200 ? 'already created' : 'created';
       print(json, run, (r) => `${verb} ${r.id} (${r.state}) in session ${r.session_id}`);
-    });
+      // On stderr, so `--json` output stays one document a script can parse.
+      if (run.state === 'pending' && run.waiting_for === 'llm_provider')
+        console.error(
+          `warning: ${run.id} will not start: ${run.state_reason ?? 'no LLM provider'}`,
+        );
+    },
+  );
 
   runs
     .command('list')
@@ -74,20 +118,29 @@ export function registerRunCommands(program: Command): void {
 
   runs
     .command('show')
-    .description('show a run: state, reason, budget, usage, goals, pending approvals')
+    .description(
+      'show a run: state, reason, budget, usage, goals, pending approvals, what its workers ran under',
+    )
     .argument('<id>', 'run id')
     .action(async (id: string, _opts: unknown, command: Command) => {
       const { client, json } = await connect(command);
       const detail = await client.call('getRun', { params: { id } });
-      print(json, detail, ({ run, goals, pending_approvals }) =>
+      const isolation = await runIsolation(client, id);
+      print(json, { ...detail, isolation }, ({ run, goals, pending_approvals, last_failure }) =>
         [
           `run      ${run.id}`,
           `state    ${run.state}${run.state_reason === null ? '' : ` (${run.state_reason})`}`,
           `session  ${run.session_id}`,
           `goal     ${run.goal}`,
           `budget   ${usageLine(run)}`,
-          `goals    ${goals.map((g) => `#${g.ordinal} ${g.state}`).join(', ')}`,
+          `goals    ${goals.map((g) => `#${g.ordinal} ${g.state}${untilText(g.predicate)}`).join(', ')}`,
           `pending  ${pending_approvals.length === 0 ? 'no approvals' : pending_approvals.map((a) => `${a.id} (${a.kind})`).join(', ')}`,
+          ...(last_failure === null
+            ? []
+            : [
+                `failure  ${last_failure.at}${last_failure.segment === null ? '' : ` in segment ${last_failure.segment}`}: ${last_failure.reason}`,
+              ]),
+          `workers  ${isolationLine(isolation)}`,
         ].join('\n'),
       );
     });
@@ -121,4 +174,19 @@ type CreateOptions = {
   maxWallClockMs?: number;
   maxRetries?: number;
   idempotencyKey?: string;
+  until?: CompletionPredicate;
+  untilJsonLogic?: string;
 };
+
+/** ` (until …)`: what must hold before a goal is met, in the words `--until` takes. */
+function untilText(predicate: CompletionPredicate | null): string {
+  if (predicate === null) return '';
+  switch (predicate.kind) {
+    case 'capability_succeeded':
+      return ` (until capability:${predicate.capability_id})`;
+    case 'json_logic':
+      return ' (until a JSON Logic rule holds)';
+    case 'never':
+      return ' (never met by a claim)';
+  }
+}

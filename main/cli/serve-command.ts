@@ -28,6 +28,10 @@ export function registerServeCommand(program: Command): void {
       '--allow-loopback-skills',
       'let skills reach plain-http loopback origins (test servers)',
     )
+    .option(
+      '--unsafe-agents',
+      "where no jail works, run agent workers under Node's permission model alone, which shares the host's network (env CCOS_UNSAFE_AGENTS=1)",
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env CCOS_LOG_LEVEL)')
     .action(async (_opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<ServeOptions>();
@@ -35,7 +39,10 @@ export function registerServeCommand(program: Command): void {
       const llm =
         llmFile === undefined ? undefined : await readJsonFile(userPath(llmFile), '--llm-settings');
       const config = parseHostConfig({
-        ...(llm === undefined ? {} : { agents: { llm } }),
+        agents: {
+          ...(llm === undefined ? {} : { llm }),
+          ...(opts.unsafeAgents === true ? { allow_unjailed: true } : {}),
+        },
         ...(opts.allowLoopbackSkills === true ? { skills: { allow_loopback_http: true } } : {}),
         ...(opts.dataDir === undefined ? {} : { data_dir: userPath(opts.dataDir) }),
         ...(opts.logLevel === undefined ? {} : { log_level: opts.logLevel }),
@@ -72,6 +79,7 @@ type ServeOptions = {
   port?: number;
   allowNonLoopback?: boolean;
   logLevel?: string;
+  unsafeAgents?: boolean;
 };
 
 async function readJsonFile(file: string, flag: string): Promise<unknown> {

@@ -5,6 +5,7 @@ import type { PolicyPack } from '../../contracts/policy.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { JsonSchemaObject, SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
 import type { CausalChain, ChainAppendInput, ChainTx } from '../chain/causal-chain.ts';
+import type { AuditEnvelope } from '../chain/egress-audit.ts';
 import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
 import { AppError, isAppError } from '../errors.ts';
@@ -258,7 +259,9 @@ export class ExecutePipeline {
 
     let outcome: ToolCallOutcome;
     try {
-      const output = await this.#deps.registry.call(skill.skill_id, op.id, gate.params);
+      const output = await this.#deps.registry.call(skill.skill_id, op.id, gate.params, {
+        envelope: { ...envelopeOf(call), policy_pack_version: pack.version },
+      });
       outcome = { status: 'ok', output: this.#deps.redactor.redactValue(output) };
     } catch (e) {
       if (!isAppError(e)) throw e;
@@ -279,7 +282,7 @@ export class ExecutePipeline {
   ): Promise<Gate> {
     const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
     // A person who declined to fill the form refused the call: asking again would loop.
-    const declined = usable.find((a) => a.kind === 'missing_input' && a.state === 'denied');
+    const declined = usable.find((a) => a.kind === 'missing_input' && refused(a));
     if (declined !== undefined) {
       for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
       return {
@@ -289,7 +292,7 @@ export class ExecutePipeline {
         },
       };
     }
-    const answered = usable.find((a) => a.kind === 'missing_input' && a.state !== 'denied');
+    const answered = usable.find((a) => a.kind === 'missing_input' && !refused(a));
     const params = { ...filled.params, ...(answered?.answer ?? {}) };
     const validation = this.#deps.registry.validateInput(skill.skill_id, op.id, params);
     if (!validation.ok) {
@@ -330,7 +333,7 @@ export class ExecutePipeline {
           kind: 'operation',
           scope: call.tool,
           justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
-          request: { tool: call.tool, params: this.#deps.redactor.redactValue(params) },
+          request: operationRequest(call.tool, op, this.#deps.redactor.redactValue(params)),
         });
         return {
           done: {
@@ -346,6 +349,14 @@ export class ExecutePipeline {
       if (decided.state === 'denied') {
         return {
           done: { status: 'refused' as const, reason: `a person refused ${call.tool}${why}` },
+        };
+      }
+      if (decided.state === 'expired') {
+        return {
+          done: {
+            status: 'refused' as const,
+            reason: `the approval for ${call.tool} expired without a decision${why}`,
+          },
         };
       }
       // A narrowed scope is not consent to the call as asked: the pipeline cannot tell
@@ -546,15 +557,19 @@ export class ExecutePipeline {
   }
 }
 
-/** What every chain entry of a call says about who made it, where. */
-function entryOf(call: ExecuteCall): Omit<ChainAppendInput, 'event_type'> {
+/** Where a call happens: its run, session and step, and the request that caused it. */
+function envelopeOf(call: ExecuteCall): AuditEnvelope {
   return {
-    actor: call.ctx.actor,
     correlation_id: call.ctx.correlation_id ?? null,
     session_id: call.run.session_id,
     run_id: call.run.id,
     step_id: call.step_id,
   };
+}
+
+/** What every chain entry of a call says about who made it, where. */
+function entryOf(call: ExecuteCall): Omit<ChainAppendInput, 'event_type'> {
+  return { actor: call.ctx.actor, ...envelopeOf(call) };
 }
 
 /** Writes the call's step row, whether or not an earlier attempt left one. */
@@ -574,4 +589,28 @@ async function upsertStepIn(
     .values({ run_id: call.run.id, step_id: call.step_id, kind: 'skill', tokens: 0, ...row })
     .onConflict((oc) => oc.columns(['run_id', 'step_id']).doUpdateSet(row))
     .execute();
+}
+
+/** Denied, or expired without a decision: either way the person did not consent. */
+function refused(approval: Approval): boolean {
+  return approval.state === 'denied' || approval.state === 'expired';
+}
+
+/**
+ * What an operation approval shows: the tool, its arguments (redacted), and for a
+ * declarative operation the request it makes — method and URL with the path parameters
+ * filled in, encoded as the executor encodes them.
+ */
+function operationRequest(
+  tool: string,
+  op: SkillOperation,
+  params: Record<string, unknown>,
+): Record<string, unknown> {
+  if (op.http === undefined) return { tool, params };
+  const url = op.http.url.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
+    const value = params[name];
+    if (value === undefined) return whole;
+    return encodeURIComponent(typeof value === 'string' ? value : JSON.stringify(value));
+  });
+  return { tool, params, http: { method: op.http.method, url } };
 }

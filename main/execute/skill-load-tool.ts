@@ -70,6 +70,11 @@ export class SkillLoadTool {
     const approvedId = (decided.request as { skill_id?: unknown }).skill_id;
     if (decided.state === 'denied')
       return finish({ status: 'refused', reason: `a person refused loading the skill${why}` });
+    if (decided.state === 'expired')
+      return finish({
+        status: 'refused',
+        reason: `the approval to load the skill expired without a decision${why}`,
+      });
     if (decided.state === 'modified' && decided.scope !== approvedId) {
       return finish({
         status: 'refused',

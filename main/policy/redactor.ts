@@ -1,9 +1,18 @@
+import { encodedForms } from './encoded-forms.ts';
+import { LiteralMatcher } from './literal-matcher.ts';
+
 /** What replaces a redacted value; names the layer that caught it, never the value. */
+/** Releases one registration of a known value; synchronous, so a revocation drops it at once. */
+export type KnownValueHandle = { dispose: () => void };
+
 export const REDACTED_SECRET = '[REDACTED:secret]';
 export const REDACTED_PATTERN = '[REDACTED:credential]';
 
-/** Shortest known value worth replacing: shorter ones would shred ordinary text. */
-const MIN_KNOWN_LENGTH = 6;
+/**
+ * Shortest known value the redactor replaces (and the secret store accepts): shorter ones
+ * would shred ordinary text, and their encoded forms would match by chance.
+ */
+export const MIN_KNOWN_LENGTH = 8;
 const MAX_DEPTH = 20;
 
 /**
@@ -37,22 +46,56 @@ const HIGH_ENTROPY = /^[A-Za-z0-9+/=._~-]{16,}$/;
  * error messages before they are stored or sent.
  */
 export class Redactor {
-  #known: string[] = [];
+  /** Each known value with how many registrations hold it (a value may be added twice). */
+  readonly #known = new Map<string, number>();
+  /** Built on first use after a change: every known value and its encoded forms. */
+  #matcher: LiteralMatcher | undefined;
 
-  /** Adds a value to replace from now on (secret store values, minted tokens). */
-  addKnownValue(value: string): void {
-    if (value.length < MIN_KNOWN_LENGTH || this.#known.includes(value)) return;
-    // Longest first, so a value containing another is replaced whole.
-    this.#known = [...this.#known, value].sort((a, b) => b.length - a.length);
+  /**
+   * Replaces `value` (and its hex, URL-encoded and base64 forms) from now on, until the
+   * returned handle is disposed: a revoked token is dropped, so the set stays as large as
+   * what is live, not everything ever minted. Values shorter than `MIN_KNOWN_LENGTH` are
+   * ignored (the secret store refuses them).
+   */
+  addKnownValue(value: string): KnownValueHandle {
+    if (value.length < MIN_KNOWN_LENGTH) return { dispose: () => undefined };
+    this.#known.set(value, (this.#known.get(value) ?? 0) + 1);
+    this.#matcher = undefined;
+    let disposed = false;
+    return {
+      dispose: () => {
+        if (disposed) return;
+        disposed = true;
+        const count = (this.#known.get(value) ?? 1) - 1;
+        if (count > 0) this.#known.set(value, count);
+        else this.#known.delete(value);
+        this.#matcher = undefined;
+      },
+    };
+  }
+
+  /** How many distinct values are known (for the bound on its size). */
+  get knownValueCount(): number {
+    return this.#known.size;
   }
 
   redactString(text: string): string {
     let out = text;
-    for (const value of this.#known) {
-      if (out.includes(value)) out = out.split(value).join(REDACTED_SECRET);
-    }
+    if (this.#known.size > 0) out = this.#knownMatcher().replace(out, REDACTED_SECRET);
     for (const pattern of CREDENTIAL_PATTERNS) out = out.replace(pattern, REDACTED_PATTERN);
     return out;
+  }
+
+  /** Whether `text` holds a known value in any of its forms. */
+  holdsKnownValue(text: string): boolean {
+    return this.#known.size > 0 && this.#knownMatcher().test(text);
+  }
+
+  #knownMatcher(): LiteralMatcher {
+    this.#matcher ??= new LiteralMatcher(
+      [...this.#known.keys()].flatMap((v) => [v, ...encodedForms(v)]),
+    );
+    return this.#matcher;
   }
 
   /** A redacted deep copy of a JSON-like value; auth-like fields are masked by name too. */

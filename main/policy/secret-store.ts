@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
@@ -8,12 +8,16 @@ import type { ActorContext } from '../actor-context.ts';
 import type { Db } from '../store/schema.ts';
 import { writeFileAtomically } from '../write-file-atomically.ts';
 import { auditedBy } from '../actor-context.ts';
+import { MIN_KNOWN_LENGTH } from './redactor.ts';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
 /** Secret names as skills and settings reference them, e.g. `MOLTBOOK_API_KEY`. */
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]{0,63}$/;
 const MAX_SECRET_BYTES = 16 * 1024;
+
+/** How `keyedHash` values begin, so a stored value says what it is (and a plain one stands out). */
+export const KEYED_HASH_PREFIX = 'hmac-sha256:';
 
 /** Hears every secret value the store holds, so redaction can replace it anywhere. */
 export type SecretValueListener = (value: string) => void;
@@ -27,6 +31,8 @@ export type SecretValueListener = (value: string) => void;
 export class SecretStore {
   readonly #deps: { db: Db; chain: CausalChain; clock: Clock; key: Buffer };
   readonly #listeners = new Set<SecretValueListener>();
+  /** Keys derived from the store's key, by purpose. */
+  readonly #derived = new Map<string, Buffer>();
 
   private constructor(deps: { db: Db; chain: CausalChain; clock: Clock; key: Buffer }) {
     this.#deps = deps;
@@ -76,10 +82,23 @@ export class SecretStore {
         },
       );
     }
-    if (value === '' || Buffer.byteLength(value) > MAX_SECRET_BYTES) {
-      throw new AppError('INVALID_INPUT', `a secret value must be 1 to ${MAX_SECRET_BYTES} bytes`, {
-        fields: [{ path: 'value', message: 'empty or too long' }],
-      });
+    if (value.length < MIN_KNOWN_LENGTH) {
+      // Redaction cannot replace a short value without shredding ordinary text, so a short
+      // secret could leak anywhere; refused rather than stored unprotected.
+      throw new AppError(
+        'INVALID_INPUT',
+        `a secret value must be at least ${MIN_KNOWN_LENGTH} characters: shorter ones cannot be told apart from ordinary text, so they could not be kept out of logs and the audit trail`,
+        { fields: [{ path: 'value', message: `shorter than ${MIN_KNOWN_LENGTH} characters` }] },
+      );
+    }
+    if (Buffer.byteLength(value) > MAX_SECRET_BYTES) {
+      throw new AppError(
+        'INVALID_INPUT',
+        `a secret value must be at most ${MAX_SECRET_BYTES} bytes`,
+        {
+          fields: [{ path: 'value', message: 'too long' }],
+        },
+      );
     }
     // Redaction must know the value before anything could log it.
     for (const listener of this.#listeners) listener(value);
@@ -176,6 +195,21 @@ export class SecretStore {
         data: { name },
       });
     });
+  }
+
+  /**
+   * A keyed hash of `text` (HMAC-SHA256 under a key derived from the store's key for
+   * `purpose`): what to keep instead of a caller-chosen value that may hold anything (an
+   * `Idempotency-Key` can be a secret pasted by mistake). Equal inputs give equal hashes in
+   * this data dir, and nobody without `secret.key` can test a guess against the database.
+   */
+  keyedHash(purpose: string, text: string): string {
+    let key = this.#derived.get(purpose);
+    if (key === undefined) {
+      key = Buffer.from(hkdfSync('sha256', this.#deps.key, Buffer.alloc(0), `ccos:${purpose}`, 32));
+      this.#derived.set(purpose, key);
+    }
+    return `${KEYED_HASH_PREFIX}${createHmac('sha256', key).update(text).digest('hex')}`;
   }
 
   /** Hears each value as it is stored (redaction registers here). */

@@ -10,6 +10,7 @@ import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { Disposable } from '../disposable.ts';
+import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { ApprovalsTable, Db } from '../store/schema.ts';
 import type { ActorContext } from '../actor-context.ts';
 import type { RunService } from './run-service.ts';
@@ -43,6 +44,8 @@ export type ApprovalServiceDeps = {
   chain: CausalChain;
   clock: Clock;
   runs: RunService;
+  /** The packs whose `approval_timeout_ms` sets when a run's approvals expire. */
+  policies: PolicyPacks;
 };
 
 const DECISION_STATE: Record<ApprovalDecisionInput['decision'], ApprovalState> = {
@@ -78,6 +81,71 @@ export class ApprovalService {
     return { dispose: () => void this.#effects.delete(kind) };
   }
 
+  /**
+   * Closes a run's pending approvals when the run ends (state `expired`, with the run's end as
+   * the reason), in the transaction that ends it: nobody can decide them any more, and they
+   * must not sit in the inbox forever. Decision effects run as for a refusal.
+   */
+  registerRunEndExpiry(): Disposable {
+    return this.#deps.runs.registerRunEndHook(async (tx, run, ctx) => {
+      const pending = await tx.db
+        .selectFrom('approvals')
+        .selectAll()
+        .where('run_id', '=', run.id)
+        .where('state', '=', 'pending')
+        .execute();
+      const why = `run ${run.state}${run.state_reason === null ? '' : `: ${run.state_reason}`}`;
+      for (const row of pending)
+        await this.expireIn(tx, this.#fromRow(row), why.slice(0, 2000), ctx);
+    });
+  }
+
+  /**
+   * Closes one pending approval without a decision: `expired` is a refusal, never a grant.
+   * Recorded as an `approval.decision` (decision `expire`) by whoever closed it.
+   */
+  async expireIn(
+    tx: ChainTx,
+    approval: Approval,
+    reason: string,
+    ctx: ActorContext,
+  ): Promise<Approval> {
+    const after: Approval = {
+      ...approval,
+      state: 'expired',
+      expires_in_ms: null,
+      decided_by: ctx.actor,
+      reason,
+      decided_at: this.#deps.clock.now().toISOString(),
+    };
+    await tx.db
+      .updateTable('approvals')
+      .set({
+        state: after.state,
+        decided_by: after.decided_by,
+        reason: after.reason,
+        decided_at: after.decided_at,
+      })
+      .where('id', '=', approval.id)
+      .where('state', '=', 'pending')
+      .execute();
+    await tx.append({
+      event_type: 'approval.decision',
+      ...auditedBy(ctx),
+      run_id: approval.run_id,
+      step_id: approval.step_id,
+      data: {
+        approval_id: approval.id,
+        kind: approval.kind,
+        decision: 'expire',
+        state: after.state,
+        reason,
+      },
+    });
+    await this.#effects.get(approval.kind)?.(tx, after, ctx);
+    return after;
+  }
+
   /** Decided, unconsumed approvals covering exactly this call (newest first). */
   async findUsableIn(tx: ChainTx, runId: string, matchKey: string): Promise<Approval[]> {
     const rows = await tx.db
@@ -89,7 +157,7 @@ export class ApprovalService {
       .where('state', '!=', 'pending')
       .orderBy('created_at', 'desc')
       .execute();
-    return rows.map(fromRow);
+    return rows.map((r) => this.#fromRow(r));
   }
 
   /** Marks an approval spent by the execution it allowed; false if it was already spent. */
@@ -129,16 +197,21 @@ export class ApprovalService {
   /** Records a request inside a caller's transaction. */
   async requestIn(tx: ChainTx, request: ApprovalRequest, ctx: ActorContext): Promise<Approval> {
     const { match_key: matchKey, ...shown } = request;
+    const run = await this.#deps.runs.getIn(tx, request.run_id);
+    const timeout = this.#deps.policies.get(run.policy_pack).approval_timeout_ms;
+    const now = this.#deps.clock.now();
     const approval: Approval = {
       id: newId('apr'),
       ...shown,
       state: 'pending',
       decided_by: null,
       reason: null,
-      created_at: this.#deps.clock.now().toISOString(),
+      created_at: now.toISOString(),
       decided_at: null,
       answer: null,
       consumed_at: null,
+      expires_at: timeout === undefined ? null : new Date(now.getTime() + timeout).toISOString(),
+      expires_in_ms: timeout ?? null,
     };
     await tx.db
       .insertInto('approvals')
@@ -155,6 +228,7 @@ export class ApprovalService {
         scope: approval.scope,
         justification: approval.justification,
         permission_diff: approval.permission_diff,
+        ...(approval.expires_at === null ? {} : { expires_at: approval.expires_at }),
       },
     });
     return approval;
@@ -167,7 +241,7 @@ export class ApprovalService {
       .where('id', '=', id)
       .executeTakeFirst();
     if (row === undefined) throw new AppError('NOT_FOUND', `approval ${id} not found`);
-    return fromRow(row);
+    return this.#fromRow(row);
   }
 
   async list(
@@ -181,7 +255,7 @@ export class ApprovalService {
       .limit(Math.min(query.limit ?? 100, 1000));
     if (query.state !== undefined) q = q.where('state', '=', query.state);
     if (query.run_id !== undefined) q = q.where('run_id', '=', query.run_id);
-    return (await q.execute()).map(fromRow);
+    return (await q.execute()).map((r) => this.#fromRow(r));
   }
 
   /**
@@ -201,7 +275,7 @@ export class ApprovalService {
         .where('id', '=', id)
         .executeTakeFirst();
       if (row === undefined) throw new AppError('NOT_FOUND', `approval ${id} not found`);
-      const before = fromRow(row);
+      const before = this.#fromRow(row);
       if (before.state !== 'pending') {
         throw new AppError(
           'CONFLICT',
@@ -209,6 +283,13 @@ export class ApprovalService {
           {
             state: before.state,
           },
+        );
+      }
+      if (before.expires_in_ms === 0) {
+        throw new AppError(
+          'CONFLICT',
+          `approval ${id} expired at ${before.expires_at ?? '?'} without a decision; it counts as refused`,
+          { state: 'expired' },
         );
       }
       const run = await this.#deps.runs.getIn(tx, before.run_id);
@@ -223,6 +304,7 @@ export class ApprovalService {
       if (input.decision === 'approve' && validator !== undefined) await validator(before, answer);
       const after: Approval = {
         ...before,
+        expires_in_ms: null,
         answer: answer ?? null,
         state: DECISION_STATE[input.decision],
         scope: input.decision === 'modify' ? input.scope : before.scope,
@@ -261,35 +343,102 @@ export class ApprovalService {
         },
       });
       await this.#effects.get(before.kind)?.(tx, after, ctx);
-      const stillPending = await tx.db
-        .selectFrom('approvals')
-        .select('id')
-        .where('run_id', '=', run.id)
-        .where('state', '=', 'pending')
-        .executeTakeFirst();
-      const resumed =
-        run.state === 'paused_approval' && stillPending === undefined
-          ? await this.#deps.runs.transitionIn(tx, run.id, 'pending', {
-              ...ctx,
-              reason: `approval ${id} ${after.state}`,
-              trigger: 'approval_decision',
-            })
-          : run;
+      const resumed = await this.#resumeIfClearIn(tx, run, `approval ${id} ${after.state}`, ctx);
       return { approval: after, run: resumed };
     });
+  }
+
+  /**
+   * Expires every pending approval whose time is up (each in its own transaction) and queues
+   * its run to resume, so the agent is told the call was refused. Returns how many expired.
+   */
+  async expireDue(ctx: ActorContext): Promise<number> {
+    const due = await this.#deps.db
+      .selectFrom('approvals')
+      .select('id')
+      .where('state', '=', 'pending')
+      .where('expires_at', '<=', this.#deps.clock.now().toISOString())
+      .orderBy('expires_at')
+      .limit(1000)
+      .execute();
+    let expired = 0;
+    for (const { id } of due) {
+      const done = await this.#deps.chain.transact(async (tx) => {
+        const row = await tx.db
+          .selectFrom('approvals')
+          .selectAll()
+          .where('id', '=', id)
+          .where('state', '=', 'pending')
+          .executeTakeFirst();
+        // Decided (or expired by its run's end) since the query: nothing left to do.
+        if (row === undefined) return false;
+        const approval = this.#fromRow(row);
+        const waited = Math.round(
+          (Date.parse(approval.expires_at ?? approval.created_at) -
+            Date.parse(approval.created_at)) /
+            1000,
+        );
+        await this.expireIn(tx, approval, `no decision within ${waited} s`, ctx);
+        const run = await this.#deps.runs.getIn(tx, approval.run_id);
+        if (!isTerminal(run.state))
+          await this.#resumeIfClearIn(tx, run, `approval ${id} expired`, ctx);
+        return true;
+      });
+      if (done) expired += 1;
+    }
+    return expired;
+  }
+
+  /** When the next pending approval expires, or null when none will. */
+  async nextExpiry(): Promise<Date | null> {
+    const row = await this.#deps.db
+      .selectFrom('approvals')
+      .select((eb) => eb.fn.min('expires_at').as('at'))
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    const at = row?.at ?? null;
+    return at === null ? null : new Date(at);
+  }
+
+  /** A run paused on approvals resumes once none of them is pending any more (a refusal too: the agent is told). */
+  async #resumeIfClearIn(tx: ChainTx, run: Run, reason: string, ctx: ActorContext): Promise<Run> {
+    const stillPending = await tx.db
+      .selectFrom('approvals')
+      .select('id')
+      .where('run_id', '=', run.id)
+      .where('state', '=', 'pending')
+      .executeTakeFirst();
+    if (run.state !== 'paused_approval' || stillPending !== undefined) return run;
+    return this.#deps.runs.transitionIn(tx, run.id, 'pending', {
+      ...ctx,
+      reason,
+      trigger: 'approval_decision',
+    });
+  }
+
+  /** A stored approval as callers see it, with the time it has left as of now. */
+  #fromRow(row: ApprovalsTable): Approval {
+    const left =
+      row.state !== 'pending' || row.expires_at === null
+        ? null
+        : Math.max(0, Date.parse(row.expires_at) - this.#deps.clock.now().getTime());
+    return fromRow(row, left);
   }
 }
 
 function toRow(a: Approval): Omit<ApprovalsTable, 'match_key'> {
+  // The time left is computed on reading, never stored.
+  const stored: Omit<Approval, 'expires_in_ms'> & { expires_in_ms?: unknown } = { ...a };
+  delete stored.expires_in_ms;
   return {
-    ...a,
+    ...stored,
     permission_diff: JSON.stringify(a.permission_diff),
     request: JSON.stringify(a.request),
     answer: a.answer === null ? null : JSON.stringify(a.answer),
   };
 }
 
-function fromRow(row: ApprovalsTable): Approval {
+function fromRow(row: ApprovalsTable, expiresInMs: number | null): Approval {
   // match_key is internal: the strict schema would refuse it, and callers never see it.
   const shown: Omit<ApprovalsTable, 'match_key'> & { match_key?: unknown } = { ...row };
   delete shown.match_key;
@@ -298,5 +447,6 @@ function fromRow(row: ApprovalsTable): Approval {
     answer: row.answer === null ? null : (JSON.parse(row.answer) as unknown),
     permission_diff: JSON.parse(row.permission_diff) as unknown,
     request: JSON.parse(row.request) as unknown,
+    expires_in_ms: expiresInMs,
   });
 }

@@ -202,7 +202,8 @@ export class BudgetMeter {
   /** Turns approved budget approvals into grants (the decision and the grant commit together). */
   registerGrants(): Disposable {
     return this.#deps.approvals.registerDecisionEffect('budget', async (tx, approval, ctx) => {
-      if (approval.state === 'denied') return;
+      // Only a grant grants: a refusal or an expiry leaves the budget as it is.
+      if (approval.state !== 'approved' && approval.state !== 'modified') return;
       const grant = parseGrant(approval);
       // A person may narrow the extension, not turn it into another kind of budget.
       const asked = (approval.request as { kind?: unknown }).kind;

@@ -8,14 +8,24 @@ export const MAX_CHECKPOINT_BYTES = 256 * 1024;
 
 export type Checkpoint = { id: number; segment: number; state: unknown; created_at: string };
 
+export type CheckpointStoreDeps = {
+  db: Db;
+  clock: Clock;
+  /**
+   * Applied to every state before it is stored: the agent's conversation holds the LLM's
+   * tool-call arguments and whatever else the worker kept, which may carry a secret.
+   */
+  redact: (state: unknown) => unknown;
+};
+
 /**
  * Durable, audited agent checkpoints: the state the next segment starts from. Each write
  * is a `checkpoint` chain entry in the same transaction.
  */
 export class CheckpointStore {
-  readonly #deps: { db: Db; clock: Clock };
+  readonly #deps: CheckpointStoreDeps;
 
-  constructor(deps: { db: Db; clock: Clock }) {
+  constructor(deps: CheckpointStoreDeps) {
     this.#deps = deps;
   }
 
@@ -34,7 +44,8 @@ export class CheckpointStore {
       keep: number;
     },
   ): Promise<number> {
-    const text = JSON.stringify(input.state ?? null);
+    // Redacted on write: a call resumed from here sees the redacted arguments, never the value.
+    const text = JSON.stringify(this.#deps.redact(input.state ?? null) ?? null);
     const bytes = Buffer.byteLength(text);
     if (bytes > MAX_CHECKPOINT_BYTES) {
       throw new AppError(

@@ -41,6 +41,40 @@ export async function readCompletionFacts(tx: ChainTx, runId: string): Promise<C
   };
 }
 
+/** A tool call that did not succeed, as the chain recorded it (messages already redacted). */
+export type FailedToolCall = { tool: string; outcome: 'error' | 'refused'; detail: string };
+
+/**
+ * The run's last tool call when it failed or was refused, else undefined: a claim of
+ * completion right after one rests on a result the agent never got, so it is recorded with
+ * this as evidence.
+ */
+export async function lastFailedToolCallIn(
+  tx: ChainTx,
+  runId: string,
+): Promise<FailedToolCall | undefined> {
+  const row = await tx.db
+    .selectFrom('chain')
+    .select('data')
+    .where('run_id', '=', runId)
+    .where('event_type', '=', 'skill.execute')
+    .orderBy('seq', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const data = JSON.parse(row.data) as Record<string, unknown>;
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+  if (data.outcome === 'error')
+    return {
+      tool: text(data.tool),
+      outcome: 'error',
+      detail: `${text(data.code)}: ${text(data.message)}`,
+    };
+  if (data.outcome === 'refused')
+    return { tool: text(data.tool), outcome: 'refused', detail: text(data.reason) };
+  return undefined;
+}
+
 /**
  * Whether a goal's completion predicate holds (ARCHITECTURE.md §4). Predicates are
  * declarative data evaluated by the host; a goal without one is met by the agent's claim.

@@ -4,6 +4,7 @@ import {
   budgetSchema,
   completionPredicateSchema,
   goalSchema,
+  runFailureSchema,
   runSchema,
   stepSchema,
   usageSchema,
@@ -13,6 +14,7 @@ import {
   type ResumeTrigger,
   type Run,
   type RunEventInput,
+  type RunFailure,
   type RunState,
   type Step,
   type Usage,
@@ -21,10 +23,11 @@ import type { ChainTx, CausalChain } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { resolveBudget, type PolicyPacks } from '../policy/policy-packs.ts';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Db, RunsTable } from '../store/schema.ts';
 import type { SessionService } from './session-service.ts';
-import { assertTransition } from './transitions.ts';
+import type { Disposable } from '../disposable.ts';
+import { assertTransition, isTerminal } from './transitions.ts';
 import { clampBudget } from './budget-clamp.ts';
 import { z } from 'zod';
 import { auditedBy, type ActorContext } from '../actor-context.ts';
@@ -35,9 +38,20 @@ export type TransitionOptions = ActorContext & {
   trigger?: ResumeTrigger;
   /** New usage, when the transition also meters something (e.g. a retry). */
   usage?: Usage;
-  /** For `paused_external_event`: the event type that resumes the run. */
+  /**
+   * For `paused_external_event`: the event type that resumes the run; for `paused_schedule`:
+   * the instant (or `schedule:<id>`) it waits for.
+   */
   waiting_for?: string;
+  /** For `pending`: not started before this instant (an LLM backoff); cleared by any other transition. */
+  not_before?: Date;
 };
+
+/**
+ * Called inside the transaction that moves a run to a terminal state, so what belongs to the
+ * run (its pending approvals) closes with it; a throw undoes the transition.
+ */
+export type RunEndHook = (tx: ChainTx, run: Run, ctx: ActorContext) => Promise<void>;
 
 export type ListRunsQuery = {
   state?: RunState;
@@ -59,9 +73,13 @@ export type CreateRunContext = ActorContext & {
   budget_caps?: BudgetCaps;
 };
 
+/** The `SecretStore.keyedHash` purpose of stored `Idempotency-Key`s. */
+export const IDEMPOTENCY_KEY_PURPOSE = 'idempotency-key';
+
 export type IdempotencyRequest = {
   /** Who sent the key: keys are private to their sender. */
   principal: string;
+  /** The key as stored: its keyed hash (`SecretStore.keyedHash`), never the key itself. */
   key: string;
   /** Hash of the canonical request body. */
   request_hash: string;
@@ -80,6 +98,12 @@ export type RunServiceDeps = {
    * redacted on write like everywhere else (ARCHITECTURE.md §10).
    */
   redactText?: (text: string) => string;
+  /**
+   * Set when nothing will start a pending run (the host has no LLM provider): what such a
+   * run shows as its `state_reason` and `waiting_for`, so a person sees why it does not move.
+   * Applied where runs leave this service, not stored: it holds only while this host runs so.
+   */
+  idlePending?: { state_reason: string; waiting_for: string };
 };
 
 /**
@@ -88,14 +112,21 @@ export type RunServiceDeps = {
  */
 export class RunService {
   readonly #deps: RunServiceDeps;
+  readonly #endHooks = new Set<RunEndHook>();
 
   constructor(deps: RunServiceDeps) {
     this.#deps = deps;
   }
 
+  /** Runs `hook` whenever a run ends (see `RunEndHook`). */
+  registerRunEndHook(hook: RunEndHook): Disposable {
+    this.#endHooks.add(hook);
+    return { dispose: () => void this.#endHooks.delete(hook) };
+  }
+
   /** Creates a pending run (its kickoff) in a new or given session; 409 if that session is busy. */
-  create(input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
-    return this.#deps.chain.transact((tx) => this.#createIn(tx, input, ctx));
+  async create(input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
+    return this.#present(await this.#deps.chain.transact((tx) => this.#createIn(tx, input, ctx)));
   }
 
   /**
@@ -103,12 +134,12 @@ export class RunService {
    * return the first run (`replayed: true`) without creating another; the same key with a
    * different request is IDEMPOTENCY_CONFLICT. Key and run commit together.
    */
-  createIdempotent(
+  async createIdempotent(
     input: CreateRunInput,
     ctx: CreateRunContext,
     idempotency: IdempotencyRequest,
   ): Promise<{ run: Run; replayed: boolean }> {
-    return this.#deps.chain.transact(async (tx) => {
+    const result = await this.#deps.chain.transact(async (tx) => {
       const seen = await tx.db
         .selectFrom('idempotency_keys')
         .select(['request_hash', 'run_id'])
@@ -131,6 +162,34 @@ export class RunService {
         .values({ ...idempotency, run_id: run.id, created_at: run.created_at })
         .execute();
       return { run, replayed: false };
+    });
+    return { ...result, run: this.#present(result.run) };
+  }
+
+  /**
+   * Replaces keys stored in plain by an earlier version with their keyed hash (`hash`), so
+   * a caller's key is on disk nowhere and still matches when the caller retries. Rows whose
+   * key already starts with `hashedPrefix` are left alone. Returns how many were changed.
+   */
+  async hashPlainIdempotencyKeys(
+    hash: (key: string) => string,
+    hashedPrefix: string,
+  ): Promise<number> {
+    return this.#deps.chain.transact(async (tx) => {
+      const plain = await tx.db
+        .selectFrom('idempotency_keys')
+        .select(['principal', 'key'])
+        .where('key', 'not like', `${hashedPrefix}%`)
+        .execute();
+      for (const row of plain) {
+        await tx.db
+          .updateTable('idempotency_keys')
+          .set({ key: hash(row.key) })
+          .where('principal', '=', row.principal)
+          .where('key', '=', row.key)
+          .execute();
+      }
+      return plain.length;
     });
   }
 
@@ -162,6 +221,7 @@ export class RunService {
       completion: input.completion ?? null,
       parent_run_id: ctx.parent_run_id ?? null,
       waiting_for: null,
+      not_before: null,
       created_by: ctx.actor,
       created_at: now,
       updated_at: now,
@@ -201,8 +261,8 @@ export class RunService {
     return run;
   }
 
-  get(id: string): Promise<Run> {
-    return readRun(this.#deps.db, id);
+  async get(id: string): Promise<Run> {
+    return this.#present(await readRun(this.#deps.db, id));
   }
 
   /** `get` inside a caller's transaction (the store has one connection: never use `db` there). */
@@ -229,7 +289,7 @@ export class RunService {
         ]),
       );
     }
-    return (await q.execute()).map(fromRow);
+    return (await q.execute()).map((row) => this.#present(fromRow(row)));
   }
 
   goals(runId: string): Promise<Goal[]> {
@@ -252,9 +312,62 @@ export class RunService {
     return rows.map((r) => stepSchema.parse(r));
   }
 
+  /**
+   * The run's most recent failure from its chain: a segment that ended in a fault, or a
+   * failed LLM call. Read from the chain, the record the supervisor writes in the same
+   * transaction as the run's state.
+   */
+  async lastFailure(runId: string): Promise<RunFailure | null> {
+    const row = await this.#deps.db
+      .selectFrom('chain')
+      .select(['event_type', 'timestamp', 'data'])
+      .where('run_id', '=', runId)
+      .where((eb) =>
+        eb.or([
+          eb.and([
+            eb('event_type', '=', 'segment.ended'),
+            eb(sql`json_extract(data, '$.failure')`, 'is not', null),
+          ]),
+          eb.and([
+            eb('event_type', '=', 'llm.call'),
+            eb(sql`json_extract(data, '$.outcome')`, '=', 'failed'),
+          ]),
+        ]),
+      )
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    const data = JSON.parse(row.data) as { failure?: unknown; reason?: unknown; segment?: unknown };
+    const segment = row.event_type === 'segment.ended';
+    const said = segment ? data.failure : data.reason;
+    return runFailureSchema.parse({
+      kind: segment ? 'segment' : 'llm',
+      at: row.timestamp,
+      segment: typeof data.segment === 'number' ? data.segment : null,
+      reason: typeof said === 'string' ? said : '',
+    });
+  }
+
   /** Moves a run to `to`, or throws ILLEGAL_TRANSITION and changes nothing. */
-  transition(runId: string, to: RunState, options: TransitionOptions): Promise<Run> {
-    return this.#deps.chain.transact((tx) => this.transitionIn(tx, runId, to, options));
+  async transition(runId: string, to: RunState, options: TransitionOptions): Promise<Run> {
+    return this.#present(
+      await this.#deps.chain.transact((tx) => this.transitionIn(tx, runId, to, options)),
+    );
+  }
+
+  /**
+   * A run as callers see it: a pending run nothing will start waits for `idlePending`, and
+   * says why unless it already has a reason of its own (a person's resume reason stays).
+   */
+  #present(run: Run): Run {
+    const idle = this.#deps.idlePending;
+    if (idle === undefined || run.state !== 'pending') return run;
+    return {
+      ...run,
+      state_reason: run.state_reason ?? idle.state_reason,
+      waiting_for: idle.waiting_for,
+    };
   }
 
   /** `transition` inside a caller's transaction, for callers that write more alongside it. */
@@ -282,7 +395,14 @@ export class RunService {
       state: to,
       state_reason: reason,
       usage: options.usage ?? before.usage,
-      waiting_for: to === 'paused_external_event' ? (options.waiting_for ?? null) : null,
+      waiting_for:
+        to === 'paused_external_event' || to === 'paused_schedule'
+          ? (options.waiting_for ?? null)
+          : null,
+      not_before:
+        to === 'pending' && options.not_before !== undefined
+          ? options.not_before.toISOString()
+          : null,
       updated_at: now,
     };
     await tx.db
@@ -292,6 +412,7 @@ export class RunService {
         state_reason: after.state_reason,
         usage: JSON.stringify(after.usage),
         waiting_for: after.waiting_for,
+        not_before: after.not_before,
         updated_at: now,
       })
       .where('id', '=', runId)
@@ -310,8 +431,13 @@ export class RunService {
         ...(options.trigger === undefined ? {} : { trigger: options.trigger }),
         ...(options.usage === undefined ? {} : { usage: options.usage }),
         ...(after.waiting_for === null ? {} : { waiting_for: after.waiting_for }),
+        ...(after.not_before === null ? {} : { not_before: after.not_before }),
       },
     });
+    if (isTerminal(to)) {
+      const ctx = { actor: options.actor, correlation_id: options.correlation_id ?? null };
+      for (const hook of this.#endHooks) await hook(tx, after, ctx);
+    }
     return after;
   }
 
@@ -319,12 +445,12 @@ export class RunService {
    * Records an external event for a run; when the run waits for exactly this type, it is
    * queued to resume (trigger `external_event`). Other events are kept, and change nothing.
    */
-  receiveEvent(
+  async receiveEvent(
     runId: string,
     event: RunEventInput,
     ctx: ActorContext,
   ): Promise<{ event_id: string; resumed: boolean; run: Run }> {
-    return this.#deps.chain.transact(async (tx) => {
+    const result = await this.#deps.chain.transact(async (tx) => {
       const run = await readRun(tx.db, runId);
       const id = newId('ev');
       await tx.db
@@ -359,6 +485,7 @@ export class RunService {
       });
       return { event_id: id, resumed: true, run: resumed };
     });
+    return { ...result, run: this.#present(result.run) };
   }
 
   /** Cancels a non-terminal run; cancelling a finished run is ILLEGAL_TRANSITION. */

@@ -1,4 +1,3 @@
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Kysely } from 'kysely';
 import { Migrator, type MigrationProvider } from 'kysely/migration';
@@ -7,6 +6,7 @@ import { lockDataDir } from './data-dir-lock.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import type { Database, Db } from './schema.ts';
 import { createSqlite3Dialect } from './sqlite3-dialect.ts';
+import { ensureOwnerOnlyFile, secureDataDir, tightenIfPresent } from './secure-data-dir.ts';
 
 export const DATABASE_FILE = 'ccos.sqlite';
 
@@ -44,11 +44,20 @@ export type OpenStoreOptions = {
  * Opens (creating if needed) the database in `dataDir` and brings its schema up to date.
  * Takes the data dir's single-host lock first (`lockDataDir`): while the store is open, no
  * other host may open it — a second one fails with CONFLICT — and `close` releases it.
+ * The data dir is owner-only (0700; one others can write is refused with DATA_DIR_UNSAFE)
+ * and so are the database files (0600).
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
-  await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+  await secureDataDir(options.dataDir);
   const lock = await lockDataDir(options.dataDir);
   const file = path.join(options.dataDir, DATABASE_FILE);
+  try {
+    await ensureOwnerOnlyFile(file);
+    for (const suffix of ['-wal', '-shm', '-journal']) await tightenIfPresent(`${file}${suffix}`);
+  } catch (e) {
+    await lock.release();
+    throw e;
+  }
   const db = new Kysely<Database>({
     dialect: createSqlite3Dialect({ filename: file, onOpen: STORE_PRAGMAS }),
   });

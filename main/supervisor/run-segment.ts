@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
+import type { Logger } from 'pino';
 import type {
   AgentSessionInfo,
   CompleteReply,
   ToolCallOutcome,
 } from '../../contracts/agent-channel.ts';
 import type { LlmCompleteRequest, LlmCompleteResult } from '../../contracts/llm.ts';
+import type { LlmRetryPolicy } from '../../contracts/policy.ts';
 import { goalSchema, type Run } from '../../contracts/runs.ts';
+import type { FollowUpReply, FollowUpRequest } from '../../contracts/schedules.ts';
 import type { ToolDefinition } from '../../contracts/skills.ts';
 import type { AgentChannelHandlers } from '../agent/channel/agent-channel-handlers.ts';
 import { estimateRequestTokens } from '../agent/llm/estimate-usage.ts';
@@ -19,11 +22,19 @@ import type { Redactor } from '../policy/redactor.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import type { CheckpointStore } from '../runs/checkpoint-store.ts';
-import { readCompletionFacts, runMemoryNamespace, unmetGoals } from '../runs/completion-check.ts';
+import {
+  lastFailedToolCallIn,
+  readCompletionFacts,
+  runMemoryNamespace,
+  unmetGoals,
+  type FailedToolCall,
+} from '../runs/completion-check.ts';
 import type { RunService } from '../runs/run-service.ts';
 import { quotaExceeded, type SegmentQuotas } from '../runs/segment-quotas.ts';
 import { isTerminal } from '../runs/transitions.ts';
+import type { FollowUps } from '../scheduler/follow-ups.ts';
 import { SerialQueue } from '../serial-queue.ts';
+import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
 
 export type RunSegmentDeps = {
   runs: RunService;
@@ -35,14 +46,21 @@ export type RunSegmentDeps = {
   registry: SkillRegistry;
   redactor: Redactor;
   llm: LlmProvider;
+  logger: Logger;
+  /** Agent follow-ups (`ccos/schedule.resume`); absent, a worker cannot ask to resume later. */
+  followUps?: FollowUps;
 };
 
-/** What the supervisor granted this segment, and what it may store (the pack's quotas). */
+/**
+ * What the supervisor granted this segment, what it may store (the pack's quotas), and how
+ * it retries a failed LLM call (the pack's).
+ */
 export type SegmentGrant = {
   index: number;
   max_steps: number;
   max_ms: number;
   quotas: SegmentQuotas;
+  llm_retry: LlmRetryPolicy;
 };
 
 /**
@@ -68,6 +86,7 @@ export class RunSegment implements AgentChannelHandlers {
   /** Checkpoints and memory writes this segment made, against its quotas. */
   #checkpoints = 0;
   #memoryPuts = 0;
+  #llmBackoff: LlmBackoff | undefined;
 
   constructor(deps: RunSegmentDeps, run: Run, grant: SegmentGrant, signal: AbortSignal) {
     this.#deps = deps;
@@ -81,6 +100,14 @@ export class RunSegment implements AgentChannelHandlers {
   /** Steps this segment took; a segment that took none made no progress. */
   get steps(): number {
     return this.#steps;
+  }
+
+  /**
+   * Set when an LLM call failed transiently: the segment ended for it, and the run waits
+   * until `until` before its next segment (not a worker fault: no retry is spent).
+   */
+  get llmBackoff(): LlmBackoff | undefined {
+    return this.#llmBackoff;
   }
 
   /** Active milliseconds so far. */
@@ -176,10 +203,15 @@ export class RunSegment implements AgentChannelHandlers {
     const { run, tokensLeft } = await this.#authorizeStep(prompt + 1);
     const maxOutput = Math.min(safe.max_output_tokens ?? Infinity, tokensLeft - prompt);
     const started = this.#deps.clock.now();
-    const result = await this.#deps.llm.complete(
-      { ...safe, max_output_tokens: maxOutput },
-      { signal: this.#signal },
-    );
+    let result: LlmCompleteResult;
+    try {
+      result = await this.#deps.llm.complete(
+        { ...safe, max_output_tokens: maxOutput },
+        { signal: this.#signal },
+      );
+    } catch (e) {
+      throw await this.#llmFailed(run, started, e);
+    }
     const tokens = result.usage.input_tokens + result.usage.output_tokens;
     await this.#deps.chain.transact(async (tx) => {
       await this.#deps.meter.chargeIn(tx, run, {
@@ -217,6 +249,44 @@ export class RunSegment implements AgentChannelHandlers {
       });
     });
     return result;
+  }
+
+  /**
+   * Judges a failed LLM call where the host made it (the worker only sees that its segment
+   * ended): permanent failures fail the run now, transient ones end the segment with a
+   * backoff the supervisor honours. Returns what the worker is answered.
+   */
+  async #llmFailed(run: Run, started: Date, e: unknown): Promise<unknown> {
+    const verdict = classifyLlmFailure(e);
+    if (verdict === undefined) return e;
+    const backoff = await this.#deps.chain.transact(async (tx) => {
+      const now = await this.#deps.runs.getIn(tx, run.id);
+      // Cancelled or failed meanwhile: the abort caused this error, there is nothing to judge.
+      if (now.state !== 'running') return undefined;
+      return recordLlmFailureIn(
+        tx,
+        {
+          runs: this.#deps.runs,
+          redactor: this.#deps.redactor,
+          logger: this.#deps.logger,
+          providerId: this.#deps.llm.id,
+          actor: this.#actor,
+          policy: this.#grant.llm_retry,
+          segment: this.#grant.index,
+          started,
+          now: this.#deps.clock.now(),
+        },
+        now,
+        verdict,
+      );
+    });
+    this.#llmBackoff = backoff;
+    return new AppError(
+      'SEGMENT_ENDED',
+      backoff === undefined
+        ? 'the LLM call failed and the run stopped: exit'
+        : 'the LLM call failed; the run tries again later: checkpoint and exit',
+    );
   }
 
   async checkpoint(state: unknown): Promise<{ checkpoint_id: number }> {
@@ -273,13 +343,31 @@ export class RunSegment implements AgentChannelHandlers {
         .where('run_id', '=', run.id)
         .where('state', '=', 'open')
         .execute();
+      const said =
+        summary === undefined ? null : this.#deps.redactor.redactString(summary).slice(0, 500);
+      const failedCall = await lastFailedToolCallIn(tx, run.id);
+      if (failedCall !== undefined) await this.#recordClaimAfterFailure(tx, run, failedCall);
       await this.#deps.meter.chargeIn(tx, run, { wall_clock_ms: this.takeUncharged() });
       await this.#deps.runs.transitionIn(tx, run.id, 'done', {
         actor: this.#actor,
-        reason:
-          summary === undefined ? null : this.#deps.redactor.redactString(summary).slice(0, 500),
+        reason: failedCall === undefined ? said : claimAfterFailureReason(failedCall, said),
       });
       return { accepted: true, unmet: [] };
+    });
+  }
+
+  /**
+   * The goals hold only by the agent's word, and its last tool call failed: the claim stands
+   * (no predicate says otherwise) but is recorded with the failure as its evidence.
+   */
+  async #recordClaimAfterFailure(tx: ChainTx, run: Run, failed: FailedToolCall): Promise<void> {
+    await tx.append({
+      event_type: 'policy.decision',
+      actor: this.#actor,
+      session_id: run.session_id,
+      run_id: run.id,
+      rule_id: 'completion.after_failed_tool_call',
+      data: { decision: 'accepted', claim: 'complete', evidence: failed },
     });
   }
 
@@ -379,6 +467,26 @@ export class RunSegment implements AgentChannelHandlers {
     return quotaExceeded(quota, `${what} (policy pack quota)`, usage);
   }
 
+  /** Checkpoints `request.state`, pauses the run and schedules its resume, in one transaction. */
+  resumeLater(request: FollowUpRequest): Promise<FollowUpReply> {
+    const followUps = this.#deps.followUps;
+    if (followUps === undefined) {
+      return Promise.reject(
+        new AppError(
+          'INVALID_INPUT',
+          'this host has no scheduler: a run cannot ask to resume later',
+        ),
+      );
+    }
+    return followUps.request(
+      this.#runId,
+      this.#grant.index,
+      request,
+      this.#actor,
+      this.#grant.quotas.checkpoints_kept,
+    );
+  }
+
   /** Active time not yet charged to the run's wall-clock usage; taking it marks it charged. */
   takeUncharged(): number {
     const now = this.elapsedMs();
@@ -424,6 +532,12 @@ export class RunSegment implements AgentChannelHandlers {
     if ('error' in verdict) throw verdict.error;
     return verdict;
   }
+}
+
+/** A done run's reason when its claim came right after a failed tool call: the evidence first. */
+function claimAfterFailureReason(failed: FailedToolCall, said: string | null): string {
+  const evidence = `claimed complete right after a failed tool call: ${failed.tool} ${failed.outcome} (${failed.detail.slice(0, 200)})`;
+  return (said === null ? evidence : `${evidence}; the agent said: ${said}`).slice(0, 500);
 }
 
 /** The step id of the tool call the LLM named `callId` in run `runId`; the same across segments. */

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { isUnjailed } from '../../contracts/agent-isolation.ts';
 import type { ChainEntry } from '../../contracts/chain.ts';
 import type { Run } from '../../contracts/runs.ts';
 import { serveAgentChannel } from '../agent/channel/serve-agent-channel.ts';
@@ -13,7 +14,9 @@ import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Db } from '../store/schema.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import { segmentQuotasOf } from '../runs/segment-quotas.ts';
+import { DEFAULT_LLM_RETRY } from './llm-failure.ts';
 import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
+import { WorkerLastError } from './worker-last-error.ts';
 import { WorkerWatchdog } from './worker-watchdog.ts';
 import type { RunService } from '../runs/run-service.ts';
 
@@ -76,6 +79,8 @@ export class Supervisor implements Disposable {
   #stopping = false;
   #pumping = false;
   #pumpAgain = false;
+  /** One timer for the earliest pending run still waiting out an LLM backoff. */
+  #backoffTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
@@ -99,6 +104,7 @@ export class Supervisor implements Disposable {
    */
   async dispose(): Promise<void> {
     this.#stopping = true;
+    clearTimeout(this.#backoffTimer);
     await this.#subscription?.dispose();
     for (const [, active] of this.#active) {
       active.killReason = 'host stopping';
@@ -150,22 +156,46 @@ export class Supervisor implements Disposable {
   async #fill(): Promise<void> {
     while (!this.#stopping && this.#slots.size < this.#deps.maxConcurrent) {
       const free = this.#deps.maxConcurrent - this.#slots.size;
+      const now = this.#deps.clock.now().toISOString();
       const candidates = await this.#deps.db
         .selectFrom('runs')
         .select('id')
         .where('state', '=', 'pending')
+        .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now)]))
         .orderBy('updated_at', 'asc')
         .orderBy('id', 'asc')
         .limit(free + this.#slots.size)
         .execute();
       const fresh = candidates.filter((c) => !this.#slots.has(c.id)).slice(0, free);
-      if (fresh.length === 0) return;
+      if (fresh.length === 0) break;
       let started = 0;
       for (const { id } of fresh) {
         if (await this.#startSegment(id)) started += 1;
       }
-      if (started === 0) return;
+      if (started === 0) break;
     }
+    await this.#armBackoffTimer();
+  }
+
+  /** Wakes the pump when the earliest backoff of a pending run is over. */
+  async #armBackoffTimer(): Promise<void> {
+    const next = await this.#deps.db
+      .selectFrom('runs')
+      .select((eb) => eb.fn.min('not_before').as('at'))
+      .where('state', '=', 'pending')
+      .where('not_before', '>', this.#deps.clock.now().toISOString())
+      .executeTakeFirst();
+    clearTimeout(this.#backoffTimer);
+    this.#backoffTimer = undefined;
+    const at = next?.at ?? null;
+    if (at === null || this.#stopping) return;
+    // A few milliseconds late rather than early: woken early, the run would still be waiting.
+    const delay = Math.max(0, Date.parse(at) - this.#deps.clock.now().getTime()) + 5;
+    this.#backoffTimer = setTimeout(() => {
+      this.#backoffTimer = undefined;
+      this.#pump();
+    }, delay);
+    this.#backoffTimer.unref();
   }
 
   /** Moves a pending run to running and starts its worker; false if another start won. */
@@ -191,7 +221,12 @@ export class Supervisor implements Disposable {
           actor: SUPERVISOR_ACTOR,
           session_id: running.session_id,
           run_id: runId,
-          data: { segment: segmentIndex },
+          // What the worker runs under, on every segment: a trace shows whether it was jailed.
+          data: {
+            segment: segmentIndex,
+            isolation: this.#deps.spawner.isolation,
+            unsafe: isUnjailed(this.#deps.spawner.isolation),
+          },
         });
         return { run: running, index: segmentIndex };
       }));
@@ -220,6 +255,7 @@ export class Supervisor implements Disposable {
       max_steps: pack.segment_max_steps,
       max_ms: pack.segment_max_ms,
       quotas: segmentQuotasOf(pack),
+      llm_retry: pack.llm_retry ?? DEFAULT_LLM_RETRY,
     };
     const abort = new AbortController();
     const handlers = new RunSegment(
@@ -265,7 +301,9 @@ export class Supervisor implements Disposable {
       worker = this.#deps.spawner.spawn({ runId: run.id, token: minted.token });
       const active: Active = { worker, abort, killReason: undefined };
       this.#active.set(run.id, active);
+      const lastError = new WorkerLastError();
       worker.stderr.on('data', (chunk: Buffer) => {
+        lastError.push(chunk.toString('utf8'));
         this.#deps.logger.debug(
           { run_id: run.id, worker: chunk.toString('utf8').slice(0, 2000) },
           'worker stderr',
@@ -293,7 +331,12 @@ export class Supervisor implements Disposable {
       exit = await active.worker.exited;
       why = active.killReason;
       if (why === undefined && (exit.code !== 0 || exit.signal !== null)) {
-        why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}`;
+        // The worker's last error is its own text: redacted like anything else we record.
+        // A worker killed by a signal did not choose to stop: its last line is no error.
+        const said = exit.code !== 0 && exit.code !== null ? lastError.take() : undefined;
+        const error =
+          said === undefined ? '' : `: ${this.#deps.segmentDeps.redactor.redactString(said)}`;
+        why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}${error}`;
       }
       if (why === undefined && handlers.steps === 0) why = NO_STEP;
     } catch (e) {
@@ -372,25 +415,38 @@ export class Supervisor implements Disposable {
       // The worker stops on its own when the budget it was shown is spent (it sees the
       // remaining steps and tokens). That is the budget's end, not a fault: apply the pack's
       // decision as a refused step would, instead of charging retries until the run fails.
+      const backoff = stopping ? undefined : segment.llmBackoff;
       const spent =
-        now.state === 'running' && why === NO_STEP && exit.code === 0
+        backoff === undefined && now.state === 'running' && why === NO_STEP && exit.code === 0
           ? await this.#deps.meter.checkIn(tx, now, { steps: 1, tokens: 1, activeMs: elapsed })
           : undefined;
       if (spent !== undefined) {
         const usage = await this.#deps.meter.chargeIn(tx, now, { wall_clock_ms: elapsed });
         await this.#deps.meter.overrunIn(tx, { ...now, usage }, spent, { actor: SUPERVISOR_ACTOR });
         failure = undefined;
+      } else if (backoff !== undefined && now.state === 'running') {
+        // The provider failed, not the worker: wait it out without spending a retry.
+        await this.#deps.meter.chargeIn(tx, now, { wall_clock_ms: elapsed });
+        await this.#deps.runs.transitionIn(tx, run.id, 'pending', {
+          actor: SUPERVISOR_ACTOR,
+          reason: backoff.reason,
+          not_before: backoff.until,
+        });
+        failure = undefined;
       } else if (now.state === 'running') {
         const failed = why !== undefined && !stopping;
         const limits = await this.#deps.meter.limitsIn(tx, now);
-        const usage = await this.#deps.meter.chargeIn(tx, now, {
+        // A failure with no retry left is not retried, so it is not charged as one: the
+        // usage never shows more retries than the budget allows.
+        const exhausted = failed && now.usage.retries >= limits.retries;
+        await this.#deps.meter.chargeIn(tx, now, {
           wall_clock_ms: elapsed,
-          retries: failed ? 1 : 0,
+          retries: failed && !exhausted ? 1 : 0,
         });
-        if (failed && usage.retries > limits.retries) {
+        if (exhausted) {
           await this.#deps.runs.transitionIn(tx, run.id, 'failed', {
             actor: SUPERVISOR_ACTOR,
-            reason: 'retries_exhausted',
+            reason: `retries_exhausted: ${why}`,
           });
         } else {
           await this.#deps.runs.transitionIn(tx, run.id, 'pending', {

@@ -21,6 +21,7 @@ import { parseHostConfig } from '../../main/config.ts';
 import { Host } from '../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { segmentQuotasOf } from '../../main/runs/segment-quotas.ts';
+import { DEFAULT_LLM_RETRY } from '../../main/supervisor/llm-failure.ts';
 import { RunSegment } from '../../main/supervisor/run-segment.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
 import {
@@ -130,6 +131,7 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
             id: 'none',
             complete: () => Promise.reject(new Error('the bench makes no LLM calls')),
           },
+          logger: s.logger,
         },
         run,
         {
@@ -137,6 +139,7 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
           max_steps: 1000,
           max_ms: 10 * 60 * 1000,
           quotas: segmentQuotasOf(DEFAULT_POLICY_PACK),
+          llm_retry: DEFAULT_LLM_RETRY,
         },
         new AbortController().signal,
       );

@@ -10,6 +10,8 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   gateway: () => import('./gateway.bench.ts'),
   skills: () => import('./skills.bench.ts'),
   autonomy: () => import('./autonomy.bench.ts'),
+  jail: () => import('./jail.bench.ts'),
+  scheduler: () => import('./scheduler.bench.ts'),
   ui: () => import('./ui.bench.ts'),
 };
 

@@ -1,12 +1,15 @@
 import type { ErrorCode } from '../../../contracts/errors.ts';
 import { AppError } from '../../errors.ts';
+import { networkCause } from '../../network-cause.ts';
 
 /** What went wrong with a provider call, read from whichever SDK threw. */
 export type LlmFailure =
   | { kind: 'aborted' }
   | { kind: 'timeout' }
-  | { kind: 'connection' }
-  | { kind: 'status'; status: number }
+  /** `cause`: the operating system's or TLS's word for it (`ECONNREFUSED`, `ENOTFOUND`…). */
+  | { kind: 'connection'; cause: string }
+  /** `retryAfterMs`: how long the provider asked us to wait (`retry-after`, `retry-after-ms`). */
+  | { kind: 'status'; status: number; retryAfterMs?: number }
   | { kind: 'unknown' };
 
 /** Provider error text is cut here: it lands in logs and the run's failure reason. */
@@ -56,16 +59,18 @@ export function llmError(
     case 'connection':
       return new AppError(
         'LLM_UNAVAILABLE',
-        `${providerId}: cannot reach the provider: ${detail}`,
-        {
-          provider: providerId,
-        },
+        `${providerId}: cannot reach the provider (${failure.cause}): ${detail}`,
+        { provider: providerId, cause: failure.cause },
       );
     case 'status':
       return new AppError(
         llmCodeForStatus(failure.status),
         `${providerId}: the provider answered ${failure.status}: ${detail}`,
-        { provider: providerId, status: failure.status },
+        {
+          provider: providerId,
+          status: failure.status,
+          ...(failure.retryAfterMs === undefined ? {} : { retry_after_ms: failure.retryAfterMs }),
+        },
       );
     case 'unknown':
       return new AppError('LLM_UNAVAILABLE', `${providerId}: the call failed: ${detail}`, {
@@ -90,6 +95,41 @@ export function toLlmError(
   const failure: LlmFailure = signal?.aborted === true ? { kind: 'aborted' } : classify(e);
   const message = e instanceof Error ? e.message : String(e);
   return llmError(providerId, failure, message, secrets);
+}
+
+/** What a failed connection says about its cause, for `{ kind: 'connection' }`. */
+export function connectionFailure(e: unknown): LlmFailure {
+  return { kind: 'connection', cause: networkCause(e) };
+}
+
+/** A provider's HTTP error status, with how long it asked us to wait when it said. */
+export function statusFailure(status: number, headers: Headers | undefined): LlmFailure {
+  const wait = retryAfterMs(headers);
+  return { kind: 'status', status, ...(wait === undefined ? {} : { retryAfterMs: wait }) };
+}
+
+/** Longest wait a provider may ask for that we take literally; beyond it the caller's own cap applies. */
+const MAX_RETRY_AFTER_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * How long a provider asked us to wait before trying again, from `retry-after-ms` (OpenAI's)
+ * or `retry-after` (seconds or an HTTP date, RFC 9110 §10.2.3); undefined when it did not say
+ * or said something unusable.
+ */
+export function retryAfterMs(
+  headers: { get(name: string): string | null } | undefined,
+  now: number = Date.now(),
+): number | undefined {
+  const ms = headers?.get('retry-after-ms');
+  const after = headers?.get('retry-after');
+  let wait: number | undefined;
+  if (ms !== null && ms !== undefined && ms.trim() !== '') wait = Number(ms);
+  else if (after !== null && after !== undefined && after.trim() !== '') {
+    const seconds = Number(after);
+    wait = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(after) - now;
+  }
+  if (wait === undefined || !Number.isFinite(wait) || wait < 0) return undefined;
+  return Math.min(Math.ceil(wait), MAX_RETRY_AFTER_MS);
 }
 
 /** A response that does not have the shape the provider's API promises. */

@@ -16,7 +16,13 @@ import type {
 import { lazyApiKey } from './api-key.ts';
 import { checkResult, parseToolArguments } from './check-result.ts';
 import { estimateUsage } from './estimate-usage.ts';
-import { badResponse, toLlmError, type LlmFailure } from './llm-errors.ts';
+import {
+  badResponse,
+  connectionFailure,
+  statusFailure,
+  toLlmError,
+  type LlmFailure,
+} from './llm-errors.ts';
 import {
   LLM_MAX_RETRIES,
   LLM_TIMEOUT_MS,
@@ -229,8 +235,8 @@ function stopReason(finish: string | null | undefined, hasToolCalls: boolean): L
 function classifyOpenAiError(e: unknown): LlmFailure {
   if (e instanceof OpenAI.APIUserAbortError) return { kind: 'aborted' };
   if (e instanceof OpenAI.APIConnectionTimeoutError) return { kind: 'timeout' };
-  if (e instanceof OpenAI.APIConnectionError) return { kind: 'connection' };
+  if (e instanceof OpenAI.APIConnectionError) return connectionFailure(e);
   if (e instanceof OpenAI.APIError && typeof e.status === 'number')
-    return { kind: 'status', status: e.status };
+    return statusFailure(e.status, e.headers as Headers | undefined);
   return { kind: 'unknown' };
 }

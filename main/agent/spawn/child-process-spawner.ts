@@ -1,9 +1,8 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.ts';
 import type {
   SpawnWorkerOptions,
@@ -12,26 +11,7 @@ import type {
   WorkerExit,
   WorkerIsolation,
 } from './spawner.ts';
-
-/** Heap cap for a worker: a conversation and a tool list, nothing more. */
-const WORKER_MAX_OLD_SPACE_MB = 256;
-
-/**
- * The npm packages the worker imports (the MCP client and zod) and theirs. Listed, not
- * derived from the SDK's dependencies, which also name its HTTP server stack; an SDK
- * upgrade that imports more fails the worker with ERR_ACCESS_DENIED in the tests.
- */
-const WORKER_PACKAGES = [
-  '@modelcontextprotocol/sdk',
-  'zod',
-  'zod-to-json-schema',
-  'ajv',
-  'ajv-formats',
-  'fast-deep-equal',
-  'fast-uri',
-  'json-schema-traverse',
-  'require-from-string',
-] as const;
+import { defaultWorkerEntry, permissionModelArgs, workerReadPaths } from './worker-files.ts';
 
 export type ChildProcessSpawnerOptions = {
   /** The worker program; defaults to main/agent/worker/worker-main (the .ts source or the built .js). */
@@ -55,9 +35,9 @@ export type ChildProcessSpawnerOptions = {
  * a worker can open sockets and reach anything the host can), CPU time, the number of open
  * descriptors, or signals to other processes of the same user. The permission model is a
  * seat belt against a misbehaving worker, not a security boundary against hostile code
- * (Node's documentation says as much). The jail issue adds bubblewrap with a new network
- * namespace and a read-only filesystem behind the same `Spawner` interface; until then the
- * host must present this spawner as unsafe for untrusted agents.
+ * (Node's documentation says as much). The host uses it only where no jail works and a
+ * person allowed that (`--unsafe-agents`), and then reports it as unsafe; the jail is
+ * `BubblewrapSpawner`, which keeps these same flags inside as its second layer.
  */
 export class ChildProcessSpawner implements Spawner {
   readonly isolation: WorkerIsolation = 'node_permission_model';
@@ -68,12 +48,7 @@ export class ChildProcessSpawner implements Spawner {
   constructor(options: ChildProcessSpawnerOptions = {}) {
     this.#entry = options.entry ?? defaultWorkerEntry();
     this.#nodePath = options.nodePath ?? process.execPath;
-    this.#nodeArgs = [
-      '--no-node-snapshot',
-      '--permission',
-      ...workerReadPaths(this.#entry).map((p) => `--allow-fs-read=${p}`),
-      `--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`,
-    ];
+    this.#nodeArgs = permissionModelArgs(workerReadPaths(this.#entry));
   }
 
   /** The flags every worker runs under (before the entry path); for diagnostics and tests. */
@@ -150,46 +125,6 @@ class ChildWorker implements SpawnedWorker {
     this.kill('SIGKILL');
     await this.exited;
     rmSync(this.#cwd, { recursive: true, force: true });
-  }
-}
-
-/** The worker program next to this file, as source when running from source, else as built. */
-function defaultWorkerEntry(): string {
-  const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return fileURLToPath(new URL(`../worker/worker-main${extension}`, import.meta.url));
-}
-
-/** Everything a worker may read: see `ChildProcessSpawner`. */
-function workerReadPaths(entry: string): string[] {
-  // main/agent: the folder holding worker/ and channel/ (this file is in main/agent/spawn).
-  const here = dirname(dirname(fileURLToPath(import.meta.url)));
-  const paths = [
-    dirname(entry),
-    join(here, 'worker'),
-    join(here, 'channel'),
-    join(here, '..', '..', 'contracts'),
-  ];
-  const root = join(here, '..', '..');
-  // Node reads the nearest package.json to learn that .ts/.js files are ES modules.
-  for (const dir of [root, join(root, '..')]) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      paths.push(manifest);
-      break;
-    }
-  }
-  for (const name of WORKER_PACKAGES) paths.push(findPackageDir(name, here));
-  return [...new Set(paths)];
-}
-
-/** Node's lookup: the first `node_modules/<name>` in this folder or a parent. */
-function findPackageDir(name: string, from: string): string {
-  for (let dir = from; ; dir = dirname(dir)) {
-    const candidate = join(dir, 'node_modules', name);
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    if (dirname(dir) === dir) {
-      throw new AppError('INTERNAL', `the agent worker needs the npm package ${name}`);
-    }
   }
 }
 

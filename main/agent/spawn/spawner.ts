@@ -1,10 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
+import type { WorkerIsolation } from '../../../contracts/agent-isolation.ts';
 import type { Disposable } from '../../disposable.ts';
 
-/** How strongly a spawner confines the worker; the host refuses agents below what policy asks. */
-export type WorkerIsolation =
-  /** Node's permission model only: no child processes, workers, addons or fs writes; reads limited. Shares the network. */
-  'node_permission_model';
+export type { WorkerIsolation };
 
 export type SpawnWorkerOptions = {
   runId: string;
@@ -33,9 +31,8 @@ export type SpawnedWorker = Disposable & {
 };
 
 /**
- * Starts agent workers (ARCHITECTURE.md §8). One interface so the permission-model spawner
- * and the later jail (bubblewrap, network namespace) can be swapped without touching the
- * supervisor.
+ * Starts agent workers (ARCHITECTURE.md §8). One interface so the jail (`BubblewrapSpawner`)
+ * and the permission-model spawner can be swapped without touching the supervisor.
  */
 export type Spawner = {
   readonly isolation: WorkerIsolation;

@@ -40,6 +40,8 @@ async function main(): Promise<number> {
     return 0;
   } catch (e) {
     log(`unexpected error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    // The last line is what the host shows as the reason this segment failed: short, no stack.
+    log(`fatal: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
     return 1;
   } finally {
     await client?.close().catch(() => undefined);

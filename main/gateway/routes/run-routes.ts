@@ -4,7 +4,7 @@ import type { Run } from '../../../contracts/runs.ts';
 import { canonicalJson } from '../../chain/canonical-json.ts';
 import { AppError } from '../../errors.ts';
 import { DEFAULT_POLICY_PACK } from '../../policy/policy-packs.ts';
-import type { CreateRunContext } from '../../runs/run-service.ts';
+import { IDEMPOTENCY_KEY_PURPOSE, type CreateRunContext } from '../../runs/run-service.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { RunDetailCache } from '../shared/run-detail-cache.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
@@ -59,7 +59,8 @@ export function registerRunRoutes(
     if (key === undefined) return c.json(await deps.runs.create(input, context), 201);
     const { run, replayed } = await deps.runs.createIdempotent(input, context, {
       principal: principal.token_id,
-      key,
+      // Only a keyed hash is stored: a caller's key may be anything, a secret included.
+      key: deps.secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
       request_hash: createHash('sha256').update(canonicalJson(requested)).digest('hex'),
     });
     return replayed ? c.json(run, 200) : c.json(run, 201);

@@ -12,6 +12,7 @@ import { registerAdminRoutes } from '../routes/admin-routes.ts';
 import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
+import { registerScheduleRoutes } from '../routes/schedule-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { registerUiRoutes } from '../routes/ui-routes.ts';
@@ -83,7 +84,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     throw new AppError('NOT_FOUND', 'no such route');
   });
   app.use('*', securityHeaders);
-  app.use('*', correlation);
+  app.use('*', correlation(deps.redactor));
   app.use('*', access.guardOrigin({ allowAnyHost: deps.allowAnyHost ?? false }));
   const recorder =
     deps.statusLogDir === null || deps.statusLogDir === undefined
@@ -139,6 +140,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
         status: 'ok' as const,
         version: deps.version,
         uptime_s: (Date.now() - deps.startedAt) / 1000,
+        agents: deps.agents,
       },
       200,
     ),
@@ -147,6 +149,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerAdminRoutes(app, deps, access);
   registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
+  registerScheduleRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
   registerHostRoutes(app, deps, access);
   registerRunContinueRoute(app, deps, access, details);

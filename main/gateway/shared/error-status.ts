@@ -53,6 +53,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   LLM_RATE_LIMITED: 503,
   LLM_ABORTED: 503,
   MIGRATION_FAILED: 500,
+  // Raised at start-up, before the gateway listens; never an answer in practice.
+  DATA_DIR_UNSAFE: 500,
   CHAIN_BROKEN: 500,
   INTERNAL: 500,
 };

@@ -26,11 +26,17 @@ export class RunDetailCache {
     if (cached !== undefined) return cached;
     const readAt = this.#deps.chain.commits;
     const run = await this.#deps.runs.get(runId);
-    const [goals, pending] = await Promise.all([
+    const [goals, pending, lastFailure] = await Promise.all([
       this.#deps.runs.goals(run.id),
       this.#deps.approvals.list({ run_id: run.id, state: 'pending' }),
+      this.#deps.runs.lastFailure(run.id),
     ]);
-    const detail: RunDetail = { run, goals, pending_approvals: pending };
+    const detail: RunDetail = {
+      run,
+      goals,
+      pending_approvals: pending,
+      last_failure: lastFailure,
+    };
     // A commit landed while reading: the parts may disagree, so serve it but do not keep it.
     if (this.#deps.chain.commits === readAt) {
       this.#dropIfStale();

@@ -1,14 +1,18 @@
 import { z } from 'zod';
 import type { SkillManifest } from '../../../contracts/skills.ts';
 import { AppError, invalidInput, isAppError } from '../../errors.ts';
-import type { SkillHostDeps, SkillLogLevel } from './skill-host-deps.ts';
+import type { SkillAuditEvent, SkillHostDeps, SkillLogLevel } from './skill-host-deps.ts';
 import {
   DEFAULT_HTTP_LIMITS,
   skillHttpFetch,
   type FetchHop,
   type HttpLimits,
 } from './skill-http-fetch.ts';
-import type { BindingName, SkillBindingHandler } from '../sandbox/skill-sandbox.ts';
+import type {
+  BindingName,
+  SkillBindingHandler,
+  SkillCallContext,
+} from '../sandbox/skill-sandbox.ts';
 
 const MAX_MEMORY_VALUE_CHARS = 64 * 1024;
 const MAX_LOG_MESSAGE_CHARS = 4 * 1024;
@@ -45,11 +49,27 @@ export function createSkillBindings(
       );
   };
 
+  /** One event of this skill's binding call `name` made during `call`. */
+  const event = (
+    name: BindingName,
+    call: SkillCallContext,
+    rest: Omit<SkillAuditEvent, 'skill_id' | 'version' | 'binding' | 'call'>,
+  ): SkillAuditEvent => ({
+    skill_id: manifest.skill_id,
+    version: manifest.version,
+    binding: name,
+    call,
+    ...rest,
+  });
+
   const run = async (
     name: BindingName,
     args: unknown,
     signal: AbortSignal,
+    call: SkillCallContext,
     data: Record<string, unknown>,
+    /** Set once the call's end is on record already (a refused or failed request). */
+    recorded: { end: boolean },
   ): Promise<unknown> => {
     switch (name) {
       case 'http.fetch': {
@@ -63,6 +83,38 @@ export function createSkillBindings(
           signal,
           fetch: doFetch,
           hops,
+          record: {
+            attempt: async (request) => {
+              await deps.audit(
+                event(name, call, { outcome: 'allowed', phase: 'attempt', request, data: {} }),
+              );
+            },
+            outcome: async (request, result) => {
+              const failed = result.code !== undefined;
+              if (failed) recorded.end = true;
+              await deps.audit(
+                event(name, call, {
+                  outcome: failed ? 'failed' : 'allowed',
+                  phase: 'outcome',
+                  request,
+                  result,
+                  data: {},
+                }),
+              );
+            },
+            refused: async (request, ruleId, error) => {
+              recorded.end = true;
+              await deps.audit(
+                event(name, call, {
+                  outcome: 'denied',
+                  code: error.code,
+                  phase: 'attempt',
+                  request,
+                  data: { rule_id: ruleId, message: error.message },
+                }),
+              );
+            },
+          },
         });
       }
       case 'memory.get': {
@@ -75,13 +127,28 @@ export function createSkillBindings(
         const { namespace, key, value } = parseArgs(memoryPutSchema, args, name);
         Object.assign(data, { namespace, key });
         checkNamespace(namespace);
-        if (JSON.stringify(value ?? null).length > MAX_MEMORY_VALUE_CHARS) {
+        const text = JSON.stringify(value ?? null);
+        if (text.length > MAX_MEMORY_VALUE_CHARS) {
           throw new AppError(
             'PAYLOAD_TOO_LARGE',
             `memory values are limited to ${MAX_MEMORY_VALUE_CHARS} characters of JSON`,
           );
         }
-        await deps.memory.put(namespace, key, value ?? null);
+        data.chars = text.length;
+        if (deps.holdsSecret(text)) {
+          throw new AppError(
+            'SKILL_PERMISSION_DENIED',
+            'this value holds a secret; secrets are not stored in memory: keep it in the secret store and reference it by name',
+          );
+        }
+        // The write and its `memory.write` entry commit together (or neither does).
+        await deps.memory.put(
+          namespace,
+          key,
+          value ?? null,
+          event(name, call, { outcome: 'allowed', data: { ...data } }),
+        );
+        recorded.end = true;
         return null;
       }
       case 'log': {
@@ -99,31 +166,22 @@ export function createSkillBindings(
     }
   };
 
-  return async (name, args, signal) => {
+  return async (name, args, signal, call) => {
     const data: Record<string, unknown> = {};
+    const recorded = { end: false };
+    let value: unknown;
     try {
-      const value = await run(name, args, signal, data);
-      deps.audit({
-        skill_id: manifest.skill_id,
-        version: manifest.version,
-        binding: name,
-        outcome: 'allowed',
-        data,
-      });
-      return value;
+      value = await run(name, args, signal, call, data, recorded);
     } catch (e) {
       const code = isAppError(e) ? e.code : 'INTERNAL';
       const denied = code === 'SKILL_EGRESS_DENIED' || code === 'SKILL_PERMISSION_DENIED';
-      deps.audit({
-        skill_id: manifest.skill_id,
-        version: manifest.version,
-        binding: name,
-        outcome: denied ? 'denied' : 'failed',
-        code,
-        data,
-      });
+      if (!recorded.end) {
+        await deps.audit(event(name, call, { outcome: denied ? 'denied' : 'failed', code, data }));
+      }
       throw e;
     }
+    if (!recorded.end) await deps.audit(event(name, call, { outcome: 'allowed', data }));
+    return value;
   };
 }
 

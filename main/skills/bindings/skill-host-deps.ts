@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../../contracts/errors.ts';
-import type { BindingName } from '../sandbox/skill-sandbox.ts';
+import type { EgressResult, EgressTarget } from '../../chain/egress-audit.ts';
+import type { BindingName, SkillCallContext } from '../sandbox/skill-sandbox.ts';
 
 /**
  * Storage behind `ccos.memory`. The bindings have already checked that the skill declared
@@ -7,13 +8,22 @@ import type { BindingName } from '../sandbox/skill-sandbox.ts';
  */
 export type SkillMemory = {
   get: (namespace: string, key: string) => Promise<unknown>;
-  put: (namespace: string, key: string, value: unknown) => Promise<void>;
+  /**
+   * Stores the value and records `audit` (its `memory.write`) in one transaction: a write
+   * exists exactly when its chain entry does.
+   */
+  put: (namespace: string, key: string, value: unknown, audit: SkillAuditEvent) => Promise<void>;
 };
 
 /** Looks a secret up by name; the value goes into an outgoing header and nowhere else. */
 export type SecretResolver = (name: string) => Promise<string | undefined>;
 
-/** One binding call, as the causal chain records it. Never holds secret values or bodies. */
+/**
+ * One binding call, as the causal chain records it. Never holds secret values or bodies.
+ * `http.fetch` also reports each request it sends: `phase: 'attempt'` before the request
+ * leaves (awaited; if it cannot be recorded the request is not sent) and `phase: 'outcome'`
+ * after; the event without a phase then closes the call.
+ */
 export type SkillAuditEvent = {
   skill_id: string;
   version: string;
@@ -21,6 +31,11 @@ export type SkillAuditEvent = {
   outcome: 'allowed' | 'denied' | 'failed';
   code?: ErrorCode;
   data: Record<string, unknown>;
+  call: SkillCallContext;
+  phase?: 'attempt' | 'outcome';
+  /** With a phase: the request it is about, and (outcome) how it ended. */
+  request?: EgressTarget;
+  result?: EgressResult;
 };
 
 export type SkillLogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -33,7 +48,16 @@ export type SkillHostDeps = {
   memory: SkillMemory;
   secrets: SecretResolver;
   log: (entry: SkillLogEntry) => void;
-  audit: (event: SkillAuditEvent) => void;
+  /**
+   * Whether text holds a known secret value (in any form redaction knows): such a value is
+   * never written to memory, where every reader and the database file would see it.
+   */
+  holdsSecret: (text: string) => boolean;
+  /**
+   * Records a binding call. Awaited: a binding whose audit cannot be written fails, and a
+   * request whose attempt cannot be written is never sent.
+   */
+  audit: (event: SkillAuditEvent) => void | Promise<void>;
   /** Milliseconds since the epoch; tests pass a fixed clock. */
   now?: () => number;
   /** Tests and the desktop shell may pass their own fetch; defaults to the global one. */

@@ -5,6 +5,7 @@ import {
   type HttpMethod,
   type SkillFetchResponse,
 } from '../../../contracts/skills.ts';
+import { newRequestId, type EgressResult, type EgressTarget } from '../../chain/egress-audit.ts';
 import { AppError, invalidInput, isAppError } from '../../errors.ts';
 import { networkCause } from '../../network-cause.ts';
 import { originOf } from '../manifest/egress-origin.ts';
@@ -28,6 +29,17 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 /** One request sent on the skill's behalf, for the audit record. */
 export type FetchHop = { origin: string; method: HttpMethod; status?: number; secrets: string[] };
 
+/**
+ * The egress audit of one `ccos.http.fetch`: `attempt` before each request leaves (if it
+ * throws, the request is not sent), `outcome` after it ended, `refused` for a request the
+ * rules stopped before it left, with the rule that did.
+ */
+export type EgressRecorder = {
+  attempt: (target: EgressTarget) => Promise<void>;
+  outcome: (target: EgressTarget, result: EgressResult) => Promise<void>;
+  refused: (target: EgressTarget, rule_id: string, error: AppError) => Promise<void>;
+};
+
 export type SkillFetchContext = {
   egress: readonly EgressRule[];
   declaredSecrets: readonly string[];
@@ -37,7 +49,13 @@ export type SkillFetchContext = {
   fetch: typeof fetch;
   /** Filled as requests go out, so a refusal mid-redirect is still audited. */
   hops: FetchHop[];
+  record: EgressRecorder;
 };
+
+/** Rules that refuse a request before it leaves, as `rule_id` on the audit entry. */
+const RULE_ALLOWLIST = 'egress.allowlist';
+const RULE_HEADERS = 'egress.headers';
+const RULE_SECRETS = 'egress.secrets';
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Headers the host sets itself; a skill choosing them could smuggle requests or break framing. */
@@ -86,26 +104,47 @@ export async function skillHttpFetch(
 
   for (let hop = 0; hop <= ctx.limits.maxRedirects; hop++) {
     const origin = originOf(url);
+    const secretsHere: string[] = [];
+    const target: EgressTarget = {
+      request_id: newRequestId(),
+      purpose: 'skill.http',
+      url,
+      method,
+      hop,
+      secrets: secretsHere,
+    };
+    const refuse = async (rule: string, error: AppError): Promise<never> => {
+      await ctx.record.refused(target, rule, error);
+      throw error;
+    };
     const rule =
       origin === undefined ? undefined : ctx.egress.find((r) => originOf(r.origin) === origin);
     if (origin === undefined || rule === undefined) {
-      throw new AppError(
-        'SKILL_EGRESS_DENIED',
-        `${hop === 0 ? 'origin' : 'redirect target'} ${origin ?? '(not http)'} is not declared in permissions.egress`,
+      return refuse(
+        RULE_ALLOWLIST,
+        new AppError(
+          'SKILL_EGRESS_DENIED',
+          `${hop === 0 ? 'origin' : 'redirect target'} ${origin ?? '(not http)'} is not declared in permissions.egress`,
+        ),
       );
     }
     if (!rule.methods.includes(method))
-      throw new AppError(
-        'SKILL_EGRESS_DENIED',
-        `${method} to ${origin} is not declared in permissions.egress`,
+      return refuse(
+        RULE_ALLOWLIST,
+        new AppError(
+          'SKILL_EGRESS_DENIED',
+          `${method} to ${origin} is not declared in permissions.egress`,
+        ),
       );
     const headers = new Headers();
-    const secretsHere: string[] = [];
     for (const [name, value] of Object.entries(request.headers)) {
       if (FORBIDDEN_HEADERS.has(name.toLowerCase()))
-        throw new AppError(
-          'SKILL_PERMISSION_DENIED',
-          `header ${name} is set by the host, not by skills`,
+        return refuse(
+          RULE_HEADERS,
+          new AppError(
+            'SKILL_PERMISSION_DENIED',
+            `header ${name} is set by the host, not by skills`,
+          ),
         );
       if (typeof value === 'string') {
         headers.set(name, value);
@@ -114,19 +153,28 @@ export async function skillHttpFetch(
       // Secrets go only to the origin the skill addressed; a redirect elsewhere loses them.
       if (origin !== firstOrigin) continue;
       if (!ctx.declaredSecrets.includes(value.$secret))
-        throw new AppError(
-          'SKILL_PERMISSION_DENIED',
-          `secret ${value.$secret} is not declared in permissions.secrets`,
+        return refuse(
+          RULE_SECRETS,
+          new AppError(
+            'SKILL_PERMISSION_DENIED',
+            `secret ${value.$secret} is not declared in permissions.secrets`,
+          ),
         );
       const secret = await ctx.resolveSecret(value.$secret);
       if (secret === undefined)
-        throw new AppError('SKILL_PERMISSION_DENIED', `secret ${value.$secret} is not set`);
+        return refuse(
+          RULE_SECRETS,
+          new AppError('SKILL_PERMISSION_DENIED', `secret ${value.$secret} is not set`),
+        );
       // The skill never saw this value, so its own checks could not catch it; say which secret,
       // never what it holds.
       if (!headerValueSchema.safeParse(secret).success)
-        throw new AppError(
-          'SKILL_HTTP_FAILED',
-          `secret ${value.$secret} cannot be sent in a header: it holds CR, LF, NUL or characters above U+00FF; set it again without them`,
+        return refuse(
+          RULE_SECRETS,
+          new AppError(
+            'SKILL_HTTP_FAILED',
+            `secret ${value.$secret} cannot be sent in a header: it holds CR, LF, NUL or characters above U+00FF; set it again without them`,
+          ),
         );
       headers.set(name, value.scheme === undefined ? secret : `${value.scheme} ${secret}`);
       used.push(secret);
@@ -134,6 +182,8 @@ export async function skillHttpFetch(
     }
     const record: FetchHop = { origin, method, secrets: secretsHere };
     ctx.hops.push(record);
+    // On the chain, committed, before anything leaves: a crash mid-request still shows it.
+    await ctx.record.attempt(target);
     let response: Response;
     try {
       response = await ctx.fetch(url, {
@@ -144,17 +194,24 @@ export async function skillHttpFetch(
         signal,
       });
     } catch (e) {
-      throw new AppError(
+      // The operating system's word for it (ECONNREFUSED, ENOTFOUND, a TLS code) is what a
+      // person can act on; "failed" alone is not.
+      const cause = timeout.aborted ? 'timed out' : networkCause(e);
+      const error = new AppError(
         'SKILL_HTTP_FAILED',
         timeout.aborted
           ? `request to ${origin} timed out after ${ctx.limits.timeoutMs} ms`
-          : `request to ${origin} failed: ${networkCause(e)}`,
+          : `request to ${origin} failed (${cause})`,
+        { origin, cause },
       );
+      await ctx.record.outcome(target, { code: error.code, message: error.message });
+      throw error;
     }
     record.status = response.status;
     const location = response.headers.get('location');
     if (REDIRECTS.has(response.status) && location !== null) {
       await response.body?.cancel();
+      await ctx.record.outcome(target, { status: response.status });
       url = new URL(location, url).href;
       if (
         response.status === 303 ||
@@ -169,16 +226,20 @@ export async function skillHttpFetch(
     try {
       text = await readCapped(response, ctx.limits.maxResponseBytes, origin);
     } catch (e) {
-      if (isAppError(e)) throw e;
       // A body that trickles past the limit or a connection cut mid-body is the remote's
       // failure, not the host's (issue 17 #26: it used to surface as INTERNAL).
-      throw new AppError(
-        'SKILL_HTTP_FAILED',
-        timeout.aborted
-          ? `response from ${origin} timed out after ${ctx.limits.timeoutMs} ms while reading the response body`
-          : `response from ${origin} broke off while reading the response body: ${networkCause(e)}`,
-      );
+      const error = isAppError(e)
+        ? e
+        : new AppError(
+            'SKILL_HTTP_FAILED',
+            timeout.aborted
+              ? `response from ${origin} timed out after ${ctx.limits.timeoutMs} ms while reading the response body`
+              : `response from ${origin} broke off while reading the response body: ${networkCause(e)}`,
+          );
+      await ctx.record.outcome(target, { status: response.status, code: error.code });
+      throw error;
     }
+    await ctx.record.outcome(target, { status: response.status, bytes: Buffer.byteLength(text) });
     const scrub = (s: string): string =>
       used.reduce((acc, secret) => (secret === '' ? acc : acc.split(secret).join(REDACTED)), s);
     const outHeaders: Record<string, string> = {};

@@ -1,49 +1,96 @@
+import type { Kysely } from 'kysely';
+import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { Clock } from '../../clock.ts';
-import type { Db } from '../../store/schema.ts';
-import type { SkillMemory } from './skill-host-deps.ts';
+import type { Database, Db } from '../../store/schema.ts';
+import { skillAuditEntry } from './skill-audit.ts';
+import type { SkillAuditEvent, SkillMemory } from './skill-host-deps.ts';
+
+/** A memory item as skills and their onboarding store it. */
+export type SkillMemoryItem = {
+  namespace: string;
+  key: string;
+  value: unknown;
+  run_id: string | null;
+  step_id: string | null;
+};
+
+/** Reads one item's value (null when absent), through `db` or a transaction of it. */
+export async function readSkillMemory(
+  db: Kysely<Database>,
+  namespace: string,
+  key: string,
+): Promise<unknown> {
+  const row = await db
+    .selectFrom('memory')
+    .select('value')
+    .where('namespace', '=', namespace)
+    .where('key', '=', key)
+    .executeTakeFirst();
+  return row === undefined ? null : (JSON.parse(row.value) as unknown);
+}
+
+/**
+ * Writes one item through `db` or a transaction of it; the caller records it on the chain
+ * in the same transaction. Items written by skills carry the source `skill:<namespace>` and
+ * no weaker label than `internal.system` until governed memory refines labels.
+ */
+export async function writeSkillMemory(
+  db: Kysely<Database>,
+  item: SkillMemoryItem,
+  now: Date,
+): Promise<void> {
+  const row = {
+    namespace: item.namespace,
+    key: item.key,
+    value: JSON.stringify(item.value),
+    label: 'internal.system',
+    source: `skill:${item.namespace}`,
+    run_id: item.run_id,
+    step_id: item.step_id,
+    expires_at: null,
+    updated_at: now.toISOString(),
+  };
+  await db
+    .insertInto('memory')
+    .values(row)
+    .onConflict((oc) =>
+      oc.columns(['namespace', 'key']).doUpdateSet({
+        value: row.value,
+        run_id: row.run_id,
+        step_id: row.step_id,
+        updated_at: row.updated_at,
+      }),
+    )
+    .execute();
+}
 
 /**
  * `ccos.memory` over the store's `memory` table. Values cross the isolate boundary as JSON
- * and are stored as JSON text. Items written by skills carry the source `skill:<id>` and
- * no weaker label than `internal.system` until governed memory refines labels.
+ * and are stored as JSON text; each write commits with its `memory.write` chain entry.
  */
 export class StoreSkillMemory implements SkillMemory {
-  readonly #deps: { db: Db; clock: Clock };
+  readonly #deps: { db: Db; chain: CausalChain; clock: Clock };
 
-  constructor(deps: { db: Db; clock: Clock }) {
+  constructor(deps: { db: Db; chain: CausalChain; clock: Clock }) {
     this.#deps = deps;
   }
 
-  async get(namespace: string, key: string): Promise<unknown> {
-    const row = await this.#deps.db
-      .selectFrom('memory')
-      .select('value')
-      .where('namespace', '=', namespace)
-      .where('key', '=', key)
-      .executeTakeFirst();
-    return row === undefined ? null : (JSON.parse(row.value) as unknown);
+  get(namespace: string, key: string): Promise<unknown> {
+    return readSkillMemory(this.#deps.db, namespace, key);
   }
 
-  async put(namespace: string, key: string, value: unknown): Promise<void> {
-    const row = {
-      namespace,
-      key,
-      value: JSON.stringify(value),
-      label: 'internal.system',
-      source: `skill:${namespace}`,
-      run_id: null,
-      step_id: null,
-      expires_at: null,
-      updated_at: this.#deps.clock.now().toISOString(),
-    };
-    await this.#deps.db
-      .insertInto('memory')
-      .values(row)
-      .onConflict((oc) =>
-        oc
-          .columns(['namespace', 'key'])
-          .doUpdateSet({ value: row.value, updated_at: row.updated_at }),
-      )
-      .execute();
+  /** Writes the item and its `memory.write` entry in one transaction: both or neither. */
+  async put(namespace: string, key: string, value: unknown, audit: SkillAuditEvent): Promise<void> {
+    const { envelope } = audit.call;
+    const entry = skillAuditEntry(audit);
+    const now = this.#deps.clock.now();
+    await this.#deps.chain.transact(async (tx) => {
+      await writeSkillMemory(
+        tx.db,
+        { namespace, key, value, run_id: envelope.run_id, step_id: envelope.step_id },
+        now,
+      );
+      if (entry !== undefined) await tx.append(entry);
+    });
   }
 }

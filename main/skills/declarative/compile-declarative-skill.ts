@@ -424,6 +424,7 @@ class Compilation {
         output_schema: DECLARATIVE_OUTPUT_SCHEMA,
         capabilities,
         approval: op.approval,
+        http: { method: op.method, url: `${base}${op.path}` },
       },
       plan: {
         method: op.method,

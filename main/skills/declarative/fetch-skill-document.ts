@@ -1,4 +1,5 @@
 import { AppError } from '../../errors.ts';
+import { networkCause } from '../../network-cause.ts';
 import { checkEgressOrigin } from '../manifest/egress-origin.ts';
 import { readCapped } from '../bindings/skill-http-fetch.ts';
 import { skillInvalid } from '../manifest/skill-invalid.ts';
@@ -65,12 +66,14 @@ export async function fetchSkillDocument(
         signal,
         headers: { accept: 'text/markdown, application/yaml, text/yaml, text/plain;q=0.5' },
       });
-    } catch {
+    } catch (e) {
+      const cause = signal.aborted ? 'timed out' : networkCause(e);
       throw new AppError(
         'SKILL_HTTP_FAILED',
         signal.aborted
           ? `fetching ${label} timed out after ${timeoutMs} ms`
-          : `fetching ${label} failed`,
+          : `fetching ${label} failed (${cause})`,
+        { url: label, cause },
       );
     }
     const location = response.headers.get('location');

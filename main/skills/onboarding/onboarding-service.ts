@@ -13,7 +13,7 @@ import type { RunService } from '../../runs/run-service.ts';
 import { isTerminal } from '../../runs/transitions.ts';
 import type { Db } from '../../store/schema.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
-import { StoreSkillMemory } from '../bindings/store-skill-memory.ts';
+import { readSkillMemory, writeSkillMemory } from '../bindings/store-skill-memory.ts';
 import { checkHumanAnswer, formOf } from './check-human-answer.ts';
 import { applyJsonLogic } from '../../json-logic.ts';
 import { OnboardingRepository, type OnboardingRecord } from './onboarding-repository.ts';
@@ -229,12 +229,16 @@ export class OnboardingService implements Disposable {
     // under a temporary name) together with the step's progress, in one transaction, so a
     // restart can never call a non-idempotent operation (register) a second time.
     await this.#deps.chain.transact(async (tx) => {
-      const memory = new StoreSkillMemory({ db: tx.db, clock: this.#deps.clock });
+      const now = this.#deps.clock.now();
       const next: OnboardingRecord = { ...record };
       for (const { to, value } of values) {
         const target = parseStoreTarget(to);
         if (target?.kind === 'memory') {
-          await memory.put(target.namespace, target.key, value);
+          await writeSkillMemory(
+            tx.db,
+            { namespace: target.namespace, key: target.key, value, run_id: null, step_id: null },
+            now,
+          );
         } else if (target?.kind === 'secret') {
           const temp = pendingSecretName(record.skill_id, step.id, target.name);
           const text = typeof value === 'string' ? value : JSON.stringify(value);
@@ -276,12 +280,11 @@ export class OnboardingService implements Disposable {
     record: OnboardingRecord,
     step: Extract<OnboardingStep, { kind: 'human_action' }>,
   ): Promise<boolean> {
-    const memory = new StoreSkillMemory({ db: this.#deps.db, clock: this.#deps.clock });
     let instructions = step.instructions;
     for (const match of step.instructions.matchAll(PLACEHOLDER)) {
       const [text, , ns, key] = match;
       // Only memory values (checked at load): a secret can never be put in front of a person.
-      const value = await memory.get(ns ?? '', key ?? '');
+      const value = await readSkillMemory(this.#deps.db, ns ?? '', key ?? '');
       instructions = instructions.replace(
         text,
         typeof value === 'string' ? value : JSON.stringify(value),
@@ -435,9 +438,17 @@ export class OnboardingService implements Disposable {
       const namespace =
         step.namespace ??
         this.#deps.registry.packageOf(record.skill_id).manifest.permissions.memory_namespaces[0];
-      const memory = new StoreSkillMemory({ db: tx.db, clock: this.#deps.clock });
-      for (const field of step.fields)
-        await memory.put(namespace ?? record.skill_id, field.name, approval.answer?.[field.name]);
+      const now = this.#deps.clock.now();
+      for (const field of step.fields) {
+        const item = {
+          namespace: namespace ?? record.skill_id,
+          key: field.name,
+          value: approval.answer?.[field.name],
+          run_id: null,
+          step_id: null,
+        };
+        await writeSkillMemory(tx.db, item, now);
+      }
       await this.#saveIn(
         tx,
         {

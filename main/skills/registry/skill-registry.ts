@@ -4,6 +4,7 @@ import type {
   SkillRegistryChange,
   ToolDefinition,
 } from '../../../contracts/skills.ts';
+import type { AuditEnvelope } from '../../chain/egress-audit.ts';
 import type { Disposable } from '../../disposable.ts';
 import { AppError } from '../../errors.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../manifest/compile-json-schema.ts';
@@ -56,6 +57,8 @@ export type SkillCallOptions = {
    * nothing else may pass this.
    */
   onboarding?: boolean;
+  /** Whom the call serves (run, session, step): its binding calls are audited under it. */
+  envelope?: AuditEnvelope;
 };
 
 /**
@@ -238,7 +241,7 @@ export class SkillRegistry implements Disposable {
     }
     entry.inflight += 1;
     try {
-      const output = await entry.sandboxed.call(operationId, input);
+      const output = await entry.sandboxed.call(operationId, input, options.envelope);
       const validOut = op.validateOutput?.(output);
       if (validOut !== undefined && !validOut.ok) {
         throw new AppError(

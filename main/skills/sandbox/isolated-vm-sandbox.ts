@@ -1,6 +1,7 @@
 import ivm from 'isolated-vm';
 import { z } from 'zod';
 import type { ErrorCode } from '../../../contracts/errors.ts';
+import { NO_RUN_ENVELOPE, type AuditEnvelope } from '../../chain/egress-audit.ts';
 import { AppError, isAppError } from '../../errors.ts';
 import { ISOLATE_BOOTSTRAP } from './isolate-bootstrap.ts';
 import { skillInvalid } from '../manifest/skill-invalid.ts';
@@ -11,6 +12,7 @@ import {
   type SandboxedSkill,
   type SandboxLimits,
   type SkillBindingHandler,
+  type SkillCallContext,
   type SkillCode,
   type SkillSandbox,
 } from './skill-sandbox.ts';
@@ -81,8 +83,11 @@ export class IsolatedVmSandbox implements SkillSandbox {
   }
 }
 
-/** State of the call in flight: what the host issued, so the isolate cannot forge codes. */
-type CallState = { issued: Set<string>; abort: AbortController };
+/**
+ * State of the call in flight: what the host issued, so the isolate cannot forge codes, and
+ * whom the call serves, so its binding calls are audited as part of it.
+ */
+type CallState = { issued: Set<string>; abort: AbortController; call: SkillCallContext };
 
 class IsolatedSkill implements SandboxedSkill {
   readonly #code: SkillCode;
@@ -116,8 +121,14 @@ class IsolatedSkill implements SandboxedSkill {
     this.#instance = await this.#instantiate();
   }
 
-  call(operationId: string, input: unknown): Promise<unknown> {
-    const run = this.#queue.then(() => this.#run(operationId, input));
+  call(
+    operationId: string,
+    input: unknown,
+    envelope: AuditEnvelope = NO_RUN_ENVELOPE,
+  ): Promise<unknown> {
+    const run = this.#queue.then(() =>
+      this.#run(operationId, input, { operation_id: operationId, envelope }),
+    );
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -129,7 +140,7 @@ class IsolatedSkill implements SandboxedSkill {
     this.#teardown();
   }
 
-  async #run(operationId: string, input: unknown): Promise<unknown> {
+  async #run(operationId: string, input: unknown, call: SkillCallContext): Promise<unknown> {
     if (this.#disposed)
       throw new AppError('SKILL_UNAVAILABLE', `skill ${this.#code.skillId} has been unloaded`);
     if (!this.#code.operationIds.includes(operationId)) {
@@ -161,7 +172,7 @@ class IsolatedSkill implements SandboxedSkill {
     // returned (at the next GC); isolated-vm then disposes it on its own (issue 17 #27).
     if (instance.isolate.isDisposed)
       throw this.#lostToMemory(instance, where, 'after its last call');
-    const state: CallState = { issued: new Set(), abort: new AbortController() };
+    const state: CallState = { issued: new Set(), abort: new AbortController(), call };
     this.#current = state;
     let timedOut = false;
     // The isolate's own `timeout` covers only synchronous execution; code that resumes after an
@@ -418,6 +429,7 @@ class IsolatedSkill implements SandboxedSkill {
           name as BindingName,
           JSON.parse(argsJson),
           state.abort.signal,
+          state.call,
         );
         return JSON.stringify({ ok: true, value: value ?? null });
       } catch (e) {

@@ -1,3 +1,5 @@
+import type { AuditEnvelope } from '../../chain/egress-audit.ts';
+
 /**
  * The one seam between the registry and whatever runs skill code (ARCHITECTURE.md §7). The
  * isolated-vm implementation is the only one today; keeping the seam lets the host move
@@ -9,6 +11,16 @@ export const BINDING_NAMES = ['http.fetch', 'memory.get', 'memory.put', 'log', '
 export type BindingName = (typeof BINDING_NAMES)[number];
 
 /**
+ * The operation call a binding call belongs to: which operation, and the audit envelope of
+ * whoever asked for it (run, session, step), so every binding call is audited as part of it.
+ * The sandbox only carries it from `call` to the bindings.
+ */
+export type SkillCallContext = {
+  operation_id: string;
+  envelope: AuditEnvelope;
+};
+
+/**
  * Host side of the bindings: receives parsed JSON arguments, returns JSON data, throws an
  * `AppError` to refuse. `signal` aborts when the call it serves is cut short.
  */
@@ -16,6 +28,7 @@ export type SkillBindingHandler = (
   name: BindingName,
   args: unknown,
   signal: AbortSignal,
+  call: SkillCallContext,
 ) => Promise<unknown>;
 
 /** The code of one skill, ready to be run. */
@@ -55,8 +68,11 @@ export const DEFAULT_SANDBOX_LIMITS: SandboxLimits = {
 
 /** A loaded skill: calls are serialised; a failure that breaks the isolate recreates it on the next call. */
 export type SandboxedSkill = {
-  /** Runs one operation; resolves to its JSON result or throws an `AppError` with a stable code. */
-  call: (operationId: string, input: unknown) => Promise<unknown>;
+  /**
+   * Runs one operation; resolves to its JSON result or throws an `AppError` with a stable code.
+   * `envelope` says for whom (default: no run).
+   */
+  call: (operationId: string, input: unknown, envelope?: AuditEnvelope) => Promise<unknown>;
   /** Frees the isolate. Idempotent; later calls fail with SKILL_UNAVAILABLE. */
   dispose: () => void;
   readonly disposed: boolean;

@@ -75,6 +75,7 @@ describe('a goal progresses on its own over bounded segments', () => {
           ],
         },
       });
+      const knownBefore = host.started.redactor.knownValueCount;
       // Created through the API only: no chat, no message, nothing else starts it.
       const created = await host.createRun({
         goal: 'Echo alpha, beta and gamma.',
@@ -115,6 +116,8 @@ describe('a goal progresses on its own over bounded segments', () => {
       expect(view.goals.map((g) => g.state)).toEqual(['met']);
       const verify = await host.request('GET', '/v1/chain/verify');
       expect(verify.body).toMatchObject({ ok: true });
+      // Issue 17 #20: each segment's agent token was dropped from redaction when revoked.
+      expect(host.started.redactor.knownValueCount).toBe(knownBefore);
     },
     RUN_TIMEOUT_MS,
   );

@@ -57,8 +57,8 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   beforeAll(async () => {
     h = await startExecuteHost();
     await h.install(SKILL, recordingSkillCode(NS, ['greet', 'greetOffList', 'greetRef']));
-    await h.memory.put('profile', 'display_name', 'Ada');
-    await h.memory.put('other', 'display_name', 'Mallory');
+    await h.seedMemory('profile', 'display_name', 'Ada');
+    await h.seedMemory('other', 'display_name', 'Mallory');
   });
   afterAll(async () => {
     await h.stop();

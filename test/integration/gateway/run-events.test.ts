@@ -52,7 +52,8 @@ describe('POST /v1/runs/{id}/events', () => {
     });
     expect(awaited.body).toMatchObject({
       resumed: true,
-      run: { state: 'pending', waiting_for: null },
+      // No longer waiting for the event; on this host (no LLM provider) waiting for one.
+      run: { state: 'pending', waiting_for: 'llm_provider' },
     });
 
     const transitions = (await gw.chain('run.transition')).filter((e) => e.run_id === run.id);

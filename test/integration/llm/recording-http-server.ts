@@ -8,10 +8,18 @@ export type RecordedRequest = {
   headers: IncomingHttpHeaders;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   body: unknown;
+  /** When it arrived (`Date.now()`), for tests that check a client waited long enough. */
+  at: number;
 };
 
 /** What the test's handler answers; `delayMs` holds the answer back to test timeouts and aborts. */
-export type CannedResponse = { status: number; body: unknown; delayMs?: number };
+export type CannedResponse = {
+  status: number;
+  body: unknown;
+  delayMs?: number;
+  /** Extra response headers, e.g. `retry-after`. */
+  headers?: Record<string, string>;
+};
 
 /**
  * A real HTTP server on 127.0.0.1 that records every request and answers with what the
@@ -45,6 +53,7 @@ export async function startRecordingServer(
         path: req.url ?? '',
         headers: req.headers,
         body,
+        at: Date.now(),
       };
       requests.push(recorded);
       const answer = handle(recorded);
@@ -78,6 +87,6 @@ export async function startRecordingServer(
 }
 
 function send(res: ServerResponse, answer: CannedResponse): void {
-  res.writeHead(answer.status, { 'content-type': 'application/json' });
+  res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
   res.end(JSON.stringify(answer.body));
 }

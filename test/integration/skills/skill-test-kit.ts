@@ -17,17 +17,26 @@ export const FIXTURES = path.resolve(import.meta.dirname, '../../fixtures/skills
 export const PLUGINS = projectPath('plugins');
 export const CAPABILITIES = new Set(['compute.pure', 'memory.read', 'memory.write', 'net.http']);
 
-/** A small, real `SkillMemory`: values are stored as JSON text, like the store will. */
+/**
+ * A small, real `SkillMemory`: values are stored as JSON text, like the store does; each
+ * write's audit event goes to `onAudit`, as the store commits it with the write.
+ */
 export class MapSkillMemory implements SkillMemory {
   readonly data = new Map<string, string>();
+  readonly #onAudit: (event: SkillAuditEvent) => void;
+
+  constructor(onAudit: (event: SkillAuditEvent) => void = () => undefined) {
+    this.#onAudit = onAudit;
+  }
 
   get(namespace: string, key: string): Promise<unknown> {
     const raw = this.data.get(`${namespace}/${key}`);
     return Promise.resolve(raw === undefined ? undefined : (JSON.parse(raw) as unknown));
   }
 
-  put(namespace: string, key: string, value: unknown): Promise<void> {
+  put(namespace: string, key: string, value: unknown, audit: SkillAuditEvent): Promise<void> {
     this.data.set(`${namespace}/${key}`, JSON.stringify(value));
+    this.#onAudit(audit);
     return Promise.resolve();
   }
 }
@@ -96,8 +105,8 @@ export type Kit = {
 
 /** A registry over real isolates with recording host dependencies. */
 export function makeKit(limits: Partial<SandboxLimits> = {}, httpTimeoutMs = 2_000): Kit {
-  const memory = new MapSkillMemory();
   const audits: SkillAuditEvent[] = [];
+  const memory = new MapSkillMemory((e) => audits.push(e));
   const logs: SkillLogEntry[] = [];
   const secrets = new Map<string, string>();
   const registry = new SkillRegistry({
@@ -108,6 +117,7 @@ export function makeKit(limits: Partial<SandboxLimits> = {}, httpTimeoutMs = 2_0
     host: {
       memory,
       secrets: (name) => Promise.resolve(secrets.get(name)),
+      holdsSecret: (text) => [...secrets.values()].some((v) => text.includes(v)),
       log: (e) => {
         logs.push(e);
       },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { REDACTED_PATTERN, REDACTED_SECRET, Redactor } from '../../../main/policy/redactor.ts';
 
@@ -53,6 +54,69 @@ describe('Redactor: known values', () => {
     expect(r.redactString('token canary-0123456789')).toBe('token canary-0123456789');
     r.addKnownValue('canary-0123456789');
     expect(r.redactString('token canary-0123456789')).toBe(`token ${S}`);
+  });
+});
+
+/** Issue 17 #20: the secret encoded is still the secret. */
+describe('Redactor: encoded copies of known values', () => {
+  const SECRET = 'canary-7Hq/+x=s3cr3t~value!';
+  const r = withKnown(SECRET);
+  const bytes = Buffer.from(SECRET);
+
+  it('replaces hex in either case and URL-encoded forms', () => {
+    const forms = [
+      bytes.toString('hex'),
+      bytes.toString('hex').toUpperCase(),
+      encodeURIComponent(SECRET),
+      encodeURIComponent(SECRET).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+      new URLSearchParams({ q: `${SECRET} x` }).toString().slice(2, -2),
+    ];
+    for (const form of forms) {
+      const out = r.redactString(`before ${form} after`);
+      expect(out, form).toBe(`before ${S} after`);
+    }
+  });
+
+  it('replaces base64 and base64url copies at every alignment inside a longer blob', () => {
+    for (let prefix = 0; prefix < 6; prefix++) {
+      for (let suffix = 0; suffix < 4; suffix++) {
+        const blob = Buffer.concat([randomBytes(prefix), bytes, randomBytes(suffix)]);
+        for (const encoding of ['base64', 'base64url'] as const) {
+          const text = blob.toString(encoding);
+          const out = r.redactString(`data:${text};`);
+          expect(out, `${encoding} +${prefix}/+${suffix}`).toContain(S);
+          // What is left cannot be decoded back to the secret.
+          const left = out.replace(S, '');
+          expect(Buffer.from(left, encoding).includes(bytes)).toBe(false);
+          expect(left.length).toBeLessThan(12 + 8);
+        }
+      }
+    }
+  });
+
+  it('drops a value when its handle is disposed, once every holder has let go', () => {
+    const red = new Redactor();
+    const a = red.addKnownValue('canary-disposable-1');
+    const b = red.addKnownValue('canary-disposable-1');
+    expect(red.knownValueCount).toBe(1);
+    a.dispose();
+    a.dispose(); // twice is harmless and does not release b's hold
+    expect(red.redactString('x canary-disposable-1')).toBe(`x ${S}`);
+    b.dispose();
+    expect(red.knownValueCount).toBe(0);
+    expect(red.redactString('x canary-disposable-1')).toBe('x canary-disposable-1');
+  });
+
+  it('finds many known values in one pass, each replaced whole', () => {
+    const values = Array.from(
+      { length: 500 },
+      (_, i) => `known-${i}-${randomBytes(6).toString('hex')}`,
+    );
+    const red = withKnown(...values);
+    const text = values.filter((_, i) => i % 7 === 0).join(' | ');
+    const out = red.redactString(text);
+    for (const v of values) expect(out).not.toContain(v);
+    expect(out.split(S)).toHaveLength(Math.ceil(500 / 7) + 1);
   });
 });
 

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BUDGET_CEILING, createRunInputSchema, type RunState } from '../../../contracts/runs.ts';
+import { NO_LLM_PENDING } from '../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { STATES_NEEDING_REASON } from '../../../main/runs/transitions.ts';
 import { manualClock, openTestServices, type TestServices } from '../../support/test-store.ts';
@@ -35,7 +36,8 @@ describe('RunService', () => {
     );
     expect(run).toMatchObject({
       state: 'pending',
-      state_reason: null,
+      // The test host has no LLM provider: a pending run says that nothing will start it.
+      ...NO_LLM_PENDING,
       policy_pack: 'default',
       created_by: 'test',
       budget: { ...DEFAULT_POLICY_PACK.default_budget, max_steps: 7 },

@@ -51,6 +51,7 @@ function registry(): SkillRegistry {
       secrets: () => Promise.resolve(undefined),
       log: () => undefined,
       audit: () => undefined,
+      holdsSecret: () => false,
     },
   });
 }

@@ -59,6 +59,7 @@ async function install(m: Record<string, unknown>, code: string): Promise<SkillR
     host: {
       memory: { get: () => Promise.resolve(undefined), put: () => Promise.resolve() },
       secrets: () => Promise.resolve(undefined),
+      holdsSecret: () => false,
       log: () => undefined,
       audit: () => undefined,
     },

@@ -1,12 +1,14 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry, ChainEventType } from '../../../../contracts/chain.ts';
-import type { LlmReplayEntry } from '../../../../contracts/llm.ts';
+import type { LlmProviderSettings, LlmReplayEntry } from '../../../../contracts/llm.ts';
 import type { PolicyPack } from '../../../../contracts/policy.ts';
 import type { Goal, Run, RunState } from '../../../../contracts/runs.ts';
 import type { Spawner } from '../../../../main/agent/spawn/spawner.ts';
+import type { Clock } from '../../../../main/clock.ts';
+import type { WakeTimer } from '../../../../main/scheduler/wake-timer.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
 import { Host, type StartedHost } from '../../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../../main/policy/policy-packs.ts';
@@ -64,6 +66,16 @@ export type AutonomyHostOptions = {
   allowLoopbackHttp?: boolean;
   /** Install the bundled echo-notes skill through the API (default true). */
   installEchoNotes?: boolean;
+  /** The LLM the workers talk to; default a replay of `transcript`. */
+  llm?: LlmProviderSettings;
+  /**
+   * Capture the host's own redacting logger (at debug level) instead of a silent one, so a
+   * test sees the log lines as the host writes them.
+   */
+  logDestination?: DestinationStream;
+  /** The host's clock and the scheduler's timer (schedules driven by hand). */
+  clock?: Clock;
+  schedulerTimer?: WakeTimer;
   /** The renderer build the gateway serves (default none; the UI's browser tests pass one). */
   rendererDir?: string | null;
 };
@@ -123,26 +135,33 @@ export function apiRequester(
 
 export async function startAutonomyHost(options: AutonomyHostOptions): Promise<AutonomyHost> {
   const dataDir = await makeTempDir('ccos-autonomy-');
-  const transcriptFile = path.join(dataDir, 'transcript.json');
+  // Outside the data dir: the transcript stands in for an LLM provider off this machine, and
+  // tests search the data dir for what the host itself wrote.
+  const llmDir = await makeTempDir('ccos-llm-');
+  const transcriptFile = path.join(llmDir, 'transcript.json');
   await writeFile(transcriptFile, JSON.stringify(options.transcript));
   const host = new Host(
     parseHostConfig(
       {
         data_dir: dataDir,
-        log_level: 'silent',
+        log_level: options.logDestination === undefined ? 'silent' : 'debug',
         gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
         skills: { allow_loopback_http: options.allowLoopbackHttp ?? false },
         agents: {
-          llm: { kind: 'replay', path: transcriptFile },
+          llm: options.llm ?? { kind: 'replay', path: transcriptFile },
           max_concurrent: options.maxConcurrent ?? 4,
         },
       },
       testHostEnv(),
     ),
     {
-      logger: pino({ level: 'silent' }),
+      ...(options.logDestination === undefined
+        ? { logger: pino({ level: 'silent' }) }
+        : { logDestination: options.logDestination }),
       ...(options.packs === undefined ? {} : { policyPacks: options.packs }),
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.schedulerTimer === undefined ? {} : { schedulerTimer: options.schedulerTimer }),
       rendererDir: options.rendererDir ?? null,
     },
   );
@@ -151,6 +170,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
     started = await host.start();
   } catch (e) {
     await removeTempDir(dataDir);
+    await removeTempDir(llmDir);
     throw e;
   }
   const adminToken = (await readFile(started.adminTokenFile, 'utf8')).trim();
@@ -295,6 +315,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
       stopped = true;
       await host.stop();
       await removeTempDir(dataDir);
+      await removeTempDir(llmDir);
     },
   };
   if (options.installEchoNotes ?? true) {

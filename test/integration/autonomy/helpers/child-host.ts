@@ -40,6 +40,8 @@ export async function startChildHost(options: {
       '--llm-settings',
       options.llmSettingsFile,
       '--allow-loopback-skills',
+      // The jail where it works, the permission model on a machine without bubblewrap.
+      '--unsafe-agents',
       '--log-level',
       'warn',
     ],

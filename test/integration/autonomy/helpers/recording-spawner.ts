@@ -11,10 +11,18 @@ const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 
 /**
  * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
- * writes garbage to stdout, one that fires 20 LLM calls at once, one that checkpoints and
- * writes memory until it is refused, or the real worker starting late.
+ * writes garbage to stdout, one that dies with an error on stderr, one that fires 20 LLM
+ * calls at once, one that checkpoints and writes memory until it is refused, or the real
+ * worker starting late.
  */
-export type WorkerKind = 'real' | 'hang' | 'garbage' | 'greedy' | 'hoard' | 'slow_start';
+export type WorkerKind =
+  | 'real'
+  | 'hang'
+  | 'garbage'
+  | 'crash'
+  | 'greedy'
+  | 'hoard'
+  | 'slow_start';
 
 /** How late a `slow_start` worker sends its first message. */
 export const SLOW_START_DELAY_MS = 8_000;
@@ -32,6 +40,9 @@ export class RecordingSpawner implements Spawner {
     real: new ChildProcessSpawner(),
     hang: new ChildProcessSpawner({ entry: fileURLToPath(new URL('hanging-worker.ts', FIXTURES)) }),
     garbage: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
+    }),
+    crash: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('misbehaving-worker.ts', FIXTURES)),
     }),
     greedy: new ChildProcessSpawner({
@@ -55,6 +66,7 @@ export class RecordingSpawner implements Spawner {
       real: undefined,
       hang: undefined,
       garbage: { CCOS_FIXTURE_MODE: 'garbage' },
+      crash: { CCOS_FIXTURE_MODE: 'crash' },
       greedy: undefined,
       hoard: undefined,
       slow_start: { CCOS_FIXTURE_DELAY_MS: String(SLOW_START_DELAY_MS) },

@@ -3,7 +3,10 @@ import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry } from '../../../../contracts/chain.ts';
 import type { Run } from '../../../../contracts/runs.ts';
 import type { SkillListEntry, SkillManifest } from '../../../../contracts/skills.ts';
-import { StoreSkillMemory } from '../../../../main/skills/bindings/store-skill-memory.ts';
+import {
+  StoreSkillMemory,
+  writeSkillMemory,
+} from '../../../../main/skills/bindings/store-skill-memory.ts';
 import {
   startGatewayHost,
   type ApiResponse,
@@ -35,6 +38,8 @@ export type ExecuteTestHost = GatewayTestHost & {
   runState: (runId: string) => Promise<Run['state']>;
   /** Reads the skills' memory table directly (what `ccos.memory.get` would see). */
   memory: StoreSkillMemory;
+  /** Puts a memory item in place as a skill's earlier write would have (no run, no audit). */
+  seedMemory: (namespace: string, key: string, value: unknown) => Promise<void>;
   /** The `skill.execute` entry of one step. */
   executeEntry: (runId: string, stepId: string) => Promise<ChainEntry>;
   /** The step id the last `execute` used. */
@@ -80,7 +85,17 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
     decide: (id, body) => gw.request('POST', `/v1/approvals/${id}`, { json: body }),
     approval: (id) => started.approvals.get(id),
     runState: async (runId) => (await started.runs.get(runId)).state,
-    memory: new StoreSkillMemory({ db: started.store.db, clock: { now: () => new Date() } }),
+    memory: new StoreSkillMemory({
+      db: started.store.db,
+      chain: started.chain,
+      clock: { now: () => new Date() },
+    }),
+    seedMemory: (namespace, key, value) =>
+      writeSkillMemory(
+        started.store.db,
+        { namespace, key, value, run_id: null, step_id: null },
+        new Date(),
+      ),
     executeEntry: async (runId, stepId) => {
       const entries = await gw.chain('skill.execute');
       const entry = entries.find((e) => e.run_id === runId && e.step_id === stepId);

@@ -56,10 +56,10 @@ export type GatewayHostOptions = {
    * a test sees the log lines exactly as the host would write them.
    */
   logDestination?: DestinationStream;
+  /** Policy packs besides the default one (e.g. one with an approval timeout). */
+  policyPacks?: readonly PolicyPack[];
   /** The renderer build the gateway serves (default: none, so no test depends on `vite build`). */
   rendererDir?: string | null;
-  /** Policy packs besides `default`. */
-  policyPacks?: PolicyPack[];
 };
 
 export async function startGatewayHost(options: GatewayHostOptions = {}): Promise<GatewayTestHost> {

@@ -1,0 +1,156 @@
+import { spawn } from 'node:child_process';
+import { realpathSync } from 'node:fs';
+import type { WorkerIsolation } from '../../../contracts/agent-isolation.ts';
+import { DEFAULT_JAIL_LIMITS, bwrapArgs, type JailLimits, type JailTools } from './jail-args.ts';
+import { JailedWorker } from './jailed-worker.ts';
+import { seccompArchOf, seccompProgram } from './seccomp-filter.ts';
+import type { SpawnWorkerOptions, SpawnedWorker, Spawner, WorkerExit } from './spawner.ts';
+import {
+  WORKER_MAX_OLD_SPACE_MB,
+  defaultWorkerEntry,
+  permissionModelArgs,
+  workerReadPaths,
+} from './worker-files.ts';
+
+export type BubblewrapSpawnerOptions = {
+  /** What detection found (`detectJail`). */
+  tools: JailTools;
+  /** The worker program; defaults to main/agent/worker/worker-main (source or built). */
+  entry?: string;
+  /**
+   * Node's permission model inside the jail, the second layer (default on). Off only to
+   * measure what the jail blocks by itself (the escape suite's table); the host never
+   * turns it off.
+   */
+  permissionModel?: boolean;
+  /** Overrides of `DEFAULT_JAIL_LIMITS` (tests use a small CPU limit). */
+  limits?: Partial<JailLimits>;
+  /** Told when a jail was killed before its worker ran because it could not be finished. */
+  onJailFailure?: (runId: string, message: string) => void;
+};
+
+/** What a probe printed and how it ended. */
+export type ProbeResult = { stdout: string; stderr: string; exit: WorkerExit };
+
+/**
+ * Starts each worker in a bubblewrap jail (Linux; ARCHITECTURE.md §8): new user, PID,
+ * network, IPC, UTS and cgroup namespaces, a read-only root holding only what the worker
+ * needs, a private tmpfs, no capabilities, a seccomp filter, kernel resource limits, and
+ * Node's permission model inside as a second layer. The worker's stdio is its only way
+ * out. What each layer blocks is measured by the escape suite and tabled in
+ * docs/agent-jail.md.
+ *
+ * The worker's environment is exactly the token (and `env` from the caller), handed to
+ * bwrap through its environment — never its argv, which other local users can read.
+ */
+export class BubblewrapSpawner implements Spawner {
+  readonly isolation: WorkerIsolation = 'bubblewrap';
+  readonly #tools: JailTools;
+  readonly #limits: JailLimits;
+  readonly #readPaths: readonly string[];
+  readonly #nodeArgs: readonly string[];
+  readonly #entry: string;
+  readonly #seccomp: Buffer | null;
+  readonly #onJailFailure: BubblewrapSpawnerOptions['onJailFailure'];
+
+  constructor(options: BubblewrapSpawnerOptions) {
+    this.#tools = options.tools;
+    this.#entry = options.entry ?? defaultWorkerEntry();
+    this.#limits = { ...DEFAULT_JAIL_LIMITS, ...options.limits };
+    const readPaths = workerReadPaths(this.#entry);
+    this.#nodeArgs =
+      options.permissionModel === false
+        ? ['--no-node-snapshot', `--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`]
+        : permissionModelArgs(readPaths);
+    this.#readPaths = withRealPaths(readPaths);
+    const arch = seccompArchOf(process.arch);
+    this.#seccomp = arch === null ? null : seccompProgram(arch);
+    this.#onJailFailure = options.onJailFailure;
+  }
+
+  /** Whether workers run under the seccomp filter (not built for every architecture). */
+  get seccomp(): boolean {
+    return this.#seccomp !== null;
+  }
+
+  /** The Node flags every worker runs under (before the entry path); for diagnostics and tests. */
+  get nodeArgs(): readonly string[] {
+    return this.#nodeArgs;
+  }
+
+  spawn(options: SpawnWorkerOptions): SpawnedWorker {
+    const onJailFailure = this.#onJailFailure;
+    return this.#start(
+      [this.#tools.node, ...this.#nodeArgs, this.#entry],
+      // Explicit and minimal: the host's environment (API keys, PATH, NODE_OPTIONS that could
+      // grant permissions back) never reaches the worker. The token is set last so `env`
+      // cannot replace it.
+      { ...options.env, NODE_OPTIONS: '', CCOS_AGENT_TOKEN: options.token },
+      onJailFailure === undefined
+        ? undefined
+        : (message) => {
+            onJailFailure(options.runId, message);
+          },
+    );
+  }
+
+  /**
+   * Runs the Node binary with `args` (not the workers' flags) in the same jail — the same
+   * namespaces, binds, seccomp filter and limits handshake — and collects what it printed:
+   * detection's proof that this machine can build the jail.
+   */
+  async probe(args: readonly string[]): Promise<ProbeResult> {
+    const worker = this.#start([this.#tools.node, ...args], { NODE_OPTIONS: '' });
+    let stdout = '';
+    let stderr = '';
+    worker.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    worker.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    worker.stdin.end();
+    const exit = await worker.exited;
+    const failure = worker.setupFailure;
+    return { stdout, stderr: failure === undefined ? stderr : `${stderr}${failure}\n`, exit };
+  }
+
+  #start(
+    command: readonly string[],
+    env: Record<string, string>,
+    onSetupFailure?: (message: string) => void,
+  ): JailedWorker {
+    const child = spawn(
+      this.#tools.bwrap,
+      bwrapArgs(this.#tools, {
+        readPaths: this.#readPaths,
+        limits: this.#limits,
+        seccomp: this.#seccomp !== null,
+        command,
+      }),
+      {
+        env,
+        // stdin, stdout, stderr, then bwrap's info, block and seccomp descriptors.
+        stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', this.#seccomp === null ? 'ignore' : 'pipe'],
+        shell: false,
+        windowsHide: true,
+        ...(this.#tools.runAs === null ? {} : this.#tools.runAs),
+      },
+    );
+    return new JailedWorker(child, {
+      tools: this.#tools,
+      limits: this.#limits,
+      seccomp: this.#seccomp,
+      ...(onSetupFailure === undefined ? {} : { onSetupFailure }),
+    });
+  }
+}
+
+/**
+ * The paths and, where a symlink leads elsewhere, their targets: Node opens modules by
+ * their real path, which must exist inside the jail too.
+ */
+function withRealPaths(paths: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const p of paths) {
+    out.add(p);
+    out.add(realpathSync(p));
+  }
+  return [...out];
+}
