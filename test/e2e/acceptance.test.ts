@@ -166,10 +166,13 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
     await ui.screenshot(page, 'audit-broken');
   });
 
-  it('shows the settings: host, LLM test, agent isolation in red, secrets by name', async () => {
+  it('shows the settings: host, LLM test, agent isolation (red unless jailed), secrets by name', async () => {
     await page.goto(`${ui.url}/settings`);
     await page.getByTestId('isolation').waitFor();
-    expect(await page.getByTestId('isolation').getAttribute('class')).toContain('unsafe');
+    const health = (await ui.request('GET', '/v1/health')).body as { agents: { status: string } };
+    expect(await page.getByTestId('isolation').getAttribute('class')).toBe(
+      health.agents.status === 'jailed' ? 'ok' : 'unsafe',
+    );
     await page.getByRole('button', { name: 'Test the LLM connection' }).click();
     await page.getByTestId('llm-test').getByText('answered').waitFor();
     await page.getByLabel('Name').fill('DEMO_TOKEN');

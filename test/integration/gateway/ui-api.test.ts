@@ -90,8 +90,12 @@ describe('host settings and the LLM connection test', () => {
       data_dir: gw.dataDir,
       llm: null,
       policy_packs: ['default'],
-      isolation: { safe: false },
     });
+    // The jail's own status decides: only a jailed worker is shown as safe.
+    const health = (await gw.request('GET', '/v1/health')).body as { agents: { status: string } };
+    expect((res.body as { isolation: { safe: boolean } }).isolation.safe).toBe(
+      health.agents.status === 'jailed',
+    );
     const test = await gw.request('POST', '/v1/host/llm-test');
     expect(test.status).toBe(409);
     expect(errorOf(test).message).toContain('--llm-settings');
