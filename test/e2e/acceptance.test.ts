@@ -259,4 +259,27 @@ describe.skipIf(skip !== undefined)('skills and missing input in Chromium', () =
     const approvals = (await ui.getRun(run.id)).pending_approvals;
     expect(approvals).toEqual([]);
   });
+
+  it('creates a schedule, shows its next fire, triggers it now and pauses it', async () => {
+    await page.goto(`${ui.url}/schedules`);
+    await page.getByText('No schedules').waitFor();
+    await page.getByLabel('Goal of each run').fill('Daily digest');
+    await page.getByLabel('Cron expression').fill('0 9 * * *');
+    await page.getByLabel('Time zone').fill('UTC');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    const card = page.getByTestId('schedule');
+    await card.waitFor();
+    expect(await card.textContent()).toContain('cron 0 9 * * * (UTC)');
+    expect(await card.textContent()).not.toContain('Next firenone');
+    await card.getByRole('button', { name: 'Trigger now' }).click();
+    await card.locator('summary').click();
+    await card
+      .getByTestId('recent-fires')
+      .locator('li')
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await card.getByRole('button', { name: 'Pause' }).click();
+    await card.locator('.badge').filter({ hasText: 'paused' }).waitFor();
+    await checkPage(ui, page, 'schedules');
+  });
 });
