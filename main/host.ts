@@ -412,14 +412,14 @@ export class Host {
                     model: 'model' in llmSettings ? llmSettings.model : null,
                   },
             policy_packs: [DEFAULT_POLICY_PACK, ...(this.#deps.policyPacks ?? [])].map((p) => p.id),
-            isolation:
-              this.#deps.spawner === undefined
-                ? {
-                    label:
-                      'Node permission model only: no child processes or file writes, but agents share the network (not a jail)',
-                    safe: false,
-                  }
-                : { label: 'custom spawner (set by the embedding program)', safe: false },
+            isolation: {
+              label:
+                agents.status.status === 'jailed'
+                  ? `jailed (${agents.status.isolation})`
+                  : `${agents.status.status}: ${agents.status.reason ?? ''}${agents.status.fix === null ? '' : ` — ${agents.status.fix}`}`,
+              // Only the jail is safe; an opted-in unjailed worker is shown in red.
+              safe: agents.status.status === 'jailed',
+            },
           }),
           testLlm: async () =>
             llmSettings === null
