@@ -11,6 +11,7 @@ import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
 import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
+import { registerMcpRoute } from '../routes/mcp-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
@@ -140,6 +141,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
+  registerMcpRoute(app, deps, access);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

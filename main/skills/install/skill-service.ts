@@ -17,7 +17,8 @@ import { fetchSkillDocument } from '../declarative/fetch-skill-document.ts';
 import { readSkillDocument } from '../declarative/read-skill-document.ts';
 import { writeCompiledSkill } from '../declarative/write-compiled-skill.ts';
 import { MANIFEST_FILE } from '../package/read-skill-package.ts';
-import type { SkillRegistry } from '../registry/skill-registry.ts';
+import type { SkillRegistry, SkillRegistryListener } from '../registry/skill-registry.ts';
+import type { Disposable } from '../../disposable.ts';
 import { SkillsRepository, type InstalledSkill } from './skills-repository.ts';
 import { auditedBy } from '../../actor-context.ts';
 
@@ -235,6 +236,11 @@ export class SkillService {
   /** The agent's tool list (enabled skills' operations), from the same registry as `list`. */
   tools(): ToolDefinition[] {
     return this.#deps.registry.tools();
+  }
+
+  /** Hears every change of the tool list (the MCP endpoint's `tools/list_changed`). */
+  subscribe(listener: SkillRegistryListener): Disposable {
+    return this.#deps.registry.subscribe(listener);
   }
 
   get(skillId: string): SkillListEntry {
