@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +49,36 @@ describe('/mcp (issue 25)', () => {
         expect(tool.inputSchema.type).toBe('object');
         expect(typeof tool.annotations?.readOnlyHint).toBe('boolean');
       }
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('tells an open session tools/list_changed when a skill is installed, and lists it then', async () => {
+    const { token } = await gw.connector('listener', ['mcp']);
+    const client = await connect(gw, token);
+    try {
+      const changed = new Promise<void>((resolve) => {
+        client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+          resolve();
+        });
+      });
+      // Opens the standalone SSE stream the server sends notifications on.
+      await client.listTools();
+      const installed = await gw.request('POST', '/v1/skills', {
+        json: { path: path.resolve('plugins/echo-notes') },
+      });
+      expect(installed.status).toBe(201);
+      await changed;
+      const names: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await client.listTools(cursor === undefined ? {} : { cursor });
+        names.push(...page.tools.map((t) => t.name));
+        cursor = page.nextCursor;
+      } while (cursor !== undefined);
+      expect(names).toEqual(gw.started.skills.tools().map((t) => t.name));
+      expect(names.some((n) => n.startsWith('echo-notes__'))).toBe(true);
     } finally {
       await client.close();
     }
