@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.ts';
 import { EXIT, EXIT_HELP, exitCodeOf } from './cli/exit-codes.ts';
 import { registerInspectCommands } from './cli/inspect-commands.ts';
+import { registerMcpCommands } from './cli/mcp-commands.ts';
 import { registerRunCommands } from './cli/run-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { registerSkillCommands } from './cli/skill-commands.ts';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   // Adds verbs to the `runs` and `chain` groups registered above.
   registerInspectCommands(program);
   registerSkillCommands(program);
+  registerMcpCommands(program);
   return program;
 }
 
