@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { llmCompleteRequestSchema, llmCompleteResultSchema } from './llm.ts';
 import { goalSchema } from './runs.ts';
+import { MAX_FOLLOW_UP_MS, MIN_FOLLOW_UP_MS } from './schedules.ts';
 
 /**
  * The agent channel (ARCHITECTURE.md §8): JSON-RPC 2.0 framed as MCP over the worker's
@@ -15,7 +16,46 @@ export const AGENT_METHODS = {
   complete: 'ccos/complete',
   memoryGet: 'ccos/memory.get',
   memoryPut: 'ccos/memory.put',
+  /** Pause and be resumed later (params `followUpRequestSchema`, contracts/schedules.ts). */
+  scheduleResume: 'ccos/schedule.resume',
 } as const;
+
+/**
+ * The one tool the worker itself offers the model (the host's tools come from
+ * `tools/list`): when the model calls it, the worker asks the host through
+ * `ccos/schedule.resume` to pause the run and resume it later, with the conversation saved
+ * so it continues from that call. `ccos__` is reserved for the host's own tools.
+ */
+export const RESUME_LATER_TOOL = {
+  name: 'ccos__resume_later',
+  description:
+    'Pause this run and continue it later: after `after_seconds`, at `at` (an ISO 8601 instant), or — with neither — when a schedule set up for this run wakes it. Your work is saved; you continue right here when the run resumes. Use it to wait for something that takes time, or between heartbeats.',
+  parameters: {
+    type: 'object',
+    properties: {
+      after_seconds: {
+        type: 'integer',
+        minimum: MIN_FOLLOW_UP_MS / 1000,
+        maximum: MAX_FOLLOW_UP_MS / 1000,
+      },
+      at: { type: 'string', format: 'date-time' },
+      reason: { type: 'string', maxLength: 500 },
+    },
+    additionalProperties: false,
+  },
+} as const;
+
+/** The arguments the model gives `ccos__resume_later`. */
+export const resumeLaterArgsSchema = z.strictObject({
+  after_seconds: z
+    .number()
+    .int()
+    .min(MIN_FOLLOW_UP_MS / 1000)
+    .max(MAX_FOLLOW_UP_MS / 1000)
+    .optional(),
+  at: z.iso.datetime({ offset: true }).optional(),
+  reason: z.string().max(500).optional(),
+});
 
 /**
  * The `params._meta` key of a `tools/call` carrying the LLM's id for that tool call. The

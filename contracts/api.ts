@@ -13,6 +13,14 @@ import {
   runStateSchema,
   stepSchema,
 } from './runs.ts';
+import {
+  createScheduleInputSchema,
+  scheduleDetailSchema,
+  scheduleFireSchema,
+  scheduleSchema,
+  scheduleStateSchema,
+  updateScheduleInputSchema,
+} from './schedules.ts';
 import { sessionSchema } from './sessions.ts';
 import {
   skillIdSchema,
@@ -70,6 +78,21 @@ const ToolDefinition = named(
   "One tool of the agent's tool list",
 );
 const TokenInfo = named(tokenInfoSchema, 'TokenInfo', 'A token, without its secret');
+const Schedule = named(
+  scheduleSchema,
+  'Schedule',
+  'A schedule: its trigger, its target (start a run or resume one), its policies and its next fire',
+);
+const ScheduleFire = named(
+  scheduleFireSchema,
+  'ScheduleFire',
+  'One fire of a schedule: the instant, when it was claimed, and what became of it',
+);
+const ScheduleDetail = named(
+  scheduleDetailSchema,
+  'ScheduleDetail',
+  'A schedule with its next five fire times and its recent fires',
+);
 const ConnectorRecord = named(
   connectorRecordSchema,
   'ConnectorRecord',
@@ -228,6 +251,11 @@ export const STREAMED_EVENT_TYPES = [
   'skill.enabled',
   'skill.disabled',
   'skill.onboarding',
+  'schedule.created',
+  'schedule.updated',
+  'schedule.deleted',
+  'schedule.fired',
+  'schedule.missed',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
 export const API = {
@@ -438,6 +466,120 @@ export const API = {
       ...bodyErrors,
       ...notFound,
       ...conflict,
+    },
+  },
+  listSchedules: {
+    method: 'get',
+    path: '/v1/schedules',
+    summary: 'Schedules, newest first (admin)',
+    description:
+      'Every schedule that was not deleted, newest first, optionally by state: its trigger, target, overlap and catch-up policies, caps and the next instant it fires.',
+    request: {
+      query: z.strictObject({ state: scheduleStateSchema.optional(), limit: limitQuery }),
+    },
+    responses: {
+      200: json(z.strictObject({ schedules: z.array(Schedule) }), 'schedules'),
+      ...errors,
+    },
+  },
+  createSchedule: {
+    method: 'post',
+    path: '/v1/schedules',
+    summary: 'Create a schedule that starts runs from a template or resumes a paused run (admin)',
+    description:
+      'A trigger (`cron` with 5 or 6 fields in an IANA zone, `every`, or `at`) and a target: `start` a run from a template, or `resume` a run waiting in `paused_schedule`. Overlap (`skip`, `buffer_one`, `allow`), catch-up (`none`, `latest`, `all` within `catch_up_window_ms`), stable jitter and caps (runs and tokens per day, concurrent runs) decide what each fire does; every fire is recorded. See docs/scheduler.md.',
+    request: {
+      body: jsonBody(createScheduleInputSchema, {
+        trigger: { kind: 'cron', expression: '0 8 * * 1-5', timezone: 'Europe/Berlin' },
+        target: { kind: 'start', template: { goal: 'Summarise yesterday’s issues' } },
+        overlap: 'skip',
+        catch_up: 'latest',
+      }),
+    },
+    responses: { 201: json(Schedule, 'the new schedule'), ...bodyErrors },
+  },
+  getSchedule: {
+    method: 'get',
+    path: '/v1/schedules/{id}',
+    summary: 'A schedule, its next five fire times and its recent fires (admin)',
+    description:
+      'The schedule, the next five instants it will fire (each with its jitter), and its newest fires with their outcome and reason.',
+    request: { params: idParam('schedule') },
+    responses: { 200: json(ScheduleDetail, 'the schedule'), ...errors, ...notFound },
+  },
+  updateSchedule: {
+    method: 'patch',
+    path: '/v1/schedules/{id}',
+    summary: 'Change a schedule’s trigger, policies, window, jitter, bounds, caps or note (admin)',
+    description:
+      'Fields left out stay as they are; `null` clears `start_at`, `end_at` or `note`. A new timing counts from now: it never reaches back to instants already past. An ended schedule answers 409.',
+    request: {
+      params: idParam('schedule'),
+      body: jsonBody(updateScheduleInputSchema, { overlap: 'buffer_one', jitter_ms: 60_000 }),
+    },
+    responses: {
+      200: json(Schedule, 'the changed schedule'),
+      ...bodyErrors,
+      ...notFound,
+      409: json(ErrorBody, 'the schedule has ended'),
+    },
+  },
+  deleteSchedule: {
+    method: 'delete',
+    path: '/v1/schedules/{id}',
+    summary: 'Delete a schedule (admin); its fires and runs stay on record',
+    description:
+      'The schedule stops at once and disappears from lists; a fire it buffered is recorded as skipped. Its fire rows, the runs they started and the chain keep what happened.',
+    request: { params: idParam('schedule') },
+    responses: {
+      200: json(z.strictObject({ schedule_id: z.string() }), 'deleted'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  pauseSchedule: {
+    method: 'post',
+    path: '/v1/schedules/{id}/pause',
+    summary: 'Pause a schedule (admin): no fires until it is resumed',
+    description:
+      'Instants that pass while a schedule is paused are not fires (the chain records the pause). Pausing a paused schedule changes nothing; an ended one answers 409.',
+    request: {
+      params: idParam('schedule'),
+      body: { ...jsonBody(runActionInputSchema, { reason: 'on holiday' }), required: false },
+    },
+    responses: {
+      200: json(Schedule, 'the paused schedule'),
+      ...bodyErrors,
+      ...notFound,
+      409: json(ErrorBody, 'the schedule has ended'),
+    },
+  },
+  resumeSchedule: {
+    method: 'post',
+    path: '/v1/schedules/{id}/resume',
+    summary: 'Resume a paused schedule (admin): it fires again from its next instant after now',
+    description:
+      'The schedule becomes active and its cursor moves to the first instant after now. Resuming an active schedule changes nothing; an ended one answers 409.',
+    request: { params: idParam('schedule') },
+    responses: {
+      200: json(Schedule, 'the resumed schedule'),
+      ...errors,
+      ...notFound,
+      409: json(ErrorBody, 'the schedule has ended'),
+    },
+  },
+  triggerSchedule: {
+    method: 'post',
+    path: '/v1/schedules/{id}/trigger',
+    summary: 'Fire a schedule once now (admin), under its overlap policy and caps',
+    description:
+      'A manual fire: claimed, applied and recorded like a scheduled one (`source: manual`), so it may be skipped, buffered or refused with its reason. Its regular instants are unchanged. An ended schedule answers 409.',
+    request: { params: idParam('schedule') },
+    responses: {
+      200: json(ScheduleFire, 'the fire and what became of it'),
+      ...errors,
+      ...notFound,
+      409: json(ErrorBody, 'the schedule has ended'),
     },
   },
   listTokens: {
@@ -724,6 +866,8 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   sessions: 'Sessions: the unit a run is bound to (at most one active run each)',
   runs: 'Runs: goals an agent works on, in bounded segments under a budget',
   approvals: 'What agents wait for a person to decide',
+  schedules:
+    'Schedules: cron, interval and one-time triggers that start runs or resume paused ones',
   tokens: 'Bearer tokens for the API (admin)',
   chain: 'The causal chain: the append-only, hash-linked audit trail',
   skills: 'Sandboxed skills and their onboarding',

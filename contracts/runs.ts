@@ -157,8 +157,9 @@ export const runSchema = z.strictObject({
   completion: completionPredicateSchema.nullable(),
   parent_run_id: z.string().nullable(),
   /**
-   * The external event type a `paused_external_event` run waits for; `llm_provider` for a
-   * `pending` run on a host with no LLM provider (nothing will start it); null otherwise.
+   * What a run waits for: the external event type (`paused_external_event`), the instant or
+   * `schedule:<id>` (`paused_schedule`), or `llm_provider` for a `pending` run on a host with
+   * no LLM provider (nothing will start it); null otherwise.
    */
   waiting_for: z.string().nullable(),
   /**

@@ -6,6 +6,7 @@ import { EXIT, EXIT_HELP, exitCodeOf } from './cli/exit-codes.ts';
 import { registerInspectCommands } from './cli/inspect-commands.ts';
 import { registerMcpCommands } from './cli/mcp-commands.ts';
 import { registerRunCommands } from './cli/run-commands.ts';
+import { registerScheduleCommands } from './cli/schedule-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { registerSkillCommands } from './cli/skill-commands.ts';
 import { isAppError } from './errors.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerInspectCommands(program);
   registerSkillCommands(program);
   registerMcpCommands(program);
+  registerScheduleCommands(program);
   return program;
 }
 

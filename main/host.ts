@@ -39,6 +39,11 @@ import { skillAuditEntry } from './skills/bindings/skill-audit.ts';
 import { OnboardingService } from './skills/onboarding/onboarding-service.ts';
 import { BUILTIN_TOOLS } from './skills/manifest/builtin-tools.ts';
 import { SkillRegistry } from './skills/registry/skill-registry.ts';
+import { FireEffects } from './scheduler/fire-effects.ts';
+import { FollowUps } from './scheduler/follow-ups.ts';
+import { ScheduleService } from './scheduler/schedule-service.ts';
+import { Scheduler } from './scheduler/scheduler.ts';
+import { systemWakeTimer, type WakeTimer } from './scheduler/wake-timer.ts';
 import { SkillService } from './skills/install/skill-service.ts';
 import { StoreSkillMemory } from './skills/bindings/store-skill-memory.ts';
 import { openStore, type Store } from './store/open-store.ts';
@@ -68,6 +73,8 @@ export type HostDeps = {
   spawner?: Spawner;
   /** Policy packs besides the default one, by id (settings; tests use small segments). */
   policyPacks?: readonly PolicyPack[];
+  /** The scheduler's one real timer; tests pass one they fire by hand (time is `clock`'s). */
+  schedulerTimer?: WakeTimer;
 };
 
 /** Everything a started host offers; shells and tests reach services through this. */
@@ -98,6 +105,10 @@ export type StartedHost = {
   supervisor: Supervisor | null;
   /** How agent workers are confined here, as `GET /v1/health` reports it. */
   agents: AgentIsolationStatus;
+  schedules: ScheduleService;
+  scheduler: Scheduler;
+  /** What `ccos/schedule.resume` calls: a worker asking to be resumed later. */
+  followUps: FollowUps;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -272,6 +283,34 @@ export class Host {
       });
       const meter = new BudgetMeter({ clock, policies, approvals, runs });
       this.#disposables.push(meter.registerGrants());
+      const fireEffects = new FireEffects({ runs, sessions, meter, policies, clock });
+      const scheduler = new Scheduler({
+        db: store.db,
+        chain,
+        clock,
+        timer: this.#deps.schedulerTimer ?? systemWakeTimer(),
+        logger,
+        effects: fireEffects,
+      });
+      const schedules = new ScheduleService({
+        db: store.db,
+        chain,
+        clock,
+        runs,
+        policies,
+        effects: fireEffects,
+        scheduler,
+        redactText: (text) => redactor.redactString(text),
+      });
+      const followUps = new FollowUps({
+        chain,
+        clock,
+        runs,
+        checkpoints,
+        schedules,
+        effects: fireEffects,
+        redactText: (text) => redactor.redactString(text),
+      });
       // Disposed before the registry (reverse order): its timers stop and passes finish first.
       const onboarding = new OnboardingService({
         db: store.db,
@@ -308,6 +347,7 @@ export class Host {
         redactor,
         skills,
         onboarding,
+        schedules,
         logger,
         version: HOST_VERSION,
         startedAt,
@@ -341,7 +381,11 @@ export class Host {
         skillRegistry,
         redactor,
         secrets,
+        followUps,
       });
+      // Last to start, first to stop: fires stop before the supervisor and the gateway do.
+      this.#disposables.push(scheduler);
+      await scheduler.start();
 
       this.#started = {
         config,
@@ -364,6 +408,9 @@ export class Host {
         connectors,
         supervisor,
         agents: agents.status,
+        schedules,
+        scheduler,
+        followUps,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },
@@ -405,6 +452,7 @@ export class Host {
       skillRegistry: SkillRegistry;
       redactor: Redactor;
       secrets: SecretStore;
+      followUps: FollowUps;
     },
   ): Supervisor | null {
     const settings = this.#config.agents.llm;
@@ -462,6 +510,7 @@ export class Host {
         registry: parts.skillRegistry,
         redactor: parts.redactor,
         logger: parts.logger,
+        followUps: parts.followUps,
       },
       maxConcurrent: this.#config.agents.max_concurrent,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,

@@ -1,18 +1,28 @@
 import type { Command } from 'commander';
 import type { CompletionPredicate, Run } from '../../contracts/runs.ts';
+import { AppError } from '../errors.ts';
 import { completionOf, untilOption } from './completion-options.ts';
 import { connect, print, table } from './cli-context.ts';
 import { usageLine } from './inspect-commands.ts';
 import { isolationLine, runIsolation } from './run-isolation.ts';
 import { nonNegativeInt, pageLimit, positiveInt } from './option-parsers.ts';
+import {
+  createAndPrint,
+  template,
+  triggerFrom,
+  triggerOptions,
+  type TriggerOptions,
+} from './schedule-commands.ts';
 
 /** `ccos runs create|list|show|cancel|resume`. */
 export function registerRunCommands(program: Command): void {
   const runs = program.command('runs').description('create, watch and stop runs');
 
-  runs
+  const create = runs
     .command('create')
-    .description('create a run from a goal; it starts by itself')
+    .description(
+      'create a run from a goal; it starts by itself (with --every or --cron: a schedule that starts one each time)',
+    )
     .argument('<goal>', 'what the agent should achieve')
     .option('--session <id>', 'run in this session (default: a new one)')
     .option('--max-steps <n>', 'step budget', positiveInt('--max-steps'))
@@ -32,10 +42,25 @@ export function registerRunCommands(program: Command): void {
     .option(
       '--until-json-logic <file>',
       'done only once this JSON Logic rule over { memory, steps } holds',
-    )
-    .action(async (goal: string, opts: CreateOptions, command: Command) => {
+    );
+  triggerOptions(create, false).action(
+    async (goal: string, opts: CreateOptions & TriggerOptions, command: Command) => {
       const completion = await completionOf(opts);
       const { client, json } = await connect(command);
+      if (opts.every !== undefined || opts.cron !== undefined || opts.tz !== undefined) {
+        // The shortcut for `ccos schedules create <goal> --every …`.
+        if (opts.session !== undefined || opts.idempotencyKey !== undefined) {
+          throw new AppError(
+            'INVALID_INPUT',
+            '--session and --idempotency-key apply to one run, not to a schedule; use `ccos schedules create --shared-session`',
+          );
+        }
+        await createAndPrint(client, json, {
+          trigger: triggerFrom(opts),
+          target: { kind: 'start', template: template(goal, opts) },
+        });
+        return;
+      }
       const budget = {
         ...(opts.maxSteps === undefined ? {} : { max_steps: opts.maxSteps }),
         ...(opts.maxTokens === undefined ? {} : { max_tokens: opts.maxTokens }),
@@ -61,7 +86,8 @@ export function registerRunCommands(program: Command): void {
         console.error(
           `warning: ${run.id} will not start: ${run.state_reason ?? 'no LLM provider'}`,
         );
-    });
+    },
+  );
 
   runs
     .command('list')

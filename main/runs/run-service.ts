@@ -38,7 +38,10 @@ export type TransitionOptions = ActorContext & {
   trigger?: ResumeTrigger;
   /** New usage, when the transition also meters something (e.g. a retry). */
   usage?: Usage;
-  /** For `paused_external_event`: the event type that resumes the run. */
+  /**
+   * For `paused_external_event`: the event type that resumes the run; for `paused_schedule`:
+   * the instant (or `schedule:<id>`) it waits for.
+   */
   waiting_for?: string;
   /** For `pending`: not started before this instant (an LLM backoff); cleared by any other transition. */
   not_before?: Date;
@@ -389,7 +392,10 @@ export class RunService {
       state: to,
       state_reason: reason,
       usage: options.usage ?? before.usage,
-      waiting_for: to === 'paused_external_event' ? (options.waiting_for ?? null) : null,
+      waiting_for:
+        to === 'paused_external_event' || to === 'paused_schedule'
+          ? (options.waiting_for ?? null)
+          : null,
       not_before:
         to === 'pending' && options.not_before !== undefined
           ? options.not_before.toISOString()

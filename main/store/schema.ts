@@ -202,7 +202,53 @@ export type SkillOnboardingTable = {
   updated_at: string;
 };
 
+/** A schedule (migration 0040); JSON columns parsed by `main/scheduler/schedule-rows.ts`. */
+export type SchedulesTable = {
+  id: string;
+  note: string | null;
+  /** JSON `ScheduleTrigger`. */
+  trigger: string;
+  /** JSON `ScheduleTarget`. */
+  target: string;
+  /** The run a `resume` target wakes, for lookups by run. */
+  target_run_id: string | null;
+  /** The run a follow-up belongs to; the schedule ends with it. */
+  owner_run_id: string | null;
+  overlap: string;
+  catch_up: string;
+  catch_up_window_ms: number;
+  jitter_ms: number;
+  start_at: string | null;
+  end_at: string | null;
+  /** JSON `ScheduleCaps`. */
+  caps: string;
+  state: string;
+  state_reason: string | null;
+  /** The session a `shared` template's runs use, once the first one made it. */
+  session_id: string | null;
+  next_fire_at: string | null;
+  next_due_at: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+};
+
+/** One fire of a schedule, claimed once per (schedule, source, instant) (migration 0040). */
+export type ScheduleFiresTable = {
+  schedule_id: string;
+  source: string;
+  instant: string;
+  due_at: string;
+  claimed_at: string;
+  outcome: string;
+  reason: string | null;
+  run_id: string | null;
+  settled_at: string | null;
+};
+
 export type Database = {
+  schedules: SchedulesTable;
+  schedule_fires: ScheduleFiresTable;
   skill_onboarding: SkillOnboardingTable;
   events: EventsTable;
   budget_grants: BudgetGrantsTable;

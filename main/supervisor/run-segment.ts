@@ -9,6 +9,7 @@ import type {
 import type { LlmCompleteRequest, LlmCompleteResult } from '../../contracts/llm.ts';
 import type { LlmRetryPolicy } from '../../contracts/policy.ts';
 import { goalSchema, type Run } from '../../contracts/runs.ts';
+import type { FollowUpReply, FollowUpRequest } from '../../contracts/schedules.ts';
 import type { ToolDefinition } from '../../contracts/skills.ts';
 import type { AgentChannelHandlers } from '../agent/channel/agent-channel-handlers.ts';
 import { estimateRequestTokens } from '../agent/llm/estimate-usage.ts';
@@ -31,6 +32,7 @@ import {
 import type { RunService } from '../runs/run-service.ts';
 import { quotaExceeded, type SegmentQuotas } from '../runs/segment-quotas.ts';
 import { isTerminal } from '../runs/transitions.ts';
+import type { FollowUps } from '../scheduler/follow-ups.ts';
 import { SerialQueue } from '../serial-queue.ts';
 import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
 
@@ -45,6 +47,8 @@ export type RunSegmentDeps = {
   redactor: Redactor;
   llm: LlmProvider;
   logger: Logger;
+  /** Agent follow-ups (`ccos/schedule.resume`); absent, a worker cannot ask to resume later. */
+  followUps?: FollowUps;
 };
 
 /**
@@ -461,6 +465,26 @@ export class RunSegment implements AgentChannelHandlers {
       memory_bytes: `the run's memory would hold ${usage.used} bytes; its quota is ${usage.limit}`,
     }[quota];
     return quotaExceeded(quota, `${what} (policy pack quota)`, usage);
+  }
+
+  /** Checkpoints `request.state`, pauses the run and schedules its resume, in one transaction. */
+  resumeLater(request: FollowUpRequest): Promise<FollowUpReply> {
+    const followUps = this.#deps.followUps;
+    if (followUps === undefined) {
+      return Promise.reject(
+        new AppError(
+          'INVALID_INPUT',
+          'this host has no scheduler: a run cannot ask to resume later',
+        ),
+      );
+    }
+    return followUps.request(
+      this.#runId,
+      this.#grant.index,
+      request,
+      this.#actor,
+      this.#grant.quotas.checkpoints_kept,
+    );
   }
 
   /** Active time not yet charged to the run's wall-clock usage; taking it marks it charged. */

@@ -11,6 +11,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   skills: () => import('./skills.bench.ts'),
   autonomy: () => import('./autonomy.bench.ts'),
   jail: () => import('./jail.bench.ts'),
+  scheduler: () => import('./scheduler.bench.ts'),
 };
 
 function format(n: number | undefined): string {

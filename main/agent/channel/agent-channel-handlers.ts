@@ -4,6 +4,7 @@ import type {
   ToolCallOutcome,
 } from '../../../contracts/agent-channel.ts';
 import type { LlmCompleteRequest, LlmCompleteResult } from '../../../contracts/llm.ts';
+import type { FollowUpReply, FollowUpRequest } from '../../../contracts/schedules.ts';
 import type { ToolDefinition } from '../../../contracts/skills.ts';
 
 /**
@@ -28,4 +29,9 @@ export type AgentChannelHandlers = {
   complete: (summary: string | undefined) => Promise<CompleteReply>;
   memoryGet: (key: string) => Promise<unknown>;
   memoryPut: (key: string, value: unknown) => Promise<void>;
+  /**
+   * `ccos/schedule.resume`: checkpoint, pause the run and resume it later. Absent where
+   * the host has no scheduler; the channel then refuses the method.
+   */
+  resumeLater?: (request: FollowUpRequest) => Promise<FollowUpReply>;
 };

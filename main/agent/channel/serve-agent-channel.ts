@@ -11,6 +11,7 @@ import {
   memoryPutParamsSchema,
   toolCallIdSchema,
 } from '../../../contracts/agent-channel.ts';
+import { followUpRequestSchema } from '../../../contracts/schedules.ts';
 import { AppError, invalidInput } from '../../errors.ts';
 import type { Disposable } from '../../disposable.ts';
 import { HOST_VERSION } from '../../version.ts';
@@ -144,6 +145,15 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
   handle(AGENT_METHODS.memoryPut, memoryPutParamsSchema, async ({ key, value }) => {
     await handlers.memoryPut(key, value);
     return {};
+  });
+  handle(AGENT_METHODS.scheduleResume, followUpRequestSchema, async (request) => {
+    if (handlers.resumeLater === undefined) {
+      throw new AppError(
+        'INVALID_INPUT',
+        'this host has no scheduler: a run cannot ask to resume later',
+      );
+    }
+    return handlers.resumeLater(request);
   });
 
   const framing = new NdjsonTransport({

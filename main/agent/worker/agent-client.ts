@@ -16,6 +16,11 @@ import {
   type ToolCallOutcome,
 } from '../../../contracts/agent-channel.ts';
 import {
+  followUpReplySchema,
+  type FollowUpReply,
+  type FollowUpRequest,
+} from '../../../contracts/schedules.ts';
+import {
   llmCompleteResultSchema,
   llmToolSchema,
   type LlmCompleteRequest,
@@ -48,6 +53,8 @@ export type AgentClient = {
   llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
   checkpoint(state: unknown): Promise<number>;
   complete(summary: string | undefined): Promise<CompleteReply>;
+  /** Saves `request.state`, pauses the run and has it resumed later (`ccos/schedule.resume`). */
+  resumeLater(request: FollowUpRequest): Promise<FollowUpReply>;
   /** The run's own memory namespace (metered by the host like everything else). */
   memoryGet(key: string): Promise<unknown>;
   memoryPut(key: string, value: unknown): Promise<void>;
@@ -113,6 +120,8 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       (await call(AGENT_METHODS.checkpoint, { state }, checkpointReplySchema)).checkpoint_id,
     complete: (summary) =>
       call(AGENT_METHODS.complete, summary === undefined ? {} : { summary }, completeReplySchema),
+    resumeLater: (request) =>
+      call(AGENT_METHODS.scheduleResume, { ...request }, followUpReplySchema),
     memoryGet: async (key) =>
       (await call(AGENT_METHODS.memoryGet, { key }, memoryGetReplySchema)).value,
     memoryPut: async (key, value) => {

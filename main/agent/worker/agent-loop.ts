@@ -1,4 +1,9 @@
-import { toolCallIdSchema, type ToolCallOutcome } from '../../../contracts/agent-channel.ts';
+import {
+  RESUME_LATER_TOOL,
+  resumeLaterArgsSchema,
+  toolCallIdSchema,
+  type ToolCallOutcome,
+} from '../../../contracts/agent-channel.ts';
 import type { LlmMessage, LlmToolCall } from '../../../contracts/llm.ts';
 import { channelErrorCode, type AgentClient } from './agent-client.ts';
 import {
@@ -29,6 +34,8 @@ export type AgentLoopEnd =
   | 'segment_limit'
   /** A tool call waits for a person; the call runs again when the run resumes. */
   | 'paused'
+  /** The run waits for a schedule to resume it (`ccos__resume_later`). */
+  | 'resume_later'
   /** The host refused a call with SEGMENT_ENDED or BUDGET_EXCEEDED. */
   | 'stopped_by_host';
 
@@ -51,7 +58,8 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
   const { client, log, now } = deps;
   const startedAt = now();
   const info = await client.sessionInfo();
-  const tools = await client.listTools();
+  // The host's tools, and the one the worker serves itself: waiting to be resumed later.
+  const tools = [...(await client.listTools()), RESUME_LATER_TOOL];
   const restored = restoreState(info.checkpoint, log);
   let state: AgentState = restored.state;
   let saved = restored.resumed;
@@ -76,13 +84,25 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
 
   try {
     for (;;) {
+      const [call] = pendingToolCalls(state.messages);
+      // Waiting costs the budget no step: honoured even when the segment's steps are used up.
+      if (call?.name === RESUME_LATER_TOOL.name) {
+        const waited = await resumeLater(client, call, state, log);
+        if (waited.paused) {
+          state = waited.state;
+          saved = true;
+          return 'resume_later';
+        }
+        append(toolMessage(call, waited.outcome));
+        await checkpoint();
+        continue;
+      }
       if (steps >= maxSteps || now() >= deadline || info.remaining.tokens === 0) {
         await checkpoint();
         return 'segment_limit';
       }
       steps++;
 
-      const [call] = pendingToolCalls(state.messages);
       if (call !== undefined) {
         const outcome = await callTool(client, call, log);
         if (outcome.status === 'paused') {
@@ -159,6 +179,55 @@ async function callTool(
     const code = channelErrorCode(e);
     if (code === undefined || STOP_CODES.has(code)) throw e;
     return { status: 'error', code, message: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/**
+ * The model asked to wait (`ccos__resume_later`). The saved state already holds the call's
+ * answer, so the resumed segment continues after it instead of asking to wait again; the
+ * host checkpoints that state, pauses the run and creates the follow-up in one transaction.
+ * A refusal the model can act on (a time out of range, no schedule to wake the run) comes
+ * back as the tool's error outcome.
+ */
+async function resumeLater(
+  client: AgentClient,
+  call: LlmToolCall,
+  state: AgentState,
+  log: WorkerLog,
+): Promise<{ paused: true; state: AgentState } | { paused: false; outcome: ToolCallOutcome }> {
+  const args = resumeLaterArgsSchema.safeParse(call.arguments);
+  if (!args.success) {
+    return {
+      paused: false,
+      outcome: { status: 'error', code: 'INVALID_INPUT', message: args.error.message },
+    };
+  }
+  const { after_seconds, at, reason } = args.data;
+  const resumed = toolMessage(call, {
+    status: 'ok',
+    output: {
+      resumed: true,
+      waited_for:
+        at ?? (after_seconds === undefined ? 'a schedule of this run' : `${after_seconds} s`),
+    },
+  });
+  const next = boundState({ version: 1, messages: [...state.messages, boundMessage(resumed)] });
+  try {
+    const reply = await client.resumeLater({
+      ...(at === undefined ? {} : { at }),
+      ...(after_seconds === undefined ? {} : { after_ms: after_seconds * 1000 }),
+      ...(reason === undefined ? {} : { reason }),
+      state: next,
+    });
+    log(`paused until ${reply.resume_at ?? 'a schedule wakes the run'}`);
+    return { paused: true, state: next };
+  } catch (e) {
+    const code = channelErrorCode(e);
+    if (code === undefined || STOP_CODES.has(code)) throw e;
+    return {
+      paused: false,
+      outcome: { status: 'error', code, message: e instanceof Error ? e.message : String(e) },
+    };
   }
 }
 

@@ -13,6 +13,7 @@ import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerMcpRoute } from '../routes/mcp-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
+import { registerScheduleRoutes } from '../routes/schedule-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { describeApi } from './describe-api.ts';
@@ -140,6 +141,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerAdminRoutes(app, deps, access);
   registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
+  registerScheduleRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access);
   registerMcpRoute(app, deps, access);
 

@@ -10,6 +10,7 @@ import type { Redactor } from '../../policy/redactor.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
 import type { SkillService } from '../../skills/install/skill-service.ts';
+import type { ScheduleService } from '../../scheduler/schedule-service.ts';
 import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 
 /** Per-request values set by the gateway's middleware. */
@@ -35,6 +36,7 @@ export type GatewayDeps = {
   redactor: Redactor;
   skills: SkillService;
   onboarding: OnboardingService;
+  schedules: ScheduleService;
   connectors: ConnectorRecords;
   logger: Logger;
   version: string;

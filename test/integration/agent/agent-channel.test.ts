@@ -238,7 +238,8 @@ describe('agent worker over the agent channel', () => {
     expect(host.completes).toEqual(['Done: added notes a and b.']);
 
     const first = host.llmRequests[0];
-    expect(first?.tools?.map((t) => t.name)).toEqual(['notes__add']);
+    // The host's tools, then the one the worker serves itself (waiting to resume later).
+    expect(first?.tools?.map((t) => t.name)).toEqual(['notes__add', 'ccos__resume_later']);
     expect(first?.tools?.[0]?.parameters).toMatchObject({ required: ['text'] });
     const system = first?.messages[0];
     expect(system?.role).toBe('system');

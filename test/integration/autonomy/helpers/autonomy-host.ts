@@ -7,6 +7,8 @@ import type { LlmProviderSettings, LlmReplayEntry } from '../../../../contracts/
 import type { PolicyPack } from '../../../../contracts/policy.ts';
 import type { Goal, Run, RunState } from '../../../../contracts/runs.ts';
 import type { Spawner } from '../../../../main/agent/spawn/spawner.ts';
+import type { Clock } from '../../../../main/clock.ts';
+import type { WakeTimer } from '../../../../main/scheduler/wake-timer.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
 import { Host, type StartedHost } from '../../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../../main/policy/policy-packs.ts';
@@ -71,6 +73,9 @@ export type AutonomyHostOptions = {
    * test sees the log lines as the host writes them.
    */
   logDestination?: DestinationStream;
+  /** The host's clock and the scheduler's timer (schedules driven by hand). */
+  clock?: Clock;
+  schedulerTimer?: WakeTimer;
 };
 
 /** A real host (gateway on 127.0.0.1, SQLite, isolates, worker processes) with a replay LLM. */
@@ -153,6 +158,8 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
         : { logDestination: options.logDestination }),
       ...(options.packs === undefined ? {} : { policyPacks: options.packs }),
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.schedulerTimer === undefined ? {} : { schedulerTimer: options.schedulerTimer }),
     },
   );
   let started: StartedHost;
