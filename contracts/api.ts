@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { agentLimitsInputSchema, agentsStatusSchema, pauseAgentsInputSchema } from './agents.ts';
 import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from './approvals.ts';
 import { agentIsolationStatusSchema } from './agent-isolation.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
 import { errorBodySchema } from './errors.ts';
+import { purgeResultSchema, transcriptSchema } from './payloads.ts';
 import {
   continueRunInputSchema,
   createRunInputSchema,
@@ -85,7 +87,17 @@ const ToolDefinition = named(
   'ToolDefinition',
   "One tool of the agent's tool list",
 );
+const AgentsStatus = named(
+  agentsStatusSchema,
+  'AgentsStatus',
+  'The host-wide kill switch and caps over every run, and what they hold back now',
+);
 const TokenInfo = named(tokenInfoSchema, 'TokenInfo', 'A token, without its secret');
+const Transcript = named(
+  transcriptSchema,
+  'Transcript',
+  "A page of a run's payloads, each with the digest the chain holds",
+);
 const Schedule = named(
   scheduleSchema,
   'Schedule',
@@ -474,6 +486,35 @@ export const API = {
     },
     responses: { 200: json(chainPageSchema, 'a page of entries'), ...errors, ...notFound },
   },
+  getRunTranscript: {
+    method: 'get',
+    path: '/v1/runs/{id}/transcript',
+    summary: "A run's payloads: tool inputs and outcomes, LLM prompts and answers (admin)",
+    description:
+      "What each call of the run carried, redacted, in the order it was recorded, paged by `after_id`. The chain holds only each payload's `digest` (SHA-256 of its JSON text), size and label; a purged payload keeps its digest and has `content: null`.",
+    request: {
+      params: idParam('run'),
+      query: z.strictObject({
+        after_id: z.coerce.number().int().min(0).optional(),
+        limit: limitQuery,
+      }),
+    },
+    responses: { 200: json(Transcript, 'a page of the transcript'), ...errors, ...notFound },
+  },
+  purgeRunPayloads: {
+    method: 'delete',
+    path: '/v1/runs/{id}/payloads',
+    summary: "Purge a run's payloads (admin); only once the run has ended",
+    description:
+      'Removes the content of every payload of an ended run (`done`, `failed` or `cancelled`) from the database; digests, sizes and labels stay, so the chain still proves what was there. A run that can still go on answers 409: its recorded outcomes are what a resumed call is answered from. Recorded on the chain as `payloads.purged`.',
+    request: { params: idParam('run') },
+    responses: {
+      200: json(purgeResultSchema, 'what was purged'),
+      ...errors,
+      ...notFound,
+      ...conflict,
+    },
+  },
   listApprovals: {
     method: 'get',
     path: '/v1/approvals',
@@ -677,14 +718,71 @@ export const API = {
     request: { params: idParam('token') },
     responses: { 200: json(TokenInfo, 'the revoked token'), ...errors, ...notFound },
   },
+  getAgents: {
+    method: 'get',
+    path: '/v1/agents',
+    summary: 'The host-wide kill switch and caps (admin)',
+    description:
+      'Whether agents are paused (by whom, why), the caps on concurrent runs and on tokens per UTC day, the tokens used today and the runs running now.',
+    responses: { 200: json(AgentsStatus, 'the switch and caps'), ...errors },
+  },
+  pauseAgents: {
+    method: 'post',
+    path: '/v1/agents/pause',
+    summary: 'Pause every agent at once (admin)',
+    description:
+      'No segment is granted while paused; a running segment ends at its next step, and every pending run shows the pause as its reason. Survives a restart. The body is optional.',
+    request: {
+      body: {
+        ...jsonBody(pauseAgentsInputSchema, { reason: 'investigating a runaway agent' }),
+        required: false,
+      },
+    },
+    responses: { 200: json(AgentsStatus, 'the switch, now off'), ...bodyErrors },
+  },
+  resumeAgents: {
+    method: 'post',
+    path: '/v1/agents/resume',
+    summary: 'Let agents run again after a pause (admin)',
+    description: 'Pending runs start again, up to the caps.',
+    responses: { 200: json(AgentsStatus, 'the switch, now on'), ...errors },
+  },
+  setAgentLimits: {
+    method: 'put',
+    path: '/v1/agents/limits',
+    summary: 'Set the host-wide caps (admin)',
+    description:
+      '`max_concurrent_runs` lowers how many segments run at once (never above the start-up setting); `max_tokens_per_day` caps the LLM tokens all runs together use per UTC day, after which runs wait in pending until the day turns. Omitted fields stay; null removes a cap.',
+    request: {
+      body: jsonBody(agentLimitsInputSchema, {
+        max_concurrent_runs: 2,
+        max_tokens_per_day: 500000,
+      }),
+    },
+    responses: { 200: json(AgentsStatus, 'the switch and caps'), ...bodyErrors },
+  },
   verifyChain: {
     method: 'get',
     path: '/v1/chain/verify',
     summary: 'Verify the causal chain end to end (admin)',
     description:
-      'Re-hashes every entry and checks every link; `ok: false` names the first entry that was modified, removed or reordered.',
+      'Re-hashes every entry, checks every link and every signed head; `ok: false` names the first entry that was modified, removed or reordered, or a signed head the chain no longer matches (rewritten and re-hashed, or cut short).',
     responses: {
       200: json(ChainVerifyResult, 'the result; ok:false names the first broken link'),
+      ...errors,
+    },
+  },
+  exportChain: {
+    method: 'get',
+    path: '/v1/chain/export',
+    summary: 'Export the whole causal chain with its signed heads (admin)',
+    description:
+      'Newline-delimited JSON: a header with the ed25519 public key, every entry in seq order up to a head the host signs now, then every signed head. `ccos chain verify --file` checks it offline; it detects a chain rewritten and re-hashed, or cut short, which hash links alone cannot.',
+    responses: {
+      200: {
+        description: 'the export; each line is a ChainExportLine',
+        content: { 'application/x-ndjson': { schema: z.string() } },
+      },
       ...errors,
     },
   },
@@ -994,6 +1092,7 @@ export type ApiRouteName = keyof typeof API;
  */
 export const API_TAGS: Readonly<Record<string, string>> = {
   host: 'The host itself: liveness and this document',
+  agents: 'The host-wide kill switch and caps over every run (admin)',
   sessions: 'Sessions: the unit a run is bound to (at most one active run each)',
   runs: 'Runs: goals an agent works on, in bounded segments under a budget',
   approvals: 'What agents wait for a person to decide',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
+import { ChainHeads } from './chain/chain-heads.ts';
 import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
@@ -24,6 +25,7 @@ import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
 import { CheckpointStore } from './runs/checkpoint-store.ts';
 import { continueRun } from './runs/continue-run.ts';
+import { PayloadStore } from './runs/payload-store.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 import { ConnectorRecords } from './connectors/connector-records.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
@@ -37,6 +39,7 @@ import { Redactor } from './policy/redactor.ts';
 import { hostSecretNames } from './policy/host-secrets.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
+import { HostControls } from './runs/host-controls.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
@@ -58,6 +61,9 @@ import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
   ADMIN_TOKEN_FILE,
+  CHAIN_HEADS_FILE,
+  CHAIN_KEY_FILE,
+  CHAIN_PUBLIC_KEY_FILE,
   GATEWAY_INFO_FILE,
   SECRET_KEY_FILE,
   SKILLS_DIR,
@@ -91,6 +97,8 @@ export type StartedHost = {
   config: HostConfig;
   store: Store;
   chain: CausalChain;
+  /** Signed chain heads: periodic, on stop, on export; verification against them. */
+  chainHeads: ChainHeads;
   /** Audits requests host code sends for someone (skill documents…): before and after. */
   egress: EgressAudit;
   sessions: SessionService;
@@ -105,6 +113,7 @@ export type StartedHost = {
   pipeline: ExecutePipeline;
   policies: PolicyPacks;
   checkpoints: CheckpointStore;
+  payloads: PayloadStore;
   meter: BudgetMeter;
   connectors: ConnectorRecords;
   /**
@@ -118,6 +127,8 @@ export type StartedHost = {
   scheduler: Scheduler;
   /** What `ccos/schedule.resume` calls: a worker asking to be resumed later. */
   followUps: FollowUps;
+  /** The host-wide kill switch and caps (`ccos agents …`). */
+  controls: HostControls;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -138,6 +149,8 @@ export const NO_LLM_PENDING = {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
+/** How often the chain head is signed while it moves (also on stop and on export). */
+const CHAIN_HEAD_INTERVAL_MS = 60_000;
 /** How long a worker may take to exit after its segment's time is up before it is killed. */
 const SEGMENT_EXIT_GRACE_MS = 5_000;
 
@@ -194,6 +207,20 @@ export class Host {
         redact: (data) => redactor.redactValue(data),
         redactText: (text) => redactor.redactString(text),
       });
+      const chainHeads = await ChainHeads.open({
+        db: store.db,
+        chain,
+        clock,
+        keyFile: path.join(config.data_dir, CHAIN_KEY_FILE),
+        headsFile: path.join(config.data_dir, CHAIN_HEADS_FILE),
+        publicKeyFile: path.join(config.data_dir, CHAIN_PUBLIC_KEY_FILE),
+      });
+      // Disposed late (just before the store): the head it signs on stop covers everything.
+      this.#disposables.push(
+        chainHeads.start(CHAIN_HEAD_INTERVAL_MS, (err: unknown) => {
+          logger.error({ err }, 'could not sign the chain head');
+        }),
+      );
       const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
         db: store.db,
@@ -208,6 +235,13 @@ export class Host {
         }),
       );
       const sessions = new SessionService({ db: store.db, chain, clock });
+      const controls = await new HostControls({
+        db: store.db,
+        chain,
+        clock,
+        maxConcurrent: config.agents.max_concurrent,
+      }).load();
+      if (controls.paused) logger.warn(controls.status(), 'agents are paused: no run starts');
       const runs = new RunService({
         db: store.db,
         chain,
@@ -215,7 +249,14 @@ export class Host {
         policies,
         sessions,
         redactText: (text) => redactor.redactString(text),
-        ...(config.agents.llm === null ? { idlePending: NO_LLM_PENDING } : {}),
+        pendingNote: () => {
+          // A hold a person set (paused, the day's tokens) says so over the run's own reason.
+          const hold = controls.holdNote();
+          if (hold !== undefined) return { ...hold, replaces: true };
+          if (config.agents.llm === null) return { ...NO_LLM_PENDING, replaces: false };
+          const slot = controls.slotNote();
+          return slot === undefined ? undefined : { ...slot, replaces: false };
+        },
       });
       const rehashed = await runs.hashPlainIdempotencyKeys(
         (key) => secrets.keyedHash(IDEMPOTENCY_KEY_PURPOSE, key),
@@ -281,7 +322,9 @@ export class Host {
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
         egress,
       });
+      const payloads = new PayloadStore({ db: store.db, chain, clock });
       const pipeline = new ExecutePipeline({
+        payloads,
         registry: skillRegistry,
         approvals,
         chain,
@@ -356,7 +399,9 @@ export class Host {
       const uiSessions = new UiSessions({ clock });
       const llmSettings = config.agents.llm;
       const app = createGatewayApp({
+        clock,
         agents: agents.status,
+        controls,
         connectors,
         uiSessions,
         continueRun: (parentId, input, ctx) =>
@@ -373,14 +418,14 @@ export class Host {
                     model: 'model' in llmSettings ? llmSettings.model : null,
                   },
             policy_packs: [DEFAULT_POLICY_PACK, ...(this.#deps.policyPacks ?? [])].map((p) => p.id),
-            isolation:
-              this.#deps.spawner === undefined
-                ? {
-                    label:
-                      'Node permission model only: no child processes or file writes, but agents share the network (not a jail)',
-                    safe: false,
-                  }
-                : { label: 'custom spawner (set by the embedding program)', safe: false },
+            isolation: {
+              label:
+                agents.status.status === 'jailed'
+                  ? `jailed (${agents.status.isolation})`
+                  : `${agents.status.status}: ${agents.status.reason ?? ''}${agents.status.fix === null ? '' : ` — ${agents.status.fix}`}`,
+              // Only the jail is safe; an opted-in unjailed worker is shown in red.
+              safe: agents.status.status === 'jailed',
+            },
           }),
           testLlm: async () =>
             llmSettings === null
@@ -397,10 +442,12 @@ export class Host {
         approvals,
         tokens,
         chain,
+        chainHeads,
         secrets,
         redactor,
         skills,
         onboarding,
+        payloads,
         schedules,
         logger,
         version: HOST_VERSION,
@@ -423,6 +470,7 @@ export class Host {
 
       const supervisor = this.#startSupervisor(agents.spawner, {
         store,
+        controls,
         runs,
         chain,
         clock,
@@ -431,6 +479,7 @@ export class Host {
         meter,
         policies,
         checkpoints,
+        payloads,
         pipeline,
         skillRegistry,
         redactor,
@@ -445,6 +494,7 @@ export class Host {
         config,
         store,
         chain,
+        chainHeads,
         egress,
         sessions,
         runs,
@@ -458,6 +508,7 @@ export class Host {
         pipeline,
         policies,
         checkpoints,
+        payloads,
         meter,
         connectors,
         supervisor,
@@ -465,6 +516,7 @@ export class Host {
         schedules,
         scheduler,
         followUps,
+        controls,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },
@@ -498,6 +550,7 @@ export class Host {
     spawner: Spawner | null,
     parts: {
       store: Store;
+      controls: HostControls;
       runs: RunService;
       chain: CausalChain;
       clock: Clock;
@@ -506,6 +559,7 @@ export class Host {
       meter: BudgetMeter;
       policies: PolicyPacks;
       checkpoints: CheckpointStore;
+      payloads: PayloadStore;
       pipeline: ExecutePipeline;
       skillRegistry: SkillRegistry;
       redactor: Redactor;
@@ -565,12 +619,14 @@ export class Host {
         meter: parts.meter,
         pipeline: parts.pipeline,
         checkpoints: parts.checkpoints,
+        payloads: parts.payloads,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
         logger: parts.logger,
         followUps: parts.followUps,
+        controls: parts.controls,
       },
-      maxConcurrent: this.#config.agents.max_concurrent,
+      controls: parts.controls,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,
     });
     this.#disposables.push(supervisor);

@@ -12,6 +12,7 @@ import { toUtcInstant } from '../instant.ts';
 import type { Disposable } from '../disposable.ts';
 import type { ChainTable, Database, Db } from '../store/schema.ts';
 import { hashEntry } from './chain-hash.ts';
+import { checkHash, checkSequence, type BrokenLink, type ExpectedLink } from './check-link.ts';
 
 /** What a caller supplies; the chain fills in seq, ids, time and the hash link. */
 export type ChainAppendInput = {
@@ -283,56 +284,20 @@ export class CausalChain {
   }
 }
 
-type BrokenLink = Omit<Extract<ChainVerifyResult, { ok: false }>, 'ok' | 'entries'>;
-
-function checkLink(
-  row: ChainTable,
-  expected: { seq: number; hash: string },
-): BrokenLink | undefined {
-  const at = row.seq;
-  if (row.seq !== expected.seq + 1) {
-    return {
-      broken_at_seq: expected.seq + 1,
-      reason: 'seq_gap',
-      message: `expected entry ${expected.seq + 1} after ${expected.seq}, found ${row.seq}: entries were deleted or reordered`,
-    };
-  }
-  if (row.prev_hash !== expected.hash) {
-    return {
-      broken_at_seq: at,
-      reason: 'prev_hash_mismatch',
-      message: `entry ${at} does not link to entry ${expected.seq}: an entry was replaced, removed or reordered`,
-    };
-  }
+function checkLink(row: ChainTable, expected: ExpectedLink): BrokenLink | undefined {
+  const out = checkSequence(row, expected);
+  if (out !== undefined) return out;
   let entry: ChainEntry;
   try {
     entry = fromRow(row);
   } catch {
     return {
-      broken_at_seq: at,
+      broken_at_seq: row.seq,
       reason: 'malformed_entry',
-      message: `entry ${at} is not a well-formed chain entry`,
+      message: `entry ${row.seq} is not a well-formed chain entry`,
     };
   }
-  const { hash, ...unhashed } = entry;
-  let recomputed: string;
-  try {
-    recomputed = hashEntry(unhashed);
-  } catch {
-    return {
-      broken_at_seq: at,
-      reason: 'malformed_entry',
-      message: `entry ${at} cannot be canonicalised`,
-    };
-  }
-  if (recomputed !== hash) {
-    return {
-      broken_at_seq: at,
-      reason: 'hash_mismatch',
-      message: `entry ${at} was modified after it was written`,
-    };
-  }
-  return undefined;
+  return checkHash(entry);
 }
 
 function toRow(entry: ChainEntry): ChainTable {

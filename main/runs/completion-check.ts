@@ -81,7 +81,7 @@ export async function lastFailedToolCallIn(
 ): Promise<FailedToolCall | undefined> {
   const row = await tx.db
     .selectFrom('chain')
-    .select('data')
+    .select(['data', 'step_id'])
     .where('run_id', '=', runId)
     .where('event_type', '=', 'skill.execute')
     .orderBy('seq', 'desc')
@@ -90,15 +90,36 @@ export async function lastFailedToolCallIn(
   if (row === undefined) return undefined;
   const data = JSON.parse(row.data) as Record<string, unknown>;
   const text = (v: unknown): string => (typeof v === 'string' ? v : '');
-  if (data.outcome === 'error')
-    return {
-      tool: text(data.tool),
-      outcome: 'error',
-      detail: `${text(data.code)}: ${text(data.message)}`,
-    };
+  if (data.outcome === 'error') {
+    // The message is in the outcome payload (issue 17 #15), older entries held it inline.
+    const message =
+      typeof data.message === 'string' ? data.message : await outcomeMessageIn(tx, runId, row);
+    return { tool: text(data.tool), outcome: 'error', detail: `${text(data.code)}: ${message}` };
+  }
   if (data.outcome === 'refused')
     return { tool: text(data.tool), outcome: 'refused', detail: text(data.reason) };
   return undefined;
+}
+
+/** The error message of a call's recorded outcome payload; empty once purged. */
+async function outcomeMessageIn(
+  tx: ChainTx,
+  runId: string,
+  entry: { step_id: string; data: string },
+): Promise<string> {
+  const ref = (JSON.parse(entry.data) as { result?: { digest?: unknown } }).result;
+  if (typeof ref?.digest !== 'string') return '';
+  const payload = await tx.db
+    .selectFrom('payloads')
+    .select('content')
+    .where('run_id', '=', runId)
+    .where('step_id', '=', entry.step_id)
+    .where('kind', '=', 'tool.outcome')
+    .where('digest', '=', ref.digest)
+    .executeTakeFirst();
+  if (payload?.content === null || payload?.content === undefined) return '';
+  const outcome = JSON.parse(payload.content) as { message?: unknown };
+  return typeof outcome.message === 'string' ? outcome.message : '';
 }
 
 /**

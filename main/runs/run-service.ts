@@ -53,6 +53,9 @@ export type TransitionOptions = ActorContext & {
  */
 export type RunEndHook = (tx: ChainTx, run: Run, ctx: ActorContext) => Promise<void>;
 
+/** See `RunServiceDeps.pendingNote`. */
+export type PendingNote = { state_reason: string; waiting_for: string; replaces: boolean };
+
 export type ListRunsQuery = {
   state?: RunState;
   session_id?: string;
@@ -99,11 +102,13 @@ export type RunServiceDeps = {
    */
   redactText?: (text: string) => string;
   /**
-   * Set when nothing will start a pending run (the host has no LLM provider): what such a
-   * run shows as its `state_reason` and `waiting_for`, so a person sees why it does not move.
-   * Applied where runs leave this service, not stored: it holds only while this host runs so.
+   * Why a pending run is not started now (no LLM provider, agents paused, the day's tokens
+   * spent, every slot taken): what it shows as `waiting_for` and `state_reason`, so a person
+   * sees why it does not move. Applied where runs leave this service, never stored: it holds
+   * only while the host is so. `replaces: true` wins over the run's own reason (a hold a
+   * person set); otherwise the run's own reason, if any, stays.
    */
-  idlePending?: { state_reason: string; waiting_for: string };
+  pendingNote?: () => PendingNote | undefined;
 };
 
 /**
@@ -357,16 +362,16 @@ export class RunService {
   }
 
   /**
-   * A run as callers see it: a pending run nothing will start waits for `idlePending`, and
-   * says why unless it already has a reason of its own (a person's resume reason stays).
+   * A run as callers see it: a pending run that is not started now says why (`pendingNote`).
    */
   #present(run: Run): Run {
-    const idle = this.#deps.idlePending;
-    if (idle === undefined || run.state !== 'pending') return run;
+    if (run.state !== 'pending') return run;
+    const note = this.#deps.pendingNote?.();
+    if (note === undefined) return run;
     return {
       ...run,
-      state_reason: run.state_reason ?? idle.state_reason,
-      waiting_for: idle.waiting_for,
+      state_reason: note.replaces ? note.state_reason : (run.state_reason ?? note.state_reason),
+      waiting_for: note.waiting_for,
     };
   }
 

@@ -66,6 +66,22 @@ export type StepsTable = {
   outcome: string | null;
 };
 
+/** Migration 0020: what a run's calls carried; the chain holds only digests of it. */
+export type PayloadsTable = {
+  id: Generated<number>;
+  run_id: string;
+  step_id: string;
+  kind: string;
+  subject: string;
+  digest: string;
+  bytes: number;
+  label: string;
+  /** JSON text; null once purged. */
+  content: string | null;
+  created_at: string;
+  purged_at: string | null;
+};
+
 export type CheckpointsTable = {
   id: Generated<number>;
   run_id: string;
@@ -93,6 +109,14 @@ export type ApprovalsTable = {
   consumed_at: string | null;
   /** A pending approval past this instant expires as a refusal (migration 0051). */
   expires_at: string | null;
+};
+
+/** Host-wide settings by key, values JSON (migration 0052). */
+export type HostSettingsTable = {
+  key: string;
+  value: string;
+  updated_at: string;
+  updated_by: string;
 };
 
 export type ChainTable = {
@@ -261,7 +285,9 @@ export type Database = {
   goals: GoalsTable;
   steps: StepsTable;
   checkpoints: CheckpointsTable;
+  payloads: PayloadsTable;
   approvals: ApprovalsTable;
+  host_settings: HostSettingsTable;
   chain: ChainTable;
   tokens: TokensTable;
   connectors: ConnectorsTable;

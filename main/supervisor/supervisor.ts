@@ -14,6 +14,7 @@ import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Db } from '../store/schema.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import { segmentQuotasOf } from '../runs/segment-quotas.ts';
+import type { HostControls } from '../runs/host-controls.ts';
 import { DEFAULT_LLM_RETRY } from './llm-failure.ts';
 import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
 import { WorkerLastError } from './worker-last-error.ts';
@@ -33,8 +34,8 @@ export type SupervisorDeps = {
   /** The LLM a run's worker talks to through the gateway; one per run (a replay keeps its place). */
   llmFor: (runId: string) => LlmProvider;
   segmentDeps: Omit<RunSegmentDeps, 'llm'>;
-  /** Segments running at once; more pending runs wait their turn. */
-  maxConcurrent: number;
+  /** The host-wide switch and caps (`ccos agents …`); they also set how many segments run at once. */
+  controls: HostControls;
   /** Extra time past a segment's limit before a worker that has not exited is killed. */
   exitGraceMs: number;
 };
@@ -81,6 +82,8 @@ export class Supervisor implements Disposable {
   #pumpAgain = false;
   /** One timer for the earliest pending run still waiting out an LLM backoff. */
   #backoffTimer: NodeJS.Timeout | undefined;
+  /** Wakes the pump when a new day lifts the host's daily token cap. */
+  #dayTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
@@ -105,6 +108,7 @@ export class Supervisor implements Disposable {
   async dispose(): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#backoffTimer);
+    clearTimeout(this.#dayTimer);
     await this.#subscription?.dispose();
     for (const [, active] of this.#active) {
       active.killReason = 'host stopping';
@@ -118,6 +122,9 @@ export class Supervisor implements Disposable {
     let wake = false;
     for (const entry of entries) {
       if (entry.event_type === 'run.created') wake = true;
+      // Resumed, or a cap raised: runs held back may start now.
+      if (entry.event_type === 'policy.decision' && entry.rule_id?.startsWith('host.agents.'))
+        wake = true;
       if (entry.event_type !== 'run.transition' || entry.run_id === null) continue;
       const to = entry.data.to;
       if (to === 'pending') wake = true;
@@ -154,8 +161,14 @@ export class Supervisor implements Disposable {
   }
 
   async #fill(): Promise<void> {
-    while (!this.#stopping && this.#slots.size < this.#deps.maxConcurrent) {
-      const free = this.#deps.maxConcurrent - this.#slots.size;
+    const controls = this.#deps.controls;
+    while (!this.#stopping && this.#slots.size < controls.maxConcurrent) {
+      // Paused, or today's tokens spent: nothing starts; runs show why (RunService).
+      if (controls.holdNote() !== undefined) {
+        this.#armDayTimer();
+        break;
+      }
+      const free = controls.maxConcurrent - this.#slots.size;
       const now = this.#deps.clock.now().toISOString();
       const candidates = await this.#deps.db
         .selectFrom('runs')
@@ -175,6 +188,19 @@ export class Supervisor implements Disposable {
       if (started === 0) break;
     }
     await this.#armBackoffTimer();
+  }
+
+  /** A daily token cap holds the host: look again when the day turns. */
+  #armDayTimer(): void {
+    if (this.#deps.controls.paused || this.#dayTimer !== undefined) return;
+    const delay =
+      Math.max(0, this.#deps.controls.nextDayStart().getTime() - this.#deps.clock.now().getTime()) +
+      5;
+    this.#dayTimer = setTimeout(() => {
+      this.#dayTimer = undefined;
+      this.#pump();
+    }, delay);
+    this.#dayTimer.unref();
   }
 
   /** Wakes the pump when the earliest backoff of a pending run is over. */
@@ -235,12 +261,14 @@ export class Supervisor implements Disposable {
       throw e;
     }
     this.#slots.add(runId);
+    this.#deps.controls.setRunning(this.#slots.size);
     const segment = this.#segment(run, index)
       .catch((err: unknown) => {
         this.#deps.logger.error({ err, run_id: runId }, 'a segment failed to run');
       })
       .finally(() => {
         this.#slots.delete(runId);
+        this.#deps.controls.setRunning(this.#slots.size);
         this.#pump();
       });
     this.#segments.add(segment);
@@ -410,14 +438,25 @@ export class Supervisor implements Disposable {
     await this.#deps.chain.transact(async (tx) => {
       const now = await this.#deps.runs.getIn(tx, run.id);
       const stopping = why === 'host stopping';
-      let failure = why;
+      // A run no longer running was moved on by its worker or a person (paused to resume
+      // later, cancelled): leaving without a step is then no fault.
+      let failure = why === NO_STEP && now.state !== 'running' ? undefined : why;
       const elapsed = segment.takeUncharged();
       // The worker stops on its own when the budget it was shown is spent (it sees the
       // remaining steps and tokens). That is the budget's end, not a fault: apply the pack's
       // decision as a refused step would, instead of charging retries until the run fails.
       const backoff = stopping ? undefined : segment.llmBackoff;
+      // Paused (or the day's tokens spent) before its first step: the worker stopped because
+      // it was told to, which is no fault and costs no retry.
+      const held =
+        why === NO_STEP && exit.code === 0 && this.#deps.controls.holdNote() !== undefined;
+      if (held) failure = undefined;
       const spent =
-        backoff === undefined && now.state === 'running' && why === NO_STEP && exit.code === 0
+        backoff === undefined &&
+        !held &&
+        now.state === 'running' &&
+        why === NO_STEP &&
+        exit.code === 0
           ? await this.#deps.meter.checkIn(tx, now, { steps: 1, tokens: 1, activeMs: elapsed })
           : undefined;
       if (spent !== undefined) {
@@ -434,7 +473,7 @@ export class Supervisor implements Disposable {
         });
         failure = undefined;
       } else if (now.state === 'running') {
-        const failed = why !== undefined && !stopping;
+        const failed = why !== undefined && !stopping && !held;
         const limits = await this.#deps.meter.limitsIn(tx, now);
         // A failure with no retry left is not retried, so it is not charged as one: the
         // usage never shows more retries than the budget allows.

@@ -3,7 +3,7 @@ import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 
-/** Admin-only routes: approvals, tokens and the causal chain. */
+/** Admin-only routes: approvals, the agents' switch and caps, tokens and the causal chain. */
 export function registerAdminRoutes(
   app: OpenAPIHono<GatewayEnv>,
   deps: GatewayDeps,
@@ -37,6 +37,36 @@ export function registerAdminRoutes(
     return c.json(result, 200);
   });
 
+  app.openapi(createRoute(API.getAgents), async (c) => {
+    await access.requireAdmin(c);
+    return c.json(deps.controls.status(), 200);
+  });
+
+  app.openapi(createRoute(API.pauseAgents), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const body = c.req.valid('json') as { reason?: string } | undefined;
+    return c.json(
+      await deps.controls.pause(body ?? {}, ctx(principal.actor, c.get('correlationId'))),
+      200,
+    );
+  });
+
+  app.openapi(createRoute(API.resumeAgents), async (c) => {
+    const principal = await access.requireAdmin(c);
+    return c.json(await deps.controls.resume(ctx(principal.actor, c.get('correlationId'))), 200);
+  });
+
+  app.openapi(createRoute(API.setAgentLimits), async (c) => {
+    const principal = await access.requireAdmin(c);
+    return c.json(
+      await deps.controls.setLimits(
+        c.req.valid('json'),
+        ctx(principal.actor, c.get('correlationId')),
+      ),
+      200,
+    );
+  });
+
   app.openapi(createRoute(API.listTokens), async (c) => {
     await access.requireAdmin(c);
     const { include_agent_sessions: all } = c.req.valid('query');
@@ -67,7 +97,33 @@ export function registerAdminRoutes(
 
   app.openapi(createRoute(API.verifyChain), async (c) => {
     await access.requireAdmin(c);
-    return c.json(await deps.chain.verify(), 200);
+    return c.json(await deps.chainHeads.verify(), 200);
+  });
+
+  app.openapi(createRoute(API.exportChain), async (c) => {
+    await access.requireAdmin(c);
+    const lines = deps.chainHeads.exportLines();
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await lines.next();
+        if (next.done === true) controller.close();
+        else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
+      },
+      async cancel() {
+        await lines.return(undefined);
+      },
+    });
+    // A plain Response: the body streams page by page instead of being built in memory.
+    // `as never`: @hono/zod-openapi types `application/x-ndjson` as no response at all (it
+    // reads `x-nd…json` as a JSON type it does not know), though it serves it as given.
+    return new Response(body, {
+      status: 200,
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'x-correlation-id': c.get('correlationId'),
+      },
+    }) as never;
   });
 
   app.openapi(createRoute(API.queryChain), async (c) => {

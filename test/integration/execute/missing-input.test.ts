@@ -152,8 +152,16 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
     expect(okEntry.data).toMatchObject({
       tool: TOOL,
       outcome: 'ok',
-      input: { display_name: 'Ada', tone: 'warm' },
+      // The chain names the input by digest; the input itself is a payload (issue 17 #15).
+      input: { digest: expect.stringMatching(/^sha256:/) as unknown },
       fills: [{ field: 'display_name', source: 'memory:profile.display_name' }],
+    });
+    const { items } = await h.started.payloads.transcript(run.id);
+    expect(
+      items.find((i) => i.step_id === h.lastStepId() && i.kind === 'tool.input'),
+    ).toMatchObject({
+      digest: (okEntry.data.input as { digest: string }).digest,
+      content: { display_name: 'Ada', tone: 'warm' },
     });
     expect(typeof okEntry.data.duration_ms).toBe('number');
     expect((await h.approval(asked.id)).consumed_at).not.toBeNull();
