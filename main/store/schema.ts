@@ -223,6 +223,8 @@ export type SkillOnboardingTable = {
   run_id: string | null;
   reason: string | null;
   step_started_at: string | null;
+  /** An `api_call` sent whose result is not recorded yet (migration 0011). */
+  call_started_at: string | null;
   updated_at: string;
 };
 

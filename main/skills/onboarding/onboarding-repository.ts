@@ -23,6 +23,11 @@ export type OnboardingRecord = {
   reason: string | null;
   /** When the current `wait_for` began: its deadline survives restarts. */
   step_started_at: string | null;
+  /**
+   * When the current `api_call` was sent, while its result is not recorded: set after a
+   * restart means the host died mid-call and the call may have had its effect.
+   */
+  call_started_at: string | null;
 };
 
 /** Reads and writes `skill_onboarding` rows; the JSON columns are parsed here (an edge). */
@@ -80,5 +85,6 @@ function fromRow(row: SkillOnboardingTable): OnboardingRecord {
     run_id: row.run_id,
     reason: row.reason,
     step_started_at: row.step_started_at,
+    call_started_at: row.call_started_at,
   };
 }

@@ -18,6 +18,7 @@ import { readSkillMemory, writeSkillMemory } from '../bindings/store-skill-memor
 import { checkHumanAnswer, formOf } from './check-human-answer.ts';
 import { applyJsonLogic } from '../../json-logic.ts';
 import { OnboardingRepository, type OnboardingRecord } from './onboarding-repository.ts';
+import { unknownCallApproval } from './unknown-call.ts';
 import { parseStoreTarget, PLACEHOLDER, resolvePointer } from '../manifest/store-target.ts';
 import { auditedBy } from '../../actor-context.ts';
 
@@ -75,6 +76,11 @@ export class OnboardingService implements Disposable {
       ),
       approvals.registerDecisionEffect('human_action', (tx, approval, ctx) =>
         this.#onHumanDecision(tx, approval, ctx),
+      ),
+      // Only the unknown-outcome question is an `operation` approval of setup's run; the
+      // pipeline's own operation approvals find no onboarding record and are left alone.
+      approvals.registerDecisionEffect('operation', (tx, approval, ctx) =>
+        this.#onUnknownCallDecision(tx, approval, ctx),
       ),
       registry.subscribe((change) => {
         if (change.kind === 'loaded' || change.kind === 'replaced')
@@ -205,11 +211,23 @@ export class OnboardingService implements Disposable {
   }
 
   async #apiCall(
-    record: OnboardingRecord,
+    started: OnboardingRecord,
     step: Extract<OnboardingStep, { kind: 'api_call' }>,
   ): Promise<boolean> {
-    const response = await this.#call(record.skill_id, step.operation, step.params);
+    // Sent before and never recorded: the host died mid-call. Ask instead of repeating it.
+    if (started.call_started_at !== null) {
+      await this.#askAboutUnknownCall(started, step, started.call_started_at);
+      return false;
+    }
+    // On record, committed, before the request leaves; cleared with the result below.
+    const sentAt = this.#deps.clock.now().toISOString();
+    await this.#save(
+      { ...started, call_started_at: sentAt },
+      { event: 'call_started', step_id: step.id },
+    );
+    const response = await this.#call(started.skill_id, step.operation, step.params);
     if (this.#disposed) return false;
+    const record: OnboardingRecord = { ...started, call_started_at: null };
     if (response.status < 200 || response.status > 299) {
       await this.#stop(
         record,
@@ -395,6 +413,29 @@ export class OnboardingService implements Disposable {
     return false;
   }
 
+  /** Pauses setup on the question `unknownCallApproval` asks. */
+  async #askAboutUnknownCall(
+    record: OnboardingRecord,
+    step: Extract<OnboardingStep, { kind: 'api_call' }>,
+    startedAt: string,
+  ): Promise<void> {
+    if (this.#disposed) return;
+    await this.#deps.chain.transact(async (tx) => {
+      const approval = await this.#deps.approvals.requestIn(
+        tx,
+        unknownCallApproval(record, step, startedAt),
+        HOST,
+      );
+      await this.#saveIn(
+        tx,
+        { ...record, state: 'NEEDS_SETUP', pending_approval_id: approval.id },
+        HOST,
+        { event: 'waiting', step_id: step.id },
+      );
+    });
+    await this.#publish(record.skill_id);
+  }
+
   async #finish(record: OnboardingRecord): Promise<void> {
     await this.#deps.chain.transact(async (tx) => {
       const runId = record.run_id ?? '';
@@ -493,6 +534,26 @@ export class OnboardingService implements Disposable {
     } else {
       const reason = `a person declined step ${step.id}; setup stopped`;
       await this.#saveIn(tx, { ...cleared, reason }, ctx, { event: 'stopped' });
+    }
+    this.#afterDecision(record.skill_id);
+  }
+
+  async #onUnknownCallDecision(tx: ChainTx, approval: Approval, ctx: ActorContext): Promise<void> {
+    const record = await new OnboardingRepository(tx.db).findByApproval(approval.id);
+    if (record === undefined) return;
+    const step = this.#steps(record.skill_id)[record.step];
+    if (step?.kind !== 'api_call') return;
+    const cleared = { ...record, pending_approval_id: null };
+    if (approval.state === 'approved') {
+      // The person takes the risk of a second effect: the next pass calls it again.
+      await this.#saveIn(tx, { ...cleared, call_started_at: null }, ctx, {
+        event: 'call_retry_approved',
+        step_id: step.id,
+      });
+    } else {
+      // Still unknown: starting setup again asks again, after the person has checked.
+      const reason = `the outcome of ${step.operation} (step ${step.id}) is unknown: the host stopped mid-call and a person chose not to call it again; check with the service, then start setup again`;
+      await this.#saveIn(tx, { ...cleared, reason }, ctx, { event: 'stopped', step_id: step.id });
     }
     this.#afterDecision(record.skill_id);
   }
@@ -613,7 +674,14 @@ export class OnboardingService implements Disposable {
 }
 
 type AuditNote = {
-  event: 'started' | 'step_completed' | 'waiting' | 'stopped' | 'operational';
+  event:
+    | 'started'
+    | 'step_completed'
+    | 'waiting'
+    | 'stopped'
+    | 'operational'
+    | 'call_started'
+    | 'call_retry_approved';
   step_id?: string | null;
 };
 
@@ -628,6 +696,7 @@ function emptyRecord(skillId: string): OnboardingRecord {
     run_id: null,
     reason: null,
     step_started_at: null,
+    call_started_at: null,
   };
 }
 
@@ -645,7 +714,13 @@ function viewOf(
   if (record.pending_approval_id !== null)
     return {
       ...view,
-      waiting_for: `approval ${record.pending_approval_id} (${step?.kind === 'human_action' ? 'human action' : `secret ${record.pending_secret?.name ?? ''}`})`,
+      waiting_for: `approval ${record.pending_approval_id} (${
+        step?.kind === 'human_action'
+          ? 'human action'
+          : record.pending_secret === null
+            ? `outcome of ${step?.kind === 'api_call' ? step.operation : 'a call'} unknown`
+            : `secret ${record.pending_secret.name}`
+      })`,
     };
   if (step?.kind === 'wait_for')
     return { ...view, waiting_for: `polling ${step.operation} every ${step.every_s} s` };

@@ -193,6 +193,25 @@ describe('migrations', () => {
     }
   });
 
+  it('0011-onboarding-call-started adds call_started_at, empty for existing setups', async () => {
+    const upTo = MIGRATIONS.findIndex((m) => m.name === '0011-onboarding-call-started');
+    const old = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo) });
+    try {
+      await sql`insert into skill_onboarding (skill_id, state, step, completed, updated_at)
+        values ('alpha', 'NEEDS_SETUP', 0, '[]', '2026-01-01T00:00:00.000Z')`.execute(old.db);
+    } finally {
+      await old.close();
+    }
+    const store = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo + 1) });
+    try {
+      const { rows } = await sql<{ skill_id: string; call_started_at: string | null }>`
+        select skill_id, call_started_at from skill_onboarding`.execute(store.db);
+      expect(rows).toEqual([{ skill_id: 'alpha', call_started_at: null }]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('0030-session-owner gives each existing session the actor that created it', async () => {
     const upTo = MIGRATIONS.findIndex((m) => m.name === '0030-session-owner');
     const old = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo) });
