@@ -40,7 +40,7 @@ export class SkillLoadTool {
   }
 
   /**
-   * The built-in `ccos__skill_load` (docs/declarative-skills.md, "Loading by the agent").
+   * The built-in `ccos__skill_load` (docs/declarative-skills-internals.md, "Loading by the agent").
    * First call: fetch and compile (fail-fast, nothing registered), then pause on a
    * `capability` approval showing what the skill would reach. Re-issue after the decision:
    * the approval is spent first, then a denial is a refusal and an approval installs only

@@ -47,7 +47,9 @@ describe('a skill request that cannot connect says why', () => {
       json: { path: path.join(dir, 'skill.yaml') },
     });
     expect(installed.status, installed.text).toBe(201);
-    const put = await h.request('PUT', '/v1/secrets/WEATHER_API_KEY', { json: { value: 'k-1' } });
+    const put = await h.request('PUT', '/v1/secrets/WEATHER_API_KEY', {
+      json: { value: 'weather-key-0123456789' },
+    });
     expect(put.status).toBe(200);
     const outcome = await h.execute(await h.runningRun(), 'weather__current', { station: 'EDDB' });
     expect(outcome.status).toBe('error');
