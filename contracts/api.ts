@@ -5,6 +5,7 @@ import { agentIsolationStatusSchema } from './agent-isolation.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
 import { errorBodySchema } from './errors.ts';
+import { purgeResultSchema, transcriptSchema } from './payloads.ts';
 import {
   continueRunInputSchema,
   createRunInputSchema,
@@ -25,6 +26,7 @@ import {
 } from './schedules.ts';
 import { sessionSchema } from './sessions.ts';
 import {
+  autofillGrantSchema,
   skillIdSchema,
   skillListEntrySchema,
   skillOnboardingSchema,
@@ -75,6 +77,11 @@ const Skill = named(
   'Skill',
   'An installed skill: its operations with their schemas, and what it may reach',
 );
+const AutofillGrant = named(
+  autofillGrantSchema,
+  'AutofillGrant',
+  "An input field an operation may be handed from the run's context, and from where",
+);
 const ToolDefinition = named(
   toolDefinitionSchema,
   'ToolDefinition',
@@ -86,6 +93,11 @@ const AgentsStatus = named(
   'The host-wide kill switch and caps over every run, and what they hold back now',
 );
 const TokenInfo = named(tokenInfoSchema, 'TokenInfo', 'A token, without its secret');
+const Transcript = named(
+  transcriptSchema,
+  'Transcript',
+  "A page of a run's payloads, each with the digest the chain holds",
+);
 const Schedule = named(
   scheduleSchema,
   'Schedule',
@@ -226,6 +238,8 @@ export const installSkillResultSchema = z.strictObject({
   skill: Skill,
   /** The version this install replaced, if any. */
   replaced_version: z.string().nullable(),
+  /** What the skill's operations may be handed from the run's context (part of the consent). */
+  autofill: z.array(AutofillGrant),
 });
 
 /** A skill's onboarding state, as setup routes return it. */
@@ -469,6 +483,35 @@ export const API = {
       }),
     },
     responses: { 200: json(chainPageSchema, 'a page of entries'), ...errors, ...notFound },
+  },
+  getRunTranscript: {
+    method: 'get',
+    path: '/v1/runs/{id}/transcript',
+    summary: "A run's payloads: tool inputs and outcomes, LLM prompts and answers (admin)",
+    description:
+      "What each call of the run carried, redacted, in the order it was recorded, paged by `after_id`. The chain holds only each payload's `digest` (SHA-256 of its JSON text), size and label; a purged payload keeps its digest and has `content: null`.",
+    request: {
+      params: idParam('run'),
+      query: z.strictObject({
+        after_id: z.coerce.number().int().min(0).optional(),
+        limit: limitQuery,
+      }),
+    },
+    responses: { 200: json(Transcript, 'a page of the transcript'), ...errors, ...notFound },
+  },
+  purgeRunPayloads: {
+    method: 'delete',
+    path: '/v1/runs/{id}/payloads',
+    summary: "Purge a run's payloads (admin); only once the run has ended",
+    description:
+      'Removes the content of every payload of an ended run (`done`, `failed` or `cancelled`) from the database; digests, sizes and labels stay, so the chain still proves what was there. A run that can still go on answers 409: its recorded outcomes are what a resumed call is answered from. Recorded on the chain as `payloads.purged`.',
+    request: { params: idParam('run') },
+    responses: {
+      200: json(purgeResultSchema, 'what was purged'),
+      ...errors,
+      ...notFound,
+      ...conflict,
+    },
   },
   listApprovals: {
     method: 'get',
@@ -721,9 +764,23 @@ export const API = {
     path: '/v1/chain/verify',
     summary: 'Verify the causal chain end to end (admin)',
     description:
-      'Re-hashes every entry and checks every link; `ok: false` names the first entry that was modified, removed or reordered.',
+      'Re-hashes every entry, checks every link and every signed head; `ok: false` names the first entry that was modified, removed or reordered, or a signed head the chain no longer matches (rewritten and re-hashed, or cut short).',
     responses: {
       200: json(ChainVerifyResult, 'the result; ok:false names the first broken link'),
+      ...errors,
+    },
+  },
+  exportChain: {
+    method: 'get',
+    path: '/v1/chain/export',
+    summary: 'Export the whole causal chain with its signed heads (admin)',
+    description:
+      'Newline-delimited JSON: a header with the ed25519 public key, every entry in seq order up to a head the host signs now, then every signed head. `ccos chain verify --file` checks it offline; it detects a chain rewritten and re-hashed, or cut short, which hash links alone cannot.',
+    responses: {
+      200: {
+        description: 'the export; each line is a ChainExportLine',
+        content: { 'application/x-ndjson': { schema: z.string() } },
+      },
       ...errors,
     },
   },
@@ -796,6 +853,10 @@ export const API = {
       422: json(
         ErrorBody,
         'the skill was rejected; the message names the file, the field and the fix',
+      ),
+      502: json(
+        ErrorBody,
+        'fetching the document from `url` failed (SKILL_HTTP_FAILED, with the cause in details.cause)',
       ),
     },
   },

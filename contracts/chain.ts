@@ -41,6 +41,8 @@ export const chainEventTypeSchema = z.enum([
   'secret.written',
   'secret.deleted',
   'connector.configured',
+  /** A run's payloads were purged: their content is gone, their digests stay on the chain. */
+  'payloads.purged',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 
@@ -67,17 +69,79 @@ export const chainEntrySchema = z.strictObject({
 });
 export type ChainEntry = z.infer<typeof chainEntrySchema>;
 
+/**
+ * A chain head signed with the host's ed25519 key, which is kept outside the database: a
+ * database rewritten and re-hashed, or cut short, no longer matches its signed heads.
+ * The signature covers `canonical_json({format: CHAIN_HEAD_FORMAT, seq, hash, signed_at, key_id})`.
+ */
+export const signedHeadSchema = z.strictObject({
+  seq: z.number().int().positive(),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  signed_at: z.string(),
+  /** First 16 hex digits of the SHA-256 of the raw public key. */
+  key_id: z.string().regex(/^[0-9a-f]{16}$/),
+  /** base64 of the 64-byte ed25519 signature. */
+  signature: z.string(),
+});
+export type SignedHead = z.infer<typeof signedHeadSchema>;
+export const CHAIN_HEAD_FORMAT = 'ccos-chain-head/1';
+
+/** What signed heads told a verification. */
+export const signedHeadsSummarySchema = z.strictObject({
+  count: z.number().int().min(0),
+  /** The newest signed seq (null without any). */
+  last_seq: z.number().int().nullable(),
+  key_id: z.string(),
+});
+
 export const chainVerifyResultSchema = z.discriminatedUnion('ok', [
-  z.strictObject({ ok: z.literal(true), entries: z.number().int().min(0), head: z.string() }),
+  z.strictObject({
+    ok: z.literal(true),
+    entries: z.number().int().min(0),
+    head: z.string(),
+    signed_heads: signedHeadsSummarySchema.optional(),
+  }),
   z.strictObject({
     ok: z.literal(false),
     entries: z.number().int().min(0),
     broken_at_seq: z.number().int(),
-    reason: z.enum(['hash_mismatch', 'prev_hash_mismatch', 'seq_gap', 'malformed_entry']),
+    reason: z.enum([
+      'hash_mismatch',
+      'prev_hash_mismatch',
+      'seq_gap',
+      'malformed_entry',
+      /** A signed head names an entry whose hash is not the one signed: rewritten and re-hashed. */
+      'signed_head_mismatch',
+      /** A signed head names an entry that is not there: the newest entries were removed. */
+      'truncated',
+      /** A head's signature does not verify with the key: forged or damaged. */
+      'bad_signature',
+      /** An export without a signed head covering its last entry. */
+      'unsigned',
+    ]),
     message: z.string(),
   }),
 ]);
 export type ChainVerifyResult = z.infer<typeof chainVerifyResultSchema>;
+
+/**
+ * `GET /v1/chain/export` and `ccos chain export`: newline-delimited JSON, a header line, then
+ * every entry in seq order, then every signed head up to the last entry (the host signs its
+ * head as it exports). `ccos chain verify --file` checks it offline.
+ */
+export const CHAIN_EXPORT_FORMAT = 'ccos-chain-export/1';
+export const chainExportLineSchema = z.union([
+  z.strictObject({
+    format: z.literal(CHAIN_EXPORT_FORMAT),
+    exported_at: z.string(),
+    /** The signing key's public half: base64 of its SPKI DER. Pin it with `--public-key`. */
+    public_key: z.string(),
+    key_id: z.string(),
+  }),
+  z.strictObject({ entry: chainEntrySchema }),
+  z.strictObject({ head: signedHeadSchema }),
+]);
+export type ChainExportLine = z.infer<typeof chainExportLineSchema>;
 
 export const chainQuerySchema = z.strictObject({
   run_id: z.string().optional(),

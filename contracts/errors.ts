@@ -38,6 +38,8 @@ export const errorCodeSchema = z.enum([
   'SKILL_DISABLED',
   'SKILL_EGRESS_DENIED',
   'SKILL_PERMISSION_DENIED',
+  /** A binding outside the capabilities the running operation declared (issue 17 #2). */
+  'CAPABILITY_DENIED',
   'SKILL_HTTP_FAILED',
   /** The skill's onboarding is not done: an admin runs `ccos skills setup ID` first. */
   'SKILL_NEEDS_SETUP',

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { budgetSchema } from './runs.ts';
 
+/** `scheme://host[:port]` as a URL's `origin` spells it (lower case, no path, no slash). */
+const ORIGIN = /^https?:\/\/(\[[0-9a-f:]+\]|[a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:[0-9]{1,5})?$/;
+
 export const llmRetryPolicySchema = z.strictObject({
   max_consecutive_failures: z.number().int().min(1).max(100),
   base_delay_ms: z
@@ -61,6 +64,18 @@ export const policyPackSchema = z.strictObject({
     .default(120_000),
   /** Operations marked `approval: policy` need an approval when they declare any of these. */
   approval_capabilities: z.array(z.string().min(1)),
+  /**
+   * Origins (`https://host[:port]`, exactly) the agent's `ccos__skill_load` may fetch a skill
+   * document from without first asking a person to allow that exact URL. Empty by default:
+   * a fetch is itself an egress an injected agent could use to leak what it has seen.
+   */
+  skill_document_origins: z
+    .array(
+      z
+        .string()
+        .regex(ORIGIN, 'must be an origin only, in lower case, such as https://skills.example.com'),
+    )
+    .default([]),
   /**
    * Quotas on what a worker stores (issue 17 #11); each has a default when left out
    * (main/runs/segment-quotas.ts). Checkpoints a segment may write: the worker writes one

@@ -110,8 +110,10 @@ export const completionPredicateSchema = z.discriminatedUnion('kind', [
     capability_id: z.string().min(1).max(200),
   }),
   /**
-   * A JSON Logic rule (jsonlogic.com) over `{ memory, steps }`: the run's memory items by key
-   * and its recorded skill steps (`{ tool, skill_id, outcome }`).
+   * A JSON Logic rule (jsonlogic.com) over `{ memory, steps }`, facts the host recorded: the
+   * run's skill steps (`{ tool, skill_id, version, outcome, output }`) and the memory skills
+   * wrote for the run (`memory.<skill_id>.<namespace>.<key>`). The agent's own scratch memory
+   * is not a fact: it could satisfy its own goal.
    */
   z.strictObject({ kind: z.literal('json_logic'), rule: z.record(z.string(), z.unknown()) }),
 ]);

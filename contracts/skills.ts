@@ -203,6 +203,18 @@ export const skillListEntrySchema = z.strictObject({
 });
 export type SkillListEntry = z.infer<typeof skillListEntrySchema>;
 
+/**
+ * A value an operation may receive without the agent giving it: its input field `field` is
+ * filled from `source` (`run.goal`, `run.id`, `memory:<namespace>.<key>`) when the agent
+ * leaves it out and the run's policy pack allows that source. Shown on the install consent.
+ */
+export const autofillGrantSchema = z.strictObject({
+  operation_id: operationIdSchema,
+  field: z.string(),
+  source: z.string(),
+});
+export type AutofillGrant = z.infer<typeof autofillGrantSchema>;
+
 /** An LLM tool definition derived from one operation of an enabled skill. */
 export const toolDefinitionSchema = z.strictObject({
   /** `<skill_id>__<op_id>`: fits the `^[a-zA-Z0-9_-]{1,64}$` rule of LLM providers. */

@@ -10,3 +10,9 @@ export const GATEWAY_INFO_FILE = 'gateway.json';
 export const SECRET_KEY_FILE = 'secret.key';
 /** Copies of installed skill packages. */
 export const SKILLS_DIR = 'skills';
+/** The ed25519 key that signs chain heads: owner-only, outside the database it vouches for. */
+export const CHAIN_KEY_FILE = 'chain-signing.key';
+/** Signed chain heads, one JSON line each, appended periodically, on stop and on export. */
+export const CHAIN_HEADS_FILE = 'chain-heads.jsonl';
+/** The public half of the chain-signing key (PEM): copy it elsewhere to pin it when verifying. */
+export const CHAIN_PUBLIC_KEY_FILE = 'chain-signing.pub';

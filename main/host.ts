@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
 import { CausalChain } from './chain/causal-chain.ts';
+import { ChainHeads } from './chain/chain-heads.ts';
 import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
@@ -16,6 +17,7 @@ import {
   givenSpawnerStatus,
   type SpawnerChoice,
 } from './agent/spawn/choose-spawner.ts';
+import { readSharedMemory } from './execute/shared-memory.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
 import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
@@ -23,6 +25,7 @@ import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
 import { CheckpointStore } from './runs/checkpoint-store.ts';
 import { continueRun } from './runs/continue-run.ts';
+import { PayloadStore } from './runs/payload-store.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 import { ConnectorRecords } from './connectors/connector-records.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
@@ -57,6 +60,9 @@ import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
   ADMIN_TOKEN_FILE,
+  CHAIN_HEADS_FILE,
+  CHAIN_KEY_FILE,
+  CHAIN_PUBLIC_KEY_FILE,
   GATEWAY_INFO_FILE,
   SECRET_KEY_FILE,
   SKILLS_DIR,
@@ -90,6 +96,8 @@ export type StartedHost = {
   config: HostConfig;
   store: Store;
   chain: CausalChain;
+  /** Signed chain heads: periodic, on stop, on export; verification against them. */
+  chainHeads: ChainHeads;
   /** Audits requests host code sends for someone (skill documents…): before and after. */
   egress: EgressAudit;
   sessions: SessionService;
@@ -104,6 +112,7 @@ export type StartedHost = {
   pipeline: ExecutePipeline;
   policies: PolicyPacks;
   checkpoints: CheckpointStore;
+  payloads: PayloadStore;
   meter: BudgetMeter;
   connectors: ConnectorRecords;
   /**
@@ -139,6 +148,8 @@ export const NO_LLM_PENDING = {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
+/** How often the chain head is signed while it moves (also on stop and on export). */
+const CHAIN_HEAD_INTERVAL_MS = 60_000;
 /** How long a worker may take to exit after its segment's time is up before it is killed. */
 const SEGMENT_EXIT_GRACE_MS = 5_000;
 
@@ -191,9 +202,24 @@ export class Host {
         db: store.db,
         clock,
         policyPackVersion: DEFAULT_POLICY_PACK.version,
+        packVersion: (packId) => policies.versionOf(packId),
         redact: (data) => redactor.redactValue(data),
         redactText: (text) => redactor.redactString(text),
       });
+      const chainHeads = await ChainHeads.open({
+        db: store.db,
+        chain,
+        clock,
+        keyFile: path.join(config.data_dir, CHAIN_KEY_FILE),
+        headsFile: path.join(config.data_dir, CHAIN_HEADS_FILE),
+        publicKeyFile: path.join(config.data_dir, CHAIN_PUBLIC_KEY_FILE),
+      });
+      // Disposed late (just before the store): the head it signs on stop covers everything.
+      this.#disposables.push(
+        chainHeads.start(CHAIN_HEAD_INTERVAL_MS, (err: unknown) => {
+          logger.error({ err }, 'could not sign the chain head');
+        }),
+      );
       const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
         db: store.db,
@@ -288,9 +314,11 @@ export class Host {
         registry: skillRegistry,
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
+        egress,
       });
-      const skillMemory = new StoreSkillMemory({ db: store.db, chain, clock });
+      const payloads = new PayloadStore({ db: store.db, chain, clock });
       const pipeline = new ExecutePipeline({
+        payloads,
         registry: skillRegistry,
         approvals,
         chain,
@@ -298,7 +326,8 @@ export class Host {
         policies,
         clock,
         logger,
-        readMemory: (namespace, key) => skillMemory.get(namespace, key),
+        // Autofill reads the person's shared namespaces (e.g. `profile`), never a skill's.
+        readMemory: (namespace, key) => readSharedMemory(store.db, namespace, key),
         skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
@@ -364,6 +393,7 @@ export class Host {
       const uiSessions = new UiSessions({ clock });
       const llmSettings = config.agents.llm;
       const app = createGatewayApp({
+        clock,
         agents: agents.status,
         controls,
         connectors,
@@ -406,10 +436,12 @@ export class Host {
         approvals,
         tokens,
         chain,
+        chainHeads,
         secrets,
         redactor,
         skills,
         onboarding,
+        payloads,
         schedules,
         logger,
         version: HOST_VERSION,
@@ -441,6 +473,7 @@ export class Host {
         meter,
         policies,
         checkpoints,
+        payloads,
         pipeline,
         skillRegistry,
         redactor,
@@ -455,6 +488,7 @@ export class Host {
         config,
         store,
         chain,
+        chainHeads,
         egress,
         sessions,
         runs,
@@ -468,6 +502,7 @@ export class Host {
         pipeline,
         policies,
         checkpoints,
+        payloads,
         meter,
         connectors,
         supervisor,
@@ -518,6 +553,7 @@ export class Host {
       meter: BudgetMeter;
       policies: PolicyPacks;
       checkpoints: CheckpointStore;
+      payloads: PayloadStore;
       pipeline: ExecutePipeline;
       skillRegistry: SkillRegistry;
       redactor: Redactor;
@@ -577,6 +613,7 @@ export class Host {
         meter: parts.meter,
         pipeline: parts.pipeline,
         checkpoints: parts.checkpoints,
+        payloads: parts.payloads,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
         logger: parts.logger,

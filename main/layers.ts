@@ -15,7 +15,7 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
     'main/errors.ts',
     'main/clock.ts',
     'main/instant.ts',
-    'main/serial-queue.ts',
+    'main/task-limit.ts',
     'main/disposable.ts',
     'main/actor-context.ts',
     'main/version.ts',

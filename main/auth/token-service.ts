@@ -11,6 +11,7 @@ import {
 import type { CausalChain } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import { hasPassed } from '../instant.ts';
 import type { ActorContext } from '../actor-context.ts';
 import type { Db, TokensTable } from '../store/schema.ts';
 import { writeFileAtomically } from '../write-file-atomically.ts';
@@ -25,6 +26,8 @@ export type Principal = {
   run_id: string | null;
   /** The audit name: `admin`, `connector:<id>` or `agent:<run id>`. */
   actor: string;
+  /** When the token stops working, if ever: a long-lived request (a stream) ends then too. */
+  expires_at: string | null;
 };
 
 export type AuthFailure =
@@ -210,6 +213,22 @@ export class TokenService {
     });
   }
 
+  /**
+   * Whether an authenticated token still works, and if not why: a long-lived request checks
+   * again once it listens for revocations, so none falls in between.
+   */
+  async standing(tokenId: string): Promise<'valid' | 'revoked' | 'expired'> {
+    const row = await this.#deps.db
+      .selectFrom('tokens')
+      .select(['revoked_at', 'expires_at'])
+      .where('id', '=', tokenId)
+      .executeTakeFirst();
+    if (row === undefined || row.revoked_at !== null) return 'revoked';
+    if (row.expires_at !== null && hasPassed(row.expires_at, this.#deps.clock.now()))
+      return 'expired';
+    return 'valid';
+  }
+
   /** Checks a presented token. Never throws for a bad token: the caller audits the reason. */
   async authenticate(presented: string | undefined): Promise<AuthResult> {
     if (presented === undefined || presented === '') return { ok: false, reason: 'missing_token' };
@@ -219,7 +238,7 @@ export class TokenService {
     const actual = Buffer.from(hashSecret(secret), 'hex');
     const cached = this.#verified.get(id);
     if (cached !== undefined && timingSafeEqual(cached.hash, actual)) {
-      if (cached.expires_at !== null && cached.expires_at <= this.#deps.clock.now().toISOString()) {
+      if (cached.expires_at !== null && hasPassed(cached.expires_at, this.#deps.clock.now())) {
         this.#verified.delete(id);
         return { ok: false, reason: 'expired_token', token_id: id };
       }
@@ -235,7 +254,7 @@ export class TokenService {
     if (row === undefined || !timingSafeEqual(expected, actual))
       return { ok: false, reason: 'unknown_token' };
     if (row.revoked_at !== null) return { ok: false, reason: 'revoked_token', token_id: id };
-    if (row.expires_at !== null && row.expires_at <= this.#deps.clock.now().toISOString()) {
+    if (row.expires_at !== null && hasPassed(row.expires_at, this.#deps.clock.now())) {
       return { ok: false, reason: 'expired_token', token_id: id };
     }
     const info = toInfo(row);
@@ -246,6 +265,7 @@ export class TokenService {
       connector_id: info.connector_id,
       run_id: info.run_id,
       actor: actorOf(info),
+      expires_at: info.expires_at,
     };
     if (this.#verified.size >= MAX_VERIFIED_CACHE) this.#verified.clear();
     this.#verified.set(id, { hash: expected, principal, expires_at: info.expires_at });

@@ -12,6 +12,7 @@ import { toUtcInstant } from '../instant.ts';
 import type { Disposable } from '../disposable.ts';
 import type { ChainTable, Database, Db } from '../store/schema.ts';
 import { hashEntry } from './chain-hash.ts';
+import { checkHash, checkSequence, type BrokenLink, type ExpectedLink } from './check-link.ts';
 
 /** What a caller supplies; the chain fills in seq, ids, time and the hash link. */
 export type ChainAppendInput = {
@@ -43,8 +44,13 @@ export type ChainListener = (entries: readonly ChainEntry[]) => void;
 export type CausalChainDeps = {
   db: Db;
   clock: Clock;
-  /** Stamped on entries that do not name another policy pack version. */
+  /** Stamped on entries that do not name another policy pack version and belong to no run. */
   policyPackVersion: string;
+  /**
+   * The version of a policy pack by id, for entries of a run: they carry the version of the
+   * run's pack, not the default's. Undefined (a pack no longer configured) falls back.
+   */
+  packVersion?: (packId: string) => string | undefined;
   /**
    * Applied to every entry's `data` before it is hashed and written: redaction on write,
    * so nothing secret ever reaches the chain (ARCHITECTURE.md §10).
@@ -58,8 +64,13 @@ export type CausalChainDeps = {
 };
 
 const VERIFY_PAGE = 1000;
+/** Runs whose session and pack are remembered (both are immutable for a run). */
+const RUN_ENVELOPE_CACHE = 4096;
 
 type ChainHead = { seq: number; hash: string };
+
+/** What every entry of a run carries from the run itself. */
+type RunEnvelope = { session_id: string; policy_pack: string };
 
 /**
  * The append-only, hash-linked audit log (ARCHITECTURE.md §6). Entries are appended only
@@ -81,6 +92,8 @@ export class CausalChain {
   #previous: Promise<unknown> = Promise.resolve();
   /** Committed transactions so far: read caches compare it to know they may be stale. */
   #commits = 0;
+  /** By run id, most recently used last. */
+  readonly #runEnvelopes = new Map<string, RunEnvelope>();
 
   constructor(deps: CausalChainDeps) {
     this.#deps = deps;
@@ -107,7 +120,8 @@ export class CausalChain {
           .orderBy('seq', 'desc')
           .limit(1)
           .executeTakeFirst()) ?? { seq: 0, hash: GENESIS_HASH };
-        const entry = this.#build(input, head);
+        const run = await this.#runEnvelopeIn(trx, input);
+        const entry = this.#build(input, head, run);
         await trx.insertInto('chain').values(toRow(entry)).execute();
         head = { seq: entry.seq, hash: entry.hash };
         appended.push(entry);
@@ -193,18 +207,57 @@ export class CausalChain {
     return { entries: page, next_after_seq: rows.length > limit && last ? last.seq : null };
   }
 
-  #build(input: ChainAppendInput, head: { seq: number; hash: string }): ChainEntry {
+  /**
+   * The session and pack of the entry's run, read in the entry's transaction (a run created
+   * in it is seen), when the caller left either out: the contract's envelope wants both on
+   * every event of a run, and callers deep in a call chain do not always have the run.
+   */
+  async #runEnvelopeIn(
+    trx: Transaction<Database>,
+    input: ChainAppendInput,
+  ): Promise<RunEnvelope | undefined> {
+    const runId = input.run_id;
+    if (runId === undefined || runId === null) return undefined;
+    if (input.policy_pack_version !== undefined && input.session_id != null) return undefined;
+    const cached = this.#runEnvelopes.get(runId);
+    if (cached !== undefined) {
+      this.#runEnvelopes.delete(runId);
+      this.#runEnvelopes.set(runId, cached);
+      return cached;
+    }
+    const row = await trx
+      .selectFrom('runs')
+      .select(['session_id', 'policy_pack'])
+      .where('id', '=', runId)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    this.#runEnvelopes.set(runId, row);
+    if (this.#runEnvelopes.size > RUN_ENVELOPE_CACHE) {
+      const oldest = this.#runEnvelopes.keys().next();
+      if (oldest.done !== true) this.#runEnvelopes.delete(oldest.value);
+    }
+    return row;
+  }
+
+  #build(
+    input: ChainAppendInput,
+    head: { seq: number; hash: string },
+    run: RunEnvelope | undefined,
+  ): ChainEntry {
     const eventId = newId('evt');
     const unhashed = {
       seq: head.seq + 1,
       event_id: eventId,
       event_type: input.event_type,
       timestamp: this.#deps.clock.now().toISOString(),
-      session_id: input.session_id ?? null,
+      session_id: input.session_id ?? run?.session_id ?? null,
       run_id: input.run_id ?? null,
       // The contract wants a step id on every event; a synthetic one marks "no step".
       step_id: input.step_id ?? `synthetic:${eventId}`,
-      policy_pack_version: input.policy_pack_version ?? this.#deps.policyPackVersion,
+      policy_pack_version:
+        input.policy_pack_version ??
+        (run === undefined ? undefined : this.#deps.packVersion?.(run.policy_pack)) ??
+        this.#deps.policyPackVersion,
       capability_id: input.capability_id ?? null,
       capability_version: input.capability_version ?? null,
       rule_id: input.rule_id ?? null,
@@ -231,56 +284,20 @@ export class CausalChain {
   }
 }
 
-type BrokenLink = Omit<Extract<ChainVerifyResult, { ok: false }>, 'ok' | 'entries'>;
-
-function checkLink(
-  row: ChainTable,
-  expected: { seq: number; hash: string },
-): BrokenLink | undefined {
-  const at = row.seq;
-  if (row.seq !== expected.seq + 1) {
-    return {
-      broken_at_seq: expected.seq + 1,
-      reason: 'seq_gap',
-      message: `expected entry ${expected.seq + 1} after ${expected.seq}, found ${row.seq}: entries were deleted or reordered`,
-    };
-  }
-  if (row.prev_hash !== expected.hash) {
-    return {
-      broken_at_seq: at,
-      reason: 'prev_hash_mismatch',
-      message: `entry ${at} does not link to entry ${expected.seq}: an entry was replaced, removed or reordered`,
-    };
-  }
+function checkLink(row: ChainTable, expected: ExpectedLink): BrokenLink | undefined {
+  const out = checkSequence(row, expected);
+  if (out !== undefined) return out;
   let entry: ChainEntry;
   try {
     entry = fromRow(row);
   } catch {
     return {
-      broken_at_seq: at,
+      broken_at_seq: row.seq,
       reason: 'malformed_entry',
-      message: `entry ${at} is not a well-formed chain entry`,
+      message: `entry ${row.seq} is not a well-formed chain entry`,
     };
   }
-  const { hash, ...unhashed } = entry;
-  let recomputed: string;
-  try {
-    recomputed = hashEntry(unhashed);
-  } catch {
-    return {
-      broken_at_seq: at,
-      reason: 'malformed_entry',
-      message: `entry ${at} cannot be canonicalised`,
-    };
-  }
-  if (recomputed !== hash) {
-    return {
-      broken_at_seq: at,
-      reason: 'hash_mismatch',
-      message: `entry ${at} was modified after it was written`,
-    };
-  }
-  return undefined;
+  return checkHash(entry);
 }
 
 function toRow(entry: ChainEntry): ChainTable {

@@ -107,10 +107,12 @@ export function egressAttemptEntry(
   sender: EgressSender,
   envelope: AuditEnvelope,
   target: EgressTarget,
+  ruleId: string | null = null,
 ): ChainAppendInput {
   return {
     ...envelopeEntry(sender, envelope),
     event_type: 'egress.attempt',
+    rule_id: ruleId,
     data: { ...targetData(target), outcome: 'attempted' },
   };
 }
@@ -172,12 +174,14 @@ export class EgressAudit {
     this.#chain = deps.chain;
   }
 
+  /** `ruleId`: the gate that let the request out (an allowlist, an approval), when one did. */
   async attempt(
     sender: EgressSender,
     envelope: AuditEnvelope,
     target: EgressTarget,
+    ruleId: string | null = null,
   ): Promise<EgressAttempt> {
-    await this.#chain.append(egressAttemptEntry(sender, envelope, target));
+    await this.#chain.append(egressAttemptEntry(sender, envelope, target, ruleId));
     return {
       outcome: async (result) => {
         await this.#chain.append(egressOutcomeEntry(sender, envelope, target, result));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { TokenScope } from '../../contracts/tokens.ts';
 import { approvalSubject, renderApproval, timeLeft } from './approval-view.ts';
+import { chainVerify, registerChainExport } from './chain-commands.ts';
 import { connect, print, table } from './cli-context.ts';
 
 /** `ccos approvals …`, `ccos tokens …`, `ccos chain verify`. */
@@ -122,21 +123,16 @@ export function registerAdminCommands(program: Command): void {
       print(json, info, (t) => `${t.id} revoked at ${t.revoked_at ?? '?'}`);
     });
 
-  program
-    .command('chain')
-    .description('the causal chain')
+  const chain = program.command('chain').description('the causal chain');
+  chain
     .command('verify')
-    .description('verify the hash chain end to end; exits 1 when it is broken')
-    .action(async (_opts: unknown, command: Command) => {
-      const { client, json } = await connect(command);
-      const result = await client.call('verifyChain');
-      print(json, result, (r) =>
-        r.ok
-          ? `chain ok: ${r.entries} entries, head ${r.head}`
-          : `chain BROKEN at seq ${r.broken_at_seq}: ${r.message}`,
-      );
-      if (!result.ok) process.exitCode = 1;
-    });
+    .description(
+      'verify the chain end to end, signed heads included; with --file, an export offline. Exits 1 when it is broken',
+    )
+    .option('--file <export>', 'check a `ccos chain export` file instead of the running host')
+    .option('--public-key <file>', "with --file: the host's chain-signing public key to pin")
+    .action(chainVerify);
+  registerChainExport(chain);
 }
 
 type TokenOptions = { label: string; connector?: string; scope?: TokenScope[]; expiresIn?: number };

@@ -29,6 +29,12 @@ export function registerSkillCommands(program: Command): void {
         [
           `installed ${r.skill.skill_id}@${r.skill.version}${r.replaced_version === null ? '' : ` (replaced ${r.replaced_version})`}`,
           describePermissions(r.skill),
+          ...(r.autofill.length === 0
+            ? []
+            : [
+                'may be handed, when the agent leaves them out:',
+                ...r.autofill.map((f) => `  ${f.operation_id}.${f.field} from ${f.source}`),
+              ]),
         ].join('\n'),
       );
     });

@@ -1,4 +1,5 @@
-import type { JsonSchemaObject } from '../../contracts/skills.ts';
+import type { SkillOperation, SkillPermissions } from '../../contracts/skills.ts';
+import { autofillFields, autofillPermitted } from '../skills/manifest/autofill-grants.ts';
 
 /** Where a filled value came from, recorded on the step. */
 export type AutofillRecord = { field: string; source: string };
@@ -13,25 +14,24 @@ export type AutofillContext = {
 const MEMORY_SOURCE = /^memory:([a-z0-9][a-z0-9_-]*)\.([A-Za-z0-9_.-]+)$/;
 
 /**
- * Fills parameters the caller left out, only from context the policy allowlists (step 3 of
- * the execute pipeline). A property opts in with `"x-ccos-autofill": "<source>"`; a source
- * off the allowlist is ignored, never guessed. Given parameters are never overwritten.
+ * Fills parameters the caller left out, only from context both the policy allowlists and the
+ * skill's declared permissions cover (step 3 of the execute pipeline): a property opts in
+ * with `"x-ccos-autofill": "<source>"`; a source off the allowlist, or memory of a namespace
+ * the skill never declared, is ignored, never guessed. Given parameters are never overwritten.
  */
 export async function autofill(
   params: Readonly<Record<string, unknown>>,
-  schema: JsonSchemaObject,
+  op: SkillOperation,
+  permissions: SkillPermissions,
   allowlist: readonly string[],
   context: AutofillContext,
 ): Promise<{ params: Record<string, unknown>; fills: AutofillRecord[] }> {
   const filled: Record<string, unknown> = { ...params };
   const fills: AutofillRecord[] = [];
-  const properties = (schema.properties ?? {}) as Record<
-    string,
-    Record<string, unknown> | undefined
-  >;
-  for (const [field, property] of Object.entries(properties)) {
-    const source = property?.['x-ccos-autofill'];
-    if (typeof source !== 'string' || field in filled || !isAllowed(source, allowlist)) continue;
+  for (const { field, source } of autofillFields(op)) {
+    if (field in filled || !isAllowed(source, allowlist)) continue;
+    // The skill's consent lists only what its permissions cover: nothing else reaches it.
+    if (!autofillPermitted(source, permissions)) continue;
     const value = await read(source, context);
     if (value === undefined || value === null) continue;
     filled[field] = value;

@@ -35,8 +35,18 @@ export function hashOrUndefined(tool: string, params: Record<string, unknown>): 
 }
 
 /**
- * The final outcome a `skill.execute` entry recorded, or undefined when there is none to
- * replay (a pause, or an entry this version cannot read). Chain data is parsed, not trusted.
+ * A recorded outcome payload (`tool.outcome`) to replay, or undefined when it is not one
+ * (a pause is not final; stored data is parsed, not trusted).
+ */
+export function replayableOutcome(content: unknown): ToolCallOutcome | undefined {
+  const parsed = toolCallOutcomeSchema.safeParse(content);
+  return parsed.success && parsed.data.status !== 'paused' ? parsed.data : undefined;
+}
+
+/**
+ * The final outcome a `skill.execute` entry written before payloads existed (issue 17 #15)
+ * held inline, or undefined when there is none to replay (a pause, or an entry this version
+ * cannot read). Chain data is parsed, not trusted.
  */
 export function recordedOutcome(data: Record<string, unknown>): ToolCallOutcome | undefined {
   const candidate =

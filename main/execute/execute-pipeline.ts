@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Approval } from '../../contracts/approvals.ts';
 import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
+import { payloadRefSchema } from '../../contracts/payloads.ts';
 import type { PolicyPack } from '../../contracts/policy.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { JsonSchemaObject, SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
@@ -11,7 +12,8 @@ import type { Disposable } from '../disposable.ts';
 import { AppError, isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
-import type { ApprovalService } from '../runs/approval-service.ts';
+import type { ApprovalRequest, ApprovalService } from '../runs/approval-service.ts';
+import type { PayloadStore } from '../runs/payload-store.ts';
 import type { ActorContext } from '../actor-context.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../skills/manifest/compile-json-schema.ts';
 import { needsSetup, type SkillRegistry } from '../skills/registry/skill-registry.ts';
@@ -23,9 +25,11 @@ import {
   hashOrUndefined,
   outcomeLabel,
   recordedOutcome,
+  replayableOutcome,
   tryHashCall,
 } from './call-outcome.ts';
 import { answerProblems, answerSchema, formFor } from './schema-form.ts';
+import { CallMeter, type StepMeter } from './call-meter.ts';
 import { SkillLoadTool } from './skill-load-tool.ts';
 import type { SkillLoading } from './skill-load-request.ts';
 
@@ -43,6 +47,11 @@ export type ExecuteCall = {
    * recorded outcome, or with CALL_OUTCOME_UNKNOWN when a run of it started and never ended.
    */
   call_id?: string;
+  /**
+   * Meters the step inside the call's own transactions (the supervisor's budget check): see
+   * `StepMeter`. Absent, the call is not metered here (the host's own calls, the bench).
+   */
+  meter?: StepMeter;
 };
 
 export type ExecutePipelineDeps = {
@@ -55,12 +64,20 @@ export type ExecutePipelineDeps = {
   /** The host's redacting logger: one summary line per call (never params or outputs). */
   logger: Logger;
   readMemory: (namespace: string, key: string) => Promise<unknown>;
+  /** Where each call's input and outcome are kept; the chain names them by digest. */
+  payloads: PayloadStore;
   /** Serves the built-in `ccos__skill_load`; without it the tool is not found. */
   skills?: SkillLoading;
 };
 
 /** Either the call ends before the sandbox (paused, refused, invalid) or it runs with these params. */
-type Gate = { done: ToolCallOutcome } | { params: Record<string, unknown> };
+type Gate = { done: ToolCallOutcome } | { params: Record<string, unknown> } | { refusal: AppError };
+
+/** The gates of an operation approval (`rule_id`): the pack's floor, or the manifest's `always`. */
+const RULE_PACK_CAPABILITIES = 'approval.pack_capabilities';
+const RULE_MANIFEST_ALWAYS = 'approval.manifest_always';
+/** The gate that asks a person for required fields nothing could fill. */
+const RULE_MISSING_INPUT = 'input.missing_fields';
 
 /** Longest step summary kept (it is redacted first). */
 const MAX_SUMMARY = 500;
@@ -92,6 +109,8 @@ export class ExecutePipeline {
    * again (the step row alone would say only "started, outcome unknown").
    */
   readonly #inFlight = new Map<string, InFlight>();
+  /** Each call's metering, for the transactions along whichever path it takes. */
+  readonly #meters = new WeakMap<ExecuteCall, CallMeter>();
 
   constructor(deps: ExecutePipelineDeps) {
     this.#deps = deps;
@@ -100,6 +119,7 @@ export class ExecutePipeline {
         ? undefined
         : new SkillLoadTool({
             chain: deps.chain,
+            policies: deps.policies,
             approvals: deps.approvals,
             registry: deps.registry,
             redactor: deps.redactor,
@@ -124,12 +144,25 @@ export class ExecutePipeline {
    * gate again (and finds the decided approval by the call's params, as any call does).
    */
   async execute(call: ExecuteCall): Promise<ToolCallOutcome> {
+    const meter = new CallMeter(call.meter);
+    this.#meters.set(call, meter);
+    try {
+      return await this.#executeMetered(call);
+    } finally {
+      meter.release();
+    }
+  }
+
+  async #executeMetered(call: ExecuteCall): Promise<ToolCallOutcome> {
     if (call.call_id === undefined) return this.#execute(call);
     const key = `${call.run.id}\n${call.step_id}`;
     const callHash = hashOrUndefined(call.tool, call.params);
     const running = this.#inFlight.get(key);
     if (running !== undefined) {
       if (running.callHash !== callHash) return this.#conflict(call);
+      // Metered before it waits, as any call is before it does anything: a re-issue that
+      // waits on the first run of it is a step the agent took.
+      await this.#meterNow(call);
       const outcome = await running.outcome;
       await this.#recordReplay(call, outcome, 'still_running');
       return outcome;
@@ -166,7 +199,18 @@ export class ExecutePipeline {
         .limit(1)
         .executeTakeFirst();
       const data = entry === undefined ? {} : (JSON.parse(entry.data) as Record<string, unknown>);
-      return { recorded: recordedOutcome(data), callHash: data.call_hash };
+      // The outcome is in the payload the entry names by digest (purged: nothing to replay);
+      // entries from before payloads held it inline.
+      const ref = payloadRefSchema.safeParse(data.result);
+      if (!ref.success) return { recorded: recordedOutcome(data), callHash: data.call_hash };
+      const stored = await this.#deps.payloads.contentIn(tx, {
+        run_id: call.run.id,
+        step_id: call.step_id,
+        kind: 'tool.outcome',
+        digest: ref.data.digest,
+      });
+      const recorded = stored.found ? replayableOutcome(stored.content) : undefined;
+      return { recorded, callHash: data.call_hash };
     });
     if (prior === undefined) return this.#execute(call);
     if ('unknown' in prior || prior.recorded === undefined) {
@@ -204,19 +248,36 @@ export class ExecutePipeline {
     });
   }
 
+  #meterOf(call: ExecuteCall): CallMeter {
+    // Calls reach the private paths only through `execute`, which registers their meter.
+    return this.#meters.get(call) ?? new CallMeter(undefined);
+  }
+
+  /** Meters the call in a transaction of its own (paths with no transaction to share). */
+  async #meterNow(call: ExecuteCall): Promise<void> {
+    const refusal = await this.#deps.chain.transact((tx) =>
+      this.#meterOf(call).authorizeIn(tx, true),
+    );
+    if (refusal !== undefined) throw refusal;
+  }
+
   async #recordDecision(
     call: ExecuteCall,
     rule: string,
     data: Record<string, unknown>,
   ): Promise<void> {
-    await this.#deps.chain.transact(async (tx) => {
+    const refusal = await this.#deps.chain.transact(async (tx) => {
+      const refused = await this.#meterOf(call).authorizeIn(tx, true);
+      if (refused !== undefined) return refused;
       await tx.append({
         ...entryOf(call),
         event_type: 'policy.decision',
         rule_id: rule,
         data: { ...data, tool: call.tool, call_id: call.call_id ?? null },
       });
+      return undefined;
     });
+    if (refusal !== undefined) throw refusal;
   }
 
   async #execute(call: ExecuteCall): Promise<ToolCallOutcome> {
@@ -229,6 +290,8 @@ export class ExecutePipeline {
       return this.#finish(call, started, undefined, matchKey, [], {});
     }
     if (call.tool === SKILL_LOAD_TOOL && this.#skillLoad !== undefined) {
+      // Metered on its own, before the tool's own transactions (rare: no commit is saved).
+      await this.#meterNow(call);
       return this.#skillLoad.run(call, matchKey, {
         finish: (outcome, skill) => this.#finish(call, started, skill, outcome, [], call.params),
         startStepIn: (tx) => this.#startStepIn(tx, call, started, call.params),
@@ -240,20 +303,27 @@ export class ExecutePipeline {
     const { skill, op } = resolved;
     const pack = this.#deps.policies.get(call.run.policy_pack);
 
-    const filled = await autofill(call.params, op.input_schema, pack.autofill_sources, {
+    const filled = await autofill(call.params, op, skill.permissions, pack.autofill_sources, {
       runGoal: call.run.goal,
       runId: call.run.id,
       readMemory: this.#deps.readMemory,
     });
 
+    // A pure operation has no effect to run twice: it needs no "started" record, and its
+    // gate writes nothing unless it spends an approval, so its step commits once, at the end.
+    const pure = op.capabilities.every((c) => c === PURE_CAPABILITY);
     const gate = await this.#deps.chain.transact<Gate>(async (tx) => {
+      // Metered in the gate's transaction, not one of its own (issue 18).
+      const refusal = await this.#meterOf(call).authorizeIn(tx, !pure);
+      if (refusal !== undefined) return { refusal };
       const decided = await this.#gateIn(tx, call, skill, op, pack, matchKey, filled);
       // The step is on record as started before anything runs, in the transaction that
       // spends the approvals: a host that dies mid-call leaves a step that never ended,
       // and a re-issue of the call is refused instead of run twice.
-      if ('params' in decided) await this.#startStepIn(tx, call, started, decided.params);
+      if ('params' in decided && !pure) await this.#startStepIn(tx, call, started, decided.params);
       return decided;
     });
+    if ('refusal' in gate) throw gate.refusal;
     if ('done' in gate)
       return this.#finish(call, started, skill, gate.done, filled.fills, filled.params);
 
@@ -278,7 +348,7 @@ export class ExecutePipeline {
     op: SkillOperation,
     pack: PolicyPack,
     matchKey: string,
-    filled: { params: Record<string, unknown> },
+    filled: { params: Record<string, unknown>; fills: readonly AutofillRecord[] },
   ): Promise<Gate> {
     const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
     // A person who declined to fill the form refused the call: asking again would loop.
@@ -308,11 +378,14 @@ export class ExecutePipeline {
       }
       const approval = await this.#pause(tx, call, skill, op, matchKey, {
         kind: 'missing_input',
+        rule_id: RULE_MISSING_INPUT,
         scope: call.tool,
         justification: `${call.tool} needs ${validation.missing.join(', ')}, which the agent did not give and no allowed source could fill`,
         request: {
           tool: call.tool,
           params: this.#deps.redactor.redactValue(filled.params),
+          // What the host added to the agent's params, and from where: the person sees it.
+          fills: filled.fills,
           missing_fields: validation.missing,
           form: formFor(op.input_schema, validation.missing),
         },
@@ -326,14 +399,19 @@ export class ExecutePipeline {
         },
       };
     }
-    if (this.#needsApproval(op, pack.approval_capabilities)) {
+    const rule = this.#approvalRule(op, pack);
+    if (rule !== undefined) {
       const decided = usable.find((a) => a.kind === 'operation');
       if (decided === undefined) {
         const approval = await this.#pause(tx, call, skill, op, matchKey, {
           kind: 'operation',
+          rule_id: rule,
           scope: call.tool,
           justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
-          request: operationRequest(call.tool, op, this.#deps.redactor.redactValue(params)),
+          request: {
+            ...operationRequest(call.tool, op, this.#deps.redactor.redactValue(params)),
+            fills: filled.fills,
+          },
         });
         return {
           done: {
@@ -424,10 +502,17 @@ export class ExecutePipeline {
     return { skill, op };
   }
 
-  #needsApproval(op: SkillOperation, approvalCapabilities: readonly string[]): boolean {
-    if (op.approval === 'always') return true;
-    if (op.approval === 'never') return false;
-    return op.capabilities.some((c) => approvalCapabilities.includes(c));
+  /**
+   * The gate that asks for this operation, or undefined when none does. The policy pack is a
+   * floor: an operation declaring a capability the pack asks about needs approval whatever
+   * its manifest says (`approval: never` is the skill author's wish, not the person's
+   * consent); a manifest can only add a question with `approval: always`.
+   */
+  #approvalRule(op: SkillOperation, pack: PolicyPack): string | undefined {
+    if (op.capabilities.some((c) => pack.approval_capabilities.includes(c)))
+      return RULE_PACK_CAPABILITIES;
+    if (op.approval === 'always') return RULE_MANIFEST_ALWAYS;
+    return undefined;
   }
 
   async #pause(
@@ -436,7 +521,7 @@ export class ExecutePipeline {
     skill: SkillListEntry,
     op: SkillOperation,
     matchKey: string,
-    request: Pick<Approval, 'kind' | 'scope' | 'justification' | 'request'>,
+    request: Pick<ApprovalRequest, 'kind' | 'scope' | 'justification' | 'request' | 'rule_id'>,
   ): Promise<Approval> {
     const { approval } = await this.#deps.approvals.requestAndPauseIn(
       tx,
@@ -513,9 +598,23 @@ export class ExecutePipeline {
       ended_at: ended.toISOString(),
       outcome: outcomeLabel(safeOutcome),
     };
-    await this.#deps.chain.transact(async (tx) => {
+    const refusal = await this.#deps.chain.transact(async (tx) => {
+      const refused = await this.#meterOf(call).finishIn(tx);
+      if (refused !== undefined) return refused;
       // Ends the step `#startStepIn` started, or records one that never reached the sandbox.
       await upsertStepIn(tx, call, row);
+      // The content goes to payloads (purgeable); the chain keeps digests, sizes and labels.
+      const about = { run_id: call.run.id, step_id: call.step_id, subject: call.tool };
+      const input = await this.#deps.payloads.recordIn(tx, {
+        ...about,
+        kind: 'tool.input',
+        content: redact.redactValue(params),
+      });
+      const result = await this.#deps.payloads.recordIn(tx, {
+        ...about,
+        kind: 'tool.outcome',
+        content: safeOutcome,
+      });
       await tx.append({
         ...entryOf(call),
         event_type: 'skill.execute',
@@ -523,21 +622,21 @@ export class ExecutePipeline {
         capability_version: skill?.version ?? null,
         data: {
           tool: call.tool,
-          input: params,
+          input,
+          result,
           fills,
           outcome: safeOutcome.status,
-          ...(safeOutcome.status === 'ok' ? { output: safeOutcome.output } : {}),
-          ...(safeOutcome.status === 'error'
-            ? { code: safeOutcome.code, message: safeOutcome.message }
-            : {}),
+          ...(safeOutcome.status === 'error' ? { code: safeOutcome.code } : {}),
           ...(safeOutcome.status === 'paused' ? { approval_id: safeOutcome.approval_id } : {}),
           ...(safeOutcome.status === 'refused' ? { reason: safeOutcome.reason } : {}),
-          // What a re-issue of the call is answered from (and checked against).
+          // What a re-issue of the call is checked against (its answer is the `result` payload).
           ...(call.call_id === undefined ? {} : { call_id: call.call_id, call_hash: callHash }),
           duration_ms: ended.getTime() - started.getTime(),
         },
       });
+      return undefined;
     });
+    if (refusal !== undefined) throw refusal;
     // Logs stay useful without the payloads: which skill and operation, how it ended, how long.
     this.#deps.logger[safeOutcome.status === 'error' ? 'warn' : 'info'](
       {
@@ -556,6 +655,9 @@ export class ExecutePipeline {
     return safeOutcome;
   }
 }
+
+/** The capability of an operation with no effect outside its own output. */
+const PURE_CAPABILITY = 'compute.pure';
 
 /** Where a call happens: its run, session and step, and the request that caused it. */
 function envelopeOf(call: ExecuteCall): AuditEnvelope {

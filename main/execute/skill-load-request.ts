@@ -2,13 +2,18 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import type { permissionChangeSchema } from '../../contracts/approvals.ts';
 import { canonicalJson } from '../chain/canonical-json.ts';
+import type { Redactor } from '../policy/redactor.ts';
 import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
+import { autofillGrants } from '../skills/manifest/autofill-grants.ts';
 import { SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
-import type { InstallResult } from '../skills/install/skill-service.ts';
+import type { DocumentFetchAudit, InstallResult } from '../skills/install/skill-service.ts';
 
 /** What `ccos__skill_load` needs of the skill service: compile without installing, then install. */
 export type SkillLoading = {
-  compileFromUrl: (url: string, options: { force?: boolean }) => Promise<CompiledSkill>;
+  compileFromUrl: (
+    url: string,
+    options: { force?: boolean; audit: DocumentFetchAudit },
+  ) => Promise<CompiledSkill>;
   installCompiled: InstallCompiled;
 };
 type InstallCompiled = (
@@ -42,22 +47,46 @@ export function compiledHash(compiled: CompiledSkill): string {
 /** Where the approval request keeps the hash (outside the redacted part, which could mask it). */
 export const COMPILED_HASH_FIELD = 'compiled_sha256';
 
+/** What an approval of a skill load shows the person. */
+export type ShownApproval = {
+  scope: string;
+  justification: string;
+  request: Record<string, unknown>;
+  permission_diff: z.infer<typeof permissionChangeSchema>[];
+};
+
+/**
+ * The `policy_exception` approval to fetch a skill document: the exact URL, shown before any
+ * request leaves, because the path and query are the agent's words and reach the origin.
+ * A URL carrying a value the host holds as a secret is shown masked and flagged.
+ */
+export function skillFetchApproval(
+  input: SkillLoadInput,
+  url: URL,
+  redactor: Redactor,
+): ShownApproval {
+  const shownUrl = redactor.redactString(input.url);
+  const secret =
+    shownUrl === input.url
+      ? ''
+      : ' WARNING: the URL contains a secret the host knows, or something that looks like one (shown masked); deny unless you expected that.';
+  return {
+    scope: shownUrl,
+    justification: `the agent wants to fetch ${shownUrl} to read a skill document from it; nothing has been sent yet, and everything in the URL (its path and query) will reach ${url.origin}. If the document is a skill, you will be asked again, with what it could reach, before anything is installed.${secret}`,
+    request: { tool: SKILL_LOAD_TOOL, url: shownUrl, origin: url.origin, force: input.force },
+    permission_diff: [{ permission: 'egress', to: `GET ${shownUrl}` }],
+  };
+}
+
 /**
  * The `capability` approval of a skill load: what the skill is and exactly what it would be
  * allowed to reach (egress origins and methods, secret names, memory namespaces), both as
  * the request shown to the person and as grants in the permission diff.
  */
-export function skillLoadApproval(
-  input: SkillLoadInput,
-  compiled: CompiledSkill,
-): {
-  scope: string;
-  justification: string;
-  request: Record<string, unknown>;
-  permission_diff: z.infer<typeof permissionChangeSchema>[];
-} {
+export function skillLoadApproval(input: SkillLoadInput, compiled: CompiledSkill): ShownApproval {
   const m = compiled.manifest;
   const capabilities = [...new Set(m.operations.flatMap((o) => o.capabilities))].sort();
+  const grants = autofillGrants(m);
   return {
     scope: m.skill_id,
     justification: `the agent wants to load the skill ${m.name} ${m.version} from ${input.url}; once loaded, its ${m.operations.length} operation(s) become tools it can call`,
@@ -76,6 +105,7 @@ export function skillLoadApproval(
         capabilities: o.capabilities,
       })),
       permissions: m.permissions,
+      autofill: grants,
       onboarding: (m.onboarding ?? []).map((s) => ({ id: s.id, kind: s.kind })),
     },
     permission_diff: [
@@ -87,6 +117,10 @@ export function skillLoadApproval(
       })),
       ...m.permissions.secrets.map((s) => ({ permission: 'secret', to: s })),
       ...m.permissions.memory_namespaces.map((n) => ({ permission: 'memory', to: n })),
+      ...grants.map((g) => ({
+        permission: 'autofill',
+        to: `${g.operation_id}.${g.field} from ${g.source}`,
+      })),
     ],
   };
 }

@@ -45,7 +45,7 @@ export class LiteralMatcher {
         let next = edges[state]?.get(k);
         if (next === undefined) {
           next = edges.length;
-          edges.push(new Map());
+          edges.push(new Map<number, number>());
           own.push(0);
           edges[state]?.set(k, next);
         }

@@ -21,6 +21,8 @@ export const DEFAULT_POLICY_PACK: PolicyPack = {
   autofill_sources: ['run.goal', 'run.id', 'memory:profile.*'],
   // Anything that leaves the machine or changes stored state asks the person first.
   approval_capabilities: ['net.http', 'memory.write'],
+  // Every skill document fetch by an agent asks first (the URL is shown before it is sent).
+  skill_document_origins: [],
 };
 
 /** The policy packs a host knows, by id. Constructed by the host, not a global. */
@@ -46,6 +48,11 @@ export class PolicyPacks {
         return [parsed.data.id, parsed.data];
       }),
     );
+  }
+
+  /** The version of a pack, or undefined for an id no longer configured. */
+  versionOf(id: string): string | undefined {
+    return this.#packs.get(id)?.version;
   }
 
   get(id: string): PolicyPack {

@@ -28,6 +28,8 @@ export type ApprovalRequest = {
   request: Record<string, unknown>;
   /** The one call this approval covers (see migration 0005); null for approvals of no call. */
   match_key?: string | null;
+  /** The gate that asks (e.g. `approval.pack_capabilities`), named on the `approval.request` entry. */
+  rule_id: string;
 };
 
 /** Runs inside the decision's transaction once it is recorded (e.g. a budget grant); a throw undoes the decision. */
@@ -196,7 +198,7 @@ export class ApprovalService {
 
   /** Records a request inside a caller's transaction. */
   async requestIn(tx: ChainTx, request: ApprovalRequest, ctx: ActorContext): Promise<Approval> {
-    const { match_key: matchKey, ...shown } = request;
+    const { match_key: matchKey, rule_id: ruleId, ...shown } = request;
     const run = await this.#deps.runs.getIn(tx, request.run_id);
     const timeout = this.#deps.policies.get(run.policy_pack).approval_timeout_ms;
     const now = this.#deps.clock.now();
@@ -220,8 +222,10 @@ export class ApprovalService {
     await tx.append({
       event_type: 'approval.request',
       ...auditedBy(ctx),
+      // The session (and the run's pack version) are filled in by the chain from the run.
       run_id: approval.run_id,
       step_id: approval.step_id,
+      rule_id: ruleId,
       data: {
         approval_id: approval.id,
         kind: approval.kind,

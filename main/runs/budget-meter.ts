@@ -179,6 +179,7 @@ export class BudgetMeter {
           run_id: run.id,
           step_id: `budget:${over.kind}`,
           kind: 'budget',
+          rule_id: `budget.${over.kind}`,
           scope: `${over.kind}:+${amount}`,
           justification: `the run used its ${over.kind} budget (${over.used} of ${over.limit}); approve to let it continue`,
           permission_diff: [

@@ -1,4 +1,4 @@
-import { TERMINAL_STATES, type Run } from '../../contracts/runs.ts';
+import { TERMINAL_STATES, runStateSchema, type Run } from '../../contracts/runs.ts';
 import type {
   FireOutcome,
   FireSource,
@@ -280,8 +280,8 @@ export class FireEffects {
     template: RunTemplate,
     options: { delivering?: boolean },
   ): Promise<Decision> {
-    const active = await this.#activeRuns(tx, schedule.id);
-    const busy = active.oldest;
+    const { active, recent } = await this.#startedRuns(tx, schedule.id);
+    const busy = active[0];
     if (busy !== undefined && schedule.overlap !== 'allow') {
       const still = `run ${busy.id} of this schedule is still ${busy.state}`;
       if (schedule.overlap === 'skip') return skip(`overlap_skip: ${still}`);
@@ -291,20 +291,11 @@ export class FireEffects {
       return buffer(`overlap_buffer: waits until run ${busy.id} of this schedule ends`);
     }
     const caps = schedule.caps;
-    if (active.count >= caps.max_concurrent) {
+    if (active.length >= caps.max_concurrent) {
       return refuse(
-        `cap_concurrent: ${active.count} runs of this schedule have not ended (max_concurrent ${caps.max_concurrent})`,
+        `cap_concurrent: ${active.length} runs of this schedule have not ended (max_concurrent ${caps.max_concurrent})`,
       );
     }
-    const since = new Date(this.#deps.clock.now().getTime() - DAY_MS).toISOString();
-    const recent = await tx.db
-      .selectFrom('schedule_fires')
-      .innerJoin('runs', 'runs.id', 'schedule_fires.run_id')
-      .select(['runs.state', 'runs.budget', 'runs.usage'])
-      .where('schedule_fires.schedule_id', '=', schedule.id)
-      .where('schedule_fires.outcome', '=', 'started')
-      .where('schedule_fires.settled_at', '>=', since)
-      .execute();
     if (recent.length >= caps.runs_per_day) {
       return refuse(
         `cap_runs_per_day: ${recent.length} runs started in the last 24 h (runs_per_day ${caps.runs_per_day})`,
@@ -316,10 +307,7 @@ export class FireEffects {
     const reserved = recent.reduce((sum, r) => {
       const used = (JSON.parse(r.usage) as { tokens: number }).tokens;
       const budget = (JSON.parse(r.budget) as { max_tokens: number }).max_tokens;
-      return (
-        sum +
-        ((TERMINAL_STATES as readonly string[]).includes(r.state) ? used : Math.max(used, budget))
-      );
+      return sum + (isTerminal(runStateSchema.parse(r.state)) ? used : Math.max(used, budget));
     }, 0);
     const left = caps.tokens_per_day - reserved;
     if (left < 1) {
@@ -414,28 +402,36 @@ export class FireEffects {
     return { outcome: 'resumed', reason: null, run: resumed };
   }
 
-  /** How many runs this schedule started have not ended, and the oldest of them. */
-  async #activeRuns(
+  /**
+   * The runs this schedule started that have not ended (oldest first), and those started in
+   * the last 24 h: one query for the overlap check and every cap.
+   */
+  async #startedRuns(
     tx: ChainTx,
     scheduleId: string,
-  ): Promise<{ count: number; oldest: { id: string; state: string } | undefined }> {
-    const active = () =>
-      tx.db
-        .selectFrom('schedule_fires')
-        .innerJoin('runs', 'runs.id', 'schedule_fires.run_id')
-        .where('schedule_fires.schedule_id', '=', scheduleId)
-        .where('schedule_fires.outcome', '=', 'started')
-        .where('runs.state', 'not in', TERMINAL_STATES);
-    const oldest = await active()
-      .select(['runs.id', 'runs.state'])
+  ): Promise<{
+    active: { id: string; state: string }[];
+    recent: { state: string; budget: string; usage: string }[];
+  }> {
+    const since = new Date(this.#deps.clock.now().getTime() - DAY_MS).toISOString();
+    const rows = await tx.db
+      .selectFrom('schedule_fires')
+      .innerJoin('runs', 'runs.id', 'schedule_fires.run_id')
+      .select(['runs.id', 'runs.state', 'runs.budget', 'runs.usage', 'schedule_fires.settled_at'])
+      .where('schedule_fires.schedule_id', '=', scheduleId)
+      .where('schedule_fires.outcome', '=', 'started')
+      .where((eb) =>
+        eb.or([
+          eb('runs.state', 'not in', TERMINAL_STATES),
+          eb('schedule_fires.settled_at', '>=', since),
+        ]),
+      )
       .orderBy('runs.created_at')
-      .limit(1)
-      .executeTakeFirst();
-    if (oldest === undefined) return { count: 0, oldest };
-    const { n } = await active()
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return { count: n, oldest };
+      .execute();
+    return {
+      active: rows.filter((r) => !isTerminal(runStateSchema.parse(r.state))),
+      recent: rows.filter((r) => r.settled_at !== null && r.settled_at >= since),
+    };
   }
 
   async #hasBuffered(tx: ChainTx, scheduleId: string): Promise<boolean> {

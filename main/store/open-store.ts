@@ -18,12 +18,15 @@ export const DATABASE_FILE = 'ccos.sqlite';
  *   commit is fsynced. Its cost is measured in `npm run bench -- store`.
  * - foreign_keys: rows never point at missing runs or sessions.
  * - busy_timeout: another process (a CLI reading the file) waits instead of failing.
+ * - secure_delete: deleted and overwritten content is zeroed, not left in free pages, so a
+ *   purge (payloads) or a re-hash (idempotency keys) really removes it from the file.
  */
 export const STORE_PRAGMAS = [
   'pragma journal_mode = wal',
   'pragma synchronous = full',
   'pragma foreign_keys = on',
   'pragma busy_timeout = 5000',
+  'pragma secure_delete = on',
 ] as const;
 
 export type Store = {

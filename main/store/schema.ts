@@ -66,6 +66,22 @@ export type StepsTable = {
   outcome: string | null;
 };
 
+/** Migration 0020: what a run's calls carried; the chain holds only digests of it. */
+export type PayloadsTable = {
+  id: Generated<number>;
+  run_id: string;
+  step_id: string;
+  kind: string;
+  subject: string;
+  digest: string;
+  bytes: number;
+  label: string;
+  /** JSON text; null once purged. */
+  content: string | null;
+  created_at: string;
+  purged_at: string | null;
+};
+
 export type CheckpointsTable = {
   id: Generated<number>;
   run_id: string;
@@ -269,6 +285,7 @@ export type Database = {
   goals: GoalsTable;
   steps: StepsTable;
   checkpoints: CheckpointsTable;
+  payloads: PayloadsTable;
   approvals: ApprovalsTable;
   host_settings: HostSettingsTable;
   chain: ChainTable;

@@ -17,11 +17,13 @@ import type { LlmProvider } from '../agent/llm/llm-provider.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import type { StepMeter } from '../execute/call-meter.ts';
 import type { ExecutePipeline } from '../execute/execute-pipeline.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import type { CheckpointStore } from '../runs/checkpoint-store.ts';
+import type { PayloadStore } from '../runs/payload-store.ts';
 import {
   lastFailedToolCallIn,
   readCompletionFacts,
@@ -32,9 +34,9 @@ import {
 import type { RunService } from '../runs/run-service.ts';
 import { quotaExceeded, type SegmentQuotas } from '../runs/segment-quotas.ts';
 import { isTerminal } from '../runs/transitions.ts';
+import { TaskLimit } from '../task-limit.ts';
 import type { FollowUps } from '../scheduler/follow-ups.ts';
 import type { HostControls } from '../runs/host-controls.ts';
-import { SerialQueue } from '../serial-queue.ts';
 import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
 
 export type RunSegmentDeps = {
@@ -46,6 +48,8 @@ export type RunSegmentDeps = {
   checkpoints: CheckpointStore;
   registry: SkillRegistry;
   redactor: Redactor;
+  /** Where each LLM call's prompt and answer are kept; the chain names them by digest. */
+  payloads: PayloadStore;
   llm: LlmProvider;
   logger: Logger;
   /** Agent follow-ups (`ccos/schedule.resume`); absent, a worker cannot ask to resume later. */
@@ -83,9 +87,13 @@ export class RunSegment implements AgentChannelHandlers {
   readonly #signal: AbortSignal;
   readonly #actor: string;
   #steps = 0;
+  /** Steps allowed but not yet charged (a pure tool call charges its step when it ends). */
+  #heldSteps = 0;
+  /** The run as granted: its id, session, goal and pack (never its usage, read fresh). */
+  readonly #run: Run;
   /** Active milliseconds already added to the run's usage. */
   #charged = 0;
-  readonly #llmCalls = new SerialQueue();
+  readonly #llmCalls = new TaskLimit(1);
   /** Checkpoints and memory writes this segment made, against its quotas. */
   #checkpoints = 0;
   #memoryPuts = 0;
@@ -94,6 +102,7 @@ export class RunSegment implements AgentChannelHandlers {
   constructor(deps: RunSegmentDeps, run: Run, grant: SegmentGrant, signal: AbortSignal) {
     this.#deps = deps;
     this.#runId = run.id;
+    this.#run = run;
     this.#grant = grant;
     this.#startedAt = deps.clock.now().getTime();
     this.#signal = signal;
@@ -172,10 +181,12 @@ export class RunSegment implements AgentChannelHandlers {
     args: Record<string, unknown>,
     options: { callId?: string } = {},
   ): Promise<ToolCallOutcome> {
-    const { run } = await this.#authorizeStep(0);
+    const run = this.#run;
     const { callId } = options;
+    // Metered inside the pipeline's own transactions: one commit less per step (issue 18).
     return this.#deps.pipeline.execute({
       run,
+      meter: this.#toolMeter,
       step_id: callId === undefined ? newId('stp') : callStepId(run.id, callId),
       ...(callId === undefined ? {} : { call_id: callId }),
       segment: this.#grant.index,
@@ -237,6 +248,19 @@ export class RunSegment implements AgentChannelHandlers {
           outcome: 'ok',
         })
         .execute();
+      // Prompt and answer as payloads (redacted; tools by name: their schemas are the
+      // registry's); the chain keeps their digests only.
+      const about = { run_id: run.id, step_id: stepId, subject: result.model };
+      const prompt = await this.#deps.payloads.recordIn(tx, {
+        ...about,
+        kind: 'llm.prompt',
+        content: { ...safe, tools: (safe.tools ?? []).map((t) => t.name) },
+      });
+      const answer = await this.#deps.payloads.recordIn(tx, {
+        ...about,
+        kind: 'llm.answer',
+        content: this.#deps.redactor.redactValue(result.message),
+      });
       await tx.append({
         event_type: 'llm.call',
         actor: this.#actor,
@@ -249,6 +273,8 @@ export class RunSegment implements AgentChannelHandlers {
           stop_reason: result.stop_reason,
           usage: result.usage,
           tool_calls: result.message.tool_calls.map((c) => c.name),
+          prompt,
+          answer,
         },
       });
     });
@@ -511,48 +537,81 @@ export class RunSegment implements AgentChannelHandlers {
    * Returns the run as charged and the tokens its budget has left.
    */
   async #authorizeStep(tokens: number): Promise<{ run: Run; tokensLeft: number }> {
-    const verdict = await this.#deps.chain.transact<
-      { error: AppError } | { run: Run; tokensLeft: number }
-    >(async (tx) => {
-      const run = await this.#requireRunning(tx);
-      // The kill switch: a paused host ends every segment at its next step.
-      const controls = this.#deps.controls;
-      if (controls?.paused === true) {
-        return {
-          error: new AppError('SEGMENT_ENDED', 'a person paused all agents: checkpoint and exit'),
-        };
-      }
-      // Like a run's budget, the day's cap is checked before a call and may be passed by the
-      // one call that crosses it; then the host holds every run until the day turns.
-      if (controls !== undefined && tokens > 0 && controls.tokensLeftToday() === 0) {
-        return {
-          error: new AppError(
-            'SEGMENT_ENDED',
-            "the host's daily token cap is reached: checkpoint and exit",
-          ),
-        };
-      }
-      if (this.#steps >= this.#grant.max_steps || this.#segmentElapsedMs() > this.#grant.max_ms) {
-        return {
-          error: new AppError('SEGMENT_ENDED', 'this segment is over: checkpoint and exit'),
-        };
-      }
-      const over = await this.#deps.meter.checkIn(tx, run, {
-        steps: 1,
-        tokens,
-        activeMs: this.elapsedMs() - this.#charged,
-      });
-      if (over !== undefined) {
-        return { error: await this.#deps.meter.overrunIn(tx, run, over, { actor: 'host' }) };
-      }
-      const usage = await this.#deps.meter.chargeIn(tx, run, { steps: 1 });
-      const limits = await this.#deps.meter.limitsIn(tx, run);
-      this.#steps += 1;
-      return { run: { ...run, usage }, tokensLeft: limits.tokens - usage.tokens };
-    });
+    const verdict = await this.#deps.chain.transact((tx) => this.#authorizeIn(tx, tokens, true));
     if ('error' in verdict) throw verdict.error;
     return verdict;
   }
+
+  /**
+   * The budget check of one step inside a caller's transaction: the run must be running, the
+   * segment must have steps and time left, and the budget must hold, counting steps already
+   * allowed but not yet charged. Refusals are returned so their effects (a failed run, a
+   * budget approval) commit with the transaction. `charge: false` holds the step in memory
+   * for the caller to charge with `#settleIn` (one segment lives in one host and one worker,
+   * so the count is exact).
+   */
+  async #authorizeIn(
+    tx: ChainTx,
+    tokens: number,
+    charge: boolean,
+  ): Promise<{ error: AppError } | { run: Run; tokensLeft: number }> {
+    const run = await this.#requireRunning(tx);
+    // The kill switch: a paused host ends every segment at its next step.
+    const controls = this.#deps.controls;
+    if (controls?.paused === true) {
+      return {
+        error: new AppError('SEGMENT_ENDED', 'a person paused all agents: checkpoint and exit'),
+      };
+    }
+    // Like a run's budget, the day's cap is checked before a call and may be passed by the
+    // one call that crosses it; then the host holds every run until the day turns.
+    if (controls !== undefined && tokens > 0 && controls.tokensLeftToday() === 0) {
+      return {
+        error: new AppError(
+          'SEGMENT_ENDED',
+          "the host's daily token cap is reached: checkpoint and exit",
+        ),
+      };
+    }
+    if (this.#steps >= this.#grant.max_steps || this.#segmentElapsedMs() > this.#grant.max_ms) {
+      return {
+        error: new AppError('SEGMENT_ENDED', 'this segment is over: checkpoint and exit'),
+      };
+    }
+    const over = await this.#deps.meter.checkIn(tx, run, {
+      steps: 1 + this.#heldSteps,
+      tokens,
+      activeMs: this.elapsedMs() - this.#charged,
+    });
+    if (over !== undefined) {
+      return { error: await this.#deps.meter.overrunIn(tx, run, over, { actor: 'host' }) };
+    }
+    this.#steps += 1;
+    if (!charge) {
+      this.#heldSteps += 1;
+      const limits = await this.#deps.meter.limitsIn(tx, run);
+      return { run, tokensLeft: limits.tokens - run.usage.tokens };
+    }
+    const usage = await this.#deps.meter.chargeIn(tx, run, { steps: 1 });
+    const limits = await this.#deps.meter.limitsIn(tx, run);
+    return { run: { ...run, usage }, tokensLeft: limits.tokens - usage.tokens };
+  }
+
+  /** How the execute pipeline meters this segment's tool calls, in its own transactions. */
+  readonly #toolMeter: StepMeter = {
+    authorizeIn: async (tx, { charge }) => {
+      const verdict = await this.#authorizeIn(tx, 0, charge);
+      return 'error' in verdict ? verdict.error : undefined;
+    },
+    settleIn: async (tx) => {
+      this.#heldSteps -= 1;
+      // chargeIn reads the run's usage afresh; the granted run gives it the id and session.
+      await this.#deps.meter.chargeIn(tx, this.#run, { steps: 1 });
+    },
+    release: () => {
+      this.#heldSteps -= 1;
+    },
+  };
 }
 
 /** A done run's reason when its claim came right after a failed tool call: the evidence first. */

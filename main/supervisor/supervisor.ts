@@ -438,7 +438,9 @@ export class Supervisor implements Disposable {
     await this.#deps.chain.transact(async (tx) => {
       const now = await this.#deps.runs.getIn(tx, run.id);
       const stopping = why === 'host stopping';
-      let failure = why;
+      // A run no longer running was moved on by its worker or a person (paused to resume
+      // later, cancelled): leaving without a step is then no fault.
+      let failure = why === NO_STEP && now.state !== 'running' ? undefined : why;
       const elapsed = segment.takeUncharged();
       // The worker stops on its own when the budget it was shown is spent (it sees the
       // remaining steps and tokens). That is the budget's end, not a fault: apply the pack's

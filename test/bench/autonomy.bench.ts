@@ -125,6 +125,7 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
           meter: s.meter,
           pipeline: s.pipeline,
           checkpoints: s.checkpoints,
+          payloads: s.payloads,
           registry: s.skillRegistry,
           redactor: s.redactor,
           llm: {

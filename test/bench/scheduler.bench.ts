@@ -157,7 +157,8 @@ async function latenessWindow(notes: string[]): Promise<{ rows: BenchRow[]; p99:
     const ctx = { actor: 'bench' };
     const createStart = performance.now();
     // Creations in batches of one transaction each; the scheduler is told after each commit.
-    const createAll = async (inputs: unknown[]): Promise<void> => {
+    const createAll = async (inputs: unknown[]): Promise<string[]> => {
+      const ids: string[] = [];
       for (let i = 0; i < inputs.length; i += 500) {
         const batch = await started.chain.transact(async (tx) => {
           const out = [];
@@ -167,21 +168,28 @@ async function latenessWindow(notes: string[]): Promise<{ rows: BenchRow[]; p99:
             );
           return out;
         });
-        for (const s of batch) started.schedules.committed(s);
+        for (const s of batch) {
+          started.schedules.committed(s);
+          ids.push(s.id);
+        }
       }
+      return ids;
     };
     const template = (j: number) => ({
       kind: 'start',
       template: { goal: `bench ${j}`, budget: { max_tokens: 1000 } },
     });
-    // The schedules not due in the window: daily, at spread times, in Berlin.
+    // The schedules not due in the window: daily Berlin crons at spread times, starting
+    // tomorrow (so none can come due inside the window, whatever the time of day).
+    const tomorrow = new Date(Date.now() + 24 * 3_600_000).toISOString();
     await createAll(
       Array.from({ length: SCHEDULES - DUE_IN_WINDOW }, (_, j) => ({
         trigger: {
           kind: 'cron',
-          expression: `${j % 60} ${j % 24} * * *`,
+          expression: `${j % 60} ${Math.floor(j / 60) % 24} * * *`,
           timezone: 'Europe/Berlin',
         },
+        start_at: tomorrow,
         target: template(j),
       })),
     );
@@ -192,11 +200,13 @@ async function latenessWindow(notes: string[]): Promise<{ rows: BenchRow[]; p99:
       { length: DUE_IN_WINDOW },
       (_, i) => start + Math.floor(i / BURST) * gap,
     );
-    await createAll(
-      instants.map((at, j) => ({
-        trigger: { kind: 'at', at: new Date(at).toISOString() },
-        target: template(j),
-      })),
+    const windowIds = new Set(
+      await createAll(
+        instants.map((at, j) => ({
+          trigger: { kind: 'at', at: new Date(at).toISOString() },
+          target: template(j),
+        })),
+      ),
     );
     const createMs = performance.now() - createStart;
     notes.push(
@@ -210,7 +220,8 @@ async function latenessWindow(notes: string[]): Promise<{ rows: BenchRow[]; p99:
       const sub = started.chain.subscribe((entries) => {
         const now = Date.now();
         for (const e of entries) {
-          if (e.event_type !== 'schedule.fired') continue;
+          if (e.event_type !== 'schedule.fired' || !windowIds.has(String(e.data.schedule_id)))
+            continue;
           const due = Date.parse(String(e.data.due_at));
           late.push(now - due);
           wake.push(Number(e.data.late_ms));

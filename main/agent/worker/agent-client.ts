@@ -55,7 +55,10 @@ export type AgentClient = {
   complete(summary: string | undefined): Promise<CompleteReply>;
   /** Saves `request.state`, pauses the run and has it resumed later (`ccos/schedule.resume`). */
   resumeLater(request: FollowUpRequest): Promise<FollowUpReply>;
-  /** The run's own memory namespace (metered by the host like everything else). */
+  /**
+   * The run's own memory namespace (`run:<id>`, metered by the host like everything else):
+   * the agent's scratch space, never a completion fact.
+   */
   memoryGet(key: string): Promise<unknown>;
   memoryPut(key: string, value: unknown): Promise<void>;
   close(): Promise<void>;

@@ -97,7 +97,33 @@ export function registerAdminRoutes(
 
   app.openapi(createRoute(API.verifyChain), async (c) => {
     await access.requireAdmin(c);
-    return c.json(await deps.chain.verify(), 200);
+    return c.json(await deps.chainHeads.verify(), 200);
+  });
+
+  app.openapi(createRoute(API.exportChain), async (c) => {
+    await access.requireAdmin(c);
+    const lines = deps.chainHeads.exportLines();
+    const encoder = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        const next = await lines.next();
+        if (next.done === true) controller.close();
+        else controller.enqueue(encoder.encode(`${JSON.stringify(next.value)}\n`));
+      },
+      async cancel() {
+        await lines.return(undefined);
+      },
+    });
+    // A plain Response: the body streams page by page instead of being built in memory.
+    // `as never`: @hono/zod-openapi types `application/x-ndjson` as no response at all (it
+    // reads `x-nd…json` as a JSON type it does not know), though it serves it as given.
+    return new Response(body, {
+      status: 200,
+      headers: {
+        'content-type': 'application/x-ndjson',
+        'x-correlation-id': c.get('correlationId'),
+      },
+    }) as never;
   });
 
   app.openapi(createRoute(API.queryChain), async (c) => {

@@ -1,98 +1,58 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { API, STREAMED_EVENT_TYPES, type StreamEvent } from '../../../contracts/api.ts';
+import type { HttpBindings } from '@hono/node-server';
+import { streamSSE } from 'hono/streaming';
+import { API } from '../../../contracts/api.ts';
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { Principal } from '../../auth/token-service.ts';
+import { systemClock } from '../../clock.ts';
 import { isAppError } from '../../errors.ts';
+import { TaskLimit } from '../../task-limit.ts';
 import { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+import { EventStreamSession } from './event-stream-session.ts';
 
-const BACKLOG_PAGE = 500;
-const STREAMED = new Set<string>(STREAMED_EVENT_TYPES);
+/** Replay pages read at once across all clients: a run's writes wait behind at most these. */
+const REPLAY_READS_AT_ONCE = 2;
 
 /**
  * `GET /v1/events`: run transitions and approvals as server-sent events, in chain order.
  * Each event's id is its chain seq, so a client that reconnects with `Last-Event-ID`
  * gets exactly what it missed (read back from the chain) and then the live tail, with
- * nothing lost or repeated between the two.
+ * nothing lost or repeated between the two. `EventStreamSession` serves each client.
  */
 export function registerEventStreamRoute(
   app: OpenAPIHono<GatewayEnv>,
   deps: GatewayDeps,
   access: AccessControl,
 ): void {
+  // Host-wide: replays read the store a few pages at a time, whatever the number of clients.
+  const replayReads = new TaskLimit(REPLAY_READS_AT_ONCE);
   app.openapi(createRoute(API.events), async (c) => {
     const principal = await access.requireScope(c, 'runs:read');
     const lastEventId = Number(c.req.valid('header')['last-event-id'] ?? '0');
+    const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     const visible = visibilityFilter(deps, principal);
     return streamSSE(c, async (stream) => {
-      // Subscribe before reading the backlog so no entry falls between the two.
-      const live: ChainEntry[] = [];
-      let wake: (() => void) | undefined;
-      const subscription = deps.chain.subscribe((entries) => {
-        live.push(...entries);
-        wake?.();
+      const session = new EventStreamSession(
+        {
+          chain: deps.chain,
+          tokens: deps.tokens,
+          clock: deps.clock ?? systemClock(),
+          keepAliveMs: deps.keepAliveMs,
+          replayReads,
+          visible,
+          destroy: () => outgoing?.destroy(),
+          lagging: () => outgoing?.writableNeedDrain === true,
+        },
+        stream,
+        principal,
+        lastEventId,
+      );
+      await session.run().catch((err: unknown) => {
+        // A host stopping under an open stream may close the store before the stream sees it.
+        if (!stream.aborted) deps.logger.error({ err }, 'an event stream failed');
       });
-      stream.onAbort(() => {
-        void subscription.dispose();
-        wake?.();
-      });
-      try {
-        let sent = await sendBacklog(deps, stream, lastEventId, visible);
-        while (!stream.aborted) {
-          const batch = live.splice(0);
-          for (const entry of batch) {
-            if (entry.seq <= sent) continue;
-            if (STREAMED.has(entry.event_type) && (await visible(entry))) await send(stream, entry);
-            sent = entry.seq;
-          }
-          if (live.length > 0) continue;
-          const woke = new Promise<void>((resolve) => (wake = resolve));
-          const timedOut = await Promise.race([
-            woke.then(() => false),
-            stream.sleep(deps.keepAliveMs).then(() => true),
-          ]);
-          wake = undefined;
-          // A comment line keeps proxies and idle timeouts from closing a quiet stream.
-          if (timedOut) await stream.write(': keep-alive\n\n');
-        }
-      } finally {
-        await subscription.dispose();
-      }
     });
-  });
-}
-
-async function sendBacklog(
-  deps: GatewayDeps,
-  stream: SSEStreamingApi,
-  afterSeq: number,
-  visible: (e: ChainEntry) => Promise<boolean>,
-): Promise<number> {
-  let sent = afterSeq;
-  for (;;) {
-    const page = await deps.chain.query({ after_seq: sent, limit: BACKLOG_PAGE });
-    for (const entry of page.entries) {
-      if (STREAMED.has(entry.event_type) && (await visible(entry))) await send(stream, entry);
-      sent = entry.seq;
-    }
-    if (page.next_after_seq === null) return sent;
-  }
-}
-
-function send(stream: SSEStreamingApi, entry: ChainEntry): Promise<void> {
-  const event: StreamEvent = {
-    seq: entry.seq,
-    event_type: entry.event_type,
-    timestamp: entry.timestamp,
-    session_id: entry.session_id,
-    run_id: entry.run_id,
-    data: entry.data,
-  };
-  return stream.writeSSE({
-    id: String(entry.seq),
-    event: entry.event_type,
-    data: JSON.stringify(event),
   });
 }
 

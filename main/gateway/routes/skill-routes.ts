@@ -33,11 +33,12 @@ export function registerSkillRoutes(
   });
 
   app.openapi(createRoute(API.inspectSkill), async (c) => {
-    await access.requireAdmin(c);
+    const principal = await access.requireAdmin(c);
     const body = c.req.valid('json');
     const options = { force: body.force ?? false };
     const inspected = await deps.skills.inspect(
       body.url !== undefined ? { url: body.url } : (body.path ?? ''),
+      ctx(principal.actor, c.get('correlationId')),
       options,
     );
     const m = inspected.manifest;

@@ -11,6 +11,7 @@ import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
 import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
+import { registerPayloadRoutes } from '../routes/payload-routes.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { registerScheduleRoutes } from '../routes/schedule-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
@@ -146,6 +147,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
     ),
   );
   registerRunRoutes(app, deps, access, details);
+  registerPayloadRoutes(app, deps, access);
   registerAdminRoutes(app, deps, access);
   registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);

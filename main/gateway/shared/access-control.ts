@@ -159,6 +159,7 @@ export class AccessControl {
       connector_id: null,
       run_id: null,
       actor: 'admin',
+      expires_at: session.expiresAt.toISOString(),
     });
     c.set('uiSession', session);
   }

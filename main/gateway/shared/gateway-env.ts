@@ -3,10 +3,13 @@ import type { Principal } from '../../auth/token-service.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
 import type { HostControls } from '../../runs/host-controls.ts';
 import type { RunService } from '../../runs/run-service.ts';
+import type { PayloadStore } from '../../runs/payload-store.ts';
 import type { SessionService } from '../../runs/session-service.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
+import type { ChainHeads } from '../../chain/chain-heads.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import type { Logger } from 'pino';
+import type { Clock } from '../../clock.ts';
 import type { Redactor } from '../../policy/redactor.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
@@ -40,11 +43,14 @@ export type GatewayDeps = {
   approvals: ApprovalService;
   tokens: TokenService;
   chain: CausalChain;
+  chainHeads: ChainHeads;
   secrets: SecretStore;
   /** Decides which caller-chosen values may be kept (a correlation id holding a secret is not). */
   redactor: Redactor;
   skills: SkillService;
   onboarding: OnboardingService;
+  /** Runs' payloads: the transcript and its purge. */
+  payloads: PayloadStore;
   schedules: ScheduleService;
   connectors: ConnectorRecords;
   logger: Logger;
@@ -54,6 +60,8 @@ export type GatewayDeps = {
   maxBodyBytes: number;
   /** SSE keep-alive comment interval. */
   keepAliveMs: number;
+  /** Token expiry is judged by it (tests pin it); the system clock when absent. */
+  clock?: Clock;
   /** The gateway listens beyond loopback (`--allow-non-loopback`): any Host name is accepted. */
   allowAnyHost?: boolean;
   /** Continues an ended run as a new one from its last checkpoint (main/runs/continue-run.ts). */

@@ -6,6 +6,7 @@ import {
   envelopeEntry,
   type EgressSender,
 } from '../../chain/egress-audit.ts';
+import { CAPABILITY_RULE_ID } from './binding-capabilities.ts';
 import type { SkillAuditEvent } from './skill-host-deps.ts';
 
 /**
@@ -34,6 +35,17 @@ export function skillAuditEntry(event: SkillAuditEvent): ChainAppendInput | unde
       ...event.data,
     },
   };
+  // A binding the running operation did not declare (refused before any request was built):
+  // the binding's usual entry, under the capability rule.
+  if (event.code === 'CAPABILITY_DENIED') {
+    const eventType =
+      event.binding === 'http.fetch'
+        ? 'egress.attempt'
+        : event.binding === 'memory.put'
+          ? 'memory.write'
+          : 'policy.decision';
+    return { ...base, event_type: eventType, rule_id: CAPABILITY_RULE_ID };
+  }
   if (event.request !== undefined) {
     if (event.phase === 'outcome')
       return egressOutcomeEntry(

@@ -13,6 +13,7 @@ import type {
   SkillBindingHandler,
   SkillCallContext,
 } from '../sandbox/skill-sandbox.ts';
+import { BINDING_CAPABILITY } from './binding-capabilities.ts';
 
 const MAX_MEMORY_VALUE_CHARS = 64 * 1024;
 const MAX_LOG_MESSAGE_CHARS = 4 * 1024;
@@ -29,7 +30,8 @@ const logSchema = z.strictObject({
 
 /**
  * Builds the host side of a skill's bindings from its manifest: each call is checked against
- * the declared permissions and reported to `deps.audit` (allowed, denied or failed).
+ * the capabilities of the operation that made it and the manifest's permissions, and reported
+ * to `deps.audit` (allowed, denied or failed).
  */
 export function createSkillBindings(
   manifest: SkillManifest,
@@ -37,7 +39,11 @@ export function createSkillBindings(
   httpLimits: Partial<HttpLimits> = {},
 ): SkillBindingHandler {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...httpLimits };
+  const capabilities = new Map(
+    manifest.operations.map((op) => [op.id, new Set(op.capabilities)] as const),
+  );
   const namespaces = new Set(manifest.permissions.memory_namespaces);
+  const owner = { skill_id: manifest.skill_id, version: manifest.version };
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
 
@@ -47,6 +53,21 @@ export function createSkillBindings(
         'SKILL_PERMISSION_DENIED',
         `memory namespace ${namespace} is not declared in permissions.memory_namespaces`,
       );
+  };
+
+  /** Manifest-wide permissions say where a skill may reach; the operation says whether it may at all. */
+  const checkCapability = (
+    name: BindingName,
+    operationId: string,
+    data: Record<string, unknown>,
+  ): void => {
+    const needs = BINDING_CAPABILITY[name];
+    if (needs === undefined || capabilities.get(operationId)?.has(needs) === true) return;
+    data.needs = needs;
+    throw new AppError(
+      'CAPABILITY_DENIED',
+      `${manifest.skill_id}.${operationId} may not use ccos.${name}: it needs the capability ${needs}, which the operation does not declare`,
+    );
   };
 
   /** One event of this skill's binding call `name` made during `call`. */
@@ -121,7 +142,7 @@ export function createSkillBindings(
         const { namespace, key } = parseArgs(memoryKeySchema, args, name);
         Object.assign(data, { namespace, key });
         checkNamespace(namespace);
-        return (await deps.memory.get(namespace, key)) ?? null;
+        return (await deps.memory.get(owner, namespace, key)) ?? null;
       }
       case 'memory.put': {
         const { namespace, key, value } = parseArgs(memoryPutSchema, args, name);
@@ -143,6 +164,7 @@ export function createSkillBindings(
         }
         // The write and its `memory.write` entry commit together (or neither does).
         await deps.memory.put(
+          owner,
           namespace,
           key,
           value ?? null,
@@ -171,10 +193,14 @@ export function createSkillBindings(
     const recorded = { end: false };
     let value: unknown;
     try {
+      checkCapability(name, call.operation_id, data);
       value = await run(name, args, signal, call, data, recorded);
     } catch (e) {
       const code = isAppError(e) ? e.code : 'INTERNAL';
-      const denied = code === 'SKILL_EGRESS_DENIED' || code === 'SKILL_PERMISSION_DENIED';
+      const denied =
+        code === 'SKILL_EGRESS_DENIED' ||
+        code === 'SKILL_PERMISSION_DENIED' ||
+        code === 'CAPABILITY_DENIED';
       if (!recorded.end) {
         await deps.audit(event(name, call, { outcome: denied ? 'denied' : 'failed', code, data }));
       }

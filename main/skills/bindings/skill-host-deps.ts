@@ -2,17 +2,27 @@ import type { ErrorCode } from '../../../contracts/errors.ts';
 import type { EgressResult, EgressTarget } from '../../chain/egress-audit.ts';
 import type { BindingName, SkillCallContext } from '../sandbox/skill-sandbox.ts';
 
+/** The skill a memory call is made for: its namespaces are its own, and writes name it. */
+export type SkillRef = { skill_id: string; version: string };
+
 /**
  * Storage behind `ccos.memory`. The bindings have already checked that the skill declared
- * `namespace`; governance (labels, retention) belongs to the implementation.
+ * `namespace`; the implementation keeps each skill's namespaces apart (two skills declaring
+ * `notes` share nothing) and records the writer. Governance (labels, retention) is its too.
  */
 export type SkillMemory = {
-  get: (namespace: string, key: string) => Promise<unknown>;
+  get: (owner: SkillRef, namespace: string, key: string) => Promise<unknown>;
   /**
    * Stores the value and records `audit` (its `memory.write`) in one transaction: a write
    * exists exactly when its chain entry does.
    */
-  put: (namespace: string, key: string, value: unknown, audit: SkillAuditEvent) => Promise<void>;
+  put: (
+    owner: SkillRef,
+    namespace: string,
+    key: string,
+    value: unknown,
+    audit: SkillAuditEvent,
+  ) => Promise<void>;
 };
 
 /** Looks a secret up by name; the value goes into an outgoing header and nowhere else. */

@@ -3,9 +3,14 @@ import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { Clock } from '../../clock.ts';
 import type { Database, Db } from '../../store/schema.ts';
 import { skillAuditEntry } from './skill-audit.ts';
-import type { SkillAuditEvent, SkillMemory } from './skill-host-deps.ts';
+import { skillMemoryNamespace, skillMemorySource } from '../../runs/skill-memory-namespace.ts';
+import type { SkillAuditEvent, SkillMemory, SkillRef } from './skill-host-deps.ts';
 
-/** A memory item as skills and their onboarding store it. */
+/**
+ * A memory item as skills and their onboarding store it. `namespace` is the one the skill
+ * declared; it is stored under the skill's own prefix (`skill:<id>:<namespace>`), so a skill
+ * declaring a namespace another skill uses gets an empty one, never the other's data.
+ */
 export type SkillMemoryItem = {
   namespace: string;
   key: string;
@@ -14,37 +19,40 @@ export type SkillMemoryItem = {
   step_id: string | null;
 };
 
-/** Reads one item's value (null when absent), through `db` or a transaction of it. */
+/** Reads one item of the skill's own (null when absent), through `db` or a transaction of it. */
 export async function readSkillMemory(
   db: Kysely<Database>,
+  owner: SkillRef,
   namespace: string,
   key: string,
 ): Promise<unknown> {
   const row = await db
     .selectFrom('memory')
     .select('value')
-    .where('namespace', '=', namespace)
+    .where('namespace', '=', skillMemoryNamespace(owner.skill_id, namespace))
     .where('key', '=', key)
     .executeTakeFirst();
   return row === undefined ? null : (JSON.parse(row.value) as unknown);
 }
 
 /**
- * Writes one item through `db` or a transaction of it; the caller records it on the chain
- * in the same transaction. Items written by skills carry the source `skill:<namespace>` and
- * no weaker label than `internal.system` until governed memory refines labels.
+ * Writes one item of the skill's own through `db` or a transaction of it; the caller records
+ * it on the chain in the same transaction. Each item names the skill and version that last
+ * wrote it (`skill:<id>@<version>`) and carries no weaker label than `internal.system` until
+ * governed memory refines labels.
  */
 export async function writeSkillMemory(
   db: Kysely<Database>,
+  owner: SkillRef,
   item: SkillMemoryItem,
   now: Date,
 ): Promise<void> {
   const row = {
-    namespace: item.namespace,
+    namespace: skillMemoryNamespace(owner.skill_id, item.namespace),
     key: item.key,
     value: JSON.stringify(item.value),
     label: 'internal.system',
-    source: `skill:${item.namespace}`,
+    source: skillMemorySource(owner.skill_id, owner.version),
     run_id: item.run_id,
     step_id: item.step_id,
     expires_at: null,
@@ -56,6 +64,7 @@ export async function writeSkillMemory(
     .onConflict((oc) =>
       oc.columns(['namespace', 'key']).doUpdateSet({
         value: row.value,
+        source: row.source,
         run_id: row.run_id,
         step_id: row.step_id,
         updated_at: row.updated_at,
@@ -75,18 +84,25 @@ export class StoreSkillMemory implements SkillMemory {
     this.#deps = deps;
   }
 
-  get(namespace: string, key: string): Promise<unknown> {
-    return readSkillMemory(this.#deps.db, namespace, key);
+  get(owner: SkillRef, namespace: string, key: string): Promise<unknown> {
+    return readSkillMemory(this.#deps.db, owner, namespace, key);
   }
 
   /** Writes the item and its `memory.write` entry in one transaction: both or neither. */
-  async put(namespace: string, key: string, value: unknown, audit: SkillAuditEvent): Promise<void> {
+  async put(
+    owner: SkillRef,
+    namespace: string,
+    key: string,
+    value: unknown,
+    audit: SkillAuditEvent,
+  ): Promise<void> {
     const { envelope } = audit.call;
     const entry = skillAuditEntry(audit);
     const now = this.#deps.clock.now();
     await this.#deps.chain.transact(async (tx) => {
       await writeSkillMemory(
         tx.db,
+        owner,
         { namespace, key, value, run_id: envelope.run_id, step_id: envelope.step_id },
         now,
       );

@@ -2,11 +2,13 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import type {
+  AutofillGrant,
   SkillListEntry,
   SkillLoadError,
   SkillManifest,
   ToolDefinition,
 } from '../../../contracts/skills.ts';
+import { autofillGrants } from '../manifest/autofill-grants.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { Clock } from '../../clock.ts';
 import { AppError, isAppError } from '../../errors.ts';
@@ -27,6 +29,16 @@ import { skillDigest } from './skill-digest.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
 import { SkillsRepository, type InstalledSkill } from './skills-repository.ts';
 import { auditedBy } from '../../actor-context.ts';
+import {
+  NO_RUN_ENVELOPE,
+  newRequestId,
+  type AuditEnvelope,
+  type EgressAudit,
+  type EgressSender,
+} from '../../chain/egress-audit.ts';
+
+/** The `purpose` of a skill document request on the chain. */
+const DOCUMENT_PURPOSE = 'skill.document';
 
 export type SkillServiceDeps = {
   db: Db;
@@ -36,12 +48,26 @@ export type SkillServiceDeps = {
   logger: Logger;
   /** Where installed packages are kept: `<data dir>/skills`. */
   skillsDir: string;
+  /** Audits every skill document request (egress.attempt before it leaves, outcome after). */
+  egress: EgressAudit;
+};
+
+/** On whose behalf a skill document is fetched, and which gate let the request out. */
+export type DocumentFetchAudit = {
+  sender: EgressSender;
+  envelope: AuditEnvelope;
+  rule_id: string | null;
 };
 
 type FailedSkill = InstalledSkill & { load_error: SkillLoadError };
 
 /** What an install reports back: the skill and exactly what it may reach (for consent). */
-export type InstallResult = { skill: SkillListEntry; replaced_version: string | null };
+export type InstallResult = {
+  skill: SkillListEntry;
+  replaced_version: string | null;
+  /** The fills from run context the skill may receive (`autofillGrants`): part of the consent. */
+  autofill: AutofillGrant[];
+};
 
 /** A skill checked by the load contract and not installed: what a consent screen shows. */
 export type InspectedSkill = { manifest: SkillManifest; digest: string };
@@ -132,7 +158,7 @@ export class SkillService {
   ): Promise<InstallResult> {
     if (declarativeFormatOf(source) === undefined) {
       if (options.consentDigest !== undefined)
-        consented((await this.inspect(source)).digest, options.consentDigest);
+        consented((await this.inspect(source, ctx)).digest, options.consentDigest);
       return this.#installPackage(source, ctx);
     }
     const doc = await readSkillDocument(source);
@@ -142,13 +168,24 @@ export class SkillService {
     return this.installCompiled(compiled, ctx);
   }
 
-  /** Installs a declarative skill document fetched from a URL (docs/declarative-skills.md). */
+  /**
+   * Installs a declarative skill document fetched from a URL (docs/declarative-skills.md),
+   * for an admin who named the URL: each request is on the chain before it leaves.
+   */
   async installFromUrl(
     url: string,
     ctx: ActorContext,
     options: InstallOptions = {},
   ): Promise<InstallResult> {
-    const compiled = await this.compileFromUrl(url, options);
+    // The admin named the URL: no gate but theirs, and their request is what the chain shows.
+    const compiled = await this.compileFromUrl(url, {
+      ...options,
+      audit: {
+        sender: { actor: ctx.actor },
+        envelope: { ...NO_RUN_ENVELOPE, correlation_id: ctx.correlation_id ?? null },
+        rule_id: null,
+      },
+    });
     if (options.consentDigest !== undefined)
       consented(skillDigest(compiled.manifest, compiled.entry), options.consentDigest);
     return this.installCompiled(compiled, ctx);
@@ -160,10 +197,19 @@ export class SkillService {
    */
   async inspect(
     source: string | { url: string },
+    ctx: ActorContext,
     options: { force?: boolean } = {},
   ): Promise<InspectedSkill> {
     if (typeof source !== 'string') {
-      const compiled = await this.compileFromUrl(source.url, options);
+      // The admin named the URL: the fetch is theirs, and the chain shows it.
+      const compiled = await this.compileFromUrl(source.url, {
+        ...options,
+        audit: {
+          sender: { actor: ctx.actor },
+          envelope: { ...NO_RUN_ENVELOPE, correlation_id: ctx.correlation_id ?? null },
+          rule_id: null,
+        },
+      });
       return {
         manifest: compiled.manifest,
         digest: skillDigest(compiled.manifest, compiled.entry),
@@ -186,11 +232,28 @@ export class SkillService {
    * load contract is applied (SKILL_INVALID, SKILL_HTTP_FAILED, PAYLOAD_TOO_LARGE), so what
    * comes back is exactly what `installCompiled` would install.
    */
-  async compileFromUrl(url: string, options: { force?: boolean } = {}): Promise<CompiledSkill> {
+  async compileFromUrl(
+    url: string,
+    options: { force?: boolean; audit: DocumentFetchAudit },
+  ): Promise<CompiledSkill> {
     const force = options.force ?? false;
+    const { sender, envelope, rule_id: ruleId } = options.audit;
     const doc = await fetchSkillDocument(url, {
       allowLoopbackHttp: this.#deps.registry.loadPolicy.allowLoopbackHttp,
       force,
+      audit: (target, hop) =>
+        this.#deps.egress.attempt(
+          sender,
+          envelope,
+          {
+            request_id: newRequestId(),
+            purpose: DOCUMENT_PURPOSE,
+            url: target.href,
+            method: 'GET',
+            hop,
+          },
+          ruleId,
+        ),
     });
     return this.#compile(doc.url, doc.text, doc.format, force);
   }
@@ -230,6 +293,7 @@ export class SkillService {
       await writeFile(path.join(copyDir, MANIFEST_FILE), JSON.stringify(pkg.manifest, null, 2));
       await writeFile(path.join(copyDir, pkg.manifest.entry), pkg.code);
       const replaced = (await before)?.version ?? null;
+      const autofill = autofillGrants(pkg.manifest);
       await this.#deps.chain.transact(async (tx) => {
         await new SkillsRepository(tx.db).save({
           skill_id: loaded.skill_id,
@@ -251,6 +315,7 @@ export class SkillService {
             replaced_version: replaced,
             operations: loaded.operations.map((o) => o.id),
             permissions: loaded.permissions,
+            autofill,
           },
         });
       });
@@ -264,6 +329,7 @@ export class SkillService {
       return {
         skill: this.#deps.registry.find(loaded.skill_id) ?? loaded,
         replaced_version: replaced,
+        autofill,
       };
     } catch (e) {
       // Keep the registry and the store in agreement: what could not be persisted is not loaded.

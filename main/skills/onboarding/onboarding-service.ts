@@ -13,6 +13,7 @@ import type { RunService } from '../../runs/run-service.ts';
 import { isTerminal } from '../../runs/transitions.ts';
 import type { Db } from '../../store/schema.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
+import type { SkillRef } from '../bindings/skill-host-deps.ts';
 import { readSkillMemory, writeSkillMemory } from '../bindings/store-skill-memory.ts';
 import { checkHumanAnswer, formOf } from './check-human-answer.ts';
 import { applyJsonLogic } from '../../json-logic.ts';
@@ -236,6 +237,7 @@ export class OnboardingService implements Disposable {
         if (target?.kind === 'memory') {
           await writeSkillMemory(
             tx.db,
+            this.#skillRef(record.skill_id),
             { namespace: target.namespace, key: target.key, value, run_id: null, step_id: null },
             now,
           );
@@ -249,6 +251,7 @@ export class OnboardingService implements Disposable {
               run_id: record.run_id ?? '',
               step_id: `onboarding:${step.id}`,
               kind: 'secret_write',
+              rule_id: 'onboarding.secret_write',
               scope: target.name,
               justification: `Setting up ${record.skill_id}: ${step.operation} returned a value for the secret ${target.name}. Approve to store it; the value is never shown.`,
               permission_diff: [{ permission: `secret:${target.name}`, to: 'written' }],
@@ -284,7 +287,12 @@ export class OnboardingService implements Disposable {
     for (const match of step.instructions.matchAll(PLACEHOLDER)) {
       const [text, , ns, key] = match;
       // Only memory values (checked at load): a secret can never be put in front of a person.
-      const value = await readSkillMemory(this.#deps.db, ns ?? '', key ?? '');
+      const value = await readSkillMemory(
+        this.#deps.db,
+        this.#skillRef(record.skill_id),
+        ns ?? '',
+        key ?? '',
+      );
       instructions = instructions.replace(
         text,
         typeof value === 'string' ? value : JSON.stringify(value),
@@ -297,6 +305,7 @@ export class OnboardingService implements Disposable {
           run_id: record.run_id ?? '',
           step_id: `onboarding:${step.id}`,
           kind: 'human_action',
+          rule_id: 'onboarding.human_action',
           scope: `${record.skill_id}:${step.id}`,
           justification: `Setting up ${record.skill_id} needs a person: ${instructions}`,
           permission_diff: [],
@@ -428,6 +437,11 @@ export class OnboardingService implements Disposable {
     this.#afterDecision(record.skill_id);
   }
 
+  /** Onboarding writes and reads the skill's own memory, as the skill itself would. */
+  #skillRef(skillId: string): SkillRef {
+    return { skill_id: skillId, version: this.#deps.registry.packageOf(skillId).manifest.version };
+  }
+
   async #onHumanDecision(tx: ChainTx, approval: Approval, ctx: ActorContext): Promise<void> {
     const record = await new OnboardingRepository(tx.db).findByApproval(approval.id);
     if (record === undefined) return;
@@ -447,7 +461,7 @@ export class OnboardingService implements Disposable {
           run_id: null,
           step_id: null,
         };
-        await writeSkillMemory(tx.db, item, now);
+        await writeSkillMemory(tx.db, this.#skillRef(record.skill_id), item, now);
       }
       await this.#saveIn(
         tx,

@@ -57,7 +57,11 @@ export type SkillCallOptions = {
    * nothing else may pass this.
    */
   onboarding?: boolean;
-  /** Whom the call serves (run, session, step): its binding calls are audited under it. */
+  /**
+   * Whom the call serves (run, session, step): its binding calls are audited under it, and
+   * its run gets its own isolate context, so a fact a skill keeps in a global during one run
+   * is not there in another (issue 17 #32).
+   */
   envelope?: AuditEnvelope;
 };
 

@@ -1,10 +1,20 @@
-import ivm from 'isolated-vm';
+import { randomBytes } from 'node:crypto';
+import type ivm from 'isolated-vm';
 import { z } from 'zod';
 import type { ErrorCode } from '../../../contracts/errors.ts';
 import { NO_RUN_ENVELOPE, type AuditEnvelope } from '../../chain/egress-audit.ts';
 import { AppError, isAppError } from '../../errors.ts';
-import { ISOLATE_BOOTSTRAP } from './isolate-bootstrap.ts';
-import { skillInvalid } from '../manifest/skill-invalid.ts';
+import { RETURNED_SIGNAL } from './isolate-bootstrap.ts';
+import {
+  createContext,
+  createInstance,
+  disposeInstance,
+  messageOf,
+  truncate,
+  type HostFunction,
+  type Instance,
+  type SkillContext,
+} from './skill-instance.ts';
 import {
   BINDING_NAMES,
   DEFAULT_SANDBOX_LIMITS,
@@ -12,7 +22,6 @@ import {
   type SandboxedSkill,
   type SandboxLimits,
   type SkillBindingHandler,
-  type SkillCallContext,
   type SkillCode,
   type SkillSandbox,
 } from './skill-sandbox.ts';
@@ -47,24 +56,13 @@ const envelopeSchema = z.union([
   }),
 ]);
 
-const MAX_ERROR_MESSAGE = 1000;
 const BINDING_SET: ReadonlySet<string> = new Set(BINDING_NAMES);
-
-/** One live isolate with the handles a call needs. */
-type Instance = {
-  isolate: ivm.Isolate;
-  context: ivm.Context;
-  dispatch: ivm.Reference;
-  release: () => void;
-  /**
-   * Set when the host disposes the isolate. An isolate found disposed without it was disposed
-   * by isolated-vm itself, which it does only for the memory limit (catastrophic errors are
-   * reported through `onCatastrophicError`).
-   */
-  killedByHost: boolean;
-};
-
+/** The context of calls for no run: the host's own (onboarding) and direct callers. */
+const HOST_AUDIENCE = '';
+/** An isolate is replaced after creating this many times `maxContexts` contexts. */
+const CONTEXT_TURNOVER = 4;
 const MIB = 1024 * 1024;
+const NS_PER_MS = 1_000_000n;
 
 /** Runs each skill in its own isolated-vm isolate (ARCHITECTURE.md §7, docs/skills-sandbox.md). */
 export class IsolatedVmSandbox implements SkillSandbox {
@@ -83,11 +81,25 @@ export class IsolatedVmSandbox implements SkillSandbox {
   }
 }
 
-/**
- * State of the call in flight: what the host issued, so the isolate cannot forge codes, and
- * whom the call serves, so its binding calls are audited as part of it.
- */
-type CallState = { issued: Set<string>; abort: AbortController; call: SkillCallContext };
+/** The call in flight: what the host issued (so the isolate cannot forge codes) and what it did. */
+type CallState = {
+  /** Sent into the isolate with the call; a binding call carrying another one is stale. */
+  nonce: string;
+  operationId: string;
+  /** Whom the call serves, so its binding calls are audited as part of it. */
+  envelope: AuditEnvelope;
+  issued: Set<string>;
+  abort: AbortController;
+  /** Binding calls of this operation the host is still serving. */
+  outstanding: number;
+  /** The operation's result has arrived; its code should have stopped. */
+  returned: boolean;
+  /** Code ran (and called a binding) after the operation returned. */
+  stray: boolean;
+  /** `isolate.cpuTime` when the call started. */
+  cpuStart: bigint;
+  cpuExceeded: boolean;
+};
 
 class IsolatedSkill implements SandboxedSkill {
   readonly #code: SkillCode;
@@ -118,7 +130,7 @@ class IsolatedSkill implements SandboxedSkill {
 
   /** First instantiation: any failure is the skill's fault, reported as SKILL_INVALID. */
   async start(): Promise<void> {
-    this.#instance = await this.#instantiate();
+    this.#instance = await this.#instantiate(HOST_AUDIENCE);
   }
 
   call(
@@ -126,9 +138,7 @@ class IsolatedSkill implements SandboxedSkill {
     input: unknown,
     envelope: AuditEnvelope = NO_RUN_ENVELOPE,
   ): Promise<unknown> {
-    const run = this.#queue.then(() =>
-      this.#run(operationId, input, { operation_id: operationId, envelope }),
-    );
+    const run = this.#queue.then(() => this.#run(operationId, input, envelope));
     this.#queue = run.catch(() => undefined);
     return run;
   }
@@ -140,7 +150,94 @@ class IsolatedSkill implements SandboxedSkill {
     this.#teardown();
   }
 
-  async #run(operationId: string, input: unknown, call: SkillCallContext): Promise<unknown> {
+  #instantiate(audience: string): Promise<Instance> {
+    return createInstance(
+      this.#code,
+      this.#limits,
+      this.#hostFunction(),
+      this.#onCatastrophicError,
+      audience,
+    );
+  }
+
+  /** A fresh isolate with a context for `audience`; failing is SKILL_UNAVAILABLE. */
+  async #restart(audience: string): Promise<Instance> {
+    try {
+      this.#instance = await this.#instantiate(audience);
+      return this.#instance;
+    } catch (e) {
+      throw new AppError(
+        'SKILL_UNAVAILABLE',
+        `skill ${this.#code.skillId} could not be restarted: ${messageOf(e)}`,
+      );
+    }
+  }
+
+  /**
+   * The live isolate and its context for `audience`, created on first use. Contexts are kept
+   * least recently used first; past `maxContexts` the oldest goes, and with it that
+   * audience's module state (skills cannot count on module state anyway: isolates restart).
+   */
+  async #contextFor(
+    audience: string,
+    where: string,
+  ): Promise<{ instance: Instance; context: SkillContext }> {
+    let instance = this.#instance;
+    // Memory the skill kept across calls can push the isolate over its limit after a call
+    // returned (at the next GC); isolated-vm then disposes it on its own (issue 17 #27).
+    if (instance?.isolate.isDisposed === true)
+      throw this.#lostToMemory(instance, where, 'after its last call');
+    // V8 frees a released context only after several collections, and isolated-vm counts
+    // that garbage against the limit: an isolate that made many contexts is replaced whole.
+    if (
+      instance !== undefined &&
+      !instance.contexts.has(audience) &&
+      instance.created >= this.#limits.maxContexts * CONTEXT_TURNOVER
+    ) {
+      this.#retire(instance);
+      instance = undefined;
+    }
+    instance ??= await this.#restart(audience);
+    const known = instance.contexts.get(audience);
+    if (known !== undefined) {
+      instance.contexts.delete(audience);
+      instance.contexts.set(audience, known);
+      return { instance, context: known };
+    }
+    for (const [oldest, context] of instance.contexts) {
+      if (instance.contexts.size < this.#limits.maxContexts) break;
+      instance.contexts.delete(oldest);
+      context.release();
+    }
+    try {
+      const context = await createContext(
+        instance.isolate,
+        this.#code,
+        this.#limits,
+        this.#hostFunction(),
+      );
+      instance.created += 1;
+      instance.contexts.set(audience, context);
+      return { instance, context };
+    } catch (e) {
+      const outOfMemory = instance.isolate.isDisposed && !instance.killedByHost;
+      this.#retire(instance);
+      // The other audiences' garbage filled the isolate: this audience starts a fresh one.
+      if (outOfMemory) {
+        const fresh = await this.#restart(audience);
+        const context = fresh.contexts.get(audience);
+        if (context !== undefined) return { instance: fresh, context };
+      }
+      throw new AppError(
+        'SKILL_UNAVAILABLE',
+        `skill ${this.#code.skillId} could not start a fresh context for this run: ${messageOf(e)}`,
+      );
+    }
+  }
+
+  async #run(operationId: string, input: unknown, envelope: AuditEnvelope): Promise<unknown> {
+    // A context per run: module state a skill keeps never crosses runs (issue 17 #32).
+    const audience = envelope.run_id ?? HOST_AUDIENCE;
     if (this.#disposed)
       throw new AppError('SKILL_UNAVAILABLE', `skill ${this.#code.skillId} has been unloaded`);
     if (!this.#code.operationIds.includes(operationId)) {
@@ -156,27 +253,25 @@ class IsolatedSkill implements SandboxedSkill {
         `input of ${this.#code.skillId}.${operationId} is over ${this.#limits.maxInputChars} characters`,
       );
     }
-    if (this.#instance === undefined) {
-      try {
-        this.#instance = await this.#instantiate();
-      } catch (e) {
-        throw new AppError(
-          'SKILL_UNAVAILABLE',
-          `skill ${this.#code.skillId} could not be restarted: ${messageOf(e)}`,
-        );
-      }
-    }
-    const instance = this.#instance;
     const where = `${this.#code.skillId}.${operationId}`;
-    // Memory the skill kept across calls can push the isolate over its limit after a call
-    // returned (at the next GC); isolated-vm then disposes it on its own (issue 17 #27).
-    if (instance.isolate.isDisposed)
-      throw this.#lostToMemory(instance, where, 'after its last call');
-    const state: CallState = { issued: new Set(), abort: new AbortController(), call };
+    const { instance, context } = await this.#contextFor(audience, where);
+    const state: CallState = {
+      nonce: randomBytes(16).toString('hex'),
+      operationId,
+      envelope,
+      issued: new Set(),
+      abort: new AbortController(),
+      outstanding: 0,
+      returned: false,
+      stray: false,
+      cpuStart: instance.isolate.cpuTime,
+      cpuExceeded: false,
+    };
     this.#current = state;
     let timedOut = false;
     // The isolate's own `timeout` covers only synchronous execution; code that resumes after an
-    // awaited binding is bounded by this wall-clock deadline, which disposes the isolate.
+    // awaited binding, or keeps running after the operation returned, is bounded by this
+    // wall-clock deadline, which disposes the isolate.
     const deadline = setTimeout(() => {
       timedOut = true;
       state.abort.abort();
@@ -184,19 +279,63 @@ class IsolatedSkill implements SandboxedSkill {
     }, this.#limits.callTimeoutMs);
     let reply: unknown;
     try {
-      reply = await instance.dispatch.apply(undefined, [operationId, inputJson], {
+      reply = await context.dispatch.apply(undefined, [operationId, inputJson, state.nonce], {
         timeout: this.#limits.callTimeoutMs,
         arguments: { copy: true },
         result: { promise: true, copy: true },
       });
+      state.returned = true;
+      // Code the operation left behind (a loop it did not await, callbacks it queued) may still
+      // be running. A task queued now runs only once the isolate is idle, so the call ends
+      // there, within the same deadline (issue 17 #6).
+      await this.#idle(instance, context, state);
     } catch (e) {
-      throw this.#broken(instance, e, timedOut, operationId);
+      throw this.#broken(instance, e, timedOut, state);
     } finally {
       clearTimeout(deadline);
       this.#current = undefined;
     }
+    // A binding call still being served would resume the skill's code after its call is over;
+    // so would one refused as stray. Nothing of this call may run on: a fresh isolate serves
+    // the next call. The result itself stands.
+    if (state.outstanding > 0 || state.stray) this.#retire(instance);
+    this.#checkCpu(instance, state, where);
     this.#checkHeap(instance, where);
     return this.#decode(reply, state, operationId);
+  }
+
+  /**
+   * Waits until the isolate has nothing left to run. isolated-vm reports an error that code
+   * left behind threw without catching (an unhandled rejection) to this task: that code
+   * outlived its operation, so it marks the call stray rather than failing a call that
+   * returned.
+   */
+  async #idle(instance: Instance, context: SkillContext, state: CallState): Promise<void> {
+    try {
+      await context.context.eval('undefined');
+    } catch (e) {
+      if (instance.isolate.isDisposed) throw e;
+      state.stray = true;
+    }
+  }
+
+  /** The CPU time a call used in its isolate, checked at every binding call and at the end. */
+  #overCpu(instance: Instance, state: CallState): boolean {
+    if (instance.isolate.isDisposed) return false;
+    return instance.isolate.cpuTime - state.cpuStart > BigInt(this.#limits.maxCpuMs) * NS_PER_MS;
+  }
+
+  #cpuError(where: string): AppError {
+    return new AppError(
+      'SKILL_TIMEOUT',
+      `${where} used more than ${this.#limits.maxCpuMs} ms of CPU and was stopped`,
+    );
+  }
+
+  #checkCpu(instance: Instance, state: CallState, where: string): void {
+    if (!this.#overCpu(instance, state)) return;
+    this.#retire(instance);
+    throw this.#cpuError(where);
   }
 
   /**
@@ -206,6 +345,7 @@ class IsolatedSkill implements SandboxedSkill {
    * ceiling, which garbage alone never passes.
    */
   #checkHeap(instance: Instance, where: string): void {
+    if (instance.killedByHost) return;
     if (instance.isolate.isDisposed) throw this.#lostToMemory(instance, where, 'as its call ended');
     let heap: ivm.HeapStatistics;
     try {
@@ -216,7 +356,7 @@ class IsolatedSkill implements SandboxedSkill {
     }
     const ceiling = Math.max(heap.heap_size_limit, this.#limits.memoryLimitMb * MIB);
     if (heap.used_heap_size + heap.externally_allocated_size > ceiling) {
-      this.#teardown();
+      this.#retire(instance);
       throw new AppError(
         'SKILL_MEMORY',
         `${where} kept ${Math.round((heap.used_heap_size + heap.externally_allocated_size) / MIB)} MB, over the ${this.#limits.memoryLimitMb} MB memory limit; its isolate was restarted (module state is lost)`,
@@ -226,23 +366,30 @@ class IsolatedSkill implements SandboxedSkill {
 
   /** The isolate was disposed by isolated-vm's memory limit outside a call's execution. */
   #lostToMemory(instance: Instance, where: string, when: string): AppError {
-    if (this.#instance === instance) this.#teardown();
+    this.#retire(instance);
     return new AppError(
       'SKILL_MEMORY',
       `${where}: the skill's isolate went over the ${this.#limits.memoryLimitMb} MB memory limit ${when} (memory kept across calls) and was restarted; module state is lost`,
     );
   }
 
-  /** Maps a failed apply to a stable code and makes sure the next call gets a fresh isolate. */
-  #broken(instance: Instance, e: unknown, timedOut: boolean, operationId: string): AppError {
+  /** Maps a failed call to a stable code and makes sure the next call gets a fresh isolate. */
+  #broken(instance: Instance, e: unknown, timedOut: boolean, state: CallState): AppError {
     const message = messageOf(e);
     // "Isolate is disposed" without a host kill is the memory limit too, reached between the
     // check before the call and the call itself.
     const outOfMemory =
       instance.isolate.isDisposed && (/memory limit/i.test(message) || !instance.killedByHost);
-    const where = `${this.#code.skillId}.${operationId}`;
+    const where = `${this.#code.skillId}.${state.operationId}`;
     let error: AppError;
-    if (timedOut || /timed out/i.test(message)) {
+    if (state.cpuExceeded) {
+      error = this.#cpuError(where);
+    } else if (timedOut && state.returned) {
+      error = new AppError(
+        'SKILL_TIMEOUT',
+        `${where} kept running after its operation returned and was stopped at the ${this.#limits.callTimeoutMs} ms limit`,
+      );
+    } else if (timedOut || /timed out/i.test(message)) {
       error = new AppError(
         'SKILL_TIMEOUT',
         `${where} ran longer than ${this.#limits.callTimeoutMs} ms and was stopped`,
@@ -257,6 +404,13 @@ class IsolatedSkill implements SandboxedSkill {
         'SKILL_UNAVAILABLE',
         `${where} was stopped because the skill was unloaded`,
       );
+    } else if (!instance.isolate.isDisposed) {
+      // The isolate is alive, so this is an error the skill's code threw and never handled
+      // (a promise it left rejected): the skill's fault, not the sandbox's.
+      error = new AppError(
+        'SKILL_ERROR',
+        `${where} failed: its code left an error unhandled: ${truncate(message)}`,
+      );
     } else {
       error = new AppError(
         'SKILL_UNAVAILABLE',
@@ -264,7 +418,7 @@ class IsolatedSkill implements SandboxedSkill {
       );
     }
     // Whatever state the module was left in is not trusted for the next call.
-    if (this.#instance === instance) this.#teardown();
+    this.#retire(instance);
     return error;
   }
 
@@ -297,125 +451,40 @@ class IsolatedSkill implements SandboxedSkill {
     throw new AppError(stable, `${where} failed: ${truncate(message)}`);
   }
 
-  /** Builds a fresh isolate with bindings and the skill's module. Leaves nothing behind on failure. */
-  async #instantiate(): Promise<Instance> {
-    const code = this.#code;
-    const isolate = new ivm.Isolate({
-      memoryLimit: this.#limits.memoryLimitMb,
-      onCatastrophicError: (message) => this.#onCatastrophicError?.(code.skillId, message),
-    });
-    const handles: { release: () => void }[] = [];
-    const release = (): void => {
-      for (const h of handles.reverse()) {
-        try {
-          h.release();
-        } catch {
-          // Already released with its isolate; nothing left to free.
-        }
-      }
-      handles.length = 0;
-    };
-    const kill = (): void => {
-      release();
-      safeDispose(isolate);
-    };
-    const loadDeadline = setTimeout(kill, this.#limits.loadTimeoutMs);
-    try {
-      const context = await isolate.createContext();
-      handles.push(context);
-      const hostRef = new ivm.Reference(this.#hostFunction());
-      handles.push(hostRef);
-      const pair: ivm.Reference = await context.evalClosure(
-        ISOLATE_BOOTSTRAP,
-        [hostRef, this.#limits.maxOutputChars],
-        { result: { reference: true } },
-      );
-      handles.push(pair);
-      const dispatch: ivm.Reference = await pair.get(0, { reference: true });
-      const install: ivm.Reference = await pair.get(1, { reference: true });
-      handles.push(dispatch, install);
-
-      let module: ivm.Module;
-      try {
-        module = await isolate.compileModule(code.code, {
-          filename: `file:///skills/${code.skillId}/entry.js`,
-        });
-      } catch (e) {
-        throw skillInvalid(
-          code.entryLabel,
-          'entry',
-          `does not compile: ${truncate(messageOf(e))}`,
-          'fix the syntax error; the entry must be an ES module',
-        );
-      }
-      handles.push(module);
-      if (module.dependencySpecifiers.length > 0) {
-        throw skillInvalid(
-          code.entryLabel,
-          'entry',
-          `imports ${module.dependencySpecifiers.map((s) => `"${s}"`).join(', ')}`,
-          'bundle everything into the one entry file; skills cannot import modules',
-        );
-      }
-      try {
-        await module.instantiate(context, () => {
-          throw new Error('imports are not available to skills');
-        });
-        await module.evaluate({ timeout: this.#limits.loadTimeoutMs });
-      } catch (e) {
-        const reason = isolate.isDisposed
-          ? 'ran out of time or memory while loading'
-          : `threw while loading: ${truncate(messageOf(e))}`;
-        throw skillInvalid(
-          code.entryLabel,
-          'entry',
-          reason,
-          'keep top-level code short; do work inside operations',
-        );
-      }
-      const kindsJson: unknown = await install.apply(undefined, [module.namespace.derefInto()], {
-        timeout: this.#limits.loadTimeoutMs,
-      });
-      const kinds =
-        typeof kindsJson === 'string' ? (JSON.parse(kindsJson) as Record<string, unknown>) : {};
-      code.operationIds.forEach((id, i) => {
-        if (kinds[id] !== 'function') {
-          throw skillInvalid(
-            code.manifestLabel,
-            `operations[${i}].id`,
-            `declares "${id}", but ${code.entryLabel} does not export a function by that name`,
-            `add \`export async function ${id}(input) { … }\` to the entry file`,
-          );
-        }
-      });
-      return { isolate, context, dispatch, release, killedByHost: false };
-    } catch (e) {
-      kill();
-      if (isAppError(e, 'SKILL_INVALID')) throw e;
-      const reason = isolate.isDisposed
-        ? 'ran out of time or memory while loading'
-        : truncate(messageOf(e));
-      throw skillInvalid(
-        code.entryLabel,
-        'entry',
-        `could not be loaded: ${reason}`,
-        'keep top-level code short and within the memory limit',
-      );
-    } finally {
-      clearTimeout(loadDeadline);
-    }
-  }
-
-  /** The single host function the isolate holds a reference to; it never throws into the isolate. */
-  #hostFunction(): (name: unknown, argsJson: unknown) => Promise<string> {
-    return async (name, argsJson) => {
+  /**
+   * The host function the isolate's bindings call; it never throws into the isolate. A call
+   * is served only if it carries the nonce of the operation running now.
+   */
+  #hostFunction(): HostFunction {
+    return async (name, argsJson, nonce) => {
       const state = this.#current;
       const refuse = (code: ErrorCode, message: string): string => {
         state?.issued.add(code);
         return JSON.stringify({ ok: false, error: { code, message } });
       };
-      if (state === undefined || this.#disposed)
+      if (this.#disposed)
         return refuse('SKILL_UNAVAILABLE', 'bindings are only available during an operation call');
+      if (name === RETURNED_SIGNAL) {
+        if (state !== undefined && nonce === state.nonce) state.returned = true;
+        return '';
+      }
+      if (state === undefined || nonce !== state.nonce) {
+        // Code that outlived its operation (or top-level code at load). It is not credited to
+        // whichever call runs now; its isolate goes, at the end of the current call if any.
+        if (state === undefined) this.#strayWithoutCall();
+        else state.stray = true;
+        return refuse(
+          'SKILL_UNAVAILABLE',
+          'bindings are only available during an operation call; this call came from code that outlived its operation',
+        );
+      }
+      const instance = this.#instance;
+      if (instance !== undefined && this.#overCpu(instance, state)) {
+        state.cpuExceeded = true;
+        state.abort.abort();
+        this.#teardown();
+        return refuse('SKILL_TIMEOUT', `used more than ${this.#limits.maxCpuMs} ms of CPU`);
+      }
       if (typeof name !== 'string' || !BINDING_SET.has(name))
         return refuse('SKILL_PERMISSION_DENIED', 'unknown binding');
       if (typeof argsJson !== 'string' || argsJson.length > this.#limits.maxInputChars) {
@@ -424,49 +493,42 @@ class IsolatedSkill implements SandboxedSkill {
           `binding arguments are over ${this.#limits.maxInputChars} characters`,
         );
       }
+      state.outstanding += 1;
       try {
         const value = await this.#bindings(
           name as BindingName,
           JSON.parse(argsJson),
           state.abort.signal,
-          state.call,
+          { operation_id: state.operationId, envelope: state.envelope },
         );
         return JSON.stringify({ ok: true, value: value ?? null });
       } catch (e) {
         if (isAppError(e)) return refuse(e.code, e.message);
         // Host-side failures are not described to untrusted code.
         return refuse('INTERNAL', `binding ${name} failed`);
+      } finally {
+        state.outstanding -= 1;
       }
     };
+  }
+
+  /**
+   * A binding call arrived while no operation runs. During loading that is top-level code
+   * (refused, and the load fails on its own); afterwards it is code that outlived its call.
+   */
+  #strayWithoutCall(): void {
+    const instance = this.#instance;
+    if (instance !== undefined) this.#retire(instance);
+  }
+
+  /** Tears `instance` down if it is still the live one; the next call builds a fresh isolate. */
+  #retire(instance: Instance): void {
+    if (this.#instance === instance) this.#teardown();
   }
 
   #teardown(): void {
     const instance = this.#instance;
     this.#instance = undefined;
-    if (instance === undefined) return;
-    instance.killedByHost = true;
-    instance.release();
-    safeDispose(instance.isolate);
+    if (instance !== undefined) disposeInstance(instance);
   }
-}
-
-/**
- * Disposes an isolate once. Touching a disposed isolate can abort the process (observed in a
- * probe), so every path checks `isDisposed` first and swallows the "already disposed" race.
- */
-function safeDispose(isolate: ivm.Isolate): void {
-  if (isolate.isDisposed) return;
-  try {
-    isolate.dispose();
-  } catch {
-    // Disposed concurrently (memory limit or termination): the goal is reached either way.
-  }
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-function truncate(s: string): string {
-  return s.length > MAX_ERROR_MESSAGE ? `${s.slice(0, MAX_ERROR_MESSAGE)}…` : s;
 }

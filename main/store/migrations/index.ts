@@ -7,6 +7,8 @@ import * as m0005 from './0005-approval-matching.ts';
 import * as m0006 from './0006-budget-grants.ts';
 import * as m0007 from './0007-skill-onboarding.ts';
 import * as m0008 from './0008-run-events.ts';
+import * as m0010 from './0010-skill-memory-scope.ts';
+import * as m0020 from './0020-payloads.ts';
 import * as m0030 from './0030-session-owner.ts';
 import * as m0031 from './0031-connector-records.ts';
 import * as m0040 from './0040-schedules.ts';
@@ -35,6 +37,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0006-budget-grants', up: m0006.up },
   { name: '0007-skill-onboarding', up: m0007.up },
   { name: '0008-run-events', up: m0008.up },
+  { name: '0010-skill-memory-scope', up: m0010.up },
+  { name: '0020-payloads', up: m0020.up },
   { name: '0030-session-owner', up: m0030.up },
   { name: '0031-connector-records', up: m0031.up },
   { name: '0040-schedules', up: m0040.up },

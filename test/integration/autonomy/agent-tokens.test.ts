@@ -13,8 +13,8 @@ import {
 const EXIT_GRACE_MS = 5_000;
 
 /**
- * Issue 17 #19: the token a segment's worker holds expires with the segment (its limit plus
- * a grace) even if nothing revokes it, and the supervisor's per-segment tokens do not crowd
+ * Issue 17 #19: the token a segment's worker holds expires with the segment (its start-up
+ * allowance and limit plus a grace) even if nothing revokes it, and the supervisor's per-segment tokens do not crowd
  * the token list a person reads.
  */
 describe('agent-session tokens', () => {
@@ -47,7 +47,11 @@ describe('agent-session tokens', () => {
       expect(agent.revoked_at).not.toBeNull();
       expect(agent.expires_at).not.toBeNull();
       const lifetime = Date.parse(agent.expires_at ?? '') - Date.parse(agent.created_at);
-      const expected = DEFAULT_POLICY_PACK.segment_max_ms + EXIT_GRACE_MS + AGENT_TOKEN_GRACE_MS;
+      const expected =
+        DEFAULT_POLICY_PACK.worker_start_timeout_ms +
+        DEFAULT_POLICY_PACK.segment_max_ms +
+        EXIT_GRACE_MS +
+        AGENT_TOKEN_GRACE_MS;
       expect(lifetime).toBeGreaterThanOrEqual(expected);
       expect(lifetime).toBeLessThan(expected + 1_000);
     },

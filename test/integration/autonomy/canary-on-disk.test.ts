@@ -252,6 +252,31 @@ describe('canary: a secret is on disk, in logs and in answers in no form', () =>
     expect(logLines.some((l) => l.includes('base64_1 = '))).toBe(true);
   });
 
+  it('keeps each LLM call’s prompt and answer as payloads the chain names by digest (#15)', async () => {
+    const calls = await h.runChain(run.id, 'llm.call');
+    expect(calls.length).toBeGreaterThanOrEqual(6);
+    const { items } = await h.started.payloads.transcript(run.id, { limit: 1000 });
+    for (const entry of calls) {
+      for (const [field, kind] of [
+        ['prompt', 'llm.prompt'],
+        ['answer', 'llm.answer'],
+      ] as const) {
+        const ref = entry.data[field] as { digest: string };
+        const item = items.find((i) => i.step_id === entry.step_id && i.kind === kind);
+        expect(item?.digest, `${entry.step_id} ${kind}`).toBe(ref.digest);
+      }
+      // The chain holds the digests, not the conversation.
+      expect(JSON.stringify(entry.data)).not.toContain('messages');
+    }
+    // The answer that called a tool with the canary's encoded copies is there, redacted.
+    const answers = items
+      .filter((i) => i.kind === 'llm.answer')
+      .map((i) => JSON.stringify(i.content));
+    expect(
+      answers.some((a) => a.includes('leaky__echoBack') && a.includes('[REDACTED:secret]')),
+    ).toBe(true);
+  });
+
   it('refuses to store a known secret in memory at all', async () => {
     expect(await rawSql(h.started.store.file, 'select key from memory')).toEqual([]);
   });

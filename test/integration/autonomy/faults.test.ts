@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Approval } from '../../../contracts/approvals.ts';
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
@@ -264,6 +265,26 @@ describe('the host itself is killed mid-segment', () => {
     dataDir = undefined;
   });
 
+  /** Polls the API of a host in another process until the run asks for an operation approval, and approves it. */
+  async function approvePendingOperation(host: ChildHost, runId: string): Promise<void> {
+    const deadline = Date.now() + RUN_TIMEOUT_MS;
+    for (;;) {
+      const res = await host.request('GET', `/v1/approvals?state=pending&run_id=${runId}`);
+      const asked = (res.body as { approvals: Approval[] }).approvals.find(
+        (a) => a.kind === 'operation',
+      );
+      if (asked !== undefined) {
+        const decided = await host.request('POST', `/v1/approvals/${asked.id}`, {
+          decision: 'approve',
+        });
+        expect(decided.status, decided.text).toBe(200);
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`no operation approval: ${host.stderr()}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Polls the API of a host in another process until the run is terminal. */
   async function terminal(host: ChildHost, runId: string): Promise<Run> {
     const deadline = Date.now() + RUN_TIMEOUT_MS;
@@ -309,6 +330,9 @@ describe('the host itself is killed mid-segment', () => {
       const res = await first.request('POST', '/v1/runs', { goal: 'Wait for the slow server.' });
       expect(res.status, res.text).toBe(201);
       const runId = (res.body as Run).id;
+      // The default pack asks before an HTTP operation (the pack is the approval floor); once
+      // approved, the next worker re-issues the call and it runs.
+      await approvePendingOperation(first, runId);
       await inFlight;
       // Mid-segment: the worker waits on its tool call, the run is `running`.
       const during = await first.request('GET', `/v1/runs/${runId}`);

@@ -31,7 +31,8 @@ describe('approvals close when they can no longer be decided', () => {
   let dir: string;
   const ccos = (...args: string[]): Promise<CliResult> =>
     runCli(['--data-dir', h.dataDir, ...args]);
-  const sends = async () => (await recordedCalls(h.memory, NS)).filter((c) => c.op === 'send');
+  const sends = async () =>
+    (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).filter((c) => c.op === 'send');
 
   /** Resolves with the first chain entry matching `match`, already there or appended later. */
   const entry = (match: (e: ChainEntry) => boolean): Promise<ChainEntry> =>

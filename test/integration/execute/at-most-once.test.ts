@@ -6,6 +6,7 @@ import {
   AGENT,
   paused,
   recordedCalls,
+  RECORDING_CAPABILITIES,
   recordingSkillCode,
   startExecuteHost,
   type ExecuteTestHost,
@@ -18,7 +19,11 @@ const SEND = 'once__send';
 
 const SKILL = manifest(
   'once',
-  [operation('act'), operation('flaky'), operation('send', { approval: 'always' })],
+  [
+    operation('act', { capabilities: RECORDING_CAPABILITIES }),
+    operation('flaky', { capabilities: RECORDING_CAPABILITIES }),
+    operation('send', { approval: 'always', capabilities: RECORDING_CAPABILITIES }),
+  ],
   { memory_namespaces: [NS] },
 );
 
@@ -39,7 +44,7 @@ const FLAKY_CODE = `export async function flaky() {
 describe('tool calls with a call id run at most once', () => {
   let h: ExecuteTestHost;
   const ran = async (op: string) =>
-    (await recordedCalls(h.memory, NS)).filter((c) => c.op === op).length;
+    (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).filter((c) => c.op === op).length;
 
   /** `ccos.skill.execute` as RunSegment calls it for a worker that sent `callId`. */
   const call = (
@@ -95,7 +100,7 @@ describe('tool calls with a call id run at most once', () => {
     const first = await call(run, 'call_err', 'once__flaky', {});
     expect(first).toMatchObject({ status: 'error', message: /the first run fails/ });
     expect(await call(run, 'call_err', 'once__flaky', {})).toEqual(first);
-    expect(await h.memory.get(NS, 'flaky')).toBe(1);
+    expect(await h.skillMemory(SKILL.skill_id).get(NS, 'flaky')).toBe(1);
     // A new call (a new id) does run it again.
     expect(await call(run, 'call_err2', 'once__flaky', {})).toEqual({
       status: 'ok',

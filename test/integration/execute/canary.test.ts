@@ -5,6 +5,7 @@ import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
 import { REDACTED_SECRET } from '../../../main/policy/redactor.ts';
 import { rawSql } from '../../support/raw-sqlite.ts';
 import { startTestServer, type TestServer } from '../skills/skill-test-kit.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
 import { manifest, operation } from './helpers/skill-folder.ts';
 
@@ -115,7 +116,8 @@ describe('canary: a secret never reaches logs, chain, steps, approvals, API answ
     apiTexts.push(put.text);
     await h.install(SKILL(server.origin), LEAKY_CODE);
 
-    const run = await h.runningRun(GOAL);
+    // Past the operation gate (asked only for `guarded`): the test is about what is stored.
+    const run = await h.runningRun(GOAL, NO_OPERATION_APPROVALS.id);
     const origin = { origin: server.origin };
     for (const op of ['fetchBack', 'throwBack', 'logBack']) {
       outcomes.push(await h.execute(run, `leaky__${op}`, origin));

@@ -5,6 +5,7 @@ import type { Run } from '../../../contracts/runs.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { rawSql } from '../../support/raw-sqlite.ts';
 import { listenOnLoopback } from '../skills/skill-test-kit.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
 import { manifest, operation } from './helpers/skill-folder.ts';
 
@@ -96,7 +97,7 @@ describe('egress and memory audit are complete and come first', () => {
     );
 
   it('commits egress.attempt with the full envelope before each request leaves, and its outcome after', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const outcome = await h.execute(run, 'auditee__send', { url: `${origin}/redirect?x=1` });
     expect(outcome).toEqual({ status: 'ok', output: { status: 200 } });
     const step = h.lastStepId();
@@ -139,7 +140,7 @@ describe('egress and memory audit are complete and come first', () => {
   });
 
   it('sends nothing when the attempt cannot be recorded', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     // The audit log fails (as a full disk would) for egress attempts only.
     await rawSql(
       h.databaseFile,
@@ -152,7 +153,7 @@ describe('egress and memory audit are complete and come first', () => {
   });
 
   it('records a refused request with its rule and the envelope', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const outcome = await h.execute(run, 'auditee__send', { url: 'https://elsewhere.example/x' });
     expect(outcome).toMatchObject({ status: 'error', code: 'SKILL_EGRESS_DENIED' });
     const entries = await egressOf(run, h.lastStepId());
@@ -167,7 +168,7 @@ describe('egress and memory audit are complete and come first', () => {
   });
 
   it('commits a memory write with its memory.write entry, and neither without the other', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const ok = await h.execute(run, 'auditee__remember', { key: 'k1', value: 'v1' });
     expect(ok).toEqual({ status: 'ok', output: { stored: 'k1' } });
     const step = h.lastStepId();

@@ -5,6 +5,7 @@ import { errorFields, errorOf } from '../gateway/helpers/gateway-host.ts';
 import {
   paused,
   recordedCalls,
+  RECORDING_CAPABILITIES,
   recordingSkillCode,
   startExecuteHost,
   type ExecuteTestHost,
@@ -34,11 +35,18 @@ const greetInput = (autofillSource: string) => ({
 const SKILL = manifest(
   'greeter',
   [
-    operation('greet', { input_schema: greetInput('memory:profile.display_name') }),
+    operation('greet', {
+      input_schema: greetInput('memory:profile.display_name'),
+      capabilities: RECORDING_CAPABILITIES,
+    }),
     // `other` is not on the default pack's allowlist (run.goal, run.id, memory:profile.*).
-    operation('greetOffList', { input_schema: greetInput('memory:other.display_name') }),
+    operation('greetOffList', {
+      input_schema: greetInput('memory:other.display_name'),
+      capabilities: RECORDING_CAPABILITIES,
+    }),
     // The asked-for field is defined by a local $ref, as schema generators write them.
     operation('greetRef', {
+      capabilities: RECORDING_CAPABILITIES,
       input_schema: {
         type: 'object',
         $defs: { tone: { type: 'string', enum: ['warm', 'formal'] } },
@@ -47,7 +55,8 @@ const SKILL = manifest(
       },
     }),
   ],
-  { memory_namespaces: [NS] },
+  // `profile` declared: autofill hands a skill memory of declared namespaces only.
+  { memory_namespaces: [NS, 'profile'] },
 );
 
 /** Issue 5 acceptance: the person is asked only for what is really missing, once. */
@@ -57,8 +66,8 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   beforeAll(async () => {
     h = await startExecuteHost();
     await h.install(SKILL, recordingSkillCode(NS, ['greet', 'greetOffList', 'greetRef']));
-    await h.seedMemory('profile', 'display_name', 'Ada');
-    await h.seedMemory('other', 'display_name', 'Mallory');
+    await h.putSharedMemory('profile', 'display_name', 'Ada');
+    await h.putSharedMemory('other', 'display_name', 'Mallory');
   });
   afterAll(async () => {
     await h.stop();
@@ -100,7 +109,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
       approval_id: asked.id,
       fills: [{ field: 'display_name', source: 'memory:profile.display_name' }],
     });
-    expect(await recordedCalls(h.memory, NS)).toEqual([]);
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).toEqual([]);
 
     // Bad answers are 400s naming the field, and change nothing.
     const decisionsBefore = (await h.chain('approval.decision')).length;
@@ -134,7 +143,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
       status: 'ok',
       output: { ran: 'greet', input: { display_name: 'Ada', tone: 'warm' } },
     });
-    expect(await recordedCalls(h.memory, NS)).toEqual([
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).toEqual([
       { op: 'greet', input: { display_name: 'Ada', tone: 'warm' } },
     ]);
     const okEntry = await h.executeEntry(run.id, h.lastStepId());
@@ -142,8 +151,16 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
     expect(okEntry.data).toMatchObject({
       tool: TOOL,
       outcome: 'ok',
-      input: { display_name: 'Ada', tone: 'warm' },
+      // The chain names the input by digest; the input itself is a payload (issue 17 #15).
+      input: { digest: expect.stringMatching(/^sha256:/) as unknown },
       fills: [{ field: 'display_name', source: 'memory:profile.display_name' }],
+    });
+    const { items } = await h.started.payloads.transcript(run.id);
+    expect(
+      items.find((i) => i.step_id === h.lastStepId() && i.kind === 'tool.input'),
+    ).toMatchObject({
+      digest: (okEntry.data.input as { digest: string }).digest,
+      content: { display_name: 'Ada', tone: 'warm' },
     });
     expect(typeof okEntry.data.duration_ms).toBe('number');
     expect((await h.approval(asked.id)).consumed_at).not.toBeNull();
@@ -152,7 +169,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
     const again = paused(await h.execute(resumed, TOOL, {}));
     expect(again.approval_id).not.toBe(asked.id);
     expect(again.missing_fields).toEqual(['tone']);
-    expect(await recordedCalls(h.memory, NS)).toHaveLength(1);
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).toHaveLength(1);
     expect(await h.runState(run.id)).toBe('paused_approval');
   });
 
@@ -190,14 +207,16 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
       status: 'ok',
       output: { input: { display_name: 'Grace', tone: 'formal' } },
     });
-    expect((await recordedCalls(h.memory, NS)).filter((c) => c.op === 'greetOffList')).toEqual([
-      { op: 'greetOffList', input: { display_name: 'Grace', tone: 'formal' } },
-    ]);
+    expect(
+      (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).filter(
+        (c) => c.op === 'greetOffList',
+      ),
+    ).toEqual([{ op: 'greetOffList', input: { display_name: 'Grace', tone: 'formal' } }]);
   });
 
   it('a person declining to answer is a refusal the agent hears once, not a question asked again', async () => {
     const run = await h.runningRun();
-    const before = (await recordedCalls(h.memory, NS)).length;
+    const before = (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).length;
     const asked = paused(await h.execute(run, TOOL, {}));
     const denied = await h.decide(asked.approval_id, {
       decision: 'deny',
@@ -215,7 +234,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
     expect(await h.runState(run.id)).toBe('running');
     expect(await h.started.approvals.list({ run_id: run.id, state: 'pending' })).toEqual([]);
     expect((await h.approval(asked.approval_id)).consumed_at).not.toBeNull();
-    expect(await recordedCalls(h.memory, NS)).toHaveLength(before);
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).toHaveLength(before);
   });
 
   it('answers a field defined by a local $ref against its definition', async () => {
@@ -238,13 +257,13 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
 
   it('a given value is never overwritten by a fill, and a complete call runs without asking', async () => {
     const run = await h.runningRun();
-    const before = (await recordedCalls(h.memory, NS)).length;
+    const before = (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).length;
     expect(await h.execute(run, TOOL, { display_name: 'Linus', tone: 'formal' })).toMatchObject({
       status: 'ok',
       output: { input: { display_name: 'Linus', tone: 'formal' } },
     });
     expect((await h.executeEntry(run.id, h.lastStepId())).data.fills).toEqual([]);
-    expect(await recordedCalls(h.memory, NS)).toHaveLength(before + 1);
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).toHaveLength(before + 1);
     expect(await h.started.approvals.list({ run_id: run.id, state: 'pending' })).toEqual([]);
     expect(await h.runState(run.id)).toBe('running');
   });

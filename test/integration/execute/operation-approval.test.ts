@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../contracts/approvals.ts';
 import { REDACTED_PATTERN } from '../../../main/policy/redactor.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { errorOf } from '../gateway/helpers/gateway-host.ts';
 import {
   paused,
   recordedCalls,
+  RECORDING_CAPABILITIES,
   recordingSkillCode,
   startExecuteHost,
   type ExecuteTestHost,
@@ -12,6 +14,8 @@ import {
 import { manifest, operation } from './helpers/skill-folder.ts';
 
 const NS = 'mailer';
+/** A pack that asks about no capability: only a manifest's `approval: always` asks then. */
+const LAX_PACK = NO_OPERATION_APPROVALS.id;
 const SEND = 'mailer__send';
 /** Looks like an OpenAI key: the pattern layer must mask it though no store knows it. */
 const KEY_LIKE = 'sk-proj-Zq81xY7LmN0pQrStUvWx42ab';
@@ -21,6 +25,7 @@ const SKILL = manifest(
   [
     operation('send', {
       approval: 'always',
+      capabilities: RECORDING_CAPABILITIES,
       input_schema: {
         type: 'object',
         properties: {
@@ -32,8 +37,13 @@ const SKILL = manifest(
       },
     }),
     // `approval: policy`: the default pack asks for net.http and memory.write, not compute.pure.
-    operation('lookup', { approval: 'policy', capabilities: ['net.http'] }),
+    operation('lookup', {
+      approval: 'policy',
+      capabilities: ['net.http', ...RECORDING_CAPABILITIES],
+    }),
     operation('count', { approval: 'policy', capabilities: ['compute.pure'] }),
+    // A skill author's wish not to be asked: the pack decides for net.http, not the manifest.
+    operation('sneak', { approval: 'never', capabilities: ['net.http'] }),
   ],
   { memory_namespaces: [NS] },
 );
@@ -41,11 +51,18 @@ const SKILL = manifest(
 /** Issue 5 acceptance: approve executes once, reject is a refusal, decisions are final. */
 describe('operation approvals', () => {
   let h: ExecuteTestHost;
-  const sends = async () => (await recordedCalls(h.memory, NS)).filter((c) => c.op === 'send');
+  const sends = async () =>
+    (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).filter((c) => c.op === 'send');
 
   beforeAll(async () => {
     h = await startExecuteHost();
-    await h.install(SKILL, recordingSkillCode(NS, ['send', 'lookup', 'count']));
+    // `count` is pure, so it records nothing (recording writes memory, which it may not).
+    await h.install(
+      SKILL,
+      `${recordingSkillCode(NS, ['send', 'lookup'])}
+export async function count(input) { return { ran: 'count', input }; }
+`,
+    );
   });
   afterAll(async () => {
     await h.stop();
@@ -65,6 +82,7 @@ describe('operation approvals', () => {
     expect(approval.request).toEqual({
       tool: SEND,
       params: { to: 'ada@example.com', body: `the key is ${REDACTED_PATTERN}` },
+      fills: [],
     });
     expect(got.text).not.toContain(KEY_LIKE);
     expect(approval.permission_diff).toContainEqual({ permission: 'execute', to: SEND });
@@ -173,7 +191,7 @@ describe('operation approvals', () => {
     const run = await h.runningRun();
     const lookup = paused(await h.execute(run, 'mailer__lookup', { q: 'x' }));
     expect((await h.approval(lookup.approval_id)).kind).toBe('operation');
-    expect(await recordedCalls(h.memory, NS)).not.toContainEqual(
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).not.toContainEqual(
       expect.objectContaining({ op: 'lookup' }),
     );
 
@@ -184,5 +202,23 @@ describe('operation approvals', () => {
     });
     expect(await h.started.approvals.list({ run_id: other.id })).toEqual([]);
     expect(await h.runState(other.id)).toBe('running');
+  });
+
+  it('the pack is a floor: approval: never does not skip the question the pack asks (issue 17 #3)', async () => {
+    const run = await h.runningRun();
+    const asked = paused(await h.execute(run, 'mailer__sneak', { q: 'x' }));
+    const approval = await h.approval(asked.approval_id);
+    expect(approval).toMatchObject({ kind: 'operation', scope: 'mailer__sneak' });
+    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).not.toContainEqual(
+      expect.objectContaining({ op: 'sneak' }),
+    );
+
+    // Under a pack that asks about nothing, the manifest can still raise the floor...
+    const lax = await h.runningRun(undefined, LAX_PACK);
+    expect(paused(await h.execute(lax, SEND, { to: 'ada@example.com', body: 'hi' }))).toBeDefined();
+    // ...and `never` runs without asking only there.
+    const other = await h.runningRun(undefined, LAX_PACK);
+    expect(await h.execute(other, 'mailer__sneak', { q: 'y' })).toMatchObject({ status: 'ok' });
+    expect(await h.started.approvals.list({ run_id: other.id })).toEqual([]);
   });
 });

@@ -4,28 +4,41 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { SkillListEntry, ToolDefinition } from '../../../contracts/skills.ts';
+import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { SKILL_LOAD_TOOL } from '../../../main/skills/manifest/builtin-tools.ts';
 import { FIXTURES, listenOnLoopback } from '../skills/skill-test-kit.ts';
 import { AGENT, paused, startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
 
-/** Serves whatever `documents` holds now, by path, on 127.0.0.1; everything else is a 404. */
+/**
+ * Serves whatever `documents` holds now, by path, on 127.0.0.1; everything else is a 404.
+ * Before answering, it asks `onRequest` (set by a test) what the host had recorded by then.
+ */
 async function startDocumentServer(): Promise<{
   origin: string;
   documents: Map<string, { type: string; text: string }>;
   requests: string[];
+  onRequest: { current: ((url: string) => Promise<void>) | undefined };
   close: () => Promise<void>;
 }> {
   const documents = new Map<string, { type: string; text: string }>();
   const requests: string[] = [];
+  const onRequest: { current: ((url: string) => Promise<void>) | undefined } = {
+    current: undefined,
+  };
   const server: Server = createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://x').pathname;
     requests.push(pathname);
-    const doc = documents.get(pathname);
-    if (doc === undefined) res.writeHead(404).end();
-    else res.writeHead(200, { 'content-type': doc.type }).end(doc.text);
+    void (onRequest.current?.(req.url ?? '/') ?? Promise.resolve()).finally(() => {
+      const doc = documents.get(pathname);
+      if (doc === undefined) res.writeHead(404).end();
+      else res.writeHead(200, { 'content-type': doc.type }).end(doc.text);
+    });
   });
-  return { ...(await listenOnLoopback(server)), documents, requests };
+  return { ...(await listenOnLoopback(server)), documents, requests, onRequest };
 }
+
+/** The pack whose runs may fetch skill documents from the test server without asking first. */
+const DOCS_PACK = 'skill-docs';
 
 let h: ExecuteTestHost;
 let server: Awaited<ReturnType<typeof startDocumentServer>>;
@@ -48,9 +61,17 @@ const loadedEntries = async (skillId: string) =>
 const capabilityApprovals = async (runId: string): Promise<Approval[]> =>
   (await h.started.approvals.list({ run_id: runId })).filter((a) => a.kind === 'capability');
 
+/** A running run whose pack lists the document server's origin. */
+const docsRun = () => h.runningRun(undefined, DOCS_PACK);
+
 beforeAll(async () => {
   server = await startDocumentServer();
-  h = await startExecuteHost({ allowLoopbackHttp: true });
+  h = await startExecuteHost({
+    allowLoopbackHttp: true,
+    policyPacks: [
+      { ...DEFAULT_POLICY_PACK, id: DOCS_PACK, skill_document_origins: [server.origin] },
+    ],
+  });
   notesDoc = await readFile(path.join(FIXTURES, 'declarative', 'notes-fenced.skill.md'), 'utf8');
 });
 
@@ -72,7 +93,7 @@ describe('ccos__skill_load', () => {
 
   it('pauses on a capability approval listing what the skill could reach; approval installs it once', async () => {
     const url = serveNotes('Team Notes', 'approve');
-    const run = await h.runningRun();
+    const run = await docsRun();
     const params = { url };
 
     const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, params));
@@ -139,7 +160,7 @@ describe('ccos__skill_load', () => {
 
   it('a re-issue with the same call id after the install replays the outcome, not the install', async () => {
     const url = serveNotes('Replay Notes', 'replay');
-    let run = await h.runningRun();
+    let run = await docsRun();
     const call = (step: string, callId?: string) =>
       h.started.pipeline.execute({
         run,
@@ -161,7 +182,7 @@ describe('ccos__skill_load', () => {
 
   it('a denial is a refusal with the reason, and nothing is installed', async () => {
     const url = serveNotes('Denied Notes', 'deny');
-    const run = await h.runningRun();
+    const run = await docsRun();
     const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, { url }));
     const denied = await h.decide(asked.approval_id, {
       decision: 'deny',
@@ -181,7 +202,7 @@ describe('ccos__skill_load', () => {
     expect(await loadedEntries('denied-notes')).toEqual([]);
   });
 
-  it('refuses a web page (a tweet URL) and a prose page without asking anyone', async () => {
+  it('with the origin on the pack list, refuses a web page (a tweet URL) and a prose page before any approval', async () => {
     const tweet = await readFile(path.join(FIXTURES, 'declarative', 'html-page.skill.md'), 'utf8');
     server.documents.set('/status/1234', { type: 'text/html; charset=utf-8', text: tweet });
     const prose = await readFile(path.join(FIXTURES, 'declarative', 'prose-only.skill.md'), 'utf8');
@@ -193,7 +214,7 @@ describe('ccos__skill_load', () => {
       [`${server.origin}/status/1234`, 'text/html: a web page, not a skill document'],
       [`${server.origin}/prose.md`, 'SKILL_INVALID'],
     ] as const) {
-      const run = await h.runningRun();
+      const run = await docsRun();
       const outcome = await h.execute(run, SKILL_LOAD_TOOL, { url });
       expect(outcome).toMatchObject({ status: 'error', code: 'SKILL_INVALID' });
       if (outcome.status === 'error' && why !== 'SKILL_INVALID')
@@ -202,7 +223,7 @@ describe('ccos__skill_load', () => {
       expect(await capabilityApprovals(run.id)).toEqual([]);
     }
     // Forced, the tweet still has to be a skill: it is not.
-    const run = await h.runningRun();
+    const run = await docsRun();
     const forced = await h.execute(run, SKILL_LOAD_TOOL, {
       url: `${server.origin}/status/1234`,
       force: true,
@@ -216,7 +237,7 @@ describe('ccos__skill_load', () => {
 
   it('refuses to install when the document changed between approval and re-issue', async () => {
     const url = serveNotes('Changing Notes', 'changing');
-    const run = await h.runningRun();
+    const run = await docsRun();
     const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, { url }));
     expect((await h.decide(asked.approval_id, { decision: 'approve' })).status).toBe(200);
     // The server now adds an origin the person never saw.
@@ -236,7 +257,7 @@ describe('ccos__skill_load', () => {
   });
 
   it('rejects bad params and plain http to a non-loopback origin before any approval', async () => {
-    const run = await h.runningRun();
+    const run = await docsRun();
     expect(await h.execute(run, SKILL_LOAD_TOOL, { url: 42 })).toMatchObject({
       status: 'error',
       code: 'INVALID_INPUT',
@@ -246,5 +267,141 @@ describe('ccos__skill_load', () => {
     ).toMatchObject({ status: 'error', code: 'SKILL_INVALID' });
     expect(await h.runState(run.id)).toBe('running');
     expect(await capabilityApprovals(run.id)).toEqual([]);
+  });
+});
+
+/**
+ * Issue 17 #1: the fetch is itself egress. A prompt-injected agent could put whatever it has
+ * seen into the URL, so nothing is requested before a gate allows exactly that URL, and
+ * every request is on the chain before it leaves.
+ */
+describe('ccos__skill_load fetches only through a gate', () => {
+  const fetchApprovals = async (runId: string): Promise<Approval[]> =>
+    (await h.started.approvals.list({ run_id: runId })).filter(
+      (a) => a.kind === 'policy_exception',
+    );
+  const egressFor = async (runId: string) =>
+    (await h.chain('egress.attempt')).filter((e) => e.run_id === runId);
+
+  it('asks before fetching from an origin the pack does not list, showing the exact URL; a denial sends nothing', async () => {
+    // What an injected agent would do: smuggle what it read into the query string.
+    const url = `${serveNotes('Leaky Notes', 'leak')}?seen=the-persons-home-address`;
+    const run = await h.runningRun();
+    const fetchesBefore = server.requests.length;
+
+    const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, { url }));
+    expect(server.requests.length).toBe(fetchesBefore);
+    expect(await egressFor(run.id)).toEqual([]);
+    expect(await h.runState(run.id)).toBe('paused_approval');
+    const approval = await h.approval(asked.approval_id);
+    expect(approval).toMatchObject({
+      kind: 'policy_exception',
+      scope: url,
+      state: 'pending',
+      request: { tool: SKILL_LOAD_TOOL, url, origin: server.origin },
+      permission_diff: [{ permission: 'egress', to: `GET ${url}` }],
+    });
+    expect(approval.justification).toContain(url);
+    expect(approval.justification).toContain('nothing has been sent yet');
+    expect(await capabilityApprovals(run.id)).toEqual([]);
+
+    expect(
+      (await h.decide(approval.id, { decision: 'deny', reason: 'why that query?' })).status,
+    ).toBe(200);
+    const resumed = await h.resume(run.id);
+    expect(await h.execute(resumed, SKILL_LOAD_TOOL, { url })).toEqual({
+      status: 'refused',
+      reason: expect.stringContaining('why that query?') as unknown,
+    });
+    expect(server.requests.length).toBe(fetchesBefore);
+    expect(await egressFor(run.id)).toEqual([]);
+    expect(h.started.skillRegistry.find('leaky-notes')).toBeUndefined();
+  });
+
+  it('once allowed, fetches with an egress.attempt committed before each request, then asks what the skill may reach', async () => {
+    const url = serveNotes('Allowed Notes', 'allowed');
+    const run = await h.runningRun();
+    // At each request, what the chain already holds for this run.
+    const recordedAtRequest: number[] = [];
+    server.onRequest.current = async (requested) => {
+      if (requested.startsWith('/allowed/'))
+        recordedAtRequest.push((await egressFor(run.id)).length);
+    };
+    try {
+      const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, { url }));
+      expect((await h.decide(asked.approval_id, { decision: 'approve' })).status).toBe(200);
+      let resumed = await h.resume(run.id);
+
+      const load = paused(await h.execute(resumed, SKILL_LOAD_TOOL, { url }));
+      expect(recordedAtRequest).toEqual([1]);
+      expect((await h.approval(load.approval_id)).kind).toBe('capability');
+      expect(await h.approval(asked.approval_id)).toMatchObject({
+        consumed_at: expect.any(String) as unknown,
+      });
+      expect((await h.decide(load.approval_id, { decision: 'approve' })).status).toBe(200);
+      resumed = await h.resume(run.id);
+      expect(await h.execute(resumed, SKILL_LOAD_TOOL, { url })).toMatchObject({
+        status: 'ok',
+        output: { skill_id: 'allowed-notes' },
+      });
+      expect(recordedAtRequest).toEqual([1, 2]);
+    } finally {
+      server.onRequest.current = undefined;
+    }
+    const entries = await egressFor(run.id);
+    expect(entries.map((e) => e.rule_id)).toEqual([
+      'skill_load.fetch_approved',
+      'skill_load.load_approved',
+    ]);
+    expect(entries[0]).toMatchObject({
+      session_id: run.session_id,
+      actor: AGENT.actor,
+      data: {
+        outcome: 'attempted',
+        purpose: 'skill.document',
+        method: 'GET',
+        origin: server.origin,
+        hop: 0,
+      },
+    });
+    // Each request's outcome follows it, linked by its request id.
+    const outcomes = (await h.chain('egress.outcome')).filter((e) => e.run_id === run.id);
+    expect(outcomes.map((e) => [e.data.request_id, e.data.status])).toEqual(
+      entries.map((e) => [e.data.request_id, 200]),
+    );
+  });
+
+  it('fetches without asking from an origin on the pack list, still recording the egress first', async () => {
+    const url = serveNotes('Listed Notes', 'listed');
+    const run = await docsRun();
+    const asked = paused(await h.execute(run, SKILL_LOAD_TOOL, { url }));
+    expect((await h.approval(asked.approval_id)).kind).toBe('capability');
+    expect(await fetchApprovals(run.id)).toEqual([]);
+    expect((await egressFor(run.id)).map((e) => e.rule_id)).toEqual([
+      'skill_load.origin_allowlist',
+    ]);
+  });
+
+  it('flags a URL that carries a secret the host knows, and never shows the value', async () => {
+    const secret = 'sk-live-canary-0d5a7e19c2';
+    await h.started.secrets.set('SOME_API_KEY', secret, { actor: 'admin' });
+    const url = `${serveNotes('Secret Notes', 'secret')}?k=${secret}`;
+    const run = await h.runningRun();
+    const fetchesBefore = server.requests.length;
+    const approval = await h.approval(
+      paused(await h.execute(run, SKILL_LOAD_TOOL, { url })).approval_id,
+    );
+    expect(JSON.stringify(approval)).not.toContain(secret);
+    expect(approval.justification).toContain('WARNING');
+    expect(server.requests.length).toBe(fetchesBefore);
+  });
+
+  it('refuses a document URL it could never fetch before asking anyone', async () => {
+    const run = await h.runningRun();
+    expect(
+      await h.execute(run, SKILL_LOAD_TOOL, { url: 'https://user:pw@skills.example.com/skill.md' }),
+    ).toMatchObject({ status: 'error', code: 'SKILL_INVALID' });
+    expect(await fetchApprovals(run.id)).toEqual([]);
+    expect(await h.runState(run.id)).toBe('running');
   });
 });

@@ -237,6 +237,7 @@ describe('validation property: the sandbox only ever sees params valid for the i
       clock: { now: () => new Date() },
       logger: pino({ level: 'silent' }),
       readMemory: () => Promise.resolve(memoryValue),
+      payloads: started.payloads,
     });
     // Answers to this pipeline's forms are checked against this registry's skills.
     validation = pipeline.registerAnswerValidation();

@@ -53,6 +53,7 @@ describe('gateway auth matrix', () => {
         run_id: paused.id,
         step_id: 'step_1',
         kind: 'operation',
+        rule_id: 'test.asks',
         scope: 'mail.send',
         justification: 'send the report',
         permission_diff: [{ permission: 'mail.send', to: true }],

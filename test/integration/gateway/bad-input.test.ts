@@ -29,6 +29,7 @@ describe('gateway bad input', () => {
         run_id: run.id,
         step_id: 'step_1',
         kind: 'budget',
+        rule_id: 'test.asks',
         scope: 'max_steps',
         justification: 'more steps',
         permission_diff: [{ permission: 'max_steps', from: 50, to: 100 }],

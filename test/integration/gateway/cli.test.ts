@@ -120,6 +120,7 @@ describe('ccos CLI against a running host', () => {
             run_id: run.id,
             step_id: 'step_1',
             kind: 'human_action',
+            rule_id: 'test.asks',
             scope: 'verify account',
             justification: 'a person must click the link',
             permission_diff: [],

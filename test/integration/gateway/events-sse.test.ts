@@ -58,6 +58,7 @@ describe('GET /v1/events', () => {
         run_id: run.id,
         step_id: 'step_1',
         kind: 'operation',
+        rule_id: 'test.asks',
         scope: 'files.write',
         justification: 'save the result',
         permission_diff: [{ permission: 'files.write', to: ['out/'] }],

@@ -245,6 +245,7 @@ describe('runs API', () => {
         run_id: run.id,
         step_id: 'step_1',
         kind: 'capability',
+        rule_id: 'test.asks',
         scope: 'web.fetch',
         justification: 'read the docs',
         permission_diff: [{ permission: 'egress', from: [], to: ['docs.example.com'] }],

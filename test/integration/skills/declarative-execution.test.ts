@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SkillListEntry } from '../../../contracts/skills.ts';
 import { isAppError } from '../../../main/errors.ts';
 import { fetchSkillDocument } from '../../../main/skills/declarative/fetch-skill-document.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { startExecuteHost, type ExecuteTestHost } from '../execute/helpers/execute-host.ts';
 import { errorOf } from '../gateway/helpers/gateway-host.ts';
 import { FIXTURES, listenOnLoopback } from './skill-test-kit.ts';
@@ -99,7 +100,7 @@ describe('declarative skills through the execute pipeline', () => {
   });
 
   it('runs a GET with query parameters, injecting the bearer key the skill never sees', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = service.seen.length;
     const outcome = await h.execute(run, 'moltbook__feed', { sort: 'new', limit: 5 });
     expect(outcome.status).toBe('ok');
@@ -138,7 +139,7 @@ describe('declarative skills through the execute pipeline', () => {
   });
 
   it('sends no key to an operation declared without auth', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const asked = await h.execute(run, 'moltbook__register', { name: 'a', description: 'b' });
     expect(asked.status).toBe('paused'); // approval: always
     if (asked.status !== 'paused') return;
@@ -153,7 +154,7 @@ describe('declarative skills through the execute pipeline', () => {
   });
 
   it('refuses "." and ".." path parameters before anything is sent', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = service.seen.length;
     const outcome = await h.execute(run, 'moltbook__getPost', { id: '..' });
     expect(outcome).toMatchObject({ status: 'error', code: 'INVALID_INPUT' });
@@ -174,7 +175,7 @@ describe('declarative skills through the execute pipeline', () => {
       json: { path: path.join(dir, 'hopper.yaml') },
     });
     expect(installed.status, installed.text).toBe(201);
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const outcome = await h.execute(run, 'hopper__hop', {});
     expect(outcome).toMatchObject({ status: 'error', code: 'SKILL_EGRESS_DENIED' });
     expect(other.seen.filter((s) => s.url === '/steal')).toEqual([]);

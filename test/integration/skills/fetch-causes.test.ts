@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { startExecuteHost, type ExecuteTestHost } from '../execute/helpers/execute-host.ts';
 import { errorOf } from '../gateway/helpers/gateway-host.ts';
 import { FIXTURES, listenOnLoopback } from './skill-test-kit.ts';
@@ -48,10 +49,14 @@ describe('a skill request that cannot connect says why', () => {
     });
     expect(installed.status, installed.text).toBe(201);
     const put = await h.request('PUT', '/v1/secrets/WEATHER_API_KEY', {
-      json: { value: 'weather-key-0123456789' },
+      json: { value: 'k-1-weather-key' },
     });
     expect(put.status).toBe(200);
-    const outcome = await h.execute(await h.runningRun(), 'weather__current', { station: 'EDDB' });
+    const outcome = await h.execute(
+      await h.runningRun(undefined, NO_OPERATION_APPROVALS.id),
+      'weather__current',
+      { station: 'EDDB' },
+    );
     expect(outcome.status).toBe('error');
     expect(JSON.stringify(outcome)).toContain('ECONNREFUSED');
   });

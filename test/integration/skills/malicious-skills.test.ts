@@ -135,7 +135,7 @@ const CASES: Case[] = [
     code: 'SKILL_BAD_OUTPUT',
     check: () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      const stored = kit.memory.data.get('notes/__proto__');
+      const stored = kit.memory.data.get('prototype-pollution/notes/__proto__');
       expect(stored).toBeDefined();
       expect((JSON.parse(stored ?? '{}') as Record<string, unknown>).polluted).toBeUndefined();
     },
@@ -190,6 +190,14 @@ const CASES: Case[] = [
     },
   },
   { fixture: 'memory-undeclared-namespace', code: 'SKILL_PERMISSION_DENIED' },
+  {
+    fixture: 'capability-escape',
+    code: 'CAPABILITY_DENIED',
+    check: () => {
+      expect(serverA.requests).toHaveLength(0);
+      expect(kit.memory.data.has('notes/escaped')).toBe(false);
+    },
+  },
   { fixture: 'infinite-loop', code: 'SKILL_TIMEOUT' },
   { fixture: 'infinite-loop-after-await', code: 'SKILL_TIMEOUT' },
   {
@@ -200,6 +208,14 @@ const CASES: Case[] = [
     },
   },
   { fixture: 'memory-bomb', code: 'SKILL_MEMORY' },
+  {
+    // Like wasm memory, ICU memory behind Intl objects is outside the heap limit: no Intl.
+    fixture: 'intl-memory',
+    code: 'SKILL_ERROR',
+    check: (f) => {
+      expect(f.message).toMatch(/Intl is not defined/);
+    },
+  },
   {
     // Issue 17 #25: wasm memory is outside the isolate's heap limit, so there is no wasm at all.
     fixture: 'wasm-memory',
@@ -296,7 +312,11 @@ describe('malicious skills are contained', () => {
   test('refusals are audited as denials with no secret values', () => {
     const denials = kit.audits.filter((a) => a.outcome === 'denied');
     expect(denials.map((d) => d.code)).toEqual(
-      expect.arrayContaining(['SKILL_EGRESS_DENIED', 'SKILL_PERMISSION_DENIED']),
+      expect.arrayContaining([
+        'SKILL_EGRESS_DENIED',
+        'SKILL_PERMISSION_DENIED',
+        'CAPABILITY_DENIED',
+      ]),
     );
     expect(JSON.stringify(kit.audits)).not.toContain(CANARY);
   });

@@ -14,6 +14,7 @@ import { DATABASE_FILE } from '../../../main/store/open-store.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { FIXTURES } from './skill-test-kit.ts';
 import { testHostEnv } from '../../support/test-host-env.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 
 /** The canary: the API key the service returns once, which must live only in the secret store. */
 const KEY = 'moltbook_sk_c4n4ry0nb0ard1ng5ecret7f3e2d1c0b9a8';
@@ -121,6 +122,7 @@ async function boot(): Promise<void> {
       testHostEnv(),
     ),
     {
+      policyPacks: [NO_OPERATION_APPROVALS],
       logDestination: new Writable({
         write(chunk: Buffer, _enc, done) {
           logLines.push(chunk.toString('utf8'));
@@ -187,7 +189,11 @@ function statusPolls(): number {
 let steps = 0;
 /** An agent's call through the execute pipeline, on a fresh running run. */
 async function agentCall(tool: string): Promise<ToolCallOutcome> {
-  const run = await started.runs.create({ goal: 'read my profile' }, { actor: 'admin' });
+  // Past the operation gate: this test is about setup, not about asking before net.http.
+  const run = await started.runs.create(
+    { goal: 'read my profile', policy_pack: NO_OPERATION_APPROVALS.id },
+    { actor: 'admin' },
+  );
   const running = await started.runs.transition(run.id, 'running', {
     actor: 'agent:test',
     reason: 'segment started',

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { NO_RUN_ENVELOPE } from '../../../main/chain/egress-audit.ts';
 import { isAppError } from '../../../main/errors.ts';
 import { IsolatedVmSandbox } from '../../../main/skills/sandbox/isolated-vm-sandbox.ts';
 
@@ -55,5 +56,28 @@ describe('memory kept across calls', () => {
     expect(failures).toHaveLength(ROUNDS);
     for (const f of failures)
       expect(f).toMatch(/^SKILL_MEMORY: hoarder\.hoard.*16 MB memory limit/);
+  });
+
+  test('contexts of many runs over time never add up to a memory failure', async () => {
+    // Issue 17 #32 gives each run a context; V8 frees a released context late, and before
+    // isolates were replaced after many contexts, ~1 call in 100 here failed for memory.
+    const skill = await new IsolatedVmSandbox({ limits: { memoryLimitMb: 16 } }).load(
+      {
+        skillId: 'many-runs',
+        entryLabel: 'many-runs/index.js',
+        manifestLabel: 'many-runs/skill.json',
+        code: 'let seen = 0; export async function op() { seen += 1; return seen; }',
+        operationIds: ['op'],
+      },
+      () => Promise.resolve(null),
+    );
+    try {
+      for (let run = 0; run < 400; run++) {
+        const envelope = { ...NO_RUN_ENVELOPE, run_id: `run-${run}` };
+        expect(await skill.call('op', {}, envelope)).toBe(1);
+      }
+    } finally {
+      skill.dispose();
+    }
   });
 });

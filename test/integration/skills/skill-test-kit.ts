@@ -8,6 +8,7 @@ import type {
   SkillAuditEvent,
   SkillLogEntry,
   SkillMemory,
+  SkillRef,
 } from '../../../main/skills/bindings/skill-host-deps.ts';
 import { SkillRegistry } from '../../../main/skills/registry/skill-registry.ts';
 import type { SandboxLimits } from '../../../main/skills/sandbox/skill-sandbox.ts';
@@ -29,13 +30,19 @@ export class MapSkillMemory implements SkillMemory {
     this.#onAudit = onAudit;
   }
 
-  get(namespace: string, key: string): Promise<unknown> {
-    const raw = this.data.get(`${namespace}/${key}`);
+  get(owner: SkillRef, namespace: string, key: string): Promise<unknown> {
+    const raw = this.data.get(`${owner.skill_id}/${namespace}/${key}`);
     return Promise.resolve(raw === undefined ? undefined : (JSON.parse(raw) as unknown));
   }
 
-  put(namespace: string, key: string, value: unknown, audit: SkillAuditEvent): Promise<void> {
-    this.data.set(`${namespace}/${key}`, JSON.stringify(value));
+  put(
+    owner: SkillRef,
+    namespace: string,
+    key: string,
+    value: unknown,
+    audit: SkillAuditEvent,
+  ): Promise<void> {
+    this.data.set(`${owner.skill_id}/${namespace}/${key}`, JSON.stringify(value));
     this.#onAudit(audit);
     return Promise.resolve();
   }

@@ -154,6 +154,45 @@ describe('migrations', () => {
     },
   );
 
+  it('0010-skill-memory-scope moves global skill items to each declaring skill and drops the unreachable', async () => {
+    const upTo = MIGRATIONS.findIndex((m) => m.name === '0010-skill-memory-scope');
+    const old = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo) });
+    try {
+      const t = '2026-01-01T00:00:00.000Z';
+      const skill = (id: string, namespaces: string[]) =>
+        sql`insert into skills (skill_id, version, manifest, source, enabled, installed_at)
+          values (${id}, '2.0.0', ${JSON.stringify({ permissions: { memory_namespaces: namespaces } })},
+            '/x', 1, ${t})`.execute(old.db);
+      await skill('alpha', ['notes']);
+      await skill('beta', ['notes', 'cache']);
+      await skill('gamma', ['other']);
+      const item = (namespace: string, key: string, source: string) =>
+        sql`insert into memory (namespace, key, value, label, source, updated_at)
+          values (${namespace}, ${key}, '"v"', 'internal.system', ${source}, ${t})`.execute(old.db);
+      await item('notes', 'n1', 'skill:notes');
+      await item('cache', 'c1', 'skill:cache');
+      await item('orphan', 'o1', 'skill:orphan');
+      await item('run:run_1', 'k', 'agent:run_1');
+      await item('profile', 'display_name', 'person');
+    } finally {
+      await old.close();
+    }
+    const store = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo + 1) });
+    try {
+      const { rows } = await sql<{ namespace: string; key: string; source: string }>`
+        select namespace, key, source from memory order by namespace, key`.execute(store.db);
+      expect(rows).toEqual([
+        { namespace: 'profile', key: 'display_name', source: 'person' },
+        { namespace: 'run:run_1', key: 'k', source: 'agent:run_1' },
+        { namespace: 'skill:alpha:notes', key: 'n1', source: 'skill:alpha@2.0.0' },
+        { namespace: 'skill:beta:cache', key: 'c1', source: 'skill:beta@2.0.0' },
+        { namespace: 'skill:beta:notes', key: 'n1', source: 'skill:beta@2.0.0' },
+      ]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('0030-session-owner gives each existing session the actor that created it', async () => {
     const upTo = MIGRATIONS.findIndex((m) => m.name === '0030-session-owner');
     const old = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo) });

@@ -11,7 +11,7 @@ import type { Clock } from '../../../../main/clock.ts';
 import type { WakeTimer } from '../../../../main/scheduler/wake-timer.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
 import { Host, type StartedHost } from '../../../../main/host.ts';
-import { DEFAULT_POLICY_PACK } from '../../../../main/policy/policy-packs.ts';
+import { NO_OPERATION_APPROVALS } from '../../../support/test-policy-packs.ts';
 import { projectPath } from '../../../support/project-path.ts';
 import { makeTempDir, removeTempDir } from '../../../support/test-store.ts';
 import { testHostEnv } from '../../../support/test-host-env.ts';
@@ -49,9 +49,13 @@ export function doneEntry(
   return { ...extra, message: { content } };
 }
 
-/** A pack derived from the default one. */
+/**
+ * A pack derived from the default one, minus its operation approvals: these tests are about
+ * segments, budgets and faults, and their skills (the slow one does HTTP) would otherwise
+ * pause on the approval the default pack asks before every net.http operation.
+ */
 export function pack(id: string, overrides: Partial<PolicyPack> = {}): PolicyPack {
-  return { ...DEFAULT_POLICY_PACK, id, ...overrides };
+  return { ...NO_OPERATION_APPROVALS, id, ...overrides };
 }
 
 export type ApiResponse = { status: number; body: unknown; text: string };
@@ -158,7 +162,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
       ...(options.logDestination === undefined
         ? { logger: pino({ level: 'silent' }) }
         : { logDestination: options.logDestination }),
-      ...(options.packs === undefined ? {} : { policyPacks: options.packs }),
+      policyPacks: [NO_OPERATION_APPROVALS, ...(options.packs ?? [])],
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.schedulerTimer === undefined ? {} : { schedulerTimer: options.schedulerTimer }),
@@ -223,7 +227,11 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
     transcriptFile,
     request,
     createRun: async (body) => {
-      const res = await request('POST', '/v1/runs', body);
+      // Runs that name no pack get the default one without its operation approvals (`pack`).
+      const res = await request('POST', '/v1/runs', {
+        policy_pack: NO_OPERATION_APPROVALS.id,
+        ...body,
+      });
       if (res.status !== 201) throw new Error(`POST /v1/runs: ${res.status} ${res.text}`);
       return res.body as Run;
     },

@@ -12,17 +12,12 @@ const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
 /**
  * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
  * writes garbage to stdout, one that dies with an error on stderr, one that fires 20 LLM
- * calls at once, one that checkpoints and writes memory until it is refused, or the real
- * worker starting late.
+ * calls at once, one that checkpoints and writes memory until it is refused, the real worker
+ * starting late, or one that writes its own "goal met" fact into its scratch memory and
+ * claims completion.
  */
 export type WorkerKind =
-  | 'real'
-  | 'hang'
-  | 'garbage'
-  | 'crash'
-  | 'greedy'
-  | 'hoard'
-  | 'slow_start';
+  'real' | 'hang' | 'garbage' | 'crash' | 'greedy' | 'hoard' | 'slow_start' | 'self_complete';
 
 /** How late a `slow_start` worker sends its first message. */
 export const SLOW_START_DELAY_MS = 8_000;
@@ -54,6 +49,9 @@ export class RecordingSpawner implements Spawner {
     slow_start: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('slow-starting-worker.ts', FIXTURES)),
     }),
+    self_complete: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('self-completing-worker.ts', FIXTURES)),
+    }),
   };
 
   constructor(plan: (index: number) => WorkerKind = () => 'real') {
@@ -70,6 +68,7 @@ export class RecordingSpawner implements Spawner {
       greedy: undefined,
       hoard: undefined,
       slow_start: { CCOS_FIXTURE_DELAY_MS: String(SLOW_START_DELAY_MS) },
+      self_complete: undefined,
     };
     const extra = env[kind];
     const worker = this.#spawners[kind].spawn(

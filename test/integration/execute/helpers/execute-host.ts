@@ -4,7 +4,7 @@ import type { ChainEntry } from '../../../../contracts/chain.ts';
 import type { Run } from '../../../../contracts/runs.ts';
 import type { SkillListEntry, SkillManifest } from '../../../../contracts/skills.ts';
 import {
-  StoreSkillMemory,
+  readSkillMemory,
   writeSkillMemory,
 } from '../../../../main/skills/bindings/store-skill-memory.ts';
 import {
@@ -13,7 +13,14 @@ import {
   type GatewayHostOptions,
   type GatewayTestHost,
 } from '../../gateway/helpers/gateway-host.ts';
+import { NO_OPERATION_APPROVALS } from '../../../support/test-policy-packs.ts';
 import { writeSkillFolder } from './skill-folder.ts';
+
+/** A skill's memory as a test reads and seeds it. */
+export type MemoryView = {
+  get: (namespace: string, key: string) => Promise<unknown>;
+  put: (namespace: string, key: string, value: unknown) => Promise<void>;
+};
 
 /** The agent's side of the tests: what a worker would do, without the worker. */
 export const AGENT = { actor: 'agent:test' };
@@ -26,8 +33,8 @@ export const AGENT = { actor: 'agent:test' };
 export type ExecuteTestHost = GatewayTestHost & {
   /** Writes the skill to a temporary folder and installs it with `POST /v1/skills`. */
   install: (skill: SkillManifest, code: string) => Promise<SkillListEntry>;
-  /** A new run in its own session, moved to `running` as a worker segment would. */
-  runningRun: (goal?: string) => Promise<Run>;
+  /** A new run in its own session (under `policyPack`, default the default pack), moved to `running` as a worker segment would. */
+  runningRun: (goal?: string, policyPack?: string) => Promise<Run>;
   /** A paused-then-resumed (`pending`) run picked up again by a worker: back to `running`. */
   resume: (runId: string) => Promise<Run>;
   /** `ccos.skill.execute` as the agent calls it; each call is a new step of the run. */
@@ -36,18 +43,22 @@ export type ExecuteTestHost = GatewayTestHost & {
   decide: (id: string, body: unknown) => Promise<ApiResponse>;
   approval: (id: string) => Promise<Approval>;
   runState: (runId: string) => Promise<Run['state']>;
-  /** Reads the skills' memory table directly (what `ccos.memory.get` would see). */
-  memory: StoreSkillMemory;
-  /** Puts a memory item in place as a skill's earlier write would have (no run, no audit). */
-  seedMemory: (namespace: string, key: string, value: unknown) => Promise<void>;
+  /** One skill's memory, read and written directly (what its `ccos.memory` sees). */
+  skillMemory: (skillId: string) => MemoryView;
+  /** Writes a namespace of the person's own (e.g. `profile`), which autofill may read. */
+  putSharedMemory: (namespace: string, key: string, value: unknown) => Promise<void>;
   /** The `skill.execute` entry of one step. */
   executeEntry: (runId: string, stepId: string) => Promise<ChainEntry>;
   /** The step id the last `execute` used. */
   lastStepId: () => string;
 };
 
+/** Always registered besides `options.policyPacks`: see `NO_OPERATION_APPROVALS`. */
 export async function startExecuteHost(options: GatewayHostOptions = {}): Promise<ExecuteTestHost> {
-  const gw = await startGatewayHost(options);
+  const gw = await startGatewayHost({
+    ...options,
+    policyPacks: [NO_OPERATION_APPROVALS, ...(options.policyPacks ?? [])],
+  });
   const { started } = gw;
   let steps = 0;
   let lastStep = '';
@@ -64,8 +75,11 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
         await folder.cleanup();
       }
     },
-    runningRun: async (goal = 'greet the person who asked') => {
-      const run = await started.runs.create({ goal }, { actor: 'admin' });
+    runningRun: async (goal = 'greet the person who asked', policyPack?: string) => {
+      const run = await started.runs.create(
+        { goal, ...(policyPack === undefined ? {} : { policy_pack: policyPack }) },
+        { actor: 'admin' },
+      );
       return started.runs.transition(run.id, 'running', { ...AGENT, reason: 'segment started' });
     },
     resume: (runId) =>
@@ -85,17 +99,36 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
     decide: (id, body) => gw.request('POST', `/v1/approvals/${id}`, { json: body }),
     approval: (id) => started.approvals.get(id),
     runState: async (runId) => (await started.runs.get(runId)).state,
-    memory: new StoreSkillMemory({
-      db: started.store.db,
-      chain: started.chain,
-      clock: { now: () => new Date() },
-    }),
-    seedMemory: (namespace, key, value) =>
-      writeSkillMemory(
-        started.store.db,
-        { namespace, key, value, run_id: null, step_id: null },
-        new Date(),
-      ),
+    skillMemory: (skillId) => {
+      const owner = { skill_id: skillId, version: '0.0.0-test' };
+      return {
+        get: (namespace, key) => readSkillMemory(started.store.db, owner, namespace, key),
+        // As a skill's earlier write would have put it (no run, no audit).
+        put: (namespace, key, value) =>
+          writeSkillMemory(
+            started.store.db,
+            owner,
+            { namespace, key, value, run_id: null, step_id: null },
+            new Date(),
+          ),
+      };
+    },
+    putSharedMemory: async (namespace, key, value) => {
+      await started.store.db
+        .insertInto('memory')
+        .values({
+          namespace,
+          key,
+          value: JSON.stringify(value),
+          label: 'pii.redacted',
+          source: 'person:test',
+          run_id: null,
+          step_id: null,
+          expires_at: null,
+          updated_at: new Date().toISOString(),
+        })
+        .execute();
+    },
     executeEntry: async (runId, stepId) => {
       const entries = await gw.chain('skill.execute');
       const entry = entries.find((e) => e.run_id === runId && e.step_id === stepId);
@@ -112,6 +145,12 @@ export function paused(outcome: ToolCallOutcome): Extract<ToolCallOutcome, { sta
     throw new Error(`expected paused, got ${JSON.stringify(outcome)}`);
   return outcome;
 }
+
+/**
+ * What an operation running `recordingSkillCode` must declare: the bindings refuse memory
+ * to an operation without these (issue 17 #2).
+ */
+export const RECORDING_CAPABILITIES = ['memory.read', 'memory.write'];
 
 /** Skill code that appends each input it runs with to `<namespace>/calls` in its memory. */
 export function recordingSkillCode(namespace: string, operationIds: readonly string[]): string {
@@ -130,7 +169,7 @@ export function recordingSkillCode(namespace: string, operationIds: readonly str
 
 /** What `recordingSkillCode` recorded, oldest first. */
 export async function recordedCalls(
-  memory: StoreSkillMemory,
+  memory: MemoryView,
   namespace: string,
 ): Promise<{ op: string; input: Record<string, unknown> }[]> {
   return ((await memory.get(namespace, 'calls')) ?? []) as {

@@ -13,6 +13,11 @@ export type SseStream = {
   drain: (ms: number) => Promise<SseEvent[]>;
   /** Comment lines seen so far (keep-alives). */
   comments: string[];
+  /**
+   * Resolves once the server has ended the stream (cleanly: `'ended'`, or by dropping the
+   * connection: `'dropped'`); rejects after `timeoutMs`.
+   */
+  ended: (timeoutMs?: number) => Promise<'ended' | 'dropped'>;
   close: () => void;
 };
 
@@ -75,10 +80,14 @@ export async function openSse(
       }
     }
   };
-  pump()
-    .catch((e: unknown) => {
-      if (!abort.signal.aborted) failure = e;
-    })
+  const finished = pump()
+    .then(
+      () => 'ended' as const,
+      (e: unknown) => {
+        if (!abort.signal.aborted) failure = e;
+        return 'dropped' as const;
+      },
+    )
     .finally(() => {
       ended = true;
       waiter?.();
@@ -122,6 +131,16 @@ export async function openSse(
       return queue.splice(0);
     },
     comments,
+    ended: (timeoutMs = DEFAULT_TIMEOUT_MS) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new Error(`the stream did not end within ${timeoutMs} ms`));
+        }, timeoutMs);
+        void finished.then((how) => {
+          clearTimeout(timer);
+          resolve(how);
+        });
+      }),
     close: () => {
       abort.abort();
     },

@@ -1,0 +1,123 @@
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CausalChain } from '../../../main/chain/causal-chain.ts';
+import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
+import { segmentQuotasOf } from '../../../main/runs/segment-quotas.ts';
+import { DEFAULT_LLM_RETRY } from '../../../main/supervisor/llm-failure.ts';
+import { RunSegment } from '../../../main/supervisor/run-segment.ts';
+import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
+import { ECHO_NOTES_DIR } from './helpers/autonomy-host.ts';
+
+const TEST = { actor: 'test' };
+
+/**
+ * Counts the chain transactions that changed any row (each is an fsynced commit; one that
+ * only read commits nothing to disk), through SQLite's own `total_changes()`.
+ */
+function countWritingCommits(chain: CausalChain): { count: () => number } {
+  const transact = chain.transact.bind(chain);
+  let count = 0;
+  chain.transact = (fn) =>
+    transact(async (tx) => {
+      const changes = async () =>
+        (await sql<{ n: number }>`select total_changes() as n`.execute(tx.db)).rows[0]?.n ?? 0;
+      const before = await changes();
+      const result = await fn(tx);
+      if ((await changes()) > before) count += 1;
+      return result;
+    });
+  return { count: () => count };
+}
+
+/**
+ * Issue 18, "the agent step as cheap as LangGraph's": a tool step used to commit three times
+ * (the metering transaction, the gate writing the "started" row, the finish). Metering now
+ * happens inside the gate: at most two commits for an effectful step (gate + start, finish)
+ * and one for a `compute.pure` one, every guarantee kept.
+ */
+describe('commits per tool step', () => {
+  let gw: GatewayTestHost | undefined;
+  afterEach(async () => {
+    await gw?.stop();
+    gw = undefined;
+  });
+
+  async function segmentOf(h: GatewayTestHost): Promise<RunSegment> {
+    const created = await h.started.runs.create({ goal: 'count commits' }, TEST);
+    await h.started.runs.transition(created.id, 'running', TEST);
+    return segmentOfRun(h, created.id);
+  }
+
+  it('a compute.pure call commits once and an effectful one twice, each metered and recorded', async () => {
+    gw = await startGatewayHost();
+    await gw.started.skills.install(ECHO_NOTES_DIR, TEST);
+    const segment = await segmentOf(gw);
+    const commits = countWritingCommits(gw.started.chain);
+
+    const echoed = await segment.callTool('echo-notes__echo', { text: 'hi' }, { callId: 'c1' });
+    expect(echoed).toEqual({ status: 'ok', output: { text: 'hi' } });
+    expect(commits.count()).toBe(1);
+
+    // `recall` reads memory: not pure, so its "started" row is durable before it runs.
+    const recalled = await segment.callTool('echo-notes__recall', { key: 'k' }, { callId: 'c2' });
+    expect(recalled.status).toBe('ok');
+    expect(commits.count()).toBe(1 + 2);
+
+    const run = await gw.started.runs.get((await gw.started.runs.list({ limit: 1 }))[0]?.id ?? '');
+    expect(run.usage.steps).toBe(2);
+    expect(segment.steps).toBe(2);
+    const steps = await gw.started.runs.steps(run.id);
+    expect(steps.map((s) => s.outcome)).toEqual(['ok', 'ok']);
+    expect(steps.every((s) => s.ended_at !== null)).toBe(true);
+  });
+
+  it('a pure call refused by the budget charges nothing and runs nothing', async () => {
+    gw = await startGatewayHost();
+    await gw.started.skills.install(ECHO_NOTES_DIR, TEST);
+    const created = await gw.started.runs.create(
+      { goal: 'one step only', budget: { max_steps: 1 } },
+      TEST,
+    );
+    await gw.started.runs.transition(created.id, 'running', TEST);
+    const segment = await segmentOfRun(gw, created.id);
+    // Two pure calls at once: the held step counts, so only one may pass.
+    const [a, b] = await Promise.allSettled([
+      segment.callTool('echo-notes__echo', { text: 'a' }, { callId: 'a' }),
+      segment.callTool('echo-notes__echo', { text: 'b' }, { callId: 'b' }),
+    ]);
+    const outcomes = [a, b].map((r) => r.status);
+    expect(outcomes.sort()).toEqual(['fulfilled', 'rejected']);
+    const run = await gw.started.runs.get(created.id);
+    expect(run.usage.steps).toBe(1);
+    expect(run.state).toBe('failed');
+    expect(run.state_reason).toBe('budget_exceeded:steps');
+  });
+
+  async function segmentOfRun(h: GatewayTestHost, runId: string): Promise<RunSegment> {
+    const s = h.started;
+    return new RunSegment(
+      {
+        runs: s.runs,
+        chain: s.chain,
+        clock: { now: () => new Date() },
+        meter: s.meter,
+        pipeline: s.pipeline,
+        checkpoints: s.checkpoints,
+        registry: s.skillRegistry,
+        redactor: s.redactor,
+        payloads: s.payloads,
+        llm: { id: 'none', complete: () => Promise.reject(new Error('no LLM calls here')) },
+        logger: s.logger,
+      },
+      await s.runs.get(runId),
+      {
+        index: 0,
+        max_steps: 10,
+        max_ms: 10 * 60 * 1000,
+        quotas: segmentQuotasOf(DEFAULT_POLICY_PACK),
+        llm_retry: DEFAULT_LLM_RETRY,
+      },
+      new AbortController().signal,
+    );
+  }
+});

@@ -1,0 +1,13 @@
+import type { PolicyPack } from '../../contracts/policy.ts';
+import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
+
+/**
+ * A pack that asks about no capability, for tests of what happens after the gate (the HTTP
+ * executor, onboarding, redaction). The default pack asks before every net.http and
+ * memory.write operation whatever its manifest says (the pack is the approval floor).
+ */
+export const NO_OPERATION_APPROVALS: PolicyPack = {
+  ...DEFAULT_POLICY_PACK,
+  id: 'no-operation-approvals',
+  approval_capabilities: [],
+};
