@@ -54,7 +54,7 @@ export class SkillLoadTool {
   }
 
   /**
-   * The built-in `ccos__skill_load` (docs/declarative-skills.md, "Loading by the agent").
+   * The built-in `ccos__skill_load` (docs/declarative-skills-internals.md, "Loading by the agent").
    * No request leaves before a gate allows it: the URL's origin is on the run's policy pack
    * list of skill document origins, or a person approved fetching exactly this URL (a
    * `policy_exception` approval that shows it). Then fetch and compile (fail-fast, nothing

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { isAppError, type AppError } from '../../errors.ts';
 import {
   HTTP_METHODS,
   operationIdSchema,
@@ -147,6 +148,7 @@ function looksLikeHtml(text: string): boolean {
 
 /** One compilation: carries the document's locator so every refusal names its line. */
 class Compilation {
+  readonly #problems: AppError[] = [];
   readonly #label: string;
   readonly #doc: LocatedValue;
   readonly #options: CompileOptions;
@@ -158,40 +160,56 @@ class Compilation {
   }
 
   run(fields: Record<string, unknown>): CompiledSkill {
-    const skillId = this.#skillId(fields);
+    // Every independent part is checked, so a person sees all that is wrong at once
+    // ("and 2 more: …") instead of fixing one line per attempt.
+    const skillId = this.#collect(() => this.#skillId(fields));
     if (!Array.isArray(fields.operations) || fields.operations.length === 0)
-      this.#fail(
-        ['operations'],
-        'declares no operations',
-        'declare operations as a list of {id, method, path, description, parameters} or as "## METHOD /path" sections',
+      this.#collect(() =>
+        this.#fail(
+          ['operations'],
+          'declares no operations',
+          'declare operations as a list of {id, method, path, description, parameters} or as "## METHOD /path" sections',
+        ),
       );
     const parsed = declarativeDocumentSchema.safeParse(fields);
-    if (!parsed.success) this.#fromZod(parsed.error);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) this.#collect(() => this.#fromZod(issue));
+      throw this.#refusal();
+    }
     const document = parsed.data;
     const version = document.version ?? '0.0.0';
     if (!semverSchema.safeParse(version).success)
-      this.#fail(
-        ['version'],
-        `("${version}") is not a semver version`,
-        'use a version such as 1.0.0',
+      this.#collect(() =>
+        this.#fail(
+          ['version'],
+          `("${version}") is not a semver version`,
+          'use a version such as 1.0.0',
+        ),
       );
-    const base = this.#baseUrl(document.base_url);
+    // A broken base URL is reported, and the operations are still checked against a stand-in.
+    const base = this.#collect(() => this.#baseUrl(document.base_url)) ?? 'https://base.invalid';
 
     const plans = new Map<string, HttpOperationPlan>();
     const operations: SkillOperation[] = [];
     const methods = new Set<HttpMethod>();
     document.operations.forEach((op, i) => {
-      const compiled = this.#operation(document, op, i, base);
-      if (plans.has(compiled.operation.id))
-        this.#fail(
-          ['operations', i, 'id'],
-          `repeats the operation id "${compiled.operation.id}"`,
-          'give every operation a distinct id',
+      const compiled = this.#collect(() => this.#operation(document, op, i, base));
+      if (compiled === undefined) return;
+      if (plans.has(compiled.operation.id)) {
+        this.#collect(() =>
+          this.#fail(
+            ['operations', i, 'id'],
+            `repeats the operation id "${compiled.operation.id}"`,
+            'give every operation a distinct id',
+          ),
         );
+        return;
+      }
       plans.set(compiled.operation.id, compiled.plan);
       operations.push(compiled.operation);
       methods.add(op.method);
     });
+    if (this.#problems.length > 0 || skillId === undefined) throw this.#refusal();
     // A secret an onboarding step writes is one the skill uses, even before any operation does.
     const usesSecret = [...plans.values()].some((p) => p.secret !== null) || 'onboarding' in fields;
     const origin = new URL(base).origin;
@@ -440,15 +458,52 @@ class Compilation {
     };
   }
 
-  #fromZod(error: z.ZodError): never {
-    const issue = error.issues[0];
-    const path = issue?.path ?? [];
-    const message = issue?.message ?? 'is invalid';
+  #fromZod(issue: z.core.$ZodIssue): never {
+    const path = issue.path;
+    const message = issue.message;
     this.#fail(path, message.endsWith('received undefined') ? 'is missing' : message, fixFor(path));
   }
 
   #fail(path: DocPath, problem: string, fix: string): never {
-    throw skillInvalid(at(this.#label, this.#doc.lineOf(path)), fieldPath(path), problem, fix);
+    throw skillInvalid(at(this.#label, this.#doc.lineOf(path)), fieldPath(path), problem, fix, {
+      problem,
+    });
+  }
+
+  /** Runs one independent check; a refusal it raises is kept for the report, not thrown. */
+  #collect<T>(check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (e) {
+      if (!isAppError(e, 'SKILL_INVALID')) throw e;
+      // The same field refused twice (no operations, then the schema's "too small") is one problem.
+      const field = (e.details as { field?: unknown }).field;
+      if (!this.#problems.some((p) => (p.details as { field?: unknown }).field === field))
+        this.#problems.push(e);
+      return undefined;
+    }
+  }
+
+  /** The first problem, naming how many more there are and what they are. */
+  #refusal(): AppError {
+    const [first, ...rest] = this.#problems;
+    if (first === undefined)
+      return skillInvalid(this.#label, '(document)', 'is invalid', 'correct it');
+    if (rest.length === 0) return first;
+    const parts = (e: AppError) =>
+      e.details as { file: string; field: string; fix: string; problem?: string };
+    const head = parts(first);
+    const more = rest.map((e) => {
+      const d = parts(e);
+      return `${d.file}: ${d.field} ${d.problem ?? e.message}`;
+    });
+    return skillInvalid(
+      head.file,
+      head.field,
+      `${head.problem ?? first.message} (and ${rest.length} more: ${more.join('; ')})`,
+      head.fix,
+      { problems: this.#problems.map(parts) },
+    );
   }
 }
 

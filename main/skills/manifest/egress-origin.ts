@@ -30,7 +30,11 @@ export function checkEgressOrigin(value: string, allowLoopbackHttp: boolean): Or
   if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) {
     return allowLoopbackHttp
       ? { ok: true, origin: url.origin }
-      : { ok: false, reason: 'plain http to loopback is not allowed by the gateway policy' };
+      : {
+          ok: false,
+          reason:
+            'plain http to loopback is not allowed on this host; for a local test server start it with `ccos serve --allow-loopback-skills` (or CCOS_SKILLS_ALLOW_LOOPBACK=1)',
+        };
   }
   return { ok: false, reason: 'must use https (plain http is only for loopback)' };
 }

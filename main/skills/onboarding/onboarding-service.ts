@@ -40,7 +40,7 @@ const HOST: ActorContext = { actor: 'host' };
 type Response = { status: number; body: unknown };
 
 /**
- * Drives skills' onboarding (ARCHITECTURE.md §7; docs/declarative-skills.md "Onboarding"):
+ * Drives skills' onboarding (ARCHITECTURE.md §7; docs/declarative-skills-internals.md "Onboarding"):
  * the host — never an agent — runs `api_call`, `human_action` and `wait_for` steps in order
  * once an admin starts setup. Progress is persisted before each next step, so a restart
  * resumes where it was and never repeats a side effect (a register call is made once).
