@@ -39,11 +39,28 @@ export async function readCompletionFacts(tx: ChainTx, runId: string): Promise<C
     .execute();
   const stepRows = await tx.db
     .selectFrom('chain')
-    .select(['capability_id', 'capability_version', 'data'])
+    .select(['step_id', 'capability_id', 'capability_version', 'data'])
     .where('run_id', '=', runId)
     .where('event_type', '=', 'skill.execute')
     .orderBy('seq')
     .execute();
+  // Outputs live in the run's payloads, which the chain names by digest (a purged one: null).
+  const outcomeRows = await tx.db
+    .selectFrom('payloads')
+    .select(['step_id', 'digest', 'content'])
+    .where('run_id', '=', runId)
+    .where('kind', '=', 'tool.outcome')
+    .execute();
+  const outcomes = new Map(outcomeRows.map((r) => [`${r.step_id}\n${r.digest}`, r.content]));
+  const outputOf = (stepId: string, data: { result?: unknown; output?: unknown }): unknown => {
+    const digest = (data.result as { digest?: unknown } | undefined)?.digest;
+    // Entries from before payloads held the output inline.
+    if (typeof digest !== 'string') return data.output ?? null;
+    const content = outcomes.get(`${stepId}\n${digest}`);
+    if (content === undefined || content === null) return null;
+    const outcome = JSON.parse(content) as { status?: unknown; output?: unknown };
+    return outcome.status === 'ok' ? (outcome.output ?? null) : null;
+  };
   const memory: CompletionFacts['memory'] = {};
   for (const row of memoryRows) {
     const owner = parseSkillMemoryNamespace(row.namespace);
@@ -55,13 +72,18 @@ export async function readCompletionFacts(tx: ChainTx, runId: string): Promise<C
   return {
     memory,
     steps: stepRows.map((r) => {
-      const data = JSON.parse(r.data) as { tool?: unknown; outcome?: unknown; output?: unknown };
+      const data = JSON.parse(r.data) as {
+        tool?: unknown;
+        outcome?: unknown;
+        output?: unknown;
+        result?: unknown;
+      };
       return {
         tool: typeof data.tool === 'string' ? data.tool : '',
         skill_id: r.capability_id,
         version: r.capability_version,
         outcome: typeof data.outcome === 'string' ? data.outcome : '',
-        output: data.output ?? null,
+        output: outputOf(r.step_id, data),
       };
     }),
   };
