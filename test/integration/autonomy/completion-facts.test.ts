@@ -80,4 +80,28 @@ describe('completion facts', () => {
     },
     RUN_TIMEOUT_MS,
   );
+
+  it(
+    'a predicate over memory a skill wrote for the run holds, keyed by skill and namespace',
+    async () => {
+      host = await startAutonomyHost({
+        transcript: {
+          entries: [
+            callEntry('c1', 'echo-notes__remember', { key: 'report', note: 'sent' }),
+            doneEntry('Noted.'),
+          ],
+        },
+      });
+      const created = await host.createRun({
+        goal: 'Note that the report was sent.',
+        completion: {
+          kind: 'json_logic',
+          rule: { '==': [{ var: 'memory.echo-notes.notes.report.note' }, 'sent'] },
+        },
+      });
+      const run = await host.settle(created.id);
+      expect(run.state).toBe('done');
+    },
+    RUN_TIMEOUT_MS,
+  );
 });
