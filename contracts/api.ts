@@ -232,6 +232,8 @@ export const inspectedSkillSchema = z.strictObject({
   }),
   /** Pass as `consent_digest` to install exactly this (manifest and code). */
   digest: z.string().regex(/^[0-9a-f]{64}$/),
+  /** What the skill's operations may be handed from the run's context (part of the consent). */
+  autofill: z.array(AutofillGrant),
 });
 
 export const installSkillResultSchema = z.strictObject({
@@ -834,6 +836,10 @@ export const API = {
       422: json(
         ErrorBody,
         'the skill was rejected; the message names the file, the field and the fix',
+      ),
+      502: json(
+        ErrorBody,
+        'fetching the document from `url` failed (SKILL_HTTP_FAILED, with the cause in details.cause)',
       ),
     },
   },

@@ -75,9 +75,20 @@ const permissionNameSchema = z
   .string()
   .regex(/^[A-Za-z][A-Za-z0-9_.-]{0,63}$/, 'must be a plain name: letters, digits, _ . -');
 
+/**
+ * A secret the skill may have the host inject, and the origins it may be sent to (each one
+ * of the skill's egress origins). A bare name, the earlier form, is bound to every egress
+ * origin the skill declares.
+ */
+export const secretGrantSchema = z.strictObject({
+  name: permissionNameSchema,
+  origins: z.array(z.string().min(1)).min(1),
+});
+export type SecretGrant = z.infer<typeof secretGrantSchema>;
+
 export const skillPermissionsSchema = z.strictObject({
   egress: z.array(egressRuleSchema),
-  secrets: z.array(permissionNameSchema),
+  secrets: z.array(z.union([permissionNameSchema, secretGrantSchema])),
   memory_namespaces: z.array(permissionNameSchema),
 });
 export type SkillPermissions = z.infer<typeof skillPermissionsSchema>;

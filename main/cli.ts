@@ -6,6 +6,7 @@ import { registerAgentCommands } from './cli/agent-commands.ts';
 import { EXIT, EXIT_HELP, exitCodeOf } from './cli/exit-codes.ts';
 import { registerInspectCommands } from './cli/inspect-commands.ts';
 import { registerOpenCommand } from './cli/open-command.ts';
+import { registerMcpCommands } from './cli/mcp-commands.ts';
 import { registerRunCommands } from './cli/run-commands.ts';
 import { registerScheduleCommands } from './cli/schedule-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   // Adds verbs to the `runs` and `chain` groups registered above.
   registerInspectCommands(program);
   registerSkillCommands(program);
+  registerMcpCommands(program);
   registerScheduleCommands(program);
   registerOpenCommand(program);
   return program;

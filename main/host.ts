@@ -36,6 +36,7 @@ import { loginUrlOf, type LoginLink } from '../contracts/ui.ts';
 import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
+import { hostSecretNames } from './policy/host-secrets.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
 import { HostControls } from './runs/host-controls.ts';
@@ -277,6 +278,7 @@ export class Host {
       if (stale.length > 0)
         logger.warn({ tokens: stale.length }, 'revoked agent-session tokens a previous stop left');
 
+      const hostSecrets = hostSecretNames(config.agents.llm);
       const skillRegistry = new SkillRegistry({
         builtinTools: BUILTIN_TOOLS,
         sandbox: new IsolatedVmSandbox({
@@ -290,10 +292,14 @@ export class Host {
         policy: {
           capabilities: REGISTERED_CAPABILITIES,
           allowLoopbackHttp: config.skills.allow_loopback_http,
+          reservedSecrets: hostSecrets,
         },
         host: {
           memory: new StoreSkillMemory({ db: store.db, chain, clock }),
-          secrets: (name) => secrets.reveal(name),
+          // A backstop to the load rule: a skill loaded before a setting reserved a name
+          // still never receives the host's own key.
+          secrets: (name) =>
+            hostSecrets.has(name) ? Promise.resolve(undefined) : secrets.reveal(name),
           holdsSecret: (text) => redactor.holdsKnownValue(text),
           log: (entry) => {
             logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
@@ -412,14 +418,14 @@ export class Host {
                     model: 'model' in llmSettings ? llmSettings.model : null,
                   },
             policy_packs: [DEFAULT_POLICY_PACK, ...(this.#deps.policyPacks ?? [])].map((p) => p.id),
-            isolation:
-              this.#deps.spawner === undefined
-                ? {
-                    label:
-                      'Node permission model only: no child processes or file writes, but agents share the network (not a jail)',
-                    safe: false,
-                  }
-                : { label: 'custom spawner (set by the embedding program)', safe: false },
+            isolation: {
+              label:
+                agents.status.status === 'jailed'
+                  ? `jailed (${agents.status.isolation})`
+                  : `${agents.status.status}: ${agents.status.reason ?? ''}${agents.status.fix === null ? '' : ` — ${agents.status.fix}`}`,
+              // Only the jail is safe; an opted-in unjailed worker is shown in red.
+              safe: agents.status.status === 'jailed',
+            },
           }),
           testLlm: async () =>
             llmSettings === null

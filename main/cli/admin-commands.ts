@@ -66,7 +66,7 @@ export function registerAdminCommands(program: Command): void {
       '--connector <id>',
       'make a connector token for this connector id (default: admin token)',
     )
-    .option('--scope <scope...>', 'connector scopes: runs:create runs:read runs:cancel events:post')
+    .option('--scope <scope...>', 'connector scopes: runs:create runs:read runs:cancel events:post mcp')
     .option('--expires-in <seconds>', 'lifetime in seconds', Number)
     .action(async (opts: TokenOptions, command: Command) => {
       const { client, json } = await connect(command);

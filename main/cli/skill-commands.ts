@@ -2,6 +2,7 @@ import { text } from 'node:stream/consumers';
 import type { Command } from 'commander';
 import type { SkillListEntry } from '../../contracts/skills.ts';
 import { AppError } from '../errors.ts';
+import { secretGrants } from '../skills/manifest/secret-grants.ts';
 import { connect, print, table, userPath } from './cli-context.ts';
 import { describeSchema } from './describe-schema.ts';
 
@@ -151,7 +152,13 @@ function describePermissions(skill: SkillListEntry): string {
   return [
     'may reach:',
     `  network: ${egress.length === 0 ? 'nothing' : egress.join(', ')}`,
-    `  secrets: ${p.secrets.length === 0 ? 'none' : p.secrets.join(', ')}`,
+    `  secrets: ${
+      p.secrets.length === 0
+        ? 'none'
+        : secretGrants(p)
+            .map((s) => `${s.name} (to ${s.origins.join(', ')})`)
+            .join(', ')
+    }`,
     `  memory:  ${p.memory_namespaces.length === 0 ? 'none' : p.memory_namespaces.join(', ')}`,
   ].join('\n');
 }

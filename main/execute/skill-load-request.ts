@@ -5,6 +5,7 @@ import { canonicalJson } from '../chain/canonical-json.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { CompiledSkill } from '../skills/declarative/compile-declarative-skill.ts';
 import { autofillGrants } from '../skills/manifest/autofill-grants.ts';
+import { secretGrants } from '../skills/manifest/secret-grants.ts';
 import { SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
 import type { DocumentFetchAudit, InstallResult } from '../skills/install/skill-service.ts';
 
@@ -115,7 +116,10 @@ export function skillLoadApproval(input: SkillLoadInput, compiled: CompiledSkill
         permission: 'egress',
         to: `${e.methods.join('/')} ${e.origin}`,
       })),
-      ...m.permissions.secrets.map((s) => ({ permission: 'secret', to: s })),
+      ...secretGrants(m.permissions).map((s) => ({
+        permission: 'secret',
+        to: `${s.name} (sent only to ${s.origins.join(', ')})`,
+      })),
       ...m.permissions.memory_namespaces.map((n) => ({ permission: 'memory', to: n })),
       ...grants.map((g) => ({
         permission: 'autofill',

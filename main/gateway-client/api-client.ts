@@ -27,6 +27,11 @@ export class ApiClient {
     this.#token = token;
   }
 
+  /** The gateway this client talks to (no trailing slash). */
+  get baseUrl(): string {
+    return this.#baseUrl;
+  }
+
   async call<N extends ApiRouteName>(name: N, input: CallInput<N> = {}): Promise<CallOutput<N>> {
     return (await this.send(name, input)).value;
   }

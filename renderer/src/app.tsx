@@ -4,6 +4,7 @@ import { AuditPage } from './audit/audit-page.tsx';
 import { Link, useRoute } from './router.tsx';
 import { RunDetailPage } from './runs/run-detail-page.tsx';
 import { RunsPage } from './runs/runs-page.tsx';
+import { SchedulesPage } from './schedules/schedules-page.tsx';
 import { SettingsPage } from './settings/settings-page.tsx';
 import { SkillsPage } from './skills/skills-page.tsx';
 import { AppShell } from './ui/app-shell.tsx';
@@ -22,6 +23,8 @@ export function App(): ReactNode {
         <ApprovalsPage />
       ) : route.page === 'skills' ? (
         <SkillsPage />
+      ) : route.page === 'schedules' ? (
+        <SchedulesPage />
       ) : route.page === 'audit' ? (
         <AuditPage />
       ) : route.page === 'settings' ? (

@@ -6,6 +6,7 @@ export type Route =
   | { page: 'run'; runId: string }
   | { page: 'approvals' }
   | { page: 'skills' }
+  | { page: 'schedules' }
   | { page: 'audit' }
   | { page: 'settings' }
   | { page: 'not_found' };
@@ -16,7 +17,10 @@ export function parseRoute(pathname: string): Route {
   if (first === undefined || (first === 'runs' && second === undefined)) return { page: 'runs' };
   if (first === 'runs' && second !== undefined && parts.length === 2)
     return { page: 'run', runId: second };
-  if (parts.length === 1 && (first === 'approvals' || first === 'skills' || first === 'audit'))
+  if (
+    parts.length === 1 &&
+    (first === 'approvals' || first === 'skills' || first === 'audit' || first === 'schedules')
+  )
     return { page: first };
   if (parts.length === 1 && first === 'settings') return { page: 'settings' };
   return { page: 'not_found' };

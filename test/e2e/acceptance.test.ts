@@ -166,10 +166,13 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
     await ui.screenshot(page, 'audit-broken');
   });
 
-  it('shows the settings: host, LLM test, agent isolation in red, secrets by name', async () => {
+  it('shows the settings: host, LLM test, agent isolation (red unless jailed), secrets by name', async () => {
     await page.goto(`${ui.url}/settings`);
     await page.getByTestId('isolation').waitFor();
-    expect(await page.getByTestId('isolation').getAttribute('class')).toContain('unsafe');
+    const health = (await ui.request('GET', '/v1/health')).body as { agents: { status: string } };
+    expect(await page.getByTestId('isolation').getAttribute('class')).toBe(
+      health.agents.status === 'jailed' ? 'ok' : 'unsafe',
+    );
     await page.getByRole('button', { name: 'Test the LLM connection' }).click();
     await page.getByTestId('llm-test').getByText('answered').waitFor();
     await page.getByLabel('Name').fill('DEMO_TOKEN');
@@ -255,5 +258,28 @@ describe.skipIf(skip !== undefined)('skills and missing input in Chromium', () =
     expect(done.state).toBe('done');
     const approvals = (await ui.getRun(run.id)).pending_approvals;
     expect(approvals).toEqual([]);
+  });
+
+  it('creates a schedule, shows its next fire, triggers it now and pauses it', async () => {
+    await page.goto(`${ui.url}/schedules`);
+    await page.getByText('No schedules').waitFor();
+    await page.getByLabel('Goal of each run').fill('Daily digest');
+    await page.getByLabel('Cron expression').fill('0 9 * * *');
+    await page.getByLabel('Time zone').fill('UTC');
+    await page.getByRole('button', { name: 'Create schedule' }).click();
+    const card = page.getByTestId('schedule');
+    await card.waitFor();
+    expect(await card.textContent()).toContain('cron 0 9 * * * (UTC)');
+    expect(await card.textContent()).not.toContain('Next firenone');
+    await card.getByRole('button', { name: 'Trigger now' }).click();
+    await card.locator('summary').click();
+    await card
+      .getByTestId('recent-fires')
+      .locator('li')
+      .first()
+      .waitFor({ timeout: UI_TIMEOUT_MS });
+    await card.getByRole('button', { name: 'Pause' }).click();
+    await card.locator('.badge').filter({ hasText: 'paused' }).waitFor();
+    await checkPage(ui, page, 'schedules');
   });
 });

@@ -47,6 +47,8 @@ describe.skipIf(skip !== undefined)('UI security in Chromium', () => {
     await page.goto(link);
     await page.waitForURL(`${ui.url}/`);
     await page.getByRole('heading', { name: 'Runs', level: 1 }).waitFor();
+    // The live stream connects with the session cookie alone.
+    await page.getByTestId('live-status').filter({ hasText: 'live' }).waitFor();
     // The cookie is HttpOnly: the page's own script cannot read it.
     expect(await page.evaluate('document.cookie')).toBe('');
     const adminToken = (await readFile(ui.started.adminTokenFile, 'utf8')).trim();

@@ -48,6 +48,9 @@ export function registerEventStreamRoute(
         principal,
         lastEventId,
       );
+      // A comment at once, so the response (headers) reaches the client now rather than with
+      // the first event: a client can tell "connected, nothing new" from "still connecting".
+      await stream.write(': open\n\n');
       await session.run().catch((err: unknown) => {
         // A host stopping under an open stream may close the store before the stream sees it.
         if (!stream.aborted) deps.logger.error({ err }, 'an event stream failed');

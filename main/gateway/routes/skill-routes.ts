@@ -1,3 +1,4 @@
+import { autofillGrants } from '../../skills/manifest/autofill-grants.ts';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
@@ -53,6 +54,7 @@ export function registerSkillRoutes(
           permissions: m.permissions,
         },
         digest: inspected.digest,
+        autofill: autofillGrants(m),
       },
       200,
     );

@@ -12,6 +12,7 @@ import { registerAdminRoutes } from '../routes/admin-routes.ts';
 import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerPayloadRoutes } from '../routes/payload-routes.ts';
+import { registerMcpRoute } from '../routes/mcp-route.ts';
 import { registerRunRoutes } from '../routes/run-routes.ts';
 import { registerScheduleRoutes } from '../routes/schedule-routes.ts';
 import { RunDetailCache } from '../shared/run-detail-cache.ts';
@@ -155,6 +156,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerEventStreamRoute(app, deps, access);
   registerHostRoutes(app, deps, access);
   registerRunContinueRoute(app, deps, access, details);
+  registerMcpRoute(app, deps, access);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SkillManifest } from '../../../contracts/skills.ts';
 import { AppError, invalidInput, isAppError } from '../../errors.ts';
+import { secretGrants } from '../manifest/secret-grants.ts';
 import type { SkillAuditEvent, SkillHostDeps, SkillLogLevel } from './skill-host-deps.ts';
 import {
   DEFAULT_HTTP_LIMITS,
@@ -98,7 +99,7 @@ export function createSkillBindings(
         data.hops = hops;
         return skillHttpFetch(args, {
           egress: manifest.permissions.egress,
-          declaredSecrets: manifest.permissions.secrets,
+          declaredSecrets: secretGrants(manifest.permissions),
           resolveSecret: deps.secrets,
           limits,
           signal,

@@ -3,6 +3,7 @@ import {
   skillFetchRequestSchema,
   type EgressRule,
   type HttpMethod,
+  type SecretGrant,
   type SkillFetchResponse,
 } from '../../../contracts/skills.ts';
 import { newRequestId, type EgressResult, type EgressTarget } from '../../chain/egress-audit.ts';
@@ -42,7 +43,8 @@ export type EgressRecorder = {
 
 export type SkillFetchContext = {
   egress: readonly EgressRule[];
-  declaredSecrets: readonly string[];
+  /** Each declared secret with the origins it may be sent to. */
+  declaredSecrets: readonly SecretGrant[];
   resolveSecret: SecretResolver;
   limits: HttpLimits;
   signal: AbortSignal;
@@ -152,12 +154,22 @@ export async function skillHttpFetch(
       }
       // Secrets go only to the origin the skill addressed; a redirect elsewhere loses them.
       if (origin !== firstOrigin) continue;
-      if (!ctx.declaredSecrets.includes(value.$secret))
+      const grant = ctx.declaredSecrets.find((g) => g.name === value.$secret);
+      if (grant === undefined)
         return refuse(
           RULE_SECRETS,
           new AppError(
             'SKILL_PERMISSION_DENIED',
             `secret ${value.$secret} is not declared in permissions.secrets`,
+          ),
+        );
+      // A secret goes only where it was declared for, not to every origin the skill may reach.
+      if (!grant.origins.includes(origin))
+        return refuse(
+          RULE_SECRETS,
+          new AppError(
+            'SKILL_PERMISSION_DENIED',
+            `secret ${value.$secret} is bound to ${grant.origins.join(', ')}, not ${origin}`,
           ),
         );
       const secret = await ctx.resolveSecret(value.$secret);

@@ -212,12 +212,15 @@ class Compilation {
     if (this.#problems.length > 0 || skillId === undefined) throw this.#refusal();
     // A secret an onboarding step writes is one the skill uses, even before any operation does.
     const usesSecret = [...plans.values()].some((p) => p.secret !== null) || 'onboarding' in fields;
+    const origin = new URL(base).origin;
     const permissions = {
       // Egress is exactly the base URL's origin with the methods the operations use.
-      egress: [
-        { origin: new URL(base).origin, methods: HTTP_METHODS.filter((m) => methods.has(m)) },
-      ],
-      secrets: usesSecret && document.auth !== undefined ? [document.auth.secret] : [],
+      egress: [{ origin, methods: HTTP_METHODS.filter((m) => methods.has(m)) }],
+      // The auth secret goes to the base URL's origin and nowhere else.
+      secrets:
+        usesSecret && document.auth !== undefined
+          ? [{ name: document.auth.secret, origins: [origin] }]
+          : [],
       memory_namespaces: document.memory_namespaces ?? [],
     };
     const onboarding =

@@ -8,6 +8,7 @@ import {
 import type { JsonSchemaCompiler } from '../manifest/compile-json-schema.ts';
 import { applyJsonLogic } from '../../json-logic.ts';
 import { isJsonPointer, parseStoreTarget, PLACEHOLDER } from '../manifest/store-target.ts';
+import { secretNames } from '../manifest/secret-grants.ts';
 import type { DocPath } from './located-document.ts';
 
 /** Refuses with `file:line` at `path` (the compilation's own locator). */
@@ -89,11 +90,12 @@ export function compileOnboarding(
             );
           if (to.kind === 'secret') {
             secrets += 1;
-            if (!permissions.secrets.includes(to.name))
+            const declared = secretNames(permissions);
+            if (!declared.includes(to.name))
               fail(
                 where('store', j, 'to'),
                 `writes secret ${to.name}, which the skill does not declare`,
-                `use the skill's auth secret (${permissions.secrets.join(', ') || 'none declared'})`,
+                `use the skill's auth secret (${declared.join(', ') || 'none declared'})`,
               );
             if (secrets > 1)
               fail(

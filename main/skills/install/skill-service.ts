@@ -26,7 +26,8 @@ import { writeCompiledSkill } from '../declarative/write-compiled-skill.ts';
 import { loadSkillPackage } from '../package/load-skill-package.ts';
 import { MANIFEST_FILE } from '../package/read-skill-package.ts';
 import { skillDigest } from './skill-digest.ts';
-import type { SkillRegistry } from '../registry/skill-registry.ts';
+import type { SkillRegistry, SkillRegistryListener } from '../registry/skill-registry.ts';
+import type { Disposable } from '../../disposable.ts';
 import { SkillsRepository, type InstalledSkill } from './skills-repository.ts';
 import { auditedBy } from '../../actor-context.ts';
 import {
@@ -350,6 +351,11 @@ export class SkillService {
   /** The agent's tool list (enabled skills' operations), from the same registry as `list`. */
   tools(): ToolDefinition[] {
     return this.#deps.registry.tools();
+  }
+
+  /** Hears every change of the tool list (the MCP endpoint's `tools/list_changed`). */
+  subscribe(listener: SkillRegistryListener): Disposable {
+    return this.#deps.registry.subscribe(listener);
   }
 
   get(skillId: string): SkillListEntry {

@@ -10,6 +10,7 @@ import {
   type JsonValidator,
 } from './compile-json-schema.ts';
 import { checkEgressOrigin } from './egress-origin.ts';
+import { secretGrants } from './secret-grants.ts';
 import { skillInvalid } from './skill-invalid.ts';
 
 /** What the gateway allows skills to ask for; passed in, never read from a global. */
@@ -18,6 +19,11 @@ export type SkillLoadPolicy = {
   capabilities: ReadonlySet<string>;
   /** Whether `http://127.0.0.1`-style origins may be declared (tests, local services). */
   allowLoopbackHttp: boolean;
+  /**
+   * Secrets of the host's own configuration (its LLM keys): no skill may declare them, so
+   * no skill document can carry the host's key to an origin of its choosing.
+   */
+  reservedSecrets?: ReadonlySet<string>;
 };
 
 /** An operation with its schemas compiled once, at load. */
@@ -50,7 +56,8 @@ const FIXES: Record<string, string> = {
   egress: 'list egress rules as {"origin": "https://host", "methods": ["GET"]}',
   origin: 'name one exact origin such as "https://api.example.com"',
   methods: 'list methods from GET, HEAD, POST, PUT, PATCH, DELETE',
-  secrets: 'list secret names such as "EXAMPLE_API_KEY"',
+  secrets:
+    'list each secret as {"name": "EXAMPLE_API_KEY", "origins": ["https://api.example.com"]}',
   memory_namespaces: 'list memory namespace names such as "notes"',
 };
 
@@ -200,10 +207,56 @@ export function validateManifest(
       );
     }
   });
-  for (const key of ['secrets', 'memory_namespaces'] as const) {
-    const list = manifest.permissions[key];
-    if (new Set(list).size !== list.length)
-      throw skillInvalid(file, `permissions.${key}`, 'repeats a name', 'list each name once');
-  }
+  checkSecrets(file, manifest, origins, policy);
+  const namespaces = manifest.permissions.memory_namespaces;
+  if (new Set(namespaces).size !== namespaces.length)
+    throw skillInvalid(
+      file,
+      'permissions.memory_namespaces',
+      'repeats a name',
+      'list each name once',
+    );
   return { manifest, operations };
+}
+
+/**
+ * Secrets: each name once, none of the host's own, and each bound only to origins the skill
+ * declares in `permissions.egress` (a secret bound to an origin it cannot reach is a mistake
+ * a person should see at load, not at the first call).
+ */
+function checkSecrets(
+  file: string,
+  manifest: SkillManifest,
+  origins: ReadonlySet<string>,
+  policy: SkillLoadPolicy,
+): void {
+  const grants = secretGrants(manifest.permissions);
+  const names = new Set<string>();
+  grants.forEach((grant, i) => {
+    const field = `permissions.secrets[${i}]`;
+    if (names.has(grant.name))
+      throw skillInvalid(
+        file,
+        field,
+        `repeats the secret "${grant.name}"`,
+        'list each secret once',
+      );
+    names.add(grant.name);
+    if (policy.reservedSecrets?.has(grant.name) === true)
+      throw skillInvalid(
+        file,
+        field,
+        `names "${grant.name}", a secret of the host's own configuration (its LLM key)`,
+        'give the skill its own secret under another name, e.g. <SERVICE>_API_KEY',
+      );
+    grant.origins.forEach((origin, j) => {
+      if (!origins.has(origin))
+        throw skillInvalid(
+          file,
+          `${field}.origins[${j}]`,
+          `("${origin}") is not one of the skill's egress origins`,
+          'bind the secret only to origins listed in permissions.egress',
+        );
+    });
+  });
 }

@@ -245,6 +245,14 @@ export class OnboardingService implements Disposable {
           const temp = pendingSecretName(record.skill_id, step.id, target.name);
           const text = typeof value === 'string' ? value : JSON.stringify(value);
           await this.#deps.secrets.setIn(tx, temp, text, HOST);
+          // A person approving "store it" must know when that destroys a value already there
+          // (another skill's key, or one they set by hand).
+          const replaces =
+            (await tx.db
+              .selectFrom('secrets')
+              .select('name')
+              .where('name', '=', target.name)
+              .executeTakeFirst()) !== undefined;
           const approval = await this.#deps.approvals.requestIn(
             tx,
             {
@@ -253,13 +261,22 @@ export class OnboardingService implements Disposable {
               kind: 'secret_write',
               rule_id: 'onboarding.secret_write',
               scope: target.name,
-              justification: `Setting up ${record.skill_id}: ${step.operation} returned a value for the secret ${target.name}. Approve to store it; the value is never shown.`,
-              permission_diff: [{ permission: `secret:${target.name}`, to: 'written' }],
+              justification: `Setting up ${record.skill_id}: ${step.operation} returned a value for the secret ${target.name}. ${
+                replaces
+                  ? `Approving REPLACES the value already stored as ${target.name}, which is then lost.`
+                  : 'Approve to store it.'
+              } The value is never shown.`,
+              permission_diff: [
+                replaces
+                  ? { permission: `secret:${target.name}`, from: 'set', to: 'replaced' }
+                  : { permission: `secret:${target.name}`, to: 'written' },
+              ],
               request: {
                 skill_id: record.skill_id,
                 step: step.id,
                 operation: step.operation,
                 secret: target.name,
+                replaces_existing: replaces,
               },
             },
             HOST,

@@ -22,6 +22,11 @@ export function useServices(): AppServices {
 export function useLiveStatus(): LiveStatus {
   const { live } = useServices();
   const [status, setStatus] = useState(live.status);
-  useEffect(() => live.onStatus(setStatus), [live]);
+  useEffect(() => {
+    const unsubscribe = live.onStatus(setStatus);
+    // The stream may have changed state between the first render and this subscription.
+    setStatus(live.status);
+    return unsubscribe;
+  }, [live]);
   return status;
 }

@@ -46,6 +46,8 @@ export function followLiveEvents(
     if (type.startsWith('approval.'))
       void queries.invalidateQueries({ queryKey: queryKeys.approvals });
     if (type.startsWith('skill.')) void queries.invalidateQueries({ queryKey: queryKeys.skills });
+    if (type.startsWith('schedule.'))
+      void queries.invalidateQueries({ queryKey: queryKeys.schedules });
     void queries.invalidateQueries({ queryKey: queryKeys.allChain });
     if (event.run_id !== null) patchRun(event.run_id);
   });

@@ -10,5 +10,7 @@ export const queryKeys = {
   chain: (filter: object) => ['chain', filter] as const,
   allChain: ['chain'] as const,
   secrets: ['secrets'] as const,
+  schedules: ['schedules'] as const,
+  schedule: (id: string) => ['schedules', id] as const,
   health: ['health'] as const,
 };

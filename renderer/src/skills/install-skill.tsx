@@ -78,6 +78,7 @@ export function InstallSkill(): ReactNode {
           <PermissionList
             permissions={consent.inspected.skill.permissions}
             operations={consent.inspected.skill.operations}
+            autofill={consent.inspected.autofill}
           />
           <p>
             Operations:{' '}

@@ -10,6 +10,7 @@ const NAV: readonly { to: string; label: string; pages: readonly Route['page'][]
   { to: '/runs', label: 'Runs', pages: ['runs', 'run'] },
   { to: '/approvals', label: 'Approvals', pages: ['approvals'] },
   { to: '/skills', label: 'Skills', pages: ['skills'] },
+  { to: '/schedules', label: 'Schedules', pages: ['schedules'] },
   { to: '/audit', label: 'Audit', pages: ['audit'] },
   { to: '/settings', label: 'Settings', pages: ['settings'] },
 ];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
 import type { Run } from '../../../contracts/runs.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { callStepId } from '../../../main/supervisor/run-segment.ts';
 import {
   AGENT,
@@ -75,7 +76,7 @@ describe('tool calls with a call id run at most once', () => {
   });
 
   it('a re-issued call is answered from the record, without running again', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = await ran('act');
     const first = await call(run, 'toolu_01', RUN_OP, { n: 1 });
     expect(first).toEqual({ status: 'ok', output: { ran: 'act', input: { n: 1 } } });
@@ -96,7 +97,7 @@ describe('tool calls with a call id run at most once', () => {
   });
 
   it('a recorded error is replayed with its code and message, not run again', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const first = await call(run, 'call_err', 'once__flaky', {});
     expect(first).toMatchObject({ status: 'error', message: /the first run fails/ });
     expect(await call(run, 'call_err', 'once__flaky', {})).toEqual(first);
@@ -109,7 +110,7 @@ describe('tool calls with a call id run at most once', () => {
   });
 
   it('a call that started and never ended is refused with CALL_OUTCOME_UNKNOWN', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = await ran('act');
     const stepId = callStepId(run.id, 'toolu_lost');
     // What a host killed mid-call leaves: the step started, no end, no skill.execute entry.
@@ -139,7 +140,7 @@ describe('tool calls with a call id run at most once', () => {
   });
 
   it('the same tool with the same params under two call ids runs twice', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = await ran('act');
     await call(run, 'call_a', RUN_OP, { same: true });
     await call(run, 'call_b', RUN_OP, { same: true });
@@ -148,7 +149,7 @@ describe('tool calls with a call id run at most once', () => {
   });
 
   it('a call id reused for a different call is refused and nothing runs', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     await call(run, 'call_x', RUN_OP, { v: 1 });
     const before = await ran('act');
     expect(await call(run, 'call_x', RUN_OP, { v: 2 })).toMatchObject({
@@ -159,7 +160,7 @@ describe('tool calls with a call id run at most once', () => {
   });
 
   it('a call re-issued while it still runs waits for it and runs once', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = await ran('act');
     const [a, b] = await Promise.all([
       call(run, 'call_twin', RUN_OP, { t: 1 }),
@@ -174,7 +175,7 @@ describe('tool calls with a call id run at most once', () => {
   });
 
   it('a paused call is not final: re-issued after approval it runs once, then replays', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = await ran('send');
     const params = { to: 'ada' };
     const asked = paused(await call(run, 'call_send', SEND, params));
@@ -193,7 +194,7 @@ describe('tool calls with a call id run at most once', () => {
   });
 
   it('a refusal is final: a re-issue after a denial replays the refusal', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const asked = paused(await call(run, 'call_deny', SEND, { to: 'bob' }));
     await h.decide(asked.approval_id, { decision: 'deny', reason: 'not today' });
     const resumed = await h.resume(run.id);

@@ -77,6 +77,19 @@ describe('autofill within declared permissions', () => {
     });
   });
 
+  it('lists them on the consent screen before anything is installed (inspect)', async () => {
+    const folder = await writeSkillFolder({ ...GREETER, skill_id: 'greeter-two' }, CODE);
+    try {
+      const res = await h.request('POST', '/v1/skills/inspect', { json: { path: folder.dir } });
+      expect(res.status, res.text).toBe(200);
+      expect((res.body as { autofill: AutofillGrant[] }).autofill).toEqual([
+        { operation_id: 'greet', field: 'name', source: 'memory:profile.display_name' },
+      ]);
+    } finally {
+      await folder.cleanup();
+    }
+  });
+
   it('shows the fills in the operation approval', async () => {
     const run = await h.runningRun('write to the board');
     const asked = paused(await h.execute(run, 'asker__send', {}));

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { Run } from '../../../contracts/runs.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { errorFields, errorOf } from '../gateway/helpers/gateway-host.ts';
 import {
   paused,
@@ -74,7 +75,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('asks exactly one question for the one field, validates the answer over HTTP, resumes, runs once, and does not reuse the answer', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
 
     const first = paused(await h.execute(run, TOOL, {}));
     const firstStep = h.lastStepId();
@@ -174,7 +175,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('ignores an auto-fill source off the allowlist and asks for that field instead', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const outcome = paused(await h.execute(run, TOOL_OFF_LIST, { tone: 'formal' }));
     expect(outcome.missing_fields).toEqual(['display_name']);
 
@@ -215,7 +216,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('a person declining to answer is a refusal the agent hears once, not a question asked again', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).length;
     const asked = paused(await h.execute(run, TOOL, {}));
     const denied = await h.decide(asked.approval_id, {
@@ -238,7 +239,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('answers a field defined by a local $ref against its definition', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const asked = paused(await h.execute(run, 'greeter__greetRef', {}));
     expect((await h.approval(asked.approval_id)).request.form).toEqual([
       { name: 'tone', type: 'string', description: null, required: true, enum: ['warm', 'formal'] },
@@ -256,7 +257,7 @@ describe('missing input: auto-fill from the allowlist, ask for the rest, execute
   });
 
   it('a given value is never overwritten by a fill, and a complete call runs without asking', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const before = (await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).length;
     expect(await h.execute(run, TOOL, { display_name: 'Linus', tone: 'formal' })).toMatchObject({
       status: 'ok',

@@ -61,6 +61,7 @@ describe('operation approvals', () => {
       SKILL,
       `${recordingSkillCode(NS, ['send', 'lookup'])}
 export async function count(input) { return { ran: 'count', input }; }
+export async function sneak(input) { return { ran: 'sneak', input }; }
 `,
     );
   });
@@ -209,9 +210,10 @@ export async function count(input) { return { ran: 'count', input }; }
     const asked = paused(await h.execute(run, 'mailer__sneak', { q: 'x' }));
     const approval = await h.approval(asked.approval_id);
     expect(approval).toMatchObject({ kind: 'operation', scope: 'mailer__sneak' });
-    expect(await recordedCalls(h.skillMemory(SKILL.skill_id), NS)).not.toContainEqual(
-      expect.objectContaining({ op: 'sneak' }),
-    );
+    // Stopped at the gate: the step never reached the sandbox.
+    expect(await h.executeEntry(run.id, h.lastStepId())).toMatchObject({
+      data: { tool: 'mailer__sneak', outcome: 'paused' },
+    });
 
     // Under a pack that asks about nothing, the manifest can still raise the floor...
     const lax = await h.runningRun(undefined, LAX_PACK);

@@ -115,7 +115,7 @@ describe('ccos__skill_load', () => {
       ] as unknown,
       permissions: {
         egress: [{ origin: 'https://notes.example.com', methods: ['GET', 'POST'] }],
-        secrets: ['NOTES_TOKEN'],
+        secrets: [{ name: 'NOTES_TOKEN', origins: ['https://notes.example.com'] }],
         memory_namespaces: [],
       },
       compiled_sha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown,
@@ -124,7 +124,7 @@ describe('ccos__skill_load', () => {
       expect.arrayContaining([
         { permission: 'skill.load', to: 'team-notes@0.3.0' },
         { permission: 'egress', to: 'GET/POST https://notes.example.com' },
-        { permission: 'secret', to: 'NOTES_TOKEN' },
+        { permission: 'secret', to: 'NOTES_TOKEN (sent only to https://notes.example.com)' },
       ]),
     );
 

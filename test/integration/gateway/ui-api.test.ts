@@ -90,8 +90,12 @@ describe('host settings and the LLM connection test', () => {
       data_dir: gw.dataDir,
       llm: null,
       policy_packs: ['default'],
-      isolation: { safe: false },
     });
+    // The jail's own status decides: only a jailed worker is shown as safe.
+    const health = (await gw.request('GET', '/v1/health')).body as { agents: { status: string } };
+    expect((res.body as { isolation: { safe: boolean } }).isolation.safe).toBe(
+      health.agents.status === 'jailed',
+    );
     const test = await gw.request('POST', '/v1/host/llm-test');
     expect(test.status).toBe(409);
     expect(errorOf(test).message).toContain('--llm-settings');
@@ -111,5 +115,30 @@ describe('host settings and the LLM connection test', () => {
     const { token } = await gw.connector('ci', ['runs:read']);
     const res = await gw.request('GET', '/v1/host', { token });
     expect(res.status).toBe(403);
+  });
+});
+
+describe('the event stream the UI follows', () => {
+  let gw: GatewayTestHost;
+  beforeAll(async () => {
+    gw = await startGatewayHost();
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  it('answers at once with nothing new to send, so the page can show it is live', async () => {
+    const head = await gw.started.chain.headSeq();
+    const abort = new AbortController();
+    const res = await fetch(`${gw.url}/v1/events`, {
+      headers: { authorization: `Bearer ${gw.adminToken}`, 'last-event-id': String(head) },
+      signal: abort.signal,
+    });
+    expect(res.status).toBe(200);
+    const reader = res.body?.pipeThrough(new TextDecoderStream()).getReader();
+    const first = await reader?.read();
+    // Before the fix the first bytes were the keep-alive comment, 15 s later.
+    expect(first?.value).toBe(': open\n\n');
+    abort.abort();
   });
 });

@@ -248,7 +248,11 @@ describe('declarative skill corpus', () => {
         expect(m.skill_id).toBe(c.loads.skill_id);
         expect(m.operations.map((o) => o.id)).toEqual(c.loads.operations);
         expect(m.permissions.egress.map((e) => e.origin)).toEqual([c.loads.egress]);
-        if (c.loads.secrets !== undefined) expect(m.permissions.secrets).toEqual(c.loads.secrets);
+        // The auth secret is bound to the document's one origin.
+        if (c.loads.secrets !== undefined)
+          expect(m.permissions.secrets).toEqual(
+            c.loads.secrets.map((name) => ({ name, origins: [c.loads.egress] })),
+          );
         for (const op of m.operations) {
           expect(op.output_schema?.properties).toMatchObject({ taint: { const: 'untrusted' } });
           expect(op.input_schema.additionalProperties).toBe(false);

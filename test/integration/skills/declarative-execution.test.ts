@@ -94,7 +94,7 @@ describe('declarative skills through the execute pipeline', () => {
     expect(moltbook.skill_id).toBe('moltbook');
     expect(moltbook.permissions).toEqual({
       egress: [{ origin: service.origin, methods: ['GET', 'POST'] }],
-      secrets: ['MOLTBOOK_API_KEY'],
+      secrets: [{ name: 'MOLTBOOK_API_KEY', origins: [service.origin] }],
       memory_namespaces: [],
     });
   });
@@ -196,7 +196,10 @@ describe('installing a skill document from a URL', () => {
     expect(res.status, res.text).toBe(201);
     expect((res.body as { skill: SkillListEntry }).skill).toMatchObject({
       skill_id: 'team-notes',
-      permissions: { egress: [{ origin: service.origin }], secrets: ['NOTES_TOKEN'] },
+      permissions: {
+        egress: [{ origin: service.origin }],
+        secrets: [{ name: 'NOTES_TOKEN', origins: [service.origin] }],
+      },
     });
   });
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { startExecuteHost, type ExecuteTestHost } from '../execute/helpers/execute-host.ts';
 import { manifest, operation } from '../execute/helpers/skill-folder.ts';
 import { startTestServer, type TestServer } from './skill-test-kit.ts';
@@ -79,7 +80,7 @@ function errorOf(outcome: ToolCallOutcome): { code: string; message: string } {
 describe('operation capabilities are enforced by the bindings', () => {
   it('a compute.pure operation cannot egress, though the manifest declares the origin', async () => {
     server.requests.length = 0;
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     const f = errorOf(await h.execute(run, 'caps__pure', { origin: server.origin }));
     expect(f.code).toBe('CAPABILITY_DENIED');
     expect(f.message).toMatch(/caps\.pure.*net\.http/);
@@ -95,7 +96,7 @@ describe('operation capabilities are enforced by the bindings', () => {
   });
 
   it('a compute.pure or memory.read operation cannot write memory', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     for (const op of ['pureWrite', 'reader']) {
       const f = errorOf(await h.execute(run, `caps__${op}`, {}));
       expect(f.code).toBe('CAPABILITY_DENIED');
@@ -108,7 +109,7 @@ describe('operation capabilities are enforced by the bindings', () => {
   });
 
   it('operations that declared the capability still work; log and now need none', async () => {
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, NO_OPERATION_APPROVALS.id);
     expect(await h.execute(run, 'caps__writer', {})).toEqual({ status: 'ok', output: 'wrote' });
     expect(await h.skillMemory('caps').get('notes', 'writer')).toBe('ok');
     expect(await h.execute(run, 'caps__readOnly', {})).toEqual({ status: 'ok', output: null });
