@@ -9,10 +9,12 @@ import { followEvents } from '../gateway-client/event-stream.ts';
 import { connect, print, table, userPath } from './cli-context.ts';
 import { EXIT } from './exit-codes.ts';
 import { pageLimit } from './option-parsers.ts';
+import { registerTranscriptCommand } from './transcript-command.ts';
 
 /** `ccos runs steps|chain|events|watch` and `ccos chain query`: seeing why a run did what it did. */
 export function registerInspectCommands(program: Command): void {
   const runs = subcommand(program, 'runs');
+  registerTranscriptCommand(runs);
 
   runs
     .command('steps')

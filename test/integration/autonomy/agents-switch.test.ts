@@ -1,9 +1,6 @@
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentsStatus } from '../../../contracts/agents.ts';
 import type { ChainEntry } from '../../../contracts/chain.ts';
-import { ADMIN_TOKEN_FILE } from '../../../main/host.ts';
-import { runCli, type CliResult } from '../gateway/helpers/run-cli.ts';
 import {
   ECHO,
   RUN_TIMEOUT_MS,
@@ -13,6 +10,7 @@ import {
   startAutonomyHost,
   type AutonomyHost,
   type Transcript,
+  hostCli,
 } from './helpers/autonomy-host.ts';
 
 /** An agent that never stops echoing: only a person (or its budget) ends it. */
@@ -33,15 +31,7 @@ describe('the host-wide kill switch and caps', () => {
   const start = async (transcript: Transcript) => {
     host = await startAutonomyHost({ transcript, packs: [SHORT] });
     const h = host;
-    const ccos = (...args: string[]): Promise<CliResult> =>
-      runCli([
-        '--url',
-        h.started.gateway.url,
-        '--token-file',
-        path.join(h.dataDir, ADMIN_TOKEN_FILE),
-        ...args,
-      ]);
-    return { h, ccos };
+    return { h, ccos: hostCli(h) };
   };
   const segmentOf =
     (runId: string, after = 0) =>

@@ -1,7 +1,4 @@
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN_FILE } from '../../../main/host.ts';
-import { runCli } from '../gateway/helpers/run-cli.ts';
 import {
   ECHO,
   RUN_TIMEOUT_MS,
@@ -10,6 +7,7 @@ import {
   startAutonomyHost,
   type AutonomyHost,
   type Transcript,
+  hostCli,
 } from './helpers/autonomy-host.ts';
 
 /** `echo` with a number for its text: the pipeline refuses it with INVALID_INPUT. */
@@ -24,14 +22,7 @@ describe('a completion claim right after a failed tool call', () => {
 
   const run = async (transcript: Transcript, args: string[] = []) => {
     host = await startAutonomyHost({ transcript });
-    const ccos = (...rest: string[]) =>
-      runCli([
-        '--url',
-        host?.started.gateway.url ?? '',
-        '--token-file',
-        path.join(host?.dataDir ?? '', ADMIN_TOKEN_FILE),
-        ...rest,
-      ]);
+    const ccos = hostCli(host);
     const created = await ccos('--json', 'runs', 'create', 'Echo something.', ...args);
     expect(created.code, created.stderr).toBe(0);
     const { id } = JSON.parse(created.stdout) as { id: string };

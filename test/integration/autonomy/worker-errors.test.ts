@@ -1,13 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../../../contracts/api.ts';
-import { ADMIN_TOKEN_FILE } from '../../../main/host.ts';
-import { runCli } from '../gateway/helpers/run-cli.ts';
-import path from 'node:path';
 import {
   RUN_TIMEOUT_MS,
   doneEntry,
   startAutonomyHost,
   type AutonomyHost,
+  hostCli,
 } from './helpers/autonomy-host.ts';
 import { RecordingSpawner } from './helpers/recording-spawner.ts';
 
@@ -63,15 +61,7 @@ describe('a worker that exits non-zero hands its last error to the host', () => 
       const detail = (await host.request('GET', `/v1/runs/${run.id}`)).body as RunDetail;
       expect(detail.last_failure).toMatchObject({ kind: 'segment', segment: 0, reason: failure });
 
-      const show = await runCli([
-        '--url',
-        host.started.gateway.url,
-        '--token-file',
-        path.join(host.dataDir, ADMIN_TOKEN_FILE),
-        'runs',
-        'show',
-        run.id,
-      ]);
+      const show = await hostCli(host)('runs', 'show', run.id);
       expect(show.code).toBe(0);
       expect(show.stdout).toMatch(
         /^failure {2}\S+ in segment 0: worker exited with code 1: Error: the disk is on fire/m,

@@ -10,7 +10,8 @@ import type { Spawner } from '../../../../main/agent/spawn/spawner.ts';
 import type { Clock } from '../../../../main/clock.ts';
 import type { WakeTimer } from '../../../../main/scheduler/wake-timer.ts';
 import { parseHostConfig } from '../../../../main/config.ts';
-import { Host, type StartedHost } from '../../../../main/host.ts';
+import { ADMIN_TOKEN_FILE, Host, type StartedHost } from '../../../../main/host.ts';
+import { runCli, type CliResult } from '../../gateway/helpers/run-cli.ts';
 import { NO_OPERATION_APPROVALS } from '../../../support/test-policy-packs.ts';
 import { projectPath } from '../../../support/project-path.ts';
 import { makeTempDir, removeTempDir } from '../../../support/test-store.ts';
@@ -335,4 +336,16 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
     }
   }
   return self;
+}
+
+/** `ccos <args>` as a child process against this host, with its admin token. */
+export function hostCli(host: AutonomyHost): (...args: string[]) => Promise<CliResult> {
+  return (...args) =>
+    runCli([
+      '--url',
+      host.started.gateway.url,
+      '--token-file',
+      path.join(host.dataDir, ADMIN_TOKEN_FILE),
+      ...args,
+    ]);
 }
