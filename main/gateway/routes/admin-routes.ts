@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+import { requestActor } from '../shared/request-actor.ts';
 
 /** Admin-only routes: approvals, the agents' switch and caps, tokens and the causal chain. */
 export function registerAdminRoutes(
@@ -9,8 +10,6 @@ export function registerAdminRoutes(
   deps: GatewayDeps,
   access: AccessControl,
 ): void {
-  const ctx = (actor: string, correlationId: string) => ({ actor, correlation_id: correlationId });
-
   app.openapi(createRoute(API.listApprovals), async (c) => {
     await access.requireAdmin(c);
     const q = c.req.valid('query');
@@ -32,7 +31,7 @@ export function registerAdminRoutes(
     const result = await deps.approvals.decide(
       c.req.valid('param').id,
       c.req.valid('json'),
-      ctx(principal.actor, c.get('correlationId')),
+      requestActor(c, principal.actor),
     );
     return c.json(result, 200);
   });
@@ -45,24 +44,18 @@ export function registerAdminRoutes(
   app.openapi(createRoute(API.pauseAgents), async (c) => {
     const principal = await access.requireAdmin(c);
     const body = c.req.valid('json') as { reason?: string } | undefined;
-    return c.json(
-      await deps.controls.pause(body ?? {}, ctx(principal.actor, c.get('correlationId'))),
-      200,
-    );
+    return c.json(await deps.controls.pause(body ?? {}, requestActor(c, principal.actor)), 200);
   });
 
   app.openapi(createRoute(API.resumeAgents), async (c) => {
     const principal = await access.requireAdmin(c);
-    return c.json(await deps.controls.resume(ctx(principal.actor, c.get('correlationId'))), 200);
+    return c.json(await deps.controls.resume(requestActor(c, principal.actor)), 200);
   });
 
   app.openapi(createRoute(API.setAgentLimits), async (c) => {
     const principal = await access.requireAdmin(c);
     return c.json(
-      await deps.controls.setLimits(
-        c.req.valid('json'),
-        ctx(principal.actor, c.get('correlationId')),
-      ),
+      await deps.controls.setLimits(c.req.valid('json'), requestActor(c, principal.actor)),
       200,
     );
   });
@@ -79,7 +72,7 @@ export function registerAdminRoutes(
   app.openapi(createRoute(API.createToken), async (c) => {
     const principal = await access.requireAdmin(c);
     return c.json(
-      await deps.tokens.create(c.req.valid('json'), ctx(principal.actor, c.get('correlationId'))),
+      await deps.tokens.create(c.req.valid('json'), requestActor(c, principal.actor)),
       201,
     );
   });
@@ -87,10 +80,7 @@ export function registerAdminRoutes(
   app.openapi(createRoute(API.revokeToken), async (c) => {
     const principal = await access.requireAdmin(c);
     return c.json(
-      await deps.tokens.revoke(
-        c.req.valid('param').id,
-        ctx(principal.actor, c.get('correlationId')),
-      ),
+      await deps.tokens.revoke(c.req.valid('param').id, requestActor(c, principal.actor)),
       200,
     );
   });

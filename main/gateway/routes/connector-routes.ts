@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+import { requestActor } from '../shared/request-actor.ts';
 
 /** Connector records (admin): what runs created by each connector's tokens may use. */
 export function registerConnectorRoutes(
@@ -21,10 +22,11 @@ export function registerConnectorRoutes(
 
   app.openapi(createRoute(API.putConnector), async (c) => {
     const principal = await access.requireAdmin(c);
-    const record = await deps.connectors.put(c.req.valid('param').id, c.req.valid('json'), {
-      actor: principal.actor,
-      correlation_id: c.get('correlationId'),
-    });
+    const record = await deps.connectors.put(
+      c.req.valid('param').id,
+      c.req.valid('json'),
+      requestActor(c, principal.actor),
+    );
     return c.json(record, 200);
   });
 }

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+import { requestActor } from '../shared/request-actor.ts';
 
 /**
  * A run's payloads (issue 17 #15): its transcript and the purge. Admin only: payloads hold
@@ -26,10 +27,10 @@ export function registerPayloadRoutes(
 
   app.openapi(createRoute(API.purgeRunPayloads), async (c) => {
     const principal = await access.requireAdmin(c);
-    const result = await deps.payloads.purge(c.req.valid('param').id, {
-      actor: principal.actor,
-      correlation_id: c.get('correlationId'),
-    });
+    const result = await deps.payloads.purge(
+      c.req.valid('param').id,
+      requestActor(c, principal.actor),
+    );
     return c.json(result, 200);
   });
 }

@@ -5,6 +5,7 @@ import { AppError } from '../../errors.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import type { RunDetailCache } from '../shared/run-detail-cache.ts';
+import { requestActor } from '../shared/request-actor.ts';
 
 /** `POST /v1/runs/{id}/continue`: an ended run goes on as a new run (admin). */
 export function registerRunContinueRoute(
@@ -21,10 +22,7 @@ export function registerRunContinueRoute(
     if (deps.continueRun === undefined)
       throw new AppError('CONFLICT', 'this gateway cannot continue runs');
     const input = c.req.valid('json') as ContinueRunInput | undefined;
-    const run = await deps.continueRun(id, input ?? {}, {
-      actor: principal.actor,
-      correlation_id: c.get('correlationId'),
-    });
+    const run = await deps.continueRun(id, input ?? {}, requestActor(c, principal.actor));
     return c.json(run, 201);
   });
 }

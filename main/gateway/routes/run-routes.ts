@@ -9,6 +9,7 @@ import type { AccessControl } from '../shared/access-control.ts';
 import type { RunDetailCache } from '../shared/run-detail-cache.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { createHash } from 'node:crypto';
+import { requestActor } from '../shared/request-actor.ts';
 
 const RESUMABLE_BY_HAND: readonly Run['state'][] = ['paused_schedule', 'paused_external_event'];
 
@@ -19,15 +20,10 @@ export function registerRunRoutes(
   access: AccessControl,
   details: RunDetailCache,
 ): void {
-  const ctx = (c: { get: (k: 'correlationId') => string }, actor: string) => ({
-    actor,
-    correlation_id: c.get('correlationId'),
-  });
-
   app.openapi(createRoute(API.createSession), async (c) => {
     const principal = await access.requireScope(c, 'runs:create');
     const origin = principal.kind === 'connector' ? 'connector' : 'api';
-    return c.json(await deps.sessions.create(origin, ctx(c, principal.actor)), 201);
+    return c.json(await deps.sessions.create(origin, requestActor(c, principal.actor)), 201);
   });
 
   app.openapi(createRoute(API.getSession), async (c) => {
@@ -43,7 +39,7 @@ export function registerRunRoutes(
     const key = c.req.valid('header')['idempotency-key'];
     let input = requested;
     let context: CreateRunContext = {
-      ...ctx(c, principal.actor),
+      ...requestActor(c, principal.actor),
       origin: principal.kind === 'connector' ? 'connector' : 'api',
     };
     if (principal.kind !== 'admin') {
@@ -91,7 +87,10 @@ export function registerRunRoutes(
     const run = await access.requireRun(c, c.req.valid('param').id, 'runs:cancel');
     const principal = c.get('principal');
     const body = c.req.valid('json') as { reason?: string } | undefined;
-    return c.json(await deps.runs.cancel(run.id, ctx(c, principal.actor), body?.reason), 200);
+    return c.json(
+      await deps.runs.cancel(run.id, requestActor(c, principal.actor), body?.reason),
+      200,
+    );
   });
 
   app.openapi(createRoute(API.resumeRun), async (c) => {
@@ -111,7 +110,7 @@ export function registerRunRoutes(
       );
     }
     const resumed = await deps.runs.transition(run.id, 'pending', {
-      ...ctx(c, c.get('principal').actor),
+      ...requestActor(c, c.get('principal').actor),
       reason: body?.reason ?? 'resumed by hand',
       trigger: 'manual',
     });
@@ -123,7 +122,7 @@ export function registerRunRoutes(
     const result = await deps.runs.receiveEvent(
       run.id,
       c.req.valid('json'),
-      ctx(c, c.get('principal').actor),
+      requestActor(c, c.get('principal').actor),
     );
     return c.json(result, 200);
   });

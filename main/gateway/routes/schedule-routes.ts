@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+import { requestActor } from '../shared/request-actor.ts';
 
 /**
  * `/v1/schedules`: list, create, show (next five fires, recent fires), edit, delete, pause,
@@ -13,8 +14,6 @@ export function registerScheduleRoutes(
   deps: GatewayDeps,
   access: AccessControl,
 ): void {
-  const ctx = (actor: string, correlationId: string) => ({ actor, correlation_id: correlationId });
-
   app.openapi(createRoute(API.listSchedules), async (c) => {
     await access.requireAdmin(c);
     const q = c.req.valid('query');
@@ -29,7 +28,7 @@ export function registerScheduleRoutes(
     const principal = await access.requireAdmin(c);
     const schedule = await deps.schedules.create(
       c.req.valid('json'),
-      ctx(principal.actor, c.get('correlationId')),
+      requestActor(c, principal.actor),
     );
     return c.json(schedule, 201);
   });
@@ -44,7 +43,7 @@ export function registerScheduleRoutes(
     const schedule = await deps.schedules.update(
       c.req.valid('param').id,
       c.req.valid('json'),
-      ctx(principal.actor, c.get('correlationId')),
+      requestActor(c, principal.actor),
     );
     return c.json(schedule, 200);
   });
@@ -53,7 +52,7 @@ export function registerScheduleRoutes(
     const principal = await access.requireAdmin(c);
     const deleted = await deps.schedules.delete(
       c.req.valid('param').id,
-      ctx(principal.actor, c.get('correlationId')),
+      requestActor(c, principal.actor),
     );
     return c.json(deleted, 200);
   });
@@ -63,7 +62,7 @@ export function registerScheduleRoutes(
     const body = c.req.valid('json') as { reason?: string } | undefined;
     const schedule = await deps.schedules.pause(
       c.req.valid('param').id,
-      ctx(principal.actor, c.get('correlationId')),
+      requestActor(c, principal.actor),
       body?.reason,
     );
     return c.json(schedule, 200);
@@ -73,7 +72,7 @@ export function registerScheduleRoutes(
     const principal = await access.requireAdmin(c);
     const schedule = await deps.schedules.resume(
       c.req.valid('param').id,
-      ctx(principal.actor, c.get('correlationId')),
+      requestActor(c, principal.actor),
     );
     return c.json(schedule, 200);
   });
@@ -82,7 +81,7 @@ export function registerScheduleRoutes(
     const principal = await access.requireAdmin(c);
     const fire = await deps.schedules.trigger(
       c.req.valid('param').id,
-      ctx(principal.actor, c.get('correlationId')),
+      requestActor(c, principal.actor),
     );
     return c.json(fire, 200);
   });

@@ -3,6 +3,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { API } from '../../../contracts/api.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+import { requestActor } from '../shared/request-actor.ts';
 
 /** Skills (install, list, enable/disable, unload) and secret names. Changes are admin-only. */
 export function registerSkillRoutes(
@@ -10,8 +11,6 @@ export function registerSkillRoutes(
   deps: GatewayDeps,
   access: AccessControl,
 ): void {
-  const ctx = (actor: string, correlationId: string) => ({ actor, correlation_id: correlationId });
-
   app.openapi(createRoute(API.listSkills), async (c) => {
     await access.requireScope(c, 'runs:read');
     return c.json({ skills: deps.skills.list(), tools: deps.skills.tools() }, 200);
@@ -20,7 +19,7 @@ export function registerSkillRoutes(
   app.openapi(createRoute(API.installSkill), async (c) => {
     const principal = await access.requireAdmin(c);
     const body = c.req.valid('json');
-    const actor = ctx(principal.actor, c.get('correlationId'));
+    const actor = requestActor(c, principal.actor);
     const options = {
       force: body.force ?? false,
       ...(body.consent_digest === undefined ? {} : { consentDigest: body.consent_digest }),
@@ -39,7 +38,7 @@ export function registerSkillRoutes(
     const options = { force: body.force ?? false };
     const inspected = await deps.skills.inspect(
       body.url !== undefined ? { url: body.url } : (body.path ?? ''),
-      ctx(principal.actor, c.get('correlationId')),
+      requestActor(c, principal.actor),
       options,
     );
     const m = inspected.manifest;
@@ -68,17 +67,14 @@ export function registerSkillRoutes(
   app.openapi(createRoute(API.unloadSkill), async (c) => {
     const principal = await access.requireAdmin(c);
     const { id } = c.req.valid('param');
-    await deps.skills.unload(id, ctx(principal.actor, c.get('correlationId')));
+    await deps.skills.unload(id, requestActor(c, principal.actor));
     return c.json({ skill_id: id }, 200);
   });
 
   app.openapi(createRoute(API.startSkillOnboarding), async (c) => {
     const principal = await access.requireAdmin(c);
     const { id } = c.req.valid('param');
-    const onboarding = await deps.onboarding.start(
-      id,
-      ctx(principal.actor, c.get('correlationId')),
-    );
+    const onboarding = await deps.onboarding.start(id, requestActor(c, principal.actor));
     return c.json({ skill_id: id, onboarding }, 200);
   });
 
@@ -97,7 +93,7 @@ export function registerSkillRoutes(
       const skill = await deps.skills.setEnabled(
         c.req.valid('param').id,
         enabled,
-        ctx(principal.actor, c.get('correlationId')),
+        requestActor(c, principal.actor),
       );
       return c.json(skill, 200);
     });
@@ -111,18 +107,14 @@ export function registerSkillRoutes(
   app.openapi(createRoute(API.putSecret), async (c) => {
     const principal = await access.requireAdmin(c);
     const { name } = c.req.valid('param');
-    await deps.secrets.set(
-      name,
-      c.req.valid('json').value,
-      ctx(principal.actor, c.get('correlationId')),
-    );
+    await deps.secrets.set(name, c.req.valid('json').value, requestActor(c, principal.actor));
     return c.json({ name }, 200);
   });
 
   app.openapi(createRoute(API.deleteSecret), async (c) => {
     const principal = await access.requireAdmin(c);
     const { name } = c.req.valid('param');
-    await deps.secrets.delete(name, ctx(principal.actor, c.get('correlationId')));
+    await deps.secrets.delete(name, requestActor(c, principal.actor));
     return c.json({ name }, 200);
   });
 }
