@@ -4,6 +4,8 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { DATABASE_FILE } from '../../main/store/open-store.ts';
+// The person's own pack, which asks before memory.write: these runs must wait for the UI.
+import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { projectPath } from '../support/project-path.ts';
 import { rawSql } from '../support/raw-sqlite.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
@@ -121,7 +123,11 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
   });
 
   it('denies an approval with the d key and the run does not get its tool call', async () => {
-    const run = await ui.createRun({ goal: 'Remember something else', budget: { max_steps: 10 } });
+    const run = await ui.createRun({
+      goal: 'Remember something else',
+      budget: { max_steps: 10 },
+      policy_pack: DEFAULT_POLICY_PACK.id,
+    });
     await page.goto(`${ui.url}/approvals`);
     const card = page.getByTestId('approval');
     await card.waitFor({ timeout: UI_TIMEOUT_MS });
@@ -238,7 +244,11 @@ describe.skipIf(skip !== undefined)('skills and missing input in Chromium', () =
   });
 
   it('answers a missing_input approval with its form and the run resumes to done', async () => {
-    const run = await ui.createRun({ goal: 'Remember my todo', budget: { max_steps: 10 } });
+    const run = await ui.createRun({
+      goal: 'Remember my todo',
+      budget: { max_steps: 10 },
+      policy_pack: DEFAULT_POLICY_PACK.id,
+    });
     await page.goto(`${ui.url}/approvals`);
     const card = page.getByTestId('approval').and(page.locator('[data-kind="missing_input"]'));
     await card.waitFor({ timeout: UI_TIMEOUT_MS });

@@ -9,7 +9,8 @@ import { isAppError } from '../../errors.ts';
 import { TaskLimit } from '../../task-limit.ts';
 import { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
-import { EventStreamSession } from './event-stream-session.ts';
+import type { UiSessions } from '../shared/ui-sessions.ts';
+import { EventStreamSession, type CredentialStanding } from './event-stream-session.ts';
 
 /** Replay pages read at once across all clients: a run's writes wait behind at most these. */
 const REPLAY_READS_AT_ONCE = 2;
@@ -24,6 +25,7 @@ export function registerEventStreamRoute(
   app: OpenAPIHono<GatewayEnv>,
   deps: GatewayDeps,
   access: AccessControl,
+  uiSessions: UiSessions,
 ): void {
   // Host-wide: replays read the store a few pages at a time, whatever the number of clients.
   const replayReads = new TaskLimit(REPLAY_READS_AT_ONCE);
@@ -32,11 +34,19 @@ export function registerEventStreamRoute(
     const lastEventId = Number(c.req.valid('header')['last-event-id'] ?? '0');
     const outgoing = (c.env as Partial<HttpBindings> | undefined)?.outgoing;
     const visible = visibilityFilter(deps, principal);
+    // A browser's stream lives as long as its session (sign-out ends it); a token's, the token.
+    const browser = c.get('uiSession');
+    const standing: () => Promise<CredentialStanding> =
+      browser === undefined
+        ? () => deps.tokens.standing(principal.token_id)
+        : () => Promise.resolve(uiSessions.isLive(browser.id) ? 'valid' : 'revoked');
     return streamSSE(c, async (stream) => {
       const session = new EventStreamSession(
         {
           chain: deps.chain,
-          tokens: deps.tokens,
+          standing,
+          onSignOut:
+            browser === undefined ? undefined : (ended) => uiSessions.onEnd(browser.id, ended),
           clock: deps.clock ?? systemClock(),
           keepAliveMs: deps.keepAliveMs,
           replayReads,

@@ -1,7 +1,7 @@
 import type { SSEStreamingApi } from 'hono/streaming';
 import { STREAMED_EVENT_TYPES, type StreamEvent } from '../../../contracts/api.ts';
 import type { ChainEntry } from '../../../contracts/chain.ts';
-import type { Principal, TokenService } from '../../auth/token-service.ts';
+import type { Principal } from '../../auth/token-service.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { Clock } from '../../clock.ts';
 import { hasPassed } from '../../instant.ts';
@@ -21,7 +21,10 @@ const STREAMED = new Set<string>(STREAMED_EVENT_TYPES);
 
 export type EventStreamDeps = {
   chain: CausalChain;
-  tokens: TokenService;
+  /** Whether the stream's credential (a token, or a browser session) still holds. */
+  standing: () => Promise<CredentialStanding>;
+  /** Calls back when a browser session signs out; returns the way to stop listening. */
+  onSignOut?: (ended: () => void) => () => void;
   clock: Clock;
   keepAliveMs: number;
   /** Host-wide bound on replay pages being read at once, so replays never crowd the store. */
@@ -34,7 +37,9 @@ export type EventStreamDeps = {
   lagging: () => boolean;
 };
 
-type EndReason = 'token revoked' | 'token expired';
+export type CredentialStanding = 'valid' | 'revoked' | 'expired';
+
+type EndReason = 'token revoked' | 'token expired' | 'signed out';
 
 /**
  * One client's `GET /v1/events` (issue 3; issue 17 #18, #30). Entries after `afterSeq` are
@@ -79,9 +84,12 @@ export class EventStreamSession {
     this.#stream.onAbort(() => {
       this.#wake?.();
     });
+    const stopWatchingSignOut = this.#deps.onSignOut?.(() => {
+      this.#end('signed out');
+    });
     try {
       // Checked again once listening: a revocation before the subscription is not missed.
-      const standing = await this.#deps.tokens.standing(this.#principal.token_id);
+      const standing = await this.#deps.standing();
       if (standing !== 'valid') this.#end(`token ${standing}`);
       this.#armExpiry();
       while (!this.#stream.aborted) {
@@ -103,6 +111,7 @@ export class EventStreamSession {
       }
     } finally {
       clearTimeout(this.#expiryTimer);
+      stopWatchingSignOut?.();
       await subscription.dispose();
     }
   }

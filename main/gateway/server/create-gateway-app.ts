@@ -153,7 +153,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerScheduleRoutes(app, deps, access);
-  registerEventStreamRoute(app, deps, access);
+  registerEventStreamRoute(app, deps, access, uiSessions);
   registerHostRoutes(app, deps, access);
   registerRunContinueRoute(app, deps, access, details);
   registerMcpRoute(app, deps, access);

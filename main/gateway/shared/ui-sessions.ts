@@ -35,6 +35,8 @@ export class UiSessions {
   readonly #clock: Clock;
   readonly #codes = new Map<string, Pending>();
   readonly #sessions = new Map<string, UiSession>();
+  /** Called with a session's id when it ends (sign-out, eviction), e.g. to close its streams. */
+  readonly #endListeners = new Map<string, Set<() => void>>();
 
   constructor(deps: { clock: Clock }) {
     this.#clock = deps.clock;
@@ -68,7 +70,7 @@ export class UiSessions {
     while (this.#sessions.size >= MAX_SESSIONS) {
       const oldest = this.#sessions.keys().next().value;
       if (oldest === undefined) break;
-      this.#sessions.delete(oldest);
+      this.#drop(oldest);
     }
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const session: UiSession = {
@@ -85,7 +87,7 @@ export class UiSessions {
     const session = this.#sessions.get(digest(secret));
     if (session === undefined) return undefined;
     if (session.expiresAt <= this.#clock.now()) {
-      this.#sessions.delete(digest(secret));
+      this.#drop(digest(secret));
       return undefined;
     }
     return session;
@@ -93,7 +95,37 @@ export class UiSessions {
 
   /** Signs a browser out; its cookie stops working at once. */
   end(secret: string): void {
-    this.#sessions.delete(digest(secret));
+    this.#drop(digest(secret));
+  }
+
+  /** Whether the session with this public id is still signed in. */
+  isLive(id: string): boolean {
+    for (const session of this.#sessions.values())
+      if (session.id === id) return session.expiresAt > this.#clock.now();
+    return false;
+  }
+
+  /** Calls `listener` once when the session with this id ends; returns the way to stop. */
+  onEnd(id: string, listener: () => void): () => void {
+    let listeners = this.#endListeners.get(id);
+    if (listeners === undefined) {
+      listeners = new Set();
+      this.#endListeners.set(id, listeners);
+    }
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+      if (listeners.size === 0) this.#endListeners.delete(id);
+    };
+  }
+
+  #drop(key: string): void {
+    const session = this.#sessions.get(key);
+    this.#sessions.delete(key);
+    if (session === undefined) return;
+    const listeners = this.#endListeners.get(session.id);
+    this.#endListeners.delete(session.id);
+    for (const listener of listeners ?? []) listener();
   }
 
   /** Constant-time check of a presented CSRF token against the session's. */
@@ -107,7 +139,6 @@ export class UiSessions {
   #prune(): void {
     const now = this.#clock.now();
     for (const [key, pending] of this.#codes) if (pending.expiresAt <= now) this.#codes.delete(key);
-    for (const [key, session] of this.#sessions)
-      if (session.expiresAt <= now) this.#sessions.delete(key);
+    for (const [key, session] of this.#sessions) if (session.expiresAt <= now) this.#drop(key);
   }
 }

@@ -338,7 +338,8 @@ describe('gateway bad input', () => {
         expect(res.status).toBe(404);
         expect(errorOf(res).code).toBe('NOT_FOUND');
       }
-      const outside = await gw.request('GET', '/nope', { token: null });
+      // Under /mcp too: only paths outside the API are the UI's pages (sign-in page, 401).
+      const outside = await gw.request('GET', '/mcp/nope', { token: null });
       expect(outside.status).toBe(404);
       expect(errorOf(outside).code).toBe('NOT_FOUND');
     });

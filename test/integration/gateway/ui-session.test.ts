@@ -5,6 +5,7 @@ import { UI_CSRF_HEADER, UI_SESSION_COOKIE } from '../../../contracts/ui.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { errorOf, startGatewayHost, type GatewayTestHost } from './helpers/gateway-host.ts';
 import { rawGet } from './helpers/raw-get.ts';
+import { openSse } from './helpers/sse-client.ts';
 
 /**
  * The UI's browser session (issue 24), attacked over real HTTP on 127.0.0.1: nothing
@@ -253,6 +254,29 @@ describe('with a session', () => {
     expect(after.status).toBe(401);
     const page = await gw.request('GET', '/', { token: null, headers: { cookie } });
     expect(page.status).toBe(401);
+  });
+
+  it('a signed-in browser follows the event stream until it signs out', async () => {
+    const { cookie, csrf } = await signIn();
+    const head = (await gw.chain()).at(-1)?.seq ?? 0;
+    const stream = await openSse(`${gw.url}/v1/events`, { cookie, lastEventId: head });
+    try {
+      expect(stream.status).toBe(200);
+      // A browser session is not a token: its stream must not end as "token revoked".
+      expect((await gw.request('POST', '/v1/runs', { json: { goal: 'seen live' } })).status).toBe(
+        201,
+      );
+      expect((await stream.next()).event).toBe('run.created');
+      const out = await gw.request('POST', '/v1/ui/logout', {
+        token: null,
+        headers: { cookie, [UI_CSRF_HEADER]: csrf },
+      });
+      expect(out.status).toBe(200);
+      expect(await stream.ended()).toBe('ended');
+      expect(stream.comments).toContain('closed: signed out');
+    } finally {
+      stream.close();
+    }
   });
 
   it('a token request has no browser session to read', async () => {

@@ -104,8 +104,10 @@ describeWithJail(
 
           const failed = await host.settle(hostile.id, LIMIT_TIMEOUT_MS);
           expect(failed.state).toBe('failed');
-          expect(failed.state_reason).toBe('retries_exhausted');
-          expect(failed.usage.retries).toBe(2);
+          // The reason names the last failure (issue 19), here the limit the jail enforced.
+          expect(failed.state_reason).toBe(`retries_exhausted: worker exited with ${signal}`);
+          // Two segments failed; the one retry allowed was spent (never shown above its limit).
+          expect(failed.usage.retries).toBe(1);
           const ended = await host.runChain(hostile.id, 'segment.ended');
           expect(ended.map((e: ChainEntry) => e.data.failure)).toEqual([
             `worker exited with ${signal}`,

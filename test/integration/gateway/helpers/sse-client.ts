@@ -29,13 +29,14 @@ const DEFAULT_TIMEOUT_MS = 5_000;
  */
 export async function openSse(
   url: string,
-  options: { token: string; lastEventId?: string | number },
+  options: { token?: string; cookie?: string; lastEventId?: string | number },
 ): Promise<SseStream> {
   const abort = new AbortController();
   const res = await fetch(url, {
     headers: {
       accept: 'text/event-stream',
-      authorization: `Bearer ${options.token}`,
+      ...(options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }),
+      ...(options.cookie === undefined ? {} : { cookie: options.cookie }),
       ...(options.lastEventId === undefined
         ? {}
         : { 'last-event-id': String(options.lastEventId) }),
