@@ -10,7 +10,7 @@ import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import { checkSkillDocumentUrl } from '../skills/declarative/fetch-skill-document.ts';
 import { errorOutcome } from './call-outcome.ts';
-import type { ExecuteCall } from './execute-pipeline.ts';
+import type { ExecuteCall } from './execute-call.ts';
 import {
   COMPILED_HASH_FIELD,
   compiledHash,
