@@ -24,6 +24,13 @@ const zones = [
     from: MAIN_LAYERS.slice(i + 1).flat(),
     message: `${layer.join(', ')} may not import from a later layer (see main/layers.ts).`,
   })),
+  // Skills never move a run through the state machine (docs/decisions.md "Onboarding holds
+  // its run"): a run the host works on itself is held and released by runs/host-held-runs.ts.
+  {
+    target: './main/skills',
+    from: ['./main/runs/run-service.ts', './main/runs/transitions.ts'],
+    message: 'main/skills never drives the run state machine: use main/runs/host-held-runs.ts.',
+  },
 ];
 
 export default tseslint.config(

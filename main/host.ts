@@ -40,6 +40,7 @@ import { hostSecretNames } from './policy/host-secrets.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
 import { HostControls } from './runs/host-controls.ts';
+import { HostHeldRuns } from './runs/host-held-runs.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
@@ -378,7 +379,7 @@ export class Host {
         chain,
         clock,
         registry: skillRegistry,
-        runs,
+        heldRuns: new HostHeldRuns({ runs }),
         approvals,
         secrets,
         logger,

@@ -7,8 +7,7 @@ import { AppError, isAppError } from '../../errors.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
 import type { ActorContext } from '../../actor-context.ts';
-import type { RunService } from '../../runs/run-service.ts';
-import { isTerminal } from '../../runs/transitions.ts';
+import type { HostHeldRuns } from '../../runs/host-held-runs.ts';
 import type { Db } from '../../store/schema.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
 import { ApiCallStep } from './api-call-step.ts';
@@ -26,7 +25,8 @@ export type OnboardingServiceDeps = {
   chain: CausalChain;
   clock: Clock;
   registry: SkillRegistry;
-  runs: RunService;
+  /** The run setup's approvals hang on: onboarding holds and releases it, never moves it. */
+  heldRuns: HostHeldRuns;
   approvals: ApprovalService;
   secrets: SecretStore;
   logger: Logger;
@@ -40,8 +40,8 @@ const SETUP_WAITING_FOR = 'ccos.skill.onboarding';
  * the host — never an agent — runs `api_call`, `human_action` and `wait_for` steps in order
  * once an admin starts setup. Progress is persisted before each next step, so a restart
  * resumes where it was and never repeats a side effect (a register call is made once).
- * Approvals hang on one internal run per onboarding, parked in `paused_external_event` so
- * neither the supervisor nor start-up recovery ever hands it to an agent.
+ * Approvals hang on one internal run per onboarding, held by `HostHeldRuns` (parked, so no
+ * agent is ever handed it); onboarding never moves a run through the state machine itself.
  *
  * This class runs the passes; each step kind has its runner (`ApiCallStep`,
  * `HumanActionStep`, `WaitForStep`), and `OnboardingProgress` keeps what they did.
@@ -137,26 +137,18 @@ export class OnboardingService implements Disposable {
       const before = await this.#progress.get(skillId);
       if (before?.state === 'OPERATIONAL') return;
       await this.#deps.chain.transact(async (tx) => {
-        let runId = before?.run_id ?? null;
-        const run = runId === null ? undefined : await this.#deps.runs.getIn(tx, runId);
-        if (run === undefined || isTerminal(run.state)) {
-          // The admin's run: approvals need one, and the audit trail names who started setup.
-          const created = await this.#deps.runs.createIn(
-            tx,
-            { goal: `Set up ${skill.name}` },
-            { ...ctx, origin: 'api' },
-          );
-          await this.#deps.runs.transitionIn(tx, created.id, 'running', {
-            ...ctx,
-            reason: 'skill setup started',
-          });
-          await this.#deps.runs.transitionIn(tx, created.id, 'paused_external_event', {
-            ...ctx,
-            reason: `the host runs ${skillId}'s setup steps; no agent works on this run`,
+        // The admin's run: approvals need one, and the audit trail names who started setup.
+        const runId = await this.#deps.heldRuns.holdIn(
+          tx,
+          before?.run_id ?? null,
+          {
+            goal: `Set up ${skill.name}`,
+            started: 'skill setup started',
+            parked: `the host runs ${skillId}'s setup steps; no agent works on this run`,
             waiting_for: SETUP_WAITING_FOR,
-          });
-          runId = created.id;
-        }
+          },
+          { ...ctx, origin: 'api' },
+        );
         const record: OnboardingRecord = {
           ...(before ?? emptyRecord(skillId)),
           run_id: runId,
@@ -231,14 +223,8 @@ export class OnboardingService implements Disposable {
 
   async #finish(record: OnboardingRecord): Promise<void> {
     await this.#deps.chain.transact(async (tx) => {
-      const runId = record.run_id ?? '';
-      const run = await this.#deps.runs.getIn(tx, runId);
-      if (run.state === 'paused_external_event') {
-        const reason = `${record.skill_id} is set up`;
-        await this.#deps.runs.transitionIn(tx, runId, 'pending', { ...HOST, reason });
-        await this.#deps.runs.transitionIn(tx, runId, 'running', { ...HOST, reason });
-        await this.#deps.runs.transitionIn(tx, runId, 'done', { ...HOST, reason });
-      }
+      const reason = `${record.skill_id} is set up`;
+      await this.#deps.heldRuns.releaseIn(tx, record.run_id ?? '', reason, HOST);
       await this.#progress.saveIn(
         tx,
         { ...record, state: 'OPERATIONAL', pending_approval_id: null, reason: null },

@@ -60,6 +60,17 @@ describe('layering of main/', () => {
     expect(upward).toEqual([]);
   });
 
+  it('leaves the run state machine to the runs layer: no skill imports it', () => {
+    const driving = files
+      .filter((f) => f.startsWith('main/skills/'))
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((t) => t === 'main/runs/run-service.ts' || t === 'main/runs/transitions.ts')
+          .map((t) => `${f} -> ${t}`),
+      );
+    expect(driving).toEqual([]);
+  });
+
   it('has no cycle in the folder graph', () => {
     const edges = new Map<string, Set<string>>();
     for (const f of files) {
@@ -116,6 +127,17 @@ describe('layering of main/', () => {
         expect(rules).toContain('import-x/no-restricted-paths');
       },
     );
+
+    it('in main/skills importing the run state machine', async () => {
+      for (const target of ['run-service.ts', 'transitions.ts']) {
+        const [result] = await eslint.lintText(`import '../../runs/${target}';\n`, {
+          filePath: 'main/skills/onboarding/layer-probe.ts',
+        });
+        expect(result?.messages.map((m) => m.message).join('\n')).toContain(
+          'main/skills never drives the run state machine',
+        );
+      }
+    });
 
     it('in an unclassified folder', async () => {
       const [result] = await eslint.lintText('export const x = 1;\n', {
