@@ -18,6 +18,14 @@ export const TERMINAL_STATES = [
   'failed',
   'cancelled',
 ] as const satisfies readonly RunState[];
+export type TerminalState = (typeof TERMINAL_STATES)[number];
+/**
+ * Whether a state is one a run never leaves: the one check, for a parsed `RunState` as for a
+ * value read from a chain entry's data (anything else is not terminal).
+ */
+export function isTerminalState(state: unknown): state is TerminalState {
+  return (TERMINAL_STATES as readonly unknown[]).includes(state);
+}
 export const PAUSED_STATES = [
   'paused_approval',
   'paused_external_event',

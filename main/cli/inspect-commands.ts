@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import type { StreamEvent } from '../../contracts/api.ts';
 import { chainEventTypeSchema, type ChainEntry } from '../../contracts/chain.ts';
-import { TERMINAL_STATES, type Run } from '../../contracts/runs.ts';
+import { isTerminalState, type Run } from '../../contracts/runs.ts';
 import { AppError } from '../errors.ts';
 import type { ApiClient } from '../gateway-client/api-client.ts';
 import { followEvents } from '../gateway-client/event-stream.ts';
@@ -113,8 +113,8 @@ export function registerInspectCommands(program: Command): void {
             if (!json) console.log(`  ${usageLine(now.run)}`);
           }
           const to = event.event_type === 'run.transition' ? event.data.to : undefined;
-          if (typeof to === 'string' && (TERMINAL_STATES as readonly string[]).includes(to)) {
-            ended = to as Run['state'];
+          if (isTerminalState(to)) {
+            ended = to;
             return 'stop';
           }
           return undefined;
@@ -240,7 +240,7 @@ function chainTable(entries: readonly ChainEntry[]): string {
 }
 
 function isFinished(run: Run): boolean {
-  return (TERMINAL_STATES as readonly string[]).includes(run.state);
+  return isTerminalState(run.state);
 }
 
 function stateLine(run: Run): string {

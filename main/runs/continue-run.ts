@@ -1,5 +1,4 @@
-import type { ContinueRunInput, Run } from '../../contracts/runs.ts';
-import { TERMINAL_STATES } from '../../contracts/runs.ts';
+import { isTerminalState, type ContinueRunInput, type Run } from '../../contracts/runs.ts';
 import type { ActorContext } from '../actor-context.ts';
 import type { CausalChain } from '../chain/causal-chain.ts';
 import { AppError } from '../errors.ts';
@@ -7,8 +6,6 @@ import type { CheckpointStore } from './checkpoint-store.ts';
 import type { RunService } from './run-service.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import { segmentQuotasOf } from './segment-quotas.ts';
-
-const TERMINAL = new Set<string>(TERMINAL_STATES);
 
 export type ContinueRunDeps = {
   runs: RunService;
@@ -32,7 +29,7 @@ export async function continueRun(
   ctx: ActorContext,
 ): Promise<Run> {
   const parent = await deps.runs.get(parentId);
-  if (!TERMINAL.has(parent.state)) {
+  if (!isTerminalState(parent.state)) {
     throw new AppError(
       'CONFLICT',
       `run ${parentId} is ${parent.state}: only an ended run can be continued (cancel it first, or let it finish)`,

@@ -1,4 +1,4 @@
-import { TERMINAL_STATES, type RunState } from '../../contracts/runs.ts';
+import { isTerminalState, type RunState } from '../../contracts/runs.ts';
 import { AppError } from '../errors.ts';
 
 /**
@@ -34,8 +34,9 @@ export const STATES_NEEDING_REASON: readonly RunState[] = [
   'failed',
 ];
 
+/** `isTerminalState` for a parsed state. */
 export function isTerminal(state: RunState): boolean {
-  return (TERMINAL_STATES as readonly RunState[]).includes(state);
+  return isTerminalState(state);
 }
 
 export function isLegalTransition(from: RunState, to: RunState): boolean {

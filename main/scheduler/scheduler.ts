@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ChainEntry } from '../../contracts/chain.ts';
-import { TERMINAL_STATES } from '../../contracts/runs.ts';
+import { TERMINAL_STATES, isTerminalState } from '../../contracts/runs.ts';
 import type { ScheduleFire } from '../../contracts/schedules.ts';
 import type { ActorContext } from '../actor-context.ts';
 import type { CausalChain } from '../chain/causal-chain.ts';
@@ -305,7 +305,7 @@ export class Scheduler implements Disposable {
     for (const entry of entries) {
       if (entry.event_type !== 'run.transition' || entry.run_id === null) continue;
       const to = entry.data.to;
-      const ended = (TERMINAL_STATES as readonly unknown[]).includes(to);
+      const ended = isTerminalState(to);
       if (!ended && to !== 'paused_schedule') continue;
       const runId = entry.run_id;
       void this.#enqueue(() => this.#onRun(runId, ended)).catch((err: unknown) => {

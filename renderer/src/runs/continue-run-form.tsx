@@ -1,12 +1,10 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type ReactNode, type SyntheticEvent } from 'react';
-import { TERMINAL_STATES, type Run } from '../../../contracts/runs.ts';
+import { isTerminalState, type Run } from '../../../contracts/runs.ts';
 import { useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
 import { navigate } from '../router.tsx';
 import { InlineError } from '../ui/states.tsx';
-
-const TERMINAL = new Set<string>(TERMINAL_STATES);
 
 /**
  * For a run that ended (done, or failed on its budget): go on from its last checkpoint as a
@@ -27,7 +25,7 @@ export function ContinueRunForm(props: { run: Run }): ReactNode {
       navigate(`/runs/${encodeURIComponent(next.id)}`);
     },
   });
-  if (!TERMINAL.has(props.run.state)) return null;
+  if (!isTerminalState(props.run.state)) return null;
   const submit = (e: SyntheticEvent): void => {
     e.preventDefault();
     go.mutate(Number.parseInt(steps, 10));

@@ -1,12 +1,11 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
-import { TERMINAL_STATES, type Run } from '../../../contracts/runs.ts';
+import { isTerminalState, type Run } from '../../../contracts/runs.ts';
 import { useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
 import { InlineError } from '../ui/states.tsx';
 
 const RESUMABLE = new Set<string>(['paused_schedule', 'paused_external_event']);
-const TERMINAL = new Set<string>(TERMINAL_STATES);
 
 /** Cancel a run that has not ended; resume one paused for a schedule or an event. */
 export function RunActions(props: { run: Run }): ReactNode {
@@ -24,7 +23,7 @@ export function RunActions(props: { run: Run }): ReactNode {
       client.call('resumeRun', { params: { id }, body: { reason: 'resumed in the UI' } }),
     onSuccess: refresh,
   });
-  if (TERMINAL.has(props.run.state)) return null;
+  if (isTerminalState(props.run.state)) return null;
   return (
     <div className="button-row">
       <button

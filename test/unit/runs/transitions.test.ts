@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStateSchema, TERMINAL_STATES, type RunState } from '../../../contracts/runs.ts';
+import {
+  isTerminalState,
+  runStateSchema,
+  TERMINAL_STATES,
+  type RunState,
+} from '../../../contracts/runs.ts';
 import { isAppError } from '../../../main/errors.ts';
 import {
   assertTransition,
@@ -202,5 +207,14 @@ describe('RunService.transition on a real database', () => {
       services.runs.transition('run_missing', 'running', { actor: 'test' }),
     ).rejects.toMatchObject({ code: 'NOT_FOUND' });
     expect((await services.chain.verify()).entries).toBe(entries);
+  });
+});
+
+describe('isTerminalState', () => {
+  it('holds for exactly the states a run never leaves, and for no other value', () => {
+    expect(STATES.filter((s) => isTerminalState(s))).toEqual(['done', 'failed', 'cancelled']);
+    // Chain entry data is not parsed as a RunState: anything else is simply not terminal.
+    for (const other of ['DONE', 'done ', '', null, undefined, 3, { to: 'done' }, ['done']])
+      expect(isTerminalState(other)).toBe(false);
   });
 });
