@@ -14,6 +14,11 @@ export function toUtcInstant(iso: string): string {
   return new Date(ms).toISOString();
 }
 
+/** Whether instant `a` is strictly earlier than instant `b` (ISO strings, any offsets). */
+export function isBefore(a: string, b: string): boolean {
+  return Date.parse(a) < Date.parse(b);
+}
+
 /** Whether `instant` (an ISO string with any offset) is at or before `now`. */
 export function hasPassed(instant: string, now: Date): boolean {
   return Date.parse(instant) <= now.getTime();

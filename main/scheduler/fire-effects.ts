@@ -8,6 +8,7 @@ import type {
 import type { ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import { isAppError } from '../errors.ts';
+import { isBefore } from '../instant.ts';
 import { resolveBudget, type PolicyPacks } from '../policy/policy-packs.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import type { RunService } from '../runs/run-service.ts';
@@ -430,7 +431,7 @@ export class FireEffects {
       .execute();
     return {
       active: rows.filter((r) => !isTerminal(runStateSchema.parse(r.state))),
-      recent: rows.filter((r) => r.settled_at !== null && r.settled_at >= since),
+      recent: rows.filter((r) => r.settled_at !== null && !isBefore(r.settled_at, since)),
     };
   }
 

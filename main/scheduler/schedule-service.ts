@@ -13,6 +13,7 @@ import { auditedBy, type ActorContext } from '../actor-context.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError, isAppError } from '../errors.ts';
+import { isBefore, toUtcInstant } from '../instant.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { RunService } from '../runs/run-service.ts';
 import { isTerminal } from '../runs/transitions.ts';
@@ -185,7 +186,7 @@ export class ScheduleService {
         ...(patch.caps === undefined ? {} : { caps: { ...before.caps, ...patch.caps } }),
         updated_at: now.toISOString(),
       };
-      if (next.start_at !== null && next.end_at !== null && next.start_at >= next.end_at)
+      if (next.start_at !== null && next.end_at !== null && !isBefore(next.start_at, next.end_at))
         throw fieldError('end_at', 'start_at must be before end_at');
       compileTrigger(next.trigger, next);
       const timing =
@@ -379,11 +380,11 @@ function nextFires(schedule: ScheduleRecord): ScheduleDetail['next_fires'] {
 
 /** Instants are stored in UTC (`…Z`), so they compare as strings and read the same everywhere. */
 function isoOrNull(value: string | null | undefined): string | null {
-  return value === undefined || value === null ? null : new Date(value).toISOString();
+  return value === undefined || value === null ? null : toUtcInstant(value);
 }
 
 function normalizeTrigger(trigger: ScheduleTrigger): ScheduleTrigger {
-  return trigger.kind === 'at' ? { kind: 'at', at: new Date(trigger.at).toISOString() } : trigger;
+  return trigger.kind === 'at' ? { kind: 'at', at: toUtcInstant(trigger.at) } : trigger;
 }
 
 function fieldError(path: string, message: string): AppError {
