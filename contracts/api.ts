@@ -474,6 +474,8 @@ export const API = {
     method: 'get',
     path: '/v1/runs/{id}/notes',
     summary: "A run's notes from its supervising person, and whether each was delivered (admin)",
+    description:
+      'Every note sent to the run, oldest first, redacted as stored; `delivered_at` and `delivered_segment` stay null until a checkpoint of the worker holds the note.',
     request: { params: idParam('run') },
     responses: {
       200: json(runNoteListSchema, 'the notes, oldest first'),
