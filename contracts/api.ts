@@ -497,7 +497,7 @@ export const API = {
       },
     },
     responses: {
-      202: json(RunInterrupt, 'the interrupt, applied at the next step boundary'),
+      200: json(RunInterrupt, 'the interrupt, applied at the next step boundary'),
       ...bodyErrors,
       ...notFound,
       ...conflict,

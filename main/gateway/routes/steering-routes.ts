@@ -41,6 +41,6 @@ export function registerSteeringRoutes(
       body ?? {},
       requestActor(c, c.get('principal').actor),
     );
-    return c.json(interrupt, 202);
+    return c.json(interrupt, 200);
   });
 }

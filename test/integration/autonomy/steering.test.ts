@@ -6,6 +6,7 @@ import {
   RUN_TIMEOUT_MS,
   callEntry,
   doneEntry,
+  hostCli,
   startAutonomyHost,
   type AutonomyHost,
   type Transcript,
@@ -176,7 +177,7 @@ describe('steering a live run', () => {
       const sent = await h.request('POST', `/v1/runs/${run.id}/interrupt`, {
         reason: 'wrong account',
       });
-      expect(sent.status, sent.text).toBe(202);
+      expect(sent.status, sent.text).toBe(200);
       expect((sent.body as RunInterrupt).applied_at).toBeNull();
       slow?.release();
 
@@ -248,6 +249,41 @@ describe('steering a live run', () => {
       expect(denied.entries.map((e) => e.data.reason)).toEqual(
         expect.arrayContaining(['admin_only', 'not_owner']),
       );
+    },
+    RUN_TIMEOUT_MS,
+  );
+
+  it(
+    '`ccos runs note` and `ccos runs interrupt` steer a run from the command line',
+    async () => {
+      const h = await withSlowSkill({
+        entries: [
+          callEntry('c1', SLOW_WAIT, {}),
+          doneEntry('Done.', { expect: { last_content_includes: NOTE } }),
+        ],
+      });
+      const ccos = hostCli(h);
+      slow?.hold();
+      const inFlight = slow?.nextHit();
+      const run = await h.createRun({ goal: 'Wait.' });
+      await inFlight;
+      const noted = await ccos('runs', 'note', run.id, NOTE);
+      expect(noted.code, noted.stderr).toBe(0);
+      expect(noted.stdout).toMatch(/^note note_\S+ waits for the next step of /);
+      const stopped = await ccos('--json', 'runs', 'interrupt', run.id, '--reason', 'check first');
+      expect(stopped.code, stopped.stderr).toBe(0);
+      expect(JSON.parse(stopped.stdout)).toMatchObject({ run_id: run.id, reason: 'check first' });
+      slow?.release();
+      const paused = await h.waitForState(run.id, ['paused_external_event']);
+      expect(paused.state_reason).toBe('interrupted by admin: check first');
+      // The note waits through the pause and reaches the resumed segment's first LLM step.
+      expect((await ccos('runs', 'resume', run.id)).code).toBe(0);
+      expect((await h.settle(run.id, RUN_TIMEOUT_MS)).state).toBe('done');
+      const [note] = await notesOf(h, run.id);
+      expect(note?.delivered_segment).toBe(1);
+      const ended = await ccos('runs', 'note', run.id, 'too late');
+      expect(ended.code).not.toBe(0);
+      expect(ended.stderr).toContain('RUN_ENDED');
     },
     RUN_TIMEOUT_MS,
   );
