@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../contracts/runs.ts';
@@ -38,6 +39,15 @@ describe.skipIf(skip !== undefined)('steering a run from the UI', () => {
     await ui.close();
   });
 
+  /** No serious or critical accessibility violation on the page as it is now. */
+  const expectAccessible = async (name: string): Promise<void> => {
+    const result = await new AxeBuilder({ page }).analyze();
+    const bad = result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+    expect(bad, name).toEqual([]);
+  };
+
   const openRun = async (run: Run): Promise<void> => {
     await page.goto(`${ui.url}/runs/${encodeURIComponent(run.id)}`);
     await page.getByRole('heading', { name: run.goal }).waitFor();
@@ -58,6 +68,7 @@ describe.skipIf(skip !== undefined)('steering a run from the UI', () => {
       const notes = page.getByTestId('run-notes');
       await notes.getByText('waiting for the next step').waitFor();
       await page.getByTestId('timeline').locator('[data-event-type="run.note"]').waitFor();
+      await expectAccessible('run page with a note waiting');
 
       const { pending_approvals: pending } = await ui.getRun(run.id);
       const approval = pending[0];
