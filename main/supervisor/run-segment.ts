@@ -38,6 +38,7 @@ import { TaskLimit } from '../task-limit.ts';
 import type { FollowUps } from '../scheduler/follow-ups.ts';
 import type { HostControls } from '../runs/host-controls.ts';
 import type { RunSteering } from '../runs/run-steering.ts';
+import { notesMayFollow } from './note-placement.ts';
 import type { DeliveredNote } from '../../contracts/steering.ts';
 import type { LlmCompleteReply } from '../../contracts/agent-channel.ts';
 import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
@@ -214,16 +215,11 @@ export class RunSegment implements AgentChannelHandlers {
     return this.#llmCalls.run(() => this.#llmCompleteNow(request));
   }
 
-  /**
-   * A person's waiting notes, as user messages after the request's last message (issue 24).
-   * None while the last assistant message has unanswered tool calls: providers refuse a
-   * user message between a tool call and its result, so the notes wait for the next step.
-   */
+  /** A person's waiting notes, as user messages after the request's last message (issue 24). */
   async #notesFor(request: LlmCompleteRequest): Promise<DeliveredNote[]> {
     const steering = this.#deps.steering;
     if (steering === undefined) return [];
-    const last = request.messages.at(-1);
-    if (last?.role === 'assistant' && (last.tool_calls ?? []).length > 0) return [];
+    if (!notesMayFollow(request.messages)) return [];
     return this.#deps.chain.transact((tx) =>
       steering.waitingNotesIn(tx, this.#runId, this.#handedOut),
     );
