@@ -281,6 +281,20 @@ describe('migrations', () => {
     }
   });
 
+  it('a migration numbered below one already applied (a reserved number landing late) still runs', async () => {
+    const late = '0070-run-notes';
+    const old = await openStore({ dataDir, migrations: MIGRATIONS.filter((m) => m.name !== late) });
+    await old.close();
+    const store = await openStore({ dataDir });
+    try {
+      expect(store.applied).toEqual([late]);
+      const strict = await strictTables(store.db as unknown as Kysely<unknown>);
+      expect(strict.get('run_notes')).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a failing migration stops start-up with MIGRATION_FAILED naming it and leaves the db as before', async () => {
     const before = await schemaOf(dataDir, MIGRATIONS);
     const broken: Migration[] = [
