@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { llmCompleteRequestSchema, llmCompleteResultSchema } from './llm.ts';
 import { goalSchema } from './runs.ts';
+import { deliveredNoteSchema } from './steering.ts';
 import { MAX_FOLLOW_UP_MS, MIN_FOLLOW_UP_MS } from './schedules.ts';
 
 /**
@@ -92,7 +93,15 @@ export const agentSessionInfoSchema = z.strictObject({
 export type AgentSessionInfo = z.infer<typeof agentSessionInfoSchema>;
 
 export const llmCompleteParamsSchema = z.strictObject({ request: llmCompleteRequestSchema });
-export const llmCompleteReplySchema = llmCompleteResultSchema;
+/**
+ * The LLM's answer, and the person's notes the host added to that request (after its last
+ * message): the worker keeps them in its conversation before the answer, so they survive its
+ * checkpoint and are not sent again (the host counts them delivered at that checkpoint).
+ */
+export const llmCompleteReplySchema = llmCompleteResultSchema.extend({
+  notes: z.array(deliveredNoteSchema).optional(),
+});
+export type LlmCompleteReply = z.infer<typeof llmCompleteReplySchema>;
 
 /** Checkpoint state is the agent's own JSON, size-capped by the host. */
 export const checkpointParamsSchema = z.strictObject({ state: z.unknown() });

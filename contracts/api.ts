@@ -26,6 +26,13 @@ import {
 } from './schedules.ts';
 import { sessionSchema } from './sessions.ts';
 import {
+  runInterruptInputSchema,
+  runInterruptSchema,
+  runNoteInputSchema,
+  runNoteListSchema,
+  runNoteSchema,
+} from './steering.ts';
+import {
   autofillGrantSchema,
   skillIdSchema,
   skillListEntrySchema,
@@ -58,6 +65,12 @@ const ErrorBody = named(
   'Every error: a stable `code`, a message, and for INVALID_INPUT the bad fields in `details.fields`',
 );
 const Run = named(runSchema, 'Run', 'A run: its state, budget, usage and policy pack');
+const RunNote = named(runNoteSchema, 'RunNote', "A person's note to a run's agent");
+const RunInterrupt = named(
+  runInterruptSchema,
+  'RunInterrupt',
+  'A request that a run pause at its next step boundary',
+);
 const Goal = named(goalSchema, 'Goal', 'One goal of a run and whether its predicate holds');
 const Step = named(stepSchema, 'Step', 'One step of a run (an LLM call or a tool call)');
 const Approval = named(
@@ -435,6 +448,56 @@ export const API = {
     },
     responses: {
       201: json(Run, 'the new run'),
+      ...bodyErrors,
+      ...notFound,
+      ...conflict,
+    },
+  },
+  postRunNote: {
+    method: 'post',
+    path: '/v1/runs/{id}/notes',
+    summary: "Send a run's agent a note it reads at its next LLM step (admin)",
+    description:
+      "Records the supervising person's note (1 to 4000 characters, redacted) with a `run.note` chain entry naming its text by digest. At the run's next LLM step the host adds every waiting note after the conversation's last message, framed as the person's note; it counts as delivered (`run.note_delivered`) once the worker checkpoints a conversation holding it, so a worker that crashes before reads it again and one that crashes after does not. A paused or pending run keeps it for its next segment. A run that ended answers 409 `RUN_ENDED`.",
+    request: {
+      params: idParam('run'),
+      body: jsonBody(runNoteInputSchema, { text: 'Use the staging account, not production.' }),
+    },
+    responses: {
+      201: json(RunNote, 'the note, waiting for the next step'),
+      ...bodyErrors,
+      ...notFound,
+      ...conflict,
+    },
+  },
+  listRunNotes: {
+    method: 'get',
+    path: '/v1/runs/{id}/notes',
+    summary: "A run's notes from its supervising person, and whether each was delivered (admin)",
+    description:
+      'Every note sent to the run, oldest first, redacted as stored; `delivered_at` and `delivered_segment` stay null until a checkpoint of the worker holds the note.',
+    request: { params: idParam('run') },
+    responses: {
+      200: json(runNoteListSchema, 'the notes, oldest first'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  interruptRun: {
+    method: 'post',
+    path: '/v1/runs/{id}/interrupt',
+    summary: 'Pause a running run at its next step boundary',
+    description:
+      'Records the interrupt (`run.interrupt`). The next LLM or tool call of the run’s worker is refused before it starts anything; in that transaction the run goes to `paused_external_event`, `waiting_for` `person.resume`, with the reason saying who interrupted it. The worker checkpoints and exits without a retry charged; `POST /v1/runs/{id}/resume` continues it. A pending run pauses at its next segment’s first step. A paused run answers 409 `RUN_NOT_ACTIVE`, an ended one 409 `RUN_ENDED`. The body is optional.',
+    request: {
+      params: idParam('run'),
+      body: {
+        ...jsonBody(runInterruptInputSchema, { reason: 'wrong account' }),
+        required: false,
+      },
+    },
+    responses: {
+      200: json(RunInterrupt, 'the interrupt, applied at the next step boundary'),
       ...bodyErrors,
       ...notFound,
       ...conflict,

@@ -14,6 +14,12 @@ export const chainEventTypeSchema = z.enum([
   'session.created',
   'run.created',
   'run.transition',
+  /** A person's note to a run's agent (issue 24); its text is a payload named by digest. */
+  'run.note',
+  /** Notes the worker's checkpoint now holds: the agent has read them. */
+  'run.note_delivered',
+  /** A person asked a run to stop at its next step boundary. */
+  'run.interrupt',
   'segment.started',
   'segment.ended',
   'checkpoint',

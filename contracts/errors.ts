@@ -14,6 +14,10 @@ export const errorCodeSchema = z.enum([
   'CONFLICT',
   'ILLEGAL_TRANSITION',
   'SESSION_BUSY',
+  /** The run has ended (done, failed, cancelled): it takes no note or interrupt (issue 24). */
+  'RUN_ENDED',
+  /** The run is paused already: an interrupt has nothing to stop (issue 24). */
+  'RUN_NOT_ACTIVE',
   'IDEMPOTENCY_CONFLICT',
   'UNAUTHORIZED',
   'FORBIDDEN',

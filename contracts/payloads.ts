@@ -7,7 +7,14 @@ import { z } from 'zod';
  */
 
 /** What a payload is: a tool call's input or outcome, an LLM call's prompt or answer. */
-export const payloadKindSchema = z.enum(['tool.input', 'tool.outcome', 'llm.prompt', 'llm.answer']);
+export const payloadKindSchema = z.enum([
+  'tool.input',
+  'tool.outcome',
+  'llm.prompt',
+  'llm.answer',
+  /** A person's note to the run's agent (issue 24). */
+  'run.note',
+]);
 export type PayloadKind = z.infer<typeof payloadKindSchema>;
 
 /** The contract's labels (CHAT-SECURITY-CONTRACT.md "Labels on values"). */

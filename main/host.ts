@@ -28,6 +28,7 @@ import { continueRun } from './runs/continue-run.ts';
 import { PayloadStore } from './runs/payload-store.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
 import { ConnectorRecords } from './connectors/connector-records.ts';
+import { RunSteering } from './runs/run-steering.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
 import { listenGateway } from './gateway/server/gateway-server.ts';
 import { defaultRendererDir } from './gateway/server/renderer-dir.ts';
@@ -130,6 +131,8 @@ export type StartedHost = {
   followUps: FollowUps;
   /** The host-wide kill switch and caps (`ccos agents …`). */
   controls: HostControls;
+  /** A person's notes to runs' agents and interrupts (issue 24). */
+  steering: RunSteering;
   logger: Logger;
   recovery: readonly RecoveryOutcome[];
   gateway: { url: string; port: number };
@@ -324,6 +327,7 @@ export class Host {
         egress,
       });
       const payloads = new PayloadStore({ db: store.db, chain, clock });
+      const steering = new RunSteering({ chain, clock, runs, payloads, redactor });
       const pipeline = new ExecutePipeline({
         payloads,
         registry: skillRegistry,
@@ -405,6 +409,7 @@ export class Host {
         controls,
         connectors,
         uiSessions,
+        steering,
         continueRun: (parentId, input, ctx) =>
           continueRun({ runs, checkpoints, chain, policies }, parentId, input, ctx),
         host: {
@@ -486,6 +491,7 @@ export class Host {
         redactor,
         secrets,
         followUps,
+        steering,
       });
       // Last to start, first to stop: fires stop before the supervisor and the gateway do.
       this.#disposables.push(scheduler);
@@ -518,6 +524,7 @@ export class Host {
         scheduler,
         followUps,
         controls,
+        steering,
         logger,
         recovery,
         gateway: { url: server.url, port: server.port },
@@ -566,6 +573,7 @@ export class Host {
       redactor: Redactor;
       secrets: SecretStore;
       followUps: FollowUps;
+      steering: RunSteering;
     },
   ): Supervisor | null {
     const settings = this.#config.agents.llm;
@@ -626,6 +634,7 @@ export class Host {
         logger: parts.logger,
         followUps: parts.followUps,
         controls: parts.controls,
+        steering: parts.steering,
       },
       controls: parts.controls,
       exitGraceMs: SEGMENT_EXIT_GRACE_MS,

@@ -5,6 +5,7 @@ import { completionOf, untilOption } from './completion-options.ts';
 import { connect, print, table } from './cli-context.ts';
 import { usageLine } from './inspect-commands.ts';
 import { isolationLine, runIsolation } from './run-isolation.ts';
+import { registerSteeringCommands } from './steering-commands.ts';
 import { nonNegativeInt, pageLimit, positiveInt } from './option-parsers.ts';
 import {
   createAndPrint,
@@ -14,7 +15,7 @@ import {
   type TriggerOptions,
 } from './schedule-commands.ts';
 
-/** `ccos runs create|list|show|cancel|resume`. */
+/** `ccos runs create|list|show|cancel|resume|note|interrupt`. */
 export function registerRunCommands(program: Command): void {
   const runs = program.command('runs').description('create, watch and stop runs');
 
@@ -165,6 +166,7 @@ export function registerRunCommands(program: Command): void {
         print(json, run, (r) => `${r.id} is now ${r.state}`);
       });
   }
+  registerSteeringCommands(runs);
 }
 
 type CreateOptions = {

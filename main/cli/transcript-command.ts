@@ -45,6 +45,7 @@ const TITLES: Record<TranscriptItem['kind'], string> = {
   'llm.answer': 'answer from',
   'tool.input': 'call',
   'tool.outcome': 'outcome of',
+  'run.note': 'note from',
 };
 
 function renderItem(item: TranscriptItem, full: boolean): string {

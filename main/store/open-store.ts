@@ -93,6 +93,10 @@ async function migrate(
     provider,
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
+    // Work done in parallel reserves number ranges (migrations/index.ts), so a migration may
+    // land after one with a higher number has run somewhere: it must still run, not stop
+    // start-up as "corrupted migrations".
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {

@@ -119,6 +119,25 @@ export type HostSettingsTable = {
   updated_by: string;
 };
 
+export type RunNotesTable = {
+  id: string;
+  run_id: string;
+  text: string;
+  created_by: string;
+  created_at: string;
+  delivered_at: string | null;
+  delivered_segment: number | null;
+};
+
+export type RunInterruptsTable = {
+  id: string;
+  run_id: string;
+  reason: string | null;
+  created_by: string;
+  created_at: string;
+  applied_at: string | null;
+};
+
 export type ChainTable = {
   seq: number;
   event_id: string;
@@ -290,6 +309,8 @@ export type Database = {
   payloads: PayloadsTable;
   approvals: ApprovalsTable;
   host_settings: HostSettingsTable;
+  run_notes: RunNotesTable;
+  run_interrupts: RunInterruptsTable;
   chain: ChainTable;
   tokens: TokensTable;
   connectors: ConnectorsTable;

@@ -37,6 +37,10 @@ import { isTerminal } from '../runs/transitions.ts';
 import { TaskLimit } from '../task-limit.ts';
 import type { FollowUps } from '../scheduler/follow-ups.ts';
 import type { HostControls } from '../runs/host-controls.ts';
+import type { RunSteering } from '../runs/run-steering.ts';
+import { notesMayFollow } from './note-placement.ts';
+import type { DeliveredNote } from '../../contracts/steering.ts';
+import type { LlmCompleteReply } from '../../contracts/agent-channel.ts';
 import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
 
 export type RunSegmentDeps = {
@@ -56,6 +60,8 @@ export type RunSegmentDeps = {
   followUps?: FollowUps;
   /** The host-wide switch and daily token cap; absent in benches that drive a segment alone. */
   controls?: HostControls;
+  /** A person's notes and interrupts (issue 24); absent, a segment has none to meet. */
+  steering?: RunSteering;
 };
 
 /**
@@ -98,6 +104,9 @@ export class RunSegment implements AgentChannelHandlers {
   #checkpoints = 0;
   #memoryPuts = 0;
   #llmBackoff: LlmBackoff | undefined;
+  /** Notes handed to the worker with an LLM answer, delivered once it checkpoints them. */
+  readonly #handedOut = new Set<string>();
+  #awaitingCheckpoint: string[] = [];
 
   constructor(deps: RunSegmentDeps, run: Run, grant: SegmentGrant, signal: AbortSignal) {
     this.#deps = deps;
@@ -202,13 +211,34 @@ export class RunSegment implements AgentChannelHandlers {
    * pass the same token check. Queued, each is authorised against the usage every earlier
    * call has settled, so a run overspends by at most one call's misestimate.
    */
-  llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
+  llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteReply> {
     return this.#llmCalls.run(() => this.#llmCompleteNow(request));
   }
 
-  async #llmCompleteNow(request: LlmCompleteRequest): Promise<LlmCompleteResult> {
+  /** A person's waiting notes, as user messages after the request's last message (issue 24). */
+  async #notesFor(request: LlmCompleteRequest): Promise<DeliveredNote[]> {
+    const steering = this.#deps.steering;
+    if (steering === undefined) return [];
+    if (!notesMayFollow(request.messages)) return [];
+    return this.#deps.chain.transact((tx) =>
+      steering.waitingNotesIn(tx, this.#runId, this.#handedOut),
+    );
+  }
+
+  async #llmCompleteNow(request: LlmCompleteRequest): Promise<LlmCompleteReply> {
+    const notes = await this.#notesFor(request);
+    const asked: LlmCompleteRequest =
+      notes.length === 0
+        ? request
+        : {
+            ...request,
+            messages: [
+              ...request.messages,
+              ...notes.map((n) => ({ role: 'user' as const, content: n.message })),
+            ],
+          };
     // Nothing secret goes into a prompt, whatever the agent put in its conversation.
-    const safe = this.#deps.redactor.redactValue(request);
+    const safe = this.#deps.redactor.redactValue(asked);
     // The prompt and at least one answer token must fit what is left of the budget. The
     // answer is then capped at the rest, rather than refusing every call whose requested cap
     // does not fit: a worker asks for up to 4096 tokens, so a smaller budget (or the last
@@ -275,10 +305,18 @@ export class RunSegment implements AgentChannelHandlers {
           tool_calls: result.message.tool_calls.map((c) => c.name),
           prompt,
           answer,
+          ...(notes.length === 0 ? {} : { note_ids: notes.map((n) => n.id) }),
         },
       });
     });
-    return result;
+    if (notes.length === 0) return result;
+    for (const n of notes) this.#handedOut.add(n.id);
+    this.#awaitingCheckpoint.push(...notes.map((n) => n.id));
+    // Redacted as the model saw them, so the worker keeps exactly what was sent.
+    return {
+      ...result,
+      notes: notes.map((n) => ({ id: n.id, message: this.#deps.redactor.redactString(n.message) })),
+    };
   }
 
   /**
@@ -345,6 +383,16 @@ export class RunSegment implements AgentChannelHandlers {
         keep,
       });
       this.#checkpoints += 1;
+      // Notes handed out before this checkpoint are in the state it saved: delivered, so a
+      // crash from here on does not send them again, and one before it does.
+      await this.#deps.steering?.markDeliveredIn(
+        tx,
+        run,
+        this.#awaitingCheckpoint,
+        this.#grant.index,
+        this.#actor,
+      );
+      this.#awaitingCheckpoint = [];
       return { checkpoint_id: id };
     });
     if ('error' in verdict) throw verdict.error;
@@ -556,6 +604,9 @@ export class RunSegment implements AgentChannelHandlers {
     charge: boolean,
   ): Promise<{ error: AppError } | { run: Run; tokensLeft: number }> {
     const run = await this.#requireRunning(tx);
+    // A person's interrupt (issue 24): the run pauses here, before this step starts anything.
+    const interrupted = await this.#deps.steering?.applyInterruptIn(tx, run, 'host');
+    if (interrupted !== undefined) return { error: interrupted };
     // The kill switch: a paused host ends every segment at its next step.
     const controls = this.#deps.controls;
     if (controls?.paused === true) {

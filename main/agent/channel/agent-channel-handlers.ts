@@ -1,9 +1,10 @@
 import type {
   AgentSessionInfo,
   CompleteReply,
+  LlmCompleteReply,
   ToolCallOutcome,
 } from '../../../contracts/agent-channel.ts';
-import type { LlmCompleteRequest, LlmCompleteResult } from '../../../contracts/llm.ts';
+import type { LlmCompleteRequest } from '../../../contracts/llm.ts';
 import type { FollowUpReply, FollowUpRequest } from '../../../contracts/schedules.ts';
 import type { ToolDefinition } from '../../../contracts/skills.ts';
 
@@ -24,7 +25,8 @@ export type AgentChannelHandlers = {
     args: Record<string, unknown>,
     options?: { callId?: string },
   ) => Promise<ToolCallOutcome>;
-  llmComplete: (request: LlmCompleteRequest) => Promise<LlmCompleteResult>;
+  /** The answer, with the person's notes the host added to the request (issue 24). */
+  llmComplete: (request: LlmCompleteRequest) => Promise<LlmCompleteReply>;
   checkpoint: (state: unknown) => Promise<{ checkpoint_id: number }>;
   complete: (summary: string | undefined) => Promise<CompleteReply>;
   memoryGet: (key: string) => Promise<unknown>;

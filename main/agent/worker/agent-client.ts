@@ -8,11 +8,13 @@ import {
   agentSessionInfoSchema,
   checkpointReplySchema,
   completeReplySchema,
+  llmCompleteReplySchema,
   memoryGetReplySchema,
   memoryPutReplySchema,
   toolCallOutcomeSchema,
   type AgentSessionInfo,
   type CompleteReply,
+  type LlmCompleteReply,
   type ToolCallOutcome,
 } from '../../../contracts/agent-channel.ts';
 import {
@@ -20,13 +22,7 @@ import {
   type FollowUpReply,
   type FollowUpRequest,
 } from '../../../contracts/schedules.ts';
-import {
-  llmCompleteResultSchema,
-  llmToolSchema,
-  type LlmCompleteRequest,
-  type LlmCompleteResult,
-  type LlmTool,
-} from '../../../contracts/llm.ts';
+import { llmToolSchema, type LlmCompleteRequest, type LlmTool } from '../../../contracts/llm.ts';
 import { NdjsonTransport, type ProtocolViolation } from '../channel/ndjson-transport.ts';
 import { TokenStampingTransport } from '../channel/token-stamping-transport.ts';
 
@@ -50,7 +46,8 @@ export type AgentClient = {
   listTools(): Promise<LlmTool[]>;
   /** `callId`: the LLM's id for the call, so the host runs it at most once (see the host's channel). */
   callTool(name: string, args: Record<string, unknown>, callId?: string): Promise<ToolCallOutcome>;
-  llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteResult>;
+  /** The answer, and the person's notes the host put in the request before it (issue 24). */
+  llmComplete(request: LlmCompleteRequest): Promise<LlmCompleteReply>;
   checkpoint(state: unknown): Promise<number>;
   complete(summary: string | undefined): Promise<CompleteReply>;
   /** Saves `request.state`, pauses the run and has it resumed later (`ccos/schedule.resume`). */
@@ -118,7 +115,7 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       );
       return toolCallOutcomeSchema.parse(result.structuredContent);
     },
-    llmComplete: (request) => call(AGENT_METHODS.llmComplete, { request }, llmCompleteResultSchema),
+    llmComplete: (request) => call(AGENT_METHODS.llmComplete, { request }, llmCompleteReplySchema),
     checkpoint: async (state) =>
       (await call(AGENT_METHODS.checkpoint, { state }, checkpointReplySchema)).checkpoint_id,
     complete: (summary) =>

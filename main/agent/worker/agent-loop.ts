@@ -122,6 +122,9 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
         ...(tools.length > 0 ? { tools } : {}),
         max_output_tokens: Math.min(MAX_OUTPUT_TOKENS, info.remaining.tokens),
       });
+      // The person's notes came after this conversation's last message in the request the
+      // model answered: kept in that place, they reach the checkpoint and are never re-sent.
+      for (const note of result.notes ?? []) append({ role: 'user', content: note.message });
       const { content, tool_calls } = result.message;
       append(
         tool_calls.length > 0

@@ -20,6 +20,7 @@ import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { registerUiRoutes } from '../routes/ui-routes.ts';
 import { registerHostRoutes } from '../routes/host-routes.ts';
 import { registerRunContinueRoute } from '../routes/run-continue-route.ts';
+import { registerSteeringRoutes } from '../routes/steering-routes.ts';
 import { securityHeaders } from '../shared/security-headers.ts';
 import { UiSessions } from '../shared/ui-sessions.ts';
 import { systemClock } from '../../clock.ts';
@@ -156,6 +157,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerEventStreamRoute(app, deps, access, uiSessions);
   registerHostRoutes(app, deps, access);
   registerRunContinueRoute(app, deps, access, details);
+  registerSteeringRoutes(app, deps, access);
   registerMcpRoute(app, deps, access);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {

@@ -16,6 +16,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   CONFLICT: 409,
   ILLEGAL_TRANSITION: 409,
   SESSION_BUSY: 409,
+  RUN_ENDED: 409,
+  RUN_NOT_ACTIVE: 409,
   IDEMPOTENCY_CONFLICT: 409,
   BUDGET_EXCEEDED: 409,
   // A quota is a limit the pack sets for what a run stores; like a spent budget, a conflict.

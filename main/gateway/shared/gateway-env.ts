@@ -1,3 +1,4 @@
+import type { RunSteering } from '../../runs/run-steering.ts';
 import type { AgentIsolationStatus } from '../../../contracts/agent-isolation.ts';
 import type { Principal } from '../../auth/token-service.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
@@ -51,6 +52,8 @@ export type GatewayDeps = {
   onboarding: OnboardingService;
   /** Runs' payloads: the transcript and its purge. */
   payloads: PayloadStore;
+  /** A person's notes to a run's agent and interrupts (issue 24). */
+  steering: RunSteering;
   schedules: ScheduleService;
   connectors: ConnectorRecords;
   logger: Logger;

@@ -37,6 +37,7 @@ export function followLiveEvents(
           .catch(() => undefined);
         void queries.invalidateQueries({ queryKey: queryKeys.runSteps(runId) });
         void queries.invalidateQueries({ queryKey: queryKeys.runChain(runId) });
+        void queries.invalidateQueries({ queryKey: queryKeys.runNotes(runId) });
       }, PATCH_DELAY_MS),
     );
   };

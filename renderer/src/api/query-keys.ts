@@ -5,6 +5,7 @@ export const queryKeys = {
   run: (id: string) => ['run', id] as const,
   runSteps: (id: string) => ['run', id, 'steps'] as const,
   runChain: (id: string) => ['run', id, 'chain'] as const,
+  runNotes: (id: string) => ['run', id, 'notes'] as const,
   approvals: ['approvals'] as const,
   skills: ['skills'] as const,
   chain: (filter: object) => ['chain', filter] as const,

@@ -11,6 +11,7 @@ import { Empty, ErrorState, Loading } from '../ui/states.tsx';
 import { ContinueRunForm } from './continue-run-form.tsx';
 import { RunActions } from './run-actions.tsx';
 import { RunTimeline } from './run-timeline.tsx';
+import { SteerRun } from './steer-run.tsx';
 
 const TIMELINE_LIMIT = 1000;
 
@@ -64,6 +65,7 @@ export function RunDetailPage(props: { runId: string }): ReactNode {
         </span>
       </p>
       <RunActions run={run} />
+      <SteerRun run={run} />
       <ContinueRunForm run={run} />
       <h2>Budget</h2>
       <BudgetMeters run={run} />

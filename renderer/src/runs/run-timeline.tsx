@@ -20,6 +20,10 @@ function headline(entry: ChainEntry): string {
   if (t === 'approval.request') return `approval asked: ${s('kind')} ${s('scope')}`.trim();
   if (t === 'approval.decision')
     return `approval ${s('decision')}${s('reason') === '' ? '' : `: ${s('reason')}`}`;
+  if (t === 'run.note') return `a person sent the agent a note (${s('state')})`;
+  if (t === 'run.note_delivered') return `the agent read the note in segment ${s('segment')}`;
+  if (t === 'run.interrupt')
+    return `a person interrupted the run${s('reason') === '' ? '' : `: ${s('reason')}`}`;
   // Every other type reads well enough by its name; its data is one click away.
   return t;
 }

@@ -246,6 +246,55 @@ describe('migrations', () => {
     }
   });
 
+  it('0070-run-notes creates run_notes and run_interrupts, STRICT, tied to existing runs', async () => {
+    const upTo = MIGRATIONS.findIndex((m) => m.name === '0070-run-notes');
+    const store = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo + 1) });
+    try {
+      const strict = await strictTables(store.db as unknown as Kysely<unknown>);
+      expect(strict.get('run_notes')).toBe(true);
+      expect(strict.get('run_interrupts')).toBe(true);
+      const db = store.db as unknown as Kysely<unknown>;
+      expect(await columnsOf(db, 'run_notes')).toEqual([
+        'id',
+        'run_id',
+        'text',
+        'created_by',
+        'created_at',
+        'delivered_at',
+        'delivered_segment',
+      ]);
+      expect(await columnsOf(db, 'run_interrupts')).toEqual([
+        'id',
+        'run_id',
+        'reason',
+        'created_by',
+        'created_at',
+        'applied_at',
+      ]);
+      // A note for a run that does not exist is refused by the database itself.
+      await expect(
+        sql`insert into run_notes (id, run_id, text, created_by, created_at)
+          values ('note_1', 'run_missing', 'hi', 'admin', '2026-01-01T00:00:00.000Z')`.execute(db),
+      ).rejects.toThrow(/FOREIGN KEY/);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a migration numbered below one already applied (a reserved number landing late) still runs', async () => {
+    const late = '0070-run-notes';
+    const old = await openStore({ dataDir, migrations: MIGRATIONS.filter((m) => m.name !== late) });
+    await old.close();
+    const store = await openStore({ dataDir });
+    try {
+      expect(store.applied).toEqual([late]);
+      const strict = await strictTables(store.db as unknown as Kysely<unknown>);
+      expect(strict.get('run_notes')).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a failing migration stops start-up with MIGRATION_FAILED naming it and leaves the db as before', async () => {
     const before = await schemaOf(dataDir, MIGRATIONS);
     const broken: Migration[] = [

@@ -13,11 +13,19 @@ const FIXTURES = new URL('../../../fixtures/agent/', import.meta.url);
  * What the n-th spawned worker is: the real worker, one that connects and hangs, one that
  * writes garbage to stdout, one that dies with an error on stderr, one that fires 20 LLM
  * calls at once, one that checkpoints and writes memory until it is refused, the real worker
- * starting late, or one that writes its own "goal met" fact into its scratch memory and
- * claims completion.
+ * starting late, one that writes its own "goal met" fact into its scratch memory and
+ * claims completion, or one that dies between an LLM answer and its checkpoint.
  */
 export type WorkerKind =
-  'real' | 'hang' | 'garbage' | 'crash' | 'greedy' | 'hoard' | 'slow_start' | 'self_complete';
+  | 'real'
+  | 'hang'
+  | 'garbage'
+  | 'crash'
+  | 'greedy'
+  | 'hoard'
+  | 'slow_start'
+  | 'self_complete'
+  | 'drop_notes';
 
 /** How late a `slow_start` worker sends its first message. */
 export const SLOW_START_DELAY_MS = 8_000;
@@ -52,6 +60,9 @@ export class RecordingSpawner implements Spawner {
     self_complete: new ChildProcessSpawner({
       entry: fileURLToPath(new URL('self-completing-worker.ts', FIXTURES)),
     }),
+    drop_notes: new ChildProcessSpawner({
+      entry: fileURLToPath(new URL('note-dropping-worker.ts', FIXTURES)),
+    }),
   };
 
   constructor(plan: (index: number) => WorkerKind = () => 'real') {
@@ -69,6 +80,7 @@ export class RecordingSpawner implements Spawner {
       hoard: undefined,
       slow_start: { CCOS_FIXTURE_DELAY_MS: String(SLOW_START_DELAY_MS) },
       self_complete: undefined,
+      drop_notes: undefined,
     };
     const extra = env[kind];
     const worker = this.#spawners[kind].spawn(
