@@ -6,6 +6,11 @@
  *    through `tools/call`; the host answers with the real `RunSegment` (metering the step,
  *    then the execute pipeline). Baseline: the same call made in-process straight into
  *    `pipeline.execute`, measured in the same run, half before and half after.
+ * 1b. The peer (issue 18): LangGraph.js's durable step, one graph node per step, checkpointed
+ *    by its SQLite saver with `durability: "sync"`, 1,000 steps, in this process right after
+ *    the tool calls, when `npm --prefix test/bench/peers ci` has installed it; both with the
+ *    driver's default sync (NORMAL in WAL: no fsync per step) and with `synchronous = full`
+ *    as the project's store commits.
  * 2. Runs per second through the whole loop: runs created at once through the API, each
  *    a one-step replay (one model answer, then the completion claim), until all are done,
  *    with N segments at a time.
@@ -30,6 +35,7 @@ import {
   startAutonomyHost,
 } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
+import { loadPeer, measurePeerSteps, PEER_SKIPPED, type PeerSync } from './langgraph-peer.ts';
 
 const ECHO = 'echo-notes__echo';
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -38,6 +44,8 @@ const WARMUP = 50;
 const CALLS = 600;
 const LOOP_RUNS = 48;
 const CONCURRENCY = [1, 4, 8] as const;
+const PEER_STEPS = 1000;
+const PEER_SYNC_MODES: readonly PeerSync[] = ['full', 'default'];
 
 export async function run(): Promise<BenchResult> {
   const step = await measureStep();
@@ -57,6 +65,17 @@ export async function run(): Promise<BenchResult> {
       unit: 'ms',
     },
   ];
+  const peer = await measurePeer();
+  for (const [sync, steps] of peer.steps) {
+    const label = sync === 'full' ? 'synchronous=full' : 'driver default sync';
+    rows.push(compare(`tool call p50 vs LangGraph step p50 (${label})`, step.channel, steps, 0.5), {
+      metric: `tool call mean vs LangGraph step mean (${label})`,
+      value: mean(step.channel),
+      unit: 'ms',
+      baseline: mean(steps),
+      ratio: mean(step.channel) / mean(steps),
+    });
+  }
   for (const n of CONCURRENCY) {
     rows.push({ metric: `runs/s, ${n} concurrent`, value: await runsPerSecond(n), unit: 'runs/s' });
   }
@@ -65,6 +84,7 @@ export async function run(): Promise<BenchResult> {
     rows,
     notes: [
       `tool call: ${step.channel.length} calls over the worker channel (child process, stdio, RunSegment metering + pipeline) vs ${step.baseline.length} in-process pipeline.execute calls (baseline), after ${WARMUP} warm-up calls each`,
+      peer.note,
       `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a fresh worker process per segment, until all are done`,
       `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}, data in ${os.tmpdir()}`,
     ],
@@ -192,6 +212,29 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
     await host.stop();
     await removeTempDir(dataDir);
   }
+}
+
+/** LangGraph's durable step per sync mode, or a note saying why it was skipped. */
+async function measurePeer(): Promise<{ steps: Map<PeerSync, number[]>; note: string }> {
+  const peer = await loadPeer();
+  const steps = new Map<PeerSync, number[]>();
+  if (peer === undefined) return { steps, note: PEER_SKIPPED };
+  const dir = await makeTempDir('ccos-bench-peer-');
+  try {
+    for (const sync of PEER_SYNC_MODES) {
+      const samples = await measurePeerSteps(peer, dir, PEER_STEPS, sync);
+      steps.set(
+        sync,
+        samples.sort((a, b) => a - b),
+      );
+    }
+  } finally {
+    await removeTempDir(dir);
+  }
+  return {
+    steps,
+    note: `peer: LangGraph.js (test/bench/peers), one node per step, SqliteSaver, durability "sync", ${PEER_STEPS} steps per sync mode, same process and data dir's file system, right after the tool calls`,
+  };
 }
 
 /** Runs per second, create → done, `concurrency` segments at a time. */
