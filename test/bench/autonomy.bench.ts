@@ -86,6 +86,10 @@ export async function run(): Promise<BenchResult> {
       `tool call: ${step.channel.length} calls over the worker channel (child process, stdio, RunSegment metering + pipeline) vs ${step.baseline.length} in-process pipeline.execute calls (baseline), after ${WARMUP} warm-up calls each`,
       peer.note,
       `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a fresh worker process per segment, until all are done`,
+      `load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')}`,
       `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}, data in ${os.tmpdir()}`,
     ],
   };
