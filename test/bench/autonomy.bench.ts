@@ -7,10 +7,10 @@
  *    then the execute pipeline). Baseline: the same call made in-process straight into
  *    `pipeline.execute`, measured in the same run, half before and half after.
  * 1b. The peer (issue 18): LangGraph.js's durable step, one graph node per step, checkpointed
- *    by its SQLite saver with `durability: "sync"`, 1,000 steps, in this process right after
- *    the tool calls, when `npm --prefix test/bench/peers ci` has installed it; both with the
- *    driver's default sync (NORMAL in WAL: no fsync per step) and with `synchronous = full`
- *    as the project's store commits.
+ *    by its SQLite saver with `durability: "sync"`, 1,000 steps, in this process just before
+ *    and just after the channel's tool calls, when `npm --prefix test/bench/peers ci` has
+ *    installed it; both with the driver's default sync (NORMAL in WAL: no fsync per step)
+ *    and with `synchronous = full` as the project's store commits.
  * 2. Runs per second through the whole loop: runs created at once through the API, each
  *    a one-step replay (one model answer, then the completion claim), until all are done,
  *    with N segments at a time.
@@ -48,7 +48,8 @@ const PEER_STEPS = 1000;
 const PEER_SYNC_MODES: readonly PeerSync[] = ['full', 'default'];
 
 export async function run(): Promise<BenchResult> {
-  const step = await measureStep();
+  const peer = await openPeer();
+  const step = await measureStep(peer.round).finally(peer.close);
   const rows: BenchRow[] = [
     compare('tool call p50', step.channel, step.baseline, 0.5),
     compare('tool call p99', step.channel, step.baseline, 0.99),
@@ -65,7 +66,6 @@ export async function run(): Promise<BenchResult> {
       unit: 'ms',
     },
   ];
-  const peer = await measurePeer();
   for (const [sync, steps] of peer.steps) {
     const label = sync === 'full' ? 'synchronous=full' : 'driver default sync';
     rows.push(compare(`tool call p50 vs LangGraph step p50 (${label})`, step.channel, steps, 0.5), {
@@ -96,7 +96,9 @@ export async function run(): Promise<BenchResult> {
 }
 
 /** Round trips of one tool call: over a worker's channel, and straight into the pipeline. */
-async function measureStep(): Promise<{ channel: number[]; baseline: number[] }> {
+async function measureStep(
+  peerRound: () => Promise<void>,
+): Promise<{ channel: number[]; baseline: number[] }> {
   // No LLM provider: the supervisor stays idle, and the bench drives one segment by hand.
   const dataDir = await makeTempDir('ccos-bench-step-');
   const host = new Host(
@@ -204,7 +206,9 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
     await inProcess(WARMUP);
     await overChannel(WARMUP);
     const baseline = await inProcess(CALLS / 2);
+    await peerRound();
     const channel = await overChannel(CALLS);
+    await peerRound();
     baseline.push(...(await inProcess(CALLS / 2)));
     const verified = await s.chain.verify();
     if (!verified.ok) throw new Error(`chain broken after the bench: ${verified.message}`);
@@ -218,27 +222,45 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
   }
 }
 
-/** LangGraph's durable step per sync mode, or a note saying why it was skipped. */
-async function measurePeer(): Promise<{ steps: Map<PeerSync, number[]>; note: string }> {
+/** LangGraph's durable step per sync mode, measured in rounds that the caller places. */
+type PeerMeasurement = {
+  /** One invoke of PEER_STEPS steps in each sync mode; samples add up across rounds. */
+  round: () => Promise<void>;
+  steps: Map<PeerSync, number[]>;
+  note: string;
+  close: () => Promise<void>;
+};
+
+async function openPeer(): Promise<PeerMeasurement> {
   const peer = await loadPeer();
   const steps = new Map<PeerSync, number[]>();
-  if (peer === undefined) return { steps, note: PEER_SKIPPED };
-  const dir = await makeTempDir('ccos-bench-peer-');
-  try {
-    for (const sync of PEER_SYNC_MODES) {
-      const samples = await measurePeerSteps(peer, dir, PEER_STEPS, sync);
-      steps.set(
-        sync,
-        samples.sort((a, b) => a - b),
-      );
-    }
-  } finally {
-    await removeTempDir(dir);
+  if (peer === undefined) {
+    return {
+      round: () => Promise.resolve(),
+      steps,
+      note: PEER_SKIPPED,
+      close: () => Promise.resolve(),
+    };
   }
-  return {
+  const dir = await makeTempDir('ccos-bench-peer-');
+  let rounds = 0;
+  const measurement: PeerMeasurement = {
+    round: async () => {
+      for (const sync of PEER_SYNC_MODES) {
+        const samples = await measurePeerSteps(peer, dir, PEER_STEPS, sync);
+        steps.set(
+          sync,
+          [...(steps.get(sync) ?? []), ...samples].sort((a, b) => a - b),
+        );
+      }
+      rounds++;
+      measurement.note = `peer: LangGraph.js (test/bench/peers), one node per step, SqliteSaver, durability "sync", ${rounds} × ${PEER_STEPS} steps per sync mode (one round just before the channel calls, one just after), same process, data in the same temp dir`;
+    },
     steps,
-    note: `peer: LangGraph.js (test/bench/peers), one node per step, SqliteSaver, durability "sync", ${PEER_STEPS} steps per sync mode, same process and data dir's file system, right after the tool calls`,
+    note: '',
+    close: () => removeTempDir(dir),
   };
+  return measurement;
 }
 
 /** Runs per second, create → done, `concurrency` segments at a time. */
