@@ -6,6 +6,11 @@
  *    through `tools/call`; the host answers with the real `RunSegment` (metering the step,
  *    then the execute pipeline). Baseline: the same call made in-process straight into
  *    `pipeline.execute`, measured in the same run, half before and half after.
+ * 1b. The peer (issue 18): LangGraph.js's durable step, one graph node per step, checkpointed
+ *    by its SQLite saver with `durability: "sync"`, 1,000 steps, in this process just before
+ *    and just after the channel's tool calls, when `npm --prefix test/bench/peers ci` has
+ *    installed it; both with the driver's default sync (NORMAL in WAL: no fsync per step)
+ *    and with `synchronous = full` as the project's store commits.
  * 2. Runs per second through the whole loop: runs created at once through the API, each
  *    a one-step replay (one model answer, then the completion claim), until all are done,
  *    with N segments at a time.
@@ -30,6 +35,7 @@ import {
   startAutonomyHost,
 } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
+import { loadPeer, measurePeerSteps, PEER_SKIPPED, type PeerSync } from './langgraph-peer.ts';
 
 const ECHO = 'echo-notes__echo';
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -38,9 +44,12 @@ const WARMUP = 50;
 const CALLS = 600;
 const LOOP_RUNS = 48;
 const CONCURRENCY = [1, 4, 8] as const;
+const PEER_STEPS = 1000;
+const PEER_SYNC_MODES: readonly PeerSync[] = ['full', 'default'];
 
 export async function run(): Promise<BenchResult> {
-  const step = await measureStep();
+  const peer = await openPeer();
+  const step = await measureStep(peer.round).finally(peer.close);
   const rows: BenchRow[] = [
     compare('tool call p50', step.channel, step.baseline, 0.5),
     compare('tool call p99', step.channel, step.baseline, 0.99),
@@ -57,6 +66,16 @@ export async function run(): Promise<BenchResult> {
       unit: 'ms',
     },
   ];
+  for (const [sync, steps] of peer.steps) {
+    const label = sync === 'full' ? 'synchronous=full' : 'driver default sync';
+    rows.push(compare(`tool call p50 vs LangGraph step p50 (${label})`, step.channel, steps, 0.5), {
+      metric: `tool call mean vs LangGraph step mean (${label})`,
+      value: mean(step.channel),
+      unit: 'ms',
+      baseline: mean(steps),
+      ratio: mean(step.channel) / mean(steps),
+    });
+  }
   for (const n of CONCURRENCY) {
     rows.push({ metric: `runs/s, ${n} concurrent`, value: await runsPerSecond(n), unit: 'runs/s' });
   }
@@ -65,14 +84,21 @@ export async function run(): Promise<BenchResult> {
     rows,
     notes: [
       `tool call: ${step.channel.length} calls over the worker channel (child process, stdio, RunSegment metering + pipeline) vs ${step.baseline.length} in-process pipeline.execute calls (baseline), after ${WARMUP} warm-up calls each`,
+      peer.note,
       `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a fresh worker process per segment, until all are done`,
+      `load average at the end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' / ')}`,
       `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}, data in ${os.tmpdir()}`,
     ],
   };
 }
 
 /** Round trips of one tool call: over a worker's channel, and straight into the pipeline. */
-async function measureStep(): Promise<{ channel: number[]; baseline: number[] }> {
+async function measureStep(
+  peerRound: () => Promise<void>,
+): Promise<{ channel: number[]; baseline: number[] }> {
   // No LLM provider: the supervisor stays idle, and the bench drives one segment by hand.
   const dataDir = await makeTempDir('ccos-bench-step-');
   const host = new Host(
@@ -180,7 +206,9 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
     await inProcess(WARMUP);
     await overChannel(WARMUP);
     const baseline = await inProcess(CALLS / 2);
+    await peerRound();
     const channel = await overChannel(CALLS);
+    await peerRound();
     baseline.push(...(await inProcess(CALLS / 2)));
     const verified = await s.chain.verify();
     if (!verified.ok) throw new Error(`chain broken after the bench: ${verified.message}`);
@@ -192,6 +220,47 @@ async function measureStep(): Promise<{ channel: number[]; baseline: number[] }>
     await host.stop();
     await removeTempDir(dataDir);
   }
+}
+
+/** LangGraph's durable step per sync mode, measured in rounds that the caller places. */
+type PeerMeasurement = {
+  /** One invoke of PEER_STEPS steps in each sync mode; samples add up across rounds. */
+  round: () => Promise<void>;
+  steps: Map<PeerSync, number[]>;
+  note: string;
+  close: () => Promise<void>;
+};
+
+async function openPeer(): Promise<PeerMeasurement> {
+  const peer = await loadPeer();
+  const steps = new Map<PeerSync, number[]>();
+  if (peer === undefined) {
+    return {
+      round: () => Promise.resolve(),
+      steps,
+      note: PEER_SKIPPED,
+      close: () => Promise.resolve(),
+    };
+  }
+  const dir = await makeTempDir('ccos-bench-peer-');
+  let rounds = 0;
+  const measurement: PeerMeasurement = {
+    round: async () => {
+      for (const sync of PEER_SYNC_MODES) {
+        const samples = await measurePeerSteps(peer, dir, PEER_STEPS, sync);
+        steps.set(
+          sync,
+          [...(steps.get(sync) ?? []), ...samples].sort((a, b) => a - b),
+        );
+      }
+      rounds++;
+      measurement.note = `peer: LangGraph.js (test/bench/peers), one node per step, SqliteSaver, durability "sync", ${rounds} × ${PEER_STEPS} steps per sync mode (one round just before the channel calls, one just after), same process, data in the same temp dir`;
+    },
+    steps,
+    note: '',
+    close: () => removeTempDir(dir),
+  };
+  return measurement;
 }
 
 /** Runs per second, create → done, `concurrency` segments at a time. */

@@ -54,30 +54,50 @@ export async function run(): Promise<BenchResult> {
         .execute();
     };
 
+    // A statement that writes nothing: what one trip to sqlite3's worker thread and back
+    // costs, without the commit. A transition makes five such trips, the insert one.
+    const roundTrip = async (): Promise<void> => {
+      await sql`select 1`.execute(bare);
+    };
+
     await timeEach(transition, WARMUP);
     await timeEach(insert, WARMUP);
+    await timeEach(roundTrip, WARMUP);
     const durable: number[] = [];
     const baseline: number[] = [];
+    const trips: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       durable.push(...(await timeEach(transition, BATCH)));
       baseline.push(...(await timeEach(insert, BATCH)));
+      trips.push(...(await timeEach(roundTrip, BATCH)));
     }
     const verified = await services.chain.verify();
     if (!verified.ok) throw new Error(`chain broken after the bench: ${verified.message}`);
 
     durable.sort((a, b) => a - b);
     baseline.sort((a, b) => a - b);
+    trips.sort((a, b) => a - b);
     const rows: BenchRow[] = [
       compare('transition p50', percentile(durable, 0.5), percentile(baseline, 0.5)),
       compare('transition mean', mean(durable), mean(baseline)),
       compare('transition p95', percentile(durable, 0.95), percentile(baseline, 0.95)),
+      compare('round trip p50 (select 1)', percentile(trips, 0.5), percentile(baseline, 0.5)),
+      compare(
+        'bare insert + 4 round trips p50',
+        percentile(baseline, 0.5) + 4 * percentile(trips, 0.5),
+        percentile(baseline, 0.5),
+      ),
     ];
     const ratio = rows[0]?.ratio ?? Number.NaN;
     return {
       suite: 'store',
       rows,
       notes: [
-        `${durable.length} transitions vs ${baseline.length} bare inserts, ${RUNS} runs, pragmas: ${STORE_PRAGMAS.join('; ')}`,
+        `${durable.length} transitions vs ${baseline.length} bare inserts (and ${trips.length} select-1 round trips), ${RUNS} runs, pragmas: ${STORE_PRAGMAS.join('; ')}`,
+        `load average at the end: ${os
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' / ')}`,
         `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${os.platform()} ${os.release()}, Node ${process.version}, data in ${os.tmpdir()}`,
         `p50 ratio ${ratio.toFixed(2)}× ${ratio <= TARGET_RATIO ? '≤' : '>'} target ${TARGET_RATIO.toFixed(1)}×`,
       ],
