@@ -93,6 +93,9 @@ async function migrate(
     provider,
     migrationTableName: 'schema_migrations',
     migrationLockTableName: 'schema_migrations_lock',
+    // Migrations are additive and independent (docs/decisions.md "Store"): a data dir made by
+    // a build that had a later-numbered one still takes an earlier-numbered one added since.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error !== undefined) {
