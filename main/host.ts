@@ -211,7 +211,10 @@ export class Host {
         logger,
       });
       if (packFiles.length > 0)
-        logger.info({ packs: packFiles.map((f) => `${f.pack.id} (${f.file})`) }, 'policy packs loaded');
+        logger.info(
+          { packs: packFiles.map((f) => `${f.pack.id} (${f.file})`) },
+          'policy packs loaded',
+        );
       const chain = new CausalChain({
         db: store.db,
         clock,
@@ -416,6 +419,7 @@ export class Host {
         agents: agents.status,
         controls,
         connectors,
+        policies,
         uiSessions,
         continueRun: (parentId, input, ctx) =>
           continueRun({ runs, checkpoints, chain, policies }, parentId, input, ctx),
@@ -430,7 +434,10 @@ export class Host {
                     kind: llmSettings.kind,
                     model: 'model' in llmSettings ? llmSettings.model : null,
                   },
-            policy_packs: policies.list().filter((p) => p.source.kind !== 'pinned').map((p) => p.id),
+            policy_packs: policies
+              .list()
+              .filter((p) => p.source.kind !== 'pinned')
+              .map((p) => p.id),
             isolation: {
               label:
                 agents.status.status === 'jailed'

@@ -68,12 +68,15 @@ export async function hostPolicyPacks(options: {
     }
     pinned.push(parsed.data);
   }
-  return new PolicyPacks([...BUILTIN_POLICY_PACKS, ...options.settings, ...options.files.map((f) => f.pack)], {
-    pinned,
-    sourceOf: (id) => {
-      const file = fileOf.get(id);
-      if (file !== undefined) return { kind: 'file', path: file };
-      return settings.has(id) ? { kind: 'settings' } : { kind: 'builtin' };
+  return new PolicyPacks(
+    [...BUILTIN_POLICY_PACKS, ...options.settings, ...options.files.map((f) => f.pack)],
+    {
+      pinned,
+      sourceOf: (id) => {
+        const file = fileOf.get(id);
+        if (file !== undefined) return { kind: 'file', path: file };
+        return settings.has(id) ? { kind: 'settings' } : { kind: 'builtin' };
+      },
     },
-  });
+  );
 }

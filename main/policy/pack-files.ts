@@ -11,7 +11,13 @@ const PACK_FILE = /\.(ya?ml|json)$/i;
 const MAX_PACK_FILE_BYTES = 256 * 1024;
 
 /** One problem in a pack file, where a person finds it. */
-export type PackFileProblem = { file: string; line: number; col: number; field: string; message: string };
+export type PackFileProblem = {
+  file: string;
+  line: number;
+  col: number;
+  field: string;
+  message: string;
+};
 
 export type PackFile = { file: string; pack: PolicyPack };
 
@@ -71,7 +77,10 @@ export function parsePackText(
     }
     return { line: 1, col: 1 };
   };
-  const toProblem = (issue: { path: readonly PropertyKey[]; message: string }): PackFileProblem => ({
+  const toProblem = (issue: {
+    path: readonly PropertyKey[];
+    message: string;
+  }): PackFileProblem => ({
     file,
     ...positionOf(issue.path),
     field: issue.path.map(String).join('.') || '(root)',
@@ -107,7 +116,13 @@ export async function loadPackFiles(
       names = (await readdir(dir)).filter((n) => PACK_FILE.test(n)).sort();
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !required) continue;
-      problems.push({ file: dir, line: 1, col: 1, field: '(folder)', message: (e as Error).message });
+      problems.push({
+        file: dir,
+        line: 1,
+        col: 1,
+        field: '(folder)',
+        message: (e as Error).message,
+      });
       continue;
     }
     for (const name of names) {

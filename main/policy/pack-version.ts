@@ -11,7 +11,9 @@ const HASH_DIGITS = 16;
  * is a new version even when its author forgot to change the label.
  */
 export function stampedVersionOf(pack: PolicyPack): string {
-  const { version: _label, ...content } = pack;
-  const hash = createHash('sha256').update(canonicalJson(content)).digest('hex');
+  // The label is left out of the hash: it is already written in front of it.
+  const hash = createHash('sha256')
+    .update(canonicalJson({ ...pack, version: '' }))
+    .digest('hex');
   return `${pack.version}+${hash.slice(0, HASH_DIGITS)}`;
 }
