@@ -59,9 +59,7 @@ describe('a policy pack file', () => {
 
   it('places a missing field at its parent, and a rule across fields at the field to fix', () => {
     const missing = problemsOf(TEAM.replace(/ {2}max_tokens: 200000\n/, ''));
-    expect(missing).toEqual([
-      expect.objectContaining({ field: 'default_budget.max_tokens', line: expect.any(Number) }),
-    ]);
+    expect(missing).toEqual([expect.objectContaining({ field: 'default_budget.max_tokens' })]);
     const lines = TEAM.split('\n');
     const checkpoints = problemsOf(`${TEAM}segment_max_checkpoints: 10\n`);
     expect(checkpoints).toEqual([
@@ -75,7 +73,7 @@ describe('a policy pack file', () => {
 
   it('reports a syntax error where it is, and refuses aliases (no entity expansion)', () => {
     const broken = problemsOf('id: team\nversion: [1\n');
-    expect(broken[0]).toMatchObject({ field: '(file)', line: expect.any(Number) });
+    expect(broken[0]).toMatchObject({ field: '(file)' });
     expect(broken[0]?.line).toBeGreaterThan(1);
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', 'b: &b [*a, *a, *a, *a, *a, *a, *a]'];
     const aliased = problemsOf(`${bomb.join('\n')}\n${TEAM}`);
