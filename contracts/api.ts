@@ -45,6 +45,7 @@ import {
   createdTokenSchema,
   tokenInfoSchema,
 } from './tokens.ts';
+import { policyPackDetailSchema, policyPackListSchema } from './policy.ts';
 import { hostInfoSchema, llmTestResultSchema, loginLinkSchema, uiSessionInfoSchema } from './ui.ts';
 
 /**
@@ -1094,6 +1095,23 @@ export const API = {
       ...errors,
     },
   },
+  listPolicyPacks: {
+    method: 'get',
+    path: '/v1/policies',
+    summary: 'The policy packs this host knows: built-in, from files, and versions older runs keep',
+    description:
+      'Each pack with the version stamped on its runs and entries (`<label>+<content hash>`: an edited file is a new version) and where it came from. A `pinned` version is one a run was created under whose file has since changed or gone: that run is still held to it.',
+    responses: { 200: json(policyPackListSchema, 'the packs'), ...errors },
+  },
+  getPolicyPack: {
+    method: 'get',
+    path: '/v1/policies/{id}',
+    summary: 'One current policy pack, as its author wrote it',
+    description:
+      'The pack new runs that name this id get: every field, defaults filled in, with its stamped version and source.',
+    request: { params: idParam('policy pack') },
+    responses: { 200: json(policyPackDetailSchema, 'the pack'), ...errors, ...notFound },
+  },
   getHostInfo: {
     method: 'get',
     path: '/v1/host',
@@ -1166,6 +1184,7 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   skills: 'Sandboxed skills and their onboarding',
   secrets: 'Secret names (values never leave the host)',
   connectors: 'Connector records: what runs created by each connector may use',
+  policies: 'Policy packs: the rules runs are held to, versioned by content',
   events: 'Server-sent events for live views',
   ui: 'Browser sessions of the desktop UI: login links, CSRF token, sign-out',
 };

@@ -31,6 +31,8 @@ export const errorCodeSchema = z.enum([
   /** The data dir is not the host's own (others can write it, or another user owns it). */
   'DATA_DIR_UNSAFE',
   'CHAIN_BROKEN',
+  /** A policy pack file does not parse or validate; the message lists file:line:col field. */
+  'POLICY_PACK_INVALID',
   'SKILL_INVALID',
   'INTERNAL',
   'SKILL_TIMEOUT',

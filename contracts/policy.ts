@@ -21,8 +21,22 @@ export type LlmRetryPolicy = z.infer<typeof llmRetryPolicySchema>;
 
 /** A policy pack: the rules a run is held to. Its version is stamped on every chain entry. */
 export const policyPackSchema = z.strictObject({
-  id: z.string().min(1),
-  version: z.string().min(1),
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'lowercase letters, digits and ._- only'),
+  /**
+   * The author's version label. The host stamps `<version>+<content hash>` on entries, so an
+   * edited file is a new version even when the label stays (main/policy/pack-version.ts).
+   */
+  version: z
+    .string()
+    .min(1)
+    .max(50)
+    .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits and ._- only'),
+  /** What the pack is for, shown by `ccos policies list`. */
+  description: z.string().max(500).optional(),
   /** Limits for a run that asks for none; every run gets a finite budget. */
   default_budget: budgetSchema.omit({ deadline: true }),
   /** What happens when a budget is exceeded. */
@@ -114,3 +128,30 @@ export const policyPackSchema = z.strictObject({
     .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
+
+/** Where a pack the host knows came from. */
+export const policyPackSourceSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('builtin') }),
+  z.strictObject({ kind: z.literal('file'), path: z.string() }),
+  /** A version only runs created under it still use: the file changed or went away since. */
+  z.strictObject({ kind: z.literal('pinned') }),
+  /** Packs a program passed to the host directly (tests, embedders). */
+  z.strictObject({ kind: z.literal('settings') }),
+]);
+export type PolicyPackSource = z.infer<typeof policyPackSourceSchema>;
+
+/** A pack as `GET /v1/policies` lists it. */
+export const policyPackSummarySchema = z.strictObject({
+  id: z.string(),
+  /** The stamped version: the author's label and a hash of the content. */
+  version: z.string(),
+  description: z.string().nullable(),
+  source: policyPackSourceSchema,
+});
+export type PolicyPackSummary = z.infer<typeof policyPackSummarySchema>;
+
+export const policyPackListSchema = z.strictObject({ packs: z.array(policyPackSummarySchema) });
+export const policyPackDetailSchema = z.strictObject({
+  summary: policyPackSummarySchema,
+  pack: policyPackSchema,
+});

@@ -164,6 +164,12 @@ export const runSchema = z.strictObject({
   budget_clamps: z.array(budgetClampSchema),
   usage: usageSchema,
   policy_pack: z.string(),
+  /**
+   * The pack version the run was created under (`<label>+<content hash>`): its rules hold for
+   * the run's whole life, whatever later happens to the pack's file. Null for runs made
+   * before packs were versioned by content.
+   */
+  policy_pack_version: z.string().nullable(),
   completion: completionPredicateSchema.nullable(),
   parent_run_id: z.string().nullable(),
   /**

@@ -7,6 +7,7 @@ import { EXIT, EXIT_HELP, exitCodeOf } from './cli/exit-codes.ts';
 import { registerInspectCommands } from './cli/inspect-commands.ts';
 import { registerOpenCommand } from './cli/open-command.ts';
 import { registerMcpCommands } from './cli/mcp-commands.ts';
+import { registerPolicyCommands } from './cli/policy-commands.ts';
 import { registerRunCommands } from './cli/run-commands.ts';
 import { registerScheduleCommands } from './cli/schedule-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerSkillCommands(program);
   registerMcpCommands(program);
   registerScheduleCommands(program);
+  registerPolicyCommands(program);
   registerOpenCommand(program);
   return program;
 }

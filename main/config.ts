@@ -24,6 +24,11 @@ export const hostConfigSchema = z.strictObject({
     status_log_dir: z.string().min(1).nullable(),
   }),
   log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+  /**
+   * A folder of policy pack files (`--policy-dir`, env `CCOS_POLICY_DIR`) read besides the data
+   * dir's `policies/`; it must exist. Null: the data dir's folder alone.
+   */
+  policy_dir: z.string().min(1).nullable(),
   skills: z.strictObject({
     /**
      * Let skills declare plain-http loopback origins (local test servers). Off by default:
@@ -73,6 +78,7 @@ export function parseHostConfig(input: unknown, env: NodeJS.ProcessEnv = process
       status_log_dir: gateway.status_log_dir ?? env.CCOS_API_STATUS_LOG_DIR ?? null,
     },
     log_level: partial.log_level ?? env.CCOS_LOG_LEVEL ?? 'info',
+    policy_dir: partial.policy_dir ?? env.CCOS_POLICY_DIR ?? null,
     agents: {
       llm: agents.llm ?? null,
       max_concurrent:

@@ -35,7 +35,8 @@ import { defaultRendererDir } from './gateway/server/renderer-dir.ts';
 import { UiSessions } from './gateway/shared/ui-sessions.ts';
 import { loginUrlOf, type LoginLink } from '../contracts/ui.ts';
 import { createLogger } from './policy/create-logger.ts';
-import { DEFAULT_POLICY_PACK, PolicyPacks } from './policy/policy-packs.ts';
+import { DEFAULT_POLICY_PACK, type PolicyPacks } from './policy/policy-packs.ts';
+import { hostPolicyPacks, readHostPackFiles } from './policy/host-policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
 import { hostSecretNames } from './policy/host-secrets.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
@@ -197,16 +198,31 @@ export class Host {
     const choosing = this.#chooseSpawner(logger);
     choosing.catch(() => undefined);
     try {
+      // Before anything starts: an invalid pack file stops start-up with file:line:col.
+      const packFiles = await readHostPackFiles({
+        dataDir: config.data_dir,
+        policyDir: config.policy_dir,
+      });
       const store = await openStore({ dataDir: config.data_dir });
       this.#disposables.push({ dispose: () => store.close() });
       if (store.applied.length > 0)
         logger.info({ migrations: store.applied }, 'database schema updated');
 
-      const policies = new PolicyPacks([DEFAULT_POLICY_PACK, ...(this.#deps.policyPacks ?? [])]);
+      const policies = await hostPolicyPacks({
+        files: packFiles,
+        settings: this.#deps.policyPacks ?? [],
+        db: store.db,
+        logger,
+      });
+      if (packFiles.length > 0)
+        logger.info(
+          { packs: packFiles.map((f) => `${f.pack.id} (${f.file})`) },
+          'policy packs loaded',
+        );
       const chain = new CausalChain({
         db: store.db,
         clock,
-        policyPackVersion: DEFAULT_POLICY_PACK.version,
+        policyPackVersion: policies.get(DEFAULT_POLICY_PACK.id).version,
         packVersion: (packId) => policies.versionOf(packId),
         redact: (data) => redactor.redactValue(data),
         redactText: (text) => redactor.redactString(text),
@@ -408,6 +424,7 @@ export class Host {
         agents: agents.status,
         controls,
         connectors,
+        policies,
         uiSessions,
         steering,
         continueRun: (parentId, input, ctx) =>
@@ -423,7 +440,10 @@ export class Host {
                     kind: llmSettings.kind,
                     model: 'model' in llmSettings ? llmSettings.model : null,
                   },
-            policy_packs: [DEFAULT_POLICY_PACK, ...(this.#deps.policyPacks ?? [])].map((p) => p.id),
+            policy_packs: policies
+              .list()
+              .filter((p) => p.source.kind !== 'pinned')
+              .map((p) => p.id),
             isolation: {
               label:
                 agents.status.status === 'jailed'

@@ -70,7 +70,12 @@ const RUN_ENVELOPE_CACHE = 4096;
 type ChainHead = { seq: number; hash: string };
 
 /** What every entry of a run carries from the run itself. */
-type RunEnvelope = { session_id: string; policy_pack: string };
+type RunEnvelope = {
+  session_id: string;
+  policy_pack: string;
+  /** The version the run was created under; null for runs older than migration 0100. */
+  policy_pack_version: string | null;
+};
 
 /**
  * The append-only, hash-linked audit log (ARCHITECTURE.md §6). Entries are appended only
@@ -227,7 +232,7 @@ export class CausalChain {
     }
     const row = await trx
       .selectFrom('runs')
-      .select(['session_id', 'policy_pack'])
+      .select(['session_id', 'policy_pack', 'policy_pack_version'])
       .where('id', '=', runId)
       .executeTakeFirst();
     if (row === undefined) return undefined;
@@ -256,6 +261,7 @@ export class CausalChain {
       step_id: input.step_id ?? `synthetic:${eventId}`,
       policy_pack_version:
         input.policy_pack_version ??
+        run?.policy_pack_version ??
         (run === undefined ? undefined : this.#deps.packVersion?.(run.policy_pack)) ??
         this.#deps.policyPackVersion,
       capability_id: input.capability_id ?? null,

@@ -32,6 +32,10 @@ export function registerServeCommand(program: Command): void {
       '--unsafe-agents',
       "where no jail works, run agent workers under Node's permission model alone, which shares the host's network (env CCOS_UNSAFE_AGENTS=1)",
     )
+    .option(
+      '--policy-dir <dir>',
+      "a folder of policy pack files (.yaml, .json) besides the data dir's policies/ (env CCOS_POLICY_DIR)",
+    )
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env CCOS_LOG_LEVEL)')
     .action(async (_opts: unknown, command: Command) => {
       const opts = command.optsWithGlobals<ServeOptions>();
@@ -46,6 +50,7 @@ export function registerServeCommand(program: Command): void {
         ...(opts.allowLoopbackSkills === true ? { skills: { allow_loopback_http: true } } : {}),
         ...(opts.dataDir === undefined ? {} : { data_dir: userPath(opts.dataDir) }),
         ...(opts.logLevel === undefined ? {} : { log_level: opts.logLevel }),
+        ...(opts.policyDir === undefined ? {} : { policy_dir: userPath(opts.policyDir) }),
         gateway: {
           ...(opts.host === undefined ? {} : { host: opts.host }),
           ...(opts.port === undefined ? {} : { port: opts.port }),
@@ -73,6 +78,7 @@ export function registerServeCommand(program: Command): void {
 
 type ServeOptions = {
   llmSettings?: string;
+  policyDir?: string;
   allowLoopbackSkills?: boolean;
   dataDir?: string;
   host?: string;

@@ -134,7 +134,7 @@ export class ExecutePipeline {
     if ('outcome' in resolved)
       return finish(call, meter, started, undefined, resolved.outcome, [], call.params);
     const { skill, op } = resolved;
-    const pack = this.#deps.policies.get(call.run.policy_pack);
+    const pack = this.#deps.policies.forRun(call.run);
 
     const filled = await autofill(call.params, op, skill.permissions, pack.autofill_sources, {
       runGoal: call.run.goal,

@@ -87,7 +87,7 @@ export class SkillLoadTool {
       return found;
     });
     if (decided === undefined) {
-      const pack = this.#deps.policies.get(call.run.policy_pack);
+      const pack = this.#deps.policies.forRun(call.run);
       if (!pack.skill_document_origins.includes(url.origin))
         return finish(await this.#askToFetch(call, matchKey, input, url));
       return finish(await this.#compileAndAsk(call, matchKey, input, RULE_ORIGIN_ALLOWLIST));

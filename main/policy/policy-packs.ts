@@ -1,12 +1,21 @@
-import { policyPackSchema, type PolicyPack } from '../../contracts/policy.ts';
+import {
+  policyPackSchema,
+  type PolicyPack,
+  type PolicyPackSource,
+  type PolicyPackSummary,
+} from '../../contracts/policy.ts';
 import type { Budget, BudgetRequest } from '../../contracts/runs.ts';
 import { AppError, invalidInput } from '../errors.ts';
 import { toUtcInstant } from '../instant.ts';
+import { packConsistencyIssues } from './pack-consistency.ts';
+import { stampedVersionOf } from './pack-version.ts';
 
 /** The pack every run gets unless it names another. Conservative: a runaway run stops. */
 export const DEFAULT_POLICY_PACK: PolicyPack = {
   id: 'default',
   version: '1',
+  description:
+    'Asks before every HTTP request and memory write; every skill-document fetch asks first; budgets stop a runaway run.',
   default_budget: {
     max_steps: 50,
     max_wall_clock_ms: 30 * 60 * 1000,
@@ -25,49 +34,122 @@ export const DEFAULT_POLICY_PACK: PolicyPack = {
   skill_document_origins: [],
 };
 
-/** The policy packs a host knows, by id. Constructed by the host, not a global. */
+/** A pack the host knows: its content as authored, the version it is stamped with, its origin. */
+type KnownPack = {
+  /** The pack with `version` set to the stamped version, as runs and entries name it. */
+  stamped: PolicyPack;
+  /** The pack exactly as its author wrote it (what is stored, hashed and shown). */
+  authored: PolicyPack;
+  source: PolicyPackSource;
+};
+
+/**
+ * The policy packs a host knows. New runs get the current pack of an id; a run keeps the
+ * version it was created under (`forRun`), also after its file was edited or removed, because
+ * the host loads every version a run was created with (`pinned`) back from the database.
+ * Constructed by the host, not a global.
+ */
 export class PolicyPacks {
-  readonly #packs: ReadonlyMap<string, PolicyPack>;
+  readonly #current: ReadonlyMap<string, KnownPack>;
+  readonly #byVersion: ReadonlyMap<string, KnownPack>;
 
-  constructor(packs: readonly PolicyPack[] = [DEFAULT_POLICY_PACK]) {
-    // Packs come from settings: parse them like any other edge, so a bad pack stops start-up.
-    this.#packs = new Map(
-      packs.map((p) => {
-        const parsed = policyPackSchema.safeParse(p);
-        if (!parsed.success) throw invalidInput(`policy pack "${p.id}"`, parsed.error.issues);
-        const { segment_max_checkpoints: checkpoints, segment_max_steps: steps } = parsed.data;
-        // A worker checkpoints after each step and at the end: a lower quota fails healthy runs.
-        if (checkpoints !== undefined && checkpoints <= steps) {
-          throw invalidInput(`policy pack "${p.id}"`, [
-            {
-              path: ['segment_max_checkpoints'],
-              message: `must be more than segment_max_steps (${steps})`,
-            },
-          ]);
-        }
-        return [parsed.data.id, parsed.data];
-      }),
-    );
+  constructor(
+    packs: readonly PolicyPack[] = [DEFAULT_POLICY_PACK],
+    options: {
+      sourceOf?: (id: string) => PolicyPackSource;
+      /** Versions runs were created under, as stored; unknown or current ones are ignored. */
+      pinned?: readonly PolicyPack[];
+    } = {},
+  ) {
+    const current = new Map<string, KnownPack>();
+    // Packs come from settings and files: parse them like any other edge, so a bad pack
+    // stops start-up. A later pack with an id replaces an earlier one.
+    for (const p of packs) {
+      const authored = validPack(p);
+      current.set(authored.id, known(authored, options.sourceOf?.(authored.id) ?? SETTINGS));
+    }
+    const byVersion = new Map<string, KnownPack>();
+    for (const p of options.pinned ?? []) {
+      const authored = validPack(p);
+      const pinned = known(authored, { kind: 'pinned' });
+      byVersion.set(pinned.stamped.version, pinned);
+    }
+    for (const k of current.values()) byVersion.set(k.stamped.version, k);
+    this.#current = current;
+    this.#byVersion = byVersion;
   }
 
-  /** The version of a pack, or undefined for an id no longer configured. */
+  /** The stamped version of a pack's current content, or undefined for an unknown id. */
   versionOf(id: string): string | undefined {
-    return this.#packs.get(id)?.version;
+    return this.#current.get(id)?.stamped.version;
   }
 
+  /** The current pack of an id, for a run about to be created. */
   get(id: string): PolicyPack {
-    const pack = this.#packs.get(id);
+    const pack = this.#current.get(id);
     if (pack === undefined) {
       throw new AppError(
         'INVALID_INPUT',
-        `unknown policy pack "${id}"; known: ${[...this.#packs.keys()].join(', ')}`,
+        `unknown policy pack "${id}"; known: ${[...this.#current.keys()].join(', ')}`,
         {
           fields: [{ path: 'policy_pack', message: `unknown policy pack "${id}"` }],
         },
       );
     }
-    return pack;
+    return pack.stamped;
   }
+
+  /**
+   * The pack a run is held to: the version it was created under. A run from before packs
+   * were versioned by content (or whose version is gone) follows its pack's current content.
+   */
+  forRun(run: { policy_pack: string; policy_pack_version: string | null }): PolicyPack {
+    const pinned =
+      run.policy_pack_version === null ? undefined : this.#byVersion.get(run.policy_pack_version);
+    return pinned?.stamped ?? this.get(run.policy_pack);
+  }
+
+  /** The pack as authored for a stamped version, to store with the run that uses it. */
+  authoredOf(version: string): PolicyPack | undefined {
+    return this.#byVersion.get(version)?.authored;
+  }
+
+  /** Every current pack, then the versions only older runs still use. */
+  list(): PolicyPackSummary[] {
+    const current = [...this.#current.values()];
+    const older = [...this.#byVersion.values()].filter((k) => k.source.kind === 'pinned');
+    return [...current, ...older].map(summaryOf);
+  }
+
+  /** A current pack as authored, with its summary; NOT_FOUND for an unknown id. */
+  describe(id: string): { summary: PolicyPackSummary; pack: PolicyPack } {
+    const pack = this.#current.get(id);
+    if (pack === undefined) throw new AppError('NOT_FOUND', `no policy pack "${id}"`);
+    return { summary: summaryOf(pack), pack: pack.authored };
+  }
+}
+
+const SETTINGS: PolicyPackSource = { kind: 'settings' };
+
+function validPack(p: PolicyPack): PolicyPack {
+  const parsed = policyPackSchema.safeParse(p);
+  if (!parsed.success) throw invalidInput(`policy pack "${p.id}"`, parsed.error.issues);
+  const inconsistent = packConsistencyIssues(parsed.data);
+  if (inconsistent.length > 0) throw invalidInput(`policy pack "${p.id}"`, inconsistent);
+  return parsed.data;
+}
+
+function known(authored: PolicyPack, source: PolicyPackSource): KnownPack {
+  return { authored, stamped: { ...authored, version: stampedVersionOf(authored) }, source };
+}
+
+function summaryOf(k: KnownPack): PolicyPackSummary {
+  return {
+    id: k.stamped.id,
+    version: k.stamped.version,
+    description: k.stamped.description ?? null,
+    source: k.source,
+  };
 }
 
 /** Fills every missing limit from the pack; limits were already checked against the ceilings. */

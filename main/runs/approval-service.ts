@@ -200,7 +200,7 @@ export class ApprovalService {
   async requestIn(tx: ChainTx, request: ApprovalRequest, ctx: ActorContext): Promise<Approval> {
     const { match_key: matchKey, rule_id: ruleId, ...shown } = request;
     const run = await this.#deps.runs.getIn(tx, request.run_id);
-    const timeout = this.#deps.policies.get(run.policy_pack).approval_timeout_ms;
+    const timeout = this.#deps.policies.forRun(run).approval_timeout_ms;
     const now = this.#deps.clock.now();
     const approval: Approval = {
       id: newId('apr'),

@@ -154,7 +154,7 @@ export class BudgetMeter {
    * the error the caller answers with. A deadline cannot be extended: it always stops.
    */
   async overrunIn(tx: ChainTx, run: Run, over: Overrun, ctx: ActorContext): Promise<AppError> {
-    const pack = this.#deps.policies.get(run.policy_pack);
+    const pack = this.#deps.policies.forRun(run);
     const extendable = over.kind !== 'deadline' && over.kind !== 'retries';
     const decision = pack.budget_on_exceed === 'approval' && extendable ? 'approval' : 'hard_stop';
     await tx.append({

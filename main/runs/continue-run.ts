@@ -68,7 +68,7 @@ export async function continueRun(
         segment: 0,
         state: checkpoint.state,
         actor: ctx.actor,
-        keep: segmentQuotasOf(deps.policies.get(run.policy_pack)).checkpoints_kept,
+        keep: segmentQuotasOf(deps.policies.forRun(run)).checkpoints_kept,
       });
     }
     return run;

@@ -21,7 +21,7 @@ import {
 } from '../../contracts/runs.ts';
 import type { ChainTx, CausalChain } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
-import { AppError } from '../errors.ts';
+import { AppError, BugError } from '../errors.ts';
 import { resolveBudget, type PolicyPacks } from '../policy/policy-packs.ts';
 import { sql, type Kysely } from 'kysely';
 import type { Database, Db, RunsTable } from '../store/schema.ts';
@@ -203,6 +203,20 @@ export class RunService {
     return this.#createIn(tx, input, ctx);
   }
 
+  /**
+   * Stores the content of the pack version a run is created under, once per version, in the
+   * run's transaction: after a restart the run is held to it even if its file changed.
+   */
+  async #pinPackVersion(tx: ChainTx, version: string, now: string): Promise<void> {
+    const authored = this.#deps.policies.authoredOf(version);
+    if (authored === undefined) throw new BugError(`no content for pack version ${version}`);
+    await tx.db
+      .insertInto('policy_pack_versions')
+      .values({ version, pack_id: authored.id, content: JSON.stringify(authored), created_at: now })
+      .onConflict((oc) => oc.column('version').doNothing())
+      .execute();
+  }
+
   async #createIn(tx: ChainTx, input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {
     const pack = this.#deps.policies.get(input.policy_pack ?? 'default');
     const clamped =
@@ -223,6 +237,7 @@ export class RunService {
       budget_clamps: clamped.clamps,
       usage: EMPTY_USAGE,
       policy_pack: pack.id,
+      policy_pack_version: pack.version,
       completion: input.completion ?? null,
       parent_run_id: ctx.parent_run_id ?? null,
       waiting_for: null,
@@ -231,6 +246,7 @@ export class RunService {
       created_at: now,
       updated_at: now,
     };
+    await this.#pinPackVersion(tx, pack.version, now);
     await tx.db.insertInto('runs').values(toRow(run)).execute();
     const goals = [
       { text: run.goal, predicate: input.completion },
@@ -428,7 +444,7 @@ export class RunService {
       correlation_id: options.correlation_id ?? null,
       session_id: before.session_id,
       run_id: runId,
-      policy_pack_version: this.#deps.policies.get(before.policy_pack).version,
+      policy_pack_version: this.#deps.policies.forRun(before).version,
       data: {
         from: before.state,
         to,

@@ -33,6 +33,17 @@ export type RunsTable = {
   budget_clamps: string | null;
   /** A pending run is not started before this instant: an LLM backoff (migration 0050). */
   not_before: string | null;
+  /** The stamped version of the pack the run was created under; null before 0100. */
+  policy_pack_version: string | null;
+};
+
+/** The content of each pack version a run was created under (migration 0100). */
+export type PolicyPackVersionsTable = {
+  version: string;
+  pack_id: string;
+  /** The pack as JSON (contracts/policy.ts), version field included. */
+  content: string;
+  created_at: string;
 };
 
 /** What a connector's runs may use (migration 0031); limits are JSON. */
@@ -311,6 +322,7 @@ export type Database = {
   host_settings: HostSettingsTable;
   run_notes: RunNotesTable;
   run_interrupts: RunInterruptsTable;
+  policy_pack_versions: PolicyPackVersionsTable;
   chain: ChainTable;
   tokens: TokensTable;
   connectors: ConnectorsTable;

@@ -277,7 +277,7 @@ export class Supervisor implements Disposable {
   }
 
   async #segment(run: Run, index: number): Promise<void> {
-    const pack = this.#deps.policies.get(run.policy_pack);
+    const pack = this.#deps.policies.forRun(run);
     const grant = {
       index,
       max_steps: pack.segment_max_steps,

@@ -4,7 +4,7 @@ import { AppError } from '../../errors.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 
-/** What Settings shows of the host, and the LLM connection test. Admin only. */
+/** What Settings shows of the host, the LLM connection test and the policy packs. Admin only. */
 export function registerHostRoutes(
   app: OpenAPIHono<GatewayEnv>,
   deps: GatewayDeps,
@@ -15,6 +15,17 @@ export function registerHostRoutes(
     if (deps.host === undefined)
       throw new AppError('NOT_FOUND', 'this gateway has no host settings');
     return c.json(deps.host.info(), 200);
+  });
+
+  // Packs say which calls are gated and how: an agent's connector has no need to read them.
+  app.openapi(createRoute(API.listPolicyPacks), async (c) => {
+    await access.requireAdmin(c);
+    return c.json({ packs: deps.policies.list() }, 200);
+  });
+
+  app.openapi(createRoute(API.getPolicyPack), async (c) => {
+    await access.requireAdmin(c);
+    return c.json(deps.policies.describe(c.req.valid('param').id), 200);
   });
 
   app.openapi(createRoute(API.testLlmConnection), async (c) => {

@@ -59,6 +59,7 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   // Raised at start-up, before the gateway listens; never an answer in practice.
   DATA_DIR_UNSAFE: 500,
   CHAIN_BROKEN: 500,
+  POLICY_PACK_INVALID: 400,
   INTERNAL: 500,
 };
 

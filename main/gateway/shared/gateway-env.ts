@@ -21,6 +21,7 @@ import type { HostInfo, LlmTestResult } from '../../../contracts/ui.ts';
 import type { ContinueRunInput, Run } from '../../../contracts/runs.ts';
 import type { ActorContext } from '../../actor-context.ts';
 import type { ConnectorRecords } from '../../connectors/connector-records.ts';
+import type { PolicyPacks } from '../../policy/policy-packs.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -56,6 +57,8 @@ export type GatewayDeps = {
   steering: RunSteering;
   schedules: ScheduleService;
   connectors: ConnectorRecords;
+  /** The packs runs are held to (`/v1/policies`). */
+  policies: PolicyPacks;
   logger: Logger;
   version: string;
   startedAt: number;

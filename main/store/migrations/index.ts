@@ -18,6 +18,7 @@ import * as m0051 from './0051-approval-expiry.ts';
 import * as m0052 from './0052-host-settings.ts';
 import * as m0070 from './0070-run-notes.ts';
 import * as m0090 from './0090-skill-load-errors.ts';
+import * as m0100 from './0100-policy-pack-versions.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -50,4 +51,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0052-host-settings', up: m0052.up },
   { name: '0070-run-notes', up: m0070.up },
   { name: '0090-skill-load-errors', up: m0090.up },
+  { name: '0100-policy-pack-versions', up: m0100.up },
 ];

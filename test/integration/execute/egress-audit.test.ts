@@ -8,6 +8,7 @@ import { listenOnLoopback } from '../skills/skill-test-kit.ts';
 import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 import { startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
 import { manifest, operation } from './helpers/skill-folder.ts';
+import { stampedVersionOf } from '../../../main/policy/pack-version.ts';
 
 const NS = 'audited';
 
@@ -123,7 +124,7 @@ describe('egress and memory audit are complete and come first', () => {
         session_id: run.session_id,
         run_id: run.id,
         step_id: step,
-        policy_pack_version: DEFAULT_POLICY_PACK.version,
+        policy_pack_version: stampedVersionOf(NO_OPERATION_APPROVALS),
         capability_id: 'auditee',
         capability_version: '1.0.0',
         actor: 'skill:auditee',
@@ -162,7 +163,7 @@ describe('egress and memory audit are complete and come first', () => {
       event_type: 'egress.attempt',
       rule_id: 'egress.allowlist',
       session_id: run.session_id,
-      policy_pack_version: DEFAULT_POLICY_PACK.version,
+      policy_pack_version: stampedVersionOf(NO_OPERATION_APPROVALS),
       data: { outcome: 'denied', origin: 'https://elsewhere.example', code: 'SKILL_EGRESS_DENIED' },
     });
   });
@@ -177,7 +178,7 @@ describe('egress and memory audit are complete and come first', () => {
     expect(writes[0]).toMatchObject({
       session_id: run.session_id,
       step_id: step,
-      policy_pack_version: DEFAULT_POLICY_PACK.version,
+      policy_pack_version: stampedVersionOf(NO_OPERATION_APPROVALS),
       capability_id: 'auditee',
       data: { binding: 'memory.put', outcome: 'allowed', namespace: NS, key: 'k1' },
     });

@@ -3,6 +3,8 @@ import type { ChainEntry } from '../../../contracts/chain.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { paused, startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
 import { manifest, operation } from './helpers/skill-folder.ts';
+import { stampedVersionOf } from '../../../main/policy/pack-version.ts';
+import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';
 
 /** A pack whose version differs from the default's, so the two cannot be confused. */
 const PACK = { ...DEFAULT_POLICY_PACK, id: 'versioned', version: '7.2' };
@@ -58,7 +60,7 @@ describe('the envelope of a run entry', () => {
           session: e.session_id,
         }).toEqual({
           type: e.event_type,
-          version: PACK.version,
+          version: stampedVersionOf(PACK),
           session: r.session_id,
         });
       }
@@ -79,7 +81,7 @@ describe('the envelope of a run entry', () => {
     expect(request).toMatchObject({
       rule_id: 'approval.manifest_always',
       session_id: run.session_id,
-      policy_pack_version: DEFAULT_POLICY_PACK.version,
+      policy_pack_version: stampedVersionOf(NO_OPERATION_APPROVALS),
     });
   });
 });

@@ -11,6 +11,8 @@ import {
   type ManualClock,
   type TestServices,
 } from '../../support/test-store.ts';
+import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
+import { stampedVersionOf } from '../../../main/policy/pack-version.ts';
 
 /** An entry with every optional column filled, so tampering with any column changes a value. */
 function fullInput(i: number): ChainAppendInput {
@@ -204,7 +206,7 @@ describe('CausalChain', () => {
       run_id: null,
       capability_id: null,
       correlation_id: null,
-      policy_pack_version: '1',
+      policy_pack_version: stampedVersionOf(DEFAULT_POLICY_PACK),
       data: {},
     });
     expect(entry.event_id).toMatch(/^evt_/);

@@ -1,0 +1,53 @@
+import type { PolicyPack } from '../../contracts/policy.ts';
+import { DEFAULT_POLICY_PACK } from './policy-packs.ts';
+
+/**
+ * Tighter than `default`: a person watches closely. Every skill operation that touches
+ * anything asks first, budgets are small, a run gets no second try after a crash, and an
+ * unanswered approval expires as a refusal after an hour.
+ */
+export const STRICT_POLICY_PACK: PolicyPack = {
+  ...DEFAULT_POLICY_PACK,
+  id: 'strict',
+  version: '1',
+  description:
+    'Asks before every memory read or write and every HTTP request; small budgets; no retries after a crash; approvals expire after an hour.',
+  default_budget: {
+    max_steps: 20,
+    max_wall_clock_ms: 10 * 60 * 1000,
+    max_tokens: 50_000,
+    max_retries: 0,
+  },
+  segment_max_steps: 5,
+  approval_capabilities: ['net.http', 'memory.write', 'memory.read'],
+  autofill_sources: ['run.goal', 'run.id'],
+  skill_document_origins: [],
+  approval_timeout_ms: 60 * 60 * 1000,
+};
+
+/**
+ * For a developer trying skills on their own machine: larger budgets and only HTTP asks
+ * first. Memory writes go through without a click; never use it for runs that read other
+ * people's data.
+ */
+export const LOCAL_DEV_POLICY_PACK: PolicyPack = {
+  ...DEFAULT_POLICY_PACK,
+  id: 'local-dev',
+  version: '1',
+  description:
+    'For trying skills on your own machine: larger budgets, only HTTP requests ask first. Not for runs that read other people’s data.',
+  default_budget: {
+    max_steps: 200,
+    max_wall_clock_ms: 2 * 60 * 60 * 1000,
+    max_tokens: 1_000_000,
+    max_retries: 3,
+  },
+  approval_capabilities: ['net.http'],
+};
+
+/** The packs every host has, whatever its policy folders hold. */
+export const BUILTIN_POLICY_PACKS: readonly PolicyPack[] = [
+  DEFAULT_POLICY_PACK,
+  STRICT_POLICY_PACK,
+  LOCAL_DEV_POLICY_PACK,
+];

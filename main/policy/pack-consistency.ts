@@ -1,0 +1,22 @@
+import type { PolicyPack } from '../../contracts/policy.ts';
+
+/** Rules across fields that a field's own schema cannot state, with the field to blame. */
+export function packConsistencyIssues(
+  pack: PolicyPack,
+): { path: readonly PropertyKey[]; message: string }[] {
+  const issues: { path: readonly PropertyKey[]; message: string }[] = [];
+  const { segment_max_checkpoints: checkpoints, segment_max_steps: steps } = pack;
+  // A worker checkpoints after each step and at the end: a lower quota fails healthy runs.
+  if (checkpoints !== undefined && checkpoints <= steps)
+    issues.push({
+      path: ['segment_max_checkpoints'],
+      message: `must be more than segment_max_steps (${steps})`,
+    });
+  const retry = pack.llm_retry;
+  if (retry !== undefined && retry.max_delay_ms < retry.base_delay_ms)
+    issues.push({
+      path: ['llm_retry', 'max_delay_ms'],
+      message: `must be at least base_delay_ms (${retry.base_delay_ms})`,
+    });
+  return issues;
+}
