@@ -189,6 +189,10 @@ export class ApprovalService {
     ctx: ActorContext,
   ): Promise<{ approval: Approval; run: Run }> {
     const approval = await this.requestIn(tx, request, ctx);
+    const current = await this.#deps.runs.getIn(tx, request.run_id);
+    // An external run (an MCP session's) keeps running: only the call that asked waits, its
+    // client's other calls go on (issue 25).
+    if (current.driver === 'external') return { approval, run: current };
     const run = await this.#deps.runs.transitionIn(tx, request.run_id, 'paused_approval', {
       ...ctx,
       reason: `waiting for ${request.kind} approval ${approval.id}`,

@@ -33,6 +33,8 @@ export type RunsTable = {
   budget_clamps: string | null;
   /** A pending run is not started before this instant: an LLM backoff (migration 0050). */
   not_before: string | null;
+  /** `worker` or `external` (an MCP session drives it; migration 0060). */
+  driver: string;
 };
 
 /** What a connector's runs may use (migration 0031); limits are JSON. */
