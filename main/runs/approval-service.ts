@@ -162,6 +162,22 @@ export class ApprovalService {
     return rows.map((r) => this.#fromRow(r));
   }
 
+  /**
+   * The newest approval still waiting for a person on exactly this call: an MCP client that
+   * re-issues a waiting call waits on it again instead of asking a second time (issue 25).
+   */
+  async findPending(runId: string, matchKey: string): Promise<Approval | undefined> {
+    const row = await this.#deps.db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('match_key', '=', matchKey)
+      .where('state', '=', 'pending')
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    return row === undefined ? undefined : this.#fromRow(row);
+  }
+
   /** Marks an approval spent by the execution it allowed; false if it was already spent. */
   async consumeIn(tx: ChainTx, id: string): Promise<boolean> {
     const result = await tx.db
