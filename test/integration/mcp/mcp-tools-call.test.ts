@@ -115,7 +115,12 @@ describe('MCP tools/call (issue 25)', () => {
       const call = client.callTool(
         { name: 'echo-notes__remember', arguments: { key: 'k', note: 'approved note' } },
         CallToolResultSchema,
-        { onprogress: (p) => asked(approvalIdIn(p.message ?? '')), timeout: 600_000 },
+        {
+          onprogress: (p) => {
+            asked(approvalIdIn(p.message ?? ''));
+          },
+          timeout: 600_000,
+        },
       );
       const id = await approvalId;
       // Only this call waits: the run keeps running and another call is answered.
@@ -155,7 +160,12 @@ describe('MCP tools/call (issue 25)', () => {
       const call = client.callTool(
         { name: 'echo-notes__remember', arguments: { key: 'r', note: 'never stored' } },
         CallToolResultSchema,
-        { onprogress: (p) => asked(approvalIdIn(p.message ?? '')), timeout: 600_000 },
+        {
+          onprogress: (p) => {
+            asked(approvalIdIn(p.message ?? ''));
+          },
+          timeout: 600_000,
+        },
       );
       const id = await approvalId;
       await gw.request('POST', `/v1/approvals/${id}`, {
