@@ -126,6 +126,27 @@ export const policyPackSchema = z.strictObject({
     .min(1000)
     .max(30 * 24 * 60 * 60 * 1000)
     .optional(),
+  /**
+   * How long an MCP `tools/call` that needs a person (an approval, or missing input from a
+   * client that cannot elicit) waits for the decision before it answers "waiting for approval
+   * apr_…: decide in CCOS"; a re-issued call picks the decision up. Default 60 s.
+   */
+  mcp_call_wait_ms: z
+    .number()
+    .int()
+    .min(0)
+    .max(10 * 60 * 1000)
+    .optional(),
+  /**
+   * An MCP session with no request this long is closed and its run ends `done`
+   * (`mcp_session_closed`): clients often never close one. Default 30 min.
+   */
+  mcp_idle_timeout_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(24 * 60 * 60 * 1000)
+    .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

@@ -152,6 +152,13 @@ export const goalTextSchema = z
     error: 'goal must be well-formed Unicode (no lone surrogates)',
   });
 
+/**
+ * Who drives a run: an agent `worker` the supervisor starts, or an `external` client (an MCP
+ * session, issue 25) whose tool calls are the run's steps; no worker is ever started for it.
+ */
+export const runDriverSchema = z.enum(['worker', 'external']);
+export type RunDriver = z.infer<typeof runDriverSchema>;
+
 export const runSchema = z.strictObject({
   id: z.string(),
   session_id: z.string(),
@@ -183,6 +190,7 @@ export const runSchema = z.strictObject({
    * after a transient LLM failure; `state_reason` says which. Null otherwise.
    */
   not_before: z.string().nullable(),
+  driver: runDriverSchema,
   /** The actor that created the run (`admin`, `connector:<id>`, …); scopes who may see it. */
   created_by: z.string(),
   created_at: z.string(),

@@ -23,6 +23,8 @@ import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
+import { ExternalRuns } from './runs/external-run.ts';
+import { parseToolName } from './skills/manifest/tool-definitions.ts';
 import { CheckpointStore } from './runs/checkpoint-store.ts';
 import { continueRun } from './runs/continue-run.ts';
 import { PayloadStore } from './runs/payload-store.ts';
@@ -482,6 +484,19 @@ export class Host {
         keepAliveMs: SSE_KEEP_ALIVE_MS,
         statusLogDir: config.gateway.status_log_dir,
         allowAnyHost: config.gateway.allow_non_loopback,
+        mcp: {
+          pipeline,
+          externalRuns: new ExternalRuns({ chain, runs, meter, clock }),
+          policies,
+          operationOf: (tool) => {
+            const named = parseToolName(tool);
+            return named === undefined
+              ? undefined
+              : skillRegistry
+                  .find(named.skillId)
+                  ?.operations.find((op) => op.id === named.operationId);
+          },
+        },
       });
       const server = await listenGateway(app, {
         host: config.gateway.host,

@@ -162,6 +162,22 @@ export class ApprovalService {
     return rows.map((r) => this.#fromRow(r));
   }
 
+  /**
+   * The newest approval still waiting for a person on exactly this call: an MCP client that
+   * re-issues a waiting call waits on it again instead of asking a second time (issue 25).
+   */
+  async findPending(runId: string, matchKey: string): Promise<Approval | undefined> {
+    const row = await this.#deps.db
+      .selectFrom('approvals')
+      .selectAll()
+      .where('run_id', '=', runId)
+      .where('match_key', '=', matchKey)
+      .where('state', '=', 'pending')
+      .orderBy('created_at', 'desc')
+      .executeTakeFirst();
+    return row === undefined ? undefined : this.#fromRow(row);
+  }
+
   /** Marks an approval spent by the execution it allowed; false if it was already spent. */
   async consumeIn(tx: ChainTx, id: string): Promise<boolean> {
     const result = await tx.db
@@ -189,6 +205,10 @@ export class ApprovalService {
     ctx: ActorContext,
   ): Promise<{ approval: Approval; run: Run }> {
     const approval = await this.requestIn(tx, request, ctx);
+    const current = await this.#deps.runs.getIn(tx, request.run_id);
+    // An external run (an MCP session's) keeps running: only the call that asked waits, its
+    // client's other calls go on (issue 25).
+    if (current.driver === 'external') return { approval, run: current };
     const run = await this.#deps.runs.transitionIn(tx, request.run_id, 'paused_approval', {
       ...ctx,
       reason: `waiting for ${request.kind} approval ${approval.id}`,

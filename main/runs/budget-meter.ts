@@ -156,7 +156,12 @@ export class BudgetMeter {
   async overrunIn(tx: ChainTx, run: Run, over: Overrun, ctx: ActorContext): Promise<AppError> {
     const pack = this.#deps.policies.forRun(run);
     const extendable = over.kind !== 'deadline' && over.kind !== 'retries';
-    const decision = pack.budget_on_exceed === 'approval' && extendable ? 'approval' : 'hard_stop';
+    // An external run cannot wait paused for an extension: its client is calling now, and
+    // a session idles out. It stops, as the issue asks (`failed budget_exceeded:*`).
+    const decision =
+      pack.budget_on_exceed === 'approval' && extendable && run.driver === 'worker'
+        ? 'approval'
+        : 'hard_stop';
     await tx.append({
       event_type: 'budget.exceeded',
       ...auditedBy(ctx),

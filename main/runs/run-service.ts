@@ -14,6 +14,7 @@ import {
   type ResumeTrigger,
   type Run,
   type RunEventInput,
+  type RunDriver,
   type RunFailure,
   type RunState,
   type Step,
@@ -74,6 +75,8 @@ export type CreateRunContext = ActorContext & {
    * them and to the pack's defaults, and each lowered limit is kept on the run.
    */
   budget_caps?: BudgetCaps;
+  /** `external` for a run an MCP session drives (issue 25); `worker` when absent. */
+  driver?: RunDriver;
 };
 
 /** The `SecretStore.keyedHash` purpose of stored `Idempotency-Key`s. */
@@ -88,7 +91,10 @@ export type IdempotencyRequest = {
   request_hash: string;
 };
 
-export type RecoveryOutcome = { run_id: string; outcome: 'resumable' | 'failed' };
+export type RecoveryOutcome = { run_id: string; outcome: 'resumable' | 'failed' | 'ended' };
+
+/** Why an external run ends when its MCP session closes, idles out, or is lost to a restart. */
+export const MCP_SESSION_CLOSED = 'mcp_session_closed';
 
 export type RunServiceDeps = {
   db: Db;
@@ -242,6 +248,7 @@ export class RunService {
       parent_run_id: ctx.parent_run_id ?? null,
       waiting_for: null,
       not_before: null,
+      driver: ctx.driver ?? 'worker',
       created_by: ctx.actor,
       created_at: now,
       updated_at: now,
@@ -277,6 +284,7 @@ export class RunService {
         completion: run.completion,
         goals: goals.length,
         ...(run.parent_run_id === null ? {} : { parent_run_id: run.parent_run_id }),
+        ...(run.driver === 'worker' ? {} : { driver: run.driver }),
       },
     });
     return run;
@@ -519,6 +527,7 @@ export class RunService {
 
   /**
    * Start-up recovery (ARCHITECTURE.md §4): a run found `running` was interrupted by a crash.
+   * An external run (an MCP session's) ends `done` with reason `mcp_session_closed`.
    * It goes back to `pending` to resume from its last checkpoint, counting one retry, or
    * fails with `retries_exhausted`. Each decision is its own transaction and chain entry.
    */
@@ -526,6 +535,16 @@ export class RunService {
     const interrupted = await this.list({ state: 'running', limit: 1000 });
     const outcomes: RecoveryOutcome[] = [];
     for (const run of interrupted) {
+      if (run.driver === 'external') {
+        // Its MCP session lived in the stopped host's memory: no client can reach it again,
+        // and there is no worker to resume. It ends as a closed session would.
+        await this.transition(run.id, 'done', {
+          ...ctx,
+          reason: `${MCP_SESSION_CLOSED}: the host restarted`,
+        });
+        outcomes.push({ run_id: run.id, outcome: 'ended' });
+        continue;
+      }
       const usage = { ...run.usage, retries: run.usage.retries + 1 };
       if (usage.retries > run.budget.max_retries) {
         await this.transition(run.id, 'failed', {

@@ -35,6 +35,8 @@ export type RunsTable = {
   not_before: string | null;
   /** The stamped version of the pack the run was created under; null before 0100. */
   policy_pack_version: string | null;
+  /** `worker` or `external` (an MCP session drives it; migration 0060). */
+  driver: string;
 };
 
 /** The content of each pack version a run was created under (migration 0100). */

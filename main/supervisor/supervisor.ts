@@ -174,6 +174,8 @@ export class Supervisor implements Disposable {
         .selectFrom('runs')
         .select('id')
         .where('state', '=', 'pending')
+        // An external run (an MCP session's) is driven by its client: never start a worker.
+        .where('driver', '=', 'worker')
         .where((eb) => eb.or([eb('not_before', 'is', null), eb('not_before', '<=', now)]))
         .orderBy('updated_at', 'asc')
         .orderBy('id', 'asc')
@@ -231,7 +233,8 @@ export class Supervisor implements Disposable {
     try {
       ({ run, index } = await this.#deps.chain.transact(async (tx) => {
         const before = await this.#deps.runs.getIn(tx, runId);
-        if (before.state !== 'pending') throw new Error('not pending');
+        if (before.state !== 'pending' || before.driver !== 'worker')
+          throw new Error('not pending');
         const counted = await tx.db
           .selectFrom('chain')
           .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -22,6 +22,10 @@ import type { ContinueRunInput, Run } from '../../../contracts/runs.ts';
 import type { ActorContext } from '../../actor-context.ts';
 import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 import type { PolicyPacks } from '../../policy/policy-packs.ts';
+import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
+import type { SkillOperation } from '../../../contracts/skills.ts';
+import type { ExecuteCall } from '../../execute/execute-pipeline.ts';
+import type { ExternalRuns } from '../../runs/external-run.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -80,4 +84,13 @@ export type GatewayDeps = {
   rendererDir?: string | null;
   /** Where to note (operation, status) pairs answered (diagnostics); null for nowhere. */
   statusLogDir?: string | null;
+  /** What `/mcp` needs to run tools (issue 25); without it `tools/call` is not served. */
+  mcp?: {
+    /** The execute pipeline: the same door the agent channel uses. */
+    pipeline: { execute: (call: ExecuteCall) => Promise<ToolCallOutcome> };
+    externalRuns: ExternalRuns;
+    policies: PolicyPacks;
+    /** The installed operation a tool names, if any. */
+    operationOf: (tool: string) => SkillOperation | undefined;
+  };
 };

@@ -2,7 +2,6 @@ import { createServer } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { Run } from '../../../contracts/runs.ts';
-import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { rawSql } from '../../support/raw-sqlite.ts';
 import { listenOnLoopback } from '../skills/skill-test-kit.ts';
 import { NO_OPERATION_APPROVALS } from '../../support/test-policy-packs.ts';

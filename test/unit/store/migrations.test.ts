@@ -295,6 +295,31 @@ describe('migrations', () => {
     }
   });
 
+  it('0060-run-driver makes every existing run a worker run', async () => {
+    const upTo = MIGRATIONS.findIndex((m) => m.name === '0060-run-driver');
+    const old = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo) });
+    try {
+      const t = '2026-01-01T00:00:00.000Z';
+      await sql`insert into sessions (id, origin, owner, state, created_at)
+        values ('ses_1', 'api', 'admin', 'active', ${t})`.execute(old.db);
+      await sql`insert into runs (id, session_id, goal, state, budget, usage, policy_pack,
+          created_by, created_at, updated_at)
+        values ('run_1', 'ses_1', 'g', 'running', '{}', '{}', 'default', 'admin', ${t}, ${t})`.execute(
+        old.db,
+      );
+    } finally {
+      await old.close();
+    }
+    const store = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo + 1) });
+    try {
+      const { rows } = await sql<{ id: string; driver: string }>`
+        select id, driver from runs`.execute(store.db);
+      expect(rows).toEqual([{ id: 'run_1', driver: 'worker' }]);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a failing migration stops start-up with MIGRATION_FAILED naming it and leaves the db as before', async () => {
     const before = await schemaOf(dataDir, MIGRATIONS);
     const broken: Migration[] = [

@@ -1,0 +1,358 @@
+import path from 'node:path';
+import {
+  CallToolResultSchema,
+  ElicitRequestSchema,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+} from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Approval } from '../../../contracts/approvals.ts';
+import type { ChainEntry } from '../../../contracts/chain.ts';
+import type { Run } from '../../../contracts/runs.ts';
+import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
+import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
+import { chainEntry, connectMcp, putConnector, runsOf, textOf } from './mcp-helpers.ts';
+
+/** Calls wait for a person at most this long under the default pack's MCP settings here. */
+const PATIENT = { ...DEFAULT_POLICY_PACK, id: 'mcp-patient', mcp_call_wait_ms: 600_000 };
+/** Calls answer at once with what they wait for. */
+const HASTY = { ...DEFAULT_POLICY_PACK, id: 'mcp-hasty', mcp_call_wait_ms: 0 };
+
+async function approvalOf(gw: GatewayTestHost, id: string): Promise<Approval> {
+  return (await gw.request('GET', `/v1/approvals/${id}`)).body as Approval;
+}
+
+async function runOf(gw: GatewayTestHost, id: string): Promise<Run> {
+  return ((await gw.request('GET', `/v1/runs/${id}`)).body as { run: Run }).run;
+}
+
+/** The approval id a "waiting for approval apr_…" message names. */
+function approvalIdIn(message: string): string {
+  const id = /apr_[0-9a-zA-Z_-]+/.exec(message)?.[0];
+  if (id === undefined) throw new Error(`no approval id in: ${message}`);
+  return id;
+}
+
+describe('MCP tools/call (issue 25)', () => {
+  let gw: GatewayTestHost;
+  beforeAll(async () => {
+    gw = await startGatewayHost({ policyPacks: [PATIENT, HASTY] });
+    const installed = await gw.request('POST', '/v1/skills', {
+      json: { path: path.resolve('plugins/echo-notes') },
+    });
+    expect(installed.status, installed.text).toBe(201);
+  });
+  afterAll(async () => {
+    await gw.stop();
+  });
+
+  it('runs a call in the session’s external run, with structured content, a step and chain entries; closing the session ends the run', async () => {
+    const { token } = await gw.connector('desk', ['mcp']);
+    const { client, transport } = await connectMcp(gw, token, { name: 'Claude Desktop' });
+    const listed = await client.listTools();
+    const echo = listed.tools.find((t) => t.name === 'echo-notes__echo');
+    expect(echo?.outputSchema).toMatchObject({ type: 'object' });
+
+    const result = (await client.callTool({
+      name: 'echo-notes__echo',
+      arguments: { text: 'hello' },
+    })) as CallToolResult;
+    expect(result.isError).toBeUndefined();
+    expect(result.structuredContent).toEqual({ text: 'hello' });
+    expect(JSON.parse(textOf(result))).toEqual({ text: 'hello' });
+
+    const [run] = await runsOf(gw, 'desk');
+    expect(run).toMatchObject({ state: 'running', driver: 'external', policy_pack: 'default' });
+    expect(run?.goal).toContain('Claude Desktop 1.0.0');
+    expect(run?.usage.steps).toBe(1);
+    const steps = (await gw.request('GET', `/v1/runs/${run?.id ?? ''}/steps`)).body as {
+      steps: { kind: string; outcome: string }[];
+    };
+    expect(steps.steps).toEqual([expect.objectContaining({ kind: 'skill', outcome: 'ok' })]);
+    const executed = (await gw.chain('skill.execute')).filter((e) => e.run_id === run?.id);
+    expect(executed.map((e) => e.data.outcome)).toEqual(['ok']);
+    expect(executed[0]?.actor).toBe('connector:desk');
+
+    await transport.terminateSession();
+    const ended = await runOf(gw, run?.id ?? '');
+    expect(ended.state).toBe('done');
+    expect(ended.state_reason).toMatch(/^mcp_session_closed/);
+    await client.close();
+    const verified = await gw.request('GET', '/v1/chain/verify');
+    expect(verified.body).toMatchObject({ ok: true });
+  });
+
+  it('errors are isError results with the stable code, not protocol errors', async () => {
+    const { token } = await gw.connector('errs', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    try {
+      const unknown = (await client.callTool({
+        name: 'nope__nothing',
+        arguments: {},
+      })) as CallToolResult;
+      expect(unknown.isError).toBe(true);
+      expect(textOf(unknown)).toMatch(/^NOT_FOUND: /);
+      const invalid = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: { text: 1 },
+      })) as CallToolResult;
+      expect(invalid.isError).toBe(true);
+      expect(textOf(invalid)).toMatch(/^INVALID_INPUT: /);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('an approved call runs once the person approves in CCOS, and its other calls go on meanwhile', async () => {
+    await putConnector(gw, 'approver', { allowed_packs: [PATIENT.id] });
+    const { token } = await gw.connector('approver', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    try {
+      let asked: (id: string) => void = () => undefined;
+      const approvalId = new Promise<string>((r) => {
+        asked = r;
+      });
+      const call = client.callTool(
+        { name: 'echo-notes__remember', arguments: { key: 'k', note: 'approved note' } },
+        CallToolResultSchema,
+        {
+          onprogress: (p) => {
+            asked(approvalIdIn(p.message ?? ''));
+          },
+          timeout: 600_000,
+        },
+      );
+      const id = await approvalId;
+      // Only this call waits: the run keeps running and another call is answered.
+      const other = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: { text: 'meanwhile' },
+      })) as CallToolResult;
+      expect(other.structuredContent).toEqual({ text: 'meanwhile' });
+      const [run] = await runsOf(gw, 'approver');
+      expect(run?.state).toBe('running');
+
+      const decided = await gw.request('POST', `/v1/approvals/${id}`, {
+        json: { decision: 'approve' },
+      });
+      expect(decided.status, decided.text).toBe(200);
+      const result = (await call) as CallToolResult;
+      expect(result.isError).toBeUndefined();
+      const recall = (await client.callTool({
+        name: 'echo-notes__recall',
+        arguments: { key: 'k' },
+      })) as CallToolResult;
+      expect(textOf(recall)).toContain('approved note');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a refused call is an isError result saying so, and nothing ran', async () => {
+    await putConnector(gw, 'refused', { allowed_packs: [PATIENT.id] });
+    const { token } = await gw.connector('refused', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    try {
+      let asked: (id: string) => void = () => undefined;
+      const approvalId = new Promise<string>((r) => {
+        asked = r;
+      });
+      const call = client.callTool(
+        { name: 'echo-notes__remember', arguments: { key: 'r', note: 'never stored' } },
+        CallToolResultSchema,
+        {
+          onprogress: (p) => {
+            asked(approvalIdIn(p.message ?? ''));
+          },
+          timeout: 600_000,
+        },
+      );
+      const id = await approvalId;
+      await gw.request('POST', `/v1/approvals/${id}`, {
+        json: { decision: 'deny', reason: 'not today' },
+      });
+      const result = (await call) as CallToolResult;
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/^REFUSED: .*not today/);
+      const recall = (await client.callTool({
+        name: 'echo-notes__recall',
+        arguments: { key: 'r' },
+      })) as CallToolResult;
+      expect(textOf(recall)).not.toContain('never stored');
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('missing input is asked through elicitation and recorded as an inbox answer would be', async () => {
+    const { token } = await gw.connector('elicit', ['mcp']);
+    const { client } = await connectMcp(gw, token, { capabilities: { elicitation: {} } });
+    const asked: unknown[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (request) => {
+      asked.push(request.params);
+      return { action: 'accept', content: { text: 'from the person' } };
+    });
+    try {
+      const result = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: {},
+      })) as CallToolResult;
+      expect(result.structuredContent).toEqual({ text: 'from the person' });
+      expect(asked).toEqual([
+        expect.objectContaining({
+          requestedSchema: {
+            type: 'object',
+            properties: { text: { type: 'string', title: 'text' } },
+            required: ['text'],
+          },
+        }),
+      ]);
+      const [run] = await runsOf(gw, 'elicit');
+      const approvals = (
+        await gw.request('GET', `/v1/approvals?state=approved&run_id=${run?.id ?? ''}`)
+      ).body as {
+        approvals: Approval[];
+      };
+      expect(approvals.approvals).toEqual([
+        expect.objectContaining({
+          kind: 'missing_input',
+          state: 'approved',
+          answer: { text: 'from the person' },
+          decided_by: 'connector:elicit',
+        }),
+      ]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('missing input without elicitation: the call says what it waits for, and a re-issued call picks up the answer', async () => {
+    await putConnector(gw, 'hasty', { allowed_packs: [HASTY.id] });
+    const { token } = await gw.connector('hasty', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    try {
+      const first = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: {},
+      })) as CallToolResult;
+      expect(first.isError).toBe(true);
+      expect(textOf(first)).toMatch(
+        /^APPROVAL_REQUIRED: waiting for approval apr_.*decide in CCOS/,
+      );
+      const id = approvalIdIn(textOf(first));
+      // Re-issued before anyone answered: the same approval, not a second one.
+      const again = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: {},
+      })) as CallToolResult;
+      expect(approvalIdIn(textOf(again))).toBe(id);
+      const answered = await gw.request('POST', `/v1/approvals/${id}`, {
+        json: { decision: 'approve', answer: { text: 'typed in the inbox' } },
+      });
+      expect(answered.status, answered.text).toBe(200);
+      const picked = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: {},
+      })) as CallToolResult;
+      expect(picked.structuredContent).toEqual({ text: 'typed in the inbox' });
+      expect((await approvalOf(gw, id)).consumed_at).not.toBeNull();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a spent budget fails the run budget_exceeded:steps and answers isError BUDGET_EXCEEDED', async () => {
+    await putConnector(gw, 'tight', { allowed_packs: ['default'], budget_caps: { max_steps: 1 } });
+    const { token } = await gw.connector('tight', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    try {
+      const first = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: { text: 'one' },
+      })) as CallToolResult;
+      expect(first.isError).toBeUndefined();
+      const second = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: { text: 'two' },
+      })) as CallToolResult;
+      expect(second.isError).toBe(true);
+      expect(textOf(second)).toMatch(/^BUDGET_EXCEEDED: /);
+      const [run] = await runsOf(gw, 'tight');
+      expect(run).toMatchObject({ state: 'failed', state_reason: 'budget_exceeded:steps' });
+      const third = (await client.callTool({
+        name: 'echo-notes__echo',
+        arguments: { text: 'three' },
+      })) as CallToolResult;
+      expect(textOf(third)).toMatch(/^CONFLICT: run .* is failed/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a cancelled call stops waiting and the cancellation is on the chain', async () => {
+    await putConnector(gw, 'canceller', { allowed_packs: [PATIENT.id] });
+    const { token } = await gw.connector('canceller', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    try {
+      const abort = new AbortController();
+      const call = client.callTool(
+        { name: 'echo-notes__remember', arguments: { key: 'c', note: 'cancelled' } },
+        CallToolResultSchema,
+        {
+          signal: abort.signal,
+          timeout: 600_000,
+          onprogress: () => {
+            abort.abort('changed my mind');
+          },
+        },
+      );
+      await expect(call).rejects.toThrow();
+      const [run] = await runsOf(gw, 'canceller');
+      const entry = await chainEntry(
+        gw,
+        (e: ChainEntry) => e.run_id === run?.id && e.rule_id === 'mcp.call_cancelled',
+      );
+      expect(entry.data).toMatchObject({ decision: 'cancelled', tool: 'echo-notes__remember' });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a revoked token closes its session and ends the run', async () => {
+    const { token, id } = await gw.connector('revoker', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    try {
+      await client.callTool({ name: 'echo-notes__echo', arguments: { text: 'x' } });
+      const [run] = await runsOf(gw, 'revoker');
+      const ended = chainEntry(
+        gw,
+        (e) => e.run_id === run?.id && e.event_type === 'run.transition' && e.data.to === 'done',
+      );
+      expect((await gw.request('DELETE', `/v1/tokens/${id}`)).status).toBe(200);
+      expect((await ended).data.reason).toBe('mcp_session_closed: its token was revoked');
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+  });
+
+  // Last: it unloads the skill every other test calls.
+  it('tells an open session list_changed when a skill is unloaded', async () => {
+    const { token } = await gw.connector('unload', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    try {
+      await client.listTools();
+      const id = 'echo-notes';
+      const unloadHeard = new Promise<void>((resolve) => {
+        client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+          resolve();
+        });
+      });
+      expect((await gw.request('DELETE', `/v1/skills/${id}`)).status).toBe(200);
+      await unloadHeard;
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names.some((n) => n.startsWith(`${id}__`))).toBe(false);
+    } finally {
+      await client.close();
+    }
+  });
+});
