@@ -16,8 +16,8 @@ import * as m0040 from './0040-schedules.ts';
 import * as m0050 from './0050-run-not-before.ts';
 import * as m0051 from './0051-approval-expiry.ts';
 import * as m0052 from './0052-host-settings.ts';
-import * as m0070 from './0070-run-notes.ts';
 import * as m0060 from './0060-run-driver.ts';
+import * as m0070 from './0070-run-notes.ts';
 import * as m0090 from './0090-skill-load-errors.ts';
 import * as m0100 from './0100-policy-pack-versions.ts';
 
@@ -50,8 +50,8 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0050-run-not-before', up: m0050.up },
   { name: '0051-approval-expiry', up: m0051.up },
   { name: '0052-host-settings', up: m0052.up },
-  { name: '0070-run-notes', up: m0070.up },
   { name: '0060-run-driver', up: m0060.up },
+  { name: '0070-run-notes', up: m0070.up },
   { name: '0090-skill-load-errors', up: m0090.up },
   { name: '0100-policy-pack-versions', up: m0100.up },
 ];
