@@ -152,7 +152,14 @@ export function registerMcpRoute(
       return session.transport.handleRequest(c.req.raw);
     }
     const session = sessions.get(id);
-    if (session?.principal.actor !== principal.actor) return rpcError(404, 'session not found');
+    if (session?.principal.actor !== principal.actor) {
+      // Audited (an attempt on another connector's session is worth a look), never the id:
+      // the caller is answered as for an id that does not exist.
+      await access.auditDenied(c, session === undefined ? 'unknown_session' : 'not_owner', {
+        mcp_session: session === undefined ? 'unknown' : 'foreign',
+      });
+      return rpcError(404, 'session not found');
+    }
     session.touch();
     return session.transport.handleRequest(c.req.raw);
   });

@@ -216,6 +216,18 @@ export class AccessControl {
   }
 
   /**
+   * Records a refusal the route answers itself (the MCP endpoint's 404 for another
+   * principal's session id, which must look like an unknown id to the caller).
+   */
+  async auditDenied(
+    c: Context<GatewayEnv>,
+    reason: 'not_owner' | 'unknown_session',
+    extra?: object,
+  ): Promise<void> {
+    await this.#audit(c, reason, extra, c.get('principal').token_id);
+  }
+
+  /**
    * A non-admin may name only a policy pack its connector record allows (issue 17 #13): a
    * connector token must not pick a laxer pack than the person gave its connector.
    */

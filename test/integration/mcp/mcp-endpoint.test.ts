@@ -98,7 +98,7 @@ describe('/mcp (issue 25)', () => {
     expect(denied.some((e) => (e.data as { scope?: string }).scope === 'mcp')).toBe(true);
   });
 
-  it("refuses another connector's session id as if it did not exist", async () => {
+  it("refuses another connector's session id as if it did not exist, and audits it", async () => {
     const owner = await gw.connector('owner', ['mcp']);
     const other = await gw.connector('other', ['mcp']);
     const opened = await gw.request('POST', '/mcp', {
@@ -122,6 +122,9 @@ describe('/mcp (issue 25)', () => {
     });
     expect(stolen.status).toBe(404);
     expect(stolen.text).toBe(unknown.text);
+    const denied = (await gw.chain('auth.denied')).filter((e) => e.actor === 'connector:other');
+    expect(denied.map((e) => e.data.mcp_session)).toEqual(['foreign', 'unknown']);
+    expect(JSON.stringify(denied)).not.toContain(sessionId ?? 'no id');
   });
 
   it('stops serving a session once its token is revoked', async () => {
