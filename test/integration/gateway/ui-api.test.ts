@@ -89,7 +89,7 @@ describe('host settings and the LLM connection test', () => {
     expect(res.body).toMatchObject({
       data_dir: gw.dataDir,
       llm: null,
-      policy_packs: ['default'],
+      policy_packs: ['default', 'strict', 'local-dev'],
     });
     // The jail's own status decides: only a jailed worker is shown as safe.
     const health = (await gw.request('GET', '/v1/health')).body as { agents: { status: string } };
