@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { errorCodeSchema, type ErrorCode } from '../contracts/errors.ts';
 
 const ERROR_CODES: ReadonlySet<string> = new Set(errorCodeSchema.options);
@@ -50,4 +51,15 @@ export function invalidInput(
   }));
   const list = fields.map((f) => `${f.path}: ${f.message}`).join('; ');
   return new AppError('INVALID_INPUT', `invalid ${what}: ${list}`, { fields });
+}
+
+/**
+ * zod reports every unknown key of an object as one issue on the object itself; callers
+ * are told which field to remove, so each key becomes its own field path.
+ */
+export function perUnknownField(
+  issue: z.core.$ZodIssue,
+): { path: PropertyKey[]; message: string }[] {
+  if (issue.code !== 'unrecognized_keys') return [issue];
+  return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown field' }));
 }

@@ -2,7 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { policyPackSchema, type PolicyPack } from '../../contracts/policy.ts';
-import { AppError } from '../errors.ts';
+import { AppError, perUnknownField } from '../errors.ts';
 import { packConsistencyIssues } from './pack-consistency.ts';
 
 /** What a pack file may be named; anything else in a policy folder is ignored. */
@@ -88,11 +88,7 @@ export function parsePackText(
   });
   const parsed = policyPackSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.flatMap((issue) =>
-      issue.code === 'unrecognized_keys'
-        ? issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown field' }))
-        : [issue],
-    );
+    const issues = parsed.error.issues.flatMap(perUnknownField);
     return { pack: undefined, problems: issues.map(toProblem) };
   }
   const inconsistent = packConsistencyIssues(parsed.data);

@@ -1,9 +1,8 @@
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
-import type { z } from 'zod';
 import { createMiddleware } from 'hono/factory';
 import { API } from '../../../contracts/api.ts';
-import { AppError, invalidInput } from '../../errors.ts';
+import { AppError, invalidInput, perUnknownField } from '../../errors.ts';
 import { AccessControl } from '../shared/access-control.ts';
 import { correlation } from '../shared/correlation.ts';
 import { createErrorHandler } from '../shared/error-handler.ts';
@@ -33,15 +32,6 @@ export const OPENAPI_PATH = '/v1/openapi.json';
 
 /** Routes that answer without a token: they reveal nothing about runs or approvals. */
 const PUBLIC_PATHS = new Set([API.health.path, OPENAPI_PATH]);
-
-/**
- * zod reports every unknown key of an object as one issue on the object itself; callers
- * are told which field to remove, so each key becomes its own field path.
- */
-function perUnknownField(issue: z.core.$ZodIssue): { path: PropertyKey[]; message: string }[] {
-  if (issue.code !== 'unrecognized_keys') return [issue];
-  return issue.keys.map((key) => ({ path: [...issue.path, key], message: 'unknown field' }));
-}
 
 /**
  * The gateway's HTTP app: one definition (contracts/api.ts) gives validation, handlers'
