@@ -44,7 +44,6 @@ export function parsePackText(
   text: string,
 ): { pack: PolicyPack; problems: [] } | { pack: undefined; problems: PackFileProblem[] } {
   const lines = new LineCounter();
-  // Aliases could expand a small file into a huge value ("billion laughs"): a pack needs none.
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined): { line: number; col: number } =>
     offset === undefined ? { line: 1, col: 1 } : lines.linePos(offset);
@@ -60,6 +59,7 @@ export function parsePackText(
     };
   let value: unknown;
   try {
+    // Aliases could expand a small file into a huge value ("billion laughs"): a pack needs none.
     value = doc.toJS({ maxAliasCount: 0 });
   } catch (e) {
     return {
