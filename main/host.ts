@@ -421,7 +421,7 @@ export class Host {
       const agents = await choosing;
       const uiSessions = new UiSessions({ clock });
       const llmSettings = config.agents.llm;
-      const app = createGatewayApp({
+      const gatewayApp = createGatewayApp({
         clock,
         agents: agents.status,
         controls,
@@ -498,13 +498,16 @@ export class Host {
           },
         },
       });
-      const server = await listenGateway(app, {
+      const server = await listenGateway(gatewayApp.app, {
         host: config.gateway.host,
         port: config.gateway.port,
         allowNonLoopback: config.gateway.allow_non_loopback,
         logger,
       });
       this.#disposables.push(server);
+      // After the listener (so disposed before it): MCP sessions end, and their runs with
+      // them, while their connections are still open to be told.
+      this.#disposables.push(gatewayApp);
       const infoFile = path.join(config.data_dir, GATEWAY_INFO_FILE);
       await writeFileAtomically(infoFile, JSON.stringify({ url: server.url, pid: process.pid }));
       this.#disposables.push({ dispose: () => rm(infoFile, { force: true }) });

@@ -40,6 +40,8 @@ export function registerMcpRoute(
 ): { close: () => Promise<void> } {
   const sessions = new Map<string, McpSession>();
   const mcp = deps.mcp;
+  // Set at host stop: a session opened after the others were ended would outlive the host.
+  let stopping = false;
 
   // A revoked token's sessions end now, not at their next request.
   const revocations = deps.chain.subscribe((entries) => {
@@ -127,6 +129,7 @@ export function registerMcpRoute(
             tool: request.params.name,
             params: request.params.arguments ?? {},
             signal: extra.signal,
+            ending: session.ending,
             progress: async (message) => {
               if (token === undefined) return;
               progress += 1;
@@ -147,6 +150,7 @@ export function registerMcpRoute(
     const principal = await access.requireScope(c, 'mcp');
     const id = c.req.header('mcp-session-id');
     if (id === undefined) {
+      if (stopping) return rpcError(503, 'the host is stopping');
       if (sessions.size >= MAX_SESSIONS) return rpcError(503, 'too many MCP sessions');
       const session = await open(principal);
       return session.transport.handleRequest(c.req.raw);
@@ -165,7 +169,11 @@ export function registerMcpRoute(
   });
 
   return {
+    // At host stop (`createGatewayApp`'s dispose, before the listener closes): every session
+    // ends now, its run `done` with `mcp_session_closed: the host stopped`. Start-up recovery
+    // remains the backstop for a host that died without stopping.
     close: async () => {
+      stopping = true;
       await revocations.dispose();
       for (const session of [...sessions.values()])
         await session.end('the host stopped', { closeTransport: true });

@@ -40,6 +40,9 @@ export class McpSession {
   #idleTimer: NodeJS.Timeout | undefined;
   #idleMs = DEFAULT_MCP_IDLE_TIMEOUT_MS;
   #busy = 0;
+  /** The requests' work in flight, so an end that aborts them can wait for their last entries. */
+  readonly #work = new Set<Promise<unknown>>();
+  readonly #ending = new AbortController();
   #ended: Promise<void> | undefined;
   /** The registry subscription that tells the client `tools/list_changed`. */
   subscription: Disposable | undefined;
@@ -58,6 +61,11 @@ export class McpSession {
     this.server = parts.server;
     this.transport = parts.transport;
     this.#onEnd = parts.onEnd;
+  }
+
+  /** Aborted, with the reason, when the session ends: its calls stop waiting for a person. */
+  get ending(): AbortSignal {
+    return this.#ending.signal;
   }
 
   /** The session's run, opened on first need (once the client is initialized). */
@@ -93,9 +101,12 @@ export class McpSession {
   /** Runs one request's work as busy, so the session cannot idle out under it. */
   async busy<T>(work: () => Promise<T>): Promise<T> {
     this.#busy += 1;
+    const running = work();
+    this.#work.add(running);
     try {
-      return await work();
+      return await running;
     } finally {
+      this.#work.delete(running);
       this.#busy -= 1;
       this.touch();
     }
@@ -115,7 +126,16 @@ export class McpSession {
     this.#onEnd();
     await this.subscription?.dispose();
     try {
-      if (options.closeTransport) await this.transport.close();
+      this.#ending.abort(why);
+      if (options.closeTransport) {
+        // The calls in flight answer first, while their streams are open: a closed stream
+        // leaves the SDK client reconnecting to a host that is gone, its call never settled.
+        // Their last entries are also written before the run ends and before a stopping
+        // host's store closes under them.
+        await Promise.allSettled(this.#work);
+        await new Promise((resolve) => setImmediate(resolve));
+        await this.transport.close();
+      }
       const run = await this.#run?.catch(() => undefined);
       await run?.close(why, { actor: options.actor ?? 'host' });
     } catch (e) {

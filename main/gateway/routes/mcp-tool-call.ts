@@ -56,6 +56,11 @@ export type McpCall = {
   params: Record<string, unknown>;
   /** Aborted by the client's `notifications/cancelled` for this request. */
   signal: AbortSignal;
+  /**
+   * Aborted when the session ends under the call (host stop, revoked token), its reason
+   * saying why: a call waiting for a person then answers so, instead of being cut off.
+   */
+  ending: AbortSignal;
   /** Sends a progress notification when the client asked for them (a no-op otherwise). */
   progress: (message: string) => Promise<void>;
 };
@@ -88,11 +93,8 @@ export async function callTool(deps: McpCallDeps, call: McpCall): Promise<CallTo
       if ((await deps.approvals.get(approval.id)).state !== 'pending') continue;
     }
     await call.progress(waitingMessage(approval));
-    const wait = await waitForDecision(deps, approval.id, waitMs, call.signal);
-    if (wait === 'cancelled') {
-      await recordCancelled(deps, call, approval);
-      return failure('CANCELLED', `the client cancelled ${call.tool} while it waited`);
-    }
+    const wait = await waitForDecision(deps, approval.id, waitMs, stopSignal(call));
+    if (wait === 'cancelled') return stopped(deps, call, approval, 'waited');
     if (wait === 'timed_out') return failure('APPROVAL_REQUIRED', waitingMessage(approval));
   }
   return failure('APPROVAL_REQUIRED', `${call.tool} still needs a decision: call it again`);
@@ -145,13 +147,10 @@ async function elicit(
   try {
     answer = await call.server.elicitInput(
       { mode: 'form', message: approval.justification, requestedSchema: flatSchema(form) },
-      { signal: call.signal },
+      { signal: stopSignal(call) },
     );
   } catch {
-    if (call.signal.aborted) {
-      await recordCancelled(deps, call, approval);
-      return failure('CANCELLED', `the client cancelled ${call.tool} while it asked for input`);
-    }
+    if (stopSignal(call).aborted) return stopped(deps, call, approval, 'asked for input');
     // A client that declared the capability and then failed it: the inbox still works.
     return undefined;
   }
@@ -212,7 +211,24 @@ function flatField(
   }
 }
 
-async function recordCancelled(deps: McpCallDeps, call: McpCall, approval: Approval) {
+/** What ends a wait for a person early: the client's cancellation, or the session's end. */
+function stopSignal(call: McpCall): AbortSignal {
+  return AbortSignal.any([call.signal, call.ending]);
+}
+
+/**
+ * A wait stopped before the person decided: by the client (`mcp.call_cancelled`: the
+ * approval stays in the inbox), or by the session ending under it (`mcp.call_session_ended`:
+ * the host stopped, the token was revoked; the run ends next, and its approvals expire).
+ */
+async function stopped(
+  deps: McpCallDeps,
+  call: McpCall,
+  approval: Approval,
+  doing: string,
+): Promise<CallToolResult> {
+  const ended = call.ending.aborted;
+  const why = typeof call.ending.reason === 'string' ? call.ending.reason : 'the session ended';
   await deps.chain.transact(async (tx) => {
     await tx.append({
       event_type: 'policy.decision',
@@ -221,10 +237,21 @@ async function recordCancelled(deps: McpCallDeps, call: McpCall, approval: Appro
       session_id: call.run.run.session_id,
       run_id: call.run.run.id,
       step_id: approval.step_id,
-      rule_id: 'mcp.call_cancelled',
-      data: { decision: 'cancelled', tool: call.tool, approval_id: approval.id },
+      rule_id: ended ? 'mcp.call_session_ended' : 'mcp.call_cancelled',
+      data: {
+        decision: ended ? 'ended' : 'cancelled',
+        tool: call.tool,
+        approval_id: approval.id,
+        ...(ended ? { reason: why } : {}),
+      },
     });
   });
+  return ended
+    ? failure(
+        'RUN_ENDED',
+        `the MCP session ended (${why}) while ${call.tool} ${doing}: nothing ran; call it again in a new session`,
+      )
+    : failure('CANCELLED', `the client cancelled ${call.tool} while it ${doing}`);
 }
 
 function waitingMessage(approval: Approval): string {

@@ -2,6 +2,7 @@ import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
 import { API } from '../../../contracts/api.ts';
+import type { Disposable } from '../../disposable.ts';
 import { AppError, invalidInput, perUnknownField } from '../../errors.ts';
 import { AccessControl } from '../shared/access-control.ts';
 import { correlation } from '../shared/correlation.ts';
@@ -34,11 +35,17 @@ export const OPENAPI_PATH = '/v1/openapi.json';
 const PUBLIC_PATHS = new Set([API.health.path, OPENAPI_PATH]);
 
 /**
+ * The app and what its routes hold beyond a request: open MCP sessions (and their runs),
+ * ended by `dispose` — at host stop, before the listener closes their connections.
+ */
+export type GatewayApp = Disposable & { app: OpenAPIHono<GatewayEnv> };
+
+/**
  * The gateway's HTTP app: one definition (contracts/api.ts) gives validation, handlers'
  * types and the OpenAPI 3.1 document. Middleware order: correlation id, body limit,
  * authentication; one error handler turns every failure into the error envelope.
  */
-export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
+export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   const app = new OpenAPIHono<GatewayEnv>({
     // Validation failures become INVALID_INPUT listing `path: message` for each field.
     defaultHook: (result) => {
@@ -148,7 +155,7 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   registerHostRoutes(app, deps, access);
   registerRunContinueRoute(app, deps, access, details);
   registerSteeringRoutes(app, deps, access);
-  registerMcpRoute(app, deps, access);
+  const mcp = registerMcpRoute(app, deps, access);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
@@ -162,5 +169,5 @@ export function createGatewayApp(deps: GatewayDeps): OpenAPIHono<GatewayEnv> {
   });
   // Last: its catch-all serves the renderer's pages for every path the API does not have.
   registerUiRoutes(app, deps, access, uiSessions);
-  return app;
+  return { app, dispose: () => mcp.close() };
 }

@@ -44,8 +44,8 @@ describe('GET /v1/openapi.json', () => {
     ).toBe(false);
   });
 
-  it('holds every route registered on the app, with its method', () => {
-    const app = createGatewayApp({
+  it('holds every route registered on the app, with its method', async () => {
+    const { app, dispose } = createGatewayApp({
       ...gw.started,
       logger: pino({ level: 'silent' }),
       version: HOST_VERSION,
@@ -65,6 +65,7 @@ describe('GET /v1/openapi.json', () => {
     );
     for (const route of routes) expect(documented).toContain(route);
     expect(new Set(documented)).toEqual(new Set(routes));
+    await dispose();
   });
 
   it('documents and serves every entry of contracts/api.ts', async () => {

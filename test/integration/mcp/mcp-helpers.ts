@@ -9,7 +9,7 @@ export type McpTestClient = { client: Client; transport: StreamableHTTPClientTra
 
 /** An SDK client connected to the host's `/mcp` with this bearer token. */
 export async function connectMcp(
-  gw: GatewayTestHost,
+  gw: { url: string },
   token: string,
   options: { name?: string; capabilities?: ClientCapabilities } = {},
 ): Promise<McpTestClient> {

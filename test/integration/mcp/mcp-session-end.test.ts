@@ -1,15 +1,18 @@
 import { pino } from 'pino';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Run } from '../../../contracts/runs.ts';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { ChainEntry } from '../../../contracts/chain.ts';
 import { Host } from '../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
-import { chainEntry, connectMcp, putConnector, runsOf } from './mcp-helpers.ts';
+import { chainEntry, connectMcp, putConnector, runsOf, textOf } from './mcp-helpers.ts';
 
 /** A session of a connector under this pack idles out after a second with no request. */
 const IDLE = { ...DEFAULT_POLICY_PACK, id: 'mcp-idle', mcp_idle_timeout_ms: 1000 };
+/** Calls wait for a person far longer than any test: only the stop can end the wait. */
+const PATIENT = { ...DEFAULT_POLICY_PACK, id: 'mcp-patient', mcp_call_wait_ms: 600_000 };
 
 async function withEcho(gw: GatewayTestHost): Promise<void> {
   const installed = await gw.request('POST', '/v1/skills', {
@@ -47,36 +50,64 @@ describe('the end of an MCP session’s run (issue 25)', () => {
     }
   });
 
-  it('after a host restart, an external run whose session is gone ends done, and no worker is started for it', async () => {
-    const first = await startGatewayHost();
+  it('a host stop ends its MCP sessions: a call waiting for a person is answered RUN_ENDED, and the run ends done', async () => {
+    const first = await startGatewayHost({ policyPacks: [PATIENT] });
     await withEcho(first);
-    const { token } = await first.connector('restart', ['mcp']);
+    await putConnector(first, 'stopped', { allowed_packs: [PATIENT.id] });
+    const { token } = await first.connector('stopped', ['mcp']);
     const { client } = await connectMcp(first, token);
-    await client.callTool({ name: 'echo-notes__echo', arguments: { text: 'before' } });
-    const [run] = await runsOf(first, 'restart');
-    expect(run?.state).toBe('running');
-    await client.close();
+    let waiting: () => void = () => undefined;
+    const asked = new Promise<void>((resolve) => {
+      waiting = resolve;
+    });
+    const call = client.callTool(
+      { name: 'echo-notes__remember', arguments: { key: 'k', note: 'never stored' } },
+      CallToolResultSchema,
+      {
+        onprogress: () => {
+          waiting();
+        },
+        timeout: 600_000,
+      },
+    );
+    await asked;
+    const [run] = await runsOf(first, 'stopped');
+    const chain = first.started.chain;
+    const heard: ChainEntry[] = [];
+    const subscription = chain.subscribe((entries) => heard.push(...entries));
     await first.host.stop();
+    await subscription.dispose();
+    // The client is answered, not left waiting on a host that is gone.
+    const answer = (await call) as CallToolResult;
+    expect(answer.isError).toBe(true);
+    expect(textOf(answer)).toMatch(/^RUN_ENDED: the MCP session ended \(the host stopped\)/);
+    await client.close().catch(() => undefined);
 
+    const ofRun = heard.filter((e) => e.run_id === run?.id);
+    expect(ofRun.map((e) => e.rule_id ?? e.event_type)).toEqual([
+      'mcp.call_session_ended',
+      'run.transition',
+      // The run's end expires what it waited for: no one approves a call that is gone.
+      'approval.decision',
+    ]);
+    expect(ofRun[0]?.data).toMatchObject({ decision: 'ended', reason: 'the host stopped' });
+    expect(ofRun[1]).toMatchObject({
+      actor: 'host',
+      data: { to: 'done', reason: 'mcp_session_closed: the host stopped' },
+    });
+    expect(ofRun[2]?.data).toMatchObject({ decision: 'expire', state: 'expired' });
+
+    // The next start finds it ended: recovery had nothing left to do for it.
     const again = new Host(first.started.config, {
       logger: pino({ level: 'silent' }),
       rendererDir: null,
     });
     const started = await again.start();
     try {
-      const after: Run = await started.runs.get(run?.id ?? '');
-      expect(after).toMatchObject({
+      expect(await started.runs.get(run?.id ?? '')).toMatchObject({
         state: 'done',
-        driver: 'external',
-        state_reason: 'mcp_session_closed: the host restarted',
+        state_reason: 'mcp_session_closed: the host stopped',
       });
-      const segments = await started.store.db
-        .selectFrom('chain')
-        .select('seq')
-        .where('run_id', '=', after.id)
-        .where('event_type', '=', 'segment.started')
-        .execute();
-      expect(segments).toEqual([]);
     } finally {
       await again.stop();
       await removeTempDir(first.dataDir);
