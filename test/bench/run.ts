@@ -13,6 +13,7 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   jail: () => import('./jail.bench.ts'),
   scheduler: () => import('./scheduler.bench.ts'),
   ui: () => import('./ui.bench.ts'),
+  mcp: () => import('./mcp.bench.ts'),
 };
 
 function format(n: number | undefined): string {

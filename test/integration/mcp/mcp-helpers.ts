@@ -1,6 +1,11 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CallToolResultSchema,
+  type CallToolResult,
+  type ClientCapabilities,
+  type Progress,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import type { GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
@@ -52,6 +57,30 @@ export async function runsOf(gw: GatewayTestHost, connectorId: string): Promise<
   return runs.filter((r) => r.created_by === `connector:${connectorId}` && r.driver === 'external');
 }
 
+/**
+ * An SDK client of a connector of its own, with the `mcp` scope; with `packs`, the
+ * connector's record first lets its runs use them (and `budget_caps`).
+ */
+export async function connectAs(
+  gw: GatewayTestHost,
+  connectorId: string,
+  options: {
+    packs?: string[];
+    budget_caps?: Record<string, number>;
+    name?: string;
+    capabilities?: ClientCapabilities;
+  } = {},
+): Promise<McpTestClient> {
+  const { packs, budget_caps, ...client } = options;
+  if (packs !== undefined)
+    await putConnector(gw, connectorId, {
+      allowed_packs: packs,
+      ...(budget_caps === undefined ? {} : { budget_caps }),
+    });
+  const { token } = await gw.connector(connectorId, ['mcp']);
+  return connectMcp(gw, token, client);
+}
+
 /** Lets a connector's runs use these packs and caps. */
 export async function putConnector(
   gw: GatewayTestHost,
@@ -67,4 +96,39 @@ export async function putConnector(
 export function textOf(result: { content?: unknown }): string {
   const content = result.content as { type: string; text?: string }[] | undefined;
   return content?.[0]?.text ?? '';
+}
+
+/** The approval id a "waiting for approval apr_…" message names. */
+export function approvalIdIn(message: string): string {
+  const id = /apr_[0-9a-zA-Z_-]+/.exec(message)?.[0];
+  if (id === undefined) throw new Error(`no approval id in: ${message}`);
+  return id;
+}
+
+/** Long enough for any wait of these tests: the host, not the client, bounds the call. */
+const PATIENT_CLIENT_MS = 600_000;
+
+/**
+ * A `tools/call` with a progress token, expected to wait for a person: `waiting` resolves
+ * with the first `notifications/progress` (which names the approval), `result` with the
+ * call's answer once the approval is decided.
+ */
+export function callWaitingForApproval(
+  client: Client,
+  name: string,
+  args: Record<string, unknown>,
+  options: { signal?: AbortSignal } = {},
+): { waiting: Promise<Progress & { approvalId: string }>; result: Promise<CallToolResult> } {
+  let heard: (progress: Progress & { approvalId: string }) => void = () => undefined;
+  const waiting = new Promise<Progress & { approvalId: string }>((resolve) => {
+    heard = resolve;
+  });
+  const result = client.callTool({ name, arguments: args }, CallToolResultSchema, {
+    onprogress: (progress) => {
+      heard({ ...progress, approvalId: approvalIdIn(progress.message ?? '') });
+    },
+    timeout: PATIENT_CLIENT_MS,
+    ...options,
+  }) as Promise<CallToolResult>;
+  return { waiting, result };
 }

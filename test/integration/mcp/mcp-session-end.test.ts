@@ -1,13 +1,19 @@
 import { pino } from 'pino';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import { Host } from '../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
-import { chainEntry, connectMcp, putConnector, runsOf, textOf } from './mcp-helpers.ts';
+import {
+  callWaitingForApproval,
+  chainEntry,
+  connectMcp,
+  putConnector,
+  runsOf,
+  textOf,
+} from './mcp-helpers.ts';
 
 /** A session of a connector under this pack idles out after a second with no request. */
 const IDLE = { ...DEFAULT_POLICY_PACK, id: 'mcp-idle', mcp_idle_timeout_ms: 1000 };
@@ -56,21 +62,11 @@ describe('the end of an MCP session’s run (issue 25)', () => {
     await putConnector(first, 'stopped', { allowed_packs: [PATIENT.id] });
     const { token } = await first.connector('stopped', ['mcp']);
     const { client } = await connectMcp(first, token);
-    let waiting: () => void = () => undefined;
-    const asked = new Promise<void>((resolve) => {
-      waiting = resolve;
+    const call = callWaitingForApproval(client, 'echo-notes__remember', {
+      key: 'k',
+      note: 'never stored',
     });
-    const call = client.callTool(
-      { name: 'echo-notes__remember', arguments: { key: 'k', note: 'never stored' } },
-      CallToolResultSchema,
-      {
-        onprogress: () => {
-          waiting();
-        },
-        timeout: 600_000,
-      },
-    );
-    await asked;
+    await call.waiting;
     const [run] = await runsOf(first, 'stopped');
     const chain = first.started.chain;
     const heard: ChainEntry[] = [];
@@ -78,7 +74,7 @@ describe('the end of an MCP session’s run (issue 25)', () => {
     await first.host.stop();
     await subscription.dispose();
     // The client is answered, not left waiting on a host that is gone.
-    const answer = (await call) as CallToolResult;
+    const answer = await call.result;
     expect(answer.isError).toBe(true);
     expect(textOf(answer)).toMatch(/^RUN_ENDED: the MCP session ended \(the host stopped\)/);
     await client.close().catch(() => undefined);

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import {
-  CallToolResultSchema,
   ElicitRequestSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
@@ -11,7 +10,15 @@ import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
-import { chainEntry, connectMcp, putConnector, runsOf, textOf } from './mcp-helpers.ts';
+import {
+  approvalIdIn,
+  callWaitingForApproval,
+  chainEntry,
+  connectAs,
+  connectMcp,
+  runsOf,
+  textOf,
+} from './mcp-helpers.ts';
 
 /** Calls wait for a person at most this long under the default pack's MCP settings here. */
 const PATIENT = { ...DEFAULT_POLICY_PACK, id: 'mcp-patient', mcp_call_wait_ms: 600_000 };
@@ -24,13 +31,6 @@ async function approvalOf(gw: GatewayTestHost, id: string): Promise<Approval> {
 
 async function runOf(gw: GatewayTestHost, id: string): Promise<Run> {
   return ((await gw.request('GET', `/v1/runs/${id}`)).body as { run: Run }).run;
-}
-
-/** The approval id a "waiting for approval apr_…" message names. */
-function approvalIdIn(message: string): string {
-  const id = /apr_[0-9a-zA-Z_-]+/.exec(message)?.[0];
-  if (id === undefined) throw new Error(`no approval id in: ${message}`);
-  return id;
 }
 
 describe('MCP tools/call (issue 25)', () => {
@@ -47,8 +47,7 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('runs a call in the session’s external run, with structured content, a step and chain entries; closing the session ends the run', async () => {
-    const { token } = await gw.connector('desk', ['mcp']);
-    const { client, transport } = await connectMcp(gw, token, { name: 'Claude Desktop' });
+    const { client, transport } = await connectAs(gw, 'desk', { name: 'Claude Desktop' });
     const listed = await client.listTools();
     const echo = listed.tools.find((t) => t.name === 'echo-notes__echo');
     expect(echo?.outputSchema).toMatchObject({ type: 'object' });
@@ -83,8 +82,7 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('errors are isError results with the stable code, not protocol errors', async () => {
-    const { token } = await gw.connector('errs', ['mcp']);
-    const { client } = await connectMcp(gw, token);
+    const { client } = await connectAs(gw, 'errs');
     try {
       const unknown = (await client.callTool({
         name: 'nope__nothing',
@@ -104,25 +102,13 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('an approved call runs once the person approves in CCOS, and its other calls go on meanwhile', async () => {
-    await putConnector(gw, 'approver', { allowed_packs: [PATIENT.id] });
-    const { token } = await gw.connector('approver', ['mcp']);
-    const { client } = await connectMcp(gw, token);
+    const { client } = await connectAs(gw, 'approver', { packs: [PATIENT.id] });
     try {
-      let asked: (id: string) => void = () => undefined;
-      const approvalId = new Promise<string>((r) => {
-        asked = r;
+      const call = callWaitingForApproval(client, 'echo-notes__remember', {
+        key: 'k',
+        note: 'approved note',
       });
-      const call = client.callTool(
-        { name: 'echo-notes__remember', arguments: { key: 'k', note: 'approved note' } },
-        CallToolResultSchema,
-        {
-          onprogress: (p) => {
-            asked(approvalIdIn(p.message ?? ''));
-          },
-          timeout: 600_000,
-        },
-      );
-      const id = await approvalId;
+      const id = (await call.waiting).approvalId;
       // Only this call waits: the run keeps running and another call is answered.
       const other = (await client.callTool({
         name: 'echo-notes__echo',
@@ -136,7 +122,7 @@ describe('MCP tools/call (issue 25)', () => {
         json: { decision: 'approve' },
       });
       expect(decided.status, decided.text).toBe(200);
-      const result = (await call) as CallToolResult;
+      const result = await call.result;
       expect(result.isError).toBeUndefined();
       const recall = (await client.callTool({
         name: 'echo-notes__recall',
@@ -148,30 +134,41 @@ describe('MCP tools/call (issue 25)', () => {
     }
   });
 
-  it('a refused call is an isError result saying so, and nothing ran', async () => {
-    await putConnector(gw, 'refused', { allowed_packs: [PATIENT.id] });
-    const { token } = await gw.connector('refused', ['mcp']);
-    const { client } = await connectMcp(gw, token);
+  it('a call that waits for a person sends notifications/progress to the client that sent a progressToken', async () => {
+    const { client } = await connectAs(gw, 'progress', { packs: [PATIENT.id] });
     try {
-      let asked: (id: string) => void = () => undefined;
-      const approvalId = new Promise<string>((r) => {
-        asked = r;
+      const call = callWaitingForApproval(client, 'echo-notes__remember', {
+        key: 'p',
+        note: 'after progress',
       });
-      const call = client.callTool(
-        { name: 'echo-notes__remember', arguments: { key: 'r', note: 'never stored' } },
-        CallToolResultSchema,
-        {
-          onprogress: (p) => {
-            asked(approvalIdIn(p.message ?? ''));
-          },
-          timeout: 600_000,
-        },
+      const heard = await call.waiting;
+      expect(heard.progress).toBe(1);
+      expect(heard.message).toMatch(
+        /^waiting for approval apr_\S+: decide in CCOS .*call this tool again/,
       );
-      const id = await approvalId;
+      const approval = await approvalOf(gw, heard.approvalId);
+      expect(approval).toMatchObject({ state: 'pending', kind: 'operation' });
+      await gw.request('POST', `/v1/approvals/${heard.approvalId}`, {
+        json: { decision: 'approve' },
+      });
+      expect((await call.result).isError).toBeUndefined();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a refused call is an isError result saying so, and nothing ran', async () => {
+    const { client } = await connectAs(gw, 'refused', { packs: [PATIENT.id] });
+    try {
+      const call = callWaitingForApproval(client, 'echo-notes__remember', {
+        key: 'r',
+        note: 'never stored',
+      });
+      const id = (await call.waiting).approvalId;
       await gw.request('POST', `/v1/approvals/${id}`, {
         json: { decision: 'deny', reason: 'not today' },
       });
-      const result = (await call) as CallToolResult;
+      const result = await call.result;
       expect(result.isError).toBe(true);
       expect(textOf(result)).toMatch(/^REFUSED: .*not today/);
       const recall = (await client.callTool({
@@ -185,8 +182,7 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('missing input is asked through elicitation and recorded as an inbox answer would be', async () => {
-    const { token } = await gw.connector('elicit', ['mcp']);
-    const { client } = await connectMcp(gw, token, { capabilities: { elicitation: {} } });
+    const { client } = await connectAs(gw, 'elicit', { capabilities: { elicitation: {} } });
     const asked: unknown[] = [];
     client.setRequestHandler(ElicitRequestSchema, (request) => {
       asked.push(request.params);
@@ -227,9 +223,7 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('missing input without elicitation: the call says what it waits for, and a re-issued call picks up the answer', async () => {
-    await putConnector(gw, 'hasty', { allowed_packs: [HASTY.id] });
-    const { token } = await gw.connector('hasty', ['mcp']);
-    const { client } = await connectMcp(gw, token);
+    const { client } = await connectAs(gw, 'hasty', { packs: [HASTY.id] });
     try {
       const first = (await client.callTool({
         name: 'echo-notes__echo',
@@ -262,9 +256,10 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('a spent budget fails the run budget_exceeded:steps and answers isError BUDGET_EXCEEDED', async () => {
-    await putConnector(gw, 'tight', { allowed_packs: ['default'], budget_caps: { max_steps: 1 } });
-    const { token } = await gw.connector('tight', ['mcp']);
-    const { client } = await connectMcp(gw, token);
+    const { client } = await connectAs(gw, 'tight', {
+      packs: ['default'],
+      budget_caps: { max_steps: 1 },
+    });
     try {
       const first = (await client.callTool({
         name: 'echo-notes__echo',
@@ -290,23 +285,18 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('a cancelled call stops waiting and the cancellation is on the chain', async () => {
-    await putConnector(gw, 'canceller', { allowed_packs: [PATIENT.id] });
-    const { token } = await gw.connector('canceller', ['mcp']);
-    const { client } = await connectMcp(gw, token);
+    const { client } = await connectAs(gw, 'canceller', { packs: [PATIENT.id] });
     try {
       const abort = new AbortController();
-      const call = client.callTool(
-        { name: 'echo-notes__remember', arguments: { key: 'c', note: 'cancelled' } },
-        CallToolResultSchema,
-        {
-          signal: abort.signal,
-          timeout: 600_000,
-          onprogress: () => {
-            abort.abort('changed my mind');
-          },
-        },
+      const call = callWaitingForApproval(
+        client,
+        'echo-notes__remember',
+        { key: 'c', note: 'cancelled' },
+        { signal: abort.signal },
       );
-      await expect(call).rejects.toThrow();
+      await call.waiting;
+      abort.abort('changed my mind');
+      await expect(call.result).rejects.toThrow();
       const [run] = await runsOf(gw, 'canceller');
       const entry = await chainEntry(
         gw,
@@ -337,8 +327,7 @@ describe('MCP tools/call (issue 25)', () => {
 
   // Last: it unloads the skill every other test calls.
   it('tells an open session list_changed when a skill is unloaded', async () => {
-    const { token } = await gw.connector('unload', ['mcp']);
-    const { client } = await connectMcp(gw, token);
+    const { client } = await connectAs(gw, 'unload');
     try {
       await client.listTools();
       const id = 'echo-notes';
