@@ -1,5 +1,6 @@
 import {
   EMPTY_USAGE,
+  TERMINAL_STATES,
   budgetClampSchema,
   budgetSchema,
   completionPredicateSchema,
@@ -408,7 +409,7 @@ export class RunService {
   ): Promise<Run> {
     const before = await readRun(tx.db, runId);
     const reason = options.reason ?? null;
-    assertTransition(before.state, to, reason);
+    assertTransition(before.state, to, reason, before.driver);
     if (to === 'paused_external_event' && options.waiting_for === undefined) {
       throw new AppError(
         'INVALID_INPUT',
@@ -526,25 +527,49 @@ export class RunService {
   }
 
   /**
-   * Start-up recovery (ARCHITECTURE.md §4): a run found `running` was interrupted by a crash.
-   * An external run (an MCP session's) ends `done` with reason `mcp_session_closed`.
-   * It goes back to `pending` to resume from its last checkpoint, counting one retry, or
-   * fails with `retries_exhausted`. Each decision is its own transaction and chain entry.
+   * Start-up recovery (ARCHITECTURE.md §4). Every unfinished external run (an MCP session's),
+   * in any state, ends `done` with reason `mcp_session_closed`: its session lived in the dead
+   * host's memory. Then a run found `running` was interrupted by a crash: it goes back to
+   * `pending` to resume from its last checkpoint, counting one retry, or fails with
+   * `retries_exhausted`. Each decision is its own transaction and chain entry.
    */
   async recoverInterrupted(ctx: ActorContext): Promise<RecoveryOutcome[]> {
-    const interrupted = await this.list({ state: 'running', limit: 1000 });
+    const outcomes = await this.#endOrphanedExternalRuns(ctx);
+    outcomes.push(...(await this.#recoverRunning(ctx)));
+    return outcomes;
+  }
+
+  /**
+   * A host that stopped ended its sessions' runs; one that died left them `running`, or
+   * paused or pending, and no client can reach them again, nor is there a worker to resume
+   * them. Each ends as a closed session would (its pending approvals expire with it).
+   */
+  async #endOrphanedExternalRuns(ctx: ActorContext): Promise<RecoveryOutcome[]> {
     const outcomes: RecoveryOutcome[] = [];
-    for (const run of interrupted) {
-      if (run.driver === 'external') {
-        // Its MCP session lived in the stopped host's memory: no client can reach it again,
-        // and there is no worker to resume. It ends as a closed session would.
-        await this.transition(run.id, 'done', {
+    for (;;) {
+      const orphaned = await this.#deps.db
+        .selectFrom('runs')
+        .select('id')
+        .where('driver', '=', 'external')
+        .where('state', 'not in', [...TERMINAL_STATES])
+        .orderBy('id')
+        .limit(1000)
+        .execute();
+      if (orphaned.length === 0) return outcomes;
+      for (const { id } of orphaned) {
+        await this.transition(id, 'done', {
           ...ctx,
           reason: `${MCP_SESSION_CLOSED}: the host restarted`,
         });
-        outcomes.push({ run_id: run.id, outcome: 'ended' });
-        continue;
+        outcomes.push({ run_id: id, outcome: 'ended' });
       }
+    }
+  }
+
+  async #recoverRunning(ctx: ActorContext): Promise<RecoveryOutcome[]> {
+    const interrupted = await this.list({ state: 'running', limit: 1000 });
+    const outcomes: RecoveryOutcome[] = [];
+    for (const run of interrupted) {
       const usage = { ...run.usage, retries: run.usage.retries + 1 };
       if (usage.retries > run.budget.max_retries) {
         await this.transition(run.id, 'failed', {
@@ -564,7 +589,7 @@ export class RunService {
       }
     }
     // More than one page of interrupted runs: keep going until none is left running.
-    if (interrupted.length === 1000) outcomes.push(...(await this.recoverInterrupted(ctx)));
+    if (interrupted.length === 1000) outcomes.push(...(await this.#recoverRunning(ctx)));
     return outcomes;
   }
 

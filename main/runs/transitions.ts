@@ -1,4 +1,4 @@
-import { isTerminalState, type RunState } from '../../contracts/runs.ts';
+import { isTerminalState, type RunDriver, type RunState } from '../../contracts/runs.ts';
 import { AppError } from '../errors.ts';
 
 /**
@@ -39,13 +39,28 @@ export function isTerminal(state: RunState): boolean {
   return isTerminalState(state);
 }
 
-export function isLegalTransition(from: RunState, to: RunState): boolean {
+/**
+ * The table, plus one edge for an external run (an MCP session's): it has no worker to
+ * resume it, so its session's end (a close, or the start after a crash) ends it `done` from
+ * whatever unfinished state it is in. A worker run still reaches `done` only from `running`.
+ */
+export function isLegalTransition(
+  from: RunState,
+  to: RunState,
+  driver: RunDriver = 'worker',
+): boolean {
+  if (driver === 'external' && to === 'done' && !isTerminal(from)) return true;
   return TRANSITIONS[from].includes(to);
 }
 
 /** Throws ILLEGAL_TRANSITION (or INVALID_INPUT for a missing reason) and changes nothing. */
-export function assertTransition(from: RunState, to: RunState, reason: string | null): void {
-  if (!isLegalTransition(from, to)) {
+export function assertTransition(
+  from: RunState,
+  to: RunState,
+  reason: string | null,
+  driver: RunDriver = 'worker',
+): void {
+  if (!isLegalTransition(from, to, driver)) {
     const why = isTerminal(from)
       ? `the run is already ${from}, which is final`
       : `${from} cannot go to ${to}`;

@@ -6,7 +6,14 @@ import {
   type ClientCapabilities,
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
+import { chmod, cp } from 'node:fs/promises';
+import path from 'node:path';
+import { sql } from 'kysely';
 import type { ChainEntry } from '../../../contracts/chain.ts';
+import { HOST_LOCK_FILE } from '../../../main/store/data-dir-lock.ts';
+import { DATABASE_FILE } from '../../../main/store/open-store.ts';
+import { DATABASE_FILE_MODE } from '../../../main/store/secure-data-dir.ts';
+import { makeTempDir } from '../../support/test-store.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import type { GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
 
@@ -131,4 +138,27 @@ export function callWaitingForApproval(
     ...options,
   }) as Promise<CallToolResult>;
   return { waiting, result };
+}
+
+/**
+ * A copy of a running host's data dir as a SIGKILL at this instant would leave it: every
+ * committed row (the database copied by `VACUUM INTO`, one consistent snapshot) and every other
+ * file, but no process — so nothing its stop would have done (ending MCP sessions) happens.
+ * The lock file is left out: its holder is this live test process, where a crashed host's
+ * would be dead and taken over.
+ */
+export async function crashImage(gw: GatewayTestHost): Promise<string> {
+  const dir = await makeTempDir('ccos-crashed-');
+  const database = path.basename(gw.databaseFile);
+  await cp(gw.dataDir, dir, {
+    recursive: true,
+    filter: (source) => {
+      const name = path.basename(source);
+      return !name.startsWith(database) && name !== HOST_LOCK_FILE;
+    },
+  });
+  const copy = path.join(dir, DATABASE_FILE);
+  await sql`VACUUM INTO ${copy}`.execute(gw.started.store.db);
+  await chmod(copy, DATABASE_FILE_MODE);
+  return dir;
 }

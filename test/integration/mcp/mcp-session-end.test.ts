@@ -2,13 +2,16 @@ import { pino } from 'pino';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChainEntry } from '../../../contracts/chain.ts';
+import { systemClock } from '../../../main/clock.ts';
 import { Host } from '../../../main/host.ts';
+import { ExternalRuns } from '../../../main/runs/external-run.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
 import {
   callWaitingForApproval,
   chainEntry,
+  crashImage,
   connectMcp,
   putConnector,
   runsOf,
@@ -107,6 +110,66 @@ describe('the end of an MCP session’s run (issue 25)', () => {
     } finally {
       await again.stop();
       await removeTempDir(first.dataDir);
+    }
+  });
+
+  it('the next start after a crash ends every external run left unfinished, paused or pending, and expires its approvals', async () => {
+    gw = await startGatewayHost({ policyPacks: [PATIENT] });
+    await withEcho(gw);
+    await putConnector(gw, 'crashed', { allowed_packs: [PATIENT.id] });
+    const { token } = await gw.connector('crashed', ['mcp']);
+    const { client } = await connectMcp(gw, token);
+    const call = callWaitingForApproval(client, 'echo-notes__remember', {
+      key: 'k',
+      note: 'never stored',
+    });
+    const { approvalId } = await call.waiting;
+    const [paused] = await runsOf(gw, 'crashed');
+    if (paused === undefined) throw new Error('the MCP session opened no external run');
+    // Rows a crash can leave: the session's run paused on its call's approval, and another
+    // session's run back in `pending` (whatever put them there, no session can drive them now).
+    await gw.started.runs.transition(paused.id, 'paused_approval', {
+      actor: 'host',
+      reason: `waiting for approval ${approvalId}`,
+    });
+    const queued = await new ExternalRuns({
+      chain: gw.started.chain,
+      runs: gw.started.runs,
+      meter: gw.started.meter,
+      clock: systemClock(),
+    }).open(
+      { goal: 'MCP session of a host that died', policy_pack: PATIENT.id, budget_caps: {} },
+      { actor: 'connector:crashed' },
+    );
+    await gw.started.runs.transition(queued.run.id, 'pending', {
+      actor: 'host',
+      reason: 'queued by mistake',
+    });
+    const crashed = await crashImage(gw);
+    // The crashed host's client is cut off, its call with it.
+    await client.close().catch(() => undefined);
+    await call.result.catch(() => undefined);
+
+    const again = new Host(
+      { ...gw.started.config, data_dir: crashed },
+      { logger: pino({ level: 'silent' }), rendererDir: null, policyPacks: [PATIENT] },
+    );
+    const started = await again.start();
+    try {
+      for (const id of [paused.id, queued.run.id]) {
+        expect(await started.runs.get(id)).toMatchObject({
+          state: 'done',
+          driver: 'external',
+          state_reason: 'mcp_session_closed: the host restarted',
+        });
+      }
+      expect(await started.approvals.get(approvalId)).toMatchObject({
+        state: 'expired',
+        decided_by: 'host',
+      });
+    } finally {
+      await again.stop();
+      await removeTempDir(crashed);
     }
   });
 });

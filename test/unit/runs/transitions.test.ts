@@ -121,6 +121,39 @@ describe('assertTransition: the full 8×8 table', () => {
   });
 });
 
+describe('assertTransition for an external run (an MCP session’s)', () => {
+  it('may end done from every unfinished state, which a worker run may not', () => {
+    for (const from of STATES.filter((s) => !isTerminal(s))) {
+      expect(() => {
+        assertTransition(from, 'done', 'mcp_session_closed: the host restarted', 'external');
+      }, from).not.toThrow();
+      if (from !== 'running')
+        expect(
+          isAppError(
+            errorOf(() => {
+              assertTransition(from, 'done', 'a reason', 'worker');
+            }),
+            'ILLEGAL_TRANSITION',
+          ),
+          from,
+        ).toBe(true);
+    }
+  });
+
+  it('follows the table otherwise: a finished one goes nowhere, a pending one still not to paused', () => {
+    for (const from of TERMINAL_STATES) {
+      const error = errorOf(() => {
+        assertTransition(from, 'done', 'a reason', 'external');
+      });
+      expect(isAppError(error, 'ILLEGAL_TRANSITION'), from).toBe(true);
+    }
+    const error = errorOf(() => {
+      assertTransition('pending', 'paused_approval', 'a reason', 'external');
+    });
+    expect(isAppError(error, 'ILLEGAL_TRANSITION')).toBe(true);
+  });
+});
+
 describe('RunService.transition on a real database', () => {
   let services: TestServices;
   beforeAll(async () => {
