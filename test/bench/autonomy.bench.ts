@@ -28,7 +28,14 @@ import {
   startAutonomyHost,
 } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { agentChannelCalls } from './agent-channel-calls.ts';
-import { mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
+import {
+  compared,
+  comparedAt,
+  mean,
+  percentile,
+  type BenchResult,
+  type BenchRow,
+} from './bench-result.ts';
 import { loadPeer, measurePeerSteps, PEER_SKIPPED, type PeerSync } from './langgraph-peer.ts';
 
 const ECHO = 'echo-notes__echo';
@@ -43,15 +50,9 @@ export async function run(): Promise<BenchResult> {
   const peer = await openPeer();
   const step = await measureStep(peer.round).finally(peer.close);
   const rows: BenchRow[] = [
-    compare('tool call p50', step.channel, step.baseline, 0.5),
-    compare('tool call p99', step.channel, step.baseline, 0.99),
-    {
-      metric: 'tool call mean',
-      value: mean(step.channel),
-      unit: 'ms',
-      baseline: mean(step.baseline),
-      ratio: mean(step.channel) / mean(step.baseline),
-    },
+    comparedAt('tool call p50', step.channel, step.baseline, 0.5),
+    comparedAt('tool call p99', step.channel, step.baseline, 0.99),
+    compared('tool call mean', mean(step.channel), mean(step.baseline)),
     {
       metric: 'gateway overhead p50',
       value: percentile(step.channel, 0.5) - percentile(step.baseline, 0.5),
@@ -60,13 +61,10 @@ export async function run(): Promise<BenchResult> {
   ];
   for (const [sync, steps] of peer.steps) {
     const label = sync === 'full' ? 'synchronous=full' : 'driver default sync';
-    rows.push(compare(`tool call p50 vs LangGraph step p50 (${label})`, step.channel, steps, 0.5), {
-      metric: `tool call mean vs LangGraph step mean (${label})`,
-      value: mean(step.channel),
-      unit: 'ms',
-      baseline: mean(steps),
-      ratio: mean(step.channel) / mean(steps),
-    });
+    rows.push(
+      comparedAt(`tool call p50 vs LangGraph step p50 (${label})`, step.channel, steps, 0.5),
+      compared(`tool call mean vs LangGraph step mean (${label})`, mean(step.channel), mean(steps)),
+    );
   }
   for (const n of CONCURRENCY) {
     rows.push({ metric: `runs/s, ${n} concurrent`, value: await runsPerSecond(n), unit: 'runs/s' });
@@ -235,10 +233,4 @@ async function runsPerSecond(concurrency: number): Promise<number> {
   } finally {
     await h.stop();
   }
-}
-
-function compare(metric: string, value: number[], baseline: number[], p: number): BenchRow {
-  const v = percentile(value, p);
-  const b = percentile(baseline, p);
-  return { metric, value: v, unit: 'ms', baseline: b, ratio: v / b };
 }

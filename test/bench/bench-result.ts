@@ -32,3 +32,18 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function mean(samples: readonly number[]): number {
   return samples.reduce((a, b) => a + b, 0) / samples.length;
 }
+
+/** A figure in milliseconds beside its baseline, with their ratio. */
+export function compared(metric: string, value: number, baseline: number): BenchRow {
+  return { metric, value, unit: 'ms', baseline, ratio: value / baseline };
+}
+
+/** `compared` for one percentile (0..1) of two sorted samples. */
+export function comparedAt(
+  metric: string,
+  value: readonly number[],
+  baseline: readonly number[],
+  p: number,
+): BenchRow {
+  return compared(metric, percentile(value, p), percentile(baseline, p));
+}

@@ -16,7 +16,7 @@ import { BubblewrapSpawner } from '../../main/agent/spawn/bubblewrap-spawner.ts'
 import { ChildProcessSpawner } from '../../main/agent/spawn/child-process-spawner.ts';
 import { detectJail } from '../../main/agent/spawn/detect-jail.ts';
 import type { Spawner } from '../../main/agent/spawn/spawner.ts';
-import { mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
+import { comparedAt, mean, type BenchResult, type BenchRow } from './bench-result.ts';
 
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const CALL_WORKER = fileURLToPath(
@@ -63,8 +63,8 @@ export async function run(): Promise<BenchResult> {
     list.sort((a, b) => a - b);
   }
   const rows: BenchRow[] = [
-    compare('worker start-up p50', starts.jailed, starts.unjailed, 0.5),
-    compare('worker start-up p90', starts.jailed, starts.unjailed, 0.9),
+    comparedAt('worker start-up p50', starts.jailed, starts.unjailed, 0.5),
+    comparedAt('worker start-up p90', starts.jailed, starts.unjailed, 0.9),
     {
       metric: 'worker start-up mean',
       value: mean(starts.jailed),
@@ -72,8 +72,8 @@ export async function run(): Promise<BenchResult> {
       baseline: mean(starts.unjailed),
       ratio: mean(starts.jailed) / mean(starts.unjailed),
     },
-    compare('tool call round trip p50', calls.jailed, calls.unjailed, 0.5),
-    compare('tool call round trip p99', calls.jailed, calls.unjailed, 0.99),
+    comparedAt('tool call round trip p50', calls.jailed, calls.unjailed, 0.5),
+    comparedAt('tool call round trip p99', calls.jailed, calls.unjailed, 0.99),
   ];
   return {
     suite: 'jail',
@@ -82,12 +82,6 @@ export async function run(): Promise<BenchResult> {
       `value: jailed (${found.version}, seccomp ${found.seccomp ? 'on' : 'off'}${found.tools.runAs === null ? '' : `, as uid ${String(found.tools.runAs.uid)}`}); baseline: the permission model alone. ${String(STARTS)} start-ups each after ${String(WARMUP_STARTS)} warm-up, alternating; ${String(CALL_WORKERS)} workers each making ${String(CALLS)} tool calls (the first ${String(WARMUP_CALLS)} of each not counted), alternating.`,
     ],
   };
-}
-
-function compare(metric: string, value: number[], baseline: number[], p: number): BenchRow {
-  const v = percentile(value, p);
-  const b = percentile(baseline, p);
-  return { metric, value: v, unit: 'ms', baseline: b, ratio: v / b };
 }
 
 /** Milliseconds from spawn to the worker's first message on its channel. */

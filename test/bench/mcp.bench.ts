@@ -19,7 +19,7 @@ import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
 import { ECHO_NOTES_DIR } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { agentChannelCalls } from './agent-channel-calls.ts';
-import { mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
+import { compared, mean, percentile, type BenchResult } from './bench-result.ts';
 
 const ECHO = 'echo-notes__echo';
 const WARMUP = 50;
@@ -83,19 +83,12 @@ export async function run(): Promise<BenchResult> {
     channel.sort((a, b) => a - b);
     viaMcp.sort((a, b) => a - b);
 
-    const compare = (metric: string, value: number, baseline: number): BenchRow => ({
-      metric,
-      value,
-      unit: 'ms',
-      baseline,
-      ratio: value / baseline,
-    });
     return {
       suite: 'mcp',
       rows: [
-        compare('tool call p50', percentile(viaMcp, 0.5), percentile(channel, 0.5)),
-        compare('tool call p99', percentile(viaMcp, 0.99), percentile(channel, 0.99)),
-        compare('tool call mean', mean(viaMcp), mean(channel)),
+        compared('tool call p50', percentile(viaMcp, 0.5), percentile(channel, 0.5)),
+        compared('tool call p99', percentile(viaMcp, 0.99), percentile(channel, 0.99)),
+        compared('tool call mean', mean(viaMcp), mean(channel)),
         {
           metric: 'MCP minus channel, p50',
           value: percentile(viaMcp, 0.5) - percentile(channel, 0.5),

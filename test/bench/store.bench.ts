@@ -11,7 +11,7 @@ import { Kysely, sql } from 'kysely';
 import { STORE_PRAGMAS } from '../../main/store/open-store.ts';
 import { createSqlite3Dialect } from '../../main/store/sqlite3-dialect.ts';
 import { makeTempDir, openTestServices, removeTempDir } from '../support/test-store.ts';
-import { mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
+import { compared, mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
 
 const RUNS = 10;
 const WARMUP = 100;
@@ -78,11 +78,11 @@ export async function run(): Promise<BenchResult> {
     baseline.sort((a, b) => a - b);
     trips.sort((a, b) => a - b);
     const rows: BenchRow[] = [
-      compare('transition p50', percentile(durable, 0.5), percentile(baseline, 0.5)),
-      compare('transition mean', mean(durable), mean(baseline)),
-      compare('transition p95', percentile(durable, 0.95), percentile(baseline, 0.95)),
-      compare('round trip p50 (select 1)', percentile(trips, 0.5), percentile(baseline, 0.5)),
-      compare(
+      compared('transition p50', percentile(durable, 0.5), percentile(baseline, 0.5)),
+      compared('transition mean', mean(durable), mean(baseline)),
+      compared('transition p95', percentile(durable, 0.95), percentile(baseline, 0.95)),
+      compared('round trip p50 (select 1)', percentile(trips, 0.5), percentile(baseline, 0.5)),
+      compared(
         'bare insert + 4 round trips p50',
         percentile(baseline, 0.5) + 4 * percentile(trips, 0.5),
         percentile(baseline, 0.5),
@@ -107,10 +107,6 @@ export async function run(): Promise<BenchResult> {
     await services.close();
     await removeTempDir(baselineDir);
   }
-}
-
-function compare(metric: string, value: number, baseline: number): BenchRow {
-  return { metric, value, unit: 'ms', baseline, ratio: value / baseline };
 }
 
 async function timeEach(op: () => Promise<void>, times: number): Promise<number[]> {
