@@ -98,7 +98,10 @@ describe('skill code after its operation returned', () => {
        }
        export async function count() { calls++; return calls; }`,
       ['start', 'count'],
-      { callTimeoutMs: 300 },
+      // The host learns the operation returned from a reply the isolate posts while its left-
+      // behind loop spins; on a loaded machine that reply can take a few hundred ms to be read,
+      // and a deadline that fires first reports a plain timeout. Two seconds leaves room.
+      { callTimeoutMs: 2_000 },
     );
     const f = await failure(skill.call('start', {}));
     expect(f.code).toBe('SKILL_TIMEOUT');
