@@ -1,52 +1,16 @@
-import type { Logger } from 'pino';
 import { isUnjailed } from '../../contracts/agent-isolation.ts';
 import type { ChainEntry } from '../../contracts/chain.ts';
 import type { Run } from '../../contracts/runs.ts';
-import { serveAgentChannel } from '../agent/channel/serve-agent-channel.ts';
-import type { LlmProvider } from '../agent/llm/llm-provider.ts';
-import type { SpawnedWorker, Spawner, WorkerExit } from '../agent/spawn/spawner.ts';
-import type { TokenService } from '../auth/token-service.ts';
-import type { CausalChain } from '../chain/causal-chain.ts';
-import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
-import { isAppError } from '../errors.ts';
-import type { PolicyPacks } from '../policy/policy-packs.ts';
-import type { Db } from '../store/schema.ts';
-import type { BudgetMeter } from '../runs/budget-meter.ts';
 import { segmentQuotasOf } from '../runs/segment-quotas.ts';
-import type { HostControls } from '../runs/host-controls.ts';
 import { DEFAULT_LLM_RETRY } from './llm-failure.ts';
-import { RunSegment, type RunSegmentDeps } from './run-segment.ts';
-import { WorkerLastError } from './worker-last-error.ts';
-import { WorkerWatchdog } from './worker-watchdog.ts';
-import type { RunService } from '../runs/run-service.ts';
+import { RunSegment } from './run-segment.ts';
+import { closeSegment } from './segment-end.ts';
+import { runSegmentWorker, type ActiveWorker } from './segment-worker.ts';
+import { SUPERVISOR_ACTOR, type SupervisorDeps } from './supervisor-deps.ts';
+import { WakeTimers } from './wake-timers.ts';
 
-export type SupervisorDeps = {
-  db: Db;
-  runs: RunService;
-  chain: CausalChain;
-  clock: Clock;
-  logger: Logger;
-  tokens: TokenService;
-  meter: BudgetMeter;
-  policies: PolicyPacks;
-  spawner: Spawner;
-  /** The LLM a run's worker talks to through the gateway; one per run (a replay keeps its place). */
-  llmFor: (runId: string) => LlmProvider;
-  segmentDeps: Omit<RunSegmentDeps, 'llm'>;
-  /** The host-wide switch and caps (`ccos agents …`); they also set how many segments run at once. */
-  controls: HostControls;
-  /** Extra time past a segment's limit before a worker that has not exited is killed. */
-  exitGraceMs: number;
-};
-
-type Active = { worker: SpawnedWorker; abort: AbortController; killReason: string | undefined };
-
-export const SUPERVISOR_ACTOR = 'supervisor';
-
-/** Attempts to commit a segment's end before the run is failed instead. */
-const CLOSE_ATTEMPTS = 3;
-const CLOSE_RETRY_MS = 50;
+export { SUPERVISOR_ACTOR, type SupervisorDeps } from './supervisor-deps.ts';
 
 /** How long an agent-session token outlives its segment's kill deadline. */
 export const AGENT_TOKEN_GRACE_MS = 60_000;
@@ -56,9 +20,6 @@ export function agentTokenLifetimeS(segmentMaxMs: number, exitGraceMs: number): 
   return Math.ceil((segmentMaxMs + exitGraceMs + AGENT_TOKEN_GRACE_MS) / 1000);
 }
 
-/** A segment that ended cleanly without a single step: no progress, so normally a fault. */
-const NO_STEP = 'worker exited without taking a step';
-
 /**
  * Drives runs forward (ARCHITECTURE.md §4): picks `pending` runs, grants each a bounded
  * segment, starts a fresh worker from the last checkpoint, and decides what the segment's
@@ -67,7 +28,7 @@ const NO_STEP = 'worker exited without taking a step';
  */
 export class Supervisor implements Disposable {
   readonly #deps: SupervisorDeps;
-  readonly #active = new Map<string, Active>();
+  readonly #active = new Map<string, ActiveWorker>();
   /**
    * Runs holding one of the `maxConcurrent` slots: taken when `segment.started` commits,
    * freed once `segment.ended` has. Counted instead of `#active`, which fills only after
@@ -80,13 +41,13 @@ export class Supervisor implements Disposable {
   #stopping = false;
   #pumping = false;
   #pumpAgain = false;
-  /** One timer for the earliest pending run still waiting out an LLM backoff. */
-  #backoffTimer: NodeJS.Timeout | undefined;
-  /** Wakes the pump when a new day lifts the host's daily token cap. */
-  #dayTimer: NodeJS.Timeout | undefined;
+  readonly #timers: WakeTimers;
 
   constructor(deps: SupervisorDeps) {
     this.#deps = deps;
+    this.#timers = new WakeTimers(deps, () => {
+      this.#pump();
+    });
   }
 
   start(): void {
@@ -107,8 +68,7 @@ export class Supervisor implements Disposable {
    */
   async dispose(): Promise<void> {
     this.#stopping = true;
-    clearTimeout(this.#backoffTimer);
-    clearTimeout(this.#dayTimer);
+    this.#timers.dispose();
     await this.#subscription?.dispose();
     for (const [, active] of this.#active) {
       active.killReason = 'host stopping';
@@ -165,7 +125,7 @@ export class Supervisor implements Disposable {
     while (!this.#stopping && this.#slots.size < controls.maxConcurrent) {
       // Paused, or today's tokens spent: nothing starts; runs show why (RunService).
       if (controls.holdNote() !== undefined) {
-        this.#armDayTimer();
+        this.#timers.armDayTimer();
         break;
       }
       const free = controls.maxConcurrent - this.#slots.size;
@@ -189,41 +149,7 @@ export class Supervisor implements Disposable {
       }
       if (started === 0) break;
     }
-    await this.#armBackoffTimer();
-  }
-
-  /** A daily token cap holds the host: look again when the day turns. */
-  #armDayTimer(): void {
-    if (this.#deps.controls.paused || this.#dayTimer !== undefined) return;
-    const delay =
-      Math.max(0, this.#deps.controls.nextDayStart().getTime() - this.#deps.clock.now().getTime()) +
-      5;
-    this.#dayTimer = setTimeout(() => {
-      this.#dayTimer = undefined;
-      this.#pump();
-    }, delay);
-    this.#dayTimer.unref();
-  }
-
-  /** Wakes the pump when the earliest backoff of a pending run is over. */
-  async #armBackoffTimer(): Promise<void> {
-    const next = await this.#deps.db
-      .selectFrom('runs')
-      .select((eb) => eb.fn.min('not_before').as('at'))
-      .where('state', '=', 'pending')
-      .where('not_before', '>', this.#deps.clock.now().toISOString())
-      .executeTakeFirst();
-    clearTimeout(this.#backoffTimer);
-    this.#backoffTimer = undefined;
-    const at = next?.at ?? null;
-    if (at === null || this.#stopping) return;
-    // A few milliseconds late rather than early: woken early, the run would still be waiting.
-    const delay = Math.max(0, Date.parse(at) - this.#deps.clock.now().getTime()) + 5;
-    this.#backoffTimer = setTimeout(() => {
-      this.#backoffTimer = undefined;
-      this.#pump();
-    }, delay);
-    this.#backoffTimer.unref();
+    await this.#timers.armBackoffTimer();
   }
 
   /** Moves a pending run to running and starts its worker; false if another start won. */
@@ -310,76 +236,23 @@ export class Supervisor implements Disposable {
       },
       { actor: SUPERVISOR_ACTOR },
     );
-    let why: string | undefined;
-    let exit: WorkerExit = { code: null, signal: null };
-    const watchdog = new WorkerWatchdog(
+    const { why, exit } = await runSegmentWorker(
+      this.#deps,
+      run,
+      handlers,
       {
+        token: minted.token,
+        abort,
         startMs: pack.worker_start_timeout_ms,
         segmentMs: grant.max_ms + this.#deps.exitGraceMs,
         silenceMs: pack.worker_silence_timeout_ms,
       },
-      (reason) => {
-        kill(reason);
-      },
-      () => {
-        handlers.workerStarted();
+      (active) => {
+        this.#active.set(run.id, active);
       },
     );
-    let kill: (reason: string) => void = () => undefined;
-    let channel: Disposable | undefined;
-    let worker: SpawnedWorker | undefined;
     try {
-      worker = this.#deps.spawner.spawn({ runId: run.id, token: minted.token });
-      const active: Active = { worker, abort, killReason: undefined };
-      this.#active.set(run.id, active);
-      const lastError = new WorkerLastError();
-      worker.stderr.on('data', (chunk: Buffer) => {
-        lastError.push(chunk.toString('utf8'));
-        this.#deps.logger.debug(
-          { run_id: run.id, worker: chunk.toString('utf8').slice(0, 2000) },
-          'worker stderr',
-        );
-      });
-      kill = (reason: string): void => {
-        active.killReason ??= reason;
-        abort.abort();
-        active.worker.kill('SIGKILL');
-      };
-      watchdog.start();
-      channel = await serveAgentChannel({
-        activity: watchdog,
-        input: worker.stdout,
-        output: worker.stdin,
-        handlers,
-        token: minted.token,
-        onProtocolError: (reason) => {
-          kill(`protocol error: ${reason}`);
-        },
-        onUnexpectedError: (err) => {
-          this.#deps.logger.error({ err, run_id: run.id }, 'agent channel handler failed');
-        },
-      });
-      exit = await active.worker.exited;
-      why = active.killReason;
-      if (why === undefined && (exit.code !== 0 || exit.signal !== null)) {
-        // The worker's last error is its own text: redacted like anything else we record.
-        // A worker killed by a signal did not choose to stop: its last line is no error.
-        const said = exit.code !== 0 && exit.code !== null ? lastError.take() : undefined;
-        const error =
-          said === undefined ? '' : `: ${this.#deps.segmentDeps.redactor.redactString(said)}`;
-        why = `worker exited with ${exit.signal ?? `code ${String(exit.code)}`}${error}`;
-      }
-      if (why === undefined && handlers.steps === 0) why = NO_STEP;
-    } catch (e) {
-      why = `worker could not start: ${e instanceof Error ? e.message : String(e)}`;
-    } finally {
-      watchdog.dispose();
-      await channel?.dispose();
-      // Kills it if still running and removes its temporary folder (one per segment).
-      await worker?.dispose();
-    }
-    try {
-      await this.#closeSegment(run, index, handlers, why, exit);
+      await closeSegment(this.#deps, run, index, handlers, why, exit);
     } finally {
       this.#active.delete(run.id);
       await this.#deps.tokens
@@ -388,135 +261,5 @@ export class Supervisor implements Disposable {
           this.#deps.logger.error({ err, run_id: run.id }, 'could not revoke a segment token');
         });
     }
-  }
-
-  /**
-   * Ends the segment durably. A failed close is retried; if it keeps failing the run is
-   * failed with the reason, so it never stays `running` with no worker until a restart.
-   */
-  async #closeSegment(
-    run: Run,
-    index: number,
-    segment: RunSegment,
-    why: string | undefined,
-    exit: WorkerExit,
-  ): Promise<void> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
-      try {
-        await this.#endSegment(run, index, segment, why, exit);
-        return;
-      } catch (err) {
-        // The run moved on (cancelled, already closed): nothing left to close.
-        if (isAppError(err) && err.code !== 'INTERNAL') return;
-        lastError = err;
-        this.#deps.logger.warn({ err, run_id: run.id, attempt }, 'closing a segment failed');
-        await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_MS * (attempt + 1)));
-      }
-    }
-    const message = lastError instanceof Error ? lastError.message : String(lastError);
-    this.#deps.logger.error({ err: lastError, run_id: run.id }, 'could not close a segment');
-    try {
-      await this.#deps.runs.transition(run.id, 'failed', {
-        actor: SUPERVISOR_ACTOR,
-        reason: `segment_close_failed: ${message.slice(0, 200)}`,
-      });
-    } catch (err) {
-      // Start-up recovery finds it `running` and queues it again: late, but never lost.
-      this.#deps.logger.error(
-        { err, run_id: run.id },
-        'could not fail a run whose segment did not close',
-      );
-    }
-  }
-
-  /** Decides what the end of a segment means for the run, in one transaction. */
-  async #endSegment(
-    run: Run,
-    index: number,
-    segment: RunSegment,
-    why: string | undefined,
-    exit: WorkerExit,
-  ) {
-    await this.#deps.chain.transact(async (tx) => {
-      const now = await this.#deps.runs.getIn(tx, run.id);
-      const stopping = why === 'host stopping';
-      // A run no longer running was moved on by its worker or a person (paused to resume
-      // later, cancelled): leaving without a step is then no fault.
-      let failure = why === NO_STEP && now.state !== 'running' ? undefined : why;
-      const elapsed = segment.takeUncharged();
-      // The worker stops on its own when the budget it was shown is spent (it sees the
-      // remaining steps and tokens). That is the budget's end, not a fault: apply the pack's
-      // decision as a refused step would, instead of charging retries until the run fails.
-      const backoff = stopping ? undefined : segment.llmBackoff;
-      // Paused (or the day's tokens spent) before its first step: the worker stopped because
-      // it was told to, which is no fault and costs no retry.
-      const held =
-        why === NO_STEP && exit.code === 0 && this.#deps.controls.holdNote() !== undefined;
-      if (held) failure = undefined;
-      const spent =
-        backoff === undefined &&
-        !held &&
-        now.state === 'running' &&
-        why === NO_STEP &&
-        exit.code === 0
-          ? await this.#deps.meter.checkIn(tx, now, { steps: 1, tokens: 1, activeMs: elapsed })
-          : undefined;
-      if (spent !== undefined) {
-        const usage = await this.#deps.meter.chargeIn(tx, now, { wall_clock_ms: elapsed });
-        await this.#deps.meter.overrunIn(tx, { ...now, usage }, spent, { actor: SUPERVISOR_ACTOR });
-        failure = undefined;
-      } else if (backoff !== undefined && now.state === 'running') {
-        // The provider failed, not the worker: wait it out without spending a retry.
-        await this.#deps.meter.chargeIn(tx, now, { wall_clock_ms: elapsed });
-        await this.#deps.runs.transitionIn(tx, run.id, 'pending', {
-          actor: SUPERVISOR_ACTOR,
-          reason: backoff.reason,
-          not_before: backoff.until,
-        });
-        failure = undefined;
-      } else if (now.state === 'running') {
-        const failed = why !== undefined && !stopping && !held;
-        const limits = await this.#deps.meter.limitsIn(tx, now);
-        // A failure with no retry left is not retried, so it is not charged as one: the
-        // usage never shows more retries than the budget allows.
-        const exhausted = failed && now.usage.retries >= limits.retries;
-        await this.#deps.meter.chargeIn(tx, now, {
-          wall_clock_ms: elapsed,
-          retries: failed && !exhausted ? 1 : 0,
-        });
-        if (exhausted) {
-          await this.#deps.runs.transitionIn(tx, run.id, 'failed', {
-            actor: SUPERVISOR_ACTOR,
-            reason: `retries_exhausted: ${why}`,
-          });
-        } else {
-          await this.#deps.runs.transitionIn(tx, run.id, 'pending', {
-            actor: SUPERVISOR_ACTOR,
-            reason: stopping
-              ? 'host stopped: resumes from its last checkpoint'
-              : failed
-                ? `worker failed (${why}): resumes from its last checkpoint`
-                : 'segment ended',
-            ...(failed ? { trigger: 'recovery' as const } : {}),
-          });
-        }
-      } else if (elapsed > 0) {
-        await this.#deps.meter.chargeIn(tx, now, { wall_clock_ms: elapsed });
-      }
-      await tx.append({
-        event_type: 'segment.ended',
-        actor: SUPERVISOR_ACTOR,
-        session_id: run.session_id,
-        run_id: run.id,
-        data: {
-          segment: index,
-          steps: segment.steps,
-          exit_code: exit.code,
-          signal: exit.signal,
-          failure: failure ?? null,
-        },
-      });
-    });
   }
 }
