@@ -12,6 +12,7 @@ import { toUtcInstant } from '../instant.ts';
 import type { Disposable } from '../disposable.ts';
 import type { ChainTable, Database, Db } from '../store/schema.ts';
 import { hashEntry } from './chain-hash.ts';
+import { ChainReadGuard } from './chain-read-guard.ts';
 import { checkHash, checkSequence, type BrokenLink, type ExpectedLink } from './check-link.ts';
 
 /** What a caller supplies; the chain fills in seq, ids, time and the hash link. */
@@ -37,6 +38,11 @@ export type ChainAppendInput = {
 export type ChainTx = {
   db: Transaction<Database>;
   append: (input: ChainAppendInput) => Promise<ChainEntry>;
+  /**
+   * Runs `fn` once the transaction has committed, never after a rollback: a cache of what
+   * the table holds may learn a row only when the row is really there.
+   */
+  afterCommit: (fn: () => void) => void;
 };
 
 export type ChainListener = (entries: readonly ChainEntry[]) => void;
@@ -64,6 +70,17 @@ export type CausalChainDeps = {
 };
 
 const VERIFY_PAGE = 1000;
+/** Deferred entries written per statement: 16 columns each, well under SQLite's 32,766 variables. */
+const DEFERRED_INSERT_ROWS = 500;
+
+export type TransactOptions = {
+  /**
+   * Writes the transaction's entries in one statement as it ends instead of one per append
+   * (a batch of schedule fires appends four per fire). Only for work that never reads the
+   * chain inside the transaction: `tx.db` refuses such a query (ChainReadGuard).
+   */
+  deferAppends?: boolean;
+};
 /** Runs whose session and pack are remembered (both are immutable for a run). */
 const RUN_ENVELOPE_CACHE = 4096;
 
@@ -105,16 +122,19 @@ export class CausalChain {
   }
 
   /** Runs `fn` in one IMMEDIATE transaction; appended entries are published after commit. */
-  transact<T>(fn: (tx: ChainTx) => Promise<T>): Promise<T> {
+  transact<T>(fn: (tx: ChainTx) => Promise<T>, options: TransactOptions = {}): Promise<T> {
     // One at a time: the store has one connection anyway, and a transaction must not start
     // before the previous one has recorded (or dropped) the head it left.
-    const next = this.#previous.then(() => this.#transactNow(fn));
+    const next = this.#previous.then(() => this.#transactNow(fn, options));
     this.#previous = next.catch(() => undefined);
     return next;
   }
 
-  async #transactNow<T>(fn: (tx: ChainTx) => Promise<T>): Promise<T> {
+  async #transactNow<T>(fn: (tx: ChainTx) => Promise<T>, options: TransactOptions): Promise<T> {
     const appended: ChainEntry[] = [];
+    const committed: (() => void)[] = [];
+    const defer = options.deferAppends === true;
+    let written = 0;
     let head = this.#head;
     this.#head = undefined;
     const result = await this.#deps.db.transaction().execute(async (trx) => {
@@ -127,16 +147,26 @@ export class CausalChain {
           .executeTakeFirst()) ?? { seq: 0, hash: GENESIS_HASH };
         const run = await this.#runEnvelopeIn(trx, input);
         const entry = this.#build(input, head, run);
-        await trx.insertInto('chain').values(toRow(entry)).execute();
-        head = { seq: entry.seq, hash: entry.hash };
         appended.push(entry);
+        if (!defer) {
+          await trx.insertInto('chain').values(toRow(entry)).execute();
+          written = appended.length;
+        }
+        head = { seq: entry.seq, hash: entry.hash };
         return entry;
       };
-      return fn({ db: trx, append });
+      const db = defer ? trx.withPlugin(new ChainReadGuard()) : trx;
+      const out = await fn({ db, append, afterCommit: (cb) => void committed.push(cb) });
+      for (; written < appended.length; written += DEFERRED_INSERT_ROWS) {
+        const rows = appended.slice(written, written + DEFERRED_INSERT_ROWS).map(toRow);
+        await trx.insertInto('chain').values(rows).execute();
+      }
+      return out;
     });
     // Only reached after the commit: on any failure the head stays unknown.
     this.#head = head;
     this.#commits += 1;
+    for (const cb of committed) cb();
     if (appended.length > 0) this.#publish(appended);
     return result;
   }

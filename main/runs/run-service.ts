@@ -125,6 +125,14 @@ export type RunServiceDeps = {
 export class RunService {
   readonly #deps: RunServiceDeps;
   readonly #endHooks = new Set<RunEndHook>();
+  /**
+   * Pack versions whose content has committed to `policy_pack_versions` (rows are never
+   * deleted): a run created under one of them needs no insert, one statement fewer on every
+   * run a schedule starts.
+   */
+  readonly #pinnedVersions = new Set<string>();
+  /** Versions inserted by a transaction still open (a batch of fires creates many runs). */
+  readonly #pinningIn = new WeakMap<object, Set<string>>();
 
   constructor(deps: RunServiceDeps) {
     this.#deps = deps;
@@ -215,6 +223,7 @@ export class RunService {
    * run's transaction: after a restart the run is held to it even if its file changed.
    */
   async #pinPackVersion(tx: ChainTx, version: string, now: string): Promise<void> {
+    if (this.#pinnedVersions.has(version) || this.#pinningIn.get(tx.db)?.has(version)) return;
     const authored = this.#deps.policies.authoredOf(version);
     if (authored === undefined) throw new BugError(`no content for pack version ${version}`);
     await tx.db
@@ -222,6 +231,10 @@ export class RunService {
       .values({ version, pack_id: authored.id, content: JSON.stringify(authored), created_at: now })
       .onConflict((oc) => oc.column('version').doNothing())
       .execute();
+    const pinning = this.#pinningIn.get(tx.db) ?? new Set<string>();
+    if (pinning.size === 0) this.#pinningIn.set(tx.db, pinning);
+    pinning.add(version);
+    tx.afterCommit(() => this.#pinnedVersions.add(version));
   }
 
   async #createIn(tx: ChainTx, input: CreateRunInput, ctx: CreateRunContext): Promise<Run> {

@@ -247,7 +247,13 @@ export class FireEffects {
       event_type: 'schedule.fired',
       actor: claim.actor,
       correlation_id: claim.correlation_id,
-      session_id: decision.run?.session_id ?? null,
+      // With the run at hand its envelope goes along, so the chain need not read it back.
+      ...(decision.run === null
+        ? {}
+        : {
+            session_id: decision.run.session_id,
+            policy_pack_version: decision.run.policy_pack_version ?? undefined,
+          }),
       run_id: decision.run?.id ?? targetRun,
       data: {
         schedule_id: schedule.id,

@@ -257,13 +257,18 @@ export class Scheduler implements Disposable {
     report: TickReport,
   ): Promise<[string, AdvanceResult][]> {
     try {
-      return await this.#deps.chain.transact(async (tx) => {
-        const results: [string, AdvanceResult][] = [];
-        for (const id of ids)
-          results.push([id, await advanceIn(tx, this.#deps.effects, id, nowMs, note)]);
-        return results;
-      });
-    } catch {
+      // A fire never reads the chain, so the batch's entries go in as one statement at its end.
+      return await this.#deps.chain.transact(
+        async (tx) => {
+          const results: [string, AdvanceResult][] = [];
+          for (const id of ids)
+            results.push([id, await advanceIn(tx, this.#deps.effects, id, nowMs, note)]);
+          return results;
+        },
+        { deferAppends: true },
+      );
+    } catch (err) {
+      this.#deps.logger.warn({ err }, 'a batch of fires failed; each schedule tries alone');
       const results: [string, AdvanceResult][] = [];
       for (const id of ids) {
         try {

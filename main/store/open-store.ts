@@ -34,6 +34,8 @@ export type Store = {
   file: string;
   /** Names of migrations this open applied (empty when the schema was current). */
   applied: readonly string[];
+  /** Statements run on the connection since it opened (the benchmarks' cost per operation). */
+  statementCount: () => number;
   close: () => Promise<void>;
 };
 
@@ -61,8 +63,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     await lock.release();
     throw e;
   }
+  const counter = { statements: 0 };
   const db = new Kysely<Database>({
-    dialect: createSqlite3Dialect({ filename: file, onOpen: STORE_PRAGMAS }),
+    dialect: createSqlite3Dialect({ filename: file, onOpen: STORE_PRAGMAS, counter }),
   });
   const close = async (): Promise<void> => {
     try {
@@ -73,7 +76,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   };
   try {
     const applied = await migrate(db, options.migrations ?? MIGRATIONS);
-    return { db, file, applied, close };
+    return { db, file, applied, statementCount: () => counter.statements, close };
   } catch (e) {
     await close();
     throw e;

@@ -25,7 +25,14 @@ export type Sqlite3DialectConfig = {
   onOpen?: readonly string[];
   /** Prepared statements kept per connection (default `STATEMENT_CACHE_SIZE`). */
   statementCacheSize?: number;
+  /**
+   * Counts the statements run (each a round trip to sqlite3's thread pool): what a hot path
+   * costs in statements is a figure the benchmarks report, independent of the machine.
+   */
+  counter?: StatementCounter;
 };
+
+export type StatementCounter = { statements: number };
 
 export function createSqlite3Dialect(config: Sqlite3DialectConfig): Dialect {
   return {
@@ -61,6 +68,7 @@ class Sqlite3Driver implements Driver {
     this.#connection = new Sqlite3Connection(
       db,
       this.#config.statementCacheSize ?? STATEMENT_CACHE_SIZE,
+      this.#config.counter ?? { statements: 0 },
     );
     for (const statement of this.#config.onOpen ?? []) {
       await this.#connection.executeQuery(CompiledQuery.raw(statement));
@@ -116,9 +124,11 @@ type Prepared = { statement: sqlite3.Statement; rowlessWrite: boolean };
 class Sqlite3Connection implements DatabaseConnection {
   readonly #db: sqlite3.Database;
   readonly #statements: StatementCache<Prepared>;
+  readonly #counter: StatementCounter;
 
-  constructor(db: sqlite3.Database, statementCacheSize: number) {
+  constructor(db: sqlite3.Database, statementCacheSize: number, counter: StatementCounter) {
     this.#db = db;
+    this.#counter = counter;
     this.#statements = new StatementCache({
       capacity: statementCacheSize,
       prepare: (sql) => prepare(db, sql),
@@ -128,6 +138,7 @@ class Sqlite3Connection implements DatabaseConnection {
 
   executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const params = compiledQuery.parameters as unknown[];
+    this.#counter.statements += 1;
     // sqlite3 resets a statement (and clears its bindings) at the start of every run/all,
     // and both step it to completion, so a cached statement never holds a read snapshot
     // open between queries.

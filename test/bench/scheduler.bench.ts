@@ -234,6 +234,7 @@ async function latenessWindow(notes: string[]): Promise<{ rows: BenchRow[]; p99:
     });
     // The baseline: a bare timer for every due instant, in the same process and window.
     const cpuBefore = process.cpuUsage();
+    const statementsBefore = started.store.statementCount();
     const timers = instants.map((due) =>
       setTimeout(() => baseline.push(Date.now() - due), Math.max(0, due - Date.now())),
     );
@@ -242,6 +243,7 @@ async function latenessWindow(notes: string[]): Promise<{ rows: BenchRow[]; p99:
     );
     await Promise.race([done, timeout]);
     const cpu = process.cpuUsage(cpuBefore);
+    const statementsPerFire = (started.store.statementCount() - statementsBefore) / DUE_IN_WINDOW;
     for (const t of timers) clearTimeout(t);
     if (late.length < DUE_IN_WINDOW)
       throw new Error(`only ${late.length} of ${DUE_IN_WINDOW} fires happened in the window`);
@@ -267,6 +269,8 @@ async function latenessWindow(notes: string[]): Promise<{ rows: BenchRow[]; p99:
         row('fire lateness p99', percentile(late, 0.99), percentile(baseline, 0.99)),
         row('fire lateness max', late.at(-1) ?? Number.NaN, baseline.at(-1) ?? Number.NaN),
         { metric: 'fire lateness mean', value: mean(late), unit: 'ms' },
+        // Each statement is a round trip to sqlite3's thread pool: the machine-independent cost.
+        { metric: 'SQL statements per fire', value: statementsPerFire, unit: 'statements' },
       ],
       p99: percentile(late, 0.99),
     };

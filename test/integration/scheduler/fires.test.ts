@@ -262,6 +262,43 @@ describe('scheduler fires', () => {
     expect((await h.fires(schedule.id)).at(-1)?.instant).toBe('2026-06-01T10:20:00.000Z');
   });
 
+  it('ten schedules due at one instant fire in one transaction of at most nine statements per fire', async () => {
+    h = await startSchedulerHost({ startIso: '2026-06-01T00:00:00.000Z' });
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const s = await h.create({
+        trigger: { kind: 'at', at: '2026-06-01T00:01:00.000Z' },
+        target: { kind: 'start', template: { goal: `burst ${i}`, budget: { max_tokens: 1000 } } },
+      });
+      ids.push(s.id);
+    }
+    const before = h.started.store.statementCount();
+    const committed = h.started.chain.commits;
+    await h.advance(2 * MINUTE);
+    // Claim, cap check, session, run, goals, settle and the schedule's end per fire; the
+    // pack version once and the batch's chain entries in one statement (docs/scheduler.md).
+    expect((h.started.store.statementCount() - before) / ids.length).toBeLessThanOrEqual(9);
+    expect(h.started.chain.commits - committed).toBe(1);
+    const runs = new Map<string, { session_id: string; policy_pack_version: string | null }>();
+    for (const id of ids) {
+      const [fire] = await h.fires(id);
+      expect(fire).toMatchObject({ outcome: 'started' });
+      const run = await h.started.runs.get(String(fire?.run_id));
+      runs.set(run.id, run);
+    }
+    // The entries written at the batch's end carry their run's envelope.
+    const fired = (await h.entries('schedule.fired')).filter((e) =>
+      ids.includes(String(e.data.schedule_id)),
+    );
+    expect(fired).toHaveLength(10);
+    for (const e of fired) {
+      const run = runs.get(String(e.run_id));
+      expect(e.session_id).toBe(run?.session_id);
+      expect(e.policy_pack_version).toBe(run?.policy_pack_version);
+    }
+    expect((await h.started.chain.verify()).ok).toBe(true);
+  });
+
   it('an at schedule fires once and ends; a manual trigger fires now under the same policies', async () => {
     h = await startSchedulerHost({ startIso: '2026-06-01T08:00:00.000Z' });
     await expect(

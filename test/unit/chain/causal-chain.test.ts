@@ -157,6 +157,68 @@ describe('CausalChain', () => {
       });
     });
 
+    it('deferred appends are written in one statement as the transaction ends, linked and verified', async () => {
+      const before = await services.chain.verify();
+      const heard: ChainEntry[][] = [];
+      services.chain.subscribe((entries) => heard.push([...entries]));
+      const statements = services.store.statementCount();
+      const appended = await services.chain.transact(
+        async (tx) => {
+          const out: ChainEntry[] = [];
+          for (let i = 0; i < 7; i++) out.push(await tx.append(fullInput(100 + i)));
+          return out;
+        },
+        { deferAppends: true },
+      );
+      // begin, the head read (unless remembered), one insert of all seven, commit.
+      expect(services.store.statementCount() - statements).toBeLessThanOrEqual(4);
+      expect(heard).toEqual([appended]);
+      const { entries } = await services.chain.query({ after_seq: before.entries });
+      expect(entries).toEqual(appended);
+      expect(await services.chain.verify()).toMatchObject({
+        ok: true,
+        entries: before.entries + 7,
+      });
+    });
+
+    it('a transaction with deferred appends refuses a chain query (it would miss them) and rolls back', async () => {
+      const before = await services.chain.verify();
+      await expect(
+        services.chain.transact(
+          async (tx) => {
+            await tx.append({ event_type: 'auth.denied', actor: 't' });
+            return tx.db.selectFrom('chain').select('seq').execute();
+          },
+          { deferAppends: true },
+        ),
+      ).rejects.toThrow(/deferred/);
+      expect(await services.chain.verify()).toEqual(before);
+      // Other tables stay readable in such a transaction.
+      const ids = await services.chain.transact(
+        (tx) => tx.db.selectFrom('sessions').select('id').execute(),
+        { deferAppends: true },
+      );
+      expect(Array.isArray(ids)).toBe(true);
+    });
+
+    it('afterCommit callbacks run once the transaction committed, never after a rollback', async () => {
+      const ran: string[] = [];
+      await services.chain.transact(async (tx) => {
+        tx.afterCommit(() => ran.push('committed'));
+        await tx.append({ event_type: 'auth.denied', actor: 't' });
+        expect(ran).toEqual([]);
+      });
+      expect(ran).toEqual(['committed']);
+      await expect(
+        services.chain.transact(async (tx) => {
+          tx.afterCommit(() => ran.push('rolled back'));
+          await tx.append({ event_type: 'auth.denied', actor: 't' });
+          throw new Error('fails after registering');
+        }),
+      ).rejects.toThrow('fails after registering');
+      expect(ran).toEqual(['committed']);
+    });
+
     it('a throwing listener neither undoes the commit nor silences other listeners', async () => {
       let heard = 0;
       services.chain.subscribe(() => {
