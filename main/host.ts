@@ -61,6 +61,7 @@ import { Scheduler } from './scheduler/scheduler.ts';
 import { systemWakeTimer, type WakeTimer } from './scheduler/wake-timer.ts';
 import { SkillService } from './skills/install/skill-service.ts';
 import { StoreSkillMemory } from './skills/bindings/store-skill-memory.ts';
+import { IdleCheckpoint } from './store/idle-checkpoint.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
@@ -158,6 +159,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
 /** How often the chain head is signed while it moves (also on stop and on export). */
 const CHAIN_HEAD_INTERVAL_MS = 60_000;
+/** A quiet spell this long after a commit and the WAL is checkpointed (IdleCheckpoint). */
+const IDLE_CHECKPOINT_MS = 200;
 /** How long a worker may take to exit after its segment's time is up before it is killed. */
 const SEGMENT_EXIT_GRACE_MS = 5_000;
 
@@ -229,6 +232,20 @@ export class Host {
         redact: (data) => redactor.redactValue(data),
         redactText: (text) => redactor.redactString(text),
       });
+      const walCheckpoints = new IdleCheckpoint({
+        db: store.db,
+        timer: systemWakeTimer(),
+        idleMs: IDLE_CHECKPOINT_MS,
+        onError: (err: unknown) => {
+          logger.warn({ err }, 'idle WAL checkpoint failed');
+        },
+      });
+      this.#disposables.push(
+        walCheckpoints,
+        chain.subscribe(() => {
+          walCheckpoints.committed();
+        }),
+      );
       const chainHeads = await ChainHeads.open({
         db: store.db,
         chain,
