@@ -186,4 +186,42 @@ describe('standing grants', () => {
     await h.install(skill('1.1.0'), `${CODE}\n// changed`);
     paused(await h.execute(await h.started.runs.get(next.id), POST, { text: 'changed' }));
   });
+
+  /** A schedule that starts a run per fire, fired by hand; each run picked up as a worker would. */
+  async function scheduleRuns(goal: string): Promise<() => Promise<Run>> {
+    const created = await h.request('POST', '/v1/schedules', {
+      json: {
+        trigger: { kind: 'every', every_ms: DAY_MS },
+        target: { kind: 'start', template: { goal } },
+        overlap: 'allow',
+        caps: { max_concurrent: 10 },
+      },
+    });
+    if (created.status !== 201) throw new Error(`schedule: ${created.status} ${created.text}`);
+    const { id } = created.body as { id: string };
+    return async () => {
+      const fired = await h.request('POST', `/v1/schedules/${id}/trigger`);
+      const fire = fired.body as { outcome: string; run_id: string | null };
+      if (fire.outcome !== 'started' || fire.run_id === null)
+        throw new Error(`fire: ${fired.status} ${fired.text}`);
+      return h.resume(fire.run_id);
+    };
+  }
+
+  it("a schedule's grant covers a later fire's run of that schedule, not another schedule's", async () => {
+    const fireHeartbeat = await scheduleRuns('post a heartbeat');
+    const fireOther = await scheduleRuns('post something else');
+    const first = await fireHeartbeat();
+    const grant = await grantFor(first, { scope: 'schedule', uses: 5 });
+    expect(grant.scope).toBe('schedule');
+    expect(grant.schedule_id).not.toBeNull();
+
+    const second = await fireHeartbeat();
+    expect(second.id).not.toBe(first.id);
+    expect(await h.execute(second, POST, { text: 'next fire' })).toMatchObject({ status: 'ok' });
+
+    const other = await fireOther();
+    paused(await h.execute(other, POST, { text: 'other schedule' }));
+    expect(await h.started.grants.get(grant.id)).toMatchObject({ uses: 1 });
+  });
 });
