@@ -292,6 +292,7 @@ export class Host {
       this.#disposables.push(approvals.registerRunEndExpiry());
       const grants = new GrantService({ db: store.db, chain, clock, runs, policies });
       this.#disposables.push(approvals.registerGrantIssuer(grants));
+      this.#disposables.push(grants.registerRunEndExpiry());
       const tokens = new TokenService({
         db: store.db,
         chain,

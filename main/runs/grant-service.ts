@@ -5,6 +5,7 @@ import type { Run } from '../../contracts/runs.ts';
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
+import type { Disposable } from '../disposable.ts';
 import { AppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Db, GrantsTable } from '../store/schema.ts';
@@ -158,6 +159,25 @@ export class GrantService {
       },
     });
     return grantFromRow(stored, now);
+  }
+
+  /**
+   * Ends a run's own grants when the run ends, in the transaction that ends it: they can
+   * cover nothing any more, and listing them as active would say otherwise. A schedule's
+   * grants outlive the run that made them. The run's final transition is the audit entry.
+   */
+  registerRunEndExpiry(): Disposable {
+    return this.#deps.runs.registerRunEndHook(async (tx, run) => {
+      const at = this.#deps.clock.now().toISOString();
+      await tx.db
+        .updateTable('grants')
+        .set({ expires_at: at })
+        .where('scope', '=', 'run')
+        .where('run_id', '=', run.id)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', at)
+        .execute();
+    });
   }
 
   /**

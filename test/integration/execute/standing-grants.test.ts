@@ -102,6 +102,17 @@ describe('standing grants', () => {
     expect(created).toMatchObject({ run_id: run.id, actor: 'admin' });
   });
 
+  it("a run's own grants end with it; the list no longer shows them active", async () => {
+    const run = await h.runningRun();
+    const grant = await grantFor(run, { scope: 'run' });
+    expect((await h.started.grants.list({ state: 'active' })).map((g) => g.id)).toContain(grant.id);
+    await h.started.runs.transition(run.id, 'cancelled', { actor: 'admin', reason: 'enough' });
+    expect(await h.started.grants.get(grant.id)).toMatchObject({ state: 'expired' });
+    expect((await h.started.grants.list({ state: 'active' })).map((g) => g.id)).not.toContain(
+      grant.id,
+    );
+  });
+
   it('a grant of one run does not cover another run', async () => {
     const run = await h.runningRun();
     await grantFor(run, { scope: 'run' });
