@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { GrantBasis } from '../../../contracts/grants.ts';
+import { STRICT_POLICY_PACK } from '../../../main/policy/builtin-packs.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import {
   DEFAULT_GRANT_MAX_MS,
@@ -67,6 +68,12 @@ describe('grantExpiry', () => {
     expect(grantExpiry(NOW, '2030-01-01T00:00:00Z', DEFAULT_POLICY_PACK).getTime()).toBe(cap);
     const short = { ...DEFAULT_POLICY_PACK, grants_max_ms: 60_000 };
     expect(grantExpiry(NOW, undefined, short).getTime()).toBe(NOW.getTime() + 60_000);
+  });
+
+  it('is a day at most under the built-in strict pack', () => {
+    expect(grantExpiry(NOW, undefined, STRICT_POLICY_PACK).getTime() - NOW.getTime()).toBe(
+      24 * 60 * 60 * 1000,
+    );
   });
 
   it('keeps an earlier until as asked, with its offset resolved', () => {
