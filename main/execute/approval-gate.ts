@@ -1,4 +1,4 @@
-import type { Approval, ApprovalKind } from '../../contracts/approvals.ts';
+import type { Approval } from '../../contracts/approvals.ts';
 import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
 import type { PolicyPack } from '../../contracts/policy.ts';
 import type { SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
@@ -88,6 +88,7 @@ export class ApprovalGate {
       const approval = await this.#pause(tx, call, skill, op, matchKey, {
         kind: 'missing_input',
         rule_id: RULE_MISSING_INPUT,
+        permission_diff: permissionDiffOf(call.tool, skill, op),
         scope: call.tool,
         justification: `${call.tool} needs ${validation.missing.join(', ')}, which the agent did not give and no allowed source could fill`,
         request: {
@@ -118,6 +119,8 @@ export class ApprovalGate {
       const asked = {
         kind: 'operation' as const,
         rule_id: rule,
+        // Computed once: the grant basis must hash exactly the diff the person is shown.
+        permission_diff: permissionDiffOf(call.tool, skill, op),
         scope: call.tool,
         justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
         request: {
@@ -126,7 +129,7 @@ export class ApprovalGate {
         },
       };
       // A standing grant answers exactly the question this call would ask, or none does.
-      const basis = this.#basisOf(call, skill, op, asked.kind, asked.request);
+      const basis = this.#basisOf(call, skill, op, asked);
       const grants = this.#deps.grants;
       const granted =
         grants === undefined
@@ -162,7 +165,7 @@ export class ApprovalGate {
     matchKey: string,
     request: Pick<
       ApprovalRequest,
-      'kind' | 'scope' | 'justification' | 'request' | 'rule_id' | 'grant_basis'
+      'kind' | 'scope' | 'justification' | 'request' | 'rule_id' | 'permission_diff' | 'grant_basis'
     >,
   ): Promise<Approval> {
     const { approval } = await this.#deps.approvals.requestAndPauseIn(
@@ -172,7 +175,6 @@ export class ApprovalGate {
         run_id: call.run.id,
         step_id: call.step_id,
         match_key: matchKey,
-        permission_diff: permissionDiffOf(call.tool, skill, op),
       },
       call.ctx,
     );
@@ -184,20 +186,19 @@ export class ApprovalGate {
     call: ExecuteCall,
     skill: SkillListEntry,
     op: SkillOperation,
-    kind: ApprovalKind,
-    request: Record<string, unknown>,
+    asked: Pick<ApprovalRequest, 'kind' | 'permission_diff' | 'request'>,
   ): ReturnType<typeof grantBasisOf> {
     // The code as loaded now, which is what would run: a reinstall under the same version
     // with other code is another digest, so an old grant does not cover it.
     const pkg = this.#deps.registry.packageOf(skill.skill_id);
     return grantBasisOf({
-      kind,
+      kind: asked.kind,
       tool: call.tool,
       skill,
       op,
       skillDigest: skillDigest(pkg.manifest, pkg.code),
-      permissionDiff: permissionDiffOf(call.tool, skill, op),
-      request,
+      permissionDiff: asked.permission_diff,
+      request: asked.request,
     });
   }
 }
