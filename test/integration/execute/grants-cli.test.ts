@@ -29,6 +29,9 @@ describe('ccos grants', () => {
     const run = await h.runningRun();
     const asked = paused(await h.execute(run, POST, { text: 'hello' }));
 
+    const shownApproval = await ccos('approvals', 'show', asked.approval_id);
+    expect(shownApproval.stdout).toContain('standing  `approve --grant run|schedule');
+
     const lone = await ccos('approvals', 'approve', asked.approval_id, '--uses', '2');
     expect(lone.code).toBe(2);
     expect(lone.stderr).toContain('need --grant');
