@@ -190,25 +190,25 @@ export class GrantService {
     if (basis.taint_gated && pack.grants_allow_taint_gated !== true) return undefined;
     const now = this.#deps.clock.now();
     const at = now.toISOString();
-    const scheduleId = await scheduleOfRunIn(tx.db, use.run.id);
-    const candidates = await tx.db
+    const live = await tx.db
       .selectFrom('grants')
       .selectAll()
       .where('grant_key', '=', basis.key)
       .where('revoked_at', 'is', null)
       .where('expires_at', '>', at)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('scope', '=', 'run'), eb('run_id', '=', use.run.id)]),
-          ...(scheduleId === null
-            ? []
-            : [eb.and([eb('scope', '=', 'schedule'), eb('schedule_id', '=', scheduleId)])]),
-        ]),
-      )
       // The one that ends soonest goes first, so a longer grant is kept for later.
       .orderBy('expires_at', 'asc')
       .orderBy('id', 'asc')
       .execute();
+    // The run's schedule is looked up only when a schedule's grant could answer.
+    const scheduleId = live.some((g) => g.scope === 'schedule')
+      ? await scheduleOfRunIn(tx.db, use.run.id)
+      : null;
+    const candidates = live.filter((g) =>
+      g.scope === 'run'
+        ? g.run_id === use.run.id
+        : scheduleId !== null && g.schedule_id === scheduleId,
+    );
     for (const candidate of candidates) {
       // The use is spent only if it is still there as the row is written: a concurrent call
       // that took the last one makes this update touch nothing.
