@@ -5,6 +5,7 @@ import { agentIsolationStatusSchema } from './agent-isolation.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
 import { errorBodySchema } from './errors.ts';
+import { grantListSchema, grantSchema, grantStateSchema } from './grants.ts';
 import { purgeResultSchema, transcriptSchema } from './payloads.ts';
 import {
   continueRunInputSchema,
@@ -78,6 +79,11 @@ const Approval = named(
   approvalSchema,
   'Approval',
   'Something an agent asks a person to decide, with the permissions it would grant',
+);
+const Grant = named(
+  grantSchema,
+  'Grant',
+  'A standing approval: later calls of one operation, under the permission diff a person approved, in its scope, until it is used up, expires or is revoked',
 );
 const Session = named(sessionSchema, 'Session', 'A session: the unit a run is bound to');
 const ChainEntry = named(chainEntrySchema, 'ChainEntry', 'One entry of the causal chain');
@@ -303,6 +309,9 @@ export const STREAMED_EVENT_TYPES = [
   'budget.granted',
   'approval.request',
   'approval.decision',
+  'grant.created',
+  'grant.used',
+  'grant.revoked',
   'skill.loaded',
   'skill.unloaded',
   'skill.enabled',
@@ -610,20 +619,54 @@ export const API = {
     path: '/v1/approvals/{id}',
     summary: 'Approve, deny or modify the scope of a pending approval (admin); decisions are final',
     description:
-      'Records the decision and resumes the run it paused once nothing else is pending for it. A decision is final: deciding again answers 409. `answer` carries the fields a missing-input or human-action form asks for.',
+      'Records the decision and resumes the run it paused once nothing else is pending for it. A decision is final: deciding again answers 409. `answer` carries the fields a missing-input or human-action form asks for. `grant` approves an operation approval as a standing grant (issue 22): later calls of the same operation under the same permission diff, for this run or its schedule, for `uses` calls or until `until` (never past the pack’s `grants_max_ms`, 30 days by default); budget, declassify and (unless the pack allows it) taint-gated approvals answer 403 GRANT_NOT_ALLOWED.',
     request: {
       params: idParam('approval'),
       body: jsonBody(approvalDecisionInputSchema, { decision: 'approve', reason: 'looks right' }),
     },
     responses: {
       200: json(
-        z.strictObject({ approval: Approval, run: Run }),
-        'the decided approval and its run',
+        z.strictObject({ approval: Approval, run: Run, grant: Grant.optional() }),
+        'the decided approval, its run, and the grant it made if one was asked for',
       ),
       ...bodyErrors,
       ...notFound,
       ...conflict,
     },
+  },
+  // --- standing approvals (issue 22) ---
+  listGrants: {
+    method: 'get',
+    path: '/v1/grants',
+    summary: 'Standing grants, newest first (admin)',
+    description:
+      'Every grant a person made when approving: what it covers (tool, skill version, permission diff), its scope, uses and expiry, and its state as of now (`active`, `used_up`, `expired`, `revoked`).',
+    request: {
+      query: z.strictObject({
+        state: grantStateSchema.optional(),
+        run_id: z.string().max(100).optional(),
+        schedule_id: z.string().max(100).optional(),
+        limit: limitQuery,
+      }),
+    },
+    responses: { 200: json(grantListSchema, 'grants'), ...errors },
+  },
+  getGrant: {
+    method: 'get',
+    path: '/v1/grants/{id}',
+    summary: 'One standing grant (admin)',
+    description: 'One grant with its uses, expiry and state as of now.',
+    request: { params: idParam('grant') },
+    responses: { 200: json(Grant, 'the grant'), ...errors, ...notFound },
+  },
+  revokeGrant: {
+    method: 'delete',
+    path: '/v1/grants/{id}',
+    summary: 'Revoke a standing grant (admin)',
+    description:
+      'The grant covers no call after this one: the next call it would have let through asks a person. Revoking it again answers 409.',
+    request: { params: idParam('grant') },
+    responses: { 200: json(Grant, 'the revoked grant'), ...errors, ...notFound, ...conflict },
   },
   listSchedules: {
     method: 'get',
@@ -1177,6 +1220,7 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   sessions: 'Sessions: the unit a run is bound to (at most one active run each)',
   runs: 'Runs: goals an agent works on, in bounded segments under a budget',
   approvals: 'What agents wait for a person to decide',
+  grants: 'Standing approvals: what a person let later calls do without asking again (admin)',
   schedules:
     'Schedules: cron, interval and one-time triggers that start runs or resume paused ones',
   tokens: 'Bearer tokens for the API (admin)',

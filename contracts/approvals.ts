@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { grantRequestSchema } from './grant-request.ts';
 
 /** Approval kinds: the security contract's types plus the project's (ARCHITECTURE.md §3). */
 export const approvalKindSchema = z.enum([
@@ -65,6 +66,8 @@ export const approvalDecisionInputSchema = z.discriminatedUnion('decision', [
     reason: z.string().max(2000).optional(),
     /** For missing_input and human_action approvals: the fields the form asks for. */
     answer: z.record(z.string(), z.unknown()).optional(),
+    /** For operation approvals: also let later calls of the same operation through (issue 22). */
+    grant: grantRequestSchema.optional(),
   }),
   z.strictObject({ decision: z.literal('deny'), reason: z.string().max(2000).optional() }),
   z.strictObject({

@@ -49,6 +49,10 @@ export const chainEventTypeSchema = z.enum([
   'connector.configured',
   /** A run's payloads were purged: their content is gone, their digests stay on the chain. */
   'payloads.purged',
+  /** Standing approvals (issue 22): a grant made from an approval, one call it let through, its revocation. */
+  'grant.created',
+  'grant.used',
+  'grant.revoked',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

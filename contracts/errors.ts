@@ -64,6 +64,11 @@ export const errorCodeSchema = z.enum([
    * (the host died mid-call): it is not run again, since its side effect may have happened.
    */
   'CALL_OUTCOME_UNKNOWN',
+  /**
+   * A standing grant refused by policy (issue 22): budget and declassify approvals, a
+   * taint-gated call the pack does not let be granted, a kind that is never standing.
+   */
+  'GRANT_NOT_ALLOWED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

@@ -147,6 +147,20 @@ export const policyPackSchema = z.strictObject({
     .min(1000)
     .max(24 * 60 * 60 * 1000)
     .optional(),
+  // --- standing approvals (issue 22) ---
+  /**
+   * Whether a person may approve a call the taint gate asked about (its approval's request
+   * says `taint_gate: true`) as a standing grant. Default false: each call steered by
+   * untrusted data is its own decision.
+   */
+  grants_allow_taint_gated: z.boolean().optional(),
+  /** The longest a standing grant may last; a grant asked for longer is cut to this. Default 30 days. */
+  grants_max_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(365 * 24 * 60 * 60 * 1000)
+    .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

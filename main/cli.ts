@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAdminCommands } from './cli/admin-commands.ts';
 import { registerAgentCommands } from './cli/agent-commands.ts';
 import { EXIT, EXIT_HELP, exitCodeOf } from './cli/exit-codes.ts';
+import { registerGrantCommands } from './cli/grant-commands.ts';
 import { registerInspectCommands } from './cli/inspect-commands.ts';
 import { registerOpenCommand } from './cli/open-command.ts';
 import { registerMcpCommands } from './cli/mcp-commands.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerRunCommands(program);
   registerAdminCommands(program);
+  registerGrantCommands(program);
   registerAgentCommands(program);
   // Adds verbs to the `runs` and `chain` groups registered above.
   registerInspectCommands(program);

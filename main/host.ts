@@ -45,6 +45,7 @@ import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
 import { HostControls } from './runs/host-controls.ts';
 import { HostHeldRuns } from './runs/host-held-runs.ts';
+import { GrantService } from './runs/grant-service.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
@@ -110,6 +111,8 @@ export type StartedHost = {
   sessions: SessionService;
   runs: RunService;
   approvals: ApprovalService;
+  /** Standing approvals (issue 22). */
+  grants: GrantService;
   tokens: TokenService;
   secrets: SecretStore;
   redactor: Redactor;
@@ -304,6 +307,9 @@ export class Host {
       if (rehashed > 0) logger.info({ rehashed }, 'stored idempotency keys replaced by their hash');
       const approvals = new ApprovalService({ db: store.db, chain, clock, runs, policies });
       this.#disposables.push(approvals.registerRunEndExpiry());
+      const grants = new GrantService({ db: store.db, chain, clock, runs, policies });
+      this.#disposables.push(approvals.registerGrantIssuer(grants));
+      this.#disposables.push(grants.registerRunEndExpiry());
       const tokens = new TokenService({
         db: store.db,
         chain,
@@ -367,6 +373,7 @@ export class Host {
         payloads,
         registry: skillRegistry,
         approvals,
+        grants,
         chain,
         redactor,
         policies,
@@ -485,6 +492,7 @@ export class Host {
         runs,
         sessions,
         approvals,
+        grants,
         tokens,
         chain,
         chainHeads,
@@ -561,6 +569,7 @@ export class Host {
         sessions,
         runs,
         approvals,
+        grants,
         tokens,
         secrets,
         redactor,

@@ -3,6 +3,12 @@ import type { TokenScope } from '../../contracts/tokens.ts';
 import { approvalSubject, renderApproval, timeLeft } from './approval-view.ts';
 import { chainVerify, registerChainExport } from './chain-commands.ts';
 import { connect, print, table } from './cli-context.ts';
+import {
+  addGrantOptions,
+  grantRequestOf,
+  renderGrant,
+  type GrantOptions,
+} from './grant-commands.ts';
 
 /** `ccos approvals …`, `ccos tokens …`, `ccos chain verify`. */
 export function registerAdminCommands(program: Command): void {
@@ -37,22 +43,30 @@ export function registerAdminCommands(program: Command): void {
   ] as const) {
     const cmd = approvals.command(verb);
     if (alias !== undefined) cmd.alias(alias);
+    if (decision === 'approve') addGrantOptions(cmd);
     cmd
       .description(
         `${verb} a pending approval (final)${alias === undefined ? '' : `; alias: ${alias}`}`,
       )
       .argument('<id>', 'approval id')
       .option('--reason <text>', 'recorded with the decision')
-      .action(async (id: string, opts: { reason?: string }, command: Command) => {
+      .action(async (id: string, opts: { reason?: string } & GrantOptions, command: Command) => {
+        // Checked before connecting: a usage mistake never reaches the host.
+        const grant = grantRequestOf(opts, new Date());
         const { client, json } = await connect(command);
+        const reason = opts.reason === undefined ? {} : { reason: opts.reason };
         const result = await client.call('decideApproval', {
           params: { id },
-          body: { decision, ...(opts.reason === undefined ? {} : { reason: opts.reason }) },
+          body:
+            decision === 'approve'
+              ? { decision, ...reason, ...(grant === undefined ? {} : { grant }) }
+              : { decision, ...reason },
         });
-        print(
-          json,
-          result,
-          (r) => `${r.approval.id} ${r.approval.state}; run ${r.run.id} is ${r.run.state}`,
+        print(json, result, (r) =>
+          [
+            `${r.approval.id} ${r.approval.state}; run ${r.run.id} is ${r.run.state}`,
+            ...(r.grant === undefined ? [] : [renderGrant(r.grant)]),
+          ].join('\n'),
         );
       });
   }
@@ -66,7 +80,10 @@ export function registerAdminCommands(program: Command): void {
       '--connector <id>',
       'make a connector token for this connector id (default: admin token)',
     )
-    .option('--scope <scope...>', 'connector scopes: runs:create runs:read runs:cancel events:post mcp')
+    .option(
+      '--scope <scope...>',
+      'connector scopes: runs:create runs:read runs:cancel events:post mcp',
+    )
     .option('--expires-in <seconds>', 'lifetime in seconds', Number)
     .action(async (opts: TokenOptions, command: Command) => {
       const { client, json } = await connect(command);

@@ -66,6 +66,10 @@ export function renderApproval(a: Approval, run: Run | undefined): string {
     lines.push(`budget    ${budgetImpact(a)}`);
     lines.push(`          run so far: ${usageLine(run)}`);
   }
+  if (a.state === 'pending' && a.kind === 'operation' && a.request.taint_gate !== true)
+    lines.push(
+      'standing  `approve --grant run|schedule [--uses N] [--for 7d]` also lets later calls of this operation, under these permissions, through',
+    );
   if (a.state === 'pending')
     lines.push(
       `expires   ${a.expires_at === null ? 'never: waits for a decision or the end of its run' : `${a.expires_at} (${timeLeft(a)}), then counts as refused`}`,

@@ -6,16 +6,21 @@ import type { ChainTx } from '../chain/causal-chain.ts';
 import type { AppError } from '../errors.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalRequest, ApprovalService } from '../runs/approval-service.ts';
+import type { GrantService } from '../runs/grant-service.ts';
+import { skillDigest } from '../skills/install/skill-digest.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { AutofillRecord } from './autofill.ts';
 import { errorOutcome } from './call-outcome.ts';
 import type { ExecuteCall } from './execute-call.ts';
+import { grantBasisOf } from './grant-basis.ts';
 import { formFor } from './schema-form.ts';
 
 export type ApprovalGateDeps = {
   approvals: ApprovalService;
   registry: SkillRegistry;
   redactor: Redactor;
+  /** Standing approvals; without them every gated call asks a person. */
+  grants?: GrantService;
 };
 
 /** Either the call ends before the sandbox (paused, refused, invalid) or it runs with these params. */
@@ -83,6 +88,7 @@ export class ApprovalGate {
       const approval = await this.#pause(tx, call, skill, op, matchKey, {
         kind: 'missing_input',
         rule_id: RULE_MISSING_INPUT,
+        permission_diff: permissionDiffOf(call.tool, skill, op),
         scope: call.tool,
         justification: `${call.tool} needs ${validation.missing.join(', ')}, which the agent did not give and no allowed source could fill`,
         request: {
@@ -110,15 +116,32 @@ export class ApprovalGate {
     }
     const decided = usable.find((a) => a.kind === 'operation');
     if (decided === undefined) {
-      const approval = await this.#pause(tx, call, skill, op, matchKey, {
-        kind: 'operation',
+      const asked = {
+        kind: 'operation' as const,
         rule_id: rule,
+        // Computed once: the grant basis must hash exactly the diff the person is shown.
+        permission_diff: permissionDiffOf(call.tool, skill, op),
         scope: call.tool,
         justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
         request: {
           ...operationRequest(call.tool, op, this.#deps.redactor.redactValue(params)),
           fills: filled.fills,
         },
+      };
+      // A standing grant answers exactly the question this call would ask, or none does.
+      const basis = this.#basisOf(call, skill, op, asked);
+      const grants = this.#deps.grants;
+      const granted =
+        grants === undefined
+          ? undefined
+          : await grants.useIn(tx, basis, { run: call.run, step_id: call.step_id, ctx: call.ctx });
+      if (granted !== undefined) {
+        for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
+        return { params };
+      }
+      const approval = await this.#pause(tx, call, skill, op, matchKey, {
+        ...asked,
+        grant_basis: basis,
       });
       return {
         done: {
@@ -140,7 +163,10 @@ export class ApprovalGate {
     skill: SkillListEntry,
     op: SkillOperation,
     matchKey: string,
-    request: Pick<ApprovalRequest, 'kind' | 'scope' | 'justification' | 'request' | 'rule_id'>,
+    request: Pick<
+      ApprovalRequest,
+      'kind' | 'scope' | 'justification' | 'request' | 'rule_id' | 'permission_diff' | 'grant_basis'
+    >,
   ): Promise<Approval> {
     const { approval } = await this.#deps.approvals.requestAndPauseIn(
       tx,
@@ -149,19 +175,48 @@ export class ApprovalGate {
         run_id: call.run.id,
         step_id: call.step_id,
         match_key: matchKey,
-        permission_diff: [
-          { permission: 'execute', to: call.tool },
-          ...op.capabilities.map((c) => ({ permission: 'capability', to: c })),
-          ...skill.permissions.egress.map((e) => ({
-            permission: 'egress',
-            to: `${e.methods.join('/')} ${e.origin}`,
-          })),
-        ],
       },
       call.ctx,
     );
     return approval;
   }
+
+  /** What a grant of this call's approval matches: see `grantBasisOf`. */
+  #basisOf(
+    call: ExecuteCall,
+    skill: SkillListEntry,
+    op: SkillOperation,
+    asked: Pick<ApprovalRequest, 'kind' | 'permission_diff' | 'request'>,
+  ): ReturnType<typeof grantBasisOf> {
+    // The code as loaded now, which is what would run: a reinstall under the same version
+    // with other code is another digest, so an old grant does not cover it.
+    const pkg = this.#deps.registry.packageOf(skill.skill_id);
+    return grantBasisOf({
+      kind: asked.kind,
+      tool: call.tool,
+      skill,
+      op,
+      skillDigest: skillDigest(pkg.manifest, pkg.code),
+      permissionDiff: asked.permission_diff,
+      request: asked.request,
+    });
+  }
+}
+
+/** "What this approval would grant", as the person sees it: the tool, its capabilities, its egress. */
+function permissionDiffOf(
+  tool: string,
+  skill: SkillListEntry,
+  op: SkillOperation,
+): Approval['permission_diff'] {
+  return [
+    { permission: 'execute', to: tool },
+    ...op.capabilities.map((c) => ({ permission: 'capability', to: c })),
+    ...skill.permissions.egress.map((e) => ({
+      permission: 'egress',
+      to: `${e.methods.join('/')} ${e.origin}`,
+    })),
+  ];
 }
 
 /**

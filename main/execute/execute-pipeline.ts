@@ -7,6 +7,7 @@ import { isAppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalService } from '../runs/approval-service.ts';
+import type { GrantService } from '../runs/grant-service.ts';
 import type { PayloadStore } from '../runs/payload-store.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import { SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
@@ -27,6 +28,8 @@ export type { ExecuteCall } from './execute-call.ts';
 export type ExecutePipelineDeps = {
   registry: SkillRegistry;
   approvals: ApprovalService;
+  /** Standing approvals (issue 22); without them every gated call asks a person. */
+  grants?: GrantService;
   chain: CausalChain;
   redactor: Redactor;
   policies: PolicyPacks;

@@ -4,14 +4,14 @@ import { DEFAULT_POLICY_PACK } from './policy-packs.ts';
 /**
  * Tighter than `default`: a person watches closely. Every skill operation that touches
  * anything asks first, budgets are small, a run gets no second try after a crash, and an
- * unanswered approval expires as a refusal after an hour.
+ * unanswered approval expires as a refusal after an hour. A standing grant lasts a day at most.
  */
 export const STRICT_POLICY_PACK: PolicyPack = {
   ...DEFAULT_POLICY_PACK,
   id: 'strict',
   version: '1',
   description:
-    'Asks before every memory read or write and every HTTP request; small budgets; no retries after a crash; approvals expire after an hour.',
+    'Asks before every memory read or write and every HTTP request; small budgets; no retries after a crash; approvals expire after an hour; standing grants last a day at most.',
   default_budget: {
     max_steps: 20,
     max_wall_clock_ms: 10 * 60 * 1000,
@@ -23,6 +23,9 @@ export const STRICT_POLICY_PACK: PolicyPack = {
   autofill_sources: ['run.goal', 'run.id'],
   skill_document_origins: [],
   approval_timeout_ms: 60 * 60 * 1000,
+  // --- standing approvals (issue 22) ---
+  // A person watching closely re-decides daily: no grant outlives a day.
+  grants_max_ms: 24 * 60 * 60 * 1000,
 };
 
 /**

@@ -5,6 +5,8 @@ import {
   type ApprovalKind,
   type ApprovalState,
 } from '../../contracts/approvals.ts';
+import type { GrantRequest } from '../../contracts/grant-request.ts';
+import type { Grant, GrantBasis } from '../../contracts/grants.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
@@ -30,6 +32,21 @@ export type ApprovalRequest = {
   match_key?: string | null;
   /** The gate that asks (e.g. `approval.pack_capabilities`), named on the `approval.request` entry. */
   rule_id: string;
+  /** What a standing grant of it would match (issue 22); absent when it cannot be one. */
+  grant_basis?: GrantBasis;
+};
+
+/** Makes standing grants of approvals as they are approved (main/runs/grant-service.ts). */
+export type GrantIssuer = {
+  /** Refuses (and audits) a grant policy never allows, before the decision is recorded. */
+  check: (approval: Approval, request: GrantRequest, ctx: ActorContext) => Promise<void>;
+  /** Makes the grant inside the decision's transaction; a throw undoes the decision. */
+  issueIn: (
+    tx: ChainTx,
+    approval: Approval,
+    request: GrantRequest,
+    ctx: ActorContext,
+  ) => Promise<Grant>;
 };
 
 /** Runs inside the decision's transaction once it is recorded (e.g. a budget grant); a throw undoes the decision. */
@@ -66,6 +83,7 @@ export class ApprovalService {
   readonly #deps: ApprovalServiceDeps;
   readonly #validators = new Map<ApprovalKind, AnswerValidator>();
   readonly #effects = new Map<ApprovalKind, DecisionEffect>();
+  #grants: GrantIssuer | undefined;
 
   constructor(deps: ApprovalServiceDeps) {
     this.#deps = deps;
@@ -81,6 +99,16 @@ export class ApprovalService {
   registerDecisionEffect(kind: ApprovalKind, effect: DecisionEffect): Disposable {
     this.#effects.set(kind, effect);
     return { dispose: () => void this.#effects.delete(kind) };
+  }
+
+  /** Lets a person approve as a standing grant (`grant` on the decision); without it such a decision is refused. */
+  registerGrantIssuer(issuer: GrantIssuer): Disposable {
+    this.#grants = issuer;
+    return {
+      dispose: () => {
+        if (this.#grants === issuer) this.#grants = undefined;
+      },
+    };
   }
 
   /**
@@ -218,7 +246,7 @@ export class ApprovalService {
 
   /** Records a request inside a caller's transaction. */
   async requestIn(tx: ChainTx, request: ApprovalRequest, ctx: ActorContext): Promise<Approval> {
-    const { match_key: matchKey, rule_id: ruleId, ...shown } = request;
+    const { match_key: matchKey, rule_id: ruleId, grant_basis: basis, ...shown } = request;
     const run = await this.#deps.runs.getIn(tx, request.run_id);
     const timeout = this.#deps.policies.forRun(run).approval_timeout_ms;
     const now = this.#deps.clock.now();
@@ -237,7 +265,11 @@ export class ApprovalService {
     };
     await tx.db
       .insertInto('approvals')
-      .values({ ...toRow(approval), match_key: matchKey ?? null })
+      .values({
+        ...toRow(approval),
+        match_key: matchKey ?? null,
+        grant_basis: basis === undefined ? null : JSON.stringify(basis),
+      })
       .execute();
     await tx.append({
       event_type: 'approval.request',
@@ -287,11 +319,20 @@ export class ApprovalService {
    * CONFLICT and changes nothing. When the run was paused on it and nothing else is
    * pending for that run, the run is queued to resume (a denial too: the agent is told).
    */
-  decide(
+  async decide(
     id: string,
     input: ApprovalDecisionInput,
     ctx: ActorContext,
-  ): Promise<{ approval: Approval; run: Run }> {
+  ): Promise<{ approval: Approval; run: Run; grant?: Grant }> {
+    const asked = input.decision === 'approve' ? input.grant : undefined;
+    const grants = this.#grants;
+    if (asked !== undefined) {
+      if (grants === undefined)
+        throw new AppError('GRANT_NOT_ALLOWED', 'this host makes no standing grants');
+      const current = await this.get(id);
+      // A decided one is refused as a CONFLICT below; only a live question is judged.
+      if (current.state === 'pending') await grants.check(current, asked, ctx);
+    }
     return this.#deps.chain.transact(async (tx) => {
       const row = await tx.db
         .selectFrom('approvals')
@@ -367,8 +408,12 @@ export class ApprovalService {
         },
       });
       await this.#effects.get(before.kind)?.(tx, after, ctx);
+      const grant =
+        asked === undefined || grants === undefined
+          ? undefined
+          : await grants.issueIn(tx, after, asked, ctx);
       const resumed = await this.#resumeIfClearIn(tx, run, `approval ${id} ${after.state}`, ctx);
-      return { approval: after, run: resumed };
+      return { approval: after, run: resumed, ...(grant === undefined ? {} : { grant }) };
     });
   }
 
@@ -450,7 +495,7 @@ export class ApprovalService {
   }
 }
 
-function toRow(a: Approval): Omit<ApprovalsTable, 'match_key'> {
+function toRow(a: Approval): Omit<ApprovalsTable, 'match_key' | 'grant_basis'> {
   // The time left is computed on reading, never stored.
   const stored: Omit<Approval, 'expires_in_ms'> & { expires_in_ms?: unknown } = { ...a };
   delete stored.expires_in_ms;
@@ -463,9 +508,13 @@ function toRow(a: Approval): Omit<ApprovalsTable, 'match_key'> {
 }
 
 function fromRow(row: ApprovalsTable, expiresInMs: number | null): Approval {
-  // match_key is internal: the strict schema would refuse it, and callers never see it.
-  const shown: Omit<ApprovalsTable, 'match_key'> & { match_key?: unknown } = { ...row };
+  // match_key and grant_basis are internal: the strict schema would refuse them.
+  const shown: Omit<ApprovalsTable, 'match_key' | 'grant_basis'> & {
+    match_key?: unknown;
+    grant_basis?: unknown;
+  } = { ...row };
   delete shown.match_key;
+  delete shown.grant_basis;
   return approvalSchema.parse({
     ...shown,
     answer: row.answer === null ? null : (JSON.parse(row.answer) as unknown),

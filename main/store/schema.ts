@@ -122,6 +122,33 @@ export type ApprovalsTable = {
   consumed_at: string | null;
   /** A pending approval past this instant expires as a refusal (migration 0051). */
   expires_at: string | null;
+  /** JSON `GrantBasis`: what a standing grant made from it would match; null when none can be (migration 0130). */
+  grant_basis: string | null;
+};
+
+/** A standing approval (migration 0130); see `main/runs/grant-service.ts`. */
+export type GrantsTable = {
+  id: string;
+  approval_id: string;
+  kind: string;
+  scope: string;
+  run_id: string;
+  schedule_id: string | null;
+  grant_key: string;
+  tool: string;
+  skill_id: string;
+  skill_version: string;
+  /** JSON array of permission changes, as the approval showed them. */
+  permission_diff: string;
+  taint_gated: number;
+  max_uses: number | null;
+  uses: number;
+  expires_at: string;
+  created_by: string;
+  created_at: string;
+  revoked_at: string | null;
+  revoked_by: string | null;
+  last_used_at: string | null;
 };
 
 /** Host-wide settings by key, values JSON (migration 0052). */
@@ -321,6 +348,7 @@ export type Database = {
   checkpoints: CheckpointsTable;
   payloads: PayloadsTable;
   approvals: ApprovalsTable;
+  grants: GrantsTable;
   host_settings: HostSettingsTable;
   run_notes: RunNotesTable;
   run_interrupts: RunInterruptsTable;

@@ -9,6 +9,7 @@ import { correlation } from '../shared/correlation.ts';
 import { createErrorHandler } from '../shared/error-handler.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
+import { registerGrantRoutes } from '../routes/grant-routes.ts';
 import { registerConnectorRoutes } from '../routes/connector-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerPayloadRoutes } from '../routes/payload-routes.ts';
@@ -148,6 +149,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   registerRunRoutes(app, deps, access, details);
   registerPayloadRoutes(app, deps, access);
   registerAdminRoutes(app, deps, access);
+  registerGrantRoutes(app, deps, access);
   registerConnectorRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerScheduleRoutes(app, deps, access);

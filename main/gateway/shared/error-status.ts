@@ -34,6 +34,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   SKILL_EGRESS_DENIED: 403,
   SKILL_PERMISSION_DENIED: 403,
   CAPABILITY_DENIED: 403,
+  // A standing grant the policy never allows: the person may still approve the one call.
+  GRANT_NOT_ALLOWED: 403,
   // A disabled skill is a state the caller can change (enable it), like other conflicts.
   SKILL_DISABLED: 409,
   // Like a disabled skill: a state an admin changes (by running its setup), not a bad request.

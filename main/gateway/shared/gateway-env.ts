@@ -1,6 +1,7 @@
 import type { RunSteering } from '../../runs/run-steering.ts';
 import type { AgentIsolationStatus } from '../../../contracts/agent-isolation.ts';
 import type { Principal } from '../../auth/token-service.ts';
+import type { GrantService } from '../../runs/grant-service.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
 import type { HostControls } from '../../runs/host-controls.ts';
 import type { RunService } from '../../runs/run-service.ts';
@@ -47,6 +48,7 @@ export type GatewayDeps = {
   runs: RunService;
   sessions: SessionService;
   approvals: ApprovalService;
+  grants: GrantService;
   tokens: TokenService;
   chain: CausalChain;
   chainHeads: ChainHeads;

@@ -46,6 +46,7 @@ export function followLiveEvents(
     if (type === 'run.created') void queries.invalidateQueries({ queryKey: queryKeys.allRuns });
     if (type.startsWith('approval.'))
       void queries.invalidateQueries({ queryKey: queryKeys.approvals });
+    if (type.startsWith('grant.')) void queries.invalidateQueries({ queryKey: queryKeys.grants });
     if (type.startsWith('skill.')) void queries.invalidateQueries({ queryKey: queryKeys.skills });
     if (type.startsWith('schedule.'))
       void queries.invalidateQueries({ queryKey: queryKeys.schedules });

@@ -7,6 +7,7 @@ export const queryKeys = {
   runChain: (id: string) => ['run', id, 'chain'] as const,
   runNotes: (id: string) => ['run', id, 'notes'] as const,
   approvals: ['approvals'] as const,
+  grants: ['grants'] as const,
   skills: ['skills'] as const,
   chain: (filter: object) => ['chain', filter] as const,
   allChain: ['chain'] as const,

@@ -4,6 +4,7 @@ import { useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
 import { Empty, ErrorState, InlineError, Loading } from '../ui/states.tsx';
 import { ApprovalCard } from './approval-card.tsx';
+import { GrantsPanel } from './grants-panel.tsx';
 import { NotificationToggle } from './notification-toggle.tsx';
 
 /** Keys typed into a field are the field's, not shortcuts. */
@@ -75,6 +76,7 @@ export function ApprovalsPage(): ReactNode {
           ))}
         </ol>
       )}
+      <GrantsPanel />
     </section>
   );
 }

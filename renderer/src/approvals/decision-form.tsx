@@ -4,6 +4,7 @@ import type { ApprovalDecisionInput, Approval } from '../../../contracts/approva
 import { useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
 import { InlineError } from '../ui/states.tsx';
+import { GrantForm } from './grant-form.tsx';
 import { MissingInputForm } from './missing-input-form.tsx';
 
 /**
@@ -22,6 +23,7 @@ export function DecisionForm(props: { approval: Approval; onDecided?: () => void
       await Promise.all([
         queries.invalidateQueries({ queryKey: queryKeys.approvals }),
         queries.invalidateQueries({ queryKey: queryKeys.run(result.run.id) }),
+        queries.invalidateQueries({ queryKey: queryKeys.grants }),
       ]);
       props.onDecided?.();
     },
@@ -80,6 +82,15 @@ export function DecisionForm(props: { approval: Approval; onDecided?: () => void
           Deny
         </button>
       </div>
+      {props.approval.kind === 'operation' ? (
+        <GrantForm
+          approval={props.approval}
+          pending={decide.isPending}
+          onGrant={(grant) => {
+            decide.mutate({ decision: 'approve', grant, ...withReason });
+          }}
+        />
+      ) : null}
       <details>
         <summary>Modify the scope</summary>
         <label>

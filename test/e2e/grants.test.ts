@@ -1,0 +1,68 @@
+import AxeBuilder from '@axe-core/playwright';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Grant } from '../../contracts/grants.ts';
+import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
+import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
+import { browserTestsSkipReason } from './helpers/browser.ts';
+import { startUiHost, type UiHost } from './helpers/ui-host.ts';
+
+const skip = browserTestsSkipReason();
+const REMEMBER = 'echo-notes__remember';
+const UI_TIMEOUT_MS = 60_000;
+
+/** Issue 22 in the UI: approve as a standing grant from the card, see it listed, revoke it. */
+describe.skipIf(skip !== undefined)('standing grants in the desktop UI', () => {
+  let ui: UiHost;
+  let page: Page;
+
+  beforeAll(async () => {
+    // Each run writes two notes; the default pack asks before every memory write.
+    ui = await startUiHost({
+      transcript: {
+        entries: [
+          callEntry('call_1', REMEMBER, { key: 'one', note: 'milk' }),
+          callEntry('call_2', REMEMBER, { key: 'two', note: 'bread' }),
+          doneEntry('Noted.'),
+        ],
+      },
+    });
+    ({ page } = await ui.signIn());
+  });
+  afterAll(async () => {
+    await ui.close();
+  });
+
+  it('approving as a grant lets the second write through; the grant is listed and revoked at once', async () => {
+    const run = await ui.createRun({
+      goal: 'note two things',
+      policy_pack: DEFAULT_POLICY_PACK.id,
+    });
+    await page.goto(`${ui.url}/approvals`);
+    const card = page.getByTestId('approval');
+    await card.waitFor({ timeout: UI_TIMEOUT_MS });
+    await card.getByText('Approve as a standing grant').click();
+    await card.getByLabel('For').selectOption('run');
+    const bad = (await new AxeBuilder({ page }).analyze()).violations.filter(
+      (v) => v.impact === 'serious' || v.impact === 'critical',
+    );
+    expect(bad.map((v) => v.id)).toEqual([]);
+    await ui.screenshot(page, 'approvals-grant-form');
+    await card.getByRole('button', { name: 'Approve and grant' }).click();
+
+    expect((await ui.settle(run.id, UI_TIMEOUT_MS)).state).toBe('done');
+    expect(await ui.runChain(run.id, 'approval.request')).toHaveLength(1);
+    expect(await ui.runChain(run.id, 'grant.used')).toHaveLength(1);
+
+    const listed = page.getByTestId('grant');
+    await listed.waitFor({ timeout: UI_TIMEOUT_MS });
+    expect(await listed.textContent()).toContain(REMEMBER);
+    await ui.screenshot(page, 'approvals-grants');
+    await listed.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByText('None. Approve an operation').waitFor();
+    const all = (await ui.request('GET', `/v1/grants?run_id=${run.id}`)).body as {
+      grants: Grant[];
+    };
+    expect(all.grants.map((g) => g.state)).toEqual(['revoked']);
+  });
+});
