@@ -1,4 +1,5 @@
 import type { PolicyPack } from '../../contracts/policy.ts';
+import { constitutionIssues } from './constitution.ts';
 
 /** Rules across fields that a field's own schema cannot state, with the field to blame. */
 export function packConsistencyIssues(
@@ -18,5 +19,7 @@ export function packConsistencyIssues(
       path: ['llm_retry', 'max_delay_ms'],
       message: `must be at least base_delay_ms (${retry.base_delay_ms})`,
     });
+  // A pack may tighten the constitution, never relax it: such a pack is not loaded at all.
+  issues.push(...constitutionIssues(pack));
   return issues;
 }
