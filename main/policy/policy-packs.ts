@@ -128,6 +128,15 @@ export class PolicyPacks {
     return pinned?.stamped ?? this.get(run.policy_pack);
   }
 
+  /**
+   * The pack an audit envelope names by its stamped version; work no run asked for (no
+   * version) is held to the host's default pack.
+   */
+  atVersion(version: string | undefined): PolicyPack {
+    const known = version === undefined ? undefined : this.#byVersion.get(version);
+    return known?.stamped ?? this.get(DEFAULT_POLICY_PACK.id);
+  }
+
   /** The pack as authored for a stamped version, to store with the run that uses it. */
   authoredOf(version: string): PolicyPack | undefined {
     return this.#byVersion.get(version)?.authored;
