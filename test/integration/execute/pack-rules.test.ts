@@ -156,6 +156,33 @@ describe('pack rules on a real host', () => {
     ]);
     expect(arrived).not.toContain('/ask');
   });
+
+  it('stamps every entry: a run’s with its own pack version, the host’s with the default pack’s', async () => {
+    const entries = await h.chain();
+    const versionOfRun = new Map<string, string | null>();
+    for (const e of entries)
+      if (e.run_id !== null && !versionOfRun.has(e.run_id))
+        versionOfRun.set(e.run_id, (await h.started.runs.get(e.run_id)).policy_pack_version);
+    // Every kind of entry these tests wrote: installs, tokens, runs, steps, decisions, egress.
+    expect(new Set(entries.map((e) => e.event_type)).size).toBeGreaterThan(8);
+    for (const e of entries) {
+      const expected =
+        e.run_id === null ? stampedVersionOf(DEFAULT_POLICY_PACK) : versionOfRun.get(e.run_id);
+      expect({ seq: e.seq, type: e.event_type, version: e.policy_pack_version }).toEqual({
+        seq: e.seq,
+        type: e.event_type,
+        version: expected,
+      });
+    }
+    const packs = new Set(entries.map((e) => e.policy_pack_version));
+    expect(packs).toEqual(
+      new Set(
+        [DEFAULT_POLICY_PACK, NO_OPERATION_APPROVALS, denyOps, denyOrigin, allowButAsk].map(
+          stampedVersionOf,
+        ),
+      ),
+    );
+  });
 });
 
 describe('pack rules on installing a skill', () => {
