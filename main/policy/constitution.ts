@@ -1,5 +1,5 @@
 import type { LabelAtom } from '../../contracts/labels.ts';
-import type { DestinationKind, PolicyPack } from '../../contracts/policy.ts';
+import type { DestinationKind, PolicyDecision, PolicyPack } from '../../contracts/policy.ts';
 import { describeLabel, label, leq, type Label } from './labels.ts';
 
 /**
@@ -76,6 +76,25 @@ export function constitutionFloor(
   if (unit.startsWith('pii.'))
     return { at_most: 'ask', rule: CONSTITUTION.pii_egress_needs_approval };
   return undefined;
+}
+
+/**
+ * `constitution.declassify_needs_verifier`: whether a `pii.*` → `public` downgrade may
+ * happen. Both halves are needed; a person's approval alone releases nothing. For the
+ * declassify path to call with what it checked, and record under the rule this returns.
+ */
+export function declassifyDecision(evidence: {
+  approved: boolean;
+  verifier_ok: boolean;
+}): PolicyDecision {
+  const rule = CONSTITUTION.declassify_needs_verifier;
+  if (evidence.approved && evidence.verifier_ok)
+    return { effect: 'allow', rule_id: rule.rule_id, reason: 'approved, and the verifier passed' };
+  const missing = [
+    ...(evidence.approved ? [] : ['a declassify approval']),
+    ...(evidence.verifier_ok ? [] : ['a passing verifier run on the exact output']),
+  ].join(' and ');
+  return { effect: 'deny', rule_id: rule.rule_id, reason: `declassifying needs ${missing}` };
 }
 
 /** A constitution problem in a pack, at the field to blame, naming the rule it would relax. */

@@ -3,7 +3,11 @@ import { stringify } from 'yaml';
 import type { PolicyPack } from '../../../contracts/policy.ts';
 import { isAppError } from '../../../main/errors.ts';
 import { BUILTIN_POLICY_PACKS } from '../../../main/policy/builtin-packs.ts';
-import { CONSTITUTION, constitutionIssues } from '../../../main/policy/constitution.ts';
+import {
+  CONSTITUTION,
+  constitutionIssues,
+  declassifyDecision,
+} from '../../../main/policy/constitution.ts';
 import { parsePackText } from '../../../main/policy/pack-files.ts';
 import { DEFAULT_POLICY_PACK, PolicyPacks } from '../../../main/policy/policy-packs.ts';
 
@@ -86,7 +90,12 @@ describe('the constitution at load', () => {
     );
     const line = Number(problems[0]?.split(':')[0]);
     // On the label's line, or (a list) on its first item just below it.
-    expect(text.split('\n').slice(line - 2, line).join('\n')).toMatch(/label:/);
+    expect(
+      text
+        .split('\n')
+        .slice(line - 2, line)
+        .join('\n'),
+    ).toMatch(/label:/);
   });
 
   it('refuses an egress exception for secrets, or for metadata, and one without approval', () => {
@@ -193,5 +202,25 @@ describe('the constitution at load', () => {
     }
     expect(isAppError(error, 'INVALID_INPUT')).toBe(true);
     expect((error as Error).message).toContain('constitution.secret_never_egress');
+  });
+});
+
+describe('declassification', () => {
+  it.each([
+    [true, true, 'allow'],
+    [true, false, 'deny'],
+    [false, true, 'deny'],
+    [false, false, 'deny'],
+  ] as const)('approved %s, verifier passed %s: %s', (approved, verifierOk, effect) => {
+    expect(declassifyDecision({ approved, verifier_ok: verifierOk })).toMatchObject({
+      effect,
+      rule_id: 'constitution.declassify_needs_verifier',
+    });
+  });
+
+  it('says which half is missing', () => {
+    expect(declassifyDecision({ approved: true, verifier_ok: false }).reason).toBe(
+      'declassifying needs a passing verifier run on the exact output',
+    );
   });
 });
