@@ -5,16 +5,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { PolicyPack } from '../../../contracts/policy.ts';
 import { parseHostConfig } from '../../../main/config.ts';
-import { Host } from '../../../main/host.ts';
+import { isAppError } from '../../../main/errors.ts';
+import { Host, type StartedHost } from '../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { testHostEnv } from '../../support/test-host-env.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
+import { manifest, operation, writeSkillFolder } from '../execute/helpers/skill-folder.ts';
 import { runCli } from '../gateway/helpers/run-cli.ts';
 
 /**
  * Pack rules through the real CLI (issue 22): a pack file that tries to relax the
  * constitution fails `ccos policies check` with file:line:col and the rule it would relax,
- * and `ccos policies show` names the rule ids decisions are recorded under.
+ * `ccos policies show` names the rule ids decisions are recorded under, and a host whose pack
+ * denies a capability refuses to enable a skill declaring it.
  */
 
 let dataDir: string;
@@ -89,5 +92,63 @@ describe('ccos policies and the constitution', () => {
     expect(shown.stdout).toContain('# deny rules: egress.no_plain_http\n');
     expect(shown.stdout).toContain('# egress exceptions (each needs an approval): (none)\n');
     expect(shown.stdout).toContain('rule_id: label.pii_to_local_llm');
+  });
+});
+
+describe('pack rules on enabling a skill', () => {
+  const startWith = async (packs: readonly PolicyPack[]): Promise<StartedHost> => {
+    host = new Host(
+      parseHostConfig(
+        {
+          data_dir: dataDir,
+          log_level: 'silent',
+          gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
+        },
+        testHostEnv(),
+      ),
+      { logger: pino({ level: 'silent' }), policyPacks: packs },
+    );
+    return host.start();
+  };
+
+  it('refuses to enable a skill whose capability the host pack now denies, naming the rule', async () => {
+    const ctx = { actor: 'admin' };
+    const first = await startWith([]);
+    const folder = await writeSkillFolder(
+      manifest('notes', [operation('put', { capabilities: ['memory.write'] })], {
+        memory_namespaces: ['notes'],
+      }),
+      'export async function put() { return {}; }',
+    );
+    try {
+      await first.skills.install(folder.dir, ctx);
+    } finally {
+      await folder.cleanup();
+    }
+    await first.skills.setEnabled('notes', false, ctx);
+    await host?.stop();
+
+    // The same data dir, now under a default pack that denies memory writes by skills.
+    const denying: PolicyPack = {
+      ...DEFAULT_POLICY_PACK,
+      rules: [{ rule_id: 'skills.no_memory', effect: 'deny', match: { capability: 'memory.*' } }],
+    };
+    const second = await startWith([denying]);
+    let error: unknown;
+    try {
+      await second.skills.setEnabled('notes', true, ctx);
+    } catch (e) {
+      error = e;
+    }
+    expect(isAppError(error, 'CAPABILITY_DENIED')).toBe(true);
+    expect(second.skills.get('notes').status).toBe('disabled');
+    const decisions = await second.chain.query({ event_type: 'policy.decision' });
+    expect(decisions.entries).toEqual([
+      expect.objectContaining({
+        rule_id: 'skills.no_memory',
+        capability_id: 'notes',
+        data: expect.objectContaining({ doing: 'enable' }) as unknown,
+      }),
+    ]);
   });
 });
