@@ -97,7 +97,7 @@ export class SkillService {
 
   /**
    * Reinstalls every persisted skill at start-up. One that does not load (a bad copy, or only
-   * a timeout on a busy machine) is kept, disabled and marked `failed` with the reason, and
+   * a timeout on a busy machine, or a pack rule that now denies it) is kept, disabled and marked `failed` with the reason, and
    * audited; a person retries it (enable) or removes it — start-up never deletes an install.
    */
   async restore(ctx: ActorContext): Promise<{ restored: string[]; failed: string[] }> {
@@ -111,6 +111,8 @@ export class SkillService {
         continue;
       }
       try {
+        // A pack rule added since the install holds too: such a skill is kept, `failed`.
+        if (skill.enabled) await this.#refuseDenied(skill.manifest, 'enable', ctx);
         await this.#deps.registry.install(skill.source, { enabled: skill.enabled });
         restored.push(skill.skill_id);
       } catch (e) {

@@ -111,9 +111,12 @@ describe('pack rules on enabling a skill', () => {
     return host.start();
   };
 
-  it('refuses to enable a skill whose capability the host pack now denies, naming the rule', async () => {
-    const ctx = { actor: 'admin' };
-    const first = await startWith([]);
+  const ctx = { actor: 'admin' };
+  const denying: PolicyPack = {
+    ...DEFAULT_POLICY_PACK,
+    rules: [{ rule_id: 'skills.no_memory', effect: 'deny', match: { capability: 'memory.*' } }],
+  };
+  const installNotes = async (started: StartedHost): Promise<void> => {
     const folder = await writeSkillFolder(
       manifest('notes', [operation('put', { capabilities: ['memory.write'] })], {
         memory_namespaces: ['notes'],
@@ -121,18 +124,32 @@ describe('pack rules on enabling a skill', () => {
       'export async function put() { return {}; }',
     );
     try {
-      await first.skills.install(folder.dir, ctx);
+      await started.skills.install(folder.dir, ctx);
     } finally {
       await folder.cleanup();
     }
+  };
+
+  it('keeps an enabled skill the host pack now denies as failed at start-up, with the rule', async () => {
+    await installNotes(await startWith([]));
+    await host?.stop();
+    const second = await startWith([denying]);
+    expect(second.skills.get('notes')).toMatchObject({
+      status: 'failed',
+      load_error: { code: 'CAPABILITY_DENIED' },
+    });
+    expect(second.skills.tools().map((t) => t.name)).not.toContain('notes__put');
+    const decisions = await second.chain.query({ event_type: 'policy.decision' });
+    expect(decisions.entries.map((e) => e.rule_id)).toEqual(['skills.no_memory']);
+  });
+
+  it('refuses to enable a skill whose capability the host pack now denies, naming the rule', async () => {
+    const first = await startWith([]);
+    await installNotes(first);
     await first.skills.setEnabled('notes', false, ctx);
     await host?.stop();
 
     // The same data dir, now under a default pack that denies memory writes by skills.
-    const denying: PolicyPack = {
-      ...DEFAULT_POLICY_PACK,
-      rules: [{ rule_id: 'skills.no_memory', effect: 'deny', match: { capability: 'memory.*' } }],
-    };
     const second = await startWith([denying]);
     let error: unknown;
     try {
