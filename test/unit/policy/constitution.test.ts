@@ -205,6 +205,30 @@ describe('the constitution at load', () => {
   });
 });
 
+describe('origins in rules', () => {
+  it.each([
+    ['https://Paste.example.com', false],
+    ['https://paste.example.com:443', false],
+    ['https://paste.example.com/', false],
+    ['paste.example.com', false],
+    ['*', false],
+    ['https://paste.example.com', true],
+    ['http://127.0.0.1:8080', true],
+    ['http://*', true],
+  ] as const)('%s is %s', (origin, ok) => {
+    const pack: PolicyPack = {
+      ...TEAM,
+      rules: [{ rule_id: 'egress.no_paste', effect: 'deny', match: { origin } }],
+    };
+    // Spelled otherwise, a deny would silently never match the request's origin.
+    expect(problemsOf(pack).problems).toEqual(
+      ok
+        ? []
+        : [expect.stringMatching(/rules\.0\.match\.origin: must be an origin as a URL spells it/)],
+    );
+  });
+});
+
 describe('declassification', () => {
   it.each([
     [true, true, 'allow'],
