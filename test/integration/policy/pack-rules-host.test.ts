@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -33,6 +33,22 @@ afterEach(async () => {
   await removeTempDir(dataDir);
 });
 
+/** A host on the test's data dir with these packs besides the built-ins. */
+async function startWith(packs: readonly PolicyPack[]): Promise<StartedHost> {
+  host = new Host(
+    parseHostConfig(
+      {
+        data_dir: dataDir,
+        log_level: 'silent',
+        gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
+      },
+      testHostEnv(),
+    ),
+    { logger: pino({ level: 'silent' }), policyPacks: packs },
+  );
+  return host.start();
+}
+
 describe('ccos policies and the constitution', () => {
   it('check refuses a pack whose allow rule covers secret.token, at the line, exit 1', async () => {
     const pack: PolicyPack = {
@@ -60,6 +76,36 @@ describe('ccos policies and the constitution', () => {
     expect(refused.stdout).not.toContain('ok');
   });
 
+  it('a host does not start with such a pack in its policies folder', async () => {
+    const pack: PolicyPack = {
+      ...DEFAULT_POLICY_PACK,
+      id: 'chatty',
+      label_rules: [
+        {
+          rule_id: 'label.meta_out',
+          label: 'pii.chat.metadata',
+          destination: 'outbound_connector',
+          effect: 'allow',
+        },
+      ],
+    };
+    await mkdir(path.join(dataDir, 'policies'));
+    const file = path.join(dataDir, 'policies', 'chatty.yaml');
+    await writeFile(file, stringify(pack));
+    let error: unknown;
+    try {
+      await startWith([]);
+    } catch (e) {
+      error = e;
+    }
+    expect(isAppError(error, 'POLICY_PACK_INVALID')).toBe(true);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `${file}:\\d+:\\d+: label_rules\\.0\\.label: .*constitution\\.metadata_never_leaves`,
+      ),
+    );
+  });
+
   it('check accepts the same pack once the rule only denies', async () => {
     const pack: PolicyPack = {
       ...DEFAULT_POLICY_PACK,
@@ -72,18 +118,7 @@ describe('ccos policies and the constitution', () => {
   });
 
   it('show lists the constitution and the pack’s rule ids', async () => {
-    host = new Host(
-      parseHostConfig(
-        {
-          data_dir: dataDir,
-          log_level: 'silent',
-          gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
-        },
-        testHostEnv(),
-      ),
-      { logger: pino({ level: 'silent' }) },
-    );
-    await host.start();
+    await startWith([]);
     const shown = await runCli(['--data-dir', dataDir, 'policies', 'show', 'strict']);
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(
@@ -96,21 +131,6 @@ describe('ccos policies and the constitution', () => {
 });
 
 describe('pack rules on enabling a skill', () => {
-  const startWith = async (packs: readonly PolicyPack[]): Promise<StartedHost> => {
-    host = new Host(
-      parseHostConfig(
-        {
-          data_dir: dataDir,
-          log_level: 'silent',
-          gateway: { host: '127.0.0.1', port: 0, allow_non_loopback: false },
-        },
-        testHostEnv(),
-      ),
-      { logger: pino({ level: 'silent' }), policyPacks: packs },
-    );
-    return host.start();
-  };
-
   const ctx = { actor: 'admin' };
   const denying: PolicyPack = {
     ...DEFAULT_POLICY_PACK,

@@ -89,7 +89,7 @@ describe('decide', () => {
       'egress.redacted_to_crm',
     ],
     [
-      'a deny over pii.redacted covers pii.chat.message above it (the label floor first)',
+      'raw pii to an origin: the constitution decides before any pack rule',
       egress('https://analytics.example.com', 'pii.chat.message'),
       'allow',
       'deny',
