@@ -177,7 +177,8 @@ export const retentionSchema = z.strictObject({
 /**
  * The rule fields of a pack, merged into `policyPackSchema`. All optional without defaults:
  * a default would change the content hash of every stored pack version, and the host would
- * no longer recognise the versions its runs were created under. Absent means empty.
+ * no longer recognise the versions its runs were created under. Absent means empty, except
+ * `label_rules`: a pack without them is held to the contract's (main/policy/contract-rules.ts).
  */
 const packRuleFields = {
   /** Static allow/deny rules over operations, skills, capabilities, origins, labels, namespaces. */
