@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { labelInputSchema } from './labels.ts';
 import { budgetSchema } from './runs.ts';
 
 /** `scheme://host[:port]` as a URL's `origin` spells it (lower case, no path, no slash). */
@@ -18,6 +19,179 @@ export const llmRetryPolicySchema = z.strictObject({
     .max(24 * 60 * 60 * 1000),
 });
 export type LlmRetryPolicy = z.infer<typeof llmRetryPolicySchema>;
+
+// --- pack rules: allow/deny, label rules, egress exceptions, activation, retention (issue 22: rules) ---
+
+/**
+ * A rule id as `policy.decision` entries name it: dotted and lower case (`<area>.<rule>`,
+ * e.g. `egress.no_paste_sites`). Stable: audits and approvals refer to it across versions.
+ */
+export const ruleIdSchema = z
+  .string()
+  .max(100)
+  .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$/, 'a dotted lower-case id such as area.rule_name');
+
+/** Where labelled data may go: the kinds of destination label rules speak of. */
+export const destinationKindSchema = z.enum([
+  /** An LLM provider not on loopback. */
+  'remote_llm',
+  /** An LLM provider on loopback: the data stays on this machine. */
+  'local_llm',
+  /** A request a skill (or the host for it) sends to the network. */
+  'network_egress',
+  /** A message a connector sends to a person or channel outside the host. */
+  'outbound_connector',
+  /** A governed memory item. */
+  'memory',
+]);
+export type DestinationKind = z.infer<typeof destinationKindSchema>;
+
+/** A name a rule matches: exactly, or every name starting with what precedes a final `*`. */
+const namePatternSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[^*]*\*?$/, 'a name, or a prefix ending in one *');
+
+/** What a static rule matches; every field given must hold (an absent field matches anything). */
+export const ruleMatchSchema = z
+  .strictObject({
+    /** A tool name, `<skill_id>__<operation_id>` (e.g. `notes__put`, `notes__*`). */
+    operation: namePatternSchema.optional(),
+    skill: namePatternSchema.optional(),
+    /** A capability the operation or skill declares (`net.http`, `memory.write`, …). */
+    capability: namePatternSchema.optional(),
+    /** An egress origin, `https://host[:port]`, as a URL's origin spells it. */
+    origin: namePatternSchema.optional(),
+    /** A label of the data (deny: data at or above it; allow: data at or below it). */
+    label: labelInputSchema.optional(),
+    namespace: namePatternSchema.optional(),
+    destination: destinationKindSchema.optional(),
+  })
+  .refine((m) => Object.keys(m).length > 0, 'a rule must match at least one field');
+export type RuleMatch = z.infer<typeof ruleMatchSchema>;
+
+/** A static allow/deny rule (docs/policy-packs.md: constitution first, then deny wins). */
+export const policyRuleSchema = z.strictObject({
+  rule_id: ruleIdSchema,
+  effect: z.enum(['allow', 'deny']),
+  match: ruleMatchSchema,
+  /** Why the rule exists, shown with every decision it makes. */
+  reason: z.string().max(300).optional(),
+});
+export type PolicyRule = z.infer<typeof policyRuleSchema>;
+
+/** Which labels may go to which kind of destination (no rule for a label: denied). */
+export const labelRuleSchema = z.strictObject({
+  rule_id: ruleIdSchema,
+  label: labelInputSchema,
+  destination: destinationKindSchema,
+  effect: z.enum(['allow', 'deny']),
+});
+export type LabelRule = z.infer<typeof labelRuleSchema>;
+
+/** A label a pack lets go to a destination only with a person's approval, each time. */
+export const egressExceptionSchema = z.strictObject({
+  rule_id: ruleIdSchema,
+  label: labelInputSchema,
+  destination: destinationKindSchema,
+  /**
+   * Must be true: an exception without approval would be an allow rule by another name, and
+   * the constitution refuses it (`constitution.no_side_effect_before_approval`) at load.
+   */
+  needs_approval: z.boolean(),
+  reason: z.string().max(300).optional(),
+});
+export type EgressException = z.infer<typeof egressExceptionSchema>;
+
+/** Which inbound messages may wake an agent (connectors apply them; no rule allows: none do). */
+export const activationRuleSchema = z.strictObject({
+  rule_id: ruleIdSchema,
+  effect: z.enum(['allow', 'deny']),
+  match: z
+    .strictObject({
+      /** `direct`: a one-to-one message; `mention`: the agent is mentioned; `keyword`: one of `keywords` appears. */
+      trigger: z.enum(['direct', 'mention', 'keyword']).optional(),
+      /** Words matched whole and case-insensitively; required with `trigger: keyword`. */
+      keywords: z.array(z.string().min(1).max(100)).min(1).max(100).optional(),
+      /** The senders it applies to (connector sender ids): the allowlist. */
+      senders: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+      /** The channels it applies to (connector channel ids). */
+      channels: z.array(z.string().min(1).max(200)).min(1).max(1000).optional(),
+    })
+    .refine((m) => Object.keys(m).length > 0, 'a rule must match at least one field')
+    .refine(
+      (m) => m.trigger !== 'keyword' || m.keywords !== undefined,
+      'trigger keyword needs keywords',
+    ),
+});
+export type ActivationRule = z.infer<typeof activationRuleSchema>;
+
+/** An inbound message as activation rules see it (the connectors issue fills it in). */
+export const activationMessageSchema = z.strictObject({
+  direct: z.boolean(),
+  mentions_agent: z.boolean(),
+  text: z.string(),
+  sender: z.string(),
+  channel: z.string(),
+});
+export type ActivationMessage = z.infer<typeof activationMessageSchema>;
+
+/**
+ * What `decide` answers (main/policy/decide.ts): allowed, denied, or allowed only once a
+ * person approves (`ask`); always with the rule that decided and why.
+ */
+export const policyDecisionSchema = z.strictObject({
+  effect: z.enum(['allow', 'deny', 'ask']),
+  rule_id: z.string(),
+  reason: z.string(),
+});
+export type PolicyDecision = z.infer<typeof policyDecisionSchema>;
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** How long things are kept; absent fields take the host's defaults (docs/policy-packs.md). */
+export const retentionSchema = z.strictObject({
+  /** Raw inbound content in quarantine. */
+  quarantine_ttl_ms: z
+    .number()
+    .int()
+    .positive()
+    .max(365 * DAY_MS)
+    .optional(),
+  /** A memory item written without its own expiry. */
+  memory_default_expiry_ms: z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 365 * DAY_MS)
+    .optional(),
+  /** A run's payloads (tool inputs and outputs) after the run ended. */
+  payload_retention_ms: z
+    .number()
+    .int()
+    .positive()
+    .max(10 * 365 * DAY_MS)
+    .optional(),
+});
+
+/**
+ * The rule fields of a pack, merged into `policyPackSchema`. All optional without defaults:
+ * a default would change the content hash of every stored pack version, and the host would
+ * no longer recognise the versions its runs were created under. Absent means empty, except
+ * `label_rules`: a pack without them is held to the contract's (main/policy/contract-rules.ts).
+ */
+const packRuleFields = {
+  /** Static allow/deny rules over operations, skills, capabilities, origins, labels, namespaces. */
+  rules: z.array(policyRuleSchema).max(500).optional(),
+  /** What a request no rule matches gets (default `allow`); `deny` makes allow rules a whitelist. */
+  rules_default: z.enum(['allow', 'deny']).optional(),
+  /** Which labels may go to which destination kind; a label no rule allows is denied. */
+  label_rules: z.array(labelRuleSchema).max(200).optional(),
+  egress_exceptions: z.array(egressExceptionSchema).max(100).optional(),
+  activation_rules: z.array(activationRuleSchema).max(200).optional(),
+  retention: retentionSchema.optional(),
+};
+// --- end of pack rules (issue 22: rules) ---
 
 /** A policy pack: the rules a run is held to. Its version is stamped on every chain entry. */
 export const policyPackSchema = z.strictObject({
@@ -161,6 +335,7 @@ export const policyPackSchema = z.strictObject({
     .min(1000)
     .max(365 * 24 * 60 * 60 * 1000)
     .optional(),
+  ...packRuleFields,
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

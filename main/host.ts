@@ -39,6 +39,7 @@ import { loginUrlOf, type LoginLink } from '../contracts/ui.ts';
 import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, type PolicyPacks } from './policy/policy-packs.ts';
 import { hostPolicyPacks, readHostPackFiles } from './policy/host-policy-packs.ts';
+import { decide } from './policy/decide.ts';
 import { Redactor } from './policy/redactor.ts';
 import { hostSecretNames } from './policy/host-secrets.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
@@ -346,6 +347,9 @@ export class Host {
           secrets: (name) =>
             hostSecrets.has(name) ? Promise.resolve(undefined) : secrets.reveal(name),
           holdsSecret: (text) => redactor.holdsKnownValue(text),
+          // Pack rules under the pack the call's run was created with (issue 22).
+          decide: (envelope, request) =>
+            decide(policies.atVersion(envelope.policy_pack_version), request),
           log: (entry) => {
             logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
           },
@@ -366,6 +370,8 @@ export class Host {
         logger,
         skillsDir: path.join(config.data_dir, SKILLS_DIR),
         egress,
+        // Installing and enabling are the host's acts, under its default pack (issue 22).
+        packRules: (request) => decide(policies.get(DEFAULT_POLICY_PACK.id), request),
       });
       const payloads = new PayloadStore({ db: store.db, chain, clock });
       const steering = new RunSteering({ chain, clock, runs, payloads, redactor });

@@ -9,6 +9,7 @@ import {
 } from '../../contracts/chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { toUtcInstant } from '../instant.ts';
+import { BugError } from '../errors.ts';
 import type { Disposable } from '../disposable.ts';
 import type { ChainTable, Database, Db } from '../store/schema.ts';
 import { hashEntry } from './chain-hash.ts';
@@ -139,6 +140,9 @@ export class CausalChain {
     this.#head = undefined;
     const result = await this.#deps.db.transaction().execute(async (trx) => {
       const append = async (input: ChainAppendInput): Promise<ChainEntry> => {
+        // The contract: a decision names the rule that made it, or an audit cannot say why.
+        if (input.event_type === 'policy.decision' && (input.rule_id ?? '') === '')
+          throw new BugError('a policy.decision entry must name its rule_id');
         head ??= (await trx
           .selectFrom('chain')
           .select(['seq', 'hash'])

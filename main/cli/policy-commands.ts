@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
-import type { PolicyPackSummary } from '../../contracts/policy.ts';
+import type { PolicyPack, PolicyPackSummary } from '../../contracts/policy.ts';
+import { CONSTITUTION } from '../policy/constitution.ts';
 import { readPackFile, packFilesInvalid } from '../policy/pack-files.ts';
 import { stampedVersionOf } from '../policy/pack-version.ts';
 import { connect, print, table, userPath } from './cli-context.ts';
@@ -30,7 +31,7 @@ export function registerPolicyCommands(program: Command): void {
         json,
         detail,
         (d) =>
-          `# ${d.summary.id} ${d.summary.version} (${sourceOf(d.summary)})\n${stringify(d.pack)}`,
+          `# ${d.summary.id} ${d.summary.version} (${sourceOf(d.summary)})\n${ruleIdLines(d.pack)}${stringify(d.pack)}`,
       );
     });
 
@@ -58,6 +59,27 @@ function sourceOf(p: PolicyPackSummary): string {
     case 'settings':
       return 'host settings';
   }
+}
+
+/**
+ * The rule ids a `policy.decision` entry of this pack can name, in the order they are applied
+ * (docs/policy-packs.md), as YAML comments above the pack: a person reading an audit entry
+ * finds its rule here.
+ */
+function ruleIdLines(pack: PolicyPack): string {
+  const ids = (rules: readonly { rule_id: string }[] | undefined): string =>
+    rules === undefined || rules.length === 0 ? '(none)' : rules.map((r) => r.rule_id).join(', ');
+  const rules = pack.rules ?? [];
+  return [
+    `# constitution (always first; no pack relaxes it): ${ids(Object.values(CONSTITUTION))}`,
+    `# deny rules: ${ids(rules.filter((r) => r.effect === 'deny'))}`,
+    `# allow rules: ${ids(rules.filter((r) => r.effect === 'allow'))}`,
+    `# when no rule matches: rules.default_${pack.rules_default ?? 'allow'}`,
+    `# label rules: ${pack.label_rules === undefined ? '(the contract’s)' : ids(pack.label_rules)}; otherwise label.default_deny`,
+    `# egress exceptions (each needs an approval): ${ids(pack.egress_exceptions)}`,
+    `# activation rules: ${ids(pack.activation_rules)}; otherwise activation.default_deny`,
+    '',
+  ].join('\n');
 }
 
 function renderList(packs: readonly PolicyPackSummary[]): string {

@@ -4,6 +4,7 @@ import type { PolicyPack } from '../../contracts/policy.ts';
 import type { SkillListEntry, SkillOperation } from '../../contracts/skills.ts';
 import type { ChainTx } from '../chain/causal-chain.ts';
 import type { AppError } from '../errors.ts';
+import { decide } from '../policy/decide.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalRequest, ApprovalService } from '../runs/approval-service.ts';
 import type { GrantService } from '../runs/grant-service.ts';
@@ -11,7 +12,7 @@ import { skillDigest } from '../skills/install/skill-digest.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { AutofillRecord } from './autofill.ts';
 import { errorOutcome } from './call-outcome.ts';
-import type { ExecuteCall } from './execute-call.ts';
+import { entryOf, type ExecuteCall } from './execute-call.ts';
 import { grantBasisOf } from './grant-basis.ts';
 import { formFor } from './schema-form.ts';
 
@@ -49,7 +50,11 @@ export class ApprovalGate {
     this.#deps = deps;
   }
 
-  /** Input, missing fields and approvals: whether the call may run, and with which params. */
+  /**
+   * Pack rules, input, missing fields and approvals: whether the call may run, and with which
+   * params. A pack's deny rule refuses the call before anything else (no person is asked to
+   * fill in or approve a call that would be refused anyway).
+   */
   async decideIn(
     tx: ChainTx,
     call: ExecuteCall,
@@ -59,6 +64,23 @@ export class ApprovalGate {
     matchKey: string,
     filled: FilledParams,
   ): Promise<Gate> {
+    const byRules = decide(pack, {
+      kind: 'operation',
+      skill_id: skill.skill_id,
+      operation: call.tool,
+      capabilities: op.capabilities,
+    });
+    if (byRules.effect === 'deny') {
+      await tx.append({
+        ...entryOf(call),
+        event_type: 'policy.decision',
+        capability_id: skill.skill_id,
+        capability_version: skill.version,
+        rule_id: byRules.rule_id,
+        data: { decision: 'refused', tool: call.tool, reason: byRules.reason },
+      });
+      return { done: { status: 'refused', reason: byRules.reason } };
+    }
     const usable = await this.#deps.approvals.findUsableIn(tx, call.run.id, matchKey);
     // A person who declined to fill the form refused the call: asking again would loop.
     const declined = usable.find((a) => a.kind === 'missing_input' && refused(a));
@@ -109,7 +131,9 @@ export class ApprovalGate {
         },
       };
     }
-    const rule = approvalRule(op, pack);
+    // An allow rule never waives an approval (constitution.no_side_effect_before_approval);
+    // a rule that asks for one adds it.
+    const rule = byRules.effect === 'ask' ? byRules.rule_id : approvalRule(op, pack);
     if (rule === undefined) {
       for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
       return { params };

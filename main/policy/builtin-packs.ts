@@ -1,6 +1,8 @@
 import type { PolicyPack } from '../../contracts/policy.ts';
 import { DEFAULT_POLICY_PACK } from './policy-packs.ts';
 
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /**
  * Tighter than `default`: a person watches closely. Every skill operation that touches
  * anything asks first, budgets are small, a run gets no second try after a crash, and an
@@ -26,6 +28,23 @@ export const STRICT_POLICY_PACK: PolicyPack = {
   // --- standing approvals (issue 22) ---
   // A person watching closely re-decides daily: no grant outlives a day.
   grants_max_ms: 24 * 60 * 60 * 1000,
+  // Personal data never leaves this machine, not even redacted with an approval.
+  egress_exceptions: [],
+  rules: [
+    {
+      rule_id: 'egress.no_plain_http',
+      effect: 'deny',
+      match: { origin: 'http://*' },
+      reason: 'plain HTTP can be read and changed on the way',
+    },
+  ],
+  // No inbound message wakes an agent: a deployment lists its own triggers and senders.
+  activation_rules: [],
+  retention: {
+    quarantine_ttl_ms: DAY_MS,
+    memory_default_expiry_ms: 7 * DAY_MS,
+    payload_retention_ms: 7 * DAY_MS,
+  },
 };
 
 /**
@@ -46,6 +65,11 @@ export const LOCAL_DEV_POLICY_PACK: PolicyPack = {
     max_retries: 3,
   },
   approval_capabilities: ['net.http'],
+  retention: {
+    quarantine_ttl_ms: 30 * DAY_MS,
+    memory_default_expiry_ms: 365 * DAY_MS,
+    payload_retention_ms: 90 * DAY_MS,
+  },
 };
 
 /** The packs every host has, whatever its policy folders hold. */

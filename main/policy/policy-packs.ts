@@ -7,8 +7,15 @@ import {
 import type { Budget, BudgetRequest } from '../../contracts/runs.ts';
 import { AppError, invalidInput } from '../errors.ts';
 import { toUtcInstant } from '../instant.ts';
+import {
+  CONTRACT_ACTIVATION_RULES,
+  CONTRACT_EGRESS_EXCEPTIONS,
+  CONTRACT_LABEL_RULES,
+} from './contract-rules.ts';
 import { packConsistencyIssues } from './pack-consistency.ts';
 import { stampedVersionOf } from './pack-version.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The pack every run gets unless it names another. Conservative: a runaway run stops. */
 export const DEFAULT_POLICY_PACK: PolicyPack = {
@@ -32,6 +39,18 @@ export const DEFAULT_POLICY_PACK: PolicyPack = {
   approval_capabilities: ['net.http', 'memory.write'],
   // Every skill document fetch by an agent asks first (the URL is shown before it is sent).
   skill_document_origins: [],
+  // The chat security contract's default-deny pack, written out so `ccos policies show` lists
+  // every rule by its id (docs/policy-packs.md).
+  rules: [],
+  rules_default: 'allow',
+  label_rules: [...CONTRACT_LABEL_RULES],
+  egress_exceptions: [...CONTRACT_EGRESS_EXCEPTIONS],
+  activation_rules: [...CONTRACT_ACTIVATION_RULES],
+  retention: {
+    quarantine_ttl_ms: 7 * DAY_MS,
+    memory_default_expiry_ms: 90 * DAY_MS,
+    payload_retention_ms: 30 * DAY_MS,
+  },
 };
 
 /** A pack the host knows: its content as authored, the version it is stamped with, its origin. */
@@ -107,6 +126,15 @@ export class PolicyPacks {
     const pinned =
       run.policy_pack_version === null ? undefined : this.#byVersion.get(run.policy_pack_version);
     return pinned?.stamped ?? this.get(run.policy_pack);
+  }
+
+  /**
+   * The pack an audit envelope names by its stamped version; work no run asked for (no
+   * version) is held to the host's default pack.
+   */
+  atVersion(version: string | undefined): PolicyPack {
+    const known = version === undefined ? undefined : this.#byVersion.get(version);
+    return known?.stamped ?? this.get(DEFAULT_POLICY_PACK.id);
   }
 
   /** The pack as authored for a stamped version, to store with the run that uses it. */

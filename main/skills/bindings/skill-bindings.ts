@@ -15,6 +15,7 @@ import type {
   SkillCallContext,
 } from '../sandbox/skill-sandbox.ts';
 import { BINDING_CAPABILITY } from './binding-capabilities.ts';
+import { toolName } from '../manifest/tool-definitions.ts';
 
 const MAX_MEMORY_VALUE_CHARS = 64 * 1024;
 const MAX_LOG_MESSAGE_CHARS = 4 * 1024;
@@ -47,6 +48,7 @@ export function createSkillBindings(
   const owner = { skill_id: manifest.skill_id, version: manifest.version };
   const now = deps.now ?? Date.now;
   const doFetch = deps.fetch ?? fetch;
+  const packRules = deps.decide;
 
   const checkNamespace = (namespace: string): void => {
     if (!namespaces.has(namespace))
@@ -105,6 +107,17 @@ export function createSkillBindings(
           signal,
           fetch: doFetch,
           hops,
+          ...(packRules === undefined
+            ? {}
+            : {
+                packRules: (origin: string) =>
+                  packRules(call.envelope, {
+                    kind: 'egress',
+                    skill_id: manifest.skill_id,
+                    operation: toolName(manifest.skill_id, call.operation_id),
+                    origin,
+                  }),
+              }),
           record: {
             attempt: async (request) => {
               await deps.audit(

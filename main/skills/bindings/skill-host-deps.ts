@@ -1,5 +1,7 @@
 import type { ErrorCode } from '../../../contracts/errors.ts';
-import type { EgressResult, EgressTarget } from '../../chain/egress-audit.ts';
+import type { PolicyDecision } from '../../../contracts/policy.ts';
+import type { AuditEnvelope, EgressResult, EgressTarget } from '../../chain/egress-audit.ts';
+import type { DecisionRequest } from '../../policy/decide.ts';
 import type { BindingName, SkillCallContext } from '../sandbox/skill-sandbox.ts';
 
 /** The skill a memory call is made for: its namespaces are its own, and writes name it. */
@@ -68,6 +70,11 @@ export type SkillHostDeps = {
    * request whose attempt cannot be written is never sent.
    */
   audit: (event: SkillAuditEvent) => void | Promise<void>;
+  /**
+   * The pack rules of the call's run (its envelope names the pack version) on what a binding
+   * is about to do: `host.ts` wires `decide` under the run's pack. Absent: no pack rules.
+   */
+  decide?: (envelope: AuditEnvelope, request: DecisionRequest) => PolicyDecision;
   /** Milliseconds since the epoch; tests pass a fixed clock. */
   now?: () => number;
   /** Tests and the desktop shell may pass their own fetch; defaults to the global one. */

@@ -6,6 +6,7 @@ import {
   type SecretGrant,
   type SkillFetchResponse,
 } from '../../../contracts/skills.ts';
+import type { PolicyDecision } from '../../../contracts/policy.ts';
 import { newRequestId, type EgressResult, type EgressTarget } from '../../chain/egress-audit.ts';
 import { AppError, invalidInput, isAppError } from '../../errors.ts';
 import { networkCause } from '../../network-cause.ts';
@@ -52,6 +53,11 @@ export type SkillFetchContext = {
   /** Filled as requests go out, so a refusal mid-redirect is still audited. */
   hops: FetchHop[];
   record: EgressRecorder;
+  /**
+   * The run's pack rules on a request to `origin`, after the manifest allowed it: a deny
+   * (or an approval the rules would ask for, which a binding cannot wait for) refuses it.
+   */
+  packRules?: (origin: string) => PolicyDecision;
 };
 
 /** Rules that refuse a request before it leaves, as `rule_id` on the audit entry. */
@@ -138,6 +144,10 @@ export async function skillHttpFetch(
           `${method} to ${origin} is not declared in permissions.egress`,
         ),
       );
+    // The manifest says where the skill may reach; the run's pack may still refuse it there.
+    const byRules = ctx.packRules?.(origin);
+    if (byRules !== undefined && byRules.effect !== 'allow')
+      return refuse(byRules.rule_id, new AppError('SKILL_EGRESS_DENIED', byRules.reason));
     const headers = new Headers();
     for (const [name, value] of Object.entries(request.headers)) {
       if (FORBIDDEN_HEADERS.has(name.toLowerCase()))

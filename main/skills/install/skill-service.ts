@@ -26,6 +26,7 @@ import { writeCompiledSkill } from '../declarative/write-compiled-skill.ts';
 import { loadSkillPackage } from '../package/load-skill-package.ts';
 import { MANIFEST_FILE } from '../package/read-skill-package.ts';
 import { skillDigest } from './skill-digest.ts';
+import { refuseDeniedSkill, type SkillPackRules } from './skill-pack-rules.ts';
 import type { SkillRegistry, SkillRegistryListener } from '../registry/skill-registry.ts';
 import type { Disposable } from '../../disposable.ts';
 import { SkillsRepository, type InstalledSkill } from './skills-repository.ts';
@@ -51,6 +52,8 @@ export type SkillServiceDeps = {
   skillsDir: string;
   /** Audits every skill document request (egress.attempt before it leaves, outcome after). */
   egress: EgressAudit;
+  /** The host pack's rules on installing and enabling skills; absent: no pack rules. */
+  packRules?: SkillPackRules;
 };
 
 /** On whose behalf a skill document is fetched, and which gate let the request out. */
@@ -94,7 +97,7 @@ export class SkillService {
 
   /**
    * Reinstalls every persisted skill at start-up. One that does not load (a bad copy, or only
-   * a timeout on a busy machine) is kept, disabled and marked `failed` with the reason, and
+   * a timeout on a busy machine, or a pack rule that now denies it) is kept, disabled and marked `failed` with the reason, and
    * audited; a person retries it (enable) or removes it — start-up never deletes an install.
    */
   async restore(ctx: ActorContext): Promise<{ restored: string[]; failed: string[] }> {
@@ -108,6 +111,8 @@ export class SkillService {
         continue;
       }
       try {
+        // A pack rule added since the install holds too: such a skill is kept, `failed`.
+        if (skill.enabled) await this.#refuseDenied(skill.manifest, 'enable', ctx);
         await this.#deps.registry.install(skill.source, { enabled: skill.enabled });
         restored.push(skill.skill_id);
       } catch (e) {
@@ -284,6 +289,13 @@ export class SkillService {
   }
 
   async #installPackage(source: string, ctx: ActorContext): Promise<InstallResult> {
+    // Checked on the package before the registry loads it, so a refused upgrade leaves the
+    // installed version running.
+    await this.#refuseDenied(
+      (await loadSkillPackage(source, this.#deps.registry.loadPolicy, this.#compiler)).manifest,
+      'install',
+      ctx,
+    );
     const loaded = await this.#deps.registry.install(source);
     const before = this.#findPersistedVersion(loaded.skill_id);
     const copyDir = path.join(this.#deps.skillsDir, loaded.skill_id, loaded.version);
@@ -388,8 +400,10 @@ export class SkillService {
       if (enabled) return this.#retry(skillId, ctx);
       return skill;
     }
-    if (enabled) this.#deps.registry.enable(skillId);
-    else this.#deps.registry.disable(skillId);
+    if (enabled) {
+      await this.#refuseDenied(skill, 'enable', ctx);
+      this.#deps.registry.enable(skillId);
+    } else this.#deps.registry.disable(skillId);
     await this.#deps.chain.transact(async (tx) => {
       await new SkillsRepository(tx.db).setEnabled(skillId, enabled);
       await tx.append({
@@ -407,6 +421,7 @@ export class SkillService {
   async #retry(skillId: string, ctx: ActorContext): Promise<SkillListEntry> {
     const saved = this.#failed.get(skillId);
     if (saved === undefined) throw new AppError('NOT_FOUND', `no skill ${skillId} is installed`);
+    await this.#refuseDenied(saved.manifest, 'enable', ctx);
     try {
       await this.#deps.registry.install(saved.source, { enabled: true });
     } catch (e) {
@@ -431,6 +446,16 @@ export class SkillService {
       throw e;
     }
     return this.get(skillId);
+  }
+
+  async #refuseDenied(
+    skill: Parameters<typeof refuseDeniedSkill>[1],
+    doing: 'install' | 'enable',
+    ctx: ActorContext,
+  ): Promise<void> {
+    const rules = this.#deps.packRules;
+    if (rules !== undefined)
+      await refuseDeniedSkill({ chain: this.#deps.chain, rules }, skill, doing, ctx);
   }
 
   async #findPersistedVersion(skillId: string): Promise<{ version: string } | undefined> {

@@ -258,6 +258,23 @@ describe('CausalChain', () => {
     });
   });
 
+  it('refuses a policy.decision that names no rule, and writes nothing', async () => {
+    const before = (await services.chain.query({})).entries.length;
+    await expect(
+      services.chain.append({ event_type: 'policy.decision', actor: 'host', rule_id: null }),
+    ).rejects.toThrow('a policy.decision entry must name its rule_id');
+    await expect(
+      services.chain.append({ event_type: 'policy.decision', actor: 'host' }),
+    ).rejects.toThrow('must name its rule_id');
+    expect((await services.chain.query({})).entries).toHaveLength(before);
+    const named = await services.chain.append({
+      event_type: 'policy.decision',
+      actor: 'host',
+      rule_id: 'quota.checkpoints',
+    });
+    expect(named.rule_id).toBe('quota.checkpoints');
+  });
+
   it('fills the envelope: ids, time from the clock, synthetic step id, pack version', async () => {
     clock.set('2026-03-04T05:06:07.089Z');
     const entry = await services.chain.append({ event_type: 'auth.denied', actor: 'gateway' });
