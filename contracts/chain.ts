@@ -49,6 +49,8 @@ export const chainEventTypeSchema = z.enum([
   'connector.configured',
   /** A run's payloads were purged: their content is gone, their digests stay on the chain. */
   'payloads.purged',
+  /** Quarantined blobs were deleted (a purge per session or sender, or their TTL): pointers only. */
+  'quarantine.purged',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

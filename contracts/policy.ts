@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quarantinePolicySchema } from './quarantine.ts';
 import { budgetSchema } from './runs.ts';
 
 /** `scheme://host[:port]` as a URL's `origin` spells it (lower case, no path, no slash). */
@@ -147,6 +148,12 @@ export const policyPackSchema = z.strictObject({
     .min(1000)
     .max(24 * 60 * 60 * 1000)
     .optional(),
+  // --- quarantine and transforms (issue 22) ---
+  /**
+   * Retention of quarantined raw content (a TTL per channel) and the redaction verifier's
+   * limits; every field defaults (main/quarantine/quarantine-policy.ts).
+   */
+  quarantine: quarantinePolicySchema.optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

@@ -62,6 +62,9 @@ import { systemWakeTimer, type WakeTimer } from './scheduler/wake-timer.ts';
 import { SkillService } from './skills/install/skill-service.ts';
 import { StoreSkillMemory } from './skills/bindings/store-skill-memory.ts';
 import { openStore, type Store } from './store/open-store.ts';
+import { QuarantineKey } from './quarantine/quarantine-key.ts';
+import { QuarantineStore } from './quarantine/quarantine-store.ts';
+import { startQuarantineSweep } from './quarantine/quarantine-sweep.ts';
 import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
@@ -70,6 +73,7 @@ import {
   CHAIN_KEY_FILE,
   CHAIN_PUBLIC_KEY_FILE,
   GATEWAY_INFO_FILE,
+  QUARANTINE_KEY_FILE,
   SECRET_KEY_FILE,
   SKILLS_DIR,
 } from './data-dir-files.ts';
@@ -121,6 +125,8 @@ export type StartedHost = {
   payloads: PayloadStore;
   meter: BudgetMeter;
   connectors: ConnectorRecords;
+  /** Raw inbound content, sealed; host code ingests, only transforms read (issue 22). */
+  quarantine: QuarantineStore;
   /**
    * Null when no LLM provider is configured or agents are refused (no jail, not allowed to
    * run without): runs then wait in `pending`.
@@ -257,6 +263,17 @@ export class Host {
         }),
       );
       const sessions = new SessionService({ db: store.db, chain, clock });
+      const quarantine = new QuarantineStore({
+        db: store.db,
+        chain,
+        clock,
+        policies,
+        key: await QuarantineKey.open({
+          db: store.db,
+          keyFile: path.join(config.data_dir, QUARANTINE_KEY_FILE),
+        }),
+      });
+      this.#disposables.push(startQuarantineSweep(quarantine, logger));
       const controls = await new HostControls({
         db: store.db,
         chain,
@@ -556,6 +573,7 @@ export class Host {
         payloads,
         meter,
         connectors,
+        quarantine,
         supervisor,
         agents: agents.status,
         schedules,

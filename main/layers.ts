@@ -30,6 +30,9 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/chain'],
   ['main/policy'],
   ['main/auth'],
+  // Quarantined raw content, then the transforms that are the only code reading it.
+  ['main/quarantine'],
+  ['main/transforms'],
   // Runs: the state machine, goals, approvals, budgets, checkpoints, completion.
   ['main/runs'],
   // Schedules: triggers, fires and follow-ups; they start and resume runs.
