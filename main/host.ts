@@ -65,6 +65,8 @@ import { openStore, type Store } from './store/open-store.ts';
 import { QuarantineKey } from './quarantine/quarantine-key.ts';
 import { QuarantineStore } from './quarantine/quarantine-store.ts';
 import { startQuarantineSweep } from './quarantine/quarantine-sweep.ts';
+import { TransformOutputs } from './transforms/transform-outputs.ts';
+import { TransformService } from './transforms/transform-service.ts';
 import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
@@ -127,6 +129,8 @@ export type StartedHost = {
   connectors: ConnectorRecords;
   /** Raw inbound content, sealed; host code ingests, only transforms read (issue 22). */
   quarantine: QuarantineStore;
+  /** Summarize, extract, redact and the redaction verifier: the only readers of the quarantine. */
+  transforms: TransformService;
   /**
    * Null when no LLM provider is configured or agents are refused (no jail, not allowed to
    * run without): runs then wait in `pending`.
@@ -263,17 +267,26 @@ export class Host {
         }),
       );
       const sessions = new SessionService({ db: store.db, chain, clock });
+      const quarantineKey = await QuarantineKey.open({
+        db: store.db,
+        keyFile: path.join(config.data_dir, QUARANTINE_KEY_FILE),
+      });
       const quarantine = new QuarantineStore({
         db: store.db,
         chain,
         clock,
         policies,
-        key: await QuarantineKey.open({
-          db: store.db,
-          keyFile: path.join(config.data_dir, QUARANTINE_KEY_FILE),
-        }),
+        key: quarantineKey,
       });
       this.#disposables.push(startQuarantineSweep(quarantine, logger));
+      const transforms = new TransformService({
+        chain,
+        clock,
+        quarantine,
+        outputs: new TransformOutputs(quarantineKey.sealKey),
+        redactor,
+        policies,
+      });
       const controls = await new HostControls({
         db: store.db,
         chain,
@@ -574,6 +587,7 @@ export class Host {
         meter,
         connectors,
         quarantine,
+        transforms,
         supervisor,
         agents: agents.status,
         schedules,
