@@ -388,6 +388,7 @@ export class Host {
         // Autofill reads the person's shared namespaces (e.g. `profile`), never a skill's.
         readMemory: (namespace, key) => readSharedMemory(store.db, namespace, key),
         skills,
+        transforms,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
       const checkpoints = new CheckpointStore({
