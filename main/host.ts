@@ -20,6 +20,7 @@ import {
 import { readSharedMemory } from './execute/shared-memory.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
 import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
+import { transformModelOf } from './agent/llm/transform-llm.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
@@ -279,14 +280,6 @@ export class Host {
         key: quarantineKey,
       });
       this.#disposables.push(startQuarantineSweep(quarantine, logger));
-      const transforms = new TransformService({
-        chain,
-        clock,
-        quarantine,
-        outputs: new TransformOutputs(quarantineKey.sealKey),
-        redactor,
-        policies,
-      });
       const controls = await new HostControls({
         db: store.db,
         chain,
@@ -375,6 +368,20 @@ export class Host {
         egress,
       });
       const payloads = new PayloadStore({ db: store.db, chain, clock });
+      const meter = new BudgetMeter({ clock, policies, approvals, runs });
+      this.#disposables.push(meter.registerGrants());
+      const transformModel = transformModelOf(config.agents.llm, {
+        resolveSecret: (name) => secrets.reveal(name),
+      });
+      const transforms = new TransformService({
+        chain,
+        clock,
+        quarantine,
+        outputs: new TransformOutputs(quarantineKey.sealKey),
+        redactor,
+        policies,
+        ...(transformModel === undefined ? {} : { llm: { model: transformModel, meter, runs } }),
+      });
       const steering = new RunSteering({ chain, clock, runs, payloads, redactor });
       const pipeline = new ExecutePipeline({
         payloads,
@@ -396,8 +403,6 @@ export class Host {
         clock,
         redact: (state) => redactor.redactValue(state),
       });
-      const meter = new BudgetMeter({ clock, policies, approvals, runs });
-      this.#disposables.push(meter.registerGrants());
       const fireEffects = new FireEffects({ runs, sessions, meter, policies, clock });
       const scheduler = new Scheduler({
         db: store.db,

@@ -30,13 +30,14 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/chain'],
   ['main/policy'],
   ['main/auth'],
-  // Quarantined raw content, then the transforms that are the only code reading it.
-  ['main/quarantine'],
-  ['main/transforms'],
   // Runs: the state machine, goals, approvals, budgets, checkpoints, completion.
   ['main/runs'],
   // Schedules: triggers, fires and follow-ups; they start and resume runs.
   ['main/scheduler'],
+  // Quarantined raw content, then the transforms that are the only code reading it (metered
+  // against a run's budget when they call a model).
+  ['main/quarantine'],
+  ['main/transforms'],
   // Skills, from what a skill is to installing one.
   ['main/skills/manifest'],
   ['main/skills/sandbox'],

@@ -1,3 +1,4 @@
+import type { LlmCompleteRequest, LlmCompleteResult } from '../../contracts/llm.ts';
 import type { Run } from '../../contracts/runs.ts';
 import {
   transformToolInputSchema,
@@ -8,12 +9,22 @@ import {
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
-import { invalidInput } from '../errors.ts';
+import { invalidInput, isAppError } from '../errors.ts';
 import { describeLabel } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import { quarantinePolicyOf } from '../quarantine/quarantine-policy.ts';
-import type { QuarantineStore } from '../quarantine/quarantine-store.ts';
+import type { Dereferenced, QuarantineStore } from '../quarantine/quarantine-store.ts';
+import type { BudgetMeter } from '../runs/budget-meter.ts';
+import type { RunService } from '../runs/run-service.ts';
+import { replaceIdentifiers } from './identifiers.ts';
+import {
+  answerObject,
+  MODEL_TRANSFORMS,
+  tokenNeed,
+  transformRequest,
+  type TransformModel,
+} from './transform-model.ts';
 import { verifyRedaction } from './redaction-verifier.ts';
 import { TRANSFORMS, VERIFIER_CAPABILITY } from './transform-capabilities.ts';
 import type { StoredOutput, TransformOutputs } from './transform-outputs.ts';
@@ -36,6 +47,11 @@ const UNUSABLE_POINTER =
 const UNUSABLE_OUTPUT =
   'this transform_output_id is not one of this session’s transform outputs (or its content was purged)';
 
+/** A model transform's model, and what meters it against the run's budget. */
+export type TransformLlm = { model: TransformModel; meter: BudgetMeter; runs: RunService };
+
+export const RULE_REMOTE_MODEL = 'transform.llm_remote';
+
 export type TransformServiceDeps = {
   chain: CausalChain;
   clock: Clock;
@@ -45,6 +61,8 @@ export type TransformServiceDeps = {
   redactor: Redactor;
   /** The verifier's limits come from the run's pack. */
   policies: PolicyPacks;
+  /** The host's LLM, when one is configured; absent, every transform uses its rules. */
+  llm?: TransformLlm;
 };
 
 /**
@@ -60,12 +78,17 @@ export class TransformService {
     this.#deps = deps;
   }
 
-  /** Runs one transform on one blob of the run's session. */
-  run(kind: TransformKind, params: unknown, call: TransformCall): Promise<TransformResult> {
+  /**
+   * Runs one transform on one blob of the run's session. With a local model configured,
+   * summarize and extract ask it (metered against the run's tokens, an `llm.call` entry
+   * with no content) and fall back to the rules when it fails, answers outside the schema,
+   * is remote, or the budget cannot pay; the output says which engine made it.
+   */
+  async run(kind: TransformKind, params: unknown, call: TransformCall): Promise<TransformResult> {
     const parsed = transformToolInputSchema.safeParse(params);
     if (!parsed.success) throw invalidInput(`ccos.transform.${kind} input`, parsed.error.issues);
     const capability = TRANSFORMS[kind];
-    return this.#deps.chain.transact(async (tx) => {
+    const read = await this.#deps.chain.transact(async (tx) => {
       const source = await this.#deps.quarantine.dereferenceIn(tx, {
         content_ref: parsed.data.content_ref,
         capability_id: capability.id,
@@ -76,7 +99,16 @@ export class TransformService {
         step_id: call.step_id,
         ctx: call.ctx,
       });
-      if ('refused' in source) return { ok: false, refused: UNUSABLE_POINTER };
+      if ('refused' in source) return undefined;
+      return { source, request: await this.#modelRequestIn(tx, kind, source, call) };
+    });
+    if (read === undefined) return { ok: false, refused: UNUSABLE_POINTER };
+    const { source, request } = read;
+    // Outside any transaction: a model call takes seconds, and the store has one connection.
+    const llm = this.#deps.llm;
+    const answer =
+      request === undefined || llm === undefined ? undefined : await this.#ask(llm, request);
+    return this.#deps.chain.transact(async (tx) => {
       const entry = {
         ...auditedBy(call.ctx),
         run_id: call.run.id,
@@ -84,10 +116,21 @@ export class TransformService {
         capability_id: capability.id,
         capability_version: capability.version,
       };
+      const fromModel =
+        answer === undefined || llm === undefined
+          ? undefined
+          : await this.#settleIn(tx, llm, kind, answer, call);
       // A secret the message carried (a pasted token) never reaches the output.
-      const checked = capability.schema.safeParse(
-        this.#deps.redactor.redactValue(capability.run(source)),
-      );
+      const modelChecked =
+        fromModel === undefined
+          ? undefined
+          : capability.schema.safeParse(this.#deps.redactor.redactValue(fromModel));
+      // A model answer outside the schema is dropped for the rules' output, never shown.
+      const engine = modelChecked?.success === true ? 'llm' : 'rules';
+      const checked =
+        modelChecked?.success === true
+          ? modelChecked
+          : capability.schema.safeParse(this.#deps.redactor.redactValue(capability.run(source)));
       if (!checked.success) {
         await tx.append({
           event_type: 'transform.output',
@@ -95,6 +138,7 @@ export class TransformService {
           data: {
             content_ref: source.content_ref,
             outcome: 'invalid',
+            engine,
             issues: checked.error.issues.map((i) => i.path.join('.')),
           },
         });
@@ -118,6 +162,8 @@ export class TransformService {
           transform_output_id: stored.id,
           output_digest: stored.digest,
           label: describeLabel(capability.output_label),
+          engine,
+          ...(modelChecked?.success === false ? { model_output: 'invalid' } : {}),
         },
       });
       return {
@@ -129,6 +175,99 @@ export class TransformService {
         },
       };
     });
+  }
+
+  /**
+   * The model request for this transform, or undefined for the rules: no model, a transform
+   * a model does not serve, a remote provider (recorded: message text is not sent off the
+   * machine), or a run whose budget cannot pay for the call.
+   */
+  async #modelRequestIn(
+    tx: ChainTx,
+    kind: TransformKind,
+    source: Dereferenced,
+    call: TransformCall,
+  ): Promise<LlmCompleteRequest | undefined> {
+    const llm = this.#deps.llm;
+    if (llm === undefined || !MODEL_TRANSFORMS.has(kind)) return undefined;
+    if (!llm.model.local) {
+      await tx.append({
+        event_type: 'policy.decision',
+        ...auditedBy(call.ctx),
+        run_id: call.run.id,
+        step_id: call.step_id,
+        capability_id: llm.model.id,
+        rule_id: RULE_REMOTE_MODEL,
+        data: {
+          decision: 'deny',
+          action: 'llm.transform',
+          label: describeLabel(source.label),
+          reason: 'the LLM provider is not on this machine; the transform used its rules',
+        },
+      });
+      return undefined;
+    }
+    // Identifiers and known secrets never reach the model, local or not.
+    const request = transformRequest(
+      kind,
+      this.#deps.redactor.redactString(replaceIdentifiers(source.content, source)),
+    );
+    const run = await llm.runs.getIn(tx, call.run.id);
+    const overrun = await llm.meter.checkIn(tx, run, { tokens: tokenNeed(request), activeMs: 0 });
+    return overrun === undefined ? request : undefined;
+  }
+
+  async #ask(
+    llm: TransformLlm,
+    request: LlmCompleteRequest,
+  ): Promise<LlmCompleteResult | { failed: string }> {
+    try {
+      return await llm.model.complete(request);
+    } catch (e) {
+      return { failed: isAppError(e) ? e.code : 'LLM_UNAVAILABLE' };
+    }
+  }
+
+  /** Charges and records a model call; returns its output when it is a JSON object at all. */
+  async #settleIn(
+    tx: ChainTx,
+    llm: TransformLlm,
+    kind: TransformKind,
+    answer: LlmCompleteResult | { failed: string },
+    call: TransformCall,
+  ): Promise<Record<string, unknown> | undefined> {
+    const base = {
+      event_type: 'llm.call' as const,
+      ...auditedBy(call.ctx),
+      run_id: call.run.id,
+      step_id: call.step_id,
+      capability_id: llm.model.id,
+    };
+    if ('failed' in answer) {
+      await tx.append({
+        ...base,
+        data: { purpose: `transform.${kind}`, outcome: 'failed', code: answer.failed },
+      });
+      return undefined;
+    }
+    const tokens = answer.usage.input_tokens + answer.usage.output_tokens;
+    const run = await llm.runs.getIn(tx, call.run.id);
+    await llm.meter.chargeIn(tx, run, { tokens, tokens_estimated: answer.usage.estimated });
+    const object = answerObject(answer.message.content);
+    const usable = typeof object === 'object' && object !== null && !Array.isArray(object);
+    // Prompt and answer are not kept: they hold the message's words (the agent's own prompts
+    // are payloads; a transform's would be raw content in the clear).
+    await tx.append({
+      ...base,
+      data: {
+        purpose: `transform.${kind}`,
+        model: answer.model,
+        stop_reason: answer.stop_reason,
+        usage: answer.usage,
+        outcome: usable ? 'ok' : 'invalid_output',
+      },
+    });
+    return usable ? (object as Record<string, unknown>) : undefined;
   }
 
   /**
