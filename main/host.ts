@@ -380,7 +380,9 @@ export class Host {
         outputs: new TransformOutputs(quarantineKey.sealKey),
         redactor,
         policies,
-        ...(transformModel === undefined ? {} : { llm: { model: transformModel, meter, runs } }),
+        ...(transformModel === undefined
+          ? {}
+          : { llm: { model: transformModel, meter, runs, controls } }),
       });
       const steering = new RunSteering({ chain, clock, runs, payloads, redactor });
       const pipeline = new ExecutePipeline({

@@ -16,6 +16,7 @@ import type { Redactor } from '../policy/redactor.ts';
 import { quarantinePolicyOf } from '../quarantine/quarantine-policy.ts';
 import type { Dereferenced, QuarantineStore } from '../quarantine/quarantine-store.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
+import type { HostControls } from '../runs/host-controls.ts';
 import type { RunService } from '../runs/run-service.ts';
 import { replaceIdentifiers } from './identifiers.ts';
 import {
@@ -48,7 +49,13 @@ const UNUSABLE_OUTPUT =
   'this transform_output_id is not one of this session’s transform outputs (or its content was purged)';
 
 /** A model transform's model, and what meters it against the run's budget. */
-export type TransformLlm = { model: TransformModel; meter: BudgetMeter; runs: RunService };
+export type TransformLlm = {
+  model: TransformModel;
+  meter: BudgetMeter;
+  runs: RunService;
+  /** The host-wide daily token cap (`ccos agents limits`), which model transforms count toward. */
+  controls?: Pick<HostControls, 'chargeTokens' | 'tokensLeftToday'>;
+};
 
 export const RULE_REMOTE_MODEL = 'transform.llm_remote';
 
@@ -213,7 +220,9 @@ export class TransformService {
       this.#deps.redactor.redactString(replaceIdentifiers(source.content, source)),
     );
     const run = await llm.runs.getIn(tx, call.run.id);
-    const overrun = await llm.meter.checkIn(tx, run, { tokens: tokenNeed(request), activeMs: 0 });
+    const need = tokenNeed(request);
+    if ((llm.controls?.tokensLeftToday() ?? Infinity) < need) return undefined;
+    const overrun = await llm.meter.checkIn(tx, run, { tokens: need, activeMs: 0 });
     return overrun === undefined ? request : undefined;
   }
 
@@ -251,6 +260,7 @@ export class TransformService {
       return undefined;
     }
     const tokens = answer.usage.input_tokens + answer.usage.output_tokens;
+    llm.controls?.chargeTokens(tokens);
     const run = await llm.runs.getIn(tx, call.run.id);
     await llm.meter.chargeIn(tx, run, { tokens, tokens_estimated: answer.usage.estimated });
     const object = answerObject(answer.message.content);
