@@ -4,6 +4,15 @@ import { findIdentifiers, type MessageIds } from './identifiers.ts';
 /** The verifier's limits, from the run's pack (main/quarantine/quarantine-policy.ts). */
 export type VerifierLimits = { max_quote_words: number; max_output_chars: number };
 
+/**
+ * Text as the checks read it: compatibility forms folded (a full-width `＠` is an `@`) and
+ * invisible format characters removed (a zero-width space inside a word or an address
+ * hides nothing). Homoglyphs from other scripts are not folded.
+ */
+function normalized(text: string): string {
+  return text.normalize('NFKC').replace(/\p{Cf}/gu, '');
+}
+
 /** Words as the quote check compares them: lower case, letters and digits only. */
 function words(text: string): { word: string; at: number }[] {
   return [...text.matchAll(/[\p{L}\p{N}]+/gu)].map((m) => ({
@@ -28,10 +37,62 @@ export function verifyRedaction(
   const issues: VerifierIssue[] = [];
   if (output.length > limits.max_output_chars)
     issues.push({ code: 'too_long', length: output.length });
-  for (const m of findIdentifiers(output, ids))
-    issues.push({ code: 'identifier', class: m.class, at: m.at });
-  issues.push(...quotes(output, source, limits.max_quote_words));
+  issues.push(...contentIssues(output, source, ids, limits));
   return { ok: issues.length === 0, issues };
+}
+
+/**
+ * The verifier on a stored output's exact bytes (canonical JSON): the length is the bytes',
+ * and the other checks read the string values the bytes decode to, one per line, so JSON
+ * escapes (`\n` between every word) cannot split what a reader would see as a quote or an
+ * address, and a quote split over two fields is still one quote. Keys are checked for
+ * identifiers too.
+ */
+export function verifyOutput(
+  bytes: string,
+  source: string,
+  ids: MessageIds,
+  limits: VerifierLimits,
+): VerifierResult {
+  const issues: VerifierIssue[] = [];
+  if (bytes.length > limits.max_output_chars)
+    issues.push({ code: 'too_long', length: bytes.length });
+  const keys: string[] = [];
+  const values = stringsOf(JSON.parse(bytes) as unknown, keys);
+  issues.push(...contentIssues(values.join('\n'), source, ids, limits));
+  issues.push(...identifierIssues(keys.join('\n'), ids));
+  return { ok: issues.length === 0, issues };
+}
+
+function identifierIssues(text: string, ids: MessageIds): VerifierIssue[] {
+  return findIdentifiers(normalized(text), {
+    sender_id: normalized(ids.sender_id),
+    channel_id: normalized(ids.channel_id),
+  }).map((m) => ({ code: 'identifier', class: m.class, at: m.at }));
+}
+
+function contentIssues(
+  text: string,
+  source: string,
+  ids: MessageIds,
+  limits: VerifierLimits,
+): VerifierIssue[] {
+  return [
+    ...identifierIssues(text, ids),
+    ...quotes(normalized(text), normalized(source), limits.max_quote_words),
+  ];
+}
+
+/** Every string value in a JSON value, in document order; object keys go to `keys`. */
+function stringsOf(value: unknown, keys: string[]): string[] {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap((v) => stringsOf(v, keys));
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).flatMap(([k, v]) => {
+      keys.push(k);
+      return stringsOf(v, keys);
+    });
+  return [];
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   transformRequest,
   type TransformModel,
 } from './transform-model.ts';
-import { verifyRedaction } from './redaction-verifier.ts';
+import { verifyOutput } from './redaction-verifier.ts';
 import { TRANSFORMS, VERIFIER_CAPABILITY } from './transform-capabilities.ts';
 import type { StoredOutput, TransformOutputs } from './transform-outputs.ts';
 
@@ -303,7 +303,7 @@ export class TransformService {
       if ('refused' in source)
         return { ok: false, refused: 'the content this output came from is no longer available' };
       const policy = quarantinePolicyOf(this.#deps.policies.forRun(call.run));
-      const result: VerifierResult = verifyRedaction(output.bytes, source.content, source, {
+      const result: VerifierResult = verifyOutput(output.bytes, source.content, source, {
         max_quote_words: policy.verifier_max_quote_words,
         max_output_chars: policy.verifier_max_output_chars,
       });

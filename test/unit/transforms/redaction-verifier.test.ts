@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { findIdentifiers } from '../../../main/transforms/identifiers.ts';
-import { verifyRedaction } from '../../../main/transforms/redaction-verifier.ts';
+import { verifyOutput, verifyRedaction } from '../../../main/transforms/redaction-verifier.ts';
 
 const IDS = { sender_id: 'U0451XQ', channel_id: 'C-lunch-club' };
 const LIMITS = { max_quote_words: 5, max_output_chars: 200 };
@@ -73,5 +73,40 @@ describe('identifiers', () => {
   it('does not take a date, a time or a short number for a phone, nor an email for a handle', () => {
     const found = findIdentifiers('on 2026-12-03 at 10:30, room 4411, write bo@ex.com', IDS);
     expect(found.map((f) => f.class)).toEqual(['email']);
+  });
+});
+
+describe('redaction verifier against evasions', () => {
+  const wide = { ...LIMITS, max_output_chars: 10_000 };
+  const bytes = (value: unknown) => JSON.stringify({ summary: value });
+
+  it('reads the output’s strings, not its JSON escapes: newlines between words hide no quote', () => {
+    const quoted = 'the quarterly budget review moves to Thursday'.split(' ').join('\n');
+    const result = verifyOutput(bytes(quoted), SOURCE, IDS, wide);
+    expect(result.ok).toBe(false);
+    expect(result.issues.map((i) => i.code)).toEqual(['verbatim_quote']);
+  });
+
+  it('sees through invisible characters and compatibility forms', () => {
+    const zeroWidth = 'the quar\u200Bterly bud\u200Dget review moves to Thursday';
+    expect(verifyOutput(bytes(zeroWidth), SOURCE, IDS, wide).issues.map((i) => i.code)).toEqual([
+      'verbatim_quote',
+    ]);
+    for (const hidden of ['ann\u200B@example.org', 'ann＠example.org', '＠dana_k', 'u0451\u2060xq'])
+      expect(verifyOutput(bytes(`ask ${hidden}`), SOURCE, IDS, wide).issues).toEqual([
+        expect.objectContaining({ code: 'identifier' }),
+      ]);
+  });
+
+  it('counts quotes across the output’s strings, and measures the exact bytes', () => {
+    const split = JSON.stringify({
+      summary: 'the quarterly budget',
+      topics: ['review moves to Thursday'],
+    });
+    expect(verifyOutput(split, SOURCE, IDS, wide).ok).toBe(false);
+    const long = bytes('x'.repeat(190));
+    expect(verifyOutput(long, SOURCE, IDS, LIMITS).issues).toEqual([
+      { code: 'too_long', length: long.length },
+    ]);
   });
 });
