@@ -1,5 +1,5 @@
 import type { ExtractOutput, RedactOutput, SummarizeOutput } from '../../contracts/transforms.ts';
-import { findIdentifiers, replaceIdentifiers, type MessageIds } from './identifiers.ts';
+import { findIdentifiers, normalized, replaceIdentifiers, type MessageIds } from './identifiers.ts';
 
 /*
  * The transforms without an LLM: rules only, so their outputs are predictable and never
@@ -62,7 +62,17 @@ function tasksOf(redacted: string): string[] {
     .map((k) => `request: ${k.join(', ')}`);
 }
 
-export function summarize(source: TransformSource): SummarizeOutput {
+/** The source as the rules read it: folded like the verifier reads it, so nothing hides. */
+function readable(source: TransformSource): TransformSource {
+  return {
+    content: normalized(source.content),
+    sender_id: normalized(source.sender_id),
+    channel_id: normalized(source.channel_id),
+  };
+}
+
+export function summarize(raw: TransformSource): SummarizeOutput {
+  const source = readable(raw);
   const redacted = replaceIdentifiers(source.content, source);
   const wordCount = [...redacted.matchAll(/[\p{L}\p{N}]+/gu)].length;
   const topics = topKeywords(redacted, MAX_TOPICS);
@@ -84,7 +94,8 @@ const AMOUNT =
   /(?:[$€£]\s?\d[\d,]{0,12}(?:\.\d{1,2})?|\b\d[\d,]{0,12}(?:\.\d{1,2})?\s?(?:usd|eur|gbp|dollars|euros)\b)/gi;
 const MAX_ENTITIES = 100;
 
-export function extract(source: TransformSource): ExtractOutput {
+export function extract(raw: TransformSource): ExtractOutput {
+  const source = readable(raw);
   const identifiers = findIdentifiers(source.content, source)
     // The message's own ids are not entities of it; the others appear as placeholders.
     .filter((m) => m.class !== 'sender_id' && m.class !== 'channel_id')
@@ -103,6 +114,7 @@ export function extract(source: TransformSource): ExtractOutput {
   };
 }
 
-export function redact(source: TransformSource): RedactOutput {
+export function redact(raw: TransformSource): RedactOutput {
+  const source = readable(raw);
   return { text: replaceIdentifiers(source.content, source) };
 }

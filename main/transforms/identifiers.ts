@@ -87,3 +87,12 @@ export function replaceIdentifiers(text: string, ids: MessageIds): string {
   }
   return out + text.slice(last);
 }
+
+/**
+ * Text as identifier and quote checks read it: compatibility forms folded (a full-width `＠`
+ * is an `@`) and invisible format characters removed (a zero-width space inside a word or
+ * an address hides nothing). Homoglyphs from other scripts are not folded.
+ */
+export function normalized(text: string): string {
+  return text.normalize('NFKC').replace(/\p{Cf}/gu, '');
+}

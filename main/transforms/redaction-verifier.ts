@@ -1,17 +1,8 @@
 import type { VerifierIssue, VerifierResult } from '../../contracts/transforms.ts';
-import { findIdentifiers, type MessageIds } from './identifiers.ts';
+import { findIdentifiers, normalized, type MessageIds } from './identifiers.ts';
 
 /** The verifier's limits, from the run's pack (main/quarantine/quarantine-policy.ts). */
 export type VerifierLimits = { max_quote_words: number; max_output_chars: number };
-
-/**
- * Text as the checks read it: compatibility forms folded (a full-width `＠` is an `@`) and
- * invisible format characters removed (a zero-width space inside a word or an address
- * hides nothing). Homoglyphs from other scripts are not folded.
- */
-function normalized(text: string): string {
-  return text.normalize('NFKC').replace(/\p{Cf}/gu, '');
-}
 
 /** Words as the quote check compares them: lower case, letters and digits only. */
 function words(text: string): { word: string; at: number }[] {

@@ -18,7 +18,7 @@ import type { Dereferenced, QuarantineStore } from '../quarantine/quarantine-sto
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import type { HostControls } from '../runs/host-controls.ts';
 import type { RunService } from '../runs/run-service.ts';
-import { replaceIdentifiers } from './identifiers.ts';
+import { normalized, replaceIdentifiers } from './identifiers.ts';
 import {
   answerObject,
   MODEL_TRANSFORMS,
@@ -217,7 +217,12 @@ export class TransformService {
     // Identifiers and known secrets never reach the model, local or not.
     const request = transformRequest(
       kind,
-      this.#deps.redactor.redactString(replaceIdentifiers(source.content, source)),
+      this.#deps.redactor.redactString(
+        replaceIdentifiers(normalized(source.content), {
+          sender_id: normalized(source.sender_id),
+          channel_id: normalized(source.channel_id),
+        }),
+      ),
     );
     const run = await llm.runs.getIn(tx, call.run.id);
     const need = tokenNeed(request);

@@ -53,3 +53,13 @@ describe('deterministic transforms', () => {
     expect(new Set(result.issues.map((i) => i.code))).toEqual(new Set(['verbatim_quote']));
   });
 });
+
+describe('deterministic transforms against evasions', () => {
+  it('redact replaces identifiers hidden by zero-width or full-width characters', () => {
+    const { text } = redact({
+      ...MESSAGE,
+      content: 'write to ann\u200B@example.org or ＠dana_k, says U0451\u2060XQ',
+    });
+    expect(text).toBe('write to [email] or [handle], says [sender]');
+  });
+});
