@@ -260,7 +260,9 @@ export class TransformService {
     if ('failed' in answer) {
       await tx.append({
         ...base,
-        data: { purpose: `transform.${kind}`, outcome: 'failed', code: answer.failed },
+        // Not `failed`: that outcome is the agent's own call, which the supervisor counts
+        // toward the run's consecutive LLM failures; the rules answered this transform.
+        data: { purpose: `transform.${kind}`, outcome: 'fell_back', code: answer.failed },
       });
       return undefined;
     }

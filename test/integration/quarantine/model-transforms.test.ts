@@ -137,6 +137,18 @@ describe('model transforms', () => {
     expect(out?.data.engine).toBe('rules');
   });
 
+  it('falls back to the rules when the model call fails, without counting as the agent’s LLM failure', async () => {
+    answer = () => ({ status: 500, body: { error: { message: 'boom', type: 'server_error' } } });
+    const run = await t.runs.create({ goal: 'digest' }, ADMIN);
+    const made = await summarizeWith(localModel(), run);
+    expect(made.output).toMatchObject({
+      summary: expect.stringMatching(/^A message of/) as unknown,
+    });
+    const [call] = await entriesOf(run, 'llm.call');
+    expect(call?.data).toMatchObject({ outcome: 'fell_back', code: 'LLM_UNAVAILABLE' });
+    expect(await t.runs.lastFailure(run.id)).toBeNull();
+  });
+
   it('never sends message text to a remote provider: the rules answer, and the chain says why', async () => {
     const run = await t.runs.create({ goal: 'digest' }, ADMIN);
     const made = await summarizeWith({ ...localModel(), local: false }, run);
