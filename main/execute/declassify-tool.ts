@@ -127,6 +127,8 @@ export class DeclassifyTool {
         output: {
           transform_output_id: output.id,
           label: describeLabel(PUBLIC),
+          // Declassifying lowers the label, never raises trust: it came from outside.
+          taint: 'untrusted',
           output: output.output,
         },
       };

@@ -178,6 +178,8 @@ export class TransformService {
         value: {
           transform_output_id: stored.id,
           label: describeLabel(capability.output_label),
+          // Derived from outside content (and a model may have read it): never instructions.
+          taint: 'untrusted',
           output: checked.data,
         },
       };

@@ -110,7 +110,7 @@ describe('ccos__declassify', () => {
     expect((await h.decide(asked.approval_id, { decision: 'approve' })).status).toBe(200);
     const resumed = await h.resume(run.id);
     const outcome = okOutput(await h.execute(resumed, DECLASSIFY_TOOL, params));
-    expect(outcome).toMatchObject({ transform_output_id: id, label: 'public' });
+    expect(outcome).toMatchObject({ transform_output_id: id, label: 'public', taint: 'untrusted' });
     expect(outcome.output).toMatchObject({
       summary: expect.stringMatching(/^A message of/) as unknown,
     });

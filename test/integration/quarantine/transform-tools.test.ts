@@ -95,6 +95,7 @@ describe('transform tools', () => {
     const redacted = okOutput(await call(run, TRANSFORM_TOOLS.redact, params));
     for (const o of [summary, extracted, redacted]) {
       expect(o.label).toBe('pii.redacted');
+      expect(o.taint).toBe('untrusted');
       expect(o.transform_output_id).toMatch(/^tfo_[0-9a-f]{32}$/);
     }
     expect(summarizeOutputSchema.parse(summary.output).tasks).toEqual([
