@@ -11,6 +11,8 @@ import { findIdentifiers, normalized, replaceIdentifiers, type MessageIds } from
 export type TransformSource = MessageIds & { content: string };
 
 const MAX_TOPICS = 5;
+/** Longer "words" are codes, keys or padding, not topics. */
+const MAX_KEYWORD = 24;
 const MAX_TASKS = 5;
 /** Keywords per task: far below any quote limit the verifier can be set to. */
 const TASK_KEYWORDS = 3;
@@ -32,7 +34,13 @@ const REQUEST =
 function keywords(text: string): string[] {
   return [...text.matchAll(/\[[a-z_]+\]|[\p{L}][\p{L}'-]*/gu)]
     .map((m) => m[0].toLowerCase())
-    .filter((w) => !w.startsWith('[') && /^\p{L}{4,}$/u.test(w) && !STOPWORDS.has(w));
+    .filter(
+      (w) =>
+        !w.startsWith('[') &&
+        /^\p{L}{4,}$/u.test(w) &&
+        w.length <= MAX_KEYWORD &&
+        !STOPWORDS.has(w),
+    );
 }
 
 /** The most frequent keywords, ties broken by first appearance. */

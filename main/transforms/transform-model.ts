@@ -57,13 +57,17 @@ export function tokenNeed(request: LlmCompleteRequest): number {
 }
 
 /** The JSON object in a model's answer (it may wrap it in prose or a code fence), or undefined. */
-export function answerObject(text: string): unknown {
+export function answerObject(text: string): Record<string, unknown> | undefined {
   const start = text.indexOf('{');
   const end = text.lastIndexOf('}');
   if (start === -1 || end <= start) return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text.slice(start, end + 1)) as unknown;
+    value = JSON.parse(text.slice(start, end + 1)) as unknown;
   } catch {
     return undefined;
   }
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

@@ -111,6 +111,8 @@ export class TransformOutputs {
       .updateTable('transform_outputs')
       .set({ verified_digest: digest, verification: JSON.stringify(result) })
       .where('id', '=', id)
+      // Only the bytes it read: a row whose digest differs is not this output.
+      .where('digest', '=', digest)
       .execute();
   }
 }

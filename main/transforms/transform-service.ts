@@ -115,6 +115,20 @@ export class TransformService {
     const llm = this.#deps.llm;
     const answer =
       request === undefined || llm === undefined ? undefined : await this.#ask(llm, request);
+    // Also outside: reading a large message by rules takes a while, and the store waits.
+    const object =
+      answer === undefined || 'failed' in answer ? undefined : answerObject(answer.message.content);
+    // A secret the message carried (a pasted token) never reaches the output.
+    const modelChecked =
+      object === undefined
+        ? undefined
+        : capability.schema.safeParse(this.#deps.redactor.redactValue(object));
+    // A model answer outside the schema is dropped for the rules' output, never shown.
+    const engine = modelChecked?.success === true ? 'llm' : 'rules';
+    const checked =
+      modelChecked?.success === true
+        ? modelChecked
+        : capability.schema.safeParse(this.#deps.redactor.redactValue(capability.run(source)));
     return this.#deps.chain.transact(async (tx) => {
       const entry = {
         ...auditedBy(call.ctx),
@@ -123,21 +137,8 @@ export class TransformService {
         capability_id: capability.id,
         capability_version: capability.version,
       };
-      const fromModel =
-        answer === undefined || llm === undefined
-          ? undefined
-          : await this.#settleIn(tx, llm, kind, answer, call);
-      // A secret the message carried (a pasted token) never reaches the output.
-      const modelChecked =
-        fromModel === undefined
-          ? undefined
-          : capability.schema.safeParse(this.#deps.redactor.redactValue(fromModel));
-      // A model answer outside the schema is dropped for the rules' output, never shown.
-      const engine = modelChecked?.success === true ? 'llm' : 'rules';
-      const checked =
-        modelChecked?.success === true
-          ? modelChecked
-          : capability.schema.safeParse(this.#deps.redactor.redactValue(capability.run(source)));
+      if (answer !== undefined && llm !== undefined)
+        await this.#settleIn(tx, llm, kind, answer, object !== undefined, call);
       if (!checked.success) {
         await tx.append({
           event_type: 'transform.output',
@@ -244,14 +245,15 @@ export class TransformService {
     }
   }
 
-  /** Charges and records a model call; returns its output when it is a JSON object at all. */
+  /** Charges and records a model call; `usable`: its answer held a JSON object. */
   async #settleIn(
     tx: ChainTx,
     llm: TransformLlm,
     kind: TransformKind,
     answer: LlmCompleteResult | { failed: string },
+    usable: boolean,
     call: TransformCall,
-  ): Promise<Record<string, unknown> | undefined> {
+  ): Promise<void> {
     const base = {
       event_type: 'llm.call' as const,
       ...auditedBy(call.ctx),
@@ -266,14 +268,12 @@ export class TransformService {
         // toward the run's consecutive LLM failures; the rules answered this transform.
         data: { purpose: `transform.${kind}`, outcome: 'fell_back', code: answer.failed },
       });
-      return undefined;
+      return;
     }
     const tokens = answer.usage.input_tokens + answer.usage.output_tokens;
     llm.controls?.chargeTokens(tokens);
     const run = await llm.runs.getIn(tx, call.run.id);
     await llm.meter.chargeIn(tx, run, { tokens, tokens_estimated: answer.usage.estimated });
-    const object = answerObject(answer.message.content);
-    const usable = typeof object === 'object' && object !== null && !Array.isArray(object);
     // Prompt and answer are not kept: they hold the message's words (the agent's own prompts
     // are payloads; a transform's would be raw content in the clear).
     await tx.append({
@@ -286,19 +286,20 @@ export class TransformService {
         outcome: usable ? 'ok' : 'invalid_output',
       },
     });
-    return usable ? (object as Record<string, unknown>) : undefined;
   }
 
   /**
    * Runs the redaction verifier on one output's exact bytes against its source, and keeps
    * the verdict bound to those bytes' digest: a release checks the digest again.
    */
-  verify(params: unknown, call: TransformCall): Promise<TransformResult> {
+  async verify(params: unknown, call: TransformCall): Promise<TransformResult> {
     const parsed = verifyToolInputSchema.safeParse(params);
     if (!parsed.success) throw invalidInput('ccos.transform.verify input', parsed.error.issues);
-    return this.#deps.chain.transact(async (tx) => {
+    const read = await this.#deps.chain.transact<
+      { refused: string } | { output: StoredOutput; source: Dereferenced }
+    >(async (tx) => {
       const output = await this.outputForRunIn(tx, parsed.data.transform_output_id, call);
-      if (output === undefined) return { ok: false, refused: UNUSABLE_OUTPUT };
+      if (output === undefined) return { refused: UNUSABLE_OUTPUT };
       const source = await this.#deps.quarantine.dereferenceIn(tx, {
         content_ref: output.source_ref,
         capability_id: VERIFIER_CAPABILITY.id,
@@ -310,12 +311,19 @@ export class TransformService {
         ctx: call.ctx,
       });
       if ('refused' in source)
-        return { ok: false, refused: 'the content this output came from is no longer available' };
-      const policy = quarantinePolicyOf(this.#deps.policies.forRun(call.run));
-      const result: VerifierResult = verifyOutput(output.bytes, source.content, source, {
-        max_quote_words: policy.verifier_max_quote_words,
-        max_output_chars: policy.verifier_max_output_chars,
-      });
+        return { refused: 'the content this output came from is no longer available' };
+      return { output, source };
+    });
+    if ('refused' in read) return { ok: false, refused: read.refused };
+    const { output, source } = read;
+    // Outside any transaction (a long message takes a while); the verdict names the digest
+    // of the bytes it read, and outputs never change, so nothing can slip in between.
+    const policy = quarantinePolicyOf(this.#deps.policies.forRun(call.run));
+    const result: VerifierResult = verifyOutput(output.bytes, source.content, source, {
+      max_quote_words: policy.verifier_max_quote_words,
+      max_output_chars: policy.verifier_max_output_chars,
+    });
+    return this.#deps.chain.transact(async (tx) => {
       await this.#deps.outputs.recordVerificationIn(tx, output.id, output.digest, result);
       await tx.append({
         event_type: 'transform.output',

@@ -63,3 +63,11 @@ describe('deterministic transforms against evasions', () => {
     expect(text).toBe('write to [email] or [handle], says [sender]');
   });
 });
+
+describe('deterministic transforms on hostile sizes', () => {
+  it('never make a topic of an endless "word": the summary stays within its schema', () => {
+    const out = summarize({ ...MESSAGE, content: `${'a'.repeat(5000)} invoice invoice` });
+    expect(summarizeOutputSchema.safeParse(out).success).toBe(true);
+    expect(out.topics).toEqual(['invoice']);
+  });
+});
