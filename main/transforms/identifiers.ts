@@ -15,7 +15,10 @@ export type MessageIds = { sender_id: string; channel_id: string };
 const PATTERNS: readonly { class: IdentifierClass; pattern: RegExp }[] = [
   {
     class: 'email',
-    pattern: /[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g,
+    // Starts only where a local part can: without the lookbehind a long run of letters is
+    // retried from every position (64 steps each, seconds for a 1 MiB message).
+    pattern:
+      /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){1,8}/g,
   },
   { class: 'url', pattern: /\b(?:[a-z][a-z0-9+.-]{1,20}:\/\/|www\.)[^\s<>"'`]{1,2048}/gi },
   // A + or a digit, then 6 to 20 digits or separators, ending on a digit (checked below).
