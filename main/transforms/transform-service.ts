@@ -1,4 +1,3 @@
-import type { LlmCompleteRequest, LlmCompleteResult } from '../../contracts/llm.ts';
 import type { Run } from '../../contracts/runs.ts';
 import {
   transformToolInputSchema,
@@ -9,23 +8,14 @@ import {
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
-import { invalidInput, isAppError } from '../errors.ts';
+import { invalidInput } from '../errors.ts';
 import { describeLabel } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import { quarantinePolicyOf } from '../quarantine/quarantine-policy.ts';
 import type { Dereferenced, QuarantineStore } from '../quarantine/quarantine-store.ts';
-import type { BudgetMeter } from '../runs/budget-meter.ts';
-import type { HostControls } from '../runs/host-controls.ts';
-import type { RunService } from '../runs/run-service.ts';
-import { normalized, replaceIdentifiers } from './identifiers.ts';
-import {
-  answerObject,
-  MODEL_TRANSFORMS,
-  tokenNeed,
-  transformRequest,
-  type TransformModel,
-} from './transform-model.ts';
+import { ModelTransformCalls, type TransformLlm } from './model-transform-calls.ts';
+import { answerObject } from './transform-model.ts';
 import { verifyOutput } from './redaction-verifier.ts';
 import { TRANSFORMS, VERIFIER_CAPABILITY } from './transform-capabilities.ts';
 import type { StoredOutput, TransformOutputs } from './transform-outputs.ts';
@@ -48,17 +38,6 @@ const UNUSABLE_POINTER =
 const UNUSABLE_OUTPUT =
   'this transform_output_id is not one of this session’s transform outputs (or its content was purged)';
 
-/** A model transform's model, and what meters it against the run's budget. */
-export type TransformLlm = {
-  model: TransformModel;
-  meter: BudgetMeter;
-  runs: RunService;
-  /** The host-wide daily token cap (`ccos agents limits`), which model transforms count toward. */
-  controls?: Pick<HostControls, 'chargeTokens' | 'tokensLeftToday'>;
-};
-
-export const RULE_REMOTE_MODEL = 'transform.llm_remote';
-
 export type TransformServiceDeps = {
   chain: CausalChain;
   clock: Clock;
@@ -80,9 +59,12 @@ export type TransformServiceDeps = {
  */
 export class TransformService {
   readonly #deps: TransformServiceDeps;
+  readonly #model: ModelTransformCalls | undefined;
 
   constructor(deps: TransformServiceDeps) {
     this.#deps = deps;
+    this.#model =
+      deps.llm === undefined ? undefined : new ModelTransformCalls(deps.llm, deps.redactor);
   }
 
   /**
@@ -107,14 +89,14 @@ export class TransformService {
         ctx: call.ctx,
       });
       if ('refused' in source) return undefined;
-      return { source, request: await this.#modelRequestIn(tx, kind, source, call) };
+      return { source, request: await this.#model?.requestIn(tx, kind, source, call) };
     });
     if (read === undefined) return { ok: false, refused: UNUSABLE_POINTER };
     const { source, request } = read;
     // Outside any transaction: a model call takes seconds, and the store has one connection.
-    const llm = this.#deps.llm;
+    const model = this.#model;
     const answer =
-      request === undefined || llm === undefined ? undefined : await this.#ask(llm, request);
+      request === undefined || model === undefined ? undefined : await model.ask(request);
     // Also outside: reading a large message by rules takes a while, and the store waits.
     const object =
       answer === undefined || 'failed' in answer ? undefined : answerObject(answer.message.content);
@@ -137,8 +119,8 @@ export class TransformService {
         capability_id: capability.id,
         capability_version: capability.version,
       };
-      if (answer !== undefined && llm !== undefined)
-        await this.#settleIn(tx, llm, kind, answer, object !== undefined, call);
+      if (answer !== undefined && model !== undefined)
+        await model.settleIn(tx, kind, answer, object !== undefined, call);
       if (!checked.success) {
         await tx.append({
           event_type: 'transform.output',
@@ -184,107 +166,6 @@ export class TransformService {
           output: checked.data,
         },
       };
-    });
-  }
-
-  /**
-   * The model request for this transform, or undefined for the rules: no model, a transform
-   * a model does not serve, a remote provider (recorded: message text is not sent off the
-   * machine), or a run whose budget cannot pay for the call.
-   */
-  async #modelRequestIn(
-    tx: ChainTx,
-    kind: TransformKind,
-    source: Dereferenced,
-    call: TransformCall,
-  ): Promise<LlmCompleteRequest | undefined> {
-    const llm = this.#deps.llm;
-    if (llm === undefined || !MODEL_TRANSFORMS.has(kind)) return undefined;
-    if (!llm.model.local) {
-      await tx.append({
-        event_type: 'policy.decision',
-        ...auditedBy(call.ctx),
-        run_id: call.run.id,
-        step_id: call.step_id,
-        capability_id: llm.model.id,
-        rule_id: RULE_REMOTE_MODEL,
-        data: {
-          decision: 'deny',
-          action: 'llm.transform',
-          label: describeLabel(source.label),
-          reason: 'the LLM provider is not on this machine; the transform used its rules',
-        },
-      });
-      return undefined;
-    }
-    // Identifiers and known secrets never reach the model, local or not.
-    const request = transformRequest(
-      kind,
-      this.#deps.redactor.redactString(
-        replaceIdentifiers(normalized(source.content), {
-          sender_id: normalized(source.sender_id),
-          channel_id: normalized(source.channel_id),
-        }),
-      ),
-    );
-    const run = await llm.runs.getIn(tx, call.run.id);
-    const need = tokenNeed(request);
-    if ((llm.controls?.tokensLeftToday() ?? Infinity) < need) return undefined;
-    const overrun = await llm.meter.checkIn(tx, run, { tokens: need, activeMs: 0 });
-    return overrun === undefined ? request : undefined;
-  }
-
-  async #ask(
-    llm: TransformLlm,
-    request: LlmCompleteRequest,
-  ): Promise<LlmCompleteResult | { failed: string }> {
-    try {
-      return await llm.model.complete(request);
-    } catch (e) {
-      return { failed: isAppError(e) ? e.code : 'LLM_UNAVAILABLE' };
-    }
-  }
-
-  /** Charges and records a model call; `usable`: its answer held a JSON object. */
-  async #settleIn(
-    tx: ChainTx,
-    llm: TransformLlm,
-    kind: TransformKind,
-    answer: LlmCompleteResult | { failed: string },
-    usable: boolean,
-    call: TransformCall,
-  ): Promise<void> {
-    const base = {
-      event_type: 'llm.call' as const,
-      ...auditedBy(call.ctx),
-      run_id: call.run.id,
-      step_id: call.step_id,
-      capability_id: llm.model.id,
-    };
-    if ('failed' in answer) {
-      await tx.append({
-        ...base,
-        // Not `failed`: that outcome is the agent's own call, which the supervisor counts
-        // toward the run's consecutive LLM failures; the rules answered this transform.
-        data: { purpose: `transform.${kind}`, outcome: 'fell_back', code: answer.failed },
-      });
-      return;
-    }
-    const tokens = answer.usage.input_tokens + answer.usage.output_tokens;
-    llm.controls?.chargeTokens(tokens);
-    const run = await llm.runs.getIn(tx, call.run.id);
-    await llm.meter.chargeIn(tx, run, { tokens, tokens_estimated: answer.usage.estimated });
-    // Prompt and answer are not kept: they hold the message's words (the agent's own prompts
-    // are payloads; a transform's would be raw content in the clear).
-    await tx.append({
-      ...base,
-      data: {
-        purpose: `transform.${kind}`,
-        model: answer.model,
-        stop_reason: answer.stop_reason,
-        usage: answer.usage,
-        outcome: usable ? 'ok' : 'invalid_output',
-      },
     });
   }
 
