@@ -53,6 +53,8 @@ export const chainEventTypeSchema = z.enum([
   'grant.created',
   'grant.used',
   'grant.revoked',
+  /** Quarantined blobs were deleted (a purge per session or sender, or their TTL): pointers only. */
+  'quarantine.purged',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { labelInputSchema } from './labels.ts';
+import { quarantinePolicySchema } from './quarantine.ts';
 import { budgetSchema } from './runs.ts';
 
 /** `scheme://host[:port]` as a URL's `origin` spells it (lower case, no path, no slash). */
@@ -336,6 +337,12 @@ export const policyPackSchema = z.strictObject({
     .max(365 * 24 * 60 * 60 * 1000)
     .optional(),
   ...packRuleFields,
+  // --- quarantine and transforms (issue 22) ---
+  /**
+   * Retention of quarantined raw content (a TTL per channel) and the redaction verifier's
+   * limits; every field defaults (main/quarantine/quarantine-policy.ts).
+   */
+  quarantine: quarantinePolicySchema.optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

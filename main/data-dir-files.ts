@@ -16,3 +16,5 @@ export const CHAIN_KEY_FILE = 'chain-signing.key';
 export const CHAIN_HEADS_FILE = 'chain-heads.jsonl';
 /** The public half of the chain-signing key (PEM): copy it elsewhere to pin it when verifying. */
 export const CHAIN_PUBLIC_KEY_FILE = 'chain-signing.pub';
+/** Key of quarantined raw content (AES-256-GCM): owner-only, beside (never inside) the database. */
+export const QUARANTINE_KEY_FILE = 'quarantine.key';

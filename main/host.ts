@@ -20,6 +20,7 @@ import {
 import { readSharedMemory } from './execute/shared-memory.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
 import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
+import { transformModelOf } from './agent/llm/transform-llm.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
@@ -65,6 +66,11 @@ import { SkillService } from './skills/install/skill-service.ts';
 import { StoreSkillMemory } from './skills/bindings/store-skill-memory.ts';
 import { IdleCheckpoint } from './store/idle-checkpoint.ts';
 import { openStore, type Store } from './store/open-store.ts';
+import { QuarantineKey } from './quarantine/quarantine-key.ts';
+import { QuarantineStore } from './quarantine/quarantine-store.ts';
+import { startQuarantineSweep } from './quarantine/quarantine-sweep.ts';
+import { TransformOutputs } from './transforms/transform-outputs.ts';
+import { TransformService } from './transforms/transform-service.ts';
 import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
@@ -73,6 +79,7 @@ import {
   CHAIN_KEY_FILE,
   CHAIN_PUBLIC_KEY_FILE,
   GATEWAY_INFO_FILE,
+  QUARANTINE_KEY_FILE,
   SECRET_KEY_FILE,
   SKILLS_DIR,
 } from './data-dir-files.ts';
@@ -126,6 +133,10 @@ export type StartedHost = {
   payloads: PayloadStore;
   meter: BudgetMeter;
   connectors: ConnectorRecords;
+  /** Raw inbound content, sealed; host code ingests, only transforms read (issue 22). */
+  quarantine: QuarantineStore;
+  /** Summarize, extract, redact and the redaction verifier: the only readers of the quarantine. */
+  transforms: TransformService;
   /**
    * Null when no LLM provider is configured or agents are refused (no jail, not allowed to
    * run without): runs then wait in `pending`.
@@ -278,6 +289,18 @@ export class Host {
         }),
       );
       const sessions = new SessionService({ db: store.db, chain, clock });
+      const quarantineKey = await QuarantineKey.open({
+        db: store.db,
+        keyFile: path.join(config.data_dir, QUARANTINE_KEY_FILE),
+      });
+      const quarantine = new QuarantineStore({
+        db: store.db,
+        chain,
+        clock,
+        policies,
+        key: quarantineKey,
+      });
+      this.#disposables.push(startQuarantineSweep(quarantine, logger));
       const controls = await new HostControls({
         db: store.db,
         chain,
@@ -374,6 +397,22 @@ export class Host {
         packRules: (request) => decide(policies.get(DEFAULT_POLICY_PACK.id), request),
       });
       const payloads = new PayloadStore({ db: store.db, chain, clock });
+      const meter = new BudgetMeter({ clock, policies, approvals, runs });
+      this.#disposables.push(meter.registerGrants());
+      const transformModel = transformModelOf(config.agents.llm, {
+        resolveSecret: (name) => secrets.reveal(name),
+      });
+      const transforms = new TransformService({
+        chain,
+        clock,
+        quarantine,
+        outputs: new TransformOutputs(quarantineKey.sealKey),
+        redactor,
+        policies,
+        ...(transformModel === undefined
+          ? {}
+          : { llm: { model: transformModel, meter, runs, controls } }),
+      });
       const steering = new RunSteering({ chain, clock, runs, payloads, redactor });
       const pipeline = new ExecutePipeline({
         payloads,
@@ -388,6 +427,7 @@ export class Host {
         // Autofill reads the person's shared namespaces (e.g. `profile`), never a skill's.
         readMemory: (namespace, key) => readSharedMemory(store.db, namespace, key),
         skills,
+        transforms,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
       const checkpoints = new CheckpointStore({
@@ -395,8 +435,6 @@ export class Host {
         clock,
         redact: (state) => redactor.redactValue(state),
       });
-      const meter = new BudgetMeter({ clock, policies, approvals, runs });
-      this.#disposables.push(meter.registerGrants());
       const fireEffects = new FireEffects({ runs, sessions, meter, policies, clock });
       const scheduler = new Scheduler({
         db: store.db,
@@ -588,6 +626,8 @@ export class Host {
         payloads,
         meter,
         connectors,
+        quarantine,
+        transforms,
         supervisor,
         agents: agents.status,
         schedules,

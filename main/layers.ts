@@ -34,6 +34,10 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/runs'],
   // Schedules: triggers, fires and follow-ups; they start and resume runs.
   ['main/scheduler'],
+  // Quarantined raw content, then the transforms that are the only code reading it (metered
+  // against a run's budget when they call a model).
+  ['main/quarantine'],
+  ['main/transforms'],
   // Skills, from what a skill is to installing one.
   ['main/skills/manifest'],
   ['main/skills/sandbox'],

@@ -10,7 +10,10 @@ import type { ApprovalService } from '../runs/approval-service.ts';
 import type { GrantService } from '../runs/grant-service.ts';
 import type { PayloadStore } from '../runs/payload-store.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
-import { SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
+import { DECLASSIFY_TOOL, SKILL_LOAD_TOOL } from '../skills/manifest/builtin-tools.ts';
+import type { TransformService } from '../transforms/transform-service.ts';
+import { DeclassifyTool } from './declassify-tool.ts';
+import { isTransformTool, runTransformTool } from './transform-tools.ts';
 import { AnswerValidation } from './answer-validation.ts';
 import { ApprovalGate, type Gate } from './approval-gate.ts';
 import { autofill } from './autofill.ts';
@@ -41,6 +44,8 @@ export type ExecutePipelineDeps = {
   payloads: PayloadStore;
   /** Serves the built-in `ccos__skill_load`; without it the tool is not found. */
   skills?: SkillLoading;
+  /** Serves the built-in transform tools and `ccos__declassify` (issue 22); without it they are not found. */
+  transforms?: TransformService;
 };
 
 /** The capability of an operation with no effect outside its own output. */
@@ -65,6 +70,8 @@ export class ExecutePipeline {
   readonly #answers: AnswerValidation;
   /** The built-in `ccos__skill_load`, when the host can install skills. */
   readonly #skillLoad: SkillLoadTool | undefined;
+  /** The built-in `ccos__declassify`, when the host has transforms. */
+  readonly #declassify: DeclassifyTool | undefined;
 
   constructor(deps: ExecutePipelineDeps) {
     this.#deps = deps;
@@ -86,6 +93,15 @@ export class ExecutePipeline {
             registry: deps.registry,
             redactor: deps.redactor,
             skills: deps.skills,
+          });
+    this.#declassify =
+      deps.transforms === undefined
+        ? undefined
+        : new DeclassifyTool({
+            chain: deps.chain,
+            transforms: deps.transforms,
+            approvals: deps.approvals,
+            redactor: deps.redactor,
           });
   }
 
@@ -132,6 +148,19 @@ export class ExecutePipeline {
         finish: (outcome, skill) => finish(call, meter, started, skill, outcome, [], call.params),
         startStepIn: (tx) => this.#recorder.startStepIn(tx, call, started, call.params),
       });
+    }
+    const transforms = this.#deps.transforms;
+    if (transforms !== undefined && isTransformTool(call.tool)) {
+      await this.#recorder.meterNow(meter);
+      const outcome = await runTransformTool(transforms, call);
+      return finish(call, meter, started, undefined, outcome, [], call.params);
+    }
+    if (call.tool === DECLASSIFY_TOOL && this.#declassify !== undefined) {
+      await this.#recorder.meterNow(meter);
+      const outcome = await this.#declassify.run(call, matchKey, {
+        startStepIn: (tx) => this.#recorder.startStepIn(tx, call, started, call.params),
+      });
+      return finish(call, meter, started, undefined, outcome, [], call.params);
     }
     const resolved = resolveTool(this.#deps.registry, call.tool);
     if ('outcome' in resolved)

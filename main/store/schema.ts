@@ -331,6 +331,42 @@ export type ScheduleFiresTable = {
   settled_at: string | null;
 };
 
+/** Migration 0120: sealed raw inbound content, found by a random pointer. */
+export type QuarantineTable = {
+  pointer: string;
+  session_id: string;
+  /** Keyed hash of the sender id (main/quarantine/quarantine-key.ts): purge per sender. */
+  sender_key: string;
+  channel_id: string;
+  /** JSON array of label atoms (`[]` is public). */
+  label: string;
+  nonce: Buffer;
+  tag: Buffer;
+  ciphertext: Buffer;
+  created_at: string;
+  expires_at: string;
+};
+
+/** Migration 0120: a transform's output, sealed, with the digest of its exact bytes. */
+export type TransformOutputsTable = {
+  id: string;
+  run_id: string;
+  session_id: string;
+  source_ref: string;
+  capability_id: string;
+  capability_version: string;
+  label: string;
+  digest: string;
+  nonce: Buffer;
+  tag: Buffer;
+  ciphertext: Buffer;
+  /** The output digest the redaction verifier last ran on; null before any run. */
+  verified_digest: string | null;
+  /** JSON `{ok, issues}` of that run. */
+  verification: string | null;
+  created_at: string;
+};
+
 export type Database = {
   schedules: SchedulesTable;
   schedule_fires: ScheduleFiresTable;
@@ -356,6 +392,8 @@ export type Database = {
   chain: ChainTable;
   tokens: TokensTable;
   connectors: ConnectorsTable;
+  quarantine: QuarantineTable;
+  transform_outputs: TransformOutputsTable;
 };
 
 /** The one database handle type; services take it (or a transaction of it) in their deps. */

@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
+import type { PolicyPack } from '../../contracts/policy.ts';
 import type { CausalChain } from '../../main/chain/causal-chain.ts';
 import type { Clock } from '../../main/clock.ts';
 import { parseHostConfig } from '../../main/config.ts';
@@ -50,7 +51,7 @@ export type TestServices = {
 };
 
 export async function openTestServices(
-  options: { dataDir?: string; clock?: Clock } = {},
+  options: { dataDir?: string; clock?: Clock; policyPacks?: readonly PolicyPack[] } = {},
 ): Promise<TestServices> {
   const owned = options.dataDir === undefined;
   const dataDir = options.dataDir ?? (await makeTempDir());
@@ -66,6 +67,7 @@ export async function openTestServices(
   const host = new Host(config, {
     logger: pino({ level: 'silent' }),
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.policyPacks === undefined ? {} : { policyPacks: options.policyPacks }),
   });
   const { store, chain, runs } = await host.start();
   return {

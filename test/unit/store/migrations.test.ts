@@ -281,6 +281,37 @@ describe('migrations', () => {
     }
   });
 
+  it('0120-quarantine creates quarantine and transform_outputs, STRICT, tied to sessions and runs', async () => {
+    const upTo = MIGRATIONS.findIndex((m) => m.name === '0120-quarantine');
+    const store = await openStore({ dataDir, migrations: MIGRATIONS.slice(0, upTo + 1) });
+    try {
+      const db = store.db as unknown as Kysely<unknown>;
+      const strict = await strictTables(db);
+      expect(strict.get('quarantine')).toBe(true);
+      expect(strict.get('transform_outputs')).toBe(true);
+      // No plaintext column: the sender is a keyed hash, the content a sealed blob.
+      expect(await columnsOf(db, 'quarantine')).toEqual([
+        'pointer',
+        'session_id',
+        'sender_key',
+        'channel_id',
+        'label',
+        'nonce',
+        'tag',
+        'ciphertext',
+        'created_at',
+        'expires_at',
+      ]);
+      await expect(
+        sql`insert into quarantine (pointer, session_id, sender_key, channel_id, label, nonce, tag,
+            ciphertext, created_at, expires_at)
+          values ('q_1', 'ses_missing', 'k', 'c', '[]', x'00', x'00', x'00', 't', 't')`.execute(db),
+      ).rejects.toThrow(/FOREIGN KEY/);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a migration numbered below one already applied (a reserved number landing late) still runs', async () => {
     const late = '0070-run-notes';
     const old = await openStore({ dataDir, migrations: MIGRATIONS.filter((m) => m.name !== late) });

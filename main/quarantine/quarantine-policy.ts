@@ -1,0 +1,30 @@
+import type { PolicyPack } from '../../contracts/policy.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The pack's quarantine block with every default filled in. */
+export type ResolvedQuarantinePolicy = {
+  ttl_ms: number;
+  channel_ttl_ms: Readonly<Record<string, number>>;
+  verifier_max_quote_words: number;
+  verifier_max_output_chars: number;
+};
+
+export const QUARANTINE_DEFAULTS: ResolvedQuarantinePolicy = {
+  ttl_ms: 7 * DAY_MS,
+  channel_ttl_ms: {},
+  verifier_max_quote_words: 5,
+  verifier_max_output_chars: 2000,
+};
+
+export function quarantinePolicyOf(pack: PolicyPack): ResolvedQuarantinePolicy {
+  return { ...QUARANTINE_DEFAULTS, ...pack.quarantine };
+}
+
+/** How long a blob from `channelId` is kept under `pack`. */
+export function ttlFor(pack: PolicyPack, channelId: string): number {
+  const policy = quarantinePolicyOf(pack);
+  return Object.hasOwn(policy.channel_ttl_ms, channelId)
+    ? (policy.channel_ttl_ms[channelId] ?? policy.ttl_ms)
+    : policy.ttl_ms;
+}
