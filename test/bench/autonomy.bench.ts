@@ -19,7 +19,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import type { Run } from '../../contracts/runs.ts';
-import { parseHostConfig } from '../../main/config.ts';
+import { DEFAULT_WORKER_POOL_SIZE, parseHostConfig } from '../../main/config.ts';
 import { Host } from '../../main/host.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
 import {
@@ -66,8 +66,16 @@ export async function run(): Promise<BenchResult> {
       compared(`tool call mean vs LangGraph step mean (${label})`, mean(step.channel), mean(steps)),
     );
   }
+  // Baseline: no pool, a worker started when its segment begins (the loop before issue 18's
+  // pool). Each pair is measured back to back so load changes fall on both.
   for (const n of CONCURRENCY) {
-    rows.push({ metric: `runs/s, ${n} concurrent`, value: await runsPerSecond(n), unit: 'runs/s' });
+    const cold = await runsPerSecond(n, 0);
+    const pooled = await runsPerSecond(n, DEFAULT_WORKER_POOL_SIZE);
+    const label = (size: number): string => `runs/s, ${n} concurrent, pool of ${size} vs none`;
+    rows.push({ ...compared(label(DEFAULT_WORKER_POOL_SIZE), pooled, cold), unit: 'runs/s' });
+    if (n > DEFAULT_WORKER_POOL_SIZE) {
+      rows.push({ ...compared(label(n), await runsPerSecond(n, n), cold), unit: 'runs/s' });
+    }
   }
   return {
     suite: 'autonomy',
@@ -75,7 +83,7 @@ export async function run(): Promise<BenchResult> {
     notes: [
       `tool call: ${step.channel.length} calls over the worker channel (child process, stdio, RunSegment metering + pipeline) vs ${step.baseline.length} in-process pipeline.execute calls (baseline), after ${WARMUP} warm-up calls each`,
       peer.note,
-      `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a fresh worker process per segment, until all are done`,
+      `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a worker process per segment (pre-started by the pool, or started for the segment: the baseline), until all are done`,
       `load average at the end: ${os
         .loadavg()
         .map((l) => l.toFixed(1))
@@ -194,11 +202,12 @@ async function openPeer(): Promise<PeerMeasurement> {
   return measurement;
 }
 
-/** Runs per second, create → done, `concurrency` segments at a time. */
-async function runsPerSecond(concurrency: number): Promise<number> {
+/** Runs per second, create → done, `concurrency` segments at a time, `poolSize` pre-started workers. */
+async function runsPerSecond(concurrency: number, poolSize: number): Promise<number> {
   const h = await startAutonomyHost({
     transcript: { entries: [doneEntry('Done.')] },
     maxConcurrent: concurrency,
+    workerPoolSize: poolSize,
   });
   const { started } = h;
   try {

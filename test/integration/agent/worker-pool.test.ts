@@ -6,10 +6,13 @@ import type { AgentSessionInfo } from '../../../contracts/agent-channel.ts';
 import type { AgentChannelHandlers } from '../../../main/agent/channel/agent-channel-handlers.ts';
 import { serveAgentChannel } from '../../../main/agent/channel/serve-agent-channel.ts';
 import { encodeHandoff } from '../../../main/agent/channel/worker-handoff.ts';
+import { BubblewrapSpawner } from '../../../main/agent/spawn/bubblewrap-spawner.ts';
 import { ChildProcessSpawner } from '../../../main/agent/spawn/child-process-spawner.ts';
 import type { SpawnedWorker, Spawner } from '../../../main/agent/spawn/spawner.ts';
 import { AppError, isAppError } from '../../../main/errors.ts';
 import { WorkerPool } from '../../../main/supervisor/worker-pool.ts';
+import { descendantsOf } from '../../support/process-tree.ts';
+import { describeWithJail } from './jail/jail-kit.ts';
 
 const FIXTURES = new URL('../../fixtures/agent/', import.meta.url);
 const fixture = (name: string): string => fileURLToPath(new URL(name, FIXTURES));
@@ -220,7 +223,8 @@ describe('the pool of pre-started agent workers', () => {
       pid: first,
       reason: 'exited while idle (SIGKILL)',
     });
-    await expect.poll(() => pool.idlePids.length).toBe(1);
+    // The replacement starts on the next turn of the event loop; a loaded machine may be slow.
+    await expect.poll(() => pool.idlePids.length, { timeout: 30_000 }).toBe(1);
     expect(pool.idlePids).not.toContain(first);
   });
 
@@ -231,5 +235,29 @@ describe('the pool of pre-started agent workers', () => {
     cleanups.push(() => Promise.resolve(worker.dispose()));
     expect(worker.runId).toBeUndefined();
     expect(pool.idlePids).toEqual([]);
+  });
+});
+
+describeWithJail('the pool with the jail', (jail) => {
+  it('pre-starts whole jails: neither bwrap nor anything inside it holds the token in its environment', async () => {
+    const { pool } = poolOf(new BubblewrapSpawner({ tools: jail.tools }), 1);
+    const worker = pool.take('run-jail');
+    const token = 'pooled-token-jail-0123456789';
+    let asked: () => void = () => undefined;
+    const sessionAsked = new Promise<void>((resolve) => (asked = resolve));
+    const { handlers } = recordingHandlers('run-jail', () => {
+      asked();
+    });
+    await serve(worker, token, handlers);
+    worker.handOff({ run_id: 'run-jail', token });
+    await sessionAsked;
+    // bwrap, the jail's init and the worker inside it.
+    const jailed = [worker.pid, ...descendantsOf(worker.pid)];
+    expect(jailed.length).toBeGreaterThanOrEqual(2);
+    for (const pid of jailed) {
+      const environ = readFileSync(`/proc/${String(pid)}/environ`, 'utf8');
+      expect(environ).not.toContain(token);
+      expect(readFileSync(`/proc/${String(pid)}/cmdline`, 'utf8')).not.toContain(token);
+    }
   });
 });
