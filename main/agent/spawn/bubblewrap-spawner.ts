@@ -72,7 +72,7 @@ export class BubblewrapSpawner implements Spawner {
     const readPaths = workerReadPaths(this.#entry);
     this.#nodeArgs =
       options.permissionModel === false
-        ? ['--no-node-snapshot', `--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`]
+        ? [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`]
         : permissionModelArgs(readPaths);
     this.#readPaths = withRealPaths(readPaths);
     const arch = seccompArchOf(process.arch);

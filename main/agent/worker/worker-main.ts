@@ -1,6 +1,7 @@
 /**
  * The agent worker program (ARCHITECTURE.md §8), one process per run segment, started by a
- * `Spawner` as `node --no-node-snapshot main/agent/worker/worker-main.ts`. Its only channel
+ * `Spawner` as `node main/agent/worker/worker-main.ts` (built: one bundled file, see
+ * scripts/bundle-worker.mjs) under Node's permission model. Its only channel
  * is its stdio: an MCP client on stdin/stdout, so stdout carries protocol messages and
  * nothing else; diagnostics go to stderr. It may be started before it has a run (the host's
  * pool, issue 18): it loads its code, then waits for the host's hand-off — the first line on

@@ -151,13 +151,17 @@ export async function runHostile(
   return { exit, reports, sessionCalls, stderr };
 }
 
-/** A long-lived worker through `spawner` (for attempts on another worker). */
+/**
+ * A long-lived worker through `spawner` (for attempts on another worker), with `env` in its
+ * environment (its token is not: that comes over its stdin).
+ */
 export function startVictim(
   spawner: Spawner,
   token: string,
   cleanups: (() => Promise<void>)[],
+  env: Record<string, string> = {},
 ): SpawnedWorker {
-  const victim = spawnFor(spawner, { runId: 'victim', token });
+  const victim = spawnFor(spawner, { runId: 'victim', token, env });
   cleanups.push(async () => {
     await victim.dispose();
   });
