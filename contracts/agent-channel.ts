@@ -140,3 +140,19 @@ export const toolCallOutcomeSchema = z.discriminatedUnion('status', [
   z.strictObject({ status: z.literal('error'), code: z.string(), message: z.string() }),
 ]);
 export type ToolCallOutcome = z.infer<typeof toolCallOutcomeSchema>;
+
+/** Cap on the hand-off line: a token and a run id, far below it. */
+export const WORKER_HANDOFF_MAX_BYTES = 4096;
+
+/**
+ * The first line the host writes to a worker's stdin, before any channel message: the run it
+ * serves and that run's agent-session token (issue 18). A worker is started with neither — a
+ * pre-started one waits for this line — so the token is never in its environment or argv.
+ */
+export const workerHandoffSchema = z.strictObject({
+  ccos_handoff: z.strictObject({
+    run_id: z.string().min(1).max(200),
+    token: z.string().min(1).max(1024),
+  }),
+});
+export type WorkerHandoff = z.infer<typeof workerHandoffSchema>['ccos_handoff'];

@@ -7,6 +7,11 @@ import { invalidInput } from './errors.ts';
 export const DEFAULT_GATEWAY_PORT = 7427;
 
 /** Host configuration: from CLI flags and `CCOS_*` environment variables, parsed once. */
+/** Pre-started agent workers by default: enough to hide a start-up, few enough to idle cheaply. */
+export const DEFAULT_WORKER_POOL_SIZE = 2;
+/** Each idle worker holds a Node process (~50 MB); more than this is a mistake, not a setting. */
+const MAX_WORKER_POOL_SIZE = 16;
+
 export const hostConfigSchema = z.strictObject({
   /** Where the database, the admin token and logs live. Default `~/.ccos`. */
   data_dir: z.string().min(1),
@@ -52,6 +57,11 @@ export const hostConfigSchema = z.strictObject({
      * path to pin exactly which program builds the jail.
      */
     bwrap: z.string().min(1),
+    /**
+     * Agent workers kept started and waiting for a segment (env `CCOS_WORKER_POOL_SIZE`,
+     * default 2; 0 disables): each serves one segment of one run, then is disposed.
+     */
+    worker_pool_size: z.number().int().min(0).max(MAX_WORKER_POOL_SIZE),
   }),
 });
 export type HostConfig = z.infer<typeof hostConfigSchema>;
@@ -86,6 +96,11 @@ export function parseHostConfig(input: unknown, env: NodeJS.ProcessEnv = process
         (env.CCOS_MAX_CONCURRENT_AGENTS === undefined ? 4 : Number(env.CCOS_MAX_CONCURRENT_AGENTS)),
       allow_unjailed: agents.allow_unjailed ?? env.CCOS_UNSAFE_AGENTS === '1',
       bwrap: agents.bwrap ?? env.CCOS_BWRAP ?? 'bwrap',
+      worker_pool_size:
+        agents.worker_pool_size ??
+        (env.CCOS_WORKER_POOL_SIZE === undefined
+          ? DEFAULT_WORKER_POOL_SIZE
+          : Number(env.CCOS_WORKER_POOL_SIZE)),
     },
     skills: {
       allow_loopback_http:

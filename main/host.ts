@@ -30,6 +30,7 @@ import { CheckpointStore } from './runs/checkpoint-store.ts';
 import { continueRun } from './runs/continue-run.ts';
 import { PayloadStore } from './runs/payload-store.ts';
 import { Supervisor } from './supervisor/supervisor.ts';
+import { WorkerPool } from './supervisor/worker-pool.ts';
 import { ConnectorRecords } from './connectors/connector-records.ts';
 import { RunSteering } from './runs/run-steering.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
@@ -697,6 +698,15 @@ export class Host {
     if (spawner === null) return null;
     // One provider per run: a replay transcript keeps its place per run.
     const providers = new Map<string, LlmProvider>();
+    // Registered before the supervisor so it is disposed after it: the supervisor's stop ends
+    // the segments (their taken workers), then the pool kills its idle ones.
+    const workers = new WorkerPool({
+      spawner,
+      size: this.#config.agents.worker_pool_size,
+      logger: parts.logger,
+    });
+    this.#disposables.push(workers);
+    workers.start();
     const supervisor = new Supervisor({
       db: parts.store.db,
       runs: parts.runs,
@@ -707,6 +717,7 @@ export class Host {
       meter: parts.meter,
       policies: parts.policies,
       spawner,
+      workers,
       llmFor: (runId) => {
         let provider = providers.get(runId);
         if (provider === undefined) {

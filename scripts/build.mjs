@@ -14,7 +14,7 @@ const started = Date.now();
 const seconds = () => Math.round((Date.now() - started) / 1000);
 
 process.stderr.write(
-  'building the host and the UI (tsc -b, vite build; the first build takes a minute or two)…\n',
+  'building the host, the UI and the agent worker (tsc -b, vite build, the worker bundle; the first build takes a minute or two)…\n',
 );
 const tick = setInterval(() => {
   process.stderr.write(`  still building (${seconds()} s)…\n`);
@@ -37,9 +37,18 @@ tsc.on('exit', (code) => {
     shell: process.platform === 'win32',
   });
   vite.on('exit', (viteCode) => {
-    clearInterval(tick);
-    if (viteCode === 0) process.stderr.write(`built in ${seconds()} s\n`);
-    else process.stderr.write(`the UI build failed after ${seconds()} s (see above)\n`);
-    process.exit(viteCode ?? 1);
+    if (viteCode !== 0) {
+      clearInterval(tick);
+      process.stderr.write(`the UI build failed after ${seconds()} s (see above)\n`);
+      process.exit(viteCode ?? 1);
+    }
+    // The agent worker as one file (scripts/bundle-worker.mjs): what the host starts per segment.
+    const bundle = spawn(process.execPath, ['scripts/bundle-worker.mjs'], { stdio: 'inherit' });
+    bundle.on('exit', (bundleCode) => {
+      clearInterval(tick);
+      if (bundleCode === 0) process.stderr.write(`built in ${seconds()} s\n`);
+      else process.stderr.write(`the worker bundle failed after ${seconds()} s (see above)\n`);
+      process.exit(bundleCode ?? 1);
+    });
   });
 });

@@ -28,12 +28,13 @@ export type WorkerTerms = {
 export type WorkerOutcome = { why: string | undefined; exit: WorkerExit };
 
 /**
- * Spawns the segment's worker, serves its channel with `handlers` under a watchdog, and
- * waits for it to exit; the worker and its channel are disposed whatever happens.
+ * Takes the segment's worker (pre-started, or started now), serves its channel with
+ * `handlers` under a watchdog, hands it its run and token, and waits for it to exit; the
+ * worker and its channel are disposed whatever happens.
  * `onActive` learns the worker once it is spawned, so others can kill it.
  */
 export async function runSegmentWorker(
-  deps: Pick<SupervisorDeps, 'spawner' | 'logger' | 'segmentDeps'>,
+  deps: Pick<SupervisorDeps, 'workers' | 'logger' | 'segmentDeps'>,
   run: Run,
   handlers: RunSegment,
   terms: WorkerTerms,
@@ -59,7 +60,7 @@ export async function runSegmentWorker(
   let channel: Disposable | undefined;
   let worker: SpawnedWorker | undefined;
   try {
-    worker = deps.spawner.spawn({ runId: run.id, token: terms.token });
+    worker = deps.workers.take(run.id);
     const active: ActiveWorker = { worker, abort, killReason: undefined };
     onActive(active);
     const lastError = new WorkerLastError();
@@ -75,7 +76,6 @@ export async function runSegmentWorker(
       abort.abort();
       active.worker.kill('SIGKILL');
     };
-    watchdog.start();
     channel = await serveAgentChannel({
       activity: watchdog,
       input: worker.stdout,
@@ -89,6 +89,10 @@ export async function runSegmentWorker(
         deps.logger.error({ err, run_id: run.id }, 'agent channel handler failed');
       },
     });
+    // Only now, with its channel served: the watchdog times start-up from the hand-off, and
+    // the token goes over the worker's stdin, never into its environment.
+    watchdog.start();
+    worker.handOff({ run_id: run.id, token: terms.token });
     exit = await active.worker.exited;
     why = active.killReason;
     if (why === undefined && (exit.code !== 0 || exit.signal !== null)) {

@@ -10,6 +10,7 @@ import type { BudgetMeter } from '../runs/budget-meter.ts';
 import type { HostControls } from '../runs/host-controls.ts';
 import type { RunService } from '../runs/run-service.ts';
 import type { RunSegmentDeps } from './segment-context.ts';
+import type { WorkerPool } from './worker-pool.ts';
 
 export type SupervisorDeps = {
   db: Db;
@@ -21,6 +22,8 @@ export type SupervisorDeps = {
   meter: BudgetMeter;
   policies: PolicyPacks;
   spawner: Spawner;
+  /** Where each segment takes its worker from (pre-started ones, or started on demand). */
+  workers: WorkerPool;
   /** The LLM a run's worker talks to through the gateway; one per run (a replay keeps its place). */
   llmFor: (runId: string) => LlmProvider;
   segmentDeps: Omit<RunSegmentDeps, 'llm'>;

@@ -9,6 +9,7 @@ import { closeSegment } from './segment-end.ts';
 import { runSegmentWorker, type ActiveWorker } from './segment-worker.ts';
 import { SUPERVISOR_ACTOR, type SupervisorDeps } from './supervisor-deps.ts';
 import { WakeTimers } from './wake-timers.ts';
+import type { WorkerPool } from './worker-pool.ts';
 
 export { SUPERVISOR_ACTOR, type SupervisorDeps } from './supervisor-deps.ts';
 
@@ -66,6 +67,11 @@ export class Supervisor implements Disposable {
    * Stops taking work, ends every segment, and queues interrupted runs to resume at the
    * next start — a clean stop costs no retry.
    */
+  /** Where segments take their workers (the pre-started ones, for diagnostics and tests). */
+  get workers(): WorkerPool {
+    return this.#deps.workers;
+  }
+
   async dispose(): Promise<void> {
     this.#stopping = true;
     this.#timers.dispose();

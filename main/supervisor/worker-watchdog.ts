@@ -2,7 +2,10 @@ import type { ChannelActivity } from '../agent/channel/serve-agent-channel.ts';
 import type { Disposable } from '../disposable.ts';
 
 export type WatchdogLimits = {
-  /** From spawn to the worker's first channel message. */
+  /**
+   * From the hand-off (the worker's run and token on its stdin) to its first channel message;
+   * a worker started on demand also boots in this time, a pre-started one has already.
+   */
   startMs: number;
   /** From that first message to the segment's end (its limit plus the exit grace). */
   segmentMs: number;
@@ -36,7 +39,7 @@ export class WorkerWatchdog implements ChannelActivity, Disposable {
     this.#onHello = onHello;
   }
 
-  /** Call right after spawning the worker. */
+  /** Call right before handing the worker its run. */
   start(): void {
     this.#startTimer = this.#after(
       this.#limits.startMs,

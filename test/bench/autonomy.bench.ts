@@ -19,7 +19,12 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import type { Run } from '../../contracts/runs.ts';
-import { parseHostConfig } from '../../main/config.ts';
+import { BubblewrapSpawner } from '../../main/agent/spawn/bubblewrap-spawner.ts';
+import { ChildProcessSpawner } from '../../main/agent/spawn/child-process-spawner.ts';
+import { detectJail } from '../../main/agent/spawn/detect-jail.ts';
+import type { Spawner } from '../../main/agent/spawn/spawner.ts';
+import { WORKER_BUNDLE_FILE, defaultWorkerEntry } from '../../main/agent/spawn/worker-files.ts';
+import { DEFAULT_WORKER_POOL_SIZE, parseHostConfig } from '../../main/config.ts';
 import { Host } from '../../main/host.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
 import {
@@ -66,8 +71,22 @@ export async function run(): Promise<BenchResult> {
       compared(`tool call mean vs LangGraph step mean (${label})`, mean(step.channel), mean(steps)),
     );
   }
+  // Baseline: the loop before issue 18's levers — the worker as a module tree, started when
+  // its segment begins. Then each lever on top, measured right after it so load changes fall
+  // on all alike: the one-file worker, then the pool at its default size and at `n`.
+  const tree = await moduleTreeSpawner();
   for (const n of CONCURRENCY) {
-    rows.push({ metric: `runs/s, ${n} concurrent`, value: await runsPerSecond(n), unit: 'runs/s' });
+    const baseline = await runsPerSecond(n, 0, tree);
+    const row = (what: string, value: number): BenchRow => ({
+      ...compared(`runs/s, ${n} concurrent, ${what} vs module tree, no pool`, value, baseline),
+      unit: 'runs/s',
+    });
+    rows.push(row('one file, no pool', await runsPerSecond(n, 0)));
+    const pooled = await runsPerSecond(n, DEFAULT_WORKER_POOL_SIZE);
+    rows.push(row(`one file, pool of ${DEFAULT_WORKER_POOL_SIZE}`, pooled));
+    if (n > DEFAULT_WORKER_POOL_SIZE) {
+      rows.push(row(`one file, pool of ${n}`, await runsPerSecond(n, n)));
+    }
   }
   return {
     suite: 'autonomy',
@@ -75,7 +94,7 @@ export async function run(): Promise<BenchResult> {
     notes: [
       `tool call: ${step.channel.length} calls over the worker channel (child process, stdio, RunSegment metering + pipeline) vs ${step.baseline.length} in-process pipeline.execute calls (baseline), after ${WARMUP} warm-up calls each`,
       peer.note,
-      `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a fresh worker process per segment, until all are done`,
+      `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a worker process per segment (pre-started by the pool, or started for its segment), until all are done; baseline: the built worker as its module tree, no pool`,
       `load average at the end: ${os
         .loadavg()
         .map((l) => l.toFixed(1))
@@ -194,11 +213,32 @@ async function openPeer(): Promise<PeerMeasurement> {
   return measurement;
 }
 
-/** Runs per second, create → done, `concurrency` segments at a time. */
-async function runsPerSecond(concurrency: number): Promise<number> {
+/**
+ * The spawner a test host would choose (the jail where it works, else the permission model),
+ * running the built worker as its module tree instead of the one-file bundle.
+ */
+async function moduleTreeSpawner(): Promise<Spawner> {
+  const entry = defaultWorkerEntry().replace(WORKER_BUNDLE_FILE, 'worker-main.js');
+  const jail = await detectJail({ bwrap: 'bwrap' });
+  return jail.ok
+    ? new BubblewrapSpawner({ tools: jail.tools, entry })
+    : new ChildProcessSpawner({ entry });
+}
+
+/**
+ * Runs per second, create → done, `concurrency` segments at a time, `poolSize` pre-started
+ * workers, through `spawner` (default: the host's own choice).
+ */
+async function runsPerSecond(
+  concurrency: number,
+  poolSize: number,
+  spawner?: Spawner,
+): Promise<number> {
   const h = await startAutonomyHost({
     transcript: { entries: [doneEntry('Done.')] },
     maxConcurrent: concurrency,
+    workerPoolSize: poolSize,
+    ...(spawner === undefined ? {} : { spawner }),
   });
   const { started } = h;
   try {

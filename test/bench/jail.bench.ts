@@ -15,7 +15,7 @@ import { serveAgentChannel } from '../../main/agent/channel/serve-agent-channel.
 import { BubblewrapSpawner } from '../../main/agent/spawn/bubblewrap-spawner.ts';
 import { ChildProcessSpawner } from '../../main/agent/spawn/child-process-spawner.ts';
 import { detectJail } from '../../main/agent/spawn/detect-jail.ts';
-import type { Spawner } from '../../main/agent/spawn/spawner.ts';
+import { spawnFor, type Spawner } from '../../main/agent/spawn/spawner.ts';
 import { comparedAt, mean, type BenchResult, type BenchRow } from './bench-result.ts';
 
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -87,7 +87,7 @@ export async function run(): Promise<BenchResult> {
 /** Milliseconds from spawn to the worker's first message on its channel. */
 async function startUp(spawner: Spawner): Promise<number> {
   const begin = performance.now();
-  const worker = spawner.spawn({ runId: 'bench', token: TOKEN });
+  const worker = spawnFor(spawner, { runId: 'bench', token: TOKEN });
   try {
     await new Promise<void>((resolve, reject) => {
       worker.stdout.once('data', () => {
@@ -116,7 +116,7 @@ async function toolCalls(spawner: Spawner, count: number): Promise<number[]> {
     memoryGet: refuse,
     memoryPut: refuse,
   };
-  const worker = spawner.spawn({
+  const worker = spawnFor(spawner, {
     runId: 'bench',
     token: TOKEN,
     env: { CCOS_BENCH_CALLS: String(count), CCOS_BENCH_TOOL: 'bench__call' },

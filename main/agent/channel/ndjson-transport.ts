@@ -59,6 +59,9 @@ export class NdjsonTransport implements Transport {
     this.#input.on('end', this.#onEnd);
     this.#input.on('error', this.#onStreamError);
     this.#output.on('error', this.#onStreamError);
+    // A stream paused by its previous reader (the worker's hand-off, the host's pool) does
+    // not flow again just because a 'data' listener was added.
+    this.#input.resume();
     return Promise.resolve();
   }
 

@@ -4,7 +4,14 @@ import type { WorkerIsolation } from '../../../contracts/agent-isolation.ts';
 import { DEFAULT_JAIL_LIMITS, bwrapArgs, type JailLimits, type JailTools } from './jail-args.ts';
 import { JailedWorker } from './jailed-worker.ts';
 import { seccompArchOf, seccompProgram } from './seccomp-filter.ts';
-import type { SpawnWorkerOptions, SpawnedWorker, Spawner, WorkerExit } from './spawner.ts';
+import {
+  spawnFor,
+  type SpawnWorkerOptions,
+  type SpawnedWorker,
+  type Spawner,
+  type StartWorkerOptions,
+  type WorkerExit,
+} from './spawner.ts';
 import {
   WORKER_MAX_OLD_SPACE_MB,
   defaultWorkerEntry,
@@ -25,8 +32,11 @@ export type BubblewrapSpawnerOptions = {
   permissionModel?: boolean;
   /** Overrides of `DEFAULT_JAIL_LIMITS` (tests use a small CPU limit). */
   limits?: Partial<JailLimits>;
-  /** Told when a jail was killed before its worker ran because it could not be finished. */
-  onJailFailure?: (runId: string, message: string) => void;
+  /**
+   * Told when a jail was killed before its worker ran because it could not be finished
+   * (`runId` undefined: a worker started before it had a run).
+   */
+  onJailFailure?: (runId: string | undefined, message: string) => void;
 };
 
 /** What a probe printed and how it ended. */
@@ -40,8 +50,10 @@ export type ProbeResult = { stdout: string; stderr: string; exit: WorkerExit };
  * out. What each layer blocks is measured by the escape suite and tabled in
  * docs/agent-jail.md.
  *
- * The worker's environment is exactly the token (and `env` from the caller), handed to
- * bwrap through its environment — never its argv, which other local users can read.
+ * Nothing in a jail depends on its run — the binds, limits and filter are the same for every
+ * worker — so a jail can be built before a segment needs it (the pool, issue 18). The run and
+ * its token arrive afterwards as the first line on the worker's stdin (`handOff`): neither
+ * bwrap's environment nor its argv (which other local users can read) ever holds the token.
  */
 export class BubblewrapSpawner implements Spawner {
   readonly isolation: WorkerIsolation = 'bubblewrap';
@@ -60,7 +72,7 @@ export class BubblewrapSpawner implements Spawner {
     const readPaths = workerReadPaths(this.#entry);
     this.#nodeArgs =
       options.permissionModel === false
-        ? ['--no-node-snapshot', `--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`]
+        ? [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`]
         : permissionModelArgs(readPaths);
     this.#readPaths = withRealPaths(readPaths);
     const arch = seccompArchOf(process.arch);
@@ -78,20 +90,25 @@ export class BubblewrapSpawner implements Spawner {
     return this.#nodeArgs;
   }
 
-  spawn(options: SpawnWorkerOptions): SpawnedWorker {
+  start(options: StartWorkerOptions = {}): SpawnedWorker {
     const onJailFailure = this.#onJailFailure;
-    return this.#start(
+    const worker = this.#start(
       [this.#tools.node, ...this.#nodeArgs, this.#entry],
       // Explicit and minimal: the host's environment (API keys, PATH, NODE_OPTIONS that could
-      // grant permissions back) never reaches the worker. The token is set last so `env`
-      // cannot replace it.
-      { ...options.env, NODE_OPTIONS: '', CCOS_AGENT_TOKEN: options.token },
+      // grant permissions back) never reaches the worker, and neither does its token.
+      { ...options.env, NODE_OPTIONS: '' },
       onJailFailure === undefined
         ? undefined
         : (message) => {
-            onJailFailure(options.runId, message);
+            onJailFailure(worker.runId, message);
           },
     );
+    return worker;
+  }
+
+  /** Starts a jailed worker and hands it its run at once. */
+  spawn(options: SpawnWorkerOptions): SpawnedWorker {
+    return spawnFor(this, options);
   }
 
   /**

@@ -4,12 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../../errors.ts';
-import type {
-  SpawnWorkerOptions,
-  SpawnedWorker,
-  Spawner,
-  WorkerExit,
-  WorkerIsolation,
+import type { WorkerHandoff } from '../channel/worker-handoff.ts';
+import { HandoffLatch } from './handoff-latch.ts';
+import {
+  spawnFor,
+  type SpawnWorkerOptions,
+  type SpawnedWorker,
+  type Spawner,
+  type StartWorkerOptions,
+  type WorkerExit,
+  type WorkerIsolation,
 } from './spawner.ts';
 import { defaultWorkerEntry, permissionModelArgs, workerReadPaths } from './worker-files.ts';
 
@@ -27,9 +31,10 @@ export type ChildProcessSpawnerOptions = {
  * What it confines: the worker cannot start processes (`child_process`), worker threads,
  * native addons or WASI, cannot write files anywhere, and can read only its own code
  * folder, the channel code, `contracts/`, the npm packages it imports and the package.json
- * Node consults for module type. Its environment holds the token and nothing else (no PATH,
- * no HOME, no NODE_OPTIONS from the host's environment), its working directory is an empty
- * temporary folder, its heap is capped, and nothing goes through a shell.
+ * Node consults for module type. Its environment holds nothing of the host's (no PATH, no
+ * HOME, no NODE_OPTIONS) and no token: the run and its token arrive as the first line on its
+ * stdin (`handOff`), so a worker can be started before it has a run. Its working directory is
+ * an empty temporary folder, its heap is capped, and nothing goes through a shell.
  *
  * What it does NOT confine: the network (Node 24's permission model has no network rule;
  * a worker can open sockets and reach anything the host can), CPU time, the number of open
@@ -56,16 +61,12 @@ export class ChildProcessSpawner implements Spawner {
     return this.#nodeArgs;
   }
 
-  spawn(options: SpawnWorkerOptions): SpawnedWorker {
-    const cwd = mkdtempSync(join(tmpdir(), `ccos-worker-${safeName(options.runId)}-`));
+  start(options: StartWorkerOptions = {}): SpawnedWorker {
+    // Named for the host, not the run: a pre-started worker has no run yet.
+    const cwd = mkdtempSync(join(tmpdir(), `ccos-worker-${String(process.pid)}-`));
     // Explicit and minimal: the host's environment (API keys, PATH, NODE_OPTIONS that could
-    // grant permissions back) never reaches the worker. The token is set last so `env`
-    // cannot replace it.
-    const env: Record<string, string> = {
-      ...options.env,
-      NODE_OPTIONS: '',
-      CCOS_AGENT_TOKEN: options.token,
-    };
+    // grant permissions back) never reaches the worker, and neither does its token.
+    const env: Record<string, string> = { ...options.env, NODE_OPTIONS: '' };
     const child = spawn(this.#nodePath, [...this.#nodeArgs, this.#entry], {
       cwd,
       env,
@@ -74,6 +75,11 @@ export class ChildProcessSpawner implements Spawner {
       windowsHide: true,
     });
     return new ChildWorker(child, cwd);
+  }
+
+  /** Starts a worker and hands it its run at once. */
+  spawn(options: SpawnWorkerOptions): SpawnedWorker {
+    return spawnFor(this, options);
   }
 }
 
@@ -86,6 +92,7 @@ class ChildWorker implements SpawnedWorker {
   readonly exited: Promise<WorkerExit>;
   readonly #child: ChildProcessByStdio<Writable, Readable, Readable>;
   readonly #cwd: string;
+  readonly #handoff: HandoffLatch;
   #hasExited = false;
 
   constructor(child: ChildProcessByStdio<Writable, Readable, Readable>, cwd: string) {
@@ -115,6 +122,15 @@ class ChildWorker implements SpawnedWorker {
     // A worker that dies mid-write makes the host's next write fail with EPIPE; the channel
     // reports that, and this keeps it from becoming an uncaught exception.
     child.stdin.on('error', () => undefined);
+    this.#handoff = new HandoffLatch(child.stdin);
+  }
+
+  get runId(): string | undefined {
+    return this.#handoff.runId;
+  }
+
+  handOff(handoff: WorkerHandoff): void {
+    this.#handoff.handOff(handoff);
   }
 
   kill(signal: NodeJS.Signals = 'SIGTERM'): void {
@@ -126,9 +142,4 @@ class ChildWorker implements SpawnedWorker {
     await this.exited;
     rmSync(this.#cwd, { recursive: true, force: true });
   }
-}
-
-/** A run id as a folder-name fragment. */
-function safeName(runId: string): string {
-  return runId.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 40);
 }

@@ -3,6 +3,8 @@ import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../../errors.ts';
 import { JAIL_FDS, prlimitArgs, type JailLimits, type JailTools } from './jail-args.ts';
+import type { WorkerHandoff } from '../channel/worker-handoff.ts';
+import { HandoffLatch } from './handoff-latch.ts';
 import type { SpawnedWorker, WorkerExit } from './spawner.ts';
 
 /** bwrap reports a worker killed by signal N as exit code 128 + N. */
@@ -27,6 +29,7 @@ export class JailedWorker implements SpawnedWorker {
   readonly stderr: Readable;
   readonly exited: Promise<WorkerExit>;
   readonly #child: ChildProcess;
+  readonly #handoff: HandoffLatch;
   #hasExited = false;
   #setupFailure: string | undefined;
 
@@ -65,6 +68,9 @@ export class JailedWorker implements SpawnedWorker {
     // A worker that dies mid-write makes the host's next write fail with EPIPE; the channel
     // reports that, and this keeps it from becoming an uncaught exception.
     stdin.on('error', () => undefined);
+    // Written now or later, the hand-off waits in the pipe until the worker reads it, which it
+    // does only once the jail is finished and it has run.
+    this.#handoff = new HandoffLatch(stdin);
 
     const stdio: readonly unknown[] = child.stdio;
     const info = stdio[JAIL_FDS.info] as Readable;
@@ -100,6 +106,14 @@ export class JailedWorker implements SpawnedWorker {
         },
       );
     });
+  }
+
+  get runId(): string | undefined {
+    return this.#handoff.runId;
+  }
+
+  handOff(handoff: WorkerHandoff): void {
+    this.#handoff.handOff(handoff);
   }
 
   /** Why the jail was killed before the worker ran, if it was. */

@@ -1,15 +1,20 @@
 /**
  * The agent worker program (ARCHITECTURE.md §8), one process per run segment, started by a
- * `Spawner` as `node --no-node-snapshot main/agent/worker/worker-main.ts`. Its only channel
+ * `Spawner` as `node main/agent/worker/worker-main.ts` (built: one bundled file, see
+ * scripts/bundle-worker.mjs) under Node's permission model. Its only channel
  * is its stdio: an MCP client on stdin/stdout, so stdout carries protocol messages and
- * nothing else; diagnostics go to stderr. The agent-session token comes from the
- * environment (`CCOS_AGENT_TOKEN`), never argv, which other local users can read.
+ * nothing else; diagnostics go to stderr. It may be started before it has a run (the host's
+ * pool, issue 18): it loads its code, then waits for the host's hand-off — the first line on
+ * stdin, carrying the run id and the agent-session token — so the token is never in its
+ * environment or argv, which other local users can read.
  *
  * Exit codes: 0 the segment ended as planned (completed, limit reached, paused, or stopped
- * by the host); 1 an unexpected error (the host counts a retry); 2 started without a token.
+ * by the host); 1 an unexpected error (the host counts a retry); 2 no hand-off (stdin ended
+ * or its first line was not one).
  */
 import { connectAgentClient, type AgentClient } from './agent-client.ts';
 import { runAgentLoop } from './agent-loop.ts';
+import { readHandoff, type WorkerHandoff } from '../channel/worker-handoff.ts';
 import { stderrLog } from './worker-log.ts';
 
 /** How long to wait for stdio to drain after the loop before exiting anyway. */
@@ -17,13 +22,15 @@ const EXIT_GRACE_MS = 2000;
 
 async function main(): Promise<number> {
   const log = stderrLog();
-  const token = process.env.CCOS_AGENT_TOKEN;
-  if (token === undefined || token === '') {
-    log('CCOS_AGENT_TOKEN is not set');
+  let handoff: WorkerHandoff;
+  try {
+    handoff = await readHandoff(process.stdin);
+  } catch (e) {
+    log(e instanceof Error ? e.message : String(e));
     return 2;
   }
-  // The token is not needed by anything else in this process.
-  delete process.env.CCOS_AGENT_TOKEN;
+  const { token } = handoff;
+  log(`serving run ${handoff.run_id}`);
 
   let client: AgentClient | undefined;
   try {

@@ -527,7 +527,7 @@ describe('ChildProcessSpawner permissions', () => {
     expect(existsSync(join(writeDir, 'probe.txt'))).toBe(false);
   });
 
-  it('hands the worker only its token, no PATH and no NODE_OPTIONS, and removes its working folder', async () => {
+  it('hands the worker no token, no PATH and no NODE_OPTIONS in its environment, and removes its working folder', async () => {
     const spawner = new ChildProcessSpawner({ entry: join(FIXTURES, 'print-environment.ts') });
     const worker = spawner.spawn({ runId: 'env', token: TOKEN });
     cleanups.push(async () => {
@@ -537,7 +537,8 @@ describe('ChildProcessSpawner permissions', () => {
     worker.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     expect((await worker.exited).code).toBe(0);
     const seen = JSON.parse(stdout) as { env: Record<string, string>; cwd: string; argv: string[] };
-    expect(seen.env).toEqual({ CCOS_AGENT_TOKEN: TOKEN, NODE_OPTIONS: '' });
+    // The token goes over stdin (the hand-off), never into the environment.
+    expect(seen.env).toEqual({ NODE_OPTIONS: '' });
     expect(seen.argv.join(' ')).not.toContain(TOKEN);
     expect(seen.cwd.startsWith(tmpdir())).toBe(true);
     await worker.dispose();

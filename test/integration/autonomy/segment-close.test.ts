@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_WORKER_POOL_SIZE } from '../../../main/config.ts';
 import { DATABASE_FILE } from '../../../main/store/open-store.ts';
 import { rawSql } from '../../support/raw-sqlite.ts';
 import {
@@ -35,8 +36,18 @@ describe('closing a segment', () => {
       expect((await host.settle(run.id)).state).toBe('done');
       const segments = await host.runChain(run.id, 'segment.ended');
       expect(segments.length).toBeGreaterThanOrEqual(2);
-      const prefix = `ccos-worker-${run.id.replace(/[^a-zA-Z0-9_-]/g, '_').slice(0, 40)}-`;
-      expect((await readdir(tmpdir())).filter((name) => name.startsWith(prefix))).toEqual([]);
+      // Worker folders are named for the host's process (a pre-started worker has no run yet):
+      // what is left are the pool's idle workers' folders, none of the segments'.
+      const prefix = `ccos-worker-${String(process.pid)}-`;
+      const folders = async (): Promise<string[]> =>
+        (await readdir(tmpdir())).filter((name) => name.startsWith(prefix));
+      const idle = host.started.supervisor?.workers.idlePids ?? [];
+      expect(idle.length).toBe(DEFAULT_WORKER_POOL_SIZE);
+      // The jail gives each worker a private tmpfs instead of a folder of the host's.
+      const perWorker = host.started.agents.isolation === 'bubblewrap' ? 0 : 1;
+      expect(await folders()).toHaveLength(idle.length * perWorker);
+      await host.stop();
+      expect(await folders()).toEqual([]);
     },
     RUN_TIMEOUT_MS * 2,
   );

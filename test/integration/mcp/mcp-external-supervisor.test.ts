@@ -16,16 +16,17 @@ import {
   type AutonomyHost,
 } from '../autonomy/helpers/autonomy-host.ts';
 import { connectMcp } from './mcp-helpers.ts';
+import { notingHandOff } from '../../support/handoff-noting-worker.ts';
 
-/** A real spawner that notes the run of every worker it starts. */
+/** A real spawner that notes the run every worker it starts is handed. */
 function spawnerNoting(runIds: string[]): Spawner {
   const real = new ChildProcessSpawner();
   return {
     isolation: real.isolation,
-    spawn: (options) => {
-      runIds.push(options.runId);
-      return real.spawn(options);
-    },
+    start: (options) =>
+      notingHandOff(real.start(options), (handoff) => {
+        runIds.push(handoff.run_id);
+      }),
   };
 }
 

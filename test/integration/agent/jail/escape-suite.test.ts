@@ -311,11 +311,14 @@ describeWithJail('agent jail escape suite', (jail) => {
     });
 
     it(`[${config}] read another worker's /proc/<pid>/environ: ${expected('read_other_environ')}`, async () => {
-      const secret = `victim-token-${randomUUID()}`;
+      // Its token never enters a worker's environment (it comes over stdin), so the victim is
+      // given another secret there, which is what the attempt looks for.
+      const secret = `victim-secret-${randomUUID()}`;
       const victim = startVictim(
         spawnerFor(config, jail, path.join(FIXTURES, 'hanging-worker.ts')),
-        secret,
+        `victim-token-${randomUUID()}`,
         cleanups,
+        { CCOS_FIXTURE_VICTIM_SECRET: secret },
       );
       // The victim's first channel message means its process (and environment) exists.
       await new Promise((resolve) => victim.stdout.once('data', resolve));
@@ -329,7 +332,7 @@ describeWithJail('agent jail escape suite', (jail) => {
       expectChannelSurvived(result);
       expect(cellOf(result)).toBe(expected('read_other_environ'));
       expect(result.reports[0]?.detail).not.toContain('token found');
-      // The control: the victim's environment does hold the token, for a reader outside.
+      // The control: the victim's environment does hold the secret, for a reader outside.
       expect(pids.some((pid) => safeRead(`/proc/${String(pid)}/environ`).includes(secret))).toBe(
         true,
       );

@@ -7,7 +7,12 @@ import { BubblewrapSpawner } from '../../../../main/agent/spawn/bubblewrap-spawn
 import { ChildProcessSpawner } from '../../../../main/agent/spawn/child-process-spawner.ts';
 import { detectJail, type JailDetection } from '../../../../main/agent/spawn/detect-jail.ts';
 import type { JailLimits } from '../../../../main/agent/spawn/jail-args.ts';
-import type { SpawnedWorker, Spawner, WorkerExit } from '../../../../main/agent/spawn/spawner.ts';
+import {
+  spawnFor,
+  type SpawnedWorker,
+  type Spawner,
+  type WorkerExit,
+} from '../../../../main/agent/spawn/spawner.ts';
 import { AppError } from '../../../../main/errors.ts';
 
 export const FIXTURES = fileURLToPath(new URL('../../../fixtures/agent/', import.meta.url));
@@ -120,7 +125,7 @@ export async function runHostile(
     memoryGet: refuse,
     memoryPut: refuse,
   };
-  const worker = spawner.spawn({
+  const worker = spawnFor(spawner, {
     runId: `escape-${attempt}`,
     token,
     env: { ESCAPE_ATTEMPT: attempt, ESCAPE_PARAMS: JSON.stringify(params) },
@@ -146,13 +151,17 @@ export async function runHostile(
   return { exit, reports, sessionCalls, stderr };
 }
 
-/** A long-lived worker through `spawner` (for attempts on another worker). */
+/**
+ * A long-lived worker through `spawner` (for attempts on another worker), with `env` in its
+ * environment (its token is not: that comes over its stdin).
+ */
 export function startVictim(
   spawner: Spawner,
   token: string,
   cleanups: (() => Promise<void>)[],
+  env: Record<string, string> = {},
 ): SpawnedWorker {
-  const victim = spawner.spawn({ runId: 'victim', token });
+  const victim = spawnFor(spawner, { runId: 'victim', token, env });
   cleanups.push(async () => {
     await victim.dispose();
   });

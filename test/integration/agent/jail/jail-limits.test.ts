@@ -9,9 +9,9 @@ import { afterEach, expect, it } from 'vitest';
 import type { ChainEntry } from '../../../../contracts/chain.ts';
 import { BubblewrapSpawner } from '../../../../main/agent/spawn/bubblewrap-spawner.ts';
 import type {
-  SpawnWorkerOptions,
   SpawnedWorker,
   Spawner,
+  StartWorkerOptions,
   WorkerIsolation,
 } from '../../../../main/agent/spawn/spawner.ts';
 import {
@@ -44,18 +44,19 @@ class HostileFirstSpawner implements Spawner {
     this.#attempt = attempt;
   }
 
-  spawn(options: SpawnWorkerOptions): SpawnedWorker {
+  start(options: StartWorkerOptions = {}): SpawnedWorker {
+    // The host runs this test with no pool, so every start names the run it is for.
     this.#hostileRun ??= options.runId;
     const worker =
       options.runId === this.#hostileRun
-        ? this.#hostile.spawn({
+        ? this.#hostile.start({
             ...options,
             env: {
               ESCAPE_ATTEMPT: this.#attempt,
               ESCAPE_PARAMS: JSON.stringify({ cpuSeconds: 2 }),
             },
           })
-        : this.#real.spawn(options);
+        : this.#real.start(options);
     this.workers.push(worker);
     return worker;
   }
@@ -91,6 +92,7 @@ describeWithJail(
           );
           host = await startAutonomyHost({
             spawner,
+            workerPoolSize: 0,
             transcript: {
               entries: [callEntry('c1', ECHO, { text: 'still here' }), doneEntry('Echoed.')],
             },

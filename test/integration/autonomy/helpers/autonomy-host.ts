@@ -68,6 +68,8 @@ export type AutonomyHostOptions = {
   packs?: readonly PolicyPack[];
   spawner?: Spawner;
   maxConcurrent?: number;
+  /** Pre-started workers (`agents.worker_pool_size`); default the host's default. */
+  workerPoolSize?: number;
   allowLoopbackHttp?: boolean;
   /** Install the bundled echo-notes skill through the API (default true). */
   installEchoNotes?: boolean;
@@ -155,6 +157,9 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
         agents: {
           llm: options.llm ?? { kind: 'replay', path: transcriptFile },
           max_concurrent: options.maxConcurrent ?? 4,
+          ...(options.workerPoolSize === undefined
+            ? {}
+            : { worker_pool_size: options.workerPoolSize }),
         },
       },
       testHostEnv(),

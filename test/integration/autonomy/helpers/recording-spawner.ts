@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { ChildProcessSpawner } from '../../../../main/agent/spawn/child-process-spawner.ts';
+import { notingHandOff } from '../../../support/handoff-noting-worker.ts';
 import type {
-  SpawnWorkerOptions,
   SpawnedWorker,
   Spawner,
+  StartWorkerOptions,
   WorkerIsolation,
 } from '../../../../main/agent/spawn/spawner.ts';
 
@@ -32,12 +33,17 @@ export const SLOW_START_DELAY_MS = 8_000;
 
 /**
  * A `Spawner` for fault tests: delegates to `ChildProcessSpawner` (the real jail flags) with
- * the real worker or a misbehaving fixture, as `plan` says per spawn, and keeps every worker
- * it started so a test can kill one and `killAll` can clean up.
+ * the real worker or a misbehaving fixture, as `plan` says per start, and keeps every worker
+ * it started so a test can kill one and `killAll` can clean up. `plan` is asked in the order
+ * workers are started, which is the order the host's pool hands them to segments (unless an
+ * idle one died and was replaced); `workers` lists them as they are handed a run.
  */
 export class RecordingSpawner implements Spawner {
   readonly isolation: WorkerIsolation = 'node_permission_model';
+  /** The workers that were handed a run, in that order: one per segment. */
   readonly workers: { kind: WorkerKind; worker: SpawnedWorker }[] = [];
+  /** Every worker started, handed a run or still waiting in the host's pool. */
+  readonly #started: SpawnedWorker[] = [];
   plan: (index: number) => WorkerKind;
   readonly #spawners: Record<WorkerKind, ChildProcessSpawner> = {
     real: new ChildProcessSpawner(),
@@ -69,8 +75,8 @@ export class RecordingSpawner implements Spawner {
     this.plan = plan;
   }
 
-  spawn(options: SpawnWorkerOptions): SpawnedWorker {
-    const kind = this.plan(this.workers.length);
+  start(options: StartWorkerOptions = {}): SpawnedWorker {
+    const kind = this.plan(this.#started.length);
     const env: Record<WorkerKind, Record<string, string> | undefined> = {
       real: undefined,
       hang: undefined,
@@ -83,17 +89,20 @@ export class RecordingSpawner implements Spawner {
       drop_notes: undefined,
     };
     const extra = env[kind];
-    const worker = this.#spawners[kind].spawn(
+    const started = this.#spawners[kind].start(
       extra === undefined ? options : { ...options, env: extra },
     );
-    this.workers.push({ kind, worker });
+    this.#started.push(started);
+    const worker = notingHandOff(started, () => {
+      this.workers.push({ kind, worker });
+    });
     return worker;
   }
 
   /** Kills every worker still running and removes their folders. */
   async killAll(): Promise<void> {
     await Promise.all(
-      this.workers.map(async ({ worker }) => {
+      this.#started.map(async (worker) => {
         await worker.dispose();
       }),
     );
