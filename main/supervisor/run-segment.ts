@@ -20,6 +20,7 @@ import { claimComplete } from './segment-completion.ts';
 import { SegmentLlmCall } from './segment-llm-call.ts';
 import { SegmentMemory } from './segment-memory.ts';
 import { StepGate } from './step-gate.ts';
+import { withCarriedLabels } from './carried-labels.ts';
 
 export type { RunSegmentDeps, SegmentGrant } from './segment-context.ts';
 
@@ -115,7 +116,7 @@ export class RunSegment implements AgentChannelHandlers {
     const { run, grant, actor } = this.#ctx;
     const { callId } = options;
     // Metered inside the pipeline's own transactions: one commit less per step (issue 18).
-    return this.#ctx.deps.pipeline.execute({
+    const outcome = await this.#ctx.deps.pipeline.execute({
       run,
       meter: this.#gate.toolMeter,
       step_id: callId === undefined ? newId('stp') : callStepId(run.id, callId),
@@ -125,6 +126,7 @@ export class RunSegment implements AgentChannelHandlers {
       params: args,
       ctx: { actor },
     });
+    return withCarriedLabels(this.#ctx.deps.registry, name, outcome);
   }
 
   /** See SegmentLlmCall: one call at a time, each authorised as a step. */
