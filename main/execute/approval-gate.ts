@@ -9,8 +9,9 @@ import type { ApprovalRequest, ApprovalService } from '../runs/approval-service.
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { AutofillRecord } from './autofill.ts';
 import { errorOutcome } from './call-outcome.ts';
-import type { ExecuteCall } from './execute-call.ts';
+import { entryOf, type ExecuteCall } from './execute-call.ts';
 import { formFor } from './schema-form.ts';
+import { taintVerdictOf } from './taint-gate.ts';
 
 export type ApprovalGateDeps = {
   approvals: ApprovalService;
@@ -103,7 +104,25 @@ export class ApprovalGate {
         },
       };
     }
-    const rule = approvalRule(op, pack);
+    // Labels and taint of the answer that asked for the call come first (issue 22).
+    const taint = taintVerdictOf(call.window, skill, op, pack, call.tool);
+    if (taint !== undefined) {
+      await tx.append({
+        ...entryOf(call),
+        event_type: 'policy.decision',
+        rule_id: taint.rule_id,
+        data: {
+          tool: call.tool,
+          decision: taint.kind === 'deny' ? 'denied' : 'approval_required',
+          ...(taint.kind === 'deny' ? { reason: taint.reason } : { ...taint.request }),
+        },
+      });
+      if (taint.kind === 'deny') {
+        for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
+        return { done: { status: 'refused', reason: taint.reason } };
+      }
+    }
+    const rule = taint?.rule_id ?? approvalRule(op, pack);
     if (rule === undefined) {
       for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
       return { params };
@@ -114,10 +133,13 @@ export class ApprovalGate {
         kind: 'operation',
         rule_id: rule,
         scope: call.tool,
-        justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
+        justification:
+          taint?.justification ??
+          `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
         request: {
           ...operationRequest(call.tool, op, this.#deps.redactor.redactValue(params)),
           fills: filled.fills,
+          ...taint?.request,
         },
       });
       return {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   AgentSessionInfo,
   CompleteReply,
@@ -21,6 +20,8 @@ import { SegmentLlmCall } from './segment-llm-call.ts';
 import { SegmentMemory } from './segment-memory.ts';
 import { StepGate } from './step-gate.ts';
 import { withCarriedLabels } from './carried-labels.ts';
+import { callStepId } from './call-step-id.ts';
+import { callWindowOf } from './call-window-lookup.ts';
 
 export type { RunSegmentDeps, SegmentGrant } from './segment-context.ts';
 
@@ -115,8 +116,10 @@ export class RunSegment implements AgentChannelHandlers {
   ): Promise<ToolCallOutcome> {
     const { run, grant, actor } = this.#ctx;
     const { callId } = options;
+    const window = await callWindowOf(this.#ctx.deps.labels.db, run.id, callId, name, args);
     // Metered inside the pipeline's own transactions: one commit less per step (issue 18).
     const outcome = await this.#ctx.deps.pipeline.execute({
+      window,
       run,
       meter: this.#gate.toolMeter,
       step_id: callId === undefined ? newId('stp') : callStepId(run.id, callId),
@@ -176,8 +179,5 @@ export class RunSegment implements AgentChannelHandlers {
   }
 }
 
-/** The step id of the tool call the LLM named `callId` in run `runId`; the same across segments. */
-export function callStepId(runId: string, callId: string): string {
-  const digest = createHash('sha256').update(`${runId}\n${callId}`).digest('hex');
-  return `call_${digest.slice(0, 32)}`;
-}
+/** Re-exported: tests and the pipeline's callers name call steps through this module. */
+export { callStepId } from './call-step-id.ts';
