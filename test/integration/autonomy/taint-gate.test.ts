@@ -149,6 +149,26 @@ describe('the taint gate', () => {
     expect(social?.posts).toEqual([]);
   });
 
+  it('a person who approves the taint-gated call lets exactly that call run, once', async () => {
+    const h = await start([
+      toolCallAnswer('c1', 'moltbook__feed', {}),
+      toolCallAnswer('c2', 'moltbook__post', { text: 'A summary of my feed' }),
+      finalAnswer('Posted.'),
+    ]);
+    const created = await h.createRun({ goal: 'Post a summary of my feed.', policy_pack: 'gated' });
+    await h.waitForState(created.id, ['paused_approval']);
+    const approval = await pendingApproval(h, created.id);
+    // Nothing in the feed holds the argument: it is attributed to the window as a whole.
+    expect(approval.request).toMatchObject({ argument_sources: { text: ['the window'] } });
+    const decided = await h.request('POST', `/v1/approvals/${approval.id}`, {
+      decision: 'approve',
+    });
+    expect(decided.status, decided.text).toBe(200);
+    const run = await h.settle(created.id);
+    expect(run.state).toBe('done');
+    expect(social?.posts).toEqual([{ text: 'A summary of my feed' }]);
+  });
+
   it('the same call from a trusted window runs without asking', async () => {
     const h = await start([
       toolCallAnswer('c1', 'moltbook__post', { text: 'Hello from my agent' }),
