@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { labelAtomSchema, taintSchema } from './labels.ts';
 import { llmCompleteRequestSchema, llmCompleteResultSchema } from './llm.ts';
 import { goalSchema } from './runs.ts';
 import { deliveredNoteSchema } from './steering.ts';
@@ -128,8 +129,17 @@ export const memoryPutReplySchema = z.strictObject({});
  * What a tool call came to, as the agent sees it (in `structuredContent`): the output, a
  * refusal it can reason about, a pause (the run waits for a person), or an error.
  */
+/**
+ * What a supervised worker is told the output carries (issue 22, docs/labels.md): the host's
+ * own record decides, this is for the agent to know.
+ */
+const carriedLabels = {
+  label: z.array(labelAtomSchema).optional(),
+  taint: taintSchema.optional(),
+};
+
 export const toolCallOutcomeSchema = z.discriminatedUnion('status', [
-  z.strictObject({ status: z.literal('ok'), output: z.unknown() }),
+  z.strictObject({ status: z.literal('ok'), output: z.unknown(), ...carriedLabels }),
   z.strictObject({ status: z.literal('refused'), reason: z.string() }),
   z.strictObject({
     status: z.literal('paused'),
@@ -137,7 +147,12 @@ export const toolCallOutcomeSchema = z.discriminatedUnion('status', [
     approval_id: z.string(),
     missing_fields: z.array(z.string()).optional(),
   }),
-  z.strictObject({ status: z.literal('error'), code: z.string(), message: z.string() }),
+  z.strictObject({
+    status: z.literal('error'),
+    code: z.string(),
+    message: z.string(),
+    ...carriedLabels,
+  }),
 ]);
 export type ToolCallOutcome = z.infer<typeof toolCallOutcomeSchema>;
 

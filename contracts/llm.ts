@@ -107,6 +107,15 @@ export const llmSecretNameSchema = z
 
 const httpUrlSchema = z.url({ protocol: /^https?$/ });
 
+/**
+ * Where a provider runs, as an egress destination (issue 22, docs/labels.md): `local` on
+ * this machine, `remote` anywhere else. Left out, a loopback base URL is local and any other
+ * remote; set it to declare a provider remote that listens on loopback (a tunnel, a proxy to
+ * a hosted API, a test server) — or local behind a name the host cannot judge.
+ */
+export const llmLocationSchema = z.enum(['local', 'remote']);
+export type LlmLocation = z.infer<typeof llmLocationSchema>;
+
 /** What the replay provider does when its transcript runs out. */
 export const llmReplayExhaustedModeSchema = z.enum(['error', 'loop_last']);
 export type LlmReplayExhaustedMode = z.infer<typeof llmReplayExhaustedModeSchema>;
@@ -120,6 +129,7 @@ export const llmProviderSettingsSchema = z.discriminatedUnion('kind', [
     model: z.string().min(1),
     /** Local servers (Ollama, LM Studio, vLLM) usually need no key. */
     api_key_secret: llmSecretNameSchema.optional(),
+    location: llmLocationSchema.optional(),
   }),
   z.strictObject({
     kind: z.literal('anthropic'),
@@ -127,6 +137,7 @@ export const llmProviderSettingsSchema = z.discriminatedUnion('kind', [
     base_url: httpUrlSchema.optional(),
     model: z.string().min(1),
     api_key_secret: llmSecretNameSchema,
+    location: llmLocationSchema.optional(),
   }),
   z.strictObject({
     kind: z.literal('replay'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { labelInputSchema } from './labels.ts';
+import { labelAtomSchema, labelInputSchema } from './labels.ts';
 import { quarantinePolicySchema } from './quarantine.ts';
 import { budgetSchema } from './runs.ts';
 
@@ -343,6 +343,27 @@ export const policyPackSchema = z.strictObject({
    * limits; every field defaults (main/quarantine/quarantine-policy.ts).
    */
   quarantine: quarantinePolicySchema.optional(),
+  // --- labels and taint through the pipeline (issue 22, taint) ---
+  /**
+   * LLM exposure: the label atoms a remote LLM provider may be sent (the pack's exception).
+   * Left out, none of `pii.*` and never `secret.token`: a value carrying a withheld atom
+   * reaches a remote provider only as `[withheld: <label> from <source>]`. `secret.token`
+   * cannot be listed. A local provider is sent everything (docs/labels.md).
+   */
+  llm_remote_labels: z.array(labelAtomSchema.exclude(['secret.token'])).optional(),
+  /**
+   * The taint gate: a call to an operation with effects made from an LLM answer whose context
+   * window held untrusted data asks a person first (`approval`, the default), or not (`off`).
+   */
+  taint_gate: z.enum(['approval', 'off']).optional(),
+  /**
+   * Egress by label: a call to an operation that can reach the network, made from a window
+   * holding `pii.*` data, is refused (`deny`, the default) or asks a person (`approval`, the
+   * pack's egress exception); a window holding `secret.token` is refused unless `off`, which
+   * skips the rule (for packs whose runs read no one's personal data).
+   */
+  egress_label: z.enum(['deny', 'approval', 'off']).optional(),
+  // --- end labels and taint ---
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

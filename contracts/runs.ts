@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { labelAtomSchema, taintSchema } from './labels.ts';
 
 /** Run states (ARCHITECTURE.md §4). The transition table lives in main/runs/transitions.ts. */
 export const runStateSchema = z.enum([
@@ -249,6 +250,15 @@ export const stepSchema = z.strictObject({
   started_at: z.string(),
   ended_at: z.string().nullable(),
   outcome: z.string().nullable(),
+  /**
+   * What the step produced carries (issue 22, docs/labels.md): a tool's output, or the join
+   * of an LLM call's context window. Null when unknown (counted as the most restrictive label,
+   * untrusted).
+   */
+  output_label: z.array(labelAtomSchema).nullable(),
+  output_taint: taintSchema.nullable(),
+  /** Where the output came from, e.g. `skill feed@1.0.0 op read`. */
+  output_source: z.string().nullable(),
 });
 export type Step = z.infer<typeof stepSchema>;
 

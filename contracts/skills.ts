@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errorCodeSchema } from './errors.ts';
+import { labelInputSchema, taintSchema } from './labels.ts';
 
 /**
  * Skill manifest (`skill.json`) and the views derived from loaded skills
@@ -60,6 +61,17 @@ export const skillOperationSchema = z.strictObject({
    * skill may actually reach is bound by its egress permissions, not by this.
    */
   http: z.strictObject({ method: httpMethodSchema, url: z.string().min(1).max(2048) }).optional(),
+  /**
+   * The confidentiality label of what the operation returns (docs/labels.md). Absent, the
+   * output is unknown: the most restrictive label, as the contract treats the unknown as PII.
+   */
+  output_label: labelInputSchema.optional(),
+  /**
+   * The integrity of what it returns. A declaration can only raise it: an operation that
+   * reaches the network (a net.* capability, or the skill's egress) returns untrusted data
+   * whatever it declares (main/skills/manifest/output-labels.ts).
+   */
+  output_taint: taintSchema.optional(),
 });
 export type SkillOperation = z.infer<typeof skillOperationSchema>;
 

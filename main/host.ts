@@ -19,6 +19,7 @@ import {
 } from './agent/spawn/choose-spawner.ts';
 import { readSharedMemory } from './execute/shared-memory.ts';
 import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
+import { llmLocationOf } from './agent/llm/llm-location.ts';
 import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
 import { transformModelOf } from './agent/llm/transform-llm.ts';
 import type { LlmProvider } from './agent/llm/llm-provider.ts';
@@ -752,6 +753,11 @@ export class Host {
         payloads: parts.payloads,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
+        labels: {
+          db: parts.store.db,
+          policies: parts.policies,
+          llmLocation: llmLocationOf(settings),
+        },
         logger: parts.logger,
         followUps: parts.followUps,
         controls: parts.controls,

@@ -15,6 +15,7 @@ import { errorOutcome } from './call-outcome.ts';
 import { entryOf, type ExecuteCall } from './execute-call.ts';
 import { grantBasisOf } from './grant-basis.ts';
 import { formFor } from './schema-form.ts';
+import { taintVerdictOf } from './taint-gate.ts';
 
 export type ApprovalGateDeps = {
   approvals: ApprovalService;
@@ -131,9 +132,28 @@ export class ApprovalGate {
         },
       };
     }
+    // Labels and taint of the answer that asked for the call come first (issue 22).
+    const taint = taintVerdictOf(call.window, skill, op, pack, call.tool);
+    if (taint !== undefined) {
+      await tx.append({
+        ...entryOf(call),
+        event_type: 'policy.decision',
+        rule_id: taint.rule_id,
+        data: {
+          tool: call.tool,
+          decision: taint.kind === 'deny' ? 'denied' : 'approval_required',
+          ...(taint.kind === 'deny' ? { reason: taint.reason } : { ...taint.request }),
+        },
+      });
+      if (taint.kind === 'deny') {
+        for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
+        return { done: { status: 'refused', reason: taint.reason } };
+      }
+    }
     // An allow rule never waives an approval (constitution.no_side_effect_before_approval);
     // a rule that asks for one adds it.
-    const rule = byRules.effect === 'ask' ? byRules.rule_id : approvalRule(op, pack);
+    const rule =
+      taint?.rule_id ?? (byRules.effect === 'ask' ? byRules.rule_id : approvalRule(op, pack));
     if (rule === undefined) {
       for (const a of usable) await this.#deps.approvals.consumeIn(tx, a.id);
       return { params };
@@ -146,10 +166,13 @@ export class ApprovalGate {
         // Computed once: the grant basis must hash exactly the diff the person is shown.
         permission_diff: permissionDiffOf(call.tool, skill, op),
         scope: call.tool,
-        justification: `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
+        justification:
+          taint?.justification ??
+          `the agent wants to run ${op.id} of ${skill.name}: ${op.description}`,
         request: {
           ...operationRequest(call.tool, op, this.#deps.redactor.redactValue(params)),
           fills: filled.fills,
+          ...taint?.request,
         },
       };
       // A standing grant answers exactly the question this call would ask, or none does.

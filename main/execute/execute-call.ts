@@ -3,6 +3,7 @@ import type { ChainAppendInput } from '../chain/causal-chain.ts';
 import type { AuditEnvelope } from '../chain/egress-audit.ts';
 import type { ActorContext } from '../actor-context.ts';
 import type { StepMeter } from './call-meter.ts';
+import type { CallWindow } from './call-window.ts';
 
 /** One tool call an agent makes through `ExecutePipeline.execute`. */
 export type ExecuteCall = {
@@ -24,6 +25,12 @@ export type ExecuteCall = {
    * `StepMeter`. Absent, the call is not metered here (the host's own calls, the bench).
    */
   meter?: StepMeter;
+  /**
+   * The window of the LLM answer that asked for the call (issue 22), when a supervised
+   * worker's LLM did: the taint gate and egress-by-label judge the call by it. Absent for
+   * calls whose model the host does not see (an MCP client's, the host's own).
+   */
+  window?: CallWindow;
 };
 
 /** Where a call happens: its run, session and step, and the request that caused it. */

@@ -10,6 +10,7 @@ import type { AutofillRecord } from './autofill.ts';
 import type { CallMeter } from './call-meter.ts';
 import { hashOrUndefined, outcomeLabel } from './call-outcome.ts';
 import { entryOf, type ExecuteCall } from './execute-call.ts';
+import { outcomeColumns, outcomeLabelsOf } from './outcome-labels.ts';
 
 export type StepRecorderDeps = {
   chain: CausalChain;
@@ -104,6 +105,8 @@ export class StepRecorder {
       started_at: started.toISOString(),
       ended_at: ended.toISOString(),
       outcome: outcomeLabel(safeOutcome),
+      // What the output carries (issue 22): the LLM window that reads it joins these.
+      ...outcomeColumns(outcomeLabelsOf(skill, call.tool, safeOutcome)),
     };
     const refusal = await this.#deps.chain.transact(async (tx) => {
       const refused = await meter.finishIn(tx);
@@ -180,6 +183,9 @@ async function upsertStepIn(
     started_at: string;
     ended_at: string | null;
     outcome: string | null;
+    output_label?: string | null;
+    output_taint?: string | null;
+    output_source?: string | null;
   },
 ): Promise<void> {
   await tx.db

@@ -352,7 +352,12 @@ export class RunService {
       .orderBy('started_at')
       .orderBy('step_id')
       .execute();
-    return rows.map((r) => stepSchema.parse(r));
+    return rows.map((r) =>
+      stepSchema.parse({
+        ...r,
+        output_label: r.output_label === null ? null : (JSON.parse(r.output_label) as unknown),
+      }),
+    );
   }
 
   /**

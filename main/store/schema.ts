@@ -77,6 +77,28 @@ export type StepsTable = {
   started_at: string;
   ended_at: string | null;
   outcome: string | null;
+  /** Migration 0140: JSON label atoms of what the step produced; null is unknown. */
+  output_label: Generated<string | null>;
+  /** Migration 0140: `trusted` | `untrusted`; null is unknown (untrusted). */
+  output_taint: Generated<string | null>;
+  /** Migration 0140: the source a person reads, e.g. `skill feed@1.0.0 op read`. */
+  output_source: Generated<string | null>;
+};
+
+/** Migration 0140: the context window of the LLM answer that asked for a tool call. */
+export type CallWindowsTable = {
+  run_id: string;
+  call_id: string;
+  llm_step_id: string;
+  /** JSON label atoms of the window's join. */
+  label: string;
+  taint: string;
+  /** JSON `[{name, step_id, label, taint}]`: what the window held. */
+  sources: string;
+  /** `hashCall` of the call as the answer asked for it. */
+  arguments_hash: string;
+  /** JSON `{argument: [source name, …]}`: the untrusted sources holding each argument literally. */
+  argument_sources: string;
 };
 
 /** Migration 0020: what a run's calls carried; the chain holds only digests of it. */
@@ -389,6 +411,7 @@ export type Database = {
   run_notes: RunNotesTable;
   run_interrupts: RunInterruptsTable;
   policy_pack_versions: PolicyPackVersionsTable;
+  call_windows: CallWindowsTable;
   chain: ChainTable;
   tokens: TokensTable;
   connectors: ConnectorsTable;

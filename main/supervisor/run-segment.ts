@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   AgentSessionInfo,
   CompleteReply,
@@ -20,6 +19,9 @@ import { claimComplete } from './segment-completion.ts';
 import { SegmentLlmCall } from './segment-llm-call.ts';
 import { SegmentMemory } from './segment-memory.ts';
 import { StepGate } from './step-gate.ts';
+import { withCarriedLabels } from './carried-labels.ts';
+import { callStepId } from './call-step-id.ts';
+import { callWindowOf } from './call-window-lookup.ts';
 
 export type { RunSegmentDeps, SegmentGrant } from './segment-context.ts';
 
@@ -114,8 +116,10 @@ export class RunSegment implements AgentChannelHandlers {
   ): Promise<ToolCallOutcome> {
     const { run, grant, actor } = this.#ctx;
     const { callId } = options;
+    const window = await callWindowOf(this.#ctx.deps.labels.db, run.id, callId, name, args);
     // Metered inside the pipeline's own transactions: one commit less per step (issue 18).
-    return this.#ctx.deps.pipeline.execute({
+    const outcome = await this.#ctx.deps.pipeline.execute({
+      window,
       run,
       meter: this.#gate.toolMeter,
       step_id: callId === undefined ? newId('stp') : callStepId(run.id, callId),
@@ -125,6 +129,7 @@ export class RunSegment implements AgentChannelHandlers {
       params: args,
       ctx: { actor },
     });
+    return withCarriedLabels(this.#ctx.deps.registry, name, outcome);
   }
 
   /** See SegmentLlmCall: one call at a time, each authorised as a step. */
@@ -174,8 +179,5 @@ export class RunSegment implements AgentChannelHandlers {
   }
 }
 
-/** The step id of the tool call the LLM named `callId` in run `runId`; the same across segments. */
-export function callStepId(runId: string, callId: string): string {
-  const digest = createHash('sha256').update(`${runId}\n${callId}`).digest('hex');
-  return `call_${digest.slice(0, 32)}`;
-}
+/** Re-exported: tests and the pipeline's callers name call steps through this module. */
+export { callStepId } from './call-step-id.ts';

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { LlmLocation } from '../../contracts/llm.ts';
 import type { LlmRetryPolicy } from '../../contracts/policy.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { LlmProvider } from '../agent/llm/llm-provider.ts';
@@ -6,6 +7,7 @@ import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { ExecutePipeline } from '../execute/execute-pipeline.ts';
+import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
@@ -15,6 +17,7 @@ import type { RunService } from '../runs/run-service.ts';
 import type { SegmentQuotas } from '../runs/segment-quotas.ts';
 import type { FollowUps } from '../scheduler/follow-ups.ts';
 import type { HostControls } from '../runs/host-controls.ts';
+import type { Db } from '../store/schema.ts';
 import type { RunSteering } from '../runs/run-steering.ts';
 
 export type RunSegmentDeps = {
@@ -29,6 +32,8 @@ export type RunSegmentDeps = {
   /** Where each LLM call's prompt and answer are kept; the chain names them by digest. */
   payloads: PayloadStore;
   llm: LlmProvider;
+  /** What the LLM window is judged with (issue 22): see `SegmentLabelDeps`. */
+  labels: SegmentLabelDeps;
   logger: Logger;
   /** Agent follow-ups (`ccos/schedule.resume`); absent, a worker cannot ask to resume later. */
   followUps?: FollowUps;
@@ -36,6 +41,17 @@ export type RunSegmentDeps = {
   controls?: HostControls;
   /** A person's notes and interrupts (issue 24); absent, a segment has none to meet. */
   steering?: RunSteering;
+};
+
+/**
+ * Labels and taint at `llm.complete` (issue 22): the store the run's step labels are read
+ * from, the packs (LLM exposure, the taint gate), and where the provider is — a remote one
+ * is an egress destination.
+ */
+export type SegmentLabelDeps = {
+  db: Db;
+  policies: PolicyPacks;
+  llmLocation: LlmLocation;
 };
 
 /**

@@ -11,6 +11,9 @@ import type { NoteHandoff } from './note-handoff.ts';
 import { notesMayFollow } from './note-placement.ts';
 import type { SegmentContext } from './segment-context.ts';
 import type { StepGate } from './step-gate.ts';
+import { recordCallWindowsIn } from './call-windows.ts';
+import { prepareWindow, withheldAtoms, type PreparedPrompt } from './context-window.ts';
+import { deliveredNotes, recordedResults } from './window-records.ts';
 
 /**
  * The `llm.complete` handler of one segment: each call is authorised as a step, made by the
@@ -70,7 +73,10 @@ export class SegmentLlmCall {
             ],
           };
     // Nothing secret goes into a prompt, whatever the agent put in its conversation.
-    const safe = deps.redactor.redactValue(asked);
+    const redacted = deps.redactor.redactValue(asked);
+    // What the provider may see of it, quoted as data where untrusted, and the window's join.
+    const prepared = await this.#prepare(redacted, notes);
+    const safe: LlmCompleteRequest = { ...redacted, messages: prepared.messages };
     // The prompt and at least one answer token must fit what is left of the budget. The
     // answer is then capped at the rest, rather than refusing every call whose requested cap
     // does not fit: a worker asks for up to 4096 tokens, so a smaller budget (or the last
@@ -108,8 +114,13 @@ export class SegmentLlmCall {
           started_at: started.toISOString(),
           ended_at: deps.clock.now().toISOString(),
           outcome: 'ok',
+          // The answer carries the join of everything the model saw (issue 22).
+          output_label: JSON.stringify(prepared.window.label),
+          output_taint: prepared.window.taint,
+          output_source: `llm ${result.model}`,
         })
         .execute();
+      await recordCallWindowsIn(tx, run.id, stepId, result.message.tool_calls, prepared);
       // Prompt and answer as payloads (redacted; tools by name: their schemas are the
       // registry's); the chain keeps their digests only.
       const about = { run_id: run.id, step_id: stepId, subject: result.model };
@@ -148,6 +159,21 @@ export class SegmentLlmCall {
       ...result,
       notes: notes.map((n) => ({ id: n.id, message: deps.redactor.redactString(n.message) })),
     };
+  }
+
+  async #prepare(
+    request: LlmCompleteRequest,
+    notes: readonly DeliveredNote[],
+  ): Promise<PreparedPrompt> {
+    const { deps, run } = this.#ctx;
+    const { db, policies, llmLocation } = deps.labels;
+    const results = await recordedResults(db, run.id, request.messages);
+    const held = [
+      ...(await deliveredNotes(db, run.id, deps.redactor)),
+      ...notes.map((n) => deps.redactor.redactString(n.message)),
+    ];
+    const withheld = withheldAtoms(policies.forRun(run), llmLocation);
+    return prepareWindow(request.messages, results, held, withheld);
   }
 
   /**

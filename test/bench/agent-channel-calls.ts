@@ -35,6 +35,7 @@ export async function agentChannelCalls(
       payloads: s.payloads,
       registry: s.skillRegistry,
       redactor: s.redactor,
+      labels: { db: s.store.db, policies: s.policies, llmLocation: 'local' },
       llm: {
         id: 'none',
         complete: () => Promise.reject(new Error('the bench makes no LLM calls')),

@@ -446,6 +446,7 @@ class Compilation {
         capabilities,
         approval: op.approval,
         http: { method: op.method, url: `${base}${op.path}` },
+        ...(op.output_label === undefined ? {} : { output_label: op.output_label }),
       },
       plan: {
         method: op.method,

@@ -4,6 +4,7 @@ import {
   httpMethodSchema,
   jsonSchemaObjectSchema,
 } from '../../../contracts/skills.ts';
+import { labelInputSchema } from '../../../contracts/labels.ts';
 
 /**
  * The normalised form of a declarative skill document (`skill.yaml`, or what the Markdown
@@ -66,6 +67,8 @@ export const declarativeOperationSchema = z.strictObject({
   auth: z.enum(['bearer', 'none']).optional(),
   approval: approvalModeSchema.default('policy'),
   capabilities: z.array(z.string().min(1)).min(1).optional(),
+  /** The label of the response (docs/labels.md); absent, unknown. Its taint is always untrusted. */
+  output_label: labelInputSchema.optional(),
 });
 export type DeclarativeOperation = z.infer<typeof declarativeOperationSchema>;
 

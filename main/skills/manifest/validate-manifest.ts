@@ -50,6 +50,9 @@ const FIXES: Record<string, string> = {
   id: 'give the operation an id that is a JavaScript identifier, e.g. "search"',
   input_schema: 'give a JSON Schema object, e.g. {"type":"object","properties":{}}',
   output_schema: 'give a JSON Schema object or leave the field out',
+  output_label:
+    'set "output_label" to "public", a label such as "pii.chat.message", or a list of them (docs/labels.md)',
+  output_taint: 'set "output_taint" to "trusted" or "untrusted", or leave it out',
   capabilities: 'list at least one capability the gateway registers',
   approval: 'set "approval" to "never", "always" or "policy"',
   permissions: 'declare "permissions": {"egress": [], "secrets": [], "memory_namespaces": []}',

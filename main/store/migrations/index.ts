@@ -22,6 +22,7 @@ import * as m0090 from './0090-skill-load-errors.ts';
 import * as m0100 from './0100-policy-pack-versions.ts';
 import * as m0120 from './0120-quarantine.ts';
 import * as m0130 from './0130-grants.ts';
+import * as m0140 from './0140-value-labels.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -58,4 +59,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0100-policy-pack-versions', up: m0100.up },
   { name: '0120-quarantine', up: m0120.up },
   { name: '0130-grants', up: m0130.up },
+  { name: '0140-value-labels', up: m0140.up },
 ];

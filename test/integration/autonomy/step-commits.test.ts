@@ -55,7 +55,13 @@ describe('commits per tool step', () => {
     const commits = countWritingCommits(gw.started.chain);
 
     const echoed = await segment.callTool('echo-notes__echo', { text: 'hi' }, { callId: 'c1' });
-    expect(echoed).toEqual({ status: 'ok', output: { text: 'hi' } });
+    // The worker is told what the output carries: echo-notes declares no label (unknown).
+    expect(echoed).toEqual({
+      status: 'ok',
+      output: { text: 'hi' },
+      label: ['pii.chat.message', 'pii.chat.metadata', 'pii.attachment'],
+      taint: 'trusted',
+    });
     expect(commits.count()).toBe(1);
 
     // `recall` reads memory: not pure, so its "started" row is durable before it runs.
@@ -105,6 +111,7 @@ describe('commits per tool step', () => {
         checkpoints: s.checkpoints,
         registry: s.skillRegistry,
         redactor: s.redactor,
+        labels: { db: s.store.db, policies: s.policies, llmLocation: 'local' },
         payloads: s.payloads,
         llm: { id: 'none', complete: () => Promise.reject(new Error('no LLM calls here')) },
         logger: s.logger,

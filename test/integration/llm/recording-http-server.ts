@@ -8,6 +8,8 @@ export type RecordedRequest = {
   headers: IncomingHttpHeaders;
   /** The body parsed as JSON, or undefined when it is not JSON. */
   body: unknown;
+  /** The body exactly as it arrived (UTF-8): what a test asserts never left the host. */
+  text: string;
   /** When it arrived (`Date.now()`), for tests that check a client waited long enough. */
   at: number;
 };
@@ -53,6 +55,7 @@ export async function startRecordingServer(
         path: req.url ?? '',
         headers: req.headers,
         body,
+        text,
         at: Date.now(),
       };
       requests.push(recorded);
