@@ -49,6 +49,11 @@ export const chainEventTypeSchema = z.enum([
   'connector.configured',
   /** A run's payloads were purged: their content is gone, their digests stay on the chain. */
   'payloads.purged',
+  // --- governed memory (issue 22) ---
+  /** An admin deleted one memory item (its value is not on the entry). */
+  'memory.deleted',
+  /** An admin purged a run's, a session's or a namespace's memory items. */
+  'memory.purged',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

@@ -64,6 +64,11 @@ export const errorCodeSchema = z.enum([
    * (the host died mid-call): it is not run again, since its side effect may have happened.
    */
   'CALL_OUTCOME_UNKNOWN',
+  /**
+   * Governed memory refused a write (a secret, an undeclared namespace, too wide an audience);
+   * `details.rule_id` names the rule (issue 22).
+   */
+  'MEMORY_DENIED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { labelInputSchema } from './labels.ts';
+import { sharedMemoryNamespaceSchema } from './memory.ts';
 import { budgetSchema } from './runs.ts';
 
 /** `scheme://host[:port]` as a URL's `origin` spells it (lower case, no path, no slash). */
@@ -146,6 +148,26 @@ export const policyPackSchema = z.strictObject({
     .int()
     .min(1000)
     .max(24 * 60 * 60 * 1000)
+    .optional(),
+  // --- governed memory (issue 22) ---
+  /**
+   * Namespaces runs share (beyond each run's, goal's and session's own), each with the widest
+   * audience an agent's write to it gets. An agent naming any other namespace is refused
+   * (`memory.namespace`). Default: none.
+   */
+  memory_shared_namespaces: z.array(sharedMemoryNamespaceSchema).max(50).optional(),
+  /**
+   * The most restrictive label a run's agent may read back from memory; items above it read
+   * as absent (`memory.label`). Default: every `pii.*` label and `internal.system` (an agent's
+   * own writes are labelled as unknown personal data until taint tracking labels them).
+   */
+  memory_agent_readable: labelInputSchema.optional(),
+  /** How long an agent's memory write lives when it asks for no lifetime. Default: no expiry. */
+  memory_default_ttl_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(366 * 24 * 60 * 60 * 1000)
     .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;

@@ -40,6 +40,7 @@ import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, type PolicyPacks } from './policy/policy-packs.ts';
 import { hostPolicyPacks, readHostPackFiles } from './policy/host-policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
+import { MemoryStore } from './memory/memory-store.ts';
 import { hostSecretNames } from './policy/host-secrets.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
@@ -112,6 +113,8 @@ export type StartedHost = {
   tokens: TokenService;
   secrets: SecretStore;
   redactor: Redactor;
+  /** Governed memory: every memory read and write goes through it (issue 22). */
+  memory: MemoryStore;
   skillRegistry: SkillRegistry;
   skills: SkillService;
   onboarding: OnboardingService;
@@ -301,6 +304,7 @@ export class Host {
         logger.warn({ tokens: stale.length }, 'revoked agent-session tokens a previous stop left');
 
       const hostSecrets = hostSecretNames(config.agents.llm);
+      const memory = new MemoryStore({ db: store.db, clock, redactor });
       const skillRegistry = new SkillRegistry({
         builtinTools: BUILTIN_TOOLS,
         sandbox: new IsolatedVmSandbox({
@@ -317,12 +321,11 @@ export class Host {
           reservedSecrets: hostSecrets,
         },
         host: {
-          memory: new StoreSkillMemory({ db: store.db, chain, clock }),
+          memory: new StoreSkillMemory({ chain, memory }),
           // A backstop to the load rule: a skill loaded before a setting reserved a name
           // still never receives the host's own key.
           secrets: (name) =>
             hostSecrets.has(name) ? Promise.resolve(undefined) : secrets.reveal(name),
-          holdsSecret: (text) => redactor.holdsKnownValue(text),
           log: (entry) => {
             logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
           },
@@ -356,7 +359,8 @@ export class Host {
         clock,
         logger,
         // Autofill reads the person's shared namespaces (e.g. `profile`), never a skill's.
-        readMemory: (namespace, key) => readSharedMemory(store.db, namespace, key),
+        readMemory: (namespace, key, runId) =>
+          readSharedMemory({ chain, memory }, namespace, key, runId),
         skills,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
@@ -405,6 +409,7 @@ export class Host {
         approvals,
         secrets,
         logger,
+        memory,
       }).register();
       this.#disposables.push(onboarding);
       const restored = await skills.restore({ actor: HOST_ACTOR });
@@ -527,6 +532,7 @@ export class Host {
         pipeline,
         skillRegistry,
         redactor,
+        memory,
         secrets,
         followUps,
         steering,
@@ -547,6 +553,7 @@ export class Host {
         tokens,
         secrets,
         redactor,
+        memory,
         skillRegistry,
         skills,
         onboarding,
@@ -609,6 +616,7 @@ export class Host {
       pipeline: ExecutePipeline;
       skillRegistry: SkillRegistry;
       redactor: Redactor;
+      memory: MemoryStore;
       secrets: SecretStore;
       followUps: FollowUps;
       steering: RunSteering;
@@ -669,6 +677,7 @@ export class Host {
         payloads: parts.payloads,
         registry: parts.skillRegistry,
         redactor: parts.redactor,
+        memory: parts.memory,
         logger: parts.logger,
         followUps: parts.followUps,
         controls: parts.controls,

@@ -33,6 +33,7 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   // A skill is refused by policy: the caller may not do this.
   SKILL_EGRESS_DENIED: 403,
   SKILL_PERMISSION_DENIED: 403,
+  MEMORY_DENIED: 403,
   CAPABILITY_DENIED: 403,
   // A disabled skill is a state the caller can change (enable it), like other conflicts.
   SKILL_DISABLED: 409,

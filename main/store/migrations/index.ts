@@ -20,6 +20,7 @@ import * as m0060 from './0060-run-driver.ts';
 import * as m0070 from './0070-run-notes.ts';
 import * as m0090 from './0090-skill-load-errors.ts';
 import * as m0100 from './0100-policy-pack-versions.ts';
+import * as m0110 from './0110-governed-memory.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -54,4 +55,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0070-run-notes', up: m0070.up },
   { name: '0090-skill-load-errors', up: m0090.up },
   { name: '0100-policy-pack-versions', up: m0100.up },
+  { name: '0110-governed-memory', up: m0110.up },
 ];

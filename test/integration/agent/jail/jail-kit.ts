@@ -119,6 +119,7 @@ export async function runHostile(
     complete: refuse,
     memoryGet: refuse,
     memoryPut: refuse,
+    memoryList: refuse,
   };
   const worker = spawner.spawn({
     runId: `escape-${attempt}`,

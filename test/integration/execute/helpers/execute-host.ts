@@ -3,10 +3,9 @@ import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry } from '../../../../contracts/chain.ts';
 import type { Run } from '../../../../contracts/runs.ts';
 import type { SkillListEntry, SkillManifest } from '../../../../contracts/skills.ts';
-import {
-  readSkillMemory,
-  writeSkillMemory,
-} from '../../../../main/skills/bindings/store-skill-memory.ts';
+import { writeSkillMemoryIn } from '../../../../main/skills/bindings/store-skill-memory.ts';
+import { skillMemoryNamespace } from '../../../../main/runs/skill-memory-namespace.ts';
+import { label } from '../../../../main/policy/labels.ts';
 import {
   startGatewayHost,
   type ApiResponse,
@@ -102,32 +101,52 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
     skillMemory: (skillId) => {
       const owner = { skill_id: skillId, version: '0.0.0-test' };
       return {
-        get: (namespace, key) => readSkillMemory(started.store.db, owner, namespace, key),
-        // As a skill's earlier write would have put it (no run, no audit).
-        put: (namespace, key, value) =>
-          writeSkillMemory(
-            started.store.db,
-            owner,
-            { namespace, key, value, run_id: null, step_id: null },
-            new Date(),
-          ),
+        // Every item of the namespace, whichever audience it has: what the person sees.
+        get: async (namespace, key) => {
+          const items = await started.memory.listAll({
+            namespace: skillMemoryNamespace(skillId, namespace),
+            limit: 500,
+          });
+          return items.find((i) => i.key === key)?.value ?? null;
+        },
+        // As a skill's earlier write outside any run (onboarding) would have put it.
+        put: async (namespace, key, value) => {
+          const outcome = await started.chain.transact((tx) =>
+            writeSkillMemoryIn(
+              tx,
+              started.memory,
+              owner,
+              { namespace, key, value, run_id: null, step_id: null, taint: 'untrusted' },
+              null,
+              { actor: 'test' },
+            ),
+          );
+          if (!outcome.ok) throw outcome.error;
+        },
       };
     },
     putSharedMemory: async (namespace, key, value) => {
-      await started.store.db
-        .insertInto('memory')
-        .values({
-          namespace,
-          key,
-          value: JSON.stringify(value),
-          label: 'pii.redacted',
-          source: 'person:test',
-          run_id: null,
-          step_id: null,
-          expires_at: null,
-          updated_at: new Date().toISOString(),
-        })
-        .execute();
+      const outcome = await started.chain.transact((tx) =>
+        started.memory.writeIn(
+          tx,
+          {
+            namespace,
+            key,
+            value,
+            label: label('pii.redacted'),
+            taint: 'trusted',
+            source: { kind: 'person', id: 'test', version: null },
+            run_id: null,
+            step_id: null,
+            session_id: null,
+            audience: 'namespace',
+            audience_id: '',
+            expires_at: null,
+          },
+          { actor: 'person:test' },
+        ),
+      );
+      if (!outcome.ok) throw outcome.error;
     },
     executeEntry: async (runId, stepId) => {
       const entries = await gw.chain('skill.execute');
