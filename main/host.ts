@@ -40,6 +40,7 @@ import { createLogger } from './policy/create-logger.ts';
 import { DEFAULT_POLICY_PACK, type PolicyPacks } from './policy/policy-packs.ts';
 import { hostPolicyPacks, readHostPackFiles } from './policy/host-policy-packs.ts';
 import { Redactor } from './policy/redactor.ts';
+import { MemoryAdmin } from './memory/memory-admin.ts';
 import { MemoryStore } from './memory/memory-store.ts';
 import { hostSecretNames } from './policy/host-secrets.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
@@ -432,6 +433,7 @@ export class Host {
         controls,
         connectors,
         policies,
+        memoryAdmin: new MemoryAdmin({ memory, chain, redactor }),
         uiSessions,
         steering,
         continueRun: (parentId, input, ctx) =>
