@@ -27,11 +27,43 @@ function holdsPii(l: Label): boolean {
 }
 
 /**
+ * An item as the person sees it: the redactor masks any known secret or credential shape on
+ * the way out (a value stored before the refusal existed, or matching a secret added since),
+ * a `pii.*` value reaches an admin only, and a `secret.token` one nobody.
+ */
+export function viewMemoryItem(
+  redactor: Redactor,
+  record: MemoryRecord,
+  viewer: MemoryViewer,
+): MemoryItem {
+  const secret = includes(record.label, 'secret.token');
+  const piiHidden = !viewer.admin && holdsPii(record.label);
+  const redacted = redactor.redactValue(record.value);
+  const withheld = secret || piiHidden || JSON.stringify(redacted) !== JSON.stringify(record.value);
+  return {
+    id: record.id,
+    namespace: record.namespace,
+    key: redactor.redactString(record.key),
+    value: secret || piiHidden ? null : redacted,
+    value_withheld: withheld,
+    label: [...record.label],
+    taint: record.taint,
+    source: record.source,
+    run_id: record.run_id,
+    step_id: record.step_id,
+    session_id: record.session_id,
+    audience: record.audience,
+    audience_id: record.audience_id === '' ? null : record.audience_id,
+    expires_at: record.expires_at,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+  };
+}
+
+/**
  * What the person sees of memory (`/v1/memory`, `ccos memory`): items with their governance
- * fields, values redacted on the way out — the redactor masks any known secret or credential
- * shape (a value stored before the refusal existed, or matching a secret added since), a
- * `pii.*` value reaches an admin only, and a `secret.token` one nobody. Deletes and purges
- * are chain entries.
+ * fields, values redacted on the way out (`viewMemoryItem`). Deletes and purges are chain
+ * entries.
  */
 export class MemoryAdmin {
   readonly #deps: { memory: MemoryStore; chain: CausalChain; redactor: Redactor };
@@ -41,29 +73,7 @@ export class MemoryAdmin {
   }
 
   view(record: MemoryRecord, viewer: MemoryViewer): MemoryItem {
-    const secret = includes(record.label, 'secret.token');
-    const piiHidden = !viewer.admin && holdsPii(record.label);
-    const redacted = this.#deps.redactor.redactValue(record.value);
-    const withheld =
-      secret || piiHidden || JSON.stringify(redacted) !== JSON.stringify(record.value);
-    return {
-      id: record.id,
-      namespace: record.namespace,
-      key: this.#deps.redactor.redactString(record.key),
-      value: secret || piiHidden ? null : redacted,
-      value_withheld: withheld,
-      label: [...record.label],
-      taint: record.taint,
-      source: record.source,
-      run_id: record.run_id,
-      step_id: record.step_id,
-      session_id: record.session_id,
-      audience: record.audience,
-      audience_id: record.audience_id === '' ? null : record.audience_id,
-      expires_at: record.expires_at,
-      created_at: record.created_at,
-      updated_at: record.updated_at,
-    };
+    return viewMemoryItem(this.#deps.redactor, record, viewer);
   }
 
   async list(query: MemoryListQuery, viewer: MemoryViewer): Promise<MemoryItem[]> {
