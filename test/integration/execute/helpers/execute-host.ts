@@ -18,6 +18,11 @@ import { writeSkillFolder } from './skill-folder.ts';
 /** A skill's memory as a test reads and seeds it. */
 export type MemoryView = {
   get: (namespace: string, key: string) => Promise<unknown>;
+  /**
+   * The values of every item under the key, oldest first: a skill's items written in runs
+   * belong to each run's session (governed memory), so one key holds one item per session.
+   */
+  getAll: (namespace: string, key: string) => Promise<unknown[]>;
   put: (namespace: string, key: string, value: unknown) => Promise<void>;
 };
 
@@ -109,6 +114,16 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
           });
           return items.find((i) => i.key === key)?.value ?? null;
         },
+        getAll: async (namespace, key) => {
+          const items = await started.memory.listAll({
+            namespace: skillMemoryNamespace(skillId, namespace),
+            limit: 500,
+          });
+          return items
+            .filter((i) => i.key === key)
+            .sort((a, b) => a.created_at.localeCompare(b.created_at))
+            .map((i) => i.value);
+        },
         // As a skill's earlier write outside any run (onboarding) would have put it.
         put: async (namespace, key, value) => {
           const outcome = await started.chain.transact((tx) =>
@@ -186,12 +201,13 @@ export function recordingSkillCode(namespace: string, operationIds: readonly str
     .join('\n');
 }
 
-/** What `recordingSkillCode` recorded, oldest first. */
+/** What `recordingSkillCode` recorded in every session, oldest first. */
 export async function recordedCalls(
   memory: MemoryView,
   namespace: string,
 ): Promise<{ op: string; input: Record<string, unknown> }[]> {
-  return ((await memory.get(namespace, 'calls')) ?? []) as {
+  // Each session's runs keep their own list; together they are every call, oldest first.
+  return (await memory.getAll(namespace, 'calls')).flat() as {
     op: string;
     input: Record<string, unknown>;
   }[];
