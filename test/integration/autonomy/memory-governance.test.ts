@@ -55,6 +55,9 @@ describe('governed memory: refusals on the chain, labels to the agent, the perso
       { tool: 'ccos__memory_get', args: { key: 'fact', namespace: 'session' } },
       put('note', 'for the person', { audience: 'ui_only' }),
       { tool: 'ccos__memory_get', args: { key: 'note' } },
+      put('g', 'about this goal', { namespace: 'goal' }),
+      { tool: 'ccos__memory_get', args: { key: 'g', namespace: 'goal' } },
+      { tool: 'ccos__memory_get', args: { key: 'g' } },
       { final: 'Done.' },
     ]);
     run = await h.createRun({ goal: 'Remember a fact.', policy_pack: GOVERNED.id });
@@ -116,8 +119,23 @@ describe('governed memory: refusals on the chain, labels to the agent, the perso
     // A ui_only item is for the person: the agent that wrote it reads it as absent.
     expect(toolOutcome(7)).toEqual({ status: 'ok', output: { found: false } });
     const writes = await h.runChain(run.id, 'memory.write');
-    expect(writes.map((w) => w.data.key)).toEqual(['fact', 'note']);
+    expect(writes.map((w) => w.data.key)).toEqual(['fact', 'note', 'g']);
     expect(JSON.stringify(writes)).not.toContain(FACT);
+  });
+
+  it('keeps a goal namespace apart from the run namespace', async () => {
+    expect(toolOutcome(9)).toMatchObject({
+      status: 'ok',
+      output: { found: true, value: 'about this goal' },
+    });
+    expect(toolOutcome(10)).toEqual({ status: 'ok', output: { found: false } });
+    const items = await h.request('GET', `/v1/memory?run_id=${run.id}`);
+    const g = (items.body as { items: MemoryItem[] }).items.find((i) => i.key === 'g');
+    expect(g).toMatchObject({
+      namespace: `goal:${run.id}:0`,
+      audience: 'run',
+      audience_id: run.id,
+    });
   });
 
   it(
@@ -169,7 +187,7 @@ describe('governed memory: refusals on the chain, labels to the agent, the perso
       const noScope = await ccos('memory', 'purge');
       expect(noScope.code).not.toBe(0);
       const purged = await ccos('--json', 'memory', 'purge', '--session', run.session_id);
-      expect(JSON.parse(purged.stdout)).toEqual({ purged: 1 });
+      expect(JSON.parse(purged.stdout)).toEqual({ purged: 2 });
       const after = await h.request('GET', `/v1/memory?session_id=${run.session_id}`);
       expect((after.body as { items: MemoryItem[] }).items).toEqual([]);
 
@@ -178,7 +196,7 @@ describe('governed memory: refusals on the chain, labels to the agent, the perso
       expect(deleted).toMatchObject([{ actor: 'admin', data: { item_id: note?.id } }]);
       const purges = all.entries.filter((e) => e.event_type === 'memory.purged');
       expect(purges).toMatchObject([
-        { actor: 'admin', data: { scope: { session_id: run.session_id }, purged: 1 } },
+        { actor: 'admin', data: { scope: { session_id: run.session_id }, purged: 2 } },
       ]);
     },
     RUN_TIMEOUT_MS,
