@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { labelAtomSchema, taintSchema } from './labels.ts';
 import { llmCompleteRequestSchema, llmCompleteResultSchema } from './llm.ts';
+import { labelAtomSchema, taintSchema } from './labels.ts';
+import { agentMemoryAudienceSchema } from './memory.ts';
 import { goalSchema } from './runs.ts';
 import { deliveredNoteSchema } from './steering.ts';
 import { MAX_FOLLOW_UP_MS, MIN_FOLLOW_UP_MS } from './schedules.ts';
@@ -18,6 +19,8 @@ export const AGENT_METHODS = {
   complete: 'ccos/complete',
   memoryGet: 'ccos/memory.get',
   memoryPut: 'ccos/memory.put',
+  /** Keys (never values) of a namespace the run may see (issue 22). */
+  memoryList: 'ccos/memory.list',
   /** Pause and be resumed later (params `followUpRequestSchema`, contracts/schedules.ts). */
   scheduleResume: 'ccos/schedule.resume',
 } as const;
@@ -117,13 +120,58 @@ export const completeReplySchema = z.strictObject({
 });
 export type CompleteReply = z.infer<typeof completeReplySchema>;
 
-export const memoryGetParamsSchema = z.strictObject({ key: z.string().min(1).max(200) });
-export const memoryGetReplySchema = z.strictObject({ value: z.unknown() });
-export const memoryPutParamsSchema = z.strictObject({
-  key: z.string().min(1).max(200),
-  value: z.unknown(),
+/**
+ * A namespace as an agent names it: `run` (the default: this run's own), `goal` (the current
+ * goal's), `session` (every run of this session), or one the run's policy pack shares. The
+ * host maps it to where it is stored; an agent never names a stored namespace.
+ */
+const agentNamespaceSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and - only');
+const memoryKeySchema = z.string().min(1).max(200);
+
+export const memoryGetParamsSchema = z.strictObject({
+  key: memoryKeySchema,
+  namespace: agentNamespaceSchema.optional(),
 });
+/**
+ * The value (null when absent, expired or withheld: the three read alike), with the item's
+ * label and taint so the context window that receives it is labelled by it.
+ */
+export const memoryGetReplySchema = z.strictObject({
+  value: z.unknown(),
+  label: z.array(labelAtomSchema).optional(),
+  taint: taintSchema.optional(),
+});
+export type MemoryGetReply = z.infer<typeof memoryGetReplySchema>;
+export const memoryPutParamsSchema = z.strictObject({
+  key: memoryKeySchema,
+  value: z.unknown(),
+  namespace: agentNamespaceSchema.optional(),
+  /** Who may read it; at most what the namespace allows (default: the namespace's own). */
+  audience: agentMemoryAudienceSchema.optional(),
+  /** How long the item lives; default the pack's (none: no expiry). */
+  ttl_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(366 * 24 * 60 * 60 * 1000)
+    .optional(),
+});
+export type MemoryPutParams = z.infer<typeof memoryPutParamsSchema>;
 export const memoryPutReplySchema = z.strictObject({});
+export const memoryListParamsSchema = z.strictObject({
+  namespace: agentNamespaceSchema.optional(),
+  prefix: z.string().max(200).optional(),
+});
+export const memoryListReplySchema = z.strictObject({
+  items: z.array(
+    z.strictObject({ key: z.string(), label: z.array(labelAtomSchema), taint: taintSchema }),
+  ),
+});
+export type MemoryListReply = z.infer<typeof memoryListReplySchema>;
 
 /**
  * What a tool call came to, as the agent sees it (in `structuredContent`): the output, a

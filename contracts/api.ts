@@ -47,6 +47,13 @@ import {
   tokenInfoSchema,
 } from './tokens.ts';
 import { policyPackDetailSchema, policyPackListSchema } from './policy.ts';
+import {
+  memoryItemSchema,
+  memoryListQuerySchema,
+  memoryListSchema,
+  memoryPurgeRequestSchema,
+  memoryPurgeResultSchema,
+} from './memory.ts';
 import { hostInfoSchema, llmTestResultSchema, loginLinkSchema, uiSessionInfoSchema } from './ui.ts';
 
 /**
@@ -1155,6 +1162,47 @@ export const API = {
     request: { params: idParam('policy pack') },
     responses: { 200: json(policyPackDetailSchema, 'the pack'), ...errors, ...notFound },
   },
+  // --- governed memory (issue 22) ---
+  listMemory: {
+    method: 'get',
+    path: '/v1/memory',
+    summary: 'Memory items, by run, session or namespace (admin); values redacted',
+    description:
+      'Every item with its label, taint, source, audience and expiry (expired items included, marked by `expires_at`). Values pass the redactor, and a `pii.*` value is shown to admin only; `value_withheld` says when a value was masked.',
+    request: { query: memoryListQuerySchema },
+    responses: { 200: json(memoryListSchema, 'the items'), ...errors },
+  },
+  getMemoryItem: {
+    method: 'get',
+    path: '/v1/memory/{id}',
+    summary: 'One memory item (admin); its value redacted by the redactor and by label',
+    description:
+      'The item with its label, taint, source (skill and version, transform, agent run, person), the run and step that wrote it, its audience and expiry. The value passes the redactor; a `pii.*` value is shown to admin only, a secret never (none is ever stored).',
+    request: { params: idParam('memory item') },
+    responses: { 200: json(memoryItemSchema, 'the item'), ...errors, ...notFound },
+  },
+  deleteMemoryItem: {
+    method: 'delete',
+    path: '/v1/memory/{id}',
+    summary: 'Delete one memory item (admin), recorded as `memory.deleted`',
+    description:
+      'Removes the item from the database; the chain keeps a `memory.deleted` entry naming the item, its namespace and key (never its value) and who deleted it.',
+    request: { params: idParam('memory item') },
+    responses: {
+      200: json(z.strictObject({ deleted: z.literal(true) }), 'the item is gone'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  purgeMemory: {
+    method: 'post',
+    path: '/v1/memory/purge',
+    summary: 'Delete every memory item of one run, session or namespace (admin), audited',
+    description:
+      'Exactly one of `run_id`, `session_id`, `namespace`. Recorded as one `memory.purged` entry with the scope and the count; the values are gone from the database.',
+    request: { body: jsonBody(memoryPurgeRequestSchema, { session_id: 'ses_…' }) },
+    responses: { 200: json(memoryPurgeResultSchema, 'how many items were deleted'), ...errors },
+  },
   getHostInfo: {
     method: 'get',
     path: '/v1/host',
@@ -1229,6 +1277,7 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   secrets: 'Secret names (values never leave the host)',
   connectors: 'Connector records: what runs created by each connector may use',
   policies: 'Policy packs: the rules runs are held to, versioned by content',
+  memory: 'Governed memory: labelled items with a source, an audience and an expiry (admin)',
   events: 'Server-sent events for live views',
   ui: 'Browser sessions of the desktop UI: login links, CSRF token, sign-out',
 };

@@ -55,6 +55,11 @@ export const chainEventTypeSchema = z.enum([
   'grant.revoked',
   /** Quarantined blobs were deleted (a purge per session or sender, or their TTL): pointers only. */
   'quarantine.purged',
+  // --- governed memory (issue 22) ---
+  /** An admin deleted one memory item (its value is not on the entry). */
+  'memory.deleted',
+  /** An admin purged a run's, a session's or a namespace's memory items. */
+  'memory.purged',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

@@ -69,6 +69,11 @@ export const errorCodeSchema = z.enum([
    * taint-gated call the pack does not let be granted, a kind that is never standing.
    */
   'GRANT_NOT_ALLOWED',
+  /**
+   * Governed memory refused a write (a secret, an undeclared namespace, too wide an audience);
+   * `details.rule_id` names the rule (issue 22).
+   */
+  'MEMORY_DENIED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

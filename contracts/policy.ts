@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { labelAtomSchema, labelInputSchema } from './labels.ts';
+import { sharedMemoryNamespaceSchema } from './memory.ts';
 import { quarantinePolicySchema } from './quarantine.ts';
 import { budgetSchema } from './runs.ts';
 
@@ -364,6 +365,26 @@ export const policyPackSchema = z.strictObject({
    */
   egress_label: z.enum(['deny', 'approval', 'off']).optional(),
   // --- end labels and taint ---
+  // --- governed memory (issue 22) ---
+  /**
+   * Namespaces runs share (beyond each run's, goal's and session's own), each with the widest
+   * audience an agent's write to it gets. An agent naming any other namespace is refused
+   * (`memory.namespace`). Default: none.
+   */
+  memory_shared_namespaces: z.array(sharedMemoryNamespaceSchema).max(50).optional(),
+  /**
+   * The most restrictive label a run's agent may read back from memory; items above it read
+   * as absent (`memory.label`). Default: every `pii.*` label and `internal.system` (an agent's
+   * own writes are labelled as unknown personal data until taint tracking labels them).
+   */
+  memory_agent_readable: labelInputSchema.optional(),
+  /** How long an agent's memory write lives when it asks for no lifetime. Default: no expiry. */
+  memory_default_ttl_ms: z
+    .number()
+    .int()
+    .min(1000)
+    .max(366 * 24 * 60 * 60 * 1000)
+    .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

@@ -7,7 +7,13 @@ export type TokenKind = z.infer<typeof tokenKindSchema>;
  * What a non-admin token may do. Admin tokens may do everything; only admin tokens
  * decide approvals and manage tokens, whatever scopes another token lists.
  */
-export const tokenScopeSchema = z.enum(['runs:create', 'runs:read', 'runs:cancel', 'events:post', 'mcp']);
+export const tokenScopeSchema = z.enum([
+  'runs:create',
+  'runs:read',
+  'runs:cancel',
+  'events:post',
+  'mcp',
+]);
 export type TokenScope = z.infer<typeof tokenScopeSchema>;
 
 /** A connector's id: a slug (also the `connector:<id>` actor of its tokens). */

@@ -9,6 +9,7 @@ import { registerInspectCommands } from './cli/inspect-commands.ts';
 import { registerOpenCommand } from './cli/open-command.ts';
 import { registerMcpCommands } from './cli/mcp-commands.ts';
 import { registerPolicyCommands } from './cli/policy-commands.ts';
+import { registerMemoryCommands } from './cli/memory-commands.ts';
 import { registerRunCommands } from './cli/run-commands.ts';
 import { registerScheduleCommands } from './cli/schedule-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerMcpCommands(program);
   registerScheduleCommands(program);
   registerPolicyCommands(program);
+  registerMemoryCommands(program);
   registerOpenCommand(program);
   return program;
 }

@@ -44,6 +44,8 @@ import { DEFAULT_POLICY_PACK, type PolicyPacks } from './policy/policy-packs.ts'
 import { hostPolicyPacks, readHostPackFiles } from './policy/host-policy-packs.ts';
 import { decide } from './policy/decide.ts';
 import { Redactor } from './policy/redactor.ts';
+import { MemoryAdmin } from './memory/memory-admin.ts';
+import { MemoryStore } from './memory/memory-store.ts';
 import { hostSecretNames } from './policy/host-secrets.ts';
 import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
@@ -126,6 +128,8 @@ export type StartedHost = {
   tokens: TokenService;
   secrets: SecretStore;
   redactor: Redactor;
+  /** Governed memory: every memory read and write goes through it (issue 22). */
+  memory: MemoryStore;
   skillRegistry: SkillRegistry;
   skills: SkillService;
   onboarding: OnboardingService;
@@ -350,6 +354,7 @@ export class Host {
         logger.warn({ tokens: stale.length }, 'revoked agent-session tokens a previous stop left');
 
       const hostSecrets = hostSecretNames(config.agents.llm);
+      const memory = new MemoryStore({ db: store.db, clock, redactor });
       const skillRegistry = new SkillRegistry({
         builtinTools: BUILTIN_TOOLS,
         sandbox: new IsolatedVmSandbox({
@@ -366,12 +371,11 @@ export class Host {
           reservedSecrets: hostSecrets,
         },
         host: {
-          memory: new StoreSkillMemory({ db: store.db, chain, clock }),
+          memory: new StoreSkillMemory({ chain, memory }),
           // A backstop to the load rule: a skill loaded before a setting reserved a name
           // still never receives the host's own key.
           secrets: (name) =>
             hostSecrets.has(name) ? Promise.resolve(undefined) : secrets.reveal(name),
-          holdsSecret: (text) => redactor.holdsKnownValue(text),
           // Pack rules under the pack the call's run was created with (issue 22).
           decide: (envelope, request) =>
             decide(policies.atVersion(envelope.policy_pack_version), request),
@@ -427,7 +431,8 @@ export class Host {
         clock,
         logger,
         // Autofill reads the person's shared namespaces (e.g. `profile`), never a skill's.
-        readMemory: (namespace, key) => readSharedMemory(store.db, namespace, key),
+        readMemory: (namespace, key, runId) =>
+          readSharedMemory({ chain, memory }, namespace, key, runId),
         skills,
         transforms,
       });
@@ -475,6 +480,7 @@ export class Host {
         approvals,
         secrets,
         logger,
+        memory,
       }).register();
       this.#disposables.push(onboarding);
       const restored = await skills.restore({ actor: HOST_ACTOR });
@@ -497,6 +503,7 @@ export class Host {
         controls,
         connectors,
         policies,
+        memoryAdmin: new MemoryAdmin({ memory, chain, redactor }),
         uiSessions,
         steering,
         continueRun: (parentId, input, ctx) =>
@@ -598,6 +605,7 @@ export class Host {
         pipeline,
         skillRegistry,
         redactor,
+        memory,
         secrets,
         followUps,
         steering,
@@ -619,6 +627,7 @@ export class Host {
         tokens,
         secrets,
         redactor,
+        memory,
         skillRegistry,
         skills,
         onboarding,
@@ -683,6 +692,7 @@ export class Host {
       pipeline: ExecutePipeline;
       skillRegistry: SkillRegistry;
       redactor: Redactor;
+      memory: MemoryStore;
       secrets: SecretStore;
       followUps: FollowUps;
       steering: RunSteering;
@@ -758,6 +768,7 @@ export class Host {
           policies: parts.policies,
           llmLocation: llmLocationOf(settings),
         },
+        memory: parts.memory,
         logger: parts.logger,
         followUps: parts.followUps,
         controls: parts.controls,

@@ -32,6 +32,8 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/auth'],
   // Runs: the state machine, goals, approvals, budgets, checkpoints, completion.
   ['main/runs'],
+  // Governed memory: labelled, audienced items; every read and write goes through it.
+  ['main/memory'],
   // Schedules: triggers, fires and follow-ups; they start and resume runs.
   ['main/scheduler'],
   // Quarantined raw content, then the transforms that are the only code reading it (metered

@@ -8,7 +8,8 @@ export type AutofillRecord = { field: string; source: string };
 export type AutofillContext = {
   runGoal: string;
   runId: string;
-  readMemory: (namespace: string, key: string) => Promise<unknown>;
+  /** A shared namespace's item as this run may read it (audience, expiry). */
+  readMemory: (namespace: string, key: string, runId: string) => Promise<unknown>;
 };
 
 const MEMORY_SOURCE = /^memory:([a-z0-9][a-z0-9_-]*)\.([A-Za-z0-9_.-]+)$/;
@@ -53,6 +54,6 @@ async function read(source: string, context: AutofillContext): Promise<unknown> 
   if (source === 'run.goal') return context.runGoal;
   if (source === 'run.id') return context.runId;
   const memory = MEMORY_SOURCE.exec(source);
-  if (memory !== null) return context.readMemory(memory[1] ?? '', memory[2] ?? '');
+  if (memory !== null) return context.readMemory(memory[1] ?? '', memory[2] ?? '', context.runId);
   return undefined;
 }

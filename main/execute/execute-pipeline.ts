@@ -39,7 +39,7 @@ export type ExecutePipelineDeps = {
   clock: Clock;
   /** The host's redacting logger: one summary line per call (never params or outputs). */
   logger: Logger;
-  readMemory: (namespace: string, key: string) => Promise<unknown>;
+  readMemory: (namespace: string, key: string, runId: string) => Promise<unknown>;
   /** Where each call's input and outcome are kept; the chain names them by digest. */
   payloads: PayloadStore;
   /** Serves the built-in `ccos__skill_load`; without it the tool is not found. */

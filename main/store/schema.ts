@@ -251,15 +251,25 @@ export type SkillsTable = {
   load_error: string | null;
 };
 
+/** Governed memory items (migration 0110; parsed by `main/memory/memory-record.ts`). */
 export type MemoryTable = {
+  id: string;
   namespace: string;
   key: string;
+  /** JSON. */
   value: string;
+  /** `public` or label atoms joined with `+`. */
   label: string;
+  taint: string;
   source: string;
   run_id: string | null;
   step_id: string | null;
+  session_id: string | null;
+  audience: string;
+  /** The run, session, schedule or connector id; `''` for `namespace` and `ui_only`. */
+  audience_id: string;
   expires_at: string | null;
+  created_at: string;
   updated_at: string;
 };
 

@@ -1,6 +1,9 @@
 import type {
   AgentSessionInfo,
   CompleteReply,
+  MemoryGetReply,
+  MemoryListReply,
+  MemoryPutParams,
   LlmCompleteReply,
   ToolCallOutcome,
 } from '../../contracts/agent-channel.ts';
@@ -145,12 +148,16 @@ export class RunSegment implements AgentChannelHandlers {
     return claimComplete(this.#ctx, this.#gate, summary);
   }
 
-  memoryGet(key: string): Promise<unknown> {
-    return this.#memory.get(key);
+  memoryGet(key: string, namespace: string | undefined): Promise<MemoryGetReply> {
+    return this.#memory.get(key, namespace);
   }
 
-  memoryPut(key: string, value: unknown): Promise<void> {
-    return this.#memory.put(key, value);
+  memoryPut(params: MemoryPutParams): Promise<void> {
+    return this.#memory.put(params);
+  }
+
+  memoryList(namespace: string | undefined, prefix: string | undefined): Promise<MemoryListReply> {
+    return this.#memory.list(namespace, prefix);
   }
 
   /** Checkpoints `request.state`, pauses the run and schedules its resume, in one transaction. */

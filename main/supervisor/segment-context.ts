@@ -8,6 +8,8 @@ import type { Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { ExecutePipeline } from '../execute/execute-pipeline.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
+import type { MemoryPolicy } from '../memory/memory-policy.ts';
+import type { MemoryStore } from '../memory/memory-store.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
@@ -29,6 +31,8 @@ export type RunSegmentDeps = {
   checkpoints: CheckpointStore;
   registry: SkillRegistry;
   redactor: Redactor;
+  /** Governed memory: the run's agent reads and writes only through it. */
+  memory: MemoryStore;
   /** Where each LLM call's prompt and answer are kept; the chain names them by digest. */
   payloads: PayloadStore;
   llm: LlmProvider;
@@ -63,6 +67,8 @@ export type SegmentGrant = {
   max_steps: number;
   max_ms: number;
   quotas: SegmentQuotas;
+  /** What the run's pack says about memory (shared namespaces, readable labels, lifetime). */
+  memory: MemoryPolicy;
   llm_retry: LlmRetryPolicy;
 };
 

@@ -2,6 +2,7 @@ import { isUnjailed } from '../../contracts/agent-isolation.ts';
 import type { ChainEntry } from '../../contracts/chain.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { Disposable } from '../disposable.ts';
+import { memoryPolicyOf } from '../memory/memory-policy.ts';
 import { segmentQuotasOf } from '../runs/segment-quotas.ts';
 import { DEFAULT_LLM_RETRY } from './llm-failure.ts';
 import { RunSegment } from './run-segment.ts';
@@ -218,6 +219,7 @@ export class Supervisor implements Disposable {
       max_steps: pack.segment_max_steps,
       max_ms: pack.segment_max_ms,
       quotas: segmentQuotasOf(pack),
+      memory: memoryPolicyOf(pack),
       llm_retry: pack.llm_retry ?? DEFAULT_LLM_RETRY,
     };
     const abort = new AbortController();

@@ -4,6 +4,7 @@ import { serveAgentChannel } from '../../main/agent/channel/serve-agent-channel.
 import { ChildProcessSpawner } from '../../main/agent/spawn/child-process-spawner.ts';
 import type { StartedHost } from '../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
+import { memoryPolicyOf } from '../../main/memory/memory-policy.ts';
 import { segmentQuotasOf } from '../../main/runs/segment-quotas.ts';
 import { DEFAULT_LLM_RETRY } from '../../main/supervisor/llm-failure.ts';
 import { RunSegment } from '../../main/supervisor/run-segment.ts';
@@ -36,6 +37,7 @@ export async function agentChannelCalls(
       registry: s.skillRegistry,
       redactor: s.redactor,
       labels: { db: s.store.db, policies: s.policies, llmLocation: 'local' },
+      memory: s.memory,
       llm: {
         id: 'none',
         complete: () => Promise.reject(new Error('the bench makes no LLM calls')),
@@ -48,6 +50,7 @@ export async function agentChannelCalls(
       max_steps: 1000,
       max_ms: 10 * 60 * 1000,
       quotas: segmentQuotasOf(DEFAULT_POLICY_PACK),
+      memory: memoryPolicyOf(DEFAULT_POLICY_PACK),
       llm_retry: DEFAULT_LLM_RETRY,
     },
     new AbortController().signal,

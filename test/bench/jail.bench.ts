@@ -115,6 +115,7 @@ async function toolCalls(spawner: Spawner, count: number): Promise<number[]> {
     complete: refuse,
     memoryGet: refuse,
     memoryPut: refuse,
+    memoryList: refuse,
   };
   const worker = spawnFor(spawner, {
     runId: 'bench',

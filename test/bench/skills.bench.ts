@@ -28,7 +28,6 @@ function registry(): SkillRegistry {
       secrets: () => Promise.resolve(undefined),
       log: () => undefined,
       audit: () => undefined,
-      holdsSecret: () => false,
     },
   });
 }

@@ -2,6 +2,9 @@ import type {
   AgentSessionInfo,
   CompleteReply,
   LlmCompleteReply,
+  MemoryGetReply,
+  MemoryListReply,
+  MemoryPutParams,
   ToolCallOutcome,
 } from '../../../contracts/agent-channel.ts';
 import type { LlmCompleteRequest } from '../../../contracts/llm.ts';
@@ -29,8 +32,13 @@ export type AgentChannelHandlers = {
   llmComplete: (request: LlmCompleteRequest) => Promise<LlmCompleteReply>;
   checkpoint: (state: unknown) => Promise<{ checkpoint_id: number }>;
   complete: (summary: string | undefined) => Promise<CompleteReply>;
-  memoryGet: (key: string) => Promise<unknown>;
-  memoryPut: (key: string, value: unknown) => Promise<void>;
+  /** Governed memory (issue 22): the value with its label and taint, or null. */
+  memoryGet: (key: string, namespace: string | undefined) => Promise<MemoryGetReply>;
+  memoryPut: (params: MemoryPutParams) => Promise<void>;
+  memoryList: (
+    namespace: string | undefined,
+    prefix: string | undefined,
+  ) => Promise<MemoryListReply>;
   /**
    * `ccos/schedule.resume`: checkpoint, pause the run and resume it later. Absent where
    * the host has no scheduler; the channel then refuses the method.

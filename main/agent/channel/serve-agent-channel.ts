@@ -8,6 +8,7 @@ import {
   completeParamsSchema,
   llmCompleteParamsSchema,
   memoryGetParamsSchema,
+  memoryListParamsSchema,
   memoryPutParamsSchema,
   toolCallIdSchema,
 } from '../../../contracts/agent-channel.ts';
@@ -139,13 +140,16 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
   handle(AGENT_METHODS.complete, completeParamsSchema, async ({ summary }) =>
     handlers.complete(summary),
   );
-  handle(AGENT_METHODS.memoryGet, memoryGetParamsSchema, async ({ key }) => ({
-    value: await handlers.memoryGet(key),
-  }));
-  handle(AGENT_METHODS.memoryPut, memoryPutParamsSchema, async ({ key, value }) => {
-    await handlers.memoryPut(key, value);
+  handle(AGENT_METHODS.memoryGet, memoryGetParamsSchema, async ({ key, namespace }) =>
+    handlers.memoryGet(key, namespace),
+  );
+  handle(AGENT_METHODS.memoryPut, memoryPutParamsSchema, async (params) => {
+    await handlers.memoryPut(params);
     return {};
   });
+  handle(AGENT_METHODS.memoryList, memoryListParamsSchema, async ({ namespace, prefix }) =>
+    handlers.memoryList(namespace, prefix),
+  );
   handle(AGENT_METHODS.scheduleResume, followUpRequestSchema, async (request) => {
     if (handlers.resumeLater === undefined) {
       throw new AppError(

@@ -10,7 +10,11 @@ import {
   completeReplySchema,
   llmCompleteReplySchema,
   memoryGetReplySchema,
+  memoryListReplySchema,
   memoryPutReplySchema,
+  type MemoryGetReply,
+  type MemoryListReply,
+  type MemoryPutParams,
   toolCallOutcomeSchema,
   type AgentSessionInfo,
   type CompleteReply,
@@ -53,11 +57,18 @@ export type AgentClient = {
   /** Saves `request.state`, pauses the run and has it resumed later (`ccos/schedule.resume`). */
   resumeLater(request: FollowUpRequest): Promise<FollowUpReply>;
   /**
-   * The run's own memory namespace (`run:<id>`, metered by the host like everything else):
-   * the agent's scratch space, never a completion fact.
+   * Governed memory (metered and filtered by the host like everything else): by default the
+   * run's own namespace, the agent's scratch space, never a completion fact. `memoryGet` is
+   * the value alone; `memoryRead` adds the item's label and taint.
    */
   memoryGet(key: string): Promise<unknown>;
-  memoryPut(key: string, value: unknown): Promise<void>;
+  memoryRead(key: string, namespace?: string): Promise<MemoryGetReply>;
+  memoryPut(
+    key: string,
+    value: unknown,
+    options?: Omit<MemoryPutParams, 'key' | 'value'>,
+  ): Promise<void>;
+  memoryList(namespace?: string, prefix?: string): Promise<MemoryListReply>;
   close(): Promise<void>;
 };
 
@@ -124,9 +135,24 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       call(AGENT_METHODS.scheduleResume, { ...request }, followUpReplySchema),
     memoryGet: async (key) =>
       (await call(AGENT_METHODS.memoryGet, { key }, memoryGetReplySchema)).value,
-    memoryPut: async (key, value) => {
-      await call(AGENT_METHODS.memoryPut, { key, value }, memoryPutReplySchema);
+    memoryRead: (key, namespace) =>
+      call(
+        AGENT_METHODS.memoryGet,
+        namespace === undefined ? { key } : { key, namespace },
+        memoryGetReplySchema,
+      ),
+    memoryPut: async (key, value, options = {}) => {
+      await call(AGENT_METHODS.memoryPut, { ...options, key, value }, memoryPutReplySchema);
     },
+    memoryList: (namespace, prefix) =>
+      call(
+        AGENT_METHODS.memoryList,
+        {
+          ...(namespace === undefined ? {} : { namespace }),
+          ...(prefix === undefined ? {} : { prefix }),
+        },
+        memoryListReplySchema,
+      ),
     close: () => client.close(),
   };
 }

@@ -13,6 +13,8 @@ import {
   restoreState,
   type AgentState,
 } from './agent-state.ts';
+import { MEMORY_TOOLS } from '../../../contracts/agent-memory-tools.ts';
+import { callMemoryTool, isMemoryTool } from './memory-tools.ts';
 import type { WorkerLog } from './worker-log.ts';
 import { systemPrompt } from './system-prompt.ts';
 
@@ -58,8 +60,8 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
   const { client, log, now } = deps;
   const startedAt = now();
   const info = await client.sessionInfo();
-  // The host's tools, and the one the worker serves itself: waiting to be resumed later.
-  const tools = [...(await client.listTools()), RESUME_LATER_TOOL];
+  // The host's tools, and those the worker serves itself: waiting, and governed memory.
+  const tools = [...(await client.listTools()), RESUME_LATER_TOOL, ...MEMORY_TOOLS];
   const restored = restoreState(info.checkpoint, log);
   let state: AgentState = restored.state;
   let saved = restored.resumed;
@@ -104,7 +106,9 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
       steps++;
 
       if (call !== undefined) {
-        const outcome = await callTool(client, call, log);
+        const outcome = isMemoryTool(call.name)
+          ? await hostRefusalAsOutcome(() => callMemoryTool(client, call))
+          : await callTool(client, call, log);
         if (outcome.status === 'paused') {
           // The call stays unanswered in the state, so the resumed segment runs it again
           // once the person has decided (or supplied the missing fields).
@@ -155,6 +159,20 @@ export async function runAgentLoop(deps: AgentLoopDeps): Promise<AgentLoopEnd> {
     // The host may refuse this too once the segment is over; the last saved step stands then.
     await checkpoint().catch(() => undefined);
     return 'stopped_by_host';
+  }
+}
+
+/**
+ * A host error other than the stop codes (a refused memory write, an undeclared namespace) is
+ * an outcome the model can reason about, not a reason to end the segment.
+ */
+async function hostRefusalAsOutcome(run: () => Promise<ToolCallOutcome>): Promise<ToolCallOutcome> {
+  try {
+    return await run();
+  } catch (e) {
+    const code = channelErrorCode(e);
+    if (code === undefined || STOP_CODES.has(code)) throw e;
+    return { status: 'error', code, message: e instanceof Error ? e.message : String(e) };
   }
 }
 

@@ -20,6 +20,7 @@ import { RunDetailCache } from '../shared/run-detail-cache.ts';
 import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { registerUiRoutes } from '../routes/ui-routes.ts';
 import { registerHostRoutes } from '../routes/host-routes.ts';
+import { registerMemoryRoutes } from '../routes/memory-routes.ts';
 import { registerRunContinueRoute } from '../routes/run-continue-route.ts';
 import { registerSteeringRoutes } from '../routes/steering-routes.ts';
 import { securityHeaders } from '../shared/security-headers.ts';
@@ -155,6 +156,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   registerScheduleRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access, uiSessions);
   registerHostRoutes(app, deps, access);
+  registerMemoryRoutes(app, deps, access);
   registerRunContinueRoute(app, deps, access, details);
   registerSteeringRoutes(app, deps, access);
   const mcp = registerMcpRoute(app, deps, access);

@@ -33,6 +33,7 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   // A skill is refused by policy: the caller may not do this.
   SKILL_EGRESS_DENIED: 403,
   SKILL_PERMISSION_DENIED: 403,
+  MEMORY_DENIED: 403,
   CAPABILITY_DENIED: 403,
   // A standing grant the policy never allows: the person may still approve the one call.
   GRANT_NOT_ALLOWED: 403,

@@ -12,6 +12,7 @@ import type { ChainHeads } from '../../chain/chain-heads.ts';
 import type { TokenService } from '../../auth/token-service.ts';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.ts';
+import type { MemoryAdmin } from '../../memory/memory-admin.ts';
 import type { Redactor } from '../../policy/redactor.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { OnboardingService } from '../../skills/onboarding/onboarding-service.ts';
@@ -65,6 +66,8 @@ export type GatewayDeps = {
   connectors: ConnectorRecords;
   /** The packs runs are held to (`/v1/policies`). */
   policies: PolicyPacks;
+  /** Governed memory as the person sees it (`/v1/memory`); absent, those routes answer 404. */
+  memoryAdmin?: MemoryAdmin;
   logger: Logger;
   version: string;
   startedAt: number;

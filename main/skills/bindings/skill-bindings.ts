@@ -156,7 +156,7 @@ export function createSkillBindings(
         const { namespace, key } = parseArgs(memoryKeySchema, args, name);
         Object.assign(data, { namespace, key });
         checkNamespace(namespace);
-        return (await deps.memory.get(owner, namespace, key)) ?? null;
+        return (await deps.memory.get(owner, namespace, key, call)) ?? null;
       }
       case 'memory.put': {
         const { namespace, key, value } = parseArgs(memoryPutSchema, args, name);
@@ -170,12 +170,7 @@ export function createSkillBindings(
           );
         }
         data.chars = text.length;
-        if (deps.holdsSecret(text)) {
-          throw new AppError(
-            'SKILL_PERMISSION_DENIED',
-            'this value holds a secret; secrets are not stored in memory: keep it in the secret store and reference it by name',
-          );
-        }
+        // Governed memory refuses a secret (and records the refusal) inside the write.
         // The write and its `memory.write` entry commit together (or neither does).
         await deps.memory.put(
           owner,
@@ -211,6 +206,8 @@ export function createSkillBindings(
       value = await run(name, args, signal, call, data, recorded);
     } catch (e) {
       const code = isAppError(e) ? e.code : 'INTERNAL';
+      // Governed memory recorded its refusal (`policy.decision` with the rule) itself.
+      if (code === 'MEMORY_DENIED') recorded.end = true;
       const denied =
         code === 'SKILL_EGRESS_DENIED' ||
         code === 'SKILL_PERMISSION_DENIED' ||

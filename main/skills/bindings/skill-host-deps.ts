@@ -13,10 +13,17 @@ export type SkillRef = { skill_id: string; version: string };
  * `notes` share nothing) and records the writer. Governance (labels, retention) is its too.
  */
 export type SkillMemory = {
-  get: (owner: SkillRef, namespace: string, key: string) => Promise<unknown>;
+  /** Reads for the run `call` belongs to: items of another session's runs read as absent. */
+  get: (
+    owner: SkillRef,
+    namespace: string,
+    key: string,
+    call: SkillCallContext,
+  ) => Promise<unknown>;
   /**
    * Stores the value and records `audit` (its `memory.write`) in one transaction: a write
-   * exists exactly when its chain entry does.
+   * exists exactly when its chain entry does. A refused write (a secret) throws MEMORY_DENIED
+   * with its `policy.decision` already committed.
    */
   put: (
     owner: SkillRef,
@@ -60,11 +67,6 @@ export type SkillHostDeps = {
   memory: SkillMemory;
   secrets: SecretResolver;
   log: (entry: SkillLogEntry) => void;
-  /**
-   * Whether text holds a known secret value (in any form redaction knows): such a value is
-   * never written to memory, where every reader and the database file would see it.
-   */
-  holdsSecret: (text: string) => boolean;
   /**
    * Records a binding call. Awaited: a binding whose audit cannot be written fails, and a
    * request whose attempt cannot be written is never sent.

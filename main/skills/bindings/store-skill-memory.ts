@@ -1,10 +1,14 @@
-import type { Kysely } from 'kysely';
-import type { CausalChain } from '../../chain/causal-chain.ts';
-import type { Clock } from '../../clock.ts';
-import type { Database, Db } from '../../store/schema.ts';
+import type { Taint } from '../../../contracts/labels.ts';
+import type { CausalChain, ChainTx } from '../../chain/causal-chain.ts';
+import { AppError } from '../../errors.ts';
+import { runAudienceIn, type AudienceContext } from '../../memory/memory-audience.ts';
+import { EVERY_STORABLE_LABEL } from '../../memory/memory-policy.ts';
+import type { MemoryAudit, MemoryStore, MemoryWriteOutcome } from '../../memory/memory-store.ts';
+import { UNKNOWN } from '../../policy/labels.ts';
+import { skillMemoryNamespace } from '../../runs/skill-memory-namespace.ts';
 import { skillAuditEntry } from './skill-audit.ts';
-import { skillMemoryNamespace, skillMemorySource } from '../../runs/skill-memory-namespace.ts';
 import type { SkillAuditEvent, SkillMemory, SkillRef } from './skill-host-deps.ts';
+import type { SkillCallContext } from '../sandbox/skill-sandbox.ts';
 
 /**
  * A memory item as skills and their onboarding store it. `namespace` is the one the skill
@@ -17,75 +21,107 @@ export type SkillMemoryItem = {
   value: unknown;
   run_id: string | null;
   step_id: string | null;
+  /** `trusted` only for what the person typed (a setup answer); a skill's data is untrusted. */
+  taint: Taint;
 };
 
-/** Reads one item of the skill's own (null when absent), through `db` or a transaction of it. */
-export async function readSkillMemory(
-  db: Kysely<Database>,
+/**
+ * Reads one item of the skill's own (null when absent or withheld) for a reader in
+ * `audience`: a skill in a run of one session never reads what it wrote in another's.
+ */
+export async function readSkillMemoryIn(
+  tx: ChainTx,
+  memory: MemoryStore,
   owner: SkillRef,
   namespace: string,
   key: string,
+  audience: AudienceContext,
+  audit: MemoryAudit,
 ): Promise<unknown> {
-  const row = await db
-    .selectFrom('memory')
-    .select('value')
-    .where('namespace', '=', skillMemoryNamespace(owner.skill_id, namespace))
-    .where('key', '=', key)
-    .executeTakeFirst();
-  return row === undefined ? null : (JSON.parse(row.value) as unknown);
+  const record = await memory.readIn(
+    tx,
+    { audience, clearance: EVERY_STORABLE_LABEL, audit },
+    skillMemoryNamespace(owner.skill_id, namespace),
+    key,
+  );
+  return record?.value ?? null;
 }
 
 /**
- * Writes one item of the skill's own through `db` or a transaction of it; the caller records
- * it on the chain in the same transaction. Each item names the skill and version that last
- * wrote it (`skill:<id>@<version>`) and carries no weaker label than `internal.system` until
- * governed memory refines labels.
+ * Writes one item of the skill's own in `tx`, with its `memory.write` (under `audit`). In a
+ * run, the item's audience is the run's session; outside any (onboarding), whoever the
+ * skill's namespace admits. Skills declare no output labels yet, so an item is labelled as
+ * unknown personal data — the most restrictive PII, never less than what it might be.
  */
-export async function writeSkillMemory(
-  db: Kysely<Database>,
+export async function writeSkillMemoryIn(
+  tx: ChainTx,
+  memory: MemoryStore,
   owner: SkillRef,
   item: SkillMemoryItem,
-  now: Date,
-): Promise<void> {
-  const row = {
-    namespace: skillMemoryNamespace(owner.skill_id, item.namespace),
-    key: item.key,
-    value: JSON.stringify(item.value),
-    label: 'internal.system',
-    source: skillMemorySource(owner.skill_id, owner.version),
-    run_id: item.run_id,
-    step_id: item.step_id,
-    expires_at: null,
-    updated_at: now.toISOString(),
+  sessionId: string | null,
+  audit: MemoryAudit,
+): Promise<MemoryWriteOutcome> {
+  return memory.writeIn(
+    tx,
+    {
+      namespace: skillMemoryNamespace(owner.skill_id, item.namespace),
+      key: item.key,
+      value: item.value,
+      label: UNKNOWN,
+      taint: item.taint,
+      source: { kind: 'skill', id: owner.skill_id, version: owner.version },
+      run_id: item.run_id,
+      step_id: item.step_id,
+      session_id: sessionId,
+      audience: sessionId === null ? 'namespace' : 'session',
+      audience_id: sessionId ?? '',
+      expires_at: null,
+    },
+    audit,
+  );
+}
+
+/** The chain envelope of a binding call, for memory entries and denials. */
+function callAudit(owner: SkillRef, call: SkillCallContext): MemoryAudit {
+  const { envelope } = call;
+  return {
+    actor: `skill:${owner.skill_id}`,
+    session_id: envelope.session_id,
+    run_id: envelope.run_id,
+    step_id: envelope.step_id,
+    correlation_id: envelope.correlation_id,
+    capability_id: owner.skill_id,
+    capability_version: owner.version,
+    ...(envelope.policy_pack_version === undefined
+      ? {}
+      : { policy_pack_version: envelope.policy_pack_version }),
+    data: { binding: 'memory.get', operation_id: call.operation_id },
   };
-  await db
-    .insertInto('memory')
-    .values(row)
-    .onConflict((oc) =>
-      oc.columns(['namespace', 'key']).doUpdateSet({
-        value: row.value,
-        source: row.source,
-        run_id: row.run_id,
-        step_id: row.step_id,
-        updated_at: row.updated_at,
-      }),
-    )
-    .execute();
 }
 
 /**
- * `ccos.memory` over the store's `memory` table. Values cross the isolate boundary as JSON
- * and are stored as JSON text; each write commits with its `memory.write` chain entry.
+ * `ccos.memory` over governed memory. Values cross the isolate boundary as JSON; each write
+ * commits with its `memory.write` chain entry, and a refused one with its `policy.decision`.
  */
 export class StoreSkillMemory implements SkillMemory {
-  readonly #deps: { db: Db; chain: CausalChain; clock: Clock };
+  readonly #deps: { chain: CausalChain; memory: MemoryStore };
 
-  constructor(deps: { db: Db; chain: CausalChain; clock: Clock }) {
+  constructor(deps: { chain: CausalChain; memory: MemoryStore }) {
     this.#deps = deps;
   }
 
-  get(owner: SkillRef, namespace: string, key: string): Promise<unknown> {
-    return readSkillMemory(this.#deps.db, owner, namespace, key);
+  get(owner: SkillRef, namespace: string, key: string, call: SkillCallContext): Promise<unknown> {
+    return this.#deps.chain.transact(async (tx) =>
+      readSkillMemoryIn(
+        tx,
+        this.#deps.memory,
+        owner,
+        namespace,
+        key,
+        await runAudienceIn(tx, call.envelope.run_id),
+        callAudit(owner, call),
+      ),
+    );
   }
 
   /** Writes the item and its `memory.write` entry in one transaction: both or neither. */
@@ -98,15 +134,38 @@ export class StoreSkillMemory implements SkillMemory {
   ): Promise<void> {
     const { envelope } = audit.call;
     const entry = skillAuditEntry(audit);
-    const now = this.#deps.clock.now();
-    await this.#deps.chain.transact(async (tx) => {
-      await writeSkillMemory(
-        tx.db,
+    if (entry === undefined) throw new AppError('INTERNAL', 'a memory write has an audit entry');
+    // The binding's own entry becomes the item's `memory.write` (or its refusal).
+    const base: MemoryAudit = {
+      actor: entry.actor,
+      session_id: entry.session_id ?? null,
+      run_id: entry.run_id ?? null,
+      step_id: entry.step_id ?? null,
+      correlation_id: entry.correlation_id ?? null,
+      capability_id: entry.capability_id ?? null,
+      capability_version: entry.capability_version ?? null,
+      ...(entry.policy_pack_version === undefined
+        ? {}
+        : { policy_pack_version: entry.policy_pack_version }),
+      data: entry.data ?? {},
+    };
+    const outcome = await this.#deps.chain.transact((tx) =>
+      writeSkillMemoryIn(
+        tx,
+        this.#deps.memory,
         owner,
-        { namespace, key, value, run_id: envelope.run_id, step_id: envelope.step_id },
-        now,
-      );
-      if (entry !== undefined) await tx.append(entry);
-    });
+        {
+          namespace,
+          key,
+          value,
+          run_id: envelope.run_id,
+          step_id: envelope.step_id,
+          taint: 'untrusted',
+        },
+        envelope.session_id,
+        base,
+      ),
+    );
+    if (!outcome.ok) throw outcome.error;
   }
 }

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { ActorContext } from '../../actor-context.ts';
 import type { ChainTx } from '../../chain/causal-chain.ts';
-import { writeSkillMemory } from '../bindings/store-skill-memory.ts';
+import { writeSkillMemoryIn } from '../bindings/store-skill-memory.ts';
 import { parseStoreTarget, resolvePointer } from '../manifest/store-target.ts';
 import { HOST } from './onboarding-progress.ts';
 import type { OnboardingRecord } from './onboarding-repository.ts';
@@ -58,18 +58,29 @@ export class ApiCallStep {
     // From here the response exists only in this process: it is stored (secrets encrypted,
     // under a temporary name) together with the step's progress, in one transaction, so a
     // restart can never call a non-idempotent operation (register) a second time.
-    await this.#ctx.chain.transact(async (tx) => {
-      const now = this.#ctx.clock.now();
+    const refused = await this.#ctx.chain.transact(async (tx) => {
       const next: OnboardingRecord = { ...record };
       for (const { to, value } of values) {
         const target = parseStoreTarget(to);
         if (target?.kind === 'memory') {
-          await writeSkillMemory(
-            tx.db,
+          // A service's answer is untrusted. A secret in it is refused (on record) and setup
+          // stops; the call stays marked as started, so nothing repeats it unasked.
+          const written = await writeSkillMemoryIn(
+            tx,
+            this.#ctx.memory,
             skillRefOf(this.#ctx.registry, record.skill_id),
-            { namespace: target.namespace, key: target.key, value, run_id: null, step_id: null },
-            now,
+            {
+              namespace: target.namespace,
+              key: target.key,
+              value,
+              run_id: null,
+              step_id: null,
+              taint: 'untrusted',
+            },
+            null,
+            { actor: HOST.actor, run_id: record.run_id, data: { onboarding_step: step.id } },
           );
+          if (!written.ok) return written.error;
         } else if (target?.kind === 'secret') {
           const approval = await this.#holdSecretIn(tx, record, step, target.name, value);
           next.pending_approval_id = approval.id;
@@ -86,7 +97,12 @@ export class ApiCallStep {
       } else {
         await this.#ctx.progress.saveIn(tx, next, HOST, { event: 'waiting', step_id: step.id });
       }
+      return undefined;
     });
+    if (refused !== undefined) {
+      await this.#ctx.stop(record, `step ${step.id}: ${refused.message}`);
+      return false;
+    }
     return true;
   }
 

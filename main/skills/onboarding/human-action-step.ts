@@ -1,7 +1,8 @@
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { ActorContext } from '../../actor-context.ts';
 import type { ChainTx } from '../../chain/causal-chain.ts';
-import { readSkillMemory, writeSkillMemory } from '../bindings/store-skill-memory.ts';
+import { readSkillMemoryIn, writeSkillMemoryIn } from '../bindings/store-skill-memory.ts';
+import { NO_RUN_AUDIENCE } from '../../memory/memory-audience.ts';
 import { PLACEHOLDER } from '../manifest/store-target.ts';
 import { HOST } from './onboarding-progress.ts';
 import type { OnboardingRecord } from './onboarding-repository.ts';
@@ -79,16 +80,29 @@ export class HumanActionStep {
     const namespace =
       step.namespace ??
       registry.packageOf(record.skill_id).manifest.permissions.memory_namespaces[0];
-    const now = this.#ctx.clock.now();
     for (const field of step.fields) {
+      // What the person typed is trusted; a secret pasted into a field is still refused.
       const item = {
         namespace: namespace ?? record.skill_id,
         key: field.name,
         value: approval.answer?.[field.name],
         run_id: null,
         step_id: null,
+        taint: 'trusted' as const,
       };
-      await writeSkillMemory(tx.db, skillRefOf(registry, record.skill_id), item, now);
+      const written = await writeSkillMemoryIn(
+        tx,
+        this.#ctx.memory,
+        skillRefOf(registry, record.skill_id),
+        item,
+        null,
+        { actor: ctx.actor, run_id: record.run_id, data: { onboarding_step: step.id } },
+      );
+      if (!written.ok) {
+        const reason = `step ${step.id}: ${written.error.message}`;
+        await this.#ctx.progress.saveIn(tx, { ...cleared, reason }, ctx, { event: 'stopped' });
+        return record.skill_id;
+      }
     }
     await this.#ctx.progress.saveIn(
       tx,
@@ -109,11 +123,17 @@ export class HumanActionStep {
     for (const match of template.matchAll(PLACEHOLDER)) {
       const [text, , ns, key] = match;
       // Only memory values (checked at load): a secret can never be put in front of a person.
-      const value = await readSkillMemory(
-        this.#ctx.db,
-        skillRefOf(this.#ctx.registry, skillId),
-        ns ?? '',
-        key ?? '',
+      // Setup's own facts: written outside any run, read the same way.
+      const value = await this.#ctx.chain.transact((tx) =>
+        readSkillMemoryIn(
+          tx,
+          this.#ctx.memory,
+          skillRefOf(this.#ctx.registry, skillId),
+          ns ?? '',
+          key ?? '',
+          NO_RUN_AUDIENCE,
+          { actor: HOST.actor },
+        ),
       );
       instructions = instructions.replace(
         text,

@@ -19,6 +19,7 @@ import { viewOf } from './onboarding-view.ts';
 import { SetupPasses } from './setup-passes.ts';
 import { stepsOf, type SetupResponse, type StepContext } from './step-context.ts';
 import { WaitForStep } from './wait-for-step.ts';
+import type { MemoryStore } from '../../memory/memory-store.ts';
 
 export type OnboardingServiceDeps = {
   db: Db;
@@ -30,6 +31,8 @@ export type OnboardingServiceDeps = {
   approvals: ApprovalService;
   secrets: SecretStore;
   logger: Logger;
+  /** Governed memory: setup's facts go to the skill's own namespace through it. */
+  memory: MemoryStore;
 };
 
 /** The event type the internal setup run "waits for": no agent ever resumes it. */

@@ -4,6 +4,7 @@ import type { CausalChain } from '../../chain/causal-chain.ts';
 import type { Clock } from '../../clock.ts';
 import type { SecretStore } from '../../policy/secret-store.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
+import type { MemoryStore } from '../../memory/memory-store.ts';
 import type { Db } from '../../store/schema.ts';
 import type { SkillRef } from '../bindings/skill-host-deps.ts';
 import type { SkillRegistry } from '../registry/skill-registry.ts';
@@ -28,6 +29,7 @@ export type StepContext = {
   approvals: ApprovalService;
   secrets: SecretStore;
   logger: Logger;
+  memory: MemoryStore;
   progress: OnboardingProgress;
   /** True once the host is stopping: a runner then writes nothing more. */
   stopping: () => boolean;

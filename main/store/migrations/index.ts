@@ -20,6 +20,7 @@ import * as m0060 from './0060-run-driver.ts';
 import * as m0070 from './0070-run-notes.ts';
 import * as m0090 from './0090-skill-load-errors.ts';
 import * as m0100 from './0100-policy-pack-versions.ts';
+import * as m0110 from './0110-governed-memory.ts';
 import * as m0120 from './0120-quarantine.ts';
 import * as m0130 from './0130-grants.ts';
 import * as m0140 from './0140-value-labels.ts';
@@ -57,6 +58,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0070-run-notes', up: m0070.up },
   { name: '0090-skill-load-errors', up: m0090.up },
   { name: '0100-policy-pack-versions', up: m0100.up },
+  { name: '0110-governed-memory', up: m0110.up },
   { name: '0120-quarantine', up: m0120.up },
   { name: '0130-grants', up: m0130.up },
   { name: '0140-value-labels', up: m0140.up },

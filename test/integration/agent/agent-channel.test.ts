@@ -142,8 +142,9 @@ function scriptedHost(script: HostScript): Host {
       const reply = replies[Math.min(host.completes.length - 1, replies.length - 1)];
       return Promise.resolve(reply ?? { accepted: true, unmet: [] });
     },
-    memoryGet: () => Promise.resolve(null),
+    memoryGet: () => Promise.resolve({ value: null }),
     memoryPut: () => Promise.resolve(),
+    memoryList: () => Promise.resolve({ items: [] }),
   };
   return { ...host, handlers };
 }

@@ -60,8 +60,9 @@ function oneAnswerHost() {
       events.push('complete');
       return Promise.resolve({ accepted: true, unmet: [] });
     },
-    memoryGet: () => Promise.resolve(null),
+    memoryGet: () => Promise.resolve({ value: null }),
     memoryPut: () => Promise.resolve(),
+    memoryList: () => Promise.resolve({ items: [] }),
   };
   return { handlers, events };
 }

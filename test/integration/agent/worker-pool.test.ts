@@ -93,6 +93,7 @@ function recordingHandlers(runId: string, onSession?: () => void) {
     complete: refuse('complete'),
     memoryGet: refuse('memoryGet'),
     memoryPut: refuse('memoryPut'),
+    memoryList: refuse('memoryList'),
   };
   return { handlers, calls };
 }

@@ -241,12 +241,17 @@ describe('canary: a secret is on disk, in logs and in answers in no form', () =>
       'select step_id, outcome from steps where run_id = ? and outcome like ? order by started_at',
       [run.id, 'error:%'],
     )) as { outcome: string }[];
-    // throwBack failed with the secret in its message; both memory writes were refused.
+    // throwBack failed with the secret in its message; governed memory refused both writes,
+    // each on the chain under the constitution's rule (issue 22).
     expect(steps.map((s) => s.outcome)).toEqual([
       'error:SKILL_ERROR',
-      'error:SKILL_PERMISSION_DENIED',
-      'error:SKILL_PERMISSION_DENIED',
+      'error:MEMORY_DENIED',
+      'error:MEMORY_DENIED',
     ]);
+    const refusals = (await h.runChain(run.id, 'policy.decision')).filter(
+      (e) => e.rule_id === 'constitution.no_secret_in_memory',
+    );
+    expect(refusals).toHaveLength(2);
     const checkpoints = await rawSql(h.started.store.file, 'select id from checkpoints');
     expect(checkpoints.length).toBeGreaterThan(1);
     expect(logLines.some((l) => l.includes('base64_1 = '))).toBe(true);

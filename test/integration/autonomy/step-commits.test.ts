@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CausalChain } from '../../../main/chain/causal-chain.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
+import { memoryPolicyOf } from '../../../main/memory/memory-policy.ts';
 import { segmentQuotasOf } from '../../../main/runs/segment-quotas.ts';
 import { DEFAULT_LLM_RETRY } from '../../../main/supervisor/llm-failure.ts';
 import { RunSegment } from '../../../main/supervisor/run-segment.ts';
@@ -112,6 +113,7 @@ describe('commits per tool step', () => {
         registry: s.skillRegistry,
         redactor: s.redactor,
         labels: { db: s.store.db, policies: s.policies, llmLocation: 'local' },
+        memory: s.memory,
         payloads: s.payloads,
         llm: { id: 'none', complete: () => Promise.reject(new Error('no LLM calls here')) },
         logger: s.logger,
@@ -122,6 +124,7 @@ describe('commits per tool step', () => {
         max_steps: 10,
         max_ms: 10 * 60 * 1000,
         quotas: segmentQuotasOf(DEFAULT_POLICY_PACK),
+        memory: memoryPolicyOf(DEFAULT_POLICY_PACK),
         llm_retry: DEFAULT_LLM_RETRY,
       },
       new AbortController().signal,

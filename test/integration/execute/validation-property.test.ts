@@ -225,7 +225,6 @@ describe('validation property: the sandbox only ever sees params valid for the i
         secrets: () => Promise.resolve(undefined),
         log: () => undefined,
         audit: () => undefined,
-        holdsSecret: () => false,
       },
     });
     pipeline = new ExecutePipeline({

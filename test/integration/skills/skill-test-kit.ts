@@ -124,7 +124,6 @@ export function makeKit(limits: Partial<SandboxLimits> = {}, httpTimeoutMs = 2_0
     host: {
       memory,
       secrets: (name) => Promise.resolve(secrets.get(name)),
-      holdsSecret: (text) => [...secrets.values()].some((v) => text.includes(v)),
       log: (e) => {
         logs.push(e);
       },

@@ -51,7 +51,6 @@ function registry(): SkillRegistry {
       secrets: () => Promise.resolve(undefined),
       log: () => undefined,
       audit: () => undefined,
-      holdsSecret: () => false,
     },
   });
 }

@@ -59,7 +59,6 @@ async function install(m: Record<string, unknown>, code: string): Promise<SkillR
     host: {
       memory: { get: () => Promise.resolve(undefined), put: () => Promise.resolve() },
       secrets: () => Promise.resolve(undefined),
-      holdsSecret: () => false,
       log: () => undefined,
       audit: () => undefined,
     },

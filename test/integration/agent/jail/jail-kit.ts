@@ -124,6 +124,7 @@ export async function runHostile(
     complete: refuse,
     memoryGet: refuse,
     memoryPut: refuse,
+    memoryList: refuse,
   };
   const worker = spawnFor(spawner, {
     runId: `escape-${attempt}`,

@@ -3,10 +3,9 @@ import type { Approval } from '../../../../contracts/approvals.ts';
 import type { ChainEntry } from '../../../../contracts/chain.ts';
 import type { Run } from '../../../../contracts/runs.ts';
 import type { SkillListEntry, SkillManifest } from '../../../../contracts/skills.ts';
-import {
-  readSkillMemory,
-  writeSkillMemory,
-} from '../../../../main/skills/bindings/store-skill-memory.ts';
+import { writeSkillMemoryIn } from '../../../../main/skills/bindings/store-skill-memory.ts';
+import { skillMemoryNamespace } from '../../../../main/runs/skill-memory-namespace.ts';
+import { label } from '../../../../main/policy/labels.ts';
 import {
   startGatewayHost,
   type ApiResponse,
@@ -19,6 +18,11 @@ import { writeSkillFolder } from './skill-folder.ts';
 /** A skill's memory as a test reads and seeds it. */
 export type MemoryView = {
   get: (namespace: string, key: string) => Promise<unknown>;
+  /**
+   * The values of every item under the key, oldest first: a skill's items written in runs
+   * belong to each run's session (governed memory), so one key holds one item per session.
+   */
+  getAll: (namespace: string, key: string) => Promise<unknown[]>;
   put: (namespace: string, key: string, value: unknown) => Promise<void>;
 };
 
@@ -102,32 +106,62 @@ export async function startExecuteHost(options: GatewayHostOptions = {}): Promis
     skillMemory: (skillId) => {
       const owner = { skill_id: skillId, version: '0.0.0-test' };
       return {
-        get: (namespace, key) => readSkillMemory(started.store.db, owner, namespace, key),
-        // As a skill's earlier write would have put it (no run, no audit).
-        put: (namespace, key, value) =>
-          writeSkillMemory(
-            started.store.db,
-            owner,
-            { namespace, key, value, run_id: null, step_id: null },
-            new Date(),
-          ),
+        // Every item of the namespace, whichever audience it has: what the person sees.
+        get: async (namespace, key) => {
+          const items = await started.memory.listAll({
+            namespace: skillMemoryNamespace(skillId, namespace),
+            limit: 500,
+          });
+          return items.find((i) => i.key === key)?.value ?? null;
+        },
+        getAll: async (namespace, key) => {
+          const items = await started.memory.listAll({
+            namespace: skillMemoryNamespace(skillId, namespace),
+            limit: 500,
+          });
+          return items
+            .filter((i) => i.key === key)
+            .sort((a, b) => a.created_at.localeCompare(b.created_at))
+            .map((i) => i.value);
+        },
+        // As a skill's earlier write outside any run (onboarding) would have put it.
+        put: async (namespace, key, value) => {
+          const outcome = await started.chain.transact((tx) =>
+            writeSkillMemoryIn(
+              tx,
+              started.memory,
+              owner,
+              { namespace, key, value, run_id: null, step_id: null, taint: 'untrusted' },
+              null,
+              { actor: 'test' },
+            ),
+          );
+          if (!outcome.ok) throw outcome.error;
+        },
       };
     },
     putSharedMemory: async (namespace, key, value) => {
-      await started.store.db
-        .insertInto('memory')
-        .values({
-          namespace,
-          key,
-          value: JSON.stringify(value),
-          label: 'pii.redacted',
-          source: 'person:test',
-          run_id: null,
-          step_id: null,
-          expires_at: null,
-          updated_at: new Date().toISOString(),
-        })
-        .execute();
+      const outcome = await started.chain.transact((tx) =>
+        started.memory.writeIn(
+          tx,
+          {
+            namespace,
+            key,
+            value,
+            label: label('pii.redacted'),
+            taint: 'trusted',
+            source: { kind: 'person', id: 'test', version: null },
+            run_id: null,
+            step_id: null,
+            session_id: null,
+            audience: 'namespace',
+            audience_id: '',
+            expires_at: null,
+          },
+          { actor: 'person:test' },
+        ),
+      );
+      if (!outcome.ok) throw outcome.error;
     },
     executeEntry: async (runId, stepId) => {
       const entries = await gw.chain('skill.execute');
@@ -167,12 +201,13 @@ export function recordingSkillCode(namespace: string, operationIds: readonly str
     .join('\n');
 }
 
-/** What `recordingSkillCode` recorded, oldest first. */
+/** What `recordingSkillCode` recorded in every session, oldest first. */
 export async function recordedCalls(
   memory: MemoryView,
   namespace: string,
 ): Promise<{ op: string; input: Record<string, unknown> }[]> {
-  return ((await memory.get(namespace, 'calls')) ?? []) as {
+  // Each session's runs keep their own list; together they are every call, oldest first.
+  return (await memory.getAll(namespace, 'calls')).flat() as {
     op: string;
     input: Record<string, unknown>;
   }[];
