@@ -239,8 +239,14 @@ describe('agent worker over the agent channel', () => {
     expect(host.completes).toEqual(['Done: added notes a and b.']);
 
     const first = host.llmRequests[0];
-    // The host's tools, then the one the worker serves itself (waiting to resume later).
-    expect(first?.tools?.map((t) => t.name)).toEqual(['notes__add', 'ccos__resume_later']);
+    // The host's tools, then those the worker serves itself (resume later, governed memory).
+    expect(first?.tools?.map((t) => t.name)).toEqual([
+      'notes__add',
+      'ccos__resume_later',
+      'ccos__memory_get',
+      'ccos__memory_put',
+      'ccos__memory_list',
+    ]);
     expect(first?.tools?.[0]?.parameters).toMatchObject({ required: ['text'] });
     const system = first?.messages[0];
     expect(system?.role).toBe('system');

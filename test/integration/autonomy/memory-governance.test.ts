@@ -75,7 +75,10 @@ describe('governed memory: refusals on the chain, labels to the agent, the perso
     const body = llm.server.requests[n]?.body as { messages: { role: string; content: string }[] };
     const last = body.messages.at(-1);
     expect(last?.role).toBe('tool');
-    return JSON.parse(last?.content ?? 'null');
+    // A result the host holds no trusted record of reaches the model quoted as data.
+    const content = last?.content ?? 'null';
+    const quoted = /^<untrusted-data source="[^"]*">\n([\s\S]*)\n<\/untrusted-data>$/.exec(content);
+    return JSON.parse(quoted?.[1] ?? content);
   };
 
   it('refuses a canary pasted as a value, plain or encoded, with the constitution rule, and never stores it', async () => {
