@@ -135,7 +135,6 @@ export class CausalChain {
     const appended: ChainEntry[] = [];
     const committed: (() => void)[] = [];
     const defer = options.deferAppends === true;
-    let written = 0;
     let head = this.#head;
     this.#head = undefined;
     const result = await this.#deps.db.transaction().execute(async (trx) => {
@@ -152,17 +151,14 @@ export class CausalChain {
         const run = await this.#runEnvelopeIn(trx, input);
         const entry = this.#build(input, head, run);
         appended.push(entry);
-        if (!defer) {
-          await trx.insertInto('chain').values(toRow(entry)).execute();
-          written = appended.length;
-        }
+        if (!defer) await trx.insertInto('chain').values(toRow(entry)).execute();
         head = { seq: entry.seq, hash: entry.hash };
         return entry;
       };
       const db = defer ? trx.withPlugin(new ChainReadGuard()) : trx;
       const out = await fn({ db, append, afterCommit: (cb) => void committed.push(cb) });
-      for (; written < appended.length; written += DEFERRED_INSERT_ROWS) {
-        const rows = appended.slice(written, written + DEFERRED_INSERT_ROWS).map(toRow);
+      for (let i = 0; defer && i < appended.length; i += DEFERRED_INSERT_ROWS) {
+        const rows = appended.slice(i, i + DEFERRED_INSERT_ROWS).map(toRow);
         await trx.insertInto('chain').values(rows).execute();
       }
       return out;
