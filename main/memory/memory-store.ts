@@ -1,10 +1,8 @@
 import { sql } from 'kysely';
-import type { Taint } from '../../contracts/labels.ts';
 import type {
   MemoryAudience,
   MemoryListQuery,
   MemoryPurgeRequest,
-  MemorySource,
 } from '../../contracts/memory.ts';
 import type { ChainAppendInput, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
@@ -21,20 +19,7 @@ import { secretInMemory } from './secret-in-memory.ts';
 export type MemoryAudit = Omit<ChainAppendInput, 'event_type' | 'rule_id'>;
 
 /** One write: the value and everything governed memory records about it. */
-export type MemoryWrite = {
-  namespace: string;
-  key: string;
-  value: unknown;
-  label: Label;
-  taint: Taint;
-  source: MemorySource;
-  run_id: string | null;
-  step_id: string | null;
-  session_id: string | null;
-  audience: MemoryAudience;
-  audience_id: string;
-  expires_at: string | null;
-};
+export type MemoryWrite = Omit<MemoryRecord, 'id' | 'created_at' | 'updated_at'>;
 
 /** Who reads: their audience context, the most restrictive label they may read, and their audit envelope. */
 export type MemoryReader = {
