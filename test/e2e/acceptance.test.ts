@@ -243,32 +243,43 @@ describe.skipIf(skip !== undefined)('skills and missing input in Chromium', () =
     await checkPage(ui, page, 'skills');
   });
 
-  it('answers a missing_input approval with its form and the run resumes to done', async () => {
-    const run = await ui.createRun({
-      goal: 'Remember my todo',
-      budget: { max_steps: 10 },
-      policy_pack: DEFAULT_POLICY_PACK.id,
-    });
-    await page.goto(`${ui.url}/approvals`);
-    const card = page.getByTestId('approval').and(page.locator('[data-kind="missing_input"]'));
-    await card.waitFor({ timeout: UI_TIMEOUT_MS });
-    // Validation before sending: the required field is named.
-    await card.getByRole('button', { name: 'Submit and resume' }).click();
-    await card.getByText('note is required').waitFor();
-    await checkPage(ui, page, 'approvals-missing-input');
-    await card.getByLabel(/^note/).fill('buy bread');
-    await card.getByRole('button', { name: 'Submit and resume' }).click();
-    await ui.waitForState(run.id, ['done', 'paused_approval'], UI_TIMEOUT_MS);
-    // The default pack asks before memory.write: approve the now complete call too.
-    const next = page.getByTestId('approval');
-    if ((await ui.getRun(run.id)).run.state === 'paused_approval') {
-      await next.getByRole('button', { name: 'Approve' }).click();
-    }
-    const done = await ui.waitForState(run.id, ['done'], UI_TIMEOUT_MS);
-    expect(done.state).toBe('done');
-    const approvals = (await ui.getRun(run.id)).pending_approvals;
-    expect(approvals).toEqual([]);
-  });
+  it(
+    'answers a missing_input approval with its form and the run resumes to done',
+    async () => {
+      const run = await ui.createRun({
+        goal: 'Remember my todo',
+        budget: { max_steps: 10 },
+        policy_pack: DEFAULT_POLICY_PACK.id,
+      });
+      await page.goto(`${ui.url}/approvals`);
+      const card = page.getByTestId('approval').and(page.locator('[data-kind="missing_input"]'));
+      await card.waitFor({ timeout: UI_TIMEOUT_MS });
+      // Validation before sending: the required field is named.
+      await card.getByRole('button', { name: 'Submit and resume' }).click();
+      await card.getByText('note is required').waitFor();
+      await checkPage(ui, page, 'approvals-missing-input');
+      await card.getByLabel(/^note/).fill('buy bread');
+      // Answering is asynchronous: the run is still paused on the missing input right after
+      // the click, so wait for what the answer causes, never for a state it already has.
+      const asked = ui.waitForEntry(
+        (e) =>
+          e.run_id === run.id && e.event_type === 'approval.request' && e.data.kind === 'operation',
+        UI_TIMEOUT_MS,
+      );
+      await card.getByRole('button', { name: 'Submit and resume' }).click();
+      await card.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+      // The default pack asks before memory.write: approve the now complete call too.
+      await asked;
+      const operation = page.getByTestId('approval').and(page.locator('[data-kind="operation"]'));
+      await operation.getByRole('button', { name: 'Approve', exact: true }).click();
+      const done = await ui.waitForState(run.id, ['done'], UI_TIMEOUT_MS);
+      expect(done.state).toBe('done');
+      const approvals = (await ui.getRun(run.id)).pending_approvals;
+      expect(approvals).toEqual([]);
+      // Longer than the sum of the waits above, so a stuck step fails naming itself.
+    },
+    4 * UI_TIMEOUT_MS,
+  );
 
   it('creates a schedule, shows its next fire, triggers it now and pauses it', async () => {
     await page.goto(`${ui.url}/schedules`);
