@@ -1,12 +1,13 @@
 import type { Approval } from '../../contracts/approvals.ts';
 import type { GrantRequest } from '../../contracts/grant-request.ts';
-import type { Grant } from '../../contracts/grants.ts';
+import type { Grant, GrantBasis } from '../../contracts/grants.ts';
+import type { Kysely } from 'kysely';
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
-import type { Db, GrantsTable } from '../store/schema.ts';
+import type { Database, Db, GrantsTable } from '../store/schema.ts';
 import { grantExpiry, grantRefusalOf } from './grant-policy.ts';
 import { basisFromColumn, grantFromRow } from './grant-rows.ts';
 import type { RunService } from './run-service.ts';
@@ -20,6 +21,19 @@ export type GrantIssuingDeps = {
   policies: PolicyPacks;
 };
 
+/** The basis a grant of this approval would have, if its call can be granted at all. */
+async function grantBasisOf(
+  db: Kysely<Database>,
+  approvalId: string,
+): Promise<GrantBasis | undefined> {
+  const row = await db
+    .selectFrom('approvals')
+    .select('grant_basis')
+    .where('id', '=', approvalId)
+    .executeTakeFirstOrThrow();
+  return basisFromColumn(row.grant_basis);
+}
+
 /**
  * Refuses, before anything is recorded, a grant that policy never allows; each refusal is
  * a `policy.decision` entry with its rule. Input mistakes (no schedule, a past `until`)
@@ -31,17 +45,9 @@ export async function checkGrantRequest(
   request: GrantRequest,
   ctx: ActorContext,
 ): Promise<void> {
-  const row = await deps.db
-    .selectFrom('approvals')
-    .select('grant_basis')
-    .where('id', '=', approval.id)
-    .executeTakeFirstOrThrow();
+  const basis = await grantBasisOf(deps.db, approval.id);
   const run = await deps.runs.get(approval.run_id);
-  const refusal = grantRefusalOf(
-    approval,
-    basisFromColumn(row.grant_basis),
-    deps.policies.forRun(run),
-  );
+  const refusal = grantRefusalOf(approval, basis, deps.policies.forRun(run));
   if (refusal !== undefined) {
     await deps.chain.append({
       event_type: 'policy.decision',
@@ -75,12 +81,7 @@ export async function issueGrantIn(
   request: GrantRequest,
   ctx: ActorContext,
 ): Promise<Grant> {
-  const row = await tx.db
-    .selectFrom('approvals')
-    .select('grant_basis')
-    .where('id', '=', approval.id)
-    .executeTakeFirstOrThrow();
-  const basis = basisFromColumn(row.grant_basis);
+  const basis = await grantBasisOf(tx.db, approval.id);
   const run = await deps.runs.getIn(tx, approval.run_id);
   const pack = deps.policies.forRun(run);
   const refusal = grantRefusalOf(approval, basis, pack);
