@@ -3,8 +3,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
-import { CausalChain } from './chain/causal-chain.ts';
-import { ChainHeads } from './chain/chain-heads.ts';
+import type { CausalChain } from './chain/causal-chain.ts';
+import type { ChainHeads } from './chain/chain-heads.ts';
 import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
@@ -56,7 +56,6 @@ import type { ScheduleService } from './scheduler/schedule-service.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
 import { systemWakeTimer, type WakeTimer } from './scheduler/wake-timer.ts';
 import { SkillService } from './skills/install/skill-service.ts';
-import { IdleCheckpoint } from './store/idle-checkpoint.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import type { QuarantineStore } from './quarantine/quarantine-store.ts';
 import { TransformOutputs } from './transforms/transform-outputs.ts';
@@ -66,14 +65,12 @@ import { HOST_VERSION } from './version.ts';
 import { buildScheduling } from './host/build-scheduling.ts';
 import { buildSkillRegistry } from './host/build-skill-registry.ts';
 import { hostSettingsView } from './host/host-settings-view.ts';
+import { openChain } from './host/open-chain.ts';
 import { openQuarantine } from './host/open-quarantine.ts';
 import { startSupervisor } from './host/start-supervisor.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
   ADMIN_TOKEN_FILE,
-  CHAIN_HEADS_FILE,
-  CHAIN_KEY_FILE,
-  CHAIN_PUBLIC_KEY_FILE,
   GATEWAY_INFO_FILE,
   SECRET_KEY_FILE,
   SKILLS_DIR,
@@ -169,10 +166,6 @@ export const NO_LLM_PENDING = {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
-/** How often the chain head is signed while it moves (also on stop and on export). */
-const CHAIN_HEAD_INTERVAL_MS = 60_000;
-/** A quiet spell this long after a commit and the WAL is checkpointed (IdleCheckpoint). */
-const IDLE_CHECKPOINT_MS = 200;
 
 /**
  * The composition root (ARCHITECTURE.md §1): the only place that constructs services.
@@ -237,41 +230,9 @@ export class Host {
           { packs: packFiles.map((f) => `${f.pack.id} (${f.file})`) },
           'policy packs loaded',
         );
-      const chain = new CausalChain({
-        db: store.db,
-        clock,
-        policyPackVersion: policies.get(DEFAULT_POLICY_PACK.id).version,
-        packVersion: (packId) => policies.versionOf(packId),
-        redact: (data) => redactor.redactValue(data),
-        redactText: (text) => redactor.redactString(text),
-      });
-      const walCheckpoints = new IdleCheckpoint({
-        db: store.db,
-        timer: systemWakeTimer(),
-        idleMs: IDLE_CHECKPOINT_MS,
-        onError: (err: unknown) => {
-          logger.warn({ err }, 'idle WAL checkpoint failed');
-        },
-      });
-      this.#disposables.push(
-        walCheckpoints,
-        chain.subscribe(() => {
-          walCheckpoints.committed();
-        }),
-      );
-      const chainHeads = await ChainHeads.open({
-        db: store.db,
-        chain,
-        clock,
-        keyFile: path.join(config.data_dir, CHAIN_KEY_FILE),
-        headsFile: path.join(config.data_dir, CHAIN_HEADS_FILE),
-        publicKeyFile: path.join(config.data_dir, CHAIN_PUBLIC_KEY_FILE),
-      });
-      // Disposed late (just before the store): the head it signs on stop covers everything.
-      this.#disposables.push(
-        chainHeads.start(CHAIN_HEAD_INTERVAL_MS, (err: unknown) => {
-          logger.error({ err }, 'could not sign the chain head');
-        }),
+      const { chain, chainHeads } = await openChain(
+        { store, clock, policies, redactor, logger, dataDir: config.data_dir },
+        track,
       );
       const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
