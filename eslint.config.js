@@ -28,7 +28,11 @@ const zones = [
   // its run"): a run the host works on itself is held and released by runs/host-held-runs.ts.
   {
     target: './main/skills',
-    from: ['./main/runs/run-service.ts', './main/runs/transitions.ts'],
+    from: [
+      './main/runs/run-service.ts',
+      './main/runs/run-transition.ts',
+      './main/runs/transitions.ts',
+    ],
     message: 'main/skills never drives the run state machine: use main/runs/host-held-runs.ts.',
   },
 ];

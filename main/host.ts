@@ -1,11 +1,10 @@
 import type { PolicyPack } from '../contracts/policy.ts';
 import { rm } from 'node:fs/promises';
-import { sql } from 'kysely';
 import path from 'node:path';
 import type { DestinationStream, Logger } from 'pino';
 import { TokenService } from './auth/token-service.ts';
-import { CausalChain } from './chain/causal-chain.ts';
-import { ChainHeads } from './chain/chain-heads.ts';
+import type { CausalChain } from './chain/causal-chain.ts';
+import type { ChainHeads } from './chain/chain-heads.ts';
 import { EgressAudit } from './chain/egress-audit.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { HostConfig } from './config.ts';
@@ -18,11 +17,7 @@ import {
   type SpawnerChoice,
 } from './agent/spawn/choose-spawner.ts';
 import { readSharedMemory } from './execute/shared-memory.ts';
-import { createLlmProvider } from './agent/llm/create-llm-provider.ts';
-import { llmLocationOf } from './agent/llm/llm-location.ts';
-import { testLlmConnection } from './agent/llm/test-llm-connection.ts';
 import { transformModelOf } from './agent/llm/transform-llm.ts';
-import type { LlmProvider } from './agent/llm/llm-provider.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
 import { ExternalRuns } from './runs/external-run.ts';
@@ -30,8 +25,7 @@ import { parseToolName } from './skills/manifest/tool-definitions.ts';
 import { CheckpointStore } from './runs/checkpoint-store.ts';
 import { continueRun } from './runs/continue-run.ts';
 import { PayloadStore } from './runs/payload-store.ts';
-import { Supervisor } from './supervisor/supervisor.ts';
-import { WorkerPool } from './supervisor/worker-pool.ts';
+import type { Supervisor } from './supervisor/supervisor.ts';
 import { ConnectorRecords } from './connectors/connector-records.ts';
 import { RunSteering } from './runs/run-steering.ts';
 import { createGatewayApp } from './gateway/server/create-gateway-app.ts';
@@ -55,35 +49,29 @@ import { GrantService } from './runs/grant-service.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
 import { SessionService } from './runs/session-service.ts';
-import { REGISTERED_CAPABILITIES } from './skills/manifest/capabilities.ts';
-import { IsolatedVmSandbox } from './skills/sandbox/isolated-vm-sandbox.ts';
-import { skillAuditEntry } from './skills/bindings/skill-audit.ts';
 import { OnboardingService } from './skills/onboarding/onboarding-service.ts';
-import { BUILTIN_TOOLS } from './skills/manifest/builtin-tools.ts';
-import { SkillRegistry } from './skills/registry/skill-registry.ts';
-import { FireEffects } from './scheduler/fire-effects.ts';
-import { FollowUps } from './scheduler/follow-ups.ts';
-import { ScheduleService } from './scheduler/schedule-service.ts';
-import { Scheduler } from './scheduler/scheduler.ts';
+import type { SkillRegistry } from './skills/registry/skill-registry.ts';
+import type { FollowUps } from './scheduler/follow-ups.ts';
+import type { ScheduleService } from './scheduler/schedule-service.ts';
+import type { Scheduler } from './scheduler/scheduler.ts';
 import { systemWakeTimer, type WakeTimer } from './scheduler/wake-timer.ts';
 import { SkillService } from './skills/install/skill-service.ts';
-import { StoreSkillMemory } from './skills/bindings/store-skill-memory.ts';
-import { IdleCheckpoint } from './store/idle-checkpoint.ts';
 import { openStore, type Store } from './store/open-store.ts';
-import { QuarantineKey } from './quarantine/quarantine-key.ts';
-import { QuarantineStore } from './quarantine/quarantine-store.ts';
-import { startQuarantineSweep } from './quarantine/quarantine-sweep.ts';
+import type { QuarantineStore } from './quarantine/quarantine-store.ts';
 import { TransformOutputs } from './transforms/transform-outputs.ts';
 import { TransformService } from './transforms/transform-service.ts';
 import { HOST_VERSION } from './version.ts';
+// The composition's groups, each built in its own file (issue 18).
+import { buildScheduling } from './host/build-scheduling.ts';
+import { buildSkillRegistry } from './host/build-skill-registry.ts';
+import { hostSettingsView } from './host/host-settings-view.ts';
+import { openChain } from './host/open-chain.ts';
+import { openQuarantine } from './host/open-quarantine.ts';
+import { startSupervisor } from './host/start-supervisor.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
   ADMIN_TOKEN_FILE,
-  CHAIN_HEADS_FILE,
-  CHAIN_KEY_FILE,
-  CHAIN_PUBLIC_KEY_FILE,
   GATEWAY_INFO_FILE,
-  QUARANTINE_KEY_FILE,
   SECRET_KEY_FILE,
   SKILLS_DIR,
 } from './data-dir-files.ts';
@@ -178,12 +166,6 @@ export const NO_LLM_PENDING = {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const SSE_KEEP_ALIVE_MS = 15_000;
-/** How often the chain head is signed while it moves (also on stop and on export). */
-const CHAIN_HEAD_INTERVAL_MS = 60_000;
-/** A quiet spell this long after a commit and the WAL is checkpointed (IdleCheckpoint). */
-const IDLE_CHECKPOINT_MS = 200;
-/** How long a worker may take to exit after its segment's time is up before it is killed. */
-const SEGMENT_EXIT_GRACE_MS = 5_000;
 
 /**
  * The composition root (ARCHITECTURE.md §1): the only place that constructs services.
@@ -220,6 +202,9 @@ export class Host {
           : { destination: this.#deps.logDestination }),
       });
     const startedAt = Date.now();
+    const track = (disposable: Disposable): void => {
+      this.#disposables.push(disposable);
+    };
     // Detection starts a probe jail; it runs while the store opens.
     const choosing = this.#chooseSpawner(logger);
     choosing.catch(() => undefined);
@@ -245,41 +230,9 @@ export class Host {
           { packs: packFiles.map((f) => `${f.pack.id} (${f.file})`) },
           'policy packs loaded',
         );
-      const chain = new CausalChain({
-        db: store.db,
-        clock,
-        policyPackVersion: policies.get(DEFAULT_POLICY_PACK.id).version,
-        packVersion: (packId) => policies.versionOf(packId),
-        redact: (data) => redactor.redactValue(data),
-        redactText: (text) => redactor.redactString(text),
-      });
-      const walCheckpoints = new IdleCheckpoint({
-        db: store.db,
-        timer: systemWakeTimer(),
-        idleMs: IDLE_CHECKPOINT_MS,
-        onError: (err: unknown) => {
-          logger.warn({ err }, 'idle WAL checkpoint failed');
-        },
-      });
-      this.#disposables.push(
-        walCheckpoints,
-        chain.subscribe(() => {
-          walCheckpoints.committed();
-        }),
-      );
-      const chainHeads = await ChainHeads.open({
-        db: store.db,
-        chain,
-        clock,
-        keyFile: path.join(config.data_dir, CHAIN_KEY_FILE),
-        headsFile: path.join(config.data_dir, CHAIN_HEADS_FILE),
-        publicKeyFile: path.join(config.data_dir, CHAIN_PUBLIC_KEY_FILE),
-      });
-      // Disposed late (just before the store): the head it signs on stop covers everything.
-      this.#disposables.push(
-        chainHeads.start(CHAIN_HEAD_INTERVAL_MS, (err: unknown) => {
-          logger.error({ err }, 'could not sign the chain head');
-        }),
+      const { chain, chainHeads } = await openChain(
+        { store, clock, policies, redactor, logger, dataDir: config.data_dir },
+        track,
       );
       const egress = new EgressAudit({ chain });
       const secrets = await SecretStore.open({
@@ -295,18 +248,10 @@ export class Host {
         }),
       );
       const sessions = new SessionService({ db: store.db, chain, clock });
-      const quarantineKey = await QuarantineKey.open({
-        db: store.db,
-        keyFile: path.join(config.data_dir, QUARANTINE_KEY_FILE),
-      });
-      const quarantine = new QuarantineStore({
-        db: store.db,
-        chain,
-        clock,
-        policies,
-        key: quarantineKey,
-      });
-      this.#disposables.push(startQuarantineSweep(quarantine, logger));
+      const { quarantine, key: quarantineKey } = await openQuarantine(
+        { db: store.db, chain, clock, policies, logger, dataDir: config.data_dir },
+        track,
+      );
       const controls = await new HostControls({
         db: store.db,
         chain,
@@ -355,39 +300,17 @@ export class Host {
 
       const hostSecrets = hostSecretNames(config.agents.llm);
       const memory = new MemoryStore({ db: store.db, clock, redactor });
-      const skillRegistry = new SkillRegistry({
-        builtinTools: BUILTIN_TOOLS,
-        sandbox: new IsolatedVmSandbox({
-          onCatastrophicError: (skillId, message) => {
-            // V8 lost control of an isolate: the process can no longer be trusted to contain it.
-            logger.fatal({ skill_id: skillId, message }, 'isolate failure: stopping the host');
-            process.exitCode = 70;
-            void this.stop();
-          },
-        }),
-        policy: {
-          capabilities: REGISTERED_CAPABILITIES,
-          allowLoopbackHttp: config.skills.allow_loopback_http,
-          reservedSecrets: hostSecrets,
-        },
-        host: {
-          memory: new StoreSkillMemory({ chain, memory }),
-          // A backstop to the load rule: a skill loaded before a setting reserved a name
-          // still never receives the host's own key.
-          secrets: (name) =>
-            hostSecrets.has(name) ? Promise.resolve(undefined) : secrets.reveal(name),
-          // Pack rules under the pack the call's run was created with (issue 22).
-          decide: (envelope, request) =>
-            decide(policies.atVersion(envelope.policy_pack_version), request),
-          log: (entry) => {
-            logger[entry.level]({ skill_id: entry.skill_id }, entry.message);
-          },
-          // Awaited, never best-effort: a binding whose entry cannot be committed fails, and a
-          // request whose `egress.attempt` cannot be committed is not sent.
-          audit: async (event) => {
-            const entry = skillAuditEntry(event);
-            if (entry !== undefined) await chain.append(entry);
-          },
+      const skillRegistry = buildSkillRegistry({
+        config,
+        chain,
+        memory,
+        secrets,
+        policies,
+        logger,
+        hostSecrets,
+        onCatastrophicError: () => {
+          process.exitCode = 70;
+          void this.stop();
         },
       });
       this.#disposables.push(skillRegistry);
@@ -442,32 +365,17 @@ export class Host {
         clock,
         redact: (state) => redactor.redactValue(state),
       });
-      const fireEffects = new FireEffects({ runs, sessions, meter, policies, clock });
-      const scheduler = new Scheduler({
+      const { scheduler, schedules, followUps } = buildScheduling({
         db: store.db,
         chain,
         clock,
-        timer: this.#deps.schedulerTimer ?? systemWakeTimer(),
         logger,
-        effects: fireEffects,
-      });
-      const schedules = new ScheduleService({
-        db: store.db,
-        chain,
-        clock,
         runs,
+        sessions,
+        meter,
         policies,
-        effects: fireEffects,
-        scheduler,
-        redactText: (text) => redactor.redactString(text),
-      });
-      const followUps = new FollowUps({
-        chain,
-        clock,
-        runs,
         checkpoints,
-        schedules,
-        effects: fireEffects,
+        timer: this.#deps.schedulerTimer ?? systemWakeTimer(),
         redactText: (text) => redactor.redactString(text),
       });
       // Disposed before the registry (reverse order): its timers stop and passes finish first.
@@ -496,7 +404,6 @@ export class Host {
       const connectors = new ConnectorRecords({ db: store.db, chain, clock, policies });
       const agents = await choosing;
       const uiSessions = new UiSessions({ clock });
-      const llmSettings = config.agents.llm;
       const gatewayApp = createGatewayApp({
         clock,
         agents: agents.status,
@@ -508,38 +415,7 @@ export class Host {
         steering,
         continueRun: (parentId, input, ctx) =>
           continueRun({ runs, checkpoints, chain, policies }, parentId, input, ctx),
-        host: {
-          info: () => ({
-            version: HOST_VERSION,
-            data_dir: config.data_dir,
-            llm:
-              llmSettings === null
-                ? null
-                : {
-                    kind: llmSettings.kind,
-                    model: 'model' in llmSettings ? llmSettings.model : null,
-                  },
-            policy_packs: policies
-              .list()
-              .filter((p) => p.source.kind !== 'pinned')
-              .map((p) => p.id),
-            isolation: {
-              label:
-                agents.status.status === 'jailed'
-                  ? `jailed (${agents.status.isolation})`
-                  : `${agents.status.status}: ${agents.status.reason ?? ''}${agents.status.fix === null ? '' : ` — ${agents.status.fix}`}`,
-              // Only the jail is safe; an opted-in unjailed worker is shown in red.
-              safe: agents.status.status === 'jailed',
-            },
-          }),
-          testLlm: async () =>
-            llmSettings === null
-              ? null
-              : testLlmConnection(llmSettings, {
-                  resolveSecret: (name) => secrets.reveal(name),
-                  redact: (text) => redactor.redactString(text),
-                }),
-        },
+        host: hostSettingsView({ config, policies, agents: agents.status, secrets, redactor }),
         rendererDir:
           this.#deps.rendererDir === undefined ? defaultRendererDir() : this.#deps.rendererDir,
         runs,
@@ -590,26 +466,31 @@ export class Host {
       await writeFileAtomically(infoFile, JSON.stringify({ url: server.url, pid: process.pid }));
       this.#disposables.push({ dispose: () => rm(infoFile, { force: true }) });
 
-      const supervisor = this.#startSupervisor(agents.spawner, {
-        store,
-        controls,
-        runs,
-        chain,
-        clock,
-        logger,
-        tokens,
-        meter,
-        policies,
-        checkpoints,
-        payloads,
-        pipeline,
-        skillRegistry,
-        redactor,
-        memory,
-        secrets,
-        followUps,
-        steering,
-      });
+      const supervisor = startSupervisor(
+        config.agents,
+        agents.spawner,
+        {
+          store,
+          controls,
+          runs,
+          chain,
+          clock,
+          logger,
+          tokens,
+          meter,
+          policies,
+          checkpoints,
+          payloads,
+          pipeline,
+          skillRegistry,
+          redactor,
+          memory,
+          secrets,
+          followUps,
+          steering,
+        },
+        track,
+      );
       // Last to start, first to stop: fires stop before the supervisor and the gateway do.
       this.#disposables.push(scheduler);
       await scheduler.start();
@@ -673,113 +554,6 @@ export class Host {
       detect: { bwrap: this.#config.agents.bwrap },
       logger,
     });
-  }
-
-  #startSupervisor(
-    spawner: Spawner | null,
-    parts: {
-      store: Store;
-      controls: HostControls;
-      runs: RunService;
-      chain: CausalChain;
-      clock: Clock;
-      logger: Logger;
-      tokens: TokenService;
-      meter: BudgetMeter;
-      policies: PolicyPacks;
-      checkpoints: CheckpointStore;
-      payloads: PayloadStore;
-      pipeline: ExecutePipeline;
-      skillRegistry: SkillRegistry;
-      redactor: Redactor;
-      memory: MemoryStore;
-      secrets: SecretStore;
-      followUps: FollowUps;
-      steering: RunSteering;
-    },
-  ): Supervisor | null {
-    const settings = this.#config.agents.llm;
-    if (settings === null) {
-      parts.logger.warn(
-        'no LLM provider configured (--llm-settings): runs wait in pending until one is',
-      );
-      return null;
-    }
-    // Refused (no jail, not allowed to run without): chooseSpawner has logged why and the fix.
-    if (spawner === null) return null;
-    // One provider per run: a replay transcript keeps its place per run.
-    const providers = new Map<string, LlmProvider>();
-    // Registered before the supervisor so it is disposed after it: the supervisor's stop ends
-    // the segments (their taken workers), then the pool kills its idle ones.
-    const workers = new WorkerPool({
-      spawner,
-      size: this.#config.agents.worker_pool_size,
-      logger: parts.logger,
-    });
-    this.#disposables.push(workers);
-    workers.start();
-    const supervisor = new Supervisor({
-      db: parts.store.db,
-      runs: parts.runs,
-      chain: parts.chain,
-      clock: parts.clock,
-      logger: parts.logger,
-      tokens: parts.tokens,
-      meter: parts.meter,
-      policies: parts.policies,
-      spawner,
-      workers,
-      llmFor: (runId) => {
-        let provider = providers.get(runId);
-        if (provider === undefined) {
-          provider = createLlmProvider(settings, {
-            resolveSecret: (name) => parts.secrets.reveal(name),
-            // The host retries a failed call itself, visibly (a step, a chain entry, the
-            // run's reason) and honouring `retry-after`; an SDK retry would hide a failure.
-            maxRetries: 0,
-            replayStartAt: async () => {
-              const answered = await parts.store.db
-                .selectFrom('chain')
-                .select((eb) => eb.fn.countAll<number>().as('n'))
-                .where('run_id', '=', runId)
-                .where('event_type', '=', 'llm.call')
-                // A failed call got no answer: it does not move the script on.
-                .where(sql`json_extract(data, '$.outcome')`, 'is not', 'failed')
-                .executeTakeFirstOrThrow();
-              return answered.n;
-            },
-          });
-          providers.set(runId, provider);
-        }
-        return provider;
-      },
-      segmentDeps: {
-        runs: parts.runs,
-        chain: parts.chain,
-        clock: parts.clock,
-        meter: parts.meter,
-        pipeline: parts.pipeline,
-        checkpoints: parts.checkpoints,
-        payloads: parts.payloads,
-        registry: parts.skillRegistry,
-        redactor: parts.redactor,
-        labels: {
-          db: parts.store.db,
-          policies: parts.policies,
-          llmLocation: llmLocationOf(settings),
-        },
-        memory: parts.memory,
-        logger: parts.logger,
-        followUps: parts.followUps,
-        controls: parts.controls,
-        steering: parts.steering,
-      },
-      controls: parts.controls,
-      exitGraceMs: SEGMENT_EXIT_GRACE_MS,
-    });
-    this.#disposables.push(supervisor);
-    supervisor.start();
-    return supervisor;
   }
 
   async stop(): Promise<void> {

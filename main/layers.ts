@@ -65,6 +65,8 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/gateway/routes'],
   ['main/gateway/server'],
   ['main/gateway-client'],
+  // --- split2 (issue 18) --- The composition root's builders: each group of services, wired.
+  ['main/host'],
   // The composition root and the shells.
   ['main/host.ts'],
   ['main/cli'],

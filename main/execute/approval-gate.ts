@@ -8,7 +8,6 @@ import { decide } from '../policy/decide.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { ApprovalRequest, ApprovalService } from '../runs/approval-service.ts';
 import type { GrantService } from '../runs/grant-service.ts';
-import { skillDigest } from '../skills/install/skill-digest.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import type { AutofillRecord } from './autofill.ts';
 import { errorOutcome } from './call-outcome.ts';
@@ -237,13 +236,12 @@ export class ApprovalGate {
   ): ReturnType<typeof grantBasisOf> {
     // The code as loaded now, which is what would run: a reinstall under the same version
     // with other code is another digest, so an old grant does not cover it.
-    const pkg = this.#deps.registry.packageOf(skill.skill_id);
     return grantBasisOf({
       kind: asked.kind,
       tool: call.tool,
       skill,
       op,
-      skillDigest: skillDigest(pkg.manifest, pkg.code),
+      skillDigest: this.#deps.registry.digestOf(skill.skill_id),
       permissionDiff: asked.permission_diff,
       request: asked.request,
     });

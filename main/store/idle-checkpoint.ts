@@ -14,6 +14,11 @@ export type IdleCheckpointDeps = {
   timer: IdleTimer;
   /** How long the store must see no commit before the checkpoint runs. */
   idleMs: number;
+  /**
+   * Monotonic milliseconds (default `performance.now`), never the host's `Clock`: a test
+   * host's manual clock does not move, and the checkpoint would never see a quiet spell.
+   */
+  now?: () => number;
   onCheckpoint?: (result: CheckpointResult) => void;
   onError: (e: unknown) => void;
 };
@@ -27,21 +32,34 @@ export type IdleCheckpointDeps = {
  */
 export class IdleCheckpoint implements Disposable {
   readonly #deps: IdleCheckpointDeps;
+  readonly #now: () => number;
   #timer: TimerHandle | undefined;
+  #lastCommitAt = 0;
   #stopped = false;
   #running: Promise<void> = Promise.resolve();
 
   constructor(deps: IdleCheckpointDeps) {
     this.#deps = deps;
+    this.#now = deps.now ?? (() => performance.now());
   }
 
-  /** Tells it a transaction committed: the idle wait starts over. */
+  /**
+   * Tells it a transaction committed: the idle wait starts over. Called on every commit, so
+   * it only notes the time; the timer is armed once and, when it expires, set again for what
+   * is left of the quiet spell if a commit came meanwhile (issue 18).
+   */
   committed(): void {
     if (this.#stopped) return;
-    this.#timer?.dispose();
-    this.#timer = this.#deps.timer.set(this.#deps.idleMs, () => {
+    this.#lastCommitAt = this.#now();
+    if (this.#timer === undefined) this.#arm(this.#deps.idleMs);
+  }
+
+  #arm(delayMs: number): void {
+    this.#timer = this.#deps.timer.set(delayMs, () => {
       this.#timer = undefined;
-      this.#running = this.#checkpoint();
+      const quietMs = this.#now() - this.#lastCommitAt;
+      if (quietMs < this.#deps.idleMs) this.#arm(this.#deps.idleMs - quietMs);
+      else this.#running = this.#checkpoint();
     });
   }
 

@@ -3,11 +3,7 @@ import type { Run } from '../../contracts/runs.ts';
 import { serveAgentChannel } from '../../main/agent/channel/serve-agent-channel.ts';
 import { ChildProcessSpawner } from '../../main/agent/spawn/child-process-spawner.ts';
 import type { StartedHost } from '../../main/host.ts';
-import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
-import { memoryPolicyOf } from '../../main/memory/memory-policy.ts';
-import { segmentQuotasOf } from '../../main/runs/segment-quotas.ts';
-import { DEFAULT_LLM_RETRY } from '../../main/supervisor/llm-failure.ts';
-import { RunSegment } from '../../main/supervisor/run-segment.ts';
+import { hostRunSegment } from '../support/host-run-segment.ts';
 
 const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 const WORKER = fileURLToPath(new URL(`./fixtures/tool-call-worker${extension}`, import.meta.url));
@@ -25,36 +21,7 @@ export async function agentChannelCalls(
   tool: string,
   count: number,
 ): Promise<number[]> {
-  const segment = new RunSegment(
-    {
-      runs: s.runs,
-      chain: s.chain,
-      clock: { now: () => new Date() },
-      meter: s.meter,
-      pipeline: s.pipeline,
-      checkpoints: s.checkpoints,
-      payloads: s.payloads,
-      registry: s.skillRegistry,
-      redactor: s.redactor,
-      labels: { db: s.store.db, policies: s.policies, llmLocation: 'local' },
-      memory: s.memory,
-      llm: {
-        id: 'none',
-        complete: () => Promise.reject(new Error('the bench makes no LLM calls')),
-      },
-      logger: s.logger,
-    },
-    run,
-    {
-      index: 0,
-      max_steps: 1000,
-      max_ms: 10 * 60 * 1000,
-      quotas: segmentQuotasOf(DEFAULT_POLICY_PACK),
-      memory: memoryPolicyOf(DEFAULT_POLICY_PACK),
-      llm_retry: DEFAULT_LLM_RETRY,
-    },
-    new AbortController().signal,
-  );
+  const segment = hostRunSegment(s, run, 1000);
   const minted = await s.tokens.create(
     { kind: 'agent_session', label: 'bench', run_id: run.id },
     { actor: 'bench' },

@@ -1,7 +1,6 @@
-import AxeBuilder from '@axe-core/playwright';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { DATABASE_FILE } from '../../main/store/open-store.ts';
 // The person's own pack, which asks before memory.write: these runs must wait for the UI.
@@ -9,7 +8,9 @@ import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { projectPath } from '../support/project-path.ts';
 import { rawSql } from '../support/raw-sqlite.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
-import { startUiHost, type UiHost } from './helpers/ui-host.ts';
+import { expectAccessible } from './helpers/accessibility.ts';
+import { signedInUi } from './helpers/signed-in-ui.ts';
+import type { UiHost } from './helpers/ui-host.ts';
 
 /**
  * The issue's acceptance list, driven in Chromium against a real headless host (replay LLM,
@@ -22,15 +23,6 @@ import { startUiHost, type UiHost } from './helpers/ui-host.ts';
 const skip = browserTestsSkipReason();
 const REMEMBER = 'echo-notes__remember';
 const UI_TIMEOUT_MS = 60_000;
-
-/** No serious or critical accessibility violation on the page as it is now. */
-async function expectAccessible(page: Page, name: string): Promise<void> {
-  const result = await new AxeBuilder({ page }).analyze();
-  const bad = result.violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  expect(bad, name).toEqual([]);
-}
 
 /** At 640 CSS px wide (a 1280 px window at 200 % zoom) the page does not scroll sideways. */
 async function expectNoHorizontalScroll(page: Page, name: string): Promise<void> {
@@ -51,37 +43,29 @@ async function checkPage(ui: UiHost, page: Page, name: string): Promise<void> {
 }
 
 describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
-  let ui: UiHost;
-  let page: Page;
-
-  beforeAll(async () => {
-    // Every run of this host asks to remember a note (an approval), then says it is done.
-    ui = await startUiHost({
-      transcript: {
-        entries: [
-          callEntry(
-            'call_1',
-            REMEMBER,
-            { key: 'shopping', note: 'milk' },
-            { usage: { input_tokens: 200, output_tokens: 20 } },
-          ),
-          doneEntry('Noted.', { usage: { input_tokens: 50, output_tokens: 5 } }),
-        ],
-      },
-    });
-    ({ page } = await ui.signIn());
-  });
-
-  afterAll(async () => {
-    await ui.close();
+  // Every run of this host asks to remember a note (an approval), then says it is done.
+  const session = signedInUi({
+    transcript: {
+      entries: [
+        callEntry(
+          'call_1',
+          REMEMBER,
+          { key: 'shopping', note: 'milk' },
+          { usage: { input_tokens: 200, output_tokens: 20 } },
+        ),
+        doneEntry('Noted.', { usage: { input_tokens: 50, output_tokens: 5 } }),
+      ],
+    },
   });
 
   it('shows the empty Runs page with what to do next', async () => {
+    const { ui, page } = session;
     await page.getByText('No runs yet').waitFor();
     await checkPage(ui, page, 'runs-empty');
   });
 
   it('creates a run in the UI, shows its approval (badge, title, entry), approves it, and the run ends done', async () => {
+    const { ui, page } = session;
     await page.getByLabel('Goal').fill('Remember that we need milk');
     await page.getByLabel('Max steps').fill('10');
     await page.getByRole('button', { name: 'Start run' }).click();
@@ -123,6 +107,7 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
   });
 
   it('denies an approval with the d key and the run does not get its tool call', async () => {
+    const { ui, page } = session;
     const run = await ui.createRun({
       goal: 'Remember something else',
       budget: { max_steps: 10 },
@@ -140,6 +125,7 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
   });
 
   it('lists the runs (filtered, searched) with their meters', async () => {
+    const { ui, page } = session;
     await page.goto(`${ui.url}/runs`);
     await page.getByTestId('run-row').first().waitFor();
     expect(await page.getByTestId('run-row').count()).toBe(2);
@@ -150,6 +136,7 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
   });
 
   it('verifies the chain, and names the broken link after the database is tampered with', async () => {
+    const { ui, page } = session;
     await page.goto(`${ui.url}/audit`);
     await page.getByRole('button', { name: 'Verify the chain' }).click();
     await page.getByTestId('verify-result').getByText('Intact').waitFor();
@@ -173,6 +160,7 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
   });
 
   it('shows the settings: host, LLM test, agent isolation (red unless jailed), secrets by name', async () => {
+    const { ui, page } = session;
     await page.goto(`${ui.url}/settings`);
     await page.getByTestId('isolation').waitFor();
     const health = (await ui.request('GET', '/v1/health')).body as { agents: { status: string } };
@@ -190,6 +178,7 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
   });
 
   it('continues an ended run from its checkpoint as a new run linked to it', async () => {
+    const { ui, page } = session;
     const listed = (await ui.request('GET', '/v1/runs?state=done')).body as {
       runs: { id: string }[];
     };
@@ -209,25 +198,16 @@ describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
 });
 
 describe.skipIf(skip !== undefined)('skills and missing input in Chromium', () => {
-  let ui: UiHost;
-  let page: Page;
-
-  beforeAll(async () => {
-    // The agent asks to remember without giving the note: the person is asked for it.
-    ui = await startUiHost({
-      installEchoNotes: false,
-      transcript: {
-        entries: [callEntry('call_1', REMEMBER, { key: 'todo' }), doneEntry('Noted.')],
-      },
-    });
-    ({ page } = await ui.signIn());
-  });
-
-  afterAll(async () => {
-    await ui.close();
+  // The agent asks to remember without giving the note: the person is asked for it.
+  const session = signedInUi({
+    installEchoNotes: false,
+    transcript: {
+      entries: [callEntry('call_1', REMEMBER, { key: 'todo' }), doneEntry('Noted.')],
+    },
   });
 
   it('installs a skill through the consent screen listing what it may reach', async () => {
+    const { ui, page } = session;
     await page.goto(`${ui.url}/skills`);
     await page.getByText('No skills installed').waitFor();
     await page.getByLabel(/Folder, .tgz/).fill(projectPath('plugins', 'echo-notes'));
@@ -246,6 +226,7 @@ describe.skipIf(skip !== undefined)('skills and missing input in Chromium', () =
   it(
     'answers a missing_input approval with its form and the run resumes to done',
     async () => {
+      const { ui, page } = session;
       const run = await ui.createRun({
         goal: 'Remember my todo',
         budget: { max_steps: 10 },
@@ -282,6 +263,7 @@ describe.skipIf(skip !== undefined)('skills and missing input in Chromium', () =
   );
 
   it('creates a schedule, shows its next fire, triggers it now and pauses it', async () => {
+    const { ui, page } = session;
     await page.goto(`${ui.url}/schedules`);
     await page.getByText('No schedules').waitFor();
     await page.getByLabel('Goal of each run').fill('Daily digest');

@@ -1,11 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../contracts/grants.ts';
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
-import { startUiHost, type UiHost } from './helpers/ui-host.ts';
+import { expectAccessible } from './helpers/accessibility.ts';
+import { signedInUi } from './helpers/signed-in-ui.ts';
 
 const skip = browserTestsSkipReason();
 const REMEMBER = 'echo-notes__remember';
@@ -13,27 +12,19 @@ const UI_TIMEOUT_MS = 60_000;
 
 /** Issue 22 in the UI: approve as a standing grant from the card, see it listed, revoke it. */
 describe.skipIf(skip !== undefined)('standing grants in the desktop UI', () => {
-  let ui: UiHost;
-  let page: Page;
-
-  beforeAll(async () => {
-    // Each run writes two notes; the default pack asks before every memory write.
-    ui = await startUiHost({
-      transcript: {
-        entries: [
-          callEntry('call_1', REMEMBER, { key: 'one', note: 'milk' }),
-          callEntry('call_2', REMEMBER, { key: 'two', note: 'bread' }),
-          doneEntry('Noted.'),
-        ],
-      },
-    });
-    ({ page } = await ui.signIn());
-  });
-  afterAll(async () => {
-    await ui.close();
+  // Each run writes two notes; the default pack asks before every memory write.
+  const session = signedInUi({
+    transcript: {
+      entries: [
+        callEntry('call_1', REMEMBER, { key: 'one', note: 'milk' }),
+        callEntry('call_2', REMEMBER, { key: 'two', note: 'bread' }),
+        doneEntry('Noted.'),
+      ],
+    },
   });
 
   it('approving as a grant lets the second write through; the grant is listed and revoked at once', async () => {
+    const { ui, page } = session;
     const run = await ui.createRun({
       goal: 'note two things',
       policy_pack: DEFAULT_POLICY_PACK.id,
@@ -43,10 +34,7 @@ describe.skipIf(skip !== undefined)('standing grants in the desktop UI', () => {
     await card.waitFor({ timeout: UI_TIMEOUT_MS });
     await card.getByText('Approve as a standing grant').click();
     await card.getByLabel('For').selectOption('run');
-    const bad = (await new AxeBuilder({ page }).analyze()).violations.filter(
-      (v) => v.impact === 'serious' || v.impact === 'critical',
-    );
-    expect(bad.map((v) => v.id)).toEqual([]);
+    await expectAccessible(page, 'the grant form');
     await ui.screenshot(page, 'approvals-grant-form');
     await card.getByRole('button', { name: 'Approve and grant' }).click();
 

@@ -1,12 +1,11 @@
-import AxeBuilder from '@axe-core/playwright';
-import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Run } from '../../contracts/runs.ts';
 import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
 // The person's own pack, which asks before memory.write: the run waits for the person.
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
-import { startUiHost, type UiHost } from './helpers/ui-host.ts';
+import { expectAccessible } from './helpers/accessibility.ts';
+import { signedInUi } from './helpers/signed-in-ui.ts';
 
 const skip = browserTestsSkipReason();
 const REMEMBER = 'echo-notes__remember';
@@ -19,36 +18,18 @@ const NOTE = 'Say it in French, please.';
  * fails the run otherwise); the Interrupt button pauses a run at its next step.
  */
 describe.skipIf(skip !== undefined)('steering a run from the UI', () => {
-  let ui: UiHost;
-  let page: Page;
-
-  beforeAll(async () => {
-    ui = await startUiHost({
-      transcript: {
-        entries: [
-          callEntry('call_1', REMEMBER, { key: 'shopping', note: 'milk' }),
-          // Answered only when the request's last message is the person's note.
-          doneEntry('Noté.', { expect: { last_content_includes: NOTE } }),
-        ],
-      },
-    });
-    ({ page } = await ui.signIn());
+  const session = signedInUi({
+    transcript: {
+      entries: [
+        callEntry('call_1', REMEMBER, { key: 'shopping', note: 'milk' }),
+        // Answered only when the request's last message is the person's note.
+        doneEntry('Noté.', { expect: { last_content_includes: NOTE } }),
+      ],
+    },
   });
-
-  afterAll(async () => {
-    await ui.close();
-  });
-
-  /** No serious or critical accessibility violation on the page as it is now. */
-  const expectAccessible = async (name: string): Promise<void> => {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    expect(bad, name).toEqual([]);
-  };
 
   const openRun = async (run: Run): Promise<void> => {
+    const { ui, page } = session;
     await page.goto(`${ui.url}/runs/${encodeURIComponent(run.id)}`);
     await page.getByRole('heading', { name: run.goal }).waitFor();
   };
@@ -56,6 +37,7 @@ describe.skipIf(skip !== undefined)('steering a run from the UI', () => {
   it(
     'a note sent from the Run page reaches the agent’s next LLM step and shows as read',
     async () => {
+      const { ui, page } = session;
       const run = await ui.createRun({
         goal: 'Remember the milk',
         policy_pack: DEFAULT_POLICY_PACK.id,
@@ -68,7 +50,7 @@ describe.skipIf(skip !== undefined)('steering a run from the UI', () => {
       const notes = page.getByTestId('run-notes');
       await notes.getByText('waiting for the next step').waitFor();
       await page.getByTestId('timeline').locator('[data-event-type="run.note"]').waitFor();
-      await expectAccessible('run page with a note waiting');
+      await expectAccessible(page, 'run page with a note waiting');
 
       const { pending_approvals: pending } = await ui.getRun(run.id);
       const approval = pending[0];
@@ -88,6 +70,7 @@ describe.skipIf(skip !== undefined)('steering a run from the UI', () => {
   it(
     'the Interrupt button pauses a run at its next step, for a person to resume',
     async () => {
+      const { ui, page } = session;
       // Held before its first segment, so the run is still pending when the button is pressed.
       expect((await ui.request('POST', '/v1/agents/pause', { reason: 'e2e' })).status).toBe(200);
       const run = await ui.createRun({

@@ -25,7 +25,7 @@ import { readSkillDocument } from '../declarative/read-skill-document.ts';
 import { writeCompiledSkill } from '../declarative/write-compiled-skill.ts';
 import { loadSkillPackage } from '../package/load-skill-package.ts';
 import { MANIFEST_FILE } from '../package/read-skill-package.ts';
-import { skillDigest } from './skill-digest.ts';
+import { skillDigest } from '../package/skill-digest.ts';
 import { refuseDeniedSkill, type SkillPackRules } from './skill-pack-rules.ts';
 import type { SkillRegistry, SkillRegistryListener } from '../registry/skill-registry.ts';
 import type { Disposable } from '../../disposable.ts';

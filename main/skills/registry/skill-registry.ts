@@ -10,6 +10,7 @@ import { AppError } from '../../errors.ts';
 import { JsonSchemaCompiler, type JsonValidator } from '../manifest/compile-json-schema.ts';
 import { loadSkillPackage, type SkillPackage } from '../package/load-skill-package.ts';
 import type { PackageLimits } from '../package/package-limits.ts';
+import { skillDigest } from '../package/skill-digest.ts';
 import { createSkillBindings } from '../bindings/skill-bindings.ts';
 import type { SkillHostDeps } from '../bindings/skill-host-deps.ts';
 import type { HttpLimits } from '../bindings/skill-http-fetch.ts';
@@ -45,6 +46,8 @@ type Entry = {
   inflight: number;
   retired: boolean;
   onboarding: SkillOnboarding;
+  /** `skillDigest` of this loaded package, hashed on first use: a reload is a new entry. */
+  digest: string | undefined;
 };
 
 /** Onboarding states in which a skill's operations may run. */
@@ -135,6 +138,7 @@ export class SkillRegistry implements Disposable {
           : previousHadOnboarding && previous !== undefined
             ? previous.onboarding
             : { state: 'LOADED', step: 0 },
+      digest: undefined,
     };
     this.#entries.set(id, entry);
     if (previous !== undefined) this.#retire(previous);
@@ -189,6 +193,16 @@ export class SkillRegistry implements Disposable {
   packageOf(skillId: string): { manifest: SkillPackage['manifest']; code: string } {
     const entry = this.#get(skillId);
     return { manifest: entry.pkg.manifest, code: entry.pkg.code.code };
+  }
+
+  /**
+   * The digest (`skillDigest`) of the package loaded now, which is what would run. Hashed once
+   * per load, not on every gated call; a reinstall, even under the same version, is a new load.
+   */
+  digestOf(skillId: string): string {
+    const entry = this.#get(skillId);
+    entry.digest ??= skillDigest(entry.pkg.manifest, entry.pkg.code.code);
+    return entry.digest;
   }
 
   /**

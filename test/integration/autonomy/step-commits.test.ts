@@ -1,11 +1,8 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CausalChain } from '../../../main/chain/causal-chain.ts';
-import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
-import { memoryPolicyOf } from '../../../main/memory/memory-policy.ts';
-import { segmentQuotasOf } from '../../../main/runs/segment-quotas.ts';
-import { DEFAULT_LLM_RETRY } from '../../../main/supervisor/llm-failure.ts';
-import { RunSegment } from '../../../main/supervisor/run-segment.ts';
+import type { RunSegment } from '../../../main/supervisor/run-segment.ts';
+import { hostRunSegment } from '../../support/host-run-segment.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
 import { ECHO_NOTES_DIR } from './helpers/autonomy-host.ts';
 
@@ -101,33 +98,6 @@ describe('commits per tool step', () => {
   });
 
   async function segmentOfRun(h: GatewayTestHost, runId: string): Promise<RunSegment> {
-    const s = h.started;
-    return new RunSegment(
-      {
-        runs: s.runs,
-        chain: s.chain,
-        clock: { now: () => new Date() },
-        meter: s.meter,
-        pipeline: s.pipeline,
-        checkpoints: s.checkpoints,
-        registry: s.skillRegistry,
-        redactor: s.redactor,
-        labels: { db: s.store.db, policies: s.policies, llmLocation: 'local' },
-        memory: s.memory,
-        payloads: s.payloads,
-        llm: { id: 'none', complete: () => Promise.reject(new Error('no LLM calls here')) },
-        logger: s.logger,
-      },
-      await s.runs.get(runId),
-      {
-        index: 0,
-        max_steps: 10,
-        max_ms: 10 * 60 * 1000,
-        quotas: segmentQuotasOf(DEFAULT_POLICY_PACK),
-        memory: memoryPolicyOf(DEFAULT_POLICY_PACK),
-        llm_retry: DEFAULT_LLM_RETRY,
-      },
-      new AbortController().signal,
-    );
+    return hostRunSegment(h.started, await h.started.runs.get(runId), 10);
   }
 });

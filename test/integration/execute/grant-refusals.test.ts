@@ -4,7 +4,7 @@ import type { Grant, GrantBasis } from '../../../contracts/grants.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import { grantBasisOf } from '../../../main/execute/grant-basis.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
-import { skillDigest } from '../../../main/skills/install/skill-digest.ts';
+import { skillDigest } from '../../../main/skills/package/skill-digest.ts';
 import { errorOf } from '../gateway/helpers/gateway-host.ts';
 import { AGENT, paused, startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
 import { manifest, operation } from './helpers/skill-folder.ts';

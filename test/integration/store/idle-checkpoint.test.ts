@@ -24,12 +24,15 @@ describe('IdleCheckpoint on a real store', () => {
   let checkpoints: IdleCheckpoint;
   let next: Promise<CheckpointResult>;
   let heard: (r: CheckpointResult) => void;
+  /** The checkpoint's monotonic time (ms), moved by hand. */
+  let nowMs: number;
 
   beforeEach(async () => {
     dataDir = await makeTempDir('ccos-checkpoint-');
     store = await openStore({ dataDir });
     chain = new CausalChain({ db: store.db, clock: manualClock(), policyPackVersion: 'pp-test' });
     timer = manualWakeTimer();
+    nowMs = 0;
     results = [];
     const arm = (): void => {
       next = new Promise((resolve) => (heard = resolve));
@@ -39,6 +42,7 @@ describe('IdleCheckpoint on a real store', () => {
       db: store.db,
       timer,
       idleMs: 200,
+      now: () => nowMs,
       onCheckpoint: (r) => {
         results.push(r);
         heard(r);
@@ -70,16 +74,41 @@ describe('IdleCheckpoint on a real store', () => {
 
   it('waits for a quiet spell: every commit starts the wait over, none checkpoints by itself', async () => {
     await commit(5);
-    const armed = timer.arms;
     await commit(5);
     await commit(5);
-    expect(timer.arms).toBe(armed + 2);
     expect(timer.armed).toBe(200);
     expect(results).toEqual([]);
   });
 
+  it('arms its timer once for a burst of commits, not once per commit', async () => {
+    await commit(1);
+    const armed = timer.arms;
+    for (let i = 0; i < 20; i++) {
+      nowMs += 10;
+      await commit(1);
+    }
+    expect(timer.arms).toBe(armed);
+  });
+
+  it('on expiry after a later commit, waits out the rest of the quiet spell before checkpointing', async () => {
+    await commit(5);
+    nowMs = 150;
+    await commit(5);
+    nowMs = 200;
+    // 50 ms quiet of the 200: the timer is set again for the 150 left, and nothing is copied.
+    expect(timer.fire()).toBe(true);
+    expect(timer.armed).toBe(150);
+    expect(results).toEqual([]);
+    nowMs = 350;
+    expect(timer.fire()).toBe(true);
+    const result = await next;
+    expect(result.checkpointed).toBe(result.log);
+    expect(timer.armed).toBeUndefined();
+  });
+
   it('copies every frame of the WAL once idle, so the next commit starts the WAL over', async () => {
     for (let i = 0; i < 10; i++) await commit(20);
+    nowMs = 200;
     expect(timer.fire()).toBe(true);
     const result = await next;
     expect(result.busy).toBe(false);
