@@ -1,0 +1,226 @@
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ChainEntry } from '../../contracts/chain.ts';
+import type { MemoryItem } from '../../contracts/memory.ts';
+import type { Run } from '../../contracts/runs.ts';
+import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
+import { browserTestsSkipReason } from './helpers/browser.ts';
+import { checkPage, expectAccessible } from './helpers/page-checks.ts';
+import { startUiHost, type UiHost } from './helpers/ui-host.ts';
+
+const skip = browserTestsSkipReason();
+const PUT = 'ccos__memory_put';
+const UI_TIMEOUT_MS = 60_000;
+const DAY_S = 24 * 60 * 60;
+
+/**
+ * Issue 24's Memory page in Chromium against a real headless host: each run's agent (replay
+ * LLM, real worker) stores three items through the governed-memory tool, and the person
+ * lists, filters, opens, deletes and purges them in the UI; the deletes are on the chain.
+ */
+describe.skipIf(skip !== undefined)('the Memory page', () => {
+  let ui: UiHost;
+  let page: Page;
+  let first: Run;
+  let second: Run;
+
+  beforeAll(async () => {
+    ui = await startUiHost({
+      transcript: {
+        entries: [
+          callEntry('call_1', PUT, { key: 'shopping', value: 'milk' }),
+          callEntry('call_2', PUT, {
+            key: 'for-you',
+            value: { text: 'ask about the invoice' },
+            audience: 'ui_only',
+            ttl_seconds: DAY_S,
+          }),
+          callEntry('call_3', PUT, { key: 'plan', value: 'step two', namespace: 'goal' }),
+          doneEntry('Remembered.'),
+        ],
+      },
+    });
+    ({ page } = await ui.signIn());
+  });
+
+  afterAll(async () => {
+    await ui.close();
+  });
+
+  const items = async (query = ''): Promise<MemoryItem[]> => {
+    const res = await ui.request('GET', `/v1/memory${query}`);
+    expect(res.status, res.text).toBe(200);
+    return (res.body as { items: MemoryItem[] }).items;
+  };
+
+  const chainOf = async (type: string): Promise<ChainEntry[]> => {
+    const res = await ui.request('GET', `/v1/chain?event_type=${type}&limit=100`);
+    expect(res.status, res.text).toBe(200);
+    return (res.body as { entries: ChainEntry[] }).entries;
+  };
+
+  const card = (key: string) =>
+    page.getByTestId('memory-item').filter({ has: page.getByRole('heading', { name: key }) });
+
+  const filterBy = async (field: 'Run' | 'Session' | 'Namespace', value: string) => {
+    const form = page.getByRole('search', { name: 'Filter memory' });
+    await form.getByRole('button', { name: 'Clear' }).click();
+    await form.getByLabel(field).fill(value);
+    await form.getByRole('button', { name: 'Filter' }).click();
+  };
+
+  it('says what to do when nothing is remembered yet, and is in the navigation', async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: 'Memory' })
+      .click();
+    await page.getByRole('heading', { name: 'Memory', level: 1 }).waitFor();
+    await page.getByText('Nothing remembered yet').waitFor();
+    await page.getByText('ccos__memory_put').waitFor();
+    await checkPage(ui, page, 'memory-empty');
+  });
+
+  it(
+    'lists every item with its label, taint, source, audience and expiry, live as runs write',
+    async () => {
+      first = await ui.createRun({ goal: 'Remember the shopping' });
+      expect((await ui.settle(first.id, UI_TIMEOUT_MS)).state).toBe('done');
+      second = await ui.createRun({ goal: 'Remember the plan' });
+      expect((await ui.settle(second.id, UI_TIMEOUT_MS)).state).toBe('done');
+
+      const stored = await items();
+      expect(stored).toHaveLength(6);
+      // The page was open all along: the stream's memory.write entries refreshed it.
+      await page.getByRole('heading', { name: '6 items' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      const forYou = stored.find((i) => i.key === 'for-you' && i.run_id === first.id);
+      expect(forYou?.audience).toBe('ui_only');
+      expect(forYou?.expires_at).not.toBeNull();
+      const shown = page.locator(`[data-memory-id="${forYou?.id ?? ''}"]`);
+      const fact = (name: string) => shown.locator(`dt:text-is("${name}") + dd`).textContent();
+      expect(await fact('Namespace')).toBe(`run:${first.id}`);
+      expect(forYou?.label.length).toBeGreaterThan(0);
+      expect(await fact('Label')).toBe(forYou?.label.join(', '));
+      expect(await shown.locator('.badge').textContent()).toBe(forYou?.taint);
+      expect(await fact('Source')).toBe(`agent ${first.id}`);
+      // ui_only is bound to no run: the person alone reads it.
+      expect(forYou?.audience_id).toBeNull();
+      expect(await fact('Audience')).toBe('ui_only');
+      const expires = (await fact('Expires')) ?? '';
+      expect(expires).not.toBe('never');
+      expect(expires).toContain(new Date(forYou?.expires_at ?? 0).getFullYear().toString());
+      const shopping = stored.find((i) => i.key === 'shopping' && i.run_id === first.id);
+      expect(shopping?.expires_at).toBeNull();
+      const shoppingCard = page.locator(`[data-memory-id="${shopping?.id ?? ''}"]`);
+      expect(await shoppingCard.locator('dt:text-is("Expires") + dd').textContent()).toBe('never');
+      await checkPage(ui, page, 'memory');
+      await page.getByLabel('Theme').selectOption('dark');
+      await expectAccessible(page, 'memory in dark');
+      await ui.screenshot(page, 'memory-dark');
+      await page.getByLabel('Theme').selectOption('system');
+    },
+    3 * UI_TIMEOUT_MS,
+  );
+
+  it('filters by run and by namespace, and keeps the filter in the address', async () => {
+    await filterBy('Run', first.id);
+    await page.getByRole('heading', { name: `3 items of run ${first.id}` }).waitFor();
+    const ids = await Promise.all(
+      (await page.getByTestId('memory-item').all()).map((c) => c.getAttribute('data-memory-id')),
+    );
+    const ofFirst = await items(`?run_id=${first.id}`);
+    expect(ids.sort()).toEqual(ofFirst.map((i) => i.id).sort());
+    expect(new URL(page.url()).search).toBe(`?run_id=${first.id}`);
+
+    const plan = ofFirst.find((i) => i.key === 'plan');
+    expect(plan?.namespace).not.toBe(ofFirst.find((i) => i.key === 'shopping')?.namespace);
+    await filterBy('Namespace', plan?.namespace ?? '');
+    await page
+      .getByRole('heading', { name: `1 item of namespace ${plan?.namespace ?? ''}` })
+      .waitFor();
+    await card('plan').waitFor();
+
+    // An id the API refuses (longer than it allows) shows the server's message, not a blank.
+    await filterBy('Run', 'r'.repeat(101));
+    await page.getByRole('alert').getByText('INVALID_INPUT').waitFor();
+    await page.getByRole('button', { name: 'Try again' }).waitFor();
+
+    await filterBy('Run', 'run_that_never_was');
+    await page.getByText('No items match').waitFor();
+    await page.getByText('Clear the filter to see all memory').waitFor();
+  });
+
+  it('shows an item’s detail by keyboard: its value as the API gives it', async () => {
+    await filterBy('Run', first.id);
+    const shopping = card('shopping');
+    const toggle = shopping.getByRole('button', { name: 'Show details of shopping' });
+    await toggle.focus();
+    await page.keyboard.press('Enter');
+    const detail = shopping.getByTestId('memory-detail');
+    const value = detail.getByLabel('value of shopping');
+    await value.waitFor();
+    const item = (
+      await ui.request(
+        'GET',
+        `/v1/memory/${(await items(`?run_id=${first.id}`)).find((i) => i.key === 'shopping')?.id ?? ''}`,
+      )
+    ).body as MemoryItem;
+    expect(JSON.parse((await value.textContent()) ?? 'null')).toEqual(item.value);
+    expect(await detail.getByRole('link', { name: first.id }).getAttribute('href')).toBe(
+      `/runs/${first.id}`,
+    );
+    const hide = shopping.getByRole('button', { name: 'Hide details of shopping' });
+    expect(await hide.getAttribute('aria-expanded')).toBe('true');
+    expect(await hide.getAttribute('aria-controls')).toBe(await detail.getAttribute('id'));
+    await checkPage(ui, page, 'memory-detail');
+  });
+
+  it('deletes one item after asking, by keyboard, and the chain records who deleted what', async () => {
+    const target = (await items(`?run_id=${first.id}`)).find((i) => i.key === 'shopping');
+    expect(target).toBeDefined();
+    const shopping = card('shopping');
+    await shopping.getByRole('button', { name: 'Delete shopping' }).focus();
+    await page.keyboard.press('Enter');
+    // The question takes the focus to Cancel: a second Enter does not destroy anything.
+    const cancel = shopping.getByRole('button', { name: 'Cancel' });
+    await cancel.waitFor();
+    const focused = await page.evaluate<string | undefined>('document.activeElement?.textContent');
+    expect(focused).toBe('Cancel');
+    await page.keyboard.press('Enter');
+    await shopping.getByRole('button', { name: 'Delete shopping' }).waitFor();
+    expect((await items(`?run_id=${first.id}`)).map((i) => i.id)).toContain(target?.id);
+
+    await shopping.getByRole('button', { name: 'Delete shopping' }).click();
+    await shopping.getByRole('button', { name: 'Delete the item' }).click();
+    await page.getByRole('heading', { name: `2 items of run ${first.id}` }).waitFor();
+    expect((await items(`?run_id=${first.id}`)).map((i) => i.id)).not.toContain(target?.id);
+    const deleted = (await chainOf('memory.deleted')).filter((e) => e.data.item_id === target?.id);
+    expect(deleted).toHaveLength(1);
+    expect(deleted[0]?.data).toMatchObject({ namespace: target?.namespace, key: 'shopping' });
+    expect(deleted[0]?.actor).toMatch(/\S/);
+    expect(JSON.stringify(deleted)).not.toContain('milk');
+  });
+
+  it('purges a run’s memory after asking, and the chain records the scope and count', async () => {
+    const before = await items(`?run_id=${second.id}`);
+    expect(before).toHaveLength(3);
+    await filterBy('Run', second.id);
+    const purge = page.getByRole('region', { name: 'Purge' });
+    // The purge scope follows the filter.
+    expect(await purge.getByLabel('Its id or name').inputValue()).toBe(second.id);
+    await purge.getByRole('button', { name: `Purge run ${second.id}` }).click();
+    await purge.getByText(`Delete every memory item of run ${second.id}?`).waitFor();
+    await checkPage(ui, page, 'memory-purge-confirm');
+    await purge.getByRole('button', { name: 'Purge all its items' }).click();
+    await purge.getByTestId('purge-result').getByText('Purged 3 items.').waitFor();
+    await page.getByText('No items match').waitFor();
+
+    expect(await items(`?run_id=${second.id}`)).toEqual([]);
+    // The other run's items are untouched.
+    expect(await items(`?run_id=${first.id}`)).toHaveLength(2);
+    const purged = (await chainOf('memory.purged')).filter(
+      (e) => JSON.stringify(e.data.scope) === JSON.stringify({ run_id: second.id }),
+    );
+    expect(purged).toHaveLength(1);
+    expect(purged[0]?.data.purged).toBe(3);
+  });
+});
