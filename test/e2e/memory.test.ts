@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainEntry } from '../../contracts/chain.ts';
@@ -12,11 +13,13 @@ const skip = browserTestsSkipReason();
 const PUT = 'ccos__memory_put';
 const UI_TIMEOUT_MS = 60_000;
 const DAY_S = 24 * 60 * 60;
+/** Stored by the agent while no secret holds it; made a secret later, it must be masked. */
+const DOOR_CODE = `lantern-${randomBytes(6).toString('hex')}-harbor`;
 
 /**
  * Issue 24's Memory page in Chromium against a real headless host: each run's agent (replay
- * LLM, real worker) stores three items through the governed-memory tool, and the person
- * lists, filters, opens, deletes and purges them in the UI; the deletes are on the chain.
+ * LLM, real worker) stores four items through the governed-memory tool, and the person
+ * lists, filters, opens, deletes and purges them in the UI; deletes and purges are on the chain.
  */
 describe.skipIf(skip !== undefined)('the Memory page', () => {
   let ui: UiHost;
@@ -36,6 +39,7 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
             ttl_seconds: DAY_S,
           }),
           callEntry('call_3', PUT, { key: 'plan', value: 'step two', namespace: 'goal' }),
+          callEntry('call_4', PUT, { key: 'door', value: { code: DOOR_CODE } }),
           doneEntry('Remembered.'),
         ],
       },
@@ -89,9 +93,9 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
       expect((await ui.settle(second.id, UI_TIMEOUT_MS)).state).toBe('done');
 
       const stored = await items();
-      expect(stored).toHaveLength(6);
+      expect(stored).toHaveLength(8);
       // The page was open all along: the stream's memory.write entries refreshed it.
-      await page.getByRole('heading', { name: '6 items' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      await page.getByRole('heading', { name: '8 items' }).waitFor({ timeout: UI_TIMEOUT_MS });
       const forYou = stored.find((i) => i.key === 'for-you' && i.run_id === first.id);
       expect(forYou?.audience).toBe('ui_only');
       expect(forYou?.expires_at).not.toBeNull();
@@ -121,9 +125,11 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
     3 * UI_TIMEOUT_MS,
   );
 
-  it('filters by run and by namespace, and keeps the filter in the address', async () => {
-    await filterBy('Run', first.id);
-    await page.getByRole('heading', { name: `3 items of run ${first.id}` }).waitFor();
+  it('filters by run (from the run’s page too) and by namespace, the filter in the address', async () => {
+    await page.goto(`${ui.url}/runs/${first.id}`);
+    await page.getByRole('link', { name: 'What this run remembered' }).click();
+    await page.getByRole('heading', { name: `4 items of run ${first.id}` }).waitFor();
+    expect(await page.getByLabel('Run', { exact: true }).inputValue()).toBe(first.id);
     const ids = await Promise.all(
       (await page.getByTestId('memory-item').all()).map((c) => c.getAttribute('data-memory-id')),
     );
@@ -158,13 +164,11 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
     const detail = shopping.getByTestId('memory-detail');
     const value = detail.getByLabel('value of shopping');
     await value.waitFor();
-    const item = (
-      await ui.request(
-        'GET',
-        `/v1/memory/${(await items(`?run_id=${first.id}`)).find((i) => i.key === 'shopping')?.id ?? ''}`,
-      )
-    ).body as MemoryItem;
+    const id = (await items(`?run_id=${first.id}`)).find((i) => i.key === 'shopping')?.id;
+    const item = (await ui.request('GET', `/v1/memory/${id ?? ''}`)).body as MemoryItem;
+    expect(item.value_withheld).toBe(false);
     expect(JSON.parse((await value.textContent()) ?? 'null')).toEqual(item.value);
+    expect(await detail.getByTestId('value-withheld').count()).toBe(0);
     expect(await detail.getByRole('link', { name: first.id }).getAttribute('href')).toBe(
       `/runs/${first.id}`,
     );
@@ -172,6 +176,24 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
     expect(await hide.getAttribute('aria-expanded')).toBe('true');
     expect(await hide.getAttribute('aria-controls')).toBe(await detail.getAttribute('id'));
     await checkPage(ui, page, 'memory-detail');
+  });
+
+  it('shows a value that became a secret masked as the host gives it, never the stored one', async () => {
+    const put = await ui.request('PUT', '/v1/secrets/DOOR_CODE', { value: DOOR_CODE });
+    expect(put.status, put.text).toBe(200);
+    const door = card('door');
+    await door.getByRole('button', { name: 'Show details of door' }).click();
+    const detail = door.getByTestId('memory-detail');
+    await detail.getByTestId('value-withheld').getByText('Partly masked').waitFor();
+    const id = (await items(`?run_id=${first.id}`)).find((i) => i.key === 'door')?.id;
+    const item = (await ui.request('GET', `/v1/memory/${id ?? ''}`)).body as MemoryItem;
+    expect(item.value_withheld).toBe(true);
+    const shown: unknown = JSON.parse(
+      (await detail.getByLabel('value of door').textContent()) ?? '',
+    );
+    expect(shown).toEqual(item.value);
+    expect(await page.content()).not.toContain(DOOR_CODE);
+    await door.getByRole('button', { name: 'Hide details of door' }).click();
   });
 
   it('deletes one item after asking, by keyboard, and the chain records who deleted what', async () => {
@@ -191,7 +213,7 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
 
     await shopping.getByRole('button', { name: 'Delete shopping' }).click();
     await shopping.getByRole('button', { name: 'Delete the item' }).click();
-    await page.getByRole('heading', { name: `2 items of run ${first.id}` }).waitFor();
+    await page.getByRole('heading', { name: `3 items of run ${first.id}` }).waitFor();
     expect((await items(`?run_id=${first.id}`)).map((i) => i.id)).not.toContain(target?.id);
     const deleted = (await chainOf('memory.deleted')).filter((e) => e.data.item_id === target?.id);
     expect(deleted).toHaveLength(1);
@@ -202,7 +224,7 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
 
   it('purges a run’s memory after asking, and the chain records the scope and count', async () => {
     const before = await items(`?run_id=${second.id}`);
-    expect(before).toHaveLength(3);
+    expect(before).toHaveLength(4);
     await filterBy('Run', second.id);
     const purge = page.getByRole('region', { name: 'Purge' });
     // The purge scope follows the filter.
@@ -211,16 +233,37 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
     await purge.getByText(`Delete every memory item of run ${second.id}?`).waitFor();
     await checkPage(ui, page, 'memory-purge-confirm');
     await purge.getByRole('button', { name: 'Purge all its items' }).click();
-    await purge.getByTestId('purge-result').getByText('Purged 3 items.').waitFor();
+    await purge.getByTestId('purge-result').getByText('Purged 4 items.').waitFor();
     await page.getByText('No items match').waitFor();
 
     expect(await items(`?run_id=${second.id}`)).toEqual([]);
     // The other run's items are untouched.
-    expect(await items(`?run_id=${first.id}`)).toHaveLength(2);
+    expect(await items(`?run_id=${first.id}`)).toHaveLength(3);
     const purged = (await chainOf('memory.purged')).filter(
       (e) => JSON.stringify(e.data.scope) === JSON.stringify({ run_id: second.id }),
     );
     expect(purged).toHaveLength(1);
-    expect(purged[0]?.data.purged).toBe(3);
+    expect(purged[0]?.data.purged).toBe(4);
+  });
+
+  it('purges a namespace the filter names, and the chain records that scope', async () => {
+    const plan = (await items(`?run_id=${first.id}`)).find((i) => i.key === 'plan');
+    const namespace = plan?.namespace ?? '';
+    await filterBy('Namespace', namespace);
+    await card('plan').waitFor();
+    const purge = page.getByRole('region', { name: 'Purge' });
+    expect(await purge.getByLabel('Scope').inputValue()).toBe('namespace');
+    await purge.getByRole('button', { name: `Purge namespace ${namespace}` }).click();
+    await purge.getByRole('button', { name: 'Purge all its items' }).click();
+    await purge.getByTestId('purge-result').getByText('Purged 1 item.').waitFor();
+    expect(await items(`?namespace=${encodeURIComponent(namespace)}`)).toEqual([]);
+    expect((await items(`?run_id=${first.id}`)).map((i) => i.key).sort()).toEqual([
+      'door',
+      'for-you',
+    ]);
+    const purged = (await chainOf('memory.purged')).filter(
+      (e) => JSON.stringify(e.data.scope) === JSON.stringify({ namespace }),
+    );
+    expect(purged.map((e) => e.data.purged)).toEqual([1]);
   });
 });
