@@ -230,7 +230,9 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
     // The purge scope follows the filter.
     expect(await purge.getByLabel('Its id or name').inputValue()).toBe(second.id);
     await purge.getByRole('button', { name: `Purge run ${second.id}` }).click();
-    await purge.getByText(`Delete every memory item of run ${second.id}?`).waitFor();
+    await purge
+      .getByText(`Delete every memory item of run ${second.id} (4 shown below)?`)
+      .waitFor();
     await checkPage(ui, page, 'memory-purge-confirm');
     await purge.getByRole('button', { name: 'Purge all its items' }).click();
     await purge.getByTestId('purge-result').getByText('Purged 4 items.').waitFor();
@@ -265,5 +267,26 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
       (e) => JSON.stringify(e.data.scope) === JSON.stringify({ namespace }),
     );
     expect(purged.map((e) => e.data.purged)).toEqual([1]);
+  });
+
+  it('purges a session, and then says nothing is remembered', async () => {
+    const sessionId = (await ui.getRun(first.id)).run.session_id;
+    expect(sessionId).not.toBe((await ui.getRun(second.id)).run.session_id);
+    await filterBy('Session', sessionId);
+    await page.getByRole('heading', { name: `2 items of session ${sessionId}` }).waitFor();
+    const purge = page.getByRole('region', { name: 'Purge' });
+    await purge.getByRole('button', { name: `Purge session ${sessionId}` }).click();
+    await purge.getByRole('button', { name: 'Purge all its items' }).click();
+    await purge.getByTestId('purge-result').getByText('Purged 2 items.').waitFor();
+    const purged = (await chainOf('memory.purged')).filter(
+      (e) => JSON.stringify(e.data.scope) === JSON.stringify({ session_id: sessionId }),
+    );
+    expect(purged.map((e) => e.data.purged)).toEqual([2]);
+    await page
+      .getByRole('search', { name: 'Filter memory' })
+      .getByRole('button', { name: 'Clear' })
+      .click();
+    await page.getByText('Nothing remembered yet').waitFor();
+    expect(await items()).toEqual([]);
   });
 });

@@ -46,7 +46,11 @@ export function MemoryPage(): ReactNode {
         never, personal data to you only.
       </p>
       <MemoryFilterForm filter={filter} namespaces={namespaces} onApply={apply} />
-      <PurgeMemory key={searchOfFilter(filter)} filter={filter} />
+      <PurgeMemory
+        key={searchOfFilter(filter)}
+        filter={filter}
+        listed={list.isSuccess ? items.length : undefined}
+      />
       <h2 aria-live="polite">
         {list.isSuccess
           ? `${items.length} ${items.length === 1 ? 'item' : 'items'}${described === '' ? '' : ` of ${described}`}`

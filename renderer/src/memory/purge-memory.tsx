@@ -39,7 +39,11 @@ function suggestedScope(filter: MemoryFilter): { scope: Scope; value: string } {
  * Deletes every item of one run, session or namespace, after asking; the host records it as
  * one `memory.purged` chain entry with the scope and the count.
  */
-export function PurgeMemory(props: { filter: MemoryFilter }): ReactNode {
+export function PurgeMemory(props: {
+  filter: MemoryFilter;
+  /** How many items the list below shows for `filter`, once loaded. */
+  listed: number | undefined;
+}): ReactNode {
   const { client } = useServices();
   const queries = useQueryClient();
   const suggested = suggestedScope(props.filter);
@@ -53,6 +57,12 @@ export function PurgeMemory(props: { filter: MemoryFilter }): ReactNode {
     },
   });
   const what = `${SCOPE_TEXT[scope]} ${target}`;
+  // When the scope is exactly what the list shows, the question can say how much goes.
+  const fields = Object.keys(props.filter);
+  const shown =
+    props.listed !== undefined && fields.length === 1 && props.filter[scope] === target
+      ? ` (${props.listed} shown below)`
+      : '';
   return (
     <section className="card purge" aria-labelledby="purge-title">
       <h2 id="purge-title">Purge</h2>
@@ -87,7 +97,7 @@ export function PurgeMemory(props: { filter: MemoryFilter }): ReactNode {
       ) : (
         <ConfirmAction
           label={`Purge ${what}`}
-          question={`Delete every memory item of ${what}? The audit chain records the purge; the values are gone for good.`}
+          question={`Delete every memory item of ${what}${shown}? The audit chain records the purge; the values are gone for good.`}
           confirmLabel="Purge all its items"
           pending={purge.isPending}
           onConfirm={() => {
