@@ -272,8 +272,17 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
   it('purges a session, and then says nothing is remembered', async () => {
     const sessionId = (await ui.getRun(first.id)).run.session_id;
     expect(sessionId).not.toBe((await ui.getRun(second.id)).run.session_id);
-    await filterBy('Session', sessionId);
+    // From an item's detail: its session is one click away.
+    await filterBy('Run', first.id);
+    const door = card('door');
+    await door.getByRole('button', { name: 'Show details of door' }).click();
+    await door
+      .getByRole('button', { name: `${sessionId}: show only this session’s memory` })
+      .click();
     await page.getByRole('heading', { name: `2 items of session ${sessionId}` }).waitFor();
+    const form = page.getByRole('search', { name: 'Filter memory' });
+    expect(await form.getByLabel('Session').inputValue()).toBe(sessionId);
+    expect(await form.getByLabel('Run', { exact: true }).inputValue()).toBe('');
     const purge = page.getByRole('region', { name: 'Purge' });
     await purge.getByRole('button', { name: `Purge session ${sessionId}` }).click();
     await purge.getByRole('button', { name: 'Purge all its items' }).click();

@@ -5,11 +5,15 @@ import { useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
 import { ConfirmAction } from '../ui/confirm-action.tsx';
 import { InlineError } from '../ui/states.tsx';
+import type { MemoryFilter } from './memory-filter.ts';
 import { audienceText, expiryText, labelText, sourceText } from './memory-facts.ts';
 import { MemoryItemDetail } from './memory-item-detail.tsx';
 
 /** One item's governance at a glance (label, taint, source, audience, expiry), its detail, delete. */
-export function MemoryItemCard(props: { item: MemoryItem }): ReactNode {
+export function MemoryItemCard(props: {
+  item: MemoryItem;
+  onFilter: (filter: MemoryFilter) => void;
+}): ReactNode {
   const { client } = useServices();
   const queries = useQueryClient();
   const item = props.item;
@@ -62,7 +66,9 @@ export function MemoryItemCard(props: { item: MemoryItem }): ReactNode {
           }}
         />
       </div>
-      {open ? <MemoryItemDetail id={item.id} elementId={detailId} /> : null}
+      {open ? (
+        <MemoryItemDetail id={item.id} elementId={detailId} onFilter={props.onFilter} />
+      ) : null}
       <InlineError error={remove.error} />
     </li>
   );

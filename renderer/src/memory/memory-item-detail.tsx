@@ -6,12 +6,18 @@ import { Link } from '../router.tsx';
 import { when } from '../ui/format.ts';
 import { JsonView } from '../ui/json-view.tsx';
 import { ErrorState, Loading } from '../ui/states.tsx';
+import type { MemoryFilter } from './memory-filter.ts';
 
 /**
  * One item as `GET /v1/memory/{id}` gives it now: the value already redacted by the host (by
  * the redactor and by label) and shown as it came; the page never asks for more.
  */
-export function MemoryItemDetail(props: { id: string; elementId: string }): ReactNode {
+export function MemoryItemDetail(props: {
+  id: string;
+  elementId: string;
+  /** Narrows the page's list, e.g. to this item's session. */
+  onFilter: (filter: MemoryFilter) => void;
+}): ReactNode {
   const { client } = useServices();
   const item = useQuery({
     queryKey: queryKeys.memoryItem(props.id),
@@ -48,7 +54,22 @@ export function MemoryItemDetail(props: { id: string; elementId: string }): Reac
             <dt>Step</dt>
             <dd>{item.data.step_id ?? 'none'}</dd>
             <dt>Session</dt>
-            <dd>{item.data.session_id ?? 'none'}</dd>
+            <dd>
+              {item.data.session_id === null ? (
+                'none'
+              ) : (
+                <button
+                  type="button"
+                  className="link-button"
+                  aria-label={`${item.data.session_id}: show only this session’s memory`}
+                  onClick={() => {
+                    props.onFilter({ session_id: item.data.session_id ?? undefined });
+                  }}
+                >
+                  {item.data.session_id}
+                </button>
+              )}
+            </dd>
             <dt>Written</dt>
             <dd>{when(item.data.created_at)}</dd>
             <dt>Updated</dt>

@@ -45,9 +45,15 @@ export function MemoryPage(): ReactNode {
         What agents and skills remembered. Values are shown as the host redacted them: a secret
         never, personal data to you only.
       </p>
-      <MemoryFilterForm filter={filter} namespaces={namespaces} onApply={apply} />
+      {/* Keyed by the filter, so both forms start again from the filter they now show. */}
+      <MemoryFilterForm
+        key={`filter${searchOfFilter(filter)}`}
+        filter={filter}
+        namespaces={namespaces}
+        onApply={apply}
+      />
       <PurgeMemory
-        key={searchOfFilter(filter)}
+        key={`purge${searchOfFilter(filter)}`}
         filter={filter}
         listed={list.isSuccess ? items.length : undefined}
       />
@@ -78,7 +84,7 @@ export function MemoryPage(): ReactNode {
           ) : null}
           <ul className="memory-list">
             {items.map((item) => (
-              <MemoryItemCard key={item.id} item={item} />
+              <MemoryItemCard key={item.id} item={item} onFilter={apply} />
             ))}
           </ul>
         </>
