@@ -144,6 +144,10 @@ describe.skipIf(skip !== undefined)('the Memory page', () => {
       .getByRole('heading', { name: `1 item of namespace ${plan?.namespace ?? ''}` })
       .waitFor();
     await card('plan').waitFor();
+    // Filtering keeps the keyboard where it was (the form is not rebuilt under it).
+    expect(await page.evaluate<string | undefined>('document.activeElement?.textContent')).toBe(
+      'Filter',
+    );
 
     // An id the API refuses (longer than it allows) shows the server's message, not a blank.
     await filterBy('Run', 'r'.repeat(101));

@@ -35,6 +35,13 @@ export function MemoryPage(): ReactNode {
     window.history.replaceState(null, '', `/memory${searchOfFilter(next)}`);
     setFilter(next);
   };
+  // A filter set from outside the form (an item's session) starts the form again from it;
+  // the form's own submit does not, so the keyboard stays on its Filter button.
+  const [formGeneration, setFormGeneration] = useState(0);
+  const applyFromItem = (next: MemoryFilter): void => {
+    apply(next);
+    setFormGeneration((n) => n + 1);
+  };
   const items = list.data?.items ?? [];
   const namespaces = [...new Set(items.map((i) => i.namespace))];
   const described = describeFilter(filter);
@@ -45,15 +52,15 @@ export function MemoryPage(): ReactNode {
         What agents and skills remembered. Values are shown as the host redacted them: a secret
         never, personal data to you only.
       </p>
-      {/* Keyed by the filter, so both forms start again from the filter they now show. */}
       <MemoryFilterForm
-        key={`filter${searchOfFilter(filter)}`}
+        key={formGeneration}
         filter={filter}
         namespaces={namespaces}
         onApply={apply}
       />
+      {/* Keyed by the filter: the purge scope starts from the filter the list now shows. */}
       <PurgeMemory
-        key={`purge${searchOfFilter(filter)}`}
+        key={searchOfFilter(filter)}
         filter={filter}
         listed={list.isSuccess ? items.length : undefined}
       />
@@ -84,7 +91,7 @@ export function MemoryPage(): ReactNode {
           ) : null}
           <ul className="memory-list">
             {items.map((item) => (
-              <MemoryItemCard key={item.id} item={item} onFilter={apply} />
+              <MemoryItemCard key={item.id} item={item} onFilter={applyFromItem} />
             ))}
           </ul>
         </>
