@@ -1,10 +1,10 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Grant } from '../../contracts/grants.ts';
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
+import { expectAccessible } from './helpers/page-checks.ts';
 import { startUiHost, type UiHost } from './helpers/ui-host.ts';
 
 const skip = browserTestsSkipReason();
@@ -43,10 +43,7 @@ describe.skipIf(skip !== undefined)('standing grants in the desktop UI', () => {
     await card.waitFor({ timeout: UI_TIMEOUT_MS });
     await card.getByText('Approve as a standing grant').click();
     await card.getByLabel('For').selectOption('run');
-    const bad = (await new AxeBuilder({ page }).analyze()).violations.filter(
-      (v) => v.impact === 'serious' || v.impact === 'critical',
-    );
-    expect(bad.map((v) => v.id)).toEqual([]);
+    await expectAccessible(page, 'approvals with the grant form open');
     await ui.screenshot(page, 'approvals-grant-form');
     await card.getByRole('button', { name: 'Approve and grant' }).click();
 

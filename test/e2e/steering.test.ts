@@ -1,4 +1,3 @@
-import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Run } from '../../contracts/runs.ts';
@@ -6,6 +5,7 @@ import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-h
 // The person's own pack, which asks before memory.write: the run waits for the person.
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
+import { expectAccessible } from './helpers/page-checks.ts';
 import { startUiHost, type UiHost } from './helpers/ui-host.ts';
 
 const skip = browserTestsSkipReason();
@@ -39,15 +39,6 @@ describe.skipIf(skip !== undefined)('steering a run from the UI', () => {
     await ui.close();
   });
 
-  /** No serious or critical accessibility violation on the page as it is now. */
-  const expectAccessible = async (name: string): Promise<void> => {
-    const result = await new AxeBuilder({ page }).analyze();
-    const bad = result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    expect(bad, name).toEqual([]);
-  };
-
   const openRun = async (run: Run): Promise<void> => {
     await page.goto(`${ui.url}/runs/${encodeURIComponent(run.id)}`);
     await page.getByRole('heading', { name: run.goal }).waitFor();
@@ -68,7 +59,7 @@ describe.skipIf(skip !== undefined)('steering a run from the UI', () => {
       const notes = page.getByTestId('run-notes');
       await notes.getByText('waiting for the next step').waitFor();
       await page.getByTestId('timeline').locator('[data-event-type="run.note"]').waitFor();
-      await expectAccessible('run page with a note waiting');
+      await expectAccessible(page, 'run page with a note waiting');
 
       const { pending_approvals: pending } = await ui.getRun(run.id);
       const approval = pending[0];
