@@ -329,6 +329,13 @@ export const STREAMED_EVENT_TYPES = [
   'schedule.deleted',
   'schedule.fired',
   'schedule.missed',
+  // --- ui-memory (issue 24) ---
+  // The Memory page refreshes on these. A non-admin stream sees only entries of its own runs:
+  // a memory.write there (key and namespace, never the value) is already on that run's chain,
+  // and the person's deletes and purges name no run, so they reach admins only.
+  'memory.write',
+  'memory.deleted',
+  'memory.purged',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
 export const API = {

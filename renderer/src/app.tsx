@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { ApprovalsPage } from './approvals/approvals-page.tsx';
 import { AuditPage } from './audit/audit-page.tsx';
+import { MemoryPage } from './memory/memory-page.tsx';
 import { Link, useRoute } from './router.tsx';
 import { RunDetailPage } from './runs/run-detail-page.tsx';
 import { RunsPage } from './runs/runs-page.tsx';
@@ -25,6 +26,8 @@ export function App(): ReactNode {
         <SkillsPage />
       ) : route.page === 'schedules' ? (
         <SchedulesPage />
+      ) : route.page === 'memory' ? (
+        <MemoryPage />
       ) : route.page === 'audit' ? (
         <AuditPage />
       ) : route.page === 'settings' ? (

@@ -9,6 +9,7 @@ export type Route =
   | { page: 'schedules' }
   | { page: 'audit' }
   | { page: 'settings' }
+  | { page: 'memory' }
   | { page: 'not_found' };
 
 export function parseRoute(pathname: string): Route {
@@ -23,6 +24,7 @@ export function parseRoute(pathname: string): Route {
   )
     return { page: first };
   if (parts.length === 1 && first === 'settings') return { page: 'settings' };
+  if (parts.length === 1 && first === 'memory') return { page: 'memory' };
   return { page: 'not_found' };
 }
 

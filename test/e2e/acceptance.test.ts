@@ -1,5 +1,4 @@
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { DATABASE_FILE } from '../../main/store/open-store.ts';
@@ -8,9 +7,8 @@ import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { projectPath } from '../support/project-path.ts';
 import { rawSql } from '../support/raw-sqlite.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
-import { expectAccessible } from './helpers/accessibility.ts';
+import { checkPage } from './helpers/page-checks.ts';
 import { signedInUi } from './helpers/signed-in-ui.ts';
-import type { UiHost } from './helpers/ui-host.ts';
 
 /**
  * The issue's acceptance list, driven in Chromium against a real headless host (replay LLM,
@@ -23,24 +21,6 @@ import type { UiHost } from './helpers/ui-host.ts';
 const skip = browserTestsSkipReason();
 const REMEMBER = 'echo-notes__remember';
 const UI_TIMEOUT_MS = 60_000;
-
-/** At 640 CSS px wide (a 1280 px window at 200 % zoom) the page does not scroll sideways. */
-async function expectNoHorizontalScroll(page: Page, name: string): Promise<void> {
-  const size = page.viewportSize() ?? { width: 1200, height: 900 };
-  await page.setViewportSize({ width: 640, height: 900 });
-  const overflow = await page.evaluate<number>(
-    'document.documentElement.scrollWidth - document.documentElement.clientWidth',
-  );
-  expect(overflow, `${name} scrolls horizontally at 640 px`).toBeLessThanOrEqual(0);
-  await page.setViewportSize(size);
-}
-
-/** Every page check: accessible, no sideways scroll at 640 px, a screenshot. */
-async function checkPage(ui: UiHost, page: Page, name: string): Promise<void> {
-  await expectAccessible(page, name);
-  await expectNoHorizontalScroll(page, name);
-  await ui.screenshot(page, name);
-}
 
 describe.skipIf(skip !== undefined)('the desktop UI in Chromium', () => {
   // Every run of this host asks to remember a note (an approval), then says it is done.

@@ -3,7 +3,7 @@ import type { Grant } from '../../contracts/grants.ts';
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
-import { expectAccessible } from './helpers/accessibility.ts';
+import { expectAccessible } from './helpers/page-checks.ts';
 import { signedInUi } from './helpers/signed-in-ui.ts';
 
 const skip = browserTestsSkipReason();

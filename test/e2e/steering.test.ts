@@ -4,7 +4,7 @@ import { callEntry, doneEntry } from '../integration/autonomy/helpers/autonomy-h
 // The person's own pack, which asks before memory.write: the run waits for the person.
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
 import { browserTestsSkipReason } from './helpers/browser.ts';
-import { expectAccessible } from './helpers/accessibility.ts';
+import { expectAccessible } from './helpers/page-checks.ts';
 import { signedInUi } from './helpers/signed-in-ui.ts';
 
 const skip = browserTestsSkipReason();

@@ -50,6 +50,9 @@ export function followLiveEvents(
     if (type.startsWith('skill.')) void queries.invalidateQueries({ queryKey: queryKeys.skills });
     if (type.startsWith('schedule.'))
       void queries.invalidateQueries({ queryKey: queryKeys.schedules });
+    // Reads leave memory as it was; a write, delete or purge (from any client) changes it.
+    if (type === 'memory.write' || type === 'memory.deleted' || type === 'memory.purged')
+      void queries.invalidateQueries({ queryKey: queryKeys.allMemory });
     void queries.invalidateQueries({ queryKey: queryKeys.allChain });
     if (event.run_id !== null) patchRun(event.run_id);
   });

@@ -15,4 +15,7 @@ export const queryKeys = {
   schedules: ['schedules'] as const,
   schedule: (id: string) => ['schedules', id] as const,
   health: ['health'] as const,
+  memory: (filter: object) => ['memory', filter] as const,
+  allMemory: ['memory'] as const,
+  memoryItem: (id: string) => ['memory', 'item', id] as const,
 };

@@ -64,6 +64,9 @@ export function RunDetailPage(props: { runId: string }): ReactNode {
           )}
         </span>
       </p>
+      <p>
+        <Link to={`/memory?run_id=${encodeURIComponent(run.id)}`}>What this run remembered</Link>
+      </p>
       <RunActions run={run} />
       <SteerRun run={run} />
       <ContinueRunForm run={run} />

@@ -11,6 +11,7 @@ const NAV: readonly { to: string; label: string; pages: readonly Route['page'][]
   { to: '/approvals', label: 'Approvals', pages: ['approvals'] },
   { to: '/skills', label: 'Skills', pages: ['skills'] },
   { to: '/schedules', label: 'Schedules', pages: ['schedules'] },
+  { to: '/memory', label: 'Memory', pages: ['memory'] },
   { to: '/audit', label: 'Audit', pages: ['audit'] },
   { to: '/settings', label: 'Settings', pages: ['settings'] },
 ];
