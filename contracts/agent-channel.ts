@@ -131,10 +131,18 @@ const agentNamespaceSchema = z
   .max(64)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'lowercase letters, digits, _ and - only');
 const memoryKeySchema = z.string().min(1).max(200);
+/**
+ * The LLM's id for the tool call that asked for a memory method (issue 22): the host records
+ * the call as that call's step, with its output's label, so the next window joins it exactly,
+ * and labels a write by the window that asked for it. Without one the host cannot trace the
+ * call: a read's result then counts as unknown and untrusted, and so does a write.
+ */
+const memoryCallIdSchema = toolCallIdSchema.optional();
 
 export const memoryGetParamsSchema = z.strictObject({
   key: memoryKeySchema,
   namespace: agentNamespaceSchema.optional(),
+  call_id: memoryCallIdSchema,
 });
 /**
  * The value (null when absent, expired or withheld: the three read alike), with the item's
@@ -159,12 +167,14 @@ export const memoryPutParamsSchema = z.strictObject({
     .min(1000)
     .max(366 * 24 * 60 * 60 * 1000)
     .optional(),
+  call_id: memoryCallIdSchema,
 });
 export type MemoryPutParams = z.infer<typeof memoryPutParamsSchema>;
 export const memoryPutReplySchema = z.strictObject({});
 export const memoryListParamsSchema = z.strictObject({
   namespace: agentNamespaceSchema.optional(),
   prefix: z.string().max(200).optional(),
+  call_id: memoryCallIdSchema,
 });
 export const memoryListReplySchema = z.strictObject({
   items: z.array(

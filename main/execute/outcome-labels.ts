@@ -3,6 +3,7 @@ import type { SkillListEntry } from '../../contracts/skills.ts';
 import { PUBLIC } from '../policy/labels.ts';
 import { outputLabelsOf, type OutputLabels } from '../skills/manifest/output-labels.ts';
 import { parseToolName } from '../skills/manifest/tool-definitions.ts';
+import { builtinOutputLabels } from './builtin-output-labels.ts';
 
 /** Where the host's own answers (a refusal, a pause, an unknown tool) come from. */
 export const HOST_SOURCE = 'the host';
@@ -19,6 +20,11 @@ export function outcomeLabelsOf(
 ): OutputLabels | undefined {
   if (outcome.status === 'refused' || outcome.status === 'paused')
     return { label: PUBLIC, taint: 'trusted', source: HOST_SOURCE };
+  // A transform's error quotes no content (the service's own words), so only its output counts.
+  if (outcome.status === 'ok') {
+    const builtin = builtinOutputLabels(tool);
+    if (builtin !== undefined) return builtin;
+  }
   const operationId = parseToolName(tool)?.operationId;
   const op = skill?.operations.find((o) => o.id === operationId);
   if (skill === undefined || op === undefined) {

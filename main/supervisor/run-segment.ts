@@ -148,16 +148,20 @@ export class RunSegment implements AgentChannelHandlers {
     return claimComplete(this.#ctx, this.#gate, summary);
   }
 
-  memoryGet(key: string, namespace: string | undefined): Promise<MemoryGetReply> {
-    return this.#memory.get(key, namespace);
+  memoryGet(key: string, namespace: string | undefined, callId?: string): Promise<MemoryGetReply> {
+    return this.#memory.get(key, namespace, callId);
   }
 
   memoryPut(params: MemoryPutParams): Promise<void> {
     return this.#memory.put(params);
   }
 
-  memoryList(namespace: string | undefined, prefix: string | undefined): Promise<MemoryListReply> {
-    return this.#memory.list(namespace, prefix);
+  memoryList(
+    namespace: string | undefined,
+    prefix: string | undefined,
+    callId?: string,
+  ): Promise<MemoryListReply> {
+    return this.#memory.list(namespace, prefix, callId);
   }
 
   /** Checkpoints `request.state`, pauses the run and schedules its resume, in one transaction. */

@@ -2,12 +2,15 @@ import type { AgentMemoryAudience } from '../../contracts/memory.ts';
 import type { MemoryGetReply, MemoryListReply } from '../../contracts/agent-channel.ts';
 import type { ChainTx } from '../chain/causal-chain.ts';
 import type { AppError } from '../errors.ts';
-import { agentWriteLabel, type AgentReads } from '../memory/agent-write-label.ts';
 import { resolveAgentNamespaceIn, type AgentNamespace } from '../memory/agent-namespaces.ts';
 import { audienceIdFor, audienceWithin, runAudienceIn } from '../memory/memory-audience.ts';
 import { MEMORY_RULES } from '../memory/memory-rules.ts';
 import type { MemoryAudit, MemoryReader } from '../memory/memory-store.ts';
+import { HOST_SOURCE } from '../execute/outcome-labels.ts';
 import { join, joinTaint, PUBLIC } from '../policy/labels.ts';
+import { callStepId } from './call-step-id.ts';
+import { callWindowOf } from './call-window-lookup.ts';
+import { recordMemoryStepIn, type MemoryStepOutput } from './memory-steps.ts';
 import { refuseQuotaIn } from './quota-refusal.ts';
 import { requireRunningIn, type SegmentContext } from './segment-context.ts';
 
@@ -18,21 +21,29 @@ export type AgentMemoryPut = {
   namespace?: string | undefined;
   audience?: AgentMemoryAudience | undefined;
   ttl_ms?: number | undefined;
+  /** The LLM's id for the tool call that asked (see `ccos/memory.put`). */
+  call_id?: string | undefined;
 };
+
+const GET_TOOL = 'ccos__memory_get';
+const PUT_TOOL = 'ccos__memory_put';
+const LIST_TOOL = 'ccos__memory_list';
+
+/** The host's own answer (stored, found nothing, a refusal): public and trusted. */
+const HOST_WORDS: MemoryStepOutput = { label: PUBLIC, taint: 'trusted', source: HOST_SOURCE };
 
 /**
  * The memory handlers of one segment, through governed memory: the run's agent names a
  * namespace (`run`, `goal`, `session`, or one its pack shares), never a stored one, so it
  * cannot spell its way into another run's, session's or skill's items; reads are filtered by
  * audience, label and expiry, and reply with the item's label and taint; writes are labelled
- * by `agentWriteLabel` and held to the pack's memory quotas.
+ * by the window of the answer that asked for them and held to the pack's memory quotas. Each
+ * call with a call id is that call's step, its output labelled (`recordMemoryStepIn`).
  */
 export class SegmentMemory {
   readonly #ctx: SegmentContext;
   /** Memory writes this segment made, against its quota. */
   #memoryPuts = 0;
-  /** The join of what the agent has read from memory this segment (its context window holds it). */
-  #reads: AgentReads = { label: PUBLIC, taint: 'trusted' };
 
   constructor(ctx: SegmentContext) {
     this.#ctx = ctx;
@@ -69,35 +80,61 @@ export class SegmentMemory {
     );
   }
 
-  async get(key: string, namespace = 'run'): Promise<MemoryGetReply> {
+  async get(key: string, namespace = 'run', callId?: string): Promise<MemoryGetReply> {
     const { deps } = this.#ctx;
+    const asked = { tool: GET_TOOL, asked: { key, namespace } };
     const result = await deps.chain.transact(async (tx) => {
       const ns = await this.#resolveIn(tx, namespace);
-      if (!('stored' in ns)) return ns;
+      if (!('stored' in ns)) {
+        await recordMemoryStepIn(tx, this.#ctx, callId, { ...asked, ok: false }, HOST_WORDS);
+        return ns;
+      }
       const record = await deps.memory.readIn(
         tx,
         await this.#readerIn(tx, namespace),
         ns.stored,
         key,
       );
+      // The item's value reaches the model with the item's own label and taint.
+      const output =
+        record === undefined
+          ? HOST_WORDS
+          : { label: record.label, taint: record.taint, source: `memory ${namespace}/${key}` };
+      await recordMemoryStepIn(tx, this.#ctx, callId, { ...asked, ok: true }, output);
       return record;
     });
     if (result !== undefined && !('id' in result)) throw result;
     if (result === undefined) return { value: null };
-    this.#reads = {
-      label: join(this.#reads.label, result.label),
-      taint: joinTaint(this.#reads.taint, result.taint),
-    };
     return { value: result.value, label: [...result.label], taint: result.taint };
   }
 
   /** Keys (with labels and taints, never values) of a namespace this run may see. */
-  async list(namespace = 'run', prefix = ''): Promise<MemoryListReply> {
+  async list(namespace = 'run', prefix = '', callId?: string): Promise<MemoryListReply> {
     const { deps } = this.#ctx;
+    const asked = { tool: LIST_TOOL, asked: { namespace, prefix } };
     const result = await deps.chain.transact(async (tx) => {
       const ns = await this.#resolveIn(tx, namespace);
-      if (!('stored' in ns)) return ns;
-      return deps.memory.listIn(tx, await this.#readerIn(tx, namespace), ns.stored, prefix);
+      if (!('stored' in ns)) {
+        await recordMemoryStepIn(tx, this.#ctx, callId, { ...asked, ok: false }, HOST_WORDS);
+        return ns;
+      }
+      const items = await deps.memory.listIn(
+        tx,
+        await this.#readerIn(tx, namespace),
+        ns.stored,
+        prefix,
+      );
+      // Keys are text a writer chose from its own window: they carry their items' labels.
+      const output =
+        items.length === 0
+          ? HOST_WORDS
+          : {
+              label: join(...items.map((i) => i.label)),
+              taint: joinTaint(...items.map((i) => i.taint)),
+              source: `memory ${namespace} keys`,
+            };
+      await recordMemoryStepIn(tx, this.#ctx, callId, { ...asked, ok: true }, output);
+      return items;
     });
     if (!Array.isArray(result)) throw result;
     return {
@@ -106,68 +143,99 @@ export class SegmentMemory {
   }
 
   async put(request: AgentMemoryPut): Promise<void> {
-    const { deps, grant, actor } = this.#ctx;
+    const { deps } = this.#ctx;
     const name = request.namespace ?? 'run';
+    const callId = request.call_id;
+    // What the value can hold: the window of the answer that asked for this write, as the
+    // host recorded it then (the model saw nothing else). Untraced, the most restrictive.
+    // Only the window's join is used: which argument came from where is the taint gate's.
+    const { label, taint } = await callWindowOf(
+      deps.labels.db,
+      this.#ctx.run.id,
+      callId,
+      PUT_TOOL,
+      {
+        key: request.key,
+        value: request.value,
+      },
+    );
+    const asked = { tool: PUT_TOOL, asked: { key: request.key, namespace: name } };
     const error = await deps.chain.transact(async (tx): Promise<AppError | undefined> => {
-      const run = await requireRunningIn(this.#ctx, tx);
-      const ns = await this.#resolveIn(tx, name);
-      if (!('stored' in ns)) return ns;
-      const audit = this.#audit(name);
-      const audience = request.audience ?? ns.defaultAudience;
-      const reader = await runAudienceIn(tx, run.id);
-      const audienceId = audienceIdFor(audience, reader);
-      if (!audienceWithin(audience, ns.widest) || audienceId === undefined) {
-        return deps.memory.refuseIn(
-          tx,
-          MEMORY_RULES.audience,
-          audit,
-          { namespace: name, key: request.key, reason: `audience_${audience}` },
-          `namespace ${name} takes items for at most the ${ns.widest} audience${audienceId === undefined ? `; this run has no ${audience}` : ''}`,
-        );
-      }
-      const { max_memory_puts: puts, run_memory_max_bytes: maxBytes } = grant.quotas;
-      if (this.#memoryPuts >= puts) {
-        return refuseQuotaIn(tx, run, 'memory_puts', { limit: puts, used: this.#memoryPuts });
-      }
-      // Everything this run has written (every namespace) after this write.
-      const replaced = await deps.memory.existingIdIn(
+      const refused = await this.#putIn(tx, request, name, { label, taint });
+      await recordMemoryStepIn(
         tx,
-        ns.stored,
-        request.key,
-        audience,
-        audienceId,
+        this.#ctx,
+        callId,
+        { ...asked, ok: refused === undefined },
+        HOST_WORDS,
       );
-      const others = await deps.memory.runBytesIn(tx, run.id, replaced);
-      const bytes =
-        Buffer.byteLength(request.key) + Buffer.byteLength(JSON.stringify(request.value ?? null));
-      if (others + bytes > maxBytes) {
-        return refuseQuotaIn(tx, run, 'memory_bytes', { limit: maxBytes, used: others + bytes });
-      }
-      const ttl = request.ttl_ms ?? grant.memory.defaultTtlMs;
-      const { label, taint } = agentWriteLabel(this.#reads);
-      const written = await deps.memory.writeIn(
-        tx,
-        {
-          namespace: ns.stored,
-          key: request.key,
-          value: request.value ?? null,
-          label,
-          taint,
-          source: { kind: 'agent', id: run.id, version: null },
-          run_id: run.id,
-          step_id: null,
-          session_id: run.session_id,
-          audience,
-          audience_id: audienceId,
-          expires_at:
-            ttl === null ? null : new Date(deps.clock.now().getTime() + ttl).toISOString(),
-        },
-        { ...audit, actor },
-      );
-      if (!written.ok) return written.error;
-      this.#memoryPuts += 1;
-      return undefined;
+      return refused;
     });
     if (error !== undefined) throw error;
+  }
+
+  async #putIn(
+    tx: ChainTx,
+    request: AgentMemoryPut,
+    name: string,
+    { label, taint }: Pick<MemoryStepOutput, 'label' | 'taint'>,
+  ): Promise<AppError | undefined> {
+    const { deps, grant, actor } = this.#ctx;
+    const run = await requireRunningIn(this.#ctx, tx);
+    const ns = await this.#resolveIn(tx, name);
+    if (!('stored' in ns)) return ns;
+    const audit = this.#audit(name);
+    const audience = request.audience ?? ns.defaultAudience;
+    const reader = await runAudienceIn(tx, run.id);
+    const audienceId = audienceIdFor(audience, reader);
+    if (!audienceWithin(audience, ns.widest) || audienceId === undefined) {
+      return deps.memory.refuseIn(
+        tx,
+        MEMORY_RULES.audience,
+        audit,
+        { namespace: name, key: request.key, reason: `audience_${audience}` },
+        `namespace ${name} takes items for at most the ${ns.widest} audience${audienceId === undefined ? `; this run has no ${audience}` : ''}`,
+      );
+    }
+    const { max_memory_puts: puts, run_memory_max_bytes: maxBytes } = grant.quotas;
+    if (this.#memoryPuts >= puts) {
+      return refuseQuotaIn(tx, run, 'memory_puts', { limit: puts, used: this.#memoryPuts });
+    }
+    // Everything this run has written (every namespace) after this write.
+    const replaced = await deps.memory.existingIdIn(
+      tx,
+      ns.stored,
+      request.key,
+      audience,
+      audienceId,
+    );
+    const others = await deps.memory.runBytesIn(tx, run.id, replaced);
+    const bytes =
+      Buffer.byteLength(request.key) + Buffer.byteLength(JSON.stringify(request.value ?? null));
+    if (others + bytes > maxBytes) {
+      return refuseQuotaIn(tx, run, 'memory_bytes', { limit: maxBytes, used: others + bytes });
+    }
+    const ttl = request.ttl_ms ?? grant.memory.defaultTtlMs;
+    const written = await deps.memory.writeIn(
+      tx,
+      {
+        namespace: ns.stored,
+        key: request.key,
+        value: request.value ?? null,
+        label,
+        taint,
+        source: { kind: 'agent', id: run.id, version: null },
+        run_id: run.id,
+        step_id: request.call_id === undefined ? null : callStepId(run.id, request.call_id),
+        session_id: run.session_id,
+        audience,
+        audience_id: audienceId,
+        expires_at: ttl === null ? null : new Date(deps.clock.now().getTime() + ttl).toISOString(),
+      },
+      { ...audit, actor },
+    );
+    if (!written.ok) return written.error;
+    this.#memoryPuts += 1;
+    return undefined;
   }
 }

@@ -32,12 +32,20 @@ export type AgentChannelHandlers = {
   llmComplete: (request: LlmCompleteRequest) => Promise<LlmCompleteReply>;
   checkpoint: (state: unknown) => Promise<{ checkpoint_id: number }>;
   complete: (summary: string | undefined) => Promise<CompleteReply>;
-  /** Governed memory (issue 22): the value with its label and taint, or null. */
-  memoryGet: (key: string, namespace: string | undefined) => Promise<MemoryGetReply>;
+  /**
+   * Governed memory (issue 22): the value with its label and taint, or null. `callId` is the
+   * LLM's id for the tool call that asked (the host records it as that call's step).
+   */
+  memoryGet: (
+    key: string,
+    namespace: string | undefined,
+    callId?: string,
+  ) => Promise<MemoryGetReply>;
   memoryPut: (params: MemoryPutParams) => Promise<void>;
   memoryList: (
     namespace: string | undefined,
     prefix: string | undefined,
+    callId?: string,
   ) => Promise<MemoryListReply>;
   /**
    * `ccos/schedule.resume`: checkpoint, pause the run and resume it later. Absent where

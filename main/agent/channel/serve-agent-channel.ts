@@ -140,15 +140,15 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
   handle(AGENT_METHODS.complete, completeParamsSchema, async ({ summary }) =>
     handlers.complete(summary),
   );
-  handle(AGENT_METHODS.memoryGet, memoryGetParamsSchema, async ({ key, namespace }) =>
-    handlers.memoryGet(key, namespace),
+  handle(AGENT_METHODS.memoryGet, memoryGetParamsSchema, async ({ key, namespace, call_id }) =>
+    handlers.memoryGet(key, namespace, call_id),
   );
   handle(AGENT_METHODS.memoryPut, memoryPutParamsSchema, async (params) => {
     await handlers.memoryPut(params);
     return {};
   });
-  handle(AGENT_METHODS.memoryList, memoryListParamsSchema, async ({ namespace, prefix }) =>
-    handlers.memoryList(namespace, prefix),
+  handle(AGENT_METHODS.memoryList, memoryListParamsSchema, async ({ namespace, prefix, call_id }) =>
+    handlers.memoryList(namespace, prefix, call_id),
   );
   handle(AGENT_METHODS.scheduleResume, followUpRequestSchema, async (request) => {
     if (handlers.resumeLater === undefined) {

@@ -1,24 +1,15 @@
-import { isIP } from 'node:net';
 import type { LlmProviderSettings } from '../../../contracts/llm.ts';
 import type { TransformModel } from '../../transforms/transform-model.ts';
 import { createLlmProvider } from './create-llm-provider.ts';
+import { llmLocationOf } from './llm-location.ts';
 import type { LlmProviderDeps } from './llm-provider.ts';
-
-/** The public Anthropic API, where an `anthropic` provider without a base URL goes. */
-const ANTHROPIC_DEFAULT_URL = 'https://api.anthropic.com';
-
-/** True for `localhost`, 127.0.0.0/8 and ::1: a provider there runs on this machine. */
-export function isLoopbackUrl(url: string): boolean {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
 
 /**
  * The host's LLM for model transforms, or undefined when there is none to use: no provider,
  * or a replay transcript (scripted answers for an agent's run, not for transforms). Its own
- * provider instance, so a transform's calls never move an agent's replay position.
+ * provider instance, so a transform's calls never move an agent's replay position. Local
+ * as the agent's prompts judge it (`llmLocationOf`): a loopback URL declared `remote` (a
+ * tunnel or a proxy to a hosted API) is sent no message text.
  */
 export function transformModelOf(
   settings: LlmProviderSettings | null,
@@ -28,7 +19,7 @@ export function transformModelOf(
   const provider = createLlmProvider(settings, { ...deps, maxRetries: 0 });
   return {
     id: provider.id,
-    local: isLoopbackUrl(settings.base_url ?? ANTHROPIC_DEFAULT_URL),
+    local: llmLocationOf(settings) === 'local',
     complete: (request) => provider.complete(request),
   };
 }

@@ -62,13 +62,14 @@ export type AgentClient = {
    * the value alone; `memoryRead` adds the item's label and taint.
    */
   memoryGet(key: string): Promise<unknown>;
-  memoryRead(key: string, namespace?: string): Promise<MemoryGetReply>;
+  /** `callId`: the LLM's id for the tool call that asked (see `ccos/memory.get`). */
+  memoryRead(key: string, namespace?: string, callId?: string): Promise<MemoryGetReply>;
   memoryPut(
     key: string,
     value: unknown,
     options?: Omit<MemoryPutParams, 'key' | 'value'>,
   ): Promise<void>;
-  memoryList(namespace?: string, prefix?: string): Promise<MemoryListReply>;
+  memoryList(namespace?: string, prefix?: string, callId?: string): Promise<MemoryListReply>;
   close(): Promise<void>;
 };
 
@@ -135,21 +136,26 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
       call(AGENT_METHODS.scheduleResume, { ...request }, followUpReplySchema),
     memoryGet: async (key) =>
       (await call(AGENT_METHODS.memoryGet, { key }, memoryGetReplySchema)).value,
-    memoryRead: (key, namespace) =>
+    memoryRead: (key, namespace, callId) =>
       call(
         AGENT_METHODS.memoryGet,
-        namespace === undefined ? { key } : { key, namespace },
+        {
+          key,
+          ...(namespace === undefined ? {} : { namespace }),
+          ...(callId === undefined ? {} : { call_id: callId }),
+        },
         memoryGetReplySchema,
       ),
     memoryPut: async (key, value, options = {}) => {
       await call(AGENT_METHODS.memoryPut, { ...options, key, value }, memoryPutReplySchema);
     },
-    memoryList: (namespace, prefix) =>
+    memoryList: (namespace, prefix, callId) =>
       call(
         AGENT_METHODS.memoryList,
         {
           ...(namespace === undefined ? {} : { namespace }),
           ...(prefix === undefined ? {} : { prefix }),
+          ...(callId === undefined ? {} : { call_id: callId }),
         },
         memoryListReplySchema,
       ),

@@ -6,7 +6,7 @@ import {
   memoryListToolArgsSchema,
   memoryPutToolArgsSchema,
 } from '../../../contracts/agent-memory-tools.ts';
-import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
+import { toolCallIdSchema, type ToolCallOutcome } from '../../../contracts/agent-channel.ts';
 import type { LlmToolCall } from '../../../contracts/llm.ts';
 import type { AgentClient } from './agent-client.ts';
 
@@ -39,11 +39,15 @@ export async function callMemoryTool(
     code: 'INVALID_INPUT',
     message,
   });
+  // The host records the call as this id's step (an id it would refuse is left out: the
+  // host then counts the result as unknown and untrusted).
+  const parsedId = toolCallIdSchema.safeParse(call.id);
+  const callId = parsedId.success ? parsedId.data : undefined;
   switch (call.name) {
     case MEMORY_GET_TOOL.name: {
       const args = memoryGetToolArgsSchema.safeParse(call.arguments);
       if (!args.success) return invalid(args.error.message);
-      const reply = await client.memoryRead(args.data.key, args.data.namespace);
+      const reply = await client.memoryRead(args.data.key, args.data.namespace, callId);
       return reply.value === null
         ? { status: 'ok', output: { found: false } }
         : {
@@ -61,13 +65,14 @@ export async function callMemoryTool(
         ...(ttl_seconds === undefined
           ? {}
           : { ttl_ms: Math.max(MIN_TTL_MS, ttl_seconds * MS_PER_S) }),
+        ...(callId === undefined ? {} : { call_id: callId }),
       });
       return { status: 'ok', output: { stored: true } };
     }
     case MEMORY_LIST_TOOL.name: {
       const args = memoryListToolArgsSchema.safeParse(call.arguments);
       if (!args.success) return invalid(args.error.message);
-      const reply = await client.memoryList(args.data.namespace, args.data.prefix);
+      const reply = await client.memoryList(args.data.namespace, args.data.prefix, callId);
       return { status: 'ok', output: reply };
     }
     default:

@@ -110,15 +110,14 @@ describe('governed memory: refusals on the chain, labels to the agent, the perso
   });
 
   it('hands the agent the item with its label and taint, and records the write without its value', async () => {
+    // The write was asked from a window of the goal and the host's own refusals: public and
+    // trusted, so the item is, and its read reaches the model as it is (recorded, not unknown).
     expect(toolOutcome(5)).toEqual({
       status: 'ok',
-      output: {
-        found: true,
-        value: FACT,
-        label: ['pii.chat.message', 'pii.chat.metadata', 'pii.attachment'],
-        taint: 'untrusted',
-      },
+      output: { found: true, value: FACT, label: [], taint: 'trusted' },
     });
+    const sent = llm.server.requests[5]?.body as { messages: { role: string; content: string }[] };
+    expect(sent.messages.at(-1)?.content.startsWith('<untrusted-data')).toBe(false);
     // A ui_only item is for the person: the agent that wrote it reads it as absent.
     expect(toolOutcome(7)).toEqual({ status: 'ok', output: { found: false } });
     const writes = await h.runChain(run.id, 'memory.write');
@@ -152,7 +151,8 @@ describe('governed memory: refusals on the chain, labels to the agent, the perso
         namespace: `session:${run.session_id}`,
         value: FACT,
         value_withheld: false,
-        taint: 'untrusted',
+        label: [],
+        taint: 'trusted',
         source: { kind: 'agent', id: run.id, version: null },
         audience: 'session',
         audience_id: run.session_id,

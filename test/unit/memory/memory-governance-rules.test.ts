@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { MemoryAudience } from '../../../contracts/memory.ts';
 import { policyPackSchema } from '../../../contracts/policy.ts';
-import { agentWriteLabel } from '../../../main/memory/agent-write-label.ts';
 import { viewMemoryItem } from '../../../main/memory/memory-admin.ts';
 import { audienceWithin } from '../../../main/memory/memory-audience.ts';
 import { memoryPolicyOf } from '../../../main/memory/memory-policy.ts';
@@ -16,19 +15,6 @@ import {
 import { equals, join, label, PUBLIC, UNKNOWN } from '../../../main/policy/labels.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { Redactor } from '../../../main/policy/redactor.ts';
-
-describe('agentWriteLabel: what an agent writes is labelled by what its window may hold', () => {
-  it('is never below unknown personal data, and untrusted, even after reading only public items', () => {
-    const w = agentWriteLabel({ label: PUBLIC, taint: 'trusted' });
-    expect(equals(w.label, UNKNOWN)).toBe(true);
-    expect(w.taint).toBe('untrusted');
-  });
-
-  it('joins every label read from memory this segment', () => {
-    const w = agentWriteLabel({ label: label('internal.system'), taint: 'untrusted' });
-    expect(equals(w.label, join(UNKNOWN, label('internal.system')))).toBe(true);
-  });
-});
 
 describe('audiences: a write may not ask for a wider one than its namespace allows', () => {
   const all: MemoryAudience[] = ['ui_only', 'run', 'session', 'schedule', 'connector', 'namespace'];
