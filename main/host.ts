@@ -75,6 +75,7 @@ import { QuarantineStore } from './quarantine/quarantine-store.ts';
 import { startQuarantineSweep } from './quarantine/quarantine-sweep.ts';
 import { TransformOutputs } from './transforms/transform-outputs.ts';
 import { TransformService } from './transforms/transform-service.ts';
+import { TransformThreads } from './transforms/transform-threads.ts';
 import { HOST_VERSION } from './version.ts';
 import { writeFileAtomically } from './write-file-atomically.ts';
 import {
@@ -408,7 +409,11 @@ export class Host {
       const transformModel = transformModelOf(config.agents.llm, {
         resolveSecret: (name) => secrets.reveal(name),
       });
+      // --- xform (issue 22): transforms read text on their own threads ---
+      const transformThreads = new TransformThreads();
+      this.#disposables.push(transformThreads);
       const transforms = new TransformService({
+        threads: transformThreads,
         chain,
         clock,
         quarantine,
