@@ -34,7 +34,7 @@ function quotedAddresses(): string {
 }
 
 /** Health answers that must all arrive while one transform of 1 MiB runs. */
-const HEALTH_CHECKS = 3;
+const HEALTH_CHECKS = 8;
 
 const CAPPED = {
   ...DEFAULT_POLICY_PACK,
