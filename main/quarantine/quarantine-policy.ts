@@ -24,7 +24,14 @@ export const QUARANTINE_DEFAULTS: ResolvedQuarantinePolicy = {
 };
 
 export function quarantinePolicyOf(pack: PolicyPack): ResolvedQuarantinePolicy {
-  return { ...QUARANTINE_DEFAULTS, ...pack.quarantine };
+  // The pack's retention sets the TTL when its quarantine block does not (issue 22: xform):
+  // `retention.quarantine_ttl_ms` was declared and read by nothing.
+  const retained = pack.retention?.quarantine_ttl_ms;
+  return {
+    ...QUARANTINE_DEFAULTS,
+    ...(retained === undefined ? {} : { ttl_ms: retained }),
+    ...pack.quarantine,
+  };
 }
 
 /** How long a blob from `channelId` is kept under `pack`. */
