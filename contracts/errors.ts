@@ -74,6 +74,13 @@ export const errorCodeSchema = z.enum([
    * `details.rule_id` names the rule (issue 22).
    */
   'MEMORY_DENIED',
+  // --- xform (issue 22) ---
+  /** A transform's input is longer than the run's pack lets transforms read. */
+  'TRANSFORM_INPUT_TOO_LARGE',
+  /** A transform ran past the pack's time limit and was stopped (its thread terminated). */
+  'TRANSFORM_TIME_LIMIT',
+  /** A transform's thread died (out of its heap) or the host stopped under it. */
+  'TRANSFORM_FAILED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

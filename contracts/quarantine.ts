@@ -57,5 +57,18 @@ export const quarantinePolicySchema = z.strictObject({
   verifier_max_quote_words: z.number().int().min(1).max(50).optional(),
   /** Redaction verifier: the longest output, in characters. Default 2000. */
   verifier_max_output_chars: z.number().int().min(1).max(100_000).optional(),
+  // --- xform (issue 22) ---
+  /**
+   * The longest content a transform or the verifier reads, in characters; longer is refused
+   * (`TRANSFORM_INPUT_TOO_LARGE`). Default and maximum: the quarantine's own 1 MiB.
+   */
+  transform_max_input_chars: z.number().int().min(1).max(MAX_QUARANTINE_CONTENT_CHARS).optional(),
+  /** How long one transform or verifier run may take before it is stopped. Default 20 s. */
+  transform_time_limit_ms: z
+    .number()
+    .int()
+    .min(1)
+    .max(10 * 60 * 1000)
+    .optional(),
 });
 export type QuarantinePolicy = z.infer<typeof quarantinePolicySchema>;

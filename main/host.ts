@@ -60,6 +60,7 @@ import { openStore, type Store } from './store/open-store.ts';
 import type { QuarantineStore } from './quarantine/quarantine-store.ts';
 import { TransformOutputs } from './transforms/transform-outputs.ts';
 import { TransformService } from './transforms/transform-service.ts';
+import { TransformThreads } from './transforms/transform-threads.ts';
 import { HOST_VERSION } from './version.ts';
 // The composition's groups, each built in its own file (issue 18).
 import { buildScheduling } from './host/build-scheduling.ts';
@@ -331,7 +332,11 @@ export class Host {
       const transformModel = transformModelOf(config.agents.llm, {
         resolveSecret: (name) => secrets.reveal(name),
       });
+      // --- xform (issue 22): transforms read text on their own threads ---
+      const transformThreads = new TransformThreads();
+      this.#disposables.push(transformThreads);
       const transforms = new TransformService({
+        threads: transformThreads,
         chain,
         clock,
         quarantine,

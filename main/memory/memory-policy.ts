@@ -19,7 +19,9 @@ export function memoryPolicyOf(pack: PolicyPack): MemoryPolicy {
       pack.memory_agent_readable === undefined
         ? DEFAULT_AGENT_READABLE
         : label(pack.memory_agent_readable),
-    defaultTtlMs: pack.memory_default_ttl_ms ?? null,
+    // The pack's retention is the fallback (issue 22: xform): without it, `retention` was
+    // declared for memory and read by nothing, and items lived for ever.
+    defaultTtlMs: pack.memory_default_ttl_ms ?? pack.retention?.memory_default_expiry_ms ?? null,
   };
 }
 

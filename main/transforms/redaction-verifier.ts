@@ -4,6 +4,14 @@ import { findIdentifiers, normalized, type MessageIds } from './identifiers.ts';
 /** The verifier's limits, from the run's pack (main/quarantine/quarantine-policy.ts). */
 export type VerifierLimits = { max_quote_words: number; max_output_chars: number };
 
+/**
+ * The issues a verdict lists at most. A hostile output can hold an identifier every few
+ * characters; the first ones say enough (the verdict fails either way), and the list goes
+ * to the chain and back to the agent. Also why issues are joined with `concat`, not
+ * `push(...)`: spreading a few hundred thousand arguments overflows the stack.
+ */
+export const MAX_VERIFIER_ISSUES = 100;
+
 /** Words as the quote check compares them: lower case, letters and digits only. */
 function words(text: string): { word: string; at: number }[] {
   return [...text.matchAll(/[\p{L}\p{N}]+/gu)].map((m) => ({
@@ -25,11 +33,9 @@ export function verifyRedaction(
   ids: MessageIds,
   limits: VerifierLimits,
 ): VerifierResult {
-  const issues: VerifierIssue[] = [];
-  if (output.length > limits.max_output_chars)
-    issues.push({ code: 'too_long', length: output.length });
-  issues.push(...contentIssues(output, source, ids, limits));
-  return { ok: issues.length === 0, issues };
+  const tooLong: VerifierIssue[] =
+    output.length > limits.max_output_chars ? [{ code: 'too_long', length: output.length }] : [];
+  return verdict(tooLong.concat(contentIssues(output, source, ids, limits)));
 }
 
 /**
@@ -45,14 +51,20 @@ export function verifyOutput(
   ids: MessageIds,
   limits: VerifierLimits,
 ): VerifierResult {
-  const issues: VerifierIssue[] = [];
-  if (bytes.length > limits.max_output_chars)
-    issues.push({ code: 'too_long', length: bytes.length });
+  const tooLong: VerifierIssue[] =
+    bytes.length > limits.max_output_chars ? [{ code: 'too_long', length: bytes.length }] : [];
   const keys: string[] = [];
   const values = stringsOf(JSON.parse(bytes) as unknown, keys);
-  issues.push(...contentIssues(values.join('\n'), source, ids, limits));
-  issues.push(...identifierIssues(keys.join('\n'), ids));
-  return { ok: issues.length === 0, issues };
+  return verdict(
+    tooLong.concat(
+      contentIssues(values.join('\n'), source, ids, limits),
+      identifierIssues(keys.join('\n'), ids),
+    ),
+  );
+}
+
+function verdict(issues: VerifierIssue[]): VerifierResult {
+  return { ok: issues.length === 0, issues: issues.slice(0, MAX_VERIFIER_ISSUES) };
 }
 
 function identifierIssues(text: string, ids: MessageIds): VerifierIssue[] {
@@ -68,10 +80,9 @@ function contentIssues(
   ids: MessageIds,
   limits: VerifierLimits,
 ): VerifierIssue[] {
-  return [
-    ...identifierIssues(text, ids),
-    ...quotes(normalized(text), normalized(source), limits.max_quote_words),
-  ];
+  return identifierIssues(text, ids).concat(
+    quotes(normalized(text), normalized(source), limits.max_quote_words),
+  );
 }
 
 /** Every string value in a JSON value, in document order; object keys go to `keys`. */

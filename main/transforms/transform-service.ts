@@ -8,17 +8,22 @@ import {
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
-import { invalidInput } from '../errors.ts';
+import { AppError, invalidInput, isAppError } from '../errors.ts';
 import { describeLabel } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
-import { quarantinePolicyOf } from '../quarantine/quarantine-policy.ts';
+import {
+  quarantinePolicyOf,
+  type ResolvedQuarantinePolicy,
+} from '../quarantine/quarantine-policy.ts';
 import type { Dereferenced, QuarantineStore } from '../quarantine/quarantine-store.ts';
 import { ModelTransformCalls, type TransformLlm } from './model-transform-calls.ts';
 import { answerObject } from './transform-model.ts';
-import { verifyOutput } from './redaction-verifier.ts';
 import { TRANSFORMS, VERIFIER_CAPABILITY } from './transform-capabilities.ts';
+import type { TransformSource } from './deterministic-transforms.ts';
+import type { TransformJob } from './transform-job.ts';
 import type { StoredOutput, TransformOutputs } from './transform-outputs.ts';
+import type { TransformThreads } from './transform-threads.ts';
 
 /** The run a transform serves, and the step that asked. */
 export type TransformCall = { run: Run; step_id: string; ctx: ActorContext };
@@ -28,6 +33,10 @@ export type TransformResult =
   { ok: true; value: Record<string, unknown> } | { ok: false; refused: string };
 
 export const RULE_OUTPUT_SESSION_BINDING = 'transform.session_binding';
+/** The content is longer than the pack's `quarantine.transform_max_input_chars`. */
+export const RULE_INPUT_TOO_LARGE = 'transform.input_too_large';
+/** The transform ran past the pack's `quarantine.transform_time_limit_ms`, or its thread died. */
+export const RULE_TIME_LIMIT = 'transform.time_limit';
 
 /**
  * One answer for every unusable pointer: the agent learns neither whether it exists nor
@@ -49,6 +58,8 @@ export type TransformServiceDeps = {
   policies: PolicyPacks;
   /** The host's LLM, when one is configured; absent, every transform uses its rules. */
   llm?: TransformLlm;
+  /** Where the rules and the verifier read the text: off the host's event loop. */
+  threads: TransformThreads;
 };
 
 /**
@@ -77,6 +88,7 @@ export class TransformService {
     const parsed = transformToolInputSchema.safeParse(params);
     if (!parsed.success) throw invalidInput(`ccos.transform.${kind} input`, parsed.error.issues);
     const capability = TRANSFORMS[kind];
+    const policy = quarantinePolicyOf(this.#deps.policies.forRun(call.run));
     const read = await this.#deps.chain.transact(async (tx) => {
       const source = await this.#deps.quarantine.dereferenceIn(tx, {
         content_ref: parsed.data.content_ref,
@@ -89,9 +101,12 @@ export class TransformService {
         ctx: call.ctx,
       });
       if ('refused' in source) return undefined;
+      const tooLarge = await this.#refuseTooLargeIn(tx, source, policy, capability.id, call);
+      if (tooLarge !== undefined) return tooLarge;
       return { source, request: await this.#model?.requestIn(tx, kind, source, call) };
     });
     if (read === undefined) return { ok: false, refused: UNUSABLE_POINTER };
+    if (read instanceof AppError) throw read;
     const { source, request } = read;
     // Outside any transaction: a model call takes seconds, and the store has one connection.
     const model = this.#model;
@@ -110,7 +125,16 @@ export class TransformService {
     const checked =
       modelChecked?.success === true
         ? modelChecked
-        : capability.schema.safeParse(this.#deps.redactor.redactValue(capability.run(source)));
+        : capability.schema.safeParse(
+            this.#deps.redactor.redactValue(
+              await this.#onThread(
+                { kind, source: idsAndContent(source) },
+                policy,
+                capability.id,
+                call,
+              ),
+            ),
+          );
     return this.#deps.chain.transact(async (tx) => {
       const entry = {
         ...auditedBy(call.ctx),
@@ -176,8 +200,9 @@ export class TransformService {
   async verify(params: unknown, call: TransformCall): Promise<TransformResult> {
     const parsed = verifyToolInputSchema.safeParse(params);
     if (!parsed.success) throw invalidInput('ccos.transform.verify input', parsed.error.issues);
+    const policy = quarantinePolicyOf(this.#deps.policies.forRun(call.run));
     const read = await this.#deps.chain.transact<
-      { refused: string } | { output: StoredOutput; source: Dereferenced }
+      { refused: string } | AppError | { output: StoredOutput; source: Dereferenced }
     >(async (tx) => {
       const output = await this.outputForRunIn(tx, parsed.data.transform_output_id, call);
       if (output === undefined) return { refused: UNUSABLE_OUTPUT };
@@ -193,17 +218,33 @@ export class TransformService {
       });
       if ('refused' in source)
         return { refused: 'the content this output came from is no longer available' };
-      return { output, source };
+      return (
+        (await this.#refuseTooLargeIn(tx, source, policy, VERIFIER_CAPABILITY.id, call)) ?? {
+          output,
+          source,
+        }
+      );
     });
+    if (read instanceof AppError) throw read;
     if ('refused' in read) return { ok: false, refused: read.refused };
     const { output, source } = read;
     // Outside any transaction (a long message takes a while); the verdict names the digest
     // of the bytes it read, and outputs never change, so nothing can slip in between.
-    const policy = quarantinePolicyOf(this.#deps.policies.forRun(call.run));
-    const result: VerifierResult = verifyOutput(output.bytes, source.content, source, {
-      max_quote_words: policy.verifier_max_quote_words,
-      max_output_chars: policy.verifier_max_output_chars,
-    });
+    const result = (await this.#onThread(
+      {
+        kind: 'verify',
+        bytes: output.bytes,
+        source: source.content,
+        ids: { sender_id: source.sender_id, channel_id: source.channel_id },
+        limits: {
+          max_quote_words: policy.verifier_max_quote_words,
+          max_output_chars: policy.verifier_max_output_chars,
+        },
+      },
+      policy,
+      VERIFIER_CAPABILITY.id,
+      call,
+    )) as VerifierResult;
     return this.#deps.chain.transact(async (tx) => {
       await this.#deps.outputs.recordVerificationIn(tx, output.id, output.digest, result);
       await tx.append({
@@ -235,6 +276,76 @@ export class TransformService {
   }
 
   /**
+   * The pack's input cap: content longer than it is refused before any rule reads it, as a
+   * `policy.decision` (`transform.input_too_large`). Returned, not thrown, so the entry
+   * commits with the transaction; the caller throws it.
+   */
+  async #refuseTooLargeIn(
+    tx: ChainTx,
+    source: Dereferenced,
+    policy: ResolvedQuarantinePolicy,
+    capabilityId: string,
+    call: TransformCall,
+  ): Promise<AppError | undefined> {
+    const limit = policy.transform_max_input_chars;
+    if (source.content.length <= limit) return undefined;
+    await tx.append({
+      event_type: 'policy.decision',
+      ...auditedBy(call.ctx),
+      run_id: call.run.id,
+      step_id: call.step_id,
+      capability_id: capabilityId,
+      rule_id: RULE_INPUT_TOO_LARGE,
+      data: {
+        decision: 'deny',
+        action: 'transform.read',
+        content_ref: source.content_ref,
+        chars: source.content.length,
+        limit,
+      },
+    });
+    return new AppError(
+      'TRANSFORM_INPUT_TOO_LARGE',
+      `this content is ${String(source.content.length)} characters; the pack lets transforms read at most ${String(limit)}`,
+      { chars: source.content.length, limit, rule_id: RULE_INPUT_TOO_LARGE },
+    );
+  }
+
+  /**
+   * A job on a transform thread under the pack's time limit. A job stopped at the limit, or
+   * whose thread died, is a `policy.decision` (`transform.time_limit`) and then the error.
+   */
+  async #onThread(
+    job: TransformJob,
+    policy: ResolvedQuarantinePolicy,
+    capabilityId: string,
+    call: TransformCall,
+  ): Promise<Record<string, unknown>> {
+    try {
+      return await this.#deps.threads.run(job, policy.transform_time_limit_ms);
+    } catch (e) {
+      if (!isAppError(e, 'TRANSFORM_TIME_LIMIT') && !isAppError(e, 'TRANSFORM_FAILED')) throw e;
+      await this.#deps.chain.transact(async (tx) => {
+        await tx.append({
+          event_type: 'policy.decision',
+          ...auditedBy(call.ctx),
+          run_id: call.run.id,
+          step_id: call.step_id,
+          capability_id: capabilityId,
+          rule_id: RULE_TIME_LIMIT,
+          data: {
+            decision: 'deny',
+            action: 'transform.run',
+            code: e.code,
+            time_limit_ms: policy.transform_time_limit_ms,
+          },
+        });
+      });
+      throw e;
+    }
+  }
+
+  /**
    * One of this run's session's outputs, opened; undefined — and a `policy.decision` entry
    * naming the rule — when it is unknown, purged, or another session's.
    */
@@ -255,4 +366,9 @@ export class TransformService {
     });
     return undefined;
   }
+}
+
+/** What a transform thread is sent: the text and the message's ids, nothing else. */
+function idsAndContent(source: Dereferenced): TransformSource {
+  return { content: source.content, sender_id: source.sender_id, channel_id: source.channel_id };
 }

@@ -64,6 +64,11 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   CHAIN_BROKEN: 500,
   POLICY_PACK_INVALID: 400,
   INTERNAL: 500,
+  // --- xform (issue 22) ---
+  // The pack caps what a transform reads, as the gateway caps a body.
+  TRANSFORM_INPUT_TOO_LARGE: 413,
+  TRANSFORM_TIME_LIMIT: 504,
+  TRANSFORM_FAILED: 502,
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {

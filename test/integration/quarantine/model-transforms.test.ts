@@ -7,6 +7,7 @@ import type { StartedHost } from '../../../main/host.ts';
 import type { TransformModel } from '../../../main/transforms/transform-model.ts';
 import { TransformOutputs } from '../../../main/transforms/transform-outputs.ts';
 import { TransformService } from '../../../main/transforms/transform-service.ts';
+import { TransformThreads } from '../../../main/transforms/transform-threads.ts';
 import {
   startRecordingServer,
   type CannedResponse,
@@ -52,6 +53,8 @@ function serviceWith(model: TransformModel): TransformService {
     redactor: host.redactor,
     policies: host.policies,
     llm: { model, meter: host.meter, runs: host.runs },
+    // Holds nothing between jobs: each thread ends with its job.
+    threads: new TransformThreads(1),
   });
 }
 

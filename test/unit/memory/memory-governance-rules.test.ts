@@ -124,11 +124,14 @@ describe("the person's view of an item", () => {
 });
 
 describe('pack fields of governed memory', () => {
-  it('are optional: the default pack still parses and gets the defaults', () => {
+  it('are optional: the default pack still parses and gets the defaults, its memory expiry from its retention', () => {
     const parsed = policyPackSchema.parse(DEFAULT_POLICY_PACK);
     const policy = memoryPolicyOf(parsed);
     expect(policy.shared).toEqual([]);
-    expect(policy.defaultTtlMs).toBeNull();
+    // The pack's retention: memory items 90 days.
+    expect(policy.defaultTtlMs).toBe(90 * 24 * 60 * 60 * 1000);
+    expect(memoryPolicyOf({ ...parsed, retention: {} }).defaultTtlMs).toBeNull();
+    expect(memoryPolicyOf({ ...parsed, memory_default_ttl_ms: 5000 }).defaultTtlMs).toBe(5000);
     expect(equals(policy.agentReadable, join(UNKNOWN, label('internal.system')))).toBe(true);
   });
 
