@@ -74,6 +74,15 @@ export const errorCodeSchema = z.enum([
    * `details.rule_id` names the rule (issue 22).
    */
   'MEMORY_DENIED',
+  // --- inbound connectors (issue 23): a connection's failures, by category ---
+  /** The inbound request's proof failed (signature, timestamp, replay, token). */
+  'CONNECTOR_AUTH',
+  /** The connector's peer could not be reached. */
+  'CONNECTOR_NETWORK',
+  /** The connector's peer asked to slow down. */
+  'CONNECTOR_RATE_LIMITED',
+  /** The inbound payload or the connector's configuration is not valid. */
+  'CONNECTOR_INVALID',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

@@ -498,42 +498,52 @@ export class RunService {
     event: RunEventInput,
     ctx: ActorContext,
   ): Promise<{ event_id: string; resumed: boolean; run: Run }> {
-    const result = await this.#deps.chain.transact(async (tx) => {
-      const run = await readRun(tx.db, runId);
-      const id = newId('ev');
-      await tx.db
-        .insertInto('events')
-        .values({
-          id,
-          run_id: runId,
-          type: event.type,
-          payload: JSON.stringify(event.payload ?? {}),
-          source: ctx.actor,
-          received_at: this.#deps.clock.now().toISOString(),
-        })
-        .execute();
-      await tx.append({
-        event_type: 'event.received',
-        ...auditedBy(ctx),
-        session_id: run.session_id,
-        run_id: runId,
-        // The payload is external data: the chain records that it came, not what it said.
-        data: {
-          event_id: id,
-          type: event.type,
-          payload_bytes: JSON.stringify(event.payload ?? {}).length,
-        },
-      });
-      const matches = run.state === 'paused_external_event' && run.waiting_for === event.type;
-      if (!matches) return { event_id: id, resumed: false, run };
-      const resumed = await this.transitionIn(tx, runId, 'pending', {
-        ...ctx,
-        reason: `event ${event.type} received`,
-        trigger: 'external_event',
-      });
-      return { event_id: id, resumed: true, run: resumed };
-    });
+    const result = await this.#deps.chain.transact((tx) =>
+      this.receiveEventIn(tx, runId, event, ctx),
+    );
     return { ...result, run: this.#present(result.run) };
+  }
+
+  /** `receiveEvent` inside a caller's transaction (a connector message with its envelope). */
+  async receiveEventIn(
+    tx: ChainTx,
+    runId: string,
+    event: RunEventInput,
+    ctx: ActorContext,
+  ): Promise<{ event_id: string; resumed: boolean; run: Run }> {
+    const run = await readRun(tx.db, runId);
+    const id = newId('ev');
+    await tx.db
+      .insertInto('events')
+      .values({
+        id,
+        run_id: runId,
+        type: event.type,
+        payload: JSON.stringify(event.payload ?? {}),
+        source: ctx.actor,
+        received_at: this.#deps.clock.now().toISOString(),
+      })
+      .execute();
+    await tx.append({
+      event_type: 'event.received',
+      ...auditedBy(ctx),
+      session_id: run.session_id,
+      run_id: runId,
+      // The payload is external data: the chain records that it came, not what it said.
+      data: {
+        event_id: id,
+        type: event.type,
+        payload_bytes: JSON.stringify(event.payload ?? {}).length,
+      },
+    });
+    const matches = run.state === 'paused_external_event' && run.waiting_for === event.type;
+    if (!matches) return { event_id: id, resumed: false, run };
+    const resumed = await this.transitionIn(tx, runId, 'pending', {
+      ...ctx,
+      reason: `event ${event.type} received`,
+      trigger: 'external_event',
+    });
+    return { event_id: id, resumed: true, run: resumed };
   }
 
   /** Cancels a non-terminal run; cancelling a finished run is ILLEGAL_TRANSITION. */

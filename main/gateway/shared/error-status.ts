@@ -64,6 +64,11 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   CHAIN_BROKEN: 500,
   POLICY_PACK_INVALID: 400,
   INTERNAL: 500,
+  // --- inbound connectors (issue 23) ---
+  CONNECTOR_AUTH: 401,
+  CONNECTOR_NETWORK: 502,
+  CONNECTOR_RATE_LIMITED: 429,
+  CONNECTOR_INVALID: 400,
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {
