@@ -160,6 +160,28 @@ describe('webhook connector inbound', () => {
     });
   });
 
+  it('refuses the waiting messages of a denied channel, and every later one', async () => {
+    const a = signed(message('d-1', { channel_id: 'chan-deny' }));
+    await post(a.body, a.headers);
+    const list = (await gw.request('GET', '/v1/approvals')).body as { approvals: Approval[] };
+    const ap = list.approvals.find((p) => p.scope === 'hook/chan-deny');
+    await gw.request('POST', `/v1/approvals/${ap?.id ?? ''}`, { json: { decision: 'deny' } });
+    const routed = (await gw.chain('message.routed')).at(-1);
+    expect(routed).toMatchObject({
+      rule_id: 'connector.channel_denied',
+      data: { outcome: 'channel_denied' },
+    });
+    const b = signed(message('d-2', { channel_id: 'chan-deny' }));
+    expect((await post(b.body, b.headers)).body).toMatchObject({
+      outcome: 'channel_denied',
+      run_id: null,
+    });
+    expect((await gw.chain('connection.decided')).at(-1)?.data).toMatchObject({
+      channel_id: 'chan-deny',
+      state: 'denied',
+    });
+  });
+
   it('activates a group message only on a mention from an allowlisted sender', async () => {
     const approveChannel = async (channelId: string) => {
       const list = (await gw.request('GET', '/v1/approvals')).body as { approvals: Approval[] };
