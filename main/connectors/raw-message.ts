@@ -2,13 +2,13 @@ import {
   rawInboundMessageSchema,
   type EnvelopeParts,
   type RawInboundMessage,
-} from '../../../contracts/connector-adapter.ts';
+} from '../../contracts/connector-adapter.ts';
 import {
   INBOUND_ENVELOPE_LABELS,
   type MessageEnvelope,
-} from '../../../contracts/message-envelope.ts';
-import type { Taint } from '../../../contracts/labels.ts';
-import { RULE_INVALID_MESSAGE, RULE_MALFORMED_JSON } from '../inbound-auth.ts';
+} from '../../contracts/message-envelope.ts';
+import type { Taint } from '../../contracts/labels.ts';
+import { RULE_INVALID_MESSAGE, RULE_MALFORMED_JSON } from './inbound-auth.ts';
 
 export type ParseOutcome =
   { ok: true; message: RawInboundMessage } | { ok: false; rule_id: string; reason: string };

@@ -3,9 +3,9 @@ import {
   type ConnectorAdapter,
   type ConnectorHealth,
   type OutboundQueue,
-} from '../../../contracts/connector-adapter.ts';
-import { activationOf } from '../activation.ts';
-import { verifyBearer, verifyHmac, RULE_MISSING_PROOF } from '../inbound-auth.ts';
+} from '../../contracts/connector-adapter.ts';
+import { activationOf } from './activation.ts';
+import { verifyBearer, verifyHmac, RULE_MISSING_PROOF } from './inbound-auth.ts';
 import { envelopeOf, parseRawMessage } from './raw-message.ts';
 
 /**

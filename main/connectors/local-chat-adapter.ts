@@ -2,9 +2,9 @@ import {
   CONNECTOR_ADAPTER_VERSION,
   type ConnectorAdapter,
   type OutboundQueue,
-} from '../../../contracts/connector-adapter.ts';
-import { activationOf } from '../activation.ts';
-import { RULE_MISSING_PROOF } from '../inbound-auth.ts';
+} from '../../contracts/connector-adapter.ts';
+import { activationOf } from './activation.ts';
+import { RULE_MISSING_PROOF } from './inbound-auth.ts';
 import { envelopeOf, parseRawMessage } from './raw-message.ts';
 
 /**
