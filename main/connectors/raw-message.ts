@@ -3,10 +3,7 @@ import {
   type EnvelopeParts,
   type RawInboundMessage,
 } from '../../contracts/connector-adapter.ts';
-import {
-  INBOUND_ENVELOPE_LABELS,
-  type MessageEnvelope,
-} from '../../contracts/message-envelope.ts';
+import { INBOUND_ENVELOPE_LABELS, type MessageEnvelope } from '../../contracts/message-envelope.ts';
 import type { Taint } from '../../contracts/labels.ts';
 import { RULE_INVALID_MESSAGE, RULE_MALFORMED_JSON } from './inbound-auth.ts';
 
