@@ -4,6 +4,16 @@ import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from
 import { agentIsolationStatusSchema } from './agent-isolation.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
 import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
+// --- inbound connectors (issue 23) ---
+import {
+  adapterConfigInputSchema,
+  adapterConfigResultSchema,
+  adapterConfigSchema,
+  connectionSchema,
+  connectorHealthSchema,
+  inboundResultSchema,
+  localChatMessageInputSchema,
+} from './connector-adapter.ts';
 import { errorBodySchema } from './errors.ts';
 import { grantListSchema, grantSchema, grantStateSchema } from './grants.ts';
 import { purgeResultSchema, transcriptSchema } from './payloads.ts';
@@ -338,7 +348,126 @@ export const STREAMED_EVENT_TYPES = [
   'memory.purged',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
-export const API = {
+// --- inbound connectors (issue 23) ---
+/**
+ * The inbound connector routes. A const of their own: one object with every route grows past
+ * what the compiler serialises into a declaration (TS7056), so `API` joins typed parts.
+ */
+const CONNECTOR_INBOUND_ROUTES = {
+  connectorInbound: {
+    method: 'post',
+    path: '/v1/connectors/{id}/inbound',
+    summary: "A connector's inbound message (its own proof, not a token; quarantined)",
+    description:
+      'What a webhook sender posts: a JSON message `{id, channel_id, chat_type, sender_id, thread_id?, reply_to?, sent_at?, text, mentions?, attachments?}`. Proven by `x-ccos-timestamp` and `x-ccos-signature: sha256=<hmac>` over `<timestamp>.<body>` (each signature once, within the replay window) or by `Authorization: Bearer <secret>`, as the connector is configured. The text goes into the quarantine; the answer says what became of the message. A new channel waits for a `channel` approval; a second delivery of the same `id` is a `duplicate`. Every refusal is a `message.rejected` chain entry naming its rule.',
+    security: [] as Record<string, string[]>[],
+    request: { params: z.strictObject({ id: connectorIdSchema.describe('connector id') }) },
+    responses: {
+      202: json(inboundResultSchema, 'accepted: what became of the message'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  listConnectorAdapters: {
+    method: 'get',
+    path: '/v1/connector-adapters',
+    summary: "Every connector's adapter configuration (admin)",
+    description:
+      'Adapter, inbound proof, activation rules and run template of each connector; never a secret.',
+    responses: {
+      200: json(z.strictObject({ adapters: z.array(adapterConfigSchema) }), 'configurations'),
+      ...errors,
+    },
+  },
+  getConnectorAdapter: {
+    method: 'get',
+    path: '/v1/connectors/{id}/adapter',
+    summary: "A connector's adapter, its health and its channel connections (admin)",
+    description:
+      'The configuration (never its secret), whether the adapter can serve it now (a failure names its category: auth, network, rate_limit, invalid), and its channels with their approval state.',
+    request: { params: z.strictObject({ id: connectorIdSchema.describe('connector id') }) },
+    responses: {
+      200: json(
+        z.strictObject({
+          config: adapterConfigSchema,
+          health: connectorHealthSchema,
+          connections: z.array(connectionSchema),
+        }),
+        'the adapter',
+      ),
+      ...errors,
+      ...notFound,
+    },
+  },
+  putConnectorAdapter: {
+    method: 'put',
+    path: '/v1/connectors/{id}/adapter',
+    summary: "Configure a connector's adapter (admin); a new secret is shown once",
+    description:
+      'Creates or replaces the adapter configuration. For `hmac` and `bearer` a 256-bit secret is made the first time (or with `?rotate=true`) and returned only in that answer; it lives in the secret store.',
+    request: {
+      params: z.strictObject({ id: connectorIdSchema.describe('connector id') }),
+      query: z.strictObject({ rotate: z.enum(['true', 'false']).optional() }),
+      body: jsonBody(adapterConfigInputSchema, {
+        adapter: 'webhook',
+        inbound_auth: { mode: 'hmac', replay_window_ms: 300_000 },
+        activation: { mention_names: ['ccos'], keywords: [], group_sender_allowlist: ['u-1'] },
+        template: { goal: 'Answer the message', budget: { max_steps: 20 } },
+      }),
+    },
+    responses: { 200: json(adapterConfigResultSchema, 'the configuration'), ...bodyErrors },
+  },
+  deleteConnectorAdapter: {
+    method: 'delete',
+    path: '/v1/connectors/{id}/adapter',
+    summary: "Remove a connector's adapter and its secret (admin)",
+    description:
+      'Its inbound endpoint refuses everything after this; its connections and messages stay for the audit trail.',
+    request: { params: z.strictObject({ id: connectorIdSchema.describe('connector id') }) },
+    responses: {
+      200: json(z.strictObject({ removed: z.literal(true) }), 'removed'),
+      ...errors,
+      ...notFound,
+    },
+  },
+  testConnectorAdapter: {
+    method: 'post',
+    path: '/v1/connectors/{id}/adapter/test',
+    summary: "Check a connector's adapter end to end without storing anything (admin)",
+    description:
+      "The host signs a sample message with the connector's secret as a sender would and runs the adapter's proof check, parse and activation on it; nothing is stored, routed or quarantined.",
+    request: { params: z.strictObject({ id: connectorIdSchema.describe('connector id') }) },
+    responses: {
+      200: json(
+        z.strictObject({
+          health: connectorHealthSchema,
+          checks: z.array(
+            z.strictObject({ check: z.string(), ok: z.boolean(), detail: z.string().nullable() }),
+          ),
+        }),
+        'what passed',
+      ),
+      ...errors,
+      ...notFound,
+    },
+  },
+  postChatMessage: {
+    method: 'post',
+    path: '/v1/chat/messages',
+    summary: "The person's message from the local chat (admin or UI session)",
+    description:
+      'The desktop chat panel posts here. The sender is the person (integrity `trusted`), the text is still `pii.chat.message` and quarantined like any channel; the same channel approval, duplicate and routing rules apply.',
+    request: {
+      query: z.strictObject({
+        connector: connectorIdSchema.default('local-chat').describe('the local chat connector'),
+      }),
+      body: jsonBody(localChatMessageInputSchema, { id: 'ui-1', text: 'hello' }),
+    },
+    responses: { 202: json(inboundResultSchema, 'accepted'), ...bodyErrors, ...notFound },
+  },
+} as const;
+
+const CORE_ROUTES = {
   health: {
     method: 'get',
     path: '/v1/health',
@@ -1263,6 +1392,13 @@ export const API = {
   },
 } as const;
 
+/** Every route of the API, joined from its parts (see `CONNECTOR_INBOUND_ROUTES`). */
+export const API: typeof CORE_ROUTES & typeof CONNECTOR_INBOUND_ROUTES = {
+  ...CORE_ROUTES,
+  // --- inbound connectors (issue 23) ---
+  ...CONNECTOR_INBOUND_ROUTES,
+};
+
 export type ApiRouteName = keyof typeof API;
 
 /**
@@ -1287,6 +1423,10 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   memory: 'Governed memory: labelled items with a source, an audience and an expiry (admin)',
   events: 'Server-sent events for live views',
   ui: 'Browser sessions of the desktop UI: login links, CSRF token, sign-out',
+  // --- inbound connectors (issue 23) ---
+  'connector-adapters':
+    "Connectors' adapters: inbound proof, activation rules, run templates (admin)",
+  chat: "The local chat: the person's messages from the desktop UI",
 };
 
 /** The tag of a route: the resource its path names. */

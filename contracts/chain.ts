@@ -60,6 +60,18 @@ export const chainEventTypeSchema = z.enum([
   'memory.deleted',
   /** An admin purged a run's, a session's or a namespace's memory items. */
   'memory.purged',
+  // --- inbound connectors (issue 23) ---
+  /** An inbound request refused before its content was stored (bad proof, malformed…); `rule_id` says why. */
+  'message.rejected',
+  /** A second delivery of a message already accepted (same connector and external id): ignored. */
+  'message.duplicate',
+  /** What became of an accepted message: a run created or resumed, waiting for its channel, not activated. */
+  'message.routed',
+  /** A connector's adapter was configured, or removed. */
+  'connector.adapter_set',
+  'connector.adapter_removed',
+  /** A channel connection was decided (its `channel` approval): approved or denied. */
+  'connection.decided',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

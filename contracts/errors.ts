@@ -81,6 +81,15 @@ export const errorCodeSchema = z.enum([
   'TRANSFORM_TIME_LIMIT',
   /** A transform's thread died (out of its heap) or the host stopped under it. */
   'TRANSFORM_FAILED',
+  // --- inbound connectors (issue 23): a connection's failures, by category ---
+  /** The inbound request's proof failed (signature, timestamp, replay, token). */
+  'CONNECTOR_AUTH',
+  /** The connector's peer could not be reached. */
+  'CONNECTOR_NETWORK',
+  /** The connector's peer asked to slow down. */
+  'CONNECTOR_RATE_LIMITED',
+  /** The inbound payload or the connector's configuration is not valid. */
+  'CONNECTOR_INVALID',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

@@ -14,6 +14,8 @@ import { registerRunCommands } from './cli/run-commands.ts';
 import { registerScheduleCommands } from './cli/schedule-commands.ts';
 import { registerServeCommand } from './cli/serve-command.ts';
 import { registerSkillCommands } from './cli/skill-commands.ts';
+// --- inbound connectors (issue 23) ---
+import { registerConnectorCommands } from './cli/connector-commands.ts';
 import { isAppError } from './errors.ts';
 
 /** Builds the `ccos` program; exported so tests can run verbs in-process. */
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerScheduleCommands(program);
   registerPolicyCommands(program);
   registerMemoryCommands(program);
+  // --- inbound connectors (issue 23) ---
+  registerConnectorCommands(program);
   registerOpenCommand(program);
   return program;
 }

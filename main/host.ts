@@ -45,6 +45,8 @@ import { KEYED_HASH_PREFIX, SecretStore } from './policy/secret-store.ts';
 import { ApprovalExpiry } from './runs/approval-expiry.ts';
 import { HostControls } from './runs/host-controls.ts';
 import { HostHeldRuns } from './runs/host-held-runs.ts';
+// --- inbound connectors (issue 23) ---
+import { createInboundConnectors } from './connectors/connector-inbound-wiring.ts';
 import { GrantService } from './runs/grant-service.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
@@ -407,6 +409,19 @@ export class Host {
       if (admin.created) logger.info({ file: adminTokenFile }, 'admin token written');
 
       const connectors = new ConnectorRecords({ db: store.db, chain, clock, policies });
+      // --- inbound connectors (issue 23) ---
+      const inboundConnectors = await createInboundConnectors({
+        db: store.db,
+        chain,
+        clock,
+        secrets,
+        quarantine,
+        runs,
+        sessions,
+        approvals,
+        records: connectors,
+      });
+      this.#disposables.push(inboundConnectors);
       const agents = await choosing;
       const uiSessions = new UiSessions({ clock });
       const gatewayApp = createGatewayApp({
@@ -414,6 +429,7 @@ export class Host {
         agents: agents.status,
         controls,
         connectors,
+        inboundConnectors,
         policies,
         memoryAdmin: new MemoryAdmin({ memory, chain, redactor }),
         uiSessions,

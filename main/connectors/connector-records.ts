@@ -47,8 +47,13 @@ export class ConnectorRecords {
     return (await this.#find(connectorId)) ?? DEFAULT_CONNECTOR_LIMITS;
   }
 
-  async #find(id: string): Promise<ConnectorRecord | undefined> {
-    const row = await this.#deps.db
+  /** `limitsFor` inside a caller's transaction (its `tx.db`). */
+  async limitsForIn(db: Db, connectorId: string): Promise<ConnectorLimits> {
+    return (await this.#find(connectorId, db)) ?? DEFAULT_CONNECTOR_LIMITS;
+  }
+
+  async #find(id: string, db: Db = this.#deps.db): Promise<ConnectorRecord | undefined> {
+    const row = await db
       .selectFrom('connectors')
       .selectAll()
       .where('id', '=', id)

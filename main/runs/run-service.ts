@@ -173,11 +173,21 @@ export class RunService {
     event: RunEventInput,
     ctx: ActorContext,
   ): Promise<{ event_id: string; resumed: boolean; run: Run }> {
-    const deps = { clock: this.#deps.clock, transitions: this.#transitions };
     const result = await this.#deps.chain.transact((tx) =>
-      receiveRunEventIn(tx, deps, runId, event, ctx),
+      this.receiveEventIn(tx, runId, event, ctx),
     );
     return { ...result, run: this.#present(result.run) };
+  }
+
+  /** `receiveEvent` inside a caller's transaction (a connector message with its envelope). */
+  async receiveEventIn(
+    tx: ChainTx,
+    runId: string,
+    event: RunEventInput,
+    ctx: ActorContext,
+  ): Promise<{ event_id: string; resumed: boolean; run: Run }> {
+    const deps = { clock: this.#deps.clock, transitions: this.#transitions };
+    return receiveRunEventIn(tx, deps, runId, event, ctx);
   }
 
   /** Cancels a non-terminal run; cancelling a finished run is ILLEGAL_TRANSITION. */

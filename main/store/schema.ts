@@ -399,6 +399,52 @@ export type TransformOutputsTable = {
   created_at: string;
 };
 
+// --- inbound connectors (issue 23) ---
+/** The inbound connector tables of migration 0150 (see its comment for what each holds). */
+export type ConnectorAdaptersTable = {
+  connector_id: string;
+  adapter: string;
+  version: number;
+  /** JSON: inbound_auth, activation, template, max_payload_bytes. */
+  config: string;
+  secret_name: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+export type ConnectorConnectionsTable = {
+  id: string;
+  connector_id: string;
+  channel_id: string;
+  state: 'pending_approval' | 'approved' | 'denied';
+  session_id: string;
+  approval_id: string | null;
+  /** The parked run the channel approval hangs on (approvals belong to runs). */
+  held_run_id: string | null;
+  created_at: string;
+  decided_at: string | null;
+};
+
+export type ConnectorMessagesTable = {
+  /** Arrival order: waiting messages are processed in it once their channel is approved. */
+  seq: Generated<number>;
+  id: string;
+  connector_id: string;
+  connection_id: string;
+  external_id: string;
+  /** JSON MessageEnvelope: metadata and quarantine pointers only. */
+  envelope: string;
+  state: 'waiting' | 'routed' | 'not_activated' | 'refused';
+  run_id: string | null;
+  received_at: string;
+};
+
+export type ConnectorInboundSeenTable = {
+  connector_id: string;
+  replay_key: string;
+  seen_at: string;
+};
+
 export type Database = {
   schedules: SchedulesTable;
   schedule_fires: ScheduleFiresTable;
@@ -427,6 +473,11 @@ export type Database = {
   connectors: ConnectorsTable;
   quarantine: QuarantineTable;
   transform_outputs: TransformOutputsTable;
+  // --- inbound connectors (issue 23) ---
+  connector_adapters: ConnectorAdaptersTable;
+  connector_connections: ConnectorConnectionsTable;
+  connector_messages: ConnectorMessagesTable;
+  connector_inbound_seen: ConnectorInboundSeenTable;
 };
 
 /** The one database handle type; services take it (or a transaction of it) in their deps. */

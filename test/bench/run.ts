@@ -14,6 +14,8 @@ const SUITES: Record<string, () => Promise<BenchSuite>> = {
   scheduler: () => import('./scheduler.bench.ts'),
   ui: () => import('./ui.bench.ts'),
   mcp: () => import('./mcp.bench.ts'),
+  // --- connectors (issue 23) ---
+  connectors: () => import('./connectors.bench.ts'),
 };
 
 function format(n: number | undefined): string {

@@ -11,6 +11,11 @@ import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
 import { registerAdminRoutes } from '../routes/admin-routes.ts';
 import { registerGrantRoutes } from '../routes/grant-routes.ts';
 import { registerConnectorRoutes } from '../routes/connector-routes.ts';
+// --- inbound connectors (issue 23) ---
+import {
+  isConnectorInboundPath,
+  registerConnectorInboundRoutes,
+} from '../routes/connector-inbound-routes.ts';
 import { registerEventStreamRoute } from '../routes/event-stream-route.ts';
 import { registerPayloadRoutes } from '../routes/payload-routes.ts';
 import { registerMcpRoute } from '../routes/mcp-route.ts';
@@ -128,7 +133,11 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   app.use(
     '/v1/*',
     createMiddleware<GatewayEnv>(async (c, next) => {
-      if (PUBLIC_PATHS.has(c.req.path)) {
+      // A connector's inbound endpoint is proven by its adapter (HMAC or its own bearer secret).
+      if (
+        PUBLIC_PATHS.has(c.req.path) ||
+        (c.req.method === 'POST' && isConnectorInboundPath(c.req.path))
+      ) {
         await next();
         return;
       }
@@ -152,6 +161,7 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   registerAdminRoutes(app, deps, access);
   registerGrantRoutes(app, deps, access);
   registerConnectorRoutes(app, deps, access);
+  registerConnectorInboundRoutes(app, deps, access);
   registerSkillRoutes(app, deps, access);
   registerScheduleRoutes(app, deps, access);
   registerEventStreamRoute(app, deps, access, uiSessions);

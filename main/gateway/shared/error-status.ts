@@ -69,6 +69,11 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   TRANSFORM_INPUT_TOO_LARGE: 413,
   TRANSFORM_TIME_LIMIT: 504,
   TRANSFORM_FAILED: 502,
+  // --- inbound connectors (issue 23) ---
+  CONNECTOR_AUTH: 401,
+  CONNECTOR_NETWORK: 502,
+  CONNECTOR_RATE_LIMITED: 429,
+  CONNECTOR_INVALID: 400,
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {

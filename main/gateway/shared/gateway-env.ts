@@ -28,6 +28,8 @@ import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
 import type { SkillOperation } from '../../../contracts/skills.ts';
 import type { ExecuteCall } from '../../execute/execute-pipeline.ts';
 import type { ExternalRuns } from '../../runs/external-run.ts';
+// --- inbound connectors (issue 23) ---
+import type { InboundConnectors } from '../../connectors/connector-inbound-wiring.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -64,6 +66,9 @@ export type GatewayDeps = {
   steering: RunSteering;
   schedules: ScheduleService;
   connectors: ConnectorRecords;
+  // --- inbound connectors (issue 23) ---
+  /** Connector adapters, channel connections and inbound messages; absent, those routes 404. */
+  inboundConnectors?: InboundConnectors;
   /** The packs runs are held to (`/v1/policies`). */
   policies: PolicyPacks;
   /** Governed memory as the person sees it (`/v1/memory`); absent, those routes answer 404. */
