@@ -60,6 +60,13 @@ export const chainEventTypeSchema = z.enum([
   'memory.deleted',
   /** An admin purged a run's, a session's or a namespace's memory items. */
   'memory.purged',
+  // --- outbox (issue 23) ---
+  /** A message was written to the outbox (its content is a digest, never the text). */
+  'outbox.queued',
+  /** An admin acted on an outbox message: retry, discard, or a prune of old settled rows. */
+  'outbox.admin',
+  /** A message the local chat connector delivered to the UI's event stream. */
+  'message.outbound',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

@@ -74,6 +74,12 @@ export const errorCodeSchema = z.enum([
    * `details.rule_id` names the rule (issue 22).
    */
   'MEMORY_DENIED',
+  // --- outbox (issue 23) ---
+  /**
+   * An outbound message refused before it was queued (personal or secret content, an unknown
+   * channel); `details.rule_id` names the rule.
+   */
+  'OUTBOUND_DENIED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

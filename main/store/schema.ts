@@ -399,6 +399,47 @@ export type TransformOutputsTable = {
   created_at: string;
 };
 
+// --- outbox (issue 23) ---
+/** Migration 0160: one outbound message and its delivery state, leased in the row. */
+export type OutboxTable = {
+  id: string;
+  idempotency_key: string;
+  connector_id: string;
+  channel_id: string;
+  run_id: string | null;
+  step_id: string | null;
+  session_id: string | null;
+  /** JSON `OutboundContent`, redacted before it was stored. */
+  content: string;
+  content_sha256: string;
+  /** JSON array of label atoms. */
+  label: string;
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error_category: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
+/** Migration 0160: one delivery attempt of an outbox row (its history). */
+export type OutboxAttemptsTable = {
+  outbox_id: string;
+  attempt: number;
+  lease_owner: string;
+  started_at: string;
+  ended_at: string | null;
+  status: number | null;
+  latency_ms: number | null;
+  outcome: string;
+  category: string | null;
+  message: string | null;
+};
+
 export type Database = {
   schedules: SchedulesTable;
   schedule_fires: ScheduleFiresTable;
@@ -427,6 +468,9 @@ export type Database = {
   connectors: ConnectorsTable;
   quarantine: QuarantineTable;
   transform_outputs: TransformOutputsTable;
+  // --- outbox (issue 23) ---
+  outbox: OutboxTable;
+  outbox_attempts: OutboxAttemptsTable;
 };
 
 /** The one database handle type; services take it (or a transaction of it) in their deps. */

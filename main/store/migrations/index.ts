@@ -24,6 +24,8 @@ import * as m0110 from './0110-governed-memory.ts';
 import * as m0120 from './0120-quarantine.ts';
 import * as m0130 from './0130-grants.ts';
 import * as m0140 from './0140-value-labels.ts';
+// --- outbox (issue 23) ---
+import * as m0160 from './0160-outbox.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -62,4 +64,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0120-quarantine', up: m0120.up },
   { name: '0130-grants', up: m0130.up },
   { name: '0140-value-labels', up: m0140.up },
+  // --- outbox (issue 23) ---
+  { name: '0160-outbox', up: m0160.up },
 ];
