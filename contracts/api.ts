@@ -925,6 +925,10 @@ const CORE_ROUTES = {
       409: json(ErrorBody, 'the schedule has ended'),
     },
   },
+} as const;
+
+/** Tokens, agents, chain, skills, secrets, connectors, packs, memory, host and UI sessions. */
+const HOST_ROUTES = {
   listTokens: {
     method: 'get',
     path: '/v1/tokens',
@@ -1393,8 +1397,11 @@ const CORE_ROUTES = {
 } as const;
 
 /** Every route of the API, joined from its parts (see `CONNECTOR_INBOUND_ROUTES`). */
-export const API: typeof CORE_ROUTES & typeof CONNECTOR_INBOUND_ROUTES = {
+// Joined from parts because one object literal of every route grew past what tsc will
+// serialize as an inferred type (TS7056).
+export const API: typeof CORE_ROUTES & typeof HOST_ROUTES & typeof CONNECTOR_INBOUND_ROUTES = {
   ...CORE_ROUTES,
+  ...HOST_ROUTES,
   // --- inbound connectors (issue 23) ---
   ...CONNECTOR_INBOUND_ROUTES,
 };

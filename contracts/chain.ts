@@ -72,6 +72,13 @@ export const chainEventTypeSchema = z.enum([
   'connector.adapter_removed',
   /** A channel connection was decided (its `channel` approval): approved or denied. */
   'connection.decided',
+  // --- outbox (issue 23) ---
+  /** A message was written to the outbox (its content is a digest, never the text). */
+  'outbox.queued',
+  /** An admin acted on an outbox message: retry, discard, or a prune of old settled rows. */
+  'outbox.admin',
+  /** A message the local chat connector delivered to the UI's event stream. */
+  'message.outbound',
 ]);
 export type ChainEventType = z.infer<typeof chainEventTypeSchema>;
 

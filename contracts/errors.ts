@@ -90,6 +90,12 @@ export const errorCodeSchema = z.enum([
   'CONNECTOR_RATE_LIMITED',
   /** The inbound payload or the connector's configuration is not valid. */
   'CONNECTOR_INVALID',
+  // --- outbox (issue 23) ---
+  /**
+   * An outbound message refused before it was queued (personal or secret content, an unknown
+   * channel); `details.rule_id` names the rule.
+   */
+  'OUTBOUND_DENIED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

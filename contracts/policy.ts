@@ -385,6 +385,12 @@ export const policyPackSchema = z.strictObject({
     .min(1000)
     .max(366 * 24 * 60 * 60 * 1000)
     .optional(),
+  // --- outbox (issue 23) ---
+  /**
+   * Attempts at delivering one outbound message of a run under this pack before it is
+   * dead-lettered (transient failures only; a permanent one dead-letters at once). Default 8.
+   */
+  outbox_max_attempts: z.number().int().min(1).max(50).optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

@@ -49,6 +49,9 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
   ['main/skills/onboarding'],
   ['main/skills/declarative'],
   ['main/skills/install'],
+  // --- outbox (issue 23) ---
+  // Outbound delivery: the outbox a step writes to, the dispatcher and its transports.
+  ['main/outbox'],
   // The one door from an agent to a skill.
   ['main/execute'],
   // Agent workers: LLM providers, the channel, the worker program, how it is started.

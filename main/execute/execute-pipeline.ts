@@ -25,6 +25,10 @@ import { resolveTool } from './resolve-tool.ts';
 import { SkillLoadTool } from './skill-load-tool.ts';
 import type { SkillLoading } from './skill-load-request.ts';
 import { StepRecorder } from './step-recorder.ts';
+// --- outbox (issue 23) ---
+import type { OutboxService } from '../outbox/outbox-service.ts';
+import { SEND_MESSAGE_TOOL } from '../outbox/send-message-definition.ts';
+import { SendMessageTool } from './send-message-tool.ts';
 
 export type { ExecuteCall } from './execute-call.ts';
 
@@ -46,6 +50,9 @@ export type ExecutePipelineDeps = {
   skills?: SkillLoading;
   /** Serves the built-in transform tools and `ccos__declassify` (issue 22); without it they are not found. */
   transforms?: TransformService;
+  // --- outbox (issue 23) ---
+  /** Serves the built-in `ccos__send_message`; without it the tool is not found. */
+  outbox?: OutboxService;
 };
 
 /** The capability of an operation with no effect outside its own output. */
@@ -72,6 +79,8 @@ export class ExecutePipeline {
   readonly #skillLoad: SkillLoadTool | undefined;
   /** The built-in `ccos__declassify`, when the host has transforms. */
   readonly #declassify: DeclassifyTool | undefined;
+  /** The built-in `ccos__send_message`, when the host has an outbox (issue 23). */
+  readonly #sendMessage: SendMessageTool | undefined;
 
   constructor(deps: ExecutePipelineDeps) {
     this.#deps = deps;
@@ -103,6 +112,10 @@ export class ExecutePipeline {
             approvals: deps.approvals,
             redactor: deps.redactor,
           });
+    this.#sendMessage =
+      deps.outbox === undefined
+        ? undefined
+        : new SendMessageTool({ chain: deps.chain, outbox: deps.outbox, policies: deps.policies });
   }
 
   /** Registers the check of missing-input answers against the operation's schema. */
@@ -158,6 +171,13 @@ export class ExecutePipeline {
     if (call.tool === DECLASSIFY_TOOL && this.#declassify !== undefined) {
       await this.#recorder.meterNow(meter);
       const outcome = await this.#declassify.run(call, matchKey, {
+        startStepIn: (tx) => this.#recorder.startStepIn(tx, call, started, call.params),
+      });
+      return finish(call, meter, started, undefined, outcome, [], call.params);
+    }
+    if (call.tool === SEND_MESSAGE_TOOL && this.#sendMessage !== undefined) {
+      await this.#recorder.meterNow(meter);
+      const outcome = await this.#sendMessage.run(call, {
         startStepIn: (tx) => this.#recorder.startStepIn(tx, call, started, call.params),
       });
       return finish(call, meter, started, undefined, outcome, [], call.params);

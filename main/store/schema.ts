@@ -412,6 +412,33 @@ export type ConnectorAdaptersTable = {
   updated_at: string;
 };
 
+// --- outbox (issue 23) ---
+/** Migration 0160: one outbound message and its delivery state, leased in the row. */
+export type OutboxTable = {
+  id: string;
+  idempotency_key: string;
+  connector_id: string;
+  channel_id: string;
+  run_id: string | null;
+  step_id: string | null;
+  session_id: string | null;
+  /** JSON `OutboundContent`, redacted before it was stored. */
+  content: string;
+  content_sha256: string;
+  /** JSON array of label atoms. */
+  label: string;
+  state: string;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: string;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error_category: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+};
+
 export type ConnectorConnectionsTable = {
   id: string;
   connector_id: string;
@@ -443,6 +470,20 @@ export type ConnectorInboundSeenTable = {
   connector_id: string;
   replay_key: string;
   seen_at: string;
+};
+
+/** Migration 0160: one delivery attempt of an outbox row (its history). */
+export type OutboxAttemptsTable = {
+  outbox_id: string;
+  attempt: number;
+  lease_owner: string;
+  started_at: string;
+  ended_at: string | null;
+  status: number | null;
+  latency_ms: number | null;
+  outcome: string;
+  category: string | null;
+  message: string | null;
 };
 
 export type Database = {
@@ -478,6 +519,9 @@ export type Database = {
   connector_connections: ConnectorConnectionsTable;
   connector_messages: ConnectorMessagesTable;
   connector_inbound_seen: ConnectorInboundSeenTable;
+  // --- outbox (issue 23) ---
+  outbox: OutboxTable;
+  outbox_attempts: OutboxAttemptsTable;
 };
 
 /** The one database handle type; services take it (or a transaction of it) in their deps. */

@@ -34,6 +34,8 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   SKILL_EGRESS_DENIED: 403,
   SKILL_PERMISSION_DENIED: 403,
   MEMORY_DENIED: 403,
+  // --- outbox (issue 23) ---
+  OUTBOUND_DENIED: 403,
   CAPABILITY_DENIED: 403,
   // A standing grant the policy never allows: the person may still approve the one call.
   GRANT_NOT_ALLOWED: 403,

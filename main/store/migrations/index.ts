@@ -26,6 +26,8 @@ import * as m0130 from './0130-grants.ts';
 import * as m0140 from './0140-value-labels.ts';
 // --- inbound connectors (issue 23) ---
 import * as m0150 from './0150-connector-inbound.ts';
+// --- outbox (issue 23) ---
+import * as m0160 from './0160-outbox.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -66,4 +68,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0140-value-labels', up: m0140.up },
   // --- inbound connectors (issue 23) ---
   { name: '0150-connector-inbound', up: m0150.up },
+  // --- outbox (issue 23) ---
+  { name: '0160-outbox', up: m0160.up },
 ];

@@ -1,0 +1,74 @@
+import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
+import { sendMessageInputSchema } from '../../contracts/outbox.ts';
+import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
+import { isAppError } from '../errors.ts';
+import type { OutboxService } from '../outbox/outbox-service.ts';
+import { DEFAULT_OUTBOX_SETTINGS } from '../outbox/outbox-service.ts';
+import { UNKNOWN } from '../policy/labels.ts';
+import type { PolicyPacks } from '../policy/policy-packs.ts';
+import { errorOutcome } from './call-outcome.ts';
+import type { ExecuteCall } from './execute-call.ts';
+
+export type SendMessageToolDeps = {
+  chain: CausalChain;
+  outbox: OutboxService;
+  policies: PolicyPacks;
+};
+
+/**
+ * `ccos__send_message`: queues one message in the outbox in the transaction that starts the
+ * call's step, so the step and its message commit together — a host that dies before the
+ * commit sent nothing, one that dies after it delivers the queued row, and the call ledger
+ * answers a re-issued call without queueing again. The message's label is the window of the
+ * LLM answer that asked for it (the text derives from everything the model saw); without a
+ * window (a client whose model the host does not see) it counts as unknown and is refused.
+ */
+export class SendMessageTool {
+  readonly #deps: SendMessageToolDeps;
+
+  constructor(deps: SendMessageToolDeps) {
+    this.#deps = deps;
+  }
+
+  async run(
+    call: ExecuteCall,
+    step: { startStepIn: (tx: ChainTx) => Promise<void> },
+  ): Promise<ToolCallOutcome> {
+    const parsed = sendMessageInputSchema.safeParse(call.params);
+    if (!parsed.success) {
+      const list = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      return errorOutcome('INVALID_INPUT', `invalid parameters for ${call.tool}: ${list}`);
+    }
+    const input = parsed.data;
+    const pack = this.#deps.policies.forRun(call.run);
+    const result = await this.#deps.chain
+      .transact(async (tx) => {
+        const sent = await this.#deps.outbox.sendIn(tx, {
+          connector_id: input.connector_id,
+          channel_id: input.channel_id,
+          content: {
+            text: input.text,
+            ...(input.reply_to === undefined ? {} : { reply_to: input.reply_to }),
+          },
+          label: call.window?.label ?? UNKNOWN,
+          idempotency_key: input.idempotency_key,
+          run_id: call.run.id,
+          step_id: call.step_id,
+          session_id: call.run.session_id,
+          actor: call.ctx.actor,
+          max_attempts: pack.outbox_max_attempts ?? DEFAULT_OUTBOX_SETTINGS.max_attempts,
+        });
+        if (sent.ok) await step.startStepIn(tx);
+        return sent;
+      })
+      .catch((e: unknown) => {
+        if (isAppError(e, 'IDEMPOTENCY_CONFLICT')) return { ok: false as const, error: e };
+        throw e;
+      });
+    if (!result.ok) return { status: 'refused', reason: result.error.message };
+    return {
+      status: 'ok',
+      output: { outbox_id: result.message.id, state: result.message.state },
+    };
+  }
+}
