@@ -147,18 +147,7 @@ export class ConnectorInbound {
       .execute();
     for (const row of waiting) {
       const envelope = messageEnvelopeSchema.parse(JSON.parse(row.envelope));
-      const routed: Routed & {
-        state: 'routed' | 'not_activated' | 'refused';
-        rule_id: string | null;
-      } =
-        connection.state !== 'approved' || config === undefined
-          ? {
-              outcome: 'channel_denied',
-              run_id: null,
-              state: 'refused',
-              rule_id: RULE_CHANNEL_DENIED,
-            }
-          : await this.#routeActivatedIn(tx, envelope, connection, config, ctx);
+      const routed = await this.#routeByConnectionIn(tx, envelope, connection, config, ctx);
       await tx.db
         .updateTable('connector_messages')
         .set({ state: routed.state, run_id: routed.run_id })
@@ -222,20 +211,7 @@ export class ConnectorInbound {
         now,
         ctx,
       );
-      const routed: Routed & {
-        state: 'waiting' | 'routed' | 'not_activated' | 'refused';
-        rule_id: string | null;
-      } =
-        connection.state === 'pending_approval'
-          ? { outcome: 'waiting_channel_approval', run_id: null, state: 'waiting', rule_id: null }
-          : connection.state === 'denied'
-            ? {
-                outcome: 'channel_denied',
-                run_id: null,
-                state: 'refused',
-                rule_id: RULE_CHANNEL_DENIED,
-              }
-            : await this.#routeActivatedIn(tx, envelope, connection, config, ctx);
+      const routed = await this.#routeByConnectionIn(tx, envelope, connection, config, ctx);
       await tx.db
         .insertInto('connector_messages')
         .values({
@@ -303,6 +279,31 @@ export class ConnectorInbound {
         received_at: now,
       }),
     );
+  }
+
+  /**
+   * Where a message goes by its channel's state: it waits while the channel's approval is
+   * pending, is refused once it was denied (or its connector is gone), else is routed.
+   */
+  async #routeByConnectionIn(
+    tx: ChainTx,
+    envelope: MessageEnvelope,
+    connection: Parameters<InboundRouting['routeIn']>[2],
+    config: AdapterConfig | undefined,
+    ctx: ActorContext,
+  ): Promise<
+    Routed & { state: 'waiting' | 'routed' | 'not_activated' | 'refused'; rule_id: string | null }
+  > {
+    if (connection.state === 'pending_approval')
+      return { outcome: 'waiting_channel_approval', run_id: null, state: 'waiting', rule_id: null };
+    if (connection.state === 'denied' || config === undefined)
+      return {
+        outcome: 'channel_denied',
+        run_id: null,
+        state: 'refused',
+        rule_id: RULE_CHANNEL_DENIED,
+      };
+    return this.#routeActivatedIn(tx, envelope, connection, config, ctx);
   }
 
   async #routeActivatedIn(

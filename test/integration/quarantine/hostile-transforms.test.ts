@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_QUARANTINE_CONTENT_CHARS } from '../../../contracts/quarantine.ts';
 import type { Run } from '../../../contracts/runs.ts';
-import { isAppError } from '../../../main/errors.ts';
 import type { StartedHost } from '../../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { openTestServices, type TestServices } from '../../support/test-store.ts';
+import { appErrorCodeOf } from '../../support/app-error-code.ts';
 
 const ADMIN = { actor: 'admin' };
 const AGENT = { actor: 'agent:test' };
@@ -64,16 +64,6 @@ async function stored(run: Run, content: string): Promise<string> {
     { actor: 'connector:test' },
   );
   return content_ref;
-}
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isAppError(e)) return e.code;
-    throw e;
-  }
-  return 'no error';
 }
 
 describe('transforms of large hostile input', () => {
@@ -139,7 +129,7 @@ describe('transforms of large hostile input', () => {
     const ref = await stored(run, 'word '.repeat(205));
     const call = { run, step_id: 's3', ctx: AGENT };
     expect(
-      await codeOf(
+      await appErrorCodeOf(
         host.transforms.run('summarize', { content_ref: ref, justification: 'j' }, call),
       ),
     ).toBe('TRANSFORM_INPUT_TOO_LARGE');
@@ -162,7 +152,7 @@ describe('transforms of large hostile input', () => {
     const ref = await stored(run, hostile());
     const call = { run, step_id: 's4', ctx: AGENT };
     expect(
-      await codeOf(
+      await appErrorCodeOf(
         host.transforms.run('summarize', { content_ref: ref, justification: 'j' }, call),
       ),
     ).toBe('TRANSFORM_TIME_LIMIT');

@@ -6,6 +6,7 @@ import { isAppError } from '../../../main/errors.ts';
 import { JsonSchemaCompiler } from '../../../main/skills/manifest/compile-json-schema.ts';
 import { IsolatedVmSandbox } from '../../../main/skills/sandbox/isolated-vm-sandbox.ts';
 import { SkillRegistry } from '../../../main/skills/registry/skill-registry.ts';
+import { appErrorCodeOf } from '../../support/app-error-code.ts';
 
 /**
  * Issue 17 #24: schema patterns come from untrusted skill documents and Ajv runs them on the
@@ -68,16 +69,6 @@ async function install(m: Record<string, unknown>, code: string): Promise<SkillR
   return registry;
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (e) {
-    if (isAppError(e)) return e.code;
-    throw e;
-  }
-  return 'resolved';
-}
-
 describe('hostile schema patterns', () => {
   test('a near-miss input against ^(a+)+$ in input_schema is refused, not backtracked', async () => {
     const registry = await install(
@@ -89,7 +80,7 @@ describe('hostile schema patterns', () => {
       }),
       'export async function run(input) { return input; }',
     );
-    expect(await codeOf(registry.call('pattern-skill', 'run', { text: NEAR_MISS }))).toBe(
+    expect(await appErrorCodeOf(registry.call('pattern-skill', 'run', { text: NEAR_MISS }))).toBe(
       'INVALID_INPUT',
     );
     expect(await registry.call('pattern-skill', 'run', { text: 'aaaa' })).toEqual({ text: 'aaaa' });
@@ -110,7 +101,9 @@ describe('hostile schema patterns', () => {
          return { text: near, [near.slice(0, -1)]: 1 };
        }`,
     );
-    expect(await codeOf(registry.call('pattern-skill', 'run', {}))).toBe('SKILL_BAD_OUTPUT');
+    expect(await appErrorCodeOf(registry.call('pattern-skill', 'run', {}))).toBe(
+      'SKILL_BAD_OUTPUT',
+    );
   });
 
   test('every pattern keyword goes through the linear engine, also for keys', () => {
