@@ -127,6 +127,7 @@ export async function createInboundConnectors(
       };
     },
     dispose: async () => {
+      await inbound.flushRefusalCounts();
       await effect.dispose();
       for (const adapter of Object.values(adapters)) await adapter.disconnect();
     },

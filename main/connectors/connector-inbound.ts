@@ -26,6 +26,12 @@ import type { ChannelConnections } from './channel-connections.ts';
 import { RULE_CHANNEL_DENIED } from './channel-connections.ts';
 import { RULE_OVERSIZED, RULE_REPLAY, RULE_UNKNOWN_CONNECTOR } from './inbound-auth.ts';
 import type { InboundRouting, Routed } from './inbound-routing.ts';
+import {
+  RefusalAuditLimit,
+  UNKNOWN_CONNECTOR_KEY,
+  type RefusalAuditLimitSettings,
+  type SuppressedRefusals,
+} from './refusal-audit-limit.ts';
 
 export type ConnectorInboundDeps = {
   db: Db;
@@ -36,7 +42,12 @@ export type ConnectorInboundDeps = {
   routing: InboundRouting;
   quarantine: QuarantineStore;
   adapters: Readonly<Record<AdapterKind, ConnectorAdapter>>;
+  /** How many refusals per connector and window get their own entry (a flood is counted). */
+  refusalAuditLimit?: RefusalAuditLimitSettings;
 };
+
+/** The rule of the entry that records how many refusals a flood left uncounted. */
+export const RULE_REFUSAL_AUDIT_LIMIT = 'connector.refusal_audit_limit';
 
 /** What a connector's own messages are recorded as, when no person sent them. */
 export function connectorActor(connectorId: string): string {
@@ -68,9 +79,11 @@ class InboundRefusal extends Error {
  */
 export class ConnectorInbound {
   readonly #deps: ConnectorInboundDeps;
+  readonly #refusalAudit: RefusalAuditLimit;
 
   constructor(deps: ConnectorInboundDeps) {
     this.#deps = deps;
+    this.#refusalAudit = new RefusalAuditLimit(deps.clock, deps.refusalAuditLimit);
   }
 
   /** A request off the network (`POST /v1/connectors/{id}/inbound`). */
@@ -80,8 +93,10 @@ export class ConnectorInbound {
     correlationId: string | null,
   ): Promise<InboundResult> {
     const ctx = { actor: connectorActor(connectorId), correlation_id: correlationId };
+    let auditKey = UNKNOWN_CONNECTOR_KEY;
     try {
       const config = await this.#deps.configs.find(connectorId);
+      if (config !== undefined) auditKey = connectorId;
       if (config === undefined)
         throw new InboundRefusal('NOT_FOUND', RULE_UNKNOWN_CONNECTOR, 'no such connector');
       this.#checkSize(config, request.body.byteLength);
@@ -96,7 +111,7 @@ export class ConnectorInbound {
       if (!parsed.ok) throw new InboundRefusal('CONNECTOR_INVALID', parsed.rule_id, parsed.reason);
       return await this.#accept(config, adapter, parsed.message, verdict.replay_key, ctx);
     } catch (e) {
-      if (e instanceof InboundRefusal) await this.#refuse(connectorId, request, e, ctx);
+      if (e instanceof InboundRefusal) await this.#refuse(auditKey, connectorId, request, e, ctx);
       throw e instanceof InboundRefusal
         ? new AppError(e.code, e.reason, { rule_id: e.rule_id })
         : e;
@@ -381,13 +396,25 @@ export class ConnectorInbound {
       );
   }
 
-  /** The audit of a refusal: rule, reason and size, never a byte of the body. */
+  /** Records the refusals a flood left uncounted (host stop: nothing is silent). */
+  async flushRefusalCounts(): Promise<void> {
+    for (const suppressed of this.#refusalAudit.drain()) await this.#recordSuppressed(suppressed);
+  }
+
+  /**
+   * The audit of a refusal: rule, reason and size, never a byte of the body; past the audit
+   * limit of its connector only counted (`RefusalAuditLimit`).
+   */
   async #refuse(
+    auditKey: string,
     connectorId: string,
     request: InboundRequest,
     refusal: InboundRefusal,
     ctx: ActorContext,
   ): Promise<void> {
+    const admitted = this.#refusalAudit.admit(auditKey);
+    if (!admitted.audit) return;
+    if (admitted.suppressed !== null) await this.#recordSuppressed(admitted.suppressed);
     await this.#deps.chain.append({
       event_type: 'message.rejected',
       ...auditedBy(ctx),
@@ -397,6 +424,20 @@ export class ConnectorInbound {
         code: refusal.code,
         reason: refusal.reason,
         body_bytes: request.body.byteLength,
+      },
+    });
+  }
+
+  async #recordSuppressed(suppressed: SuppressedRefusals): Promise<void> {
+    await this.#deps.chain.append({
+      event_type: 'message.rejected',
+      actor: 'host',
+      rule_id: RULE_REFUSAL_AUDIT_LIMIT,
+      data: {
+        connector_id: suppressed.key,
+        suppressed: suppressed.count,
+        window_started_at: new Date(suppressed.since).toISOString(),
+        reason: 'refusals past the audit limit were counted, not recorded one by one',
       },
     });
   }
