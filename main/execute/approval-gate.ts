@@ -13,6 +13,7 @@ import type { AutofillRecord } from './autofill.ts';
 import { errorOutcome } from './call-outcome.ts';
 import { entryOf, type ExecuteCall } from './execute-call.ts';
 import { grantBasisOf } from './grant-basis.ts';
+import { refusalOf } from './approval-refusal.ts';
 import { formFor } from './schema-form.ts';
 import { taintVerdictOf } from './taint-gate.ts';
 
@@ -274,19 +275,6 @@ function approvalRule(op: SkillOperation, pack: PolicyPack): string | undefined 
   if (op.capabilities.some((c) => pack.approval_capabilities.includes(c)))
     return RULE_PACK_CAPABILITIES;
   if (op.approval === 'always') return RULE_MANIFEST_ALWAYS;
-  return undefined;
-}
-
-/** Why a decided operation approval does not let `tool` run, or undefined when it does. */
-function refusalOf(decided: Approval, tool: string): string | undefined {
-  const why = decided.reason === null ? '' : `: ${decided.reason}`;
-  if (decided.state === 'denied') return `a person refused ${tool}${why}`;
-  if (decided.state === 'expired')
-    return `the approval for ${tool} expired without a decision${why}`;
-  // A narrowed scope is not consent to the call as asked: the pipeline cannot tell
-  // whether the call fits the person's words, so it fails closed and says what was granted.
-  if (decided.state === 'modified' && decided.scope !== tool)
-    return `a person granted only "${decided.scope}" instead of ${tool}${why}`;
   return undefined;
 }
 

@@ -115,7 +115,13 @@ export class ExecutePipeline {
     this.#sendMessage =
       deps.outbox === undefined
         ? undefined
-        : new SendMessageTool({ chain: deps.chain, outbox: deps.outbox, policies: deps.policies });
+        : new SendMessageTool({
+            chain: deps.chain,
+            outbox: deps.outbox,
+            policies: deps.policies,
+            approvals: deps.approvals,
+            redactor: deps.redactor,
+          });
   }
 
   /** Registers the check of missing-input answers against the operation's schema. */
@@ -177,7 +183,7 @@ export class ExecutePipeline {
     }
     if (call.tool === SEND_MESSAGE_TOOL && this.#sendMessage !== undefined) {
       await this.#recorder.meterNow(meter);
-      const outcome = await this.#sendMessage.run(call, {
+      const outcome = await this.#sendMessage.run(call, matchKey, {
         startStepIn: (tx) => this.#recorder.startStepIn(tx, call, started, call.params),
       });
       return finish(call, meter, started, undefined, outcome, [], call.params);

@@ -1,18 +1,24 @@
 import type { ToolCallOutcome } from '../../contracts/agent-channel.ts';
-import { sendMessageInputSchema } from '../../contracts/outbox.ts';
+import { sendMessageInputSchema, type SendMessageInput } from '../../contracts/outbox.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { isAppError } from '../errors.ts';
 import type { OutboxService } from '../outbox/outbox-service.ts';
 import { DEFAULT_OUTBOX_SETTINGS } from '../outbox/outbox-service.ts';
 import { UNKNOWN } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
+import type { Redactor } from '../policy/redactor.ts';
+import type { ApprovalService } from '../runs/approval-service.ts';
+import { refusalOf } from './approval-refusal.ts';
 import { errorOutcome } from './call-outcome.ts';
-import type { ExecuteCall } from './execute-call.ts';
+import { entryOf, type ExecuteCall } from './execute-call.ts';
+import { untrustedWindowAsk } from './taint-gate.ts';
 
 export type SendMessageToolDeps = {
   chain: CausalChain;
   outbox: OutboxService;
   policies: PolicyPacks;
+  approvals: ApprovalService;
+  redactor: Redactor;
 };
 
 /**
@@ -22,6 +28,9 @@ export type SendMessageToolDeps = {
  * answers a re-issued call without queueing again. The message's label is the window of the
  * LLM answer that asked for it (the text derives from everything the model saw); without a
  * window (a client whose model the host does not see) it counts as unknown and is refused.
+ * Asked from an untrusted window, it first needs a person's approval (the taint gate): a
+ * hostile message must not be able to make the agent speak unseen. No standing grant covers
+ * it; each such message is shown.
  */
 export class SendMessageTool {
   readonly #deps: SendMessageToolDeps;
@@ -32,6 +41,7 @@ export class SendMessageTool {
 
   async run(
     call: ExecuteCall,
+    matchKey: string,
     step: { startStepIn: (tx: ChainTx) => Promise<void> },
   ): Promise<ToolCallOutcome> {
     const parsed = sendMessageInputSchema.safeParse(call.params);
@@ -43,6 +53,8 @@ export class SendMessageTool {
     const pack = this.#deps.policies.forRun(call.run);
     const result = await this.#deps.chain
       .transact(async (tx) => {
+        const gated = await this.#taintGateIn(tx, call, matchKey, input);
+        if (gated !== undefined) return { ok: true as const, gated };
         const sent = await this.#deps.outbox.sendIn(tx, {
           connector_id: input.connector_id,
           channel_id: input.channel_id,
@@ -66,9 +78,65 @@ export class SendMessageTool {
         throw e;
       });
     if (!result.ok) return { status: 'refused', reason: result.error.message };
+    if ('gated' in result) return result.gated;
     return {
       status: 'ok',
       output: { outbox_id: result.message.id, state: result.message.state },
+    };
+  }
+
+  /**
+   * Undefined when the message may go on (no gate, or a person approved this very call, whose
+   * approval is spent here); else the pause or the refusal to answer with.
+   */
+  async #taintGateIn(
+    tx: ChainTx,
+    call: ExecuteCall,
+    matchKey: string,
+    input: SendMessageInput,
+  ): Promise<ToolCallOutcome | undefined> {
+    const { approvals, redactor } = this.#deps;
+    const usable = await approvals.findUsableIn(tx, call.run.id, matchKey);
+    for (const a of usable) await approvals.consumeIn(tx, a.id);
+    const decided = usable.find((a) => a.kind === 'operation');
+    if (decided !== undefined) {
+      const refusal = refusalOf(decided, call.tool);
+      return refusal === undefined ? undefined : { status: 'refused', reason: refusal };
+    }
+    const pack = this.#deps.policies.forRun(call.run);
+    const destination = `${input.connector_id}/${input.channel_id}`;
+    const ask = untrustedWindowAsk(
+      call.window,
+      pack,
+      `the agent wants to send a message to ${destination}`,
+    );
+    if (ask === undefined) return undefined;
+    await tx.append({
+      ...entryOf(call),
+      event_type: 'policy.decision',
+      rule_id: ask.rule_id,
+      data: { tool: call.tool, decision: 'approval_required', ...ask.request },
+    });
+    const { approval } = await approvals.requestAndPauseIn(
+      tx,
+      {
+        run_id: call.run.id,
+        step_id: call.step_id,
+        kind: 'operation',
+        scope: call.tool,
+        justification: redactor.redactString(ask.justification),
+        permission_diff: [{ permission: `send a message to ${destination}`, to: 'once' }],
+        // The person decides on the message as it would leave (secrets masked).
+        request: { tool: call.tool, params: redactor.redactValue(input), ...ask.request },
+        match_key: matchKey,
+        rule_id: ask.rule_id,
+      },
+      call.ctx,
+    );
+    return {
+      status: 'paused',
+      reason: `waiting for approval to run ${call.tool}`,
+      approval_id: approval.id,
     };
   }
 }

@@ -68,21 +68,43 @@ export function taintVerdictOf(
     kind: 'ask',
     rule_id: gated ? RULE_TAINT_GATE : RULE_EGRESS_LABEL,
     justification: `the agent wants to run ${op.id} of ${skill.name}, and ${why.join('; and ')}. Where each argument came from: ${describeArguments(window)}`,
-    request: {
-      taint_gate: gated,
-      egress_label: labelled,
-      window: {
-        label: describeLabel(window.label),
-        taint: window.taint,
-        sources: window.sources.map((s) => ({
-          name: s.name,
-          step_id: s.step_id,
-          label: describeLabel(s.label),
-          taint: s.taint,
-        })),
-      },
-      argument_sources: window.argument_sources,
+    request: { taint_gate: gated, egress_label: labelled, ...windowRequest(window) },
+  };
+}
+
+/**
+ * The taint gate for a host built-in with an effect (`ccos__send_message`): asked from an
+ * untrusted window, it needs a person's approval unless the pack turns the gate off. `action`
+ * says what the agent wants, as the person will read it.
+ */
+export function untrustedWindowAsk(
+  window: CallWindow | undefined,
+  pack: PolicyPack,
+  action: string,
+): Extract<TaintVerdict, { kind: 'ask' }> | undefined {
+  if (window?.taint !== 'untrusted' || (pack.taint_gate ?? 'approval') === 'off') return undefined;
+  return {
+    kind: 'ask',
+    rule_id: RULE_TAINT_GATE,
+    justification: `${action}, and it was asked for by an answer that read untrusted data from ${holders(window, (s) => s.taint === 'untrusted')}. Where each argument came from: ${describeArguments(window)}`,
+    request: { taint_gate: true, egress_label: false, ...windowRequest(window) },
+  };
+}
+
+/** What an approval shows of the window that asked: its join and each source. */
+function windowRequest(window: CallWindow): Record<string, unknown> {
+  return {
+    window: {
+      label: describeLabel(window.label),
+      taint: window.taint,
+      sources: window.sources.map((s) => ({
+        name: s.name,
+        step_id: s.step_id,
+        label: describeLabel(s.label),
+        taint: s.taint,
+      })),
     },
+    argument_sources: window.argument_sources,
   };
 }
 
