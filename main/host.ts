@@ -50,6 +50,7 @@ import { createInboundConnectors } from './connectors/connector-inbound-wiring.t
 // --- outbox wiring (issue 23) ---
 import { AdapterConfigs } from './connectors/adapter-configs.ts';
 import { buildOutbox, type HostOutbox } from './host/build-outbox.ts';
+import { publishedContentOf } from './outbox/local-chat-transport.ts';
 import { GrantService } from './runs/grant-service.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
@@ -462,6 +463,7 @@ export class Host {
         controls,
         connectors,
         inboundConnectors,
+        outboundContent: (outboxId) => publishedContentOf(store.db, outboxId),
         policies,
         memoryAdmin: new MemoryAdmin({ memory, chain, redactor }),
         uiSessions,

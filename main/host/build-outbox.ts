@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import type { AdapterConfigs } from '../connectors/adapter-configs.ts';
 import type { DeliveryTransport, DeliveryTransports } from '../outbox/delivery-transport.ts';
 import { OutboxDispatcher } from '../outbox/dispatcher.ts';
+import { LocalChatTransport } from '../outbox/local-chat-transport.ts';
 import { outboxQueue } from '../outbox/outbox-queue.ts';
 import { DEFAULT_OUTBOX_SETTINGS, OutboxService } from '../outbox/outbox-service.ts';
 import { WebhookTransport } from '../outbox/webhook-transport.ts';
@@ -50,7 +51,8 @@ export type HostOutbox = {
 /**
  * The outbox as the host runs it (issue 23): the service the pipeline and the adapters queue
  * through, the dispatcher that delivers, and each connector's transport chosen by its adapter
- * configuration. A connector with no transport (a webhook without `outbound_url`, an unknown
+ * configuration: a webhook POSTs to its `outbound_url`, the local chat publishes on the event
+ * stream. A connector with no transport (a webhook without `outbound_url`, an unknown
  * connector) cannot send: the gate refuses with `egress.channel` before anything is queued.
  */
 export function buildOutbox(parts: OutboxParts): HostOutbox {
@@ -61,6 +63,7 @@ export function buildOutbox(parts: OutboxParts): HostOutbox {
     timeoutMs: WEBHOOK_TIMEOUT_MS,
     clock,
   });
+  const localChat = new LocalChatTransport({ chain: parts.chain });
   const transports: DeliveryTransports = (connectorId): DeliveryTransport | undefined => {
     const config = configs.known(connectorId);
     if (config === undefined) return undefined;
@@ -68,7 +71,7 @@ export function buildOutbox(parts: OutboxParts): HostOutbox {
       case 'webhook':
         return config.outbound_url === undefined ? undefined : webhook;
       case 'local_chat':
-        return undefined;
+        return localChat;
     }
   };
   const dispatcher = new OutboxDispatcher({
