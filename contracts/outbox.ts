@@ -44,14 +44,27 @@ export const outboundContentSchema = z.strictObject({
 });
 export type OutboundContent = z.infer<typeof outboundContentSchema>;
 
-/** What the agent's `ccos__send_message` (and the connectors' send) ask for. */
-export const sendMessageInputSchema = z.strictObject({
-  connector_id: connectorIdSchema,
-  channel_id: channelIdSchema,
-  text: outboundContentSchema.shape.text,
-  reply_to: outboundContentSchema.shape.reply_to,
-  idempotency_key: idempotencyKeySchema.optional(),
-});
+/**
+ * What the agent's `ccos__send_message` asks for: a channel named by connector and channel id,
+ * or (the agent's usual way) `reply_to_message`, the id of a message of its own session, whose
+ * channel the host looks up — the agent never learns the channel, which is metadata.
+ */
+export const sendMessageInputSchema = z
+  .strictObject({
+    connector_id: connectorIdSchema.optional(),
+    channel_id: channelIdSchema.optional(),
+    reply_to_message: z.string().min(1).max(100).optional(),
+    text: outboundContentSchema.shape.text,
+    reply_to: outboundContentSchema.shape.reply_to,
+    idempotency_key: idempotencyKeySchema.optional(),
+  })
+  .refine(
+    (v) =>
+      v.reply_to_message === undefined
+        ? v.connector_id !== undefined && v.channel_id !== undefined
+        : v.connector_id === undefined && v.channel_id === undefined,
+    { error: 'give reply_to_message, or connector_id and channel_id (not both)' },
+  );
 export type SendMessageInput = z.infer<typeof sendMessageInputSchema>;
 
 /** One attempt at delivering a message, as its history shows it. */

@@ -391,6 +391,23 @@ export const policyPackSchema = z.strictObject({
    * dead-lettered (transient failures only; a permanent one dead-letters at once). Default 8.
    */
   outbox_max_attempts: z.number().int().min(1).max(50).optional(),
+  // --- outbox wiring (issue 23) ---
+  /**
+   * Channels a run under this pack may send to besides its own session's (`egress.channel`):
+   * by default a run answers only the connector channel whose message created or resumed it.
+   */
+  outbound_channels: z
+    .array(
+      z.strictObject({
+        connector_id: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9_-]*$/)
+          .max(64),
+        channel_id: z.string().min(1).max(200),
+      }),
+    )
+    .max(100)
+    .optional(),
 });
 export type PolicyPack = z.infer<typeof policyPackSchema>;
 

@@ -3,7 +3,9 @@ import { sendMessageInputSchema, type SendMessageInput } from '../../contracts/o
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { isAppError } from '../errors.ts';
 import type { OutboxService } from '../outbox/outbox-service.ts';
-import { DEFAULT_OUTBOX_SETTINGS } from '../outbox/outbox-service.ts';
+import { DEFAULT_OUTBOX_SETTINGS, refuseOutboundIn } from '../outbox/outbox-service.ts';
+import { resolveChannelIn } from '../outbox/outbound-channels.ts';
+import { OUTBOUND_RULES } from '../outbox/outbound-gate.ts';
 import { UNKNOWN } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
@@ -51,23 +53,44 @@ export class SendMessageTool {
     }
     const input = parsed.data;
     const pack = this.#deps.policies.forRun(call.run);
+    const who = {
+      label: call.window?.label ?? UNKNOWN,
+      run_id: call.run.id,
+      step_id: call.step_id,
+      session_id: call.run.session_id,
+      actor: call.ctx.actor,
+    };
     const result = await this.#deps.chain
       .transact(async (tx) => {
-        const gated = await this.#taintGateIn(tx, call, matchKey, input);
+        // --- outbox wiring (issue 23): the run's own channels, or its pack's ---
+        const channel = await resolveChannelIn(tx.db, call.run, pack, input);
+        if (!channel.ok)
+          return {
+            ok: false as const,
+            error: await refuseOutboundIn(
+              tx,
+              { ...who, connector_id: input.connector_id ?? '(reply)' },
+              { rule_id: OUTBOUND_RULES.channel, reason: channel.reason },
+            ),
+          };
+        const { target } = channel;
+        const gated = await this.#taintGateIn(
+          tx,
+          call,
+          matchKey,
+          input,
+          `${target.connector_id}/${target.channel_id}`,
+        );
         if (gated !== undefined) return { ok: true as const, gated };
         const sent = await this.#deps.outbox.sendIn(tx, {
-          connector_id: input.connector_id,
-          channel_id: input.channel_id,
+          ...who,
+          connector_id: target.connector_id,
+          channel_id: target.channel_id,
           content: {
             text: input.text,
-            ...(input.reply_to === undefined ? {} : { reply_to: input.reply_to }),
+            ...(target.reply_to === undefined ? {} : { reply_to: target.reply_to }),
           },
-          label: call.window?.label ?? UNKNOWN,
           idempotency_key: input.idempotency_key,
-          run_id: call.run.id,
-          step_id: call.step_id,
-          session_id: call.run.session_id,
-          actor: call.ctx.actor,
           max_attempts: pack.outbox_max_attempts ?? DEFAULT_OUTBOX_SETTINGS.max_attempts,
         });
         if (sent.ok) await step.startStepIn(tx);
@@ -94,6 +117,7 @@ export class SendMessageTool {
     call: ExecuteCall,
     matchKey: string,
     input: SendMessageInput,
+    destination: string,
   ): Promise<ToolCallOutcome | undefined> {
     const { approvals, redactor } = this.#deps;
     const usable = await approvals.findUsableIn(tx, call.run.id, matchKey);
@@ -104,7 +128,6 @@ export class SendMessageTool {
       return refusal === undefined ? undefined : { status: 'refused', reason: refusal };
     }
     const pack = this.#deps.policies.forRun(call.run);
-    const destination = `${input.connector_id}/${input.channel_id}`;
     const ask = untrustedWindowAsk(
       call.window,
       pack,

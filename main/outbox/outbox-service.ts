@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { describeLabel, type Label } from '../policy/labels.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { DeliveryTransports } from './delivery-transport.ts';
-import { judgeOutbound, OUTBOUND_RULES } from './outbound-gate.ts';
+import { judgeOutbound, OUTBOUND_RULES, type GateRefusal } from './outbound-gate.ts';
 import { enqueueIn } from './outbox-store.ts';
 
 /** One message a step asks to send. */
@@ -40,6 +40,36 @@ export const DEFAULT_OUTBOX_SETTINGS: OutboxSettings = {
 };
 
 /**
+ * Records a refused send (`policy.decision` with its rule) in the caller's transaction and
+ * returns the OUTBOUND_DENIED error for the caller to answer with after the commit.
+ */
+export async function refuseOutboundIn(
+  tx: ChainTx,
+  request: Pick<
+    OutboundRequest,
+    'actor' | 'session_id' | 'run_id' | 'step_id' | 'connector_id' | 'label'
+  >,
+  refusal: GateRefusal,
+): Promise<AppError> {
+  await tx.append({
+    event_type: 'policy.decision',
+    actor: request.actor,
+    session_id: request.session_id,
+    run_id: request.run_id,
+    step_id: request.step_id,
+    rule_id: refusal.rule_id,
+    data: {
+      decision: 'refused',
+      action: 'outbound.send',
+      connector_id: request.connector_id,
+      label: describeLabel(request.label),
+      reason: refusal.reason,
+    },
+  });
+  return new AppError('OUTBOUND_DENIED', refusal.reason, { rule_id: refusal.rule_id });
+}
+
+/**
  * The one way into the outbox: judged (`judgeOutbound`), redacted, then queued in the
  * caller's transaction — the transaction of the step that sends — so the message exists
  * exactly when the step does. A refusal is a `policy.decision` in that same transaction and
@@ -64,27 +94,8 @@ export class OutboxService {
             reason: `connector ${request.connector_id} cannot send messages`,
           }
         : judgeOutbound(request.content, request.label, redactor);
-    if (refusal !== undefined) {
-      await tx.append({
-        event_type: 'policy.decision',
-        actor: request.actor,
-        session_id: request.session_id,
-        run_id: request.run_id,
-        step_id: request.step_id,
-        rule_id: refusal.rule_id,
-        data: {
-          decision: 'refused',
-          action: 'outbound.send',
-          connector_id: request.connector_id,
-          label: describeLabel(request.label),
-          reason: refusal.reason,
-        },
-      });
-      return {
-        ok: false,
-        error: new AppError('OUTBOUND_DENIED', refusal.reason, { rule_id: refusal.rule_id }),
-      };
-    }
+    if (refusal !== undefined)
+      return { ok: false, error: await refuseOutboundIn(tx, request, refusal) };
     const message = await enqueueIn(tx, {
       ...request,
       // Redacted on write, like every payload: what is stored is all that can ever leave.

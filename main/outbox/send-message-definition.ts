@@ -10,12 +10,19 @@ export const SEND_MESSAGE_TOOL = toolName(BUILTIN_SKILL_ID, SEND_MESSAGE_OPERATI
 export const SEND_MESSAGE_BUILTIN_TOOL: ToolDefinition = {
   name: SEND_MESSAGE_TOOL,
   description:
-    'Send a message to a connector channel (a chat, a webhook). It is queued and delivered at least once, retried if the receiver is down. Only public or pii.redacted content may be sent: summarize or redact personal data first; secrets are refused.',
+    "Send a message to a connector channel (a chat, a webhook). To answer a message, give its message_id as reply_to_message: the host sends to that message's channel. Otherwise name connector_id and channel_id; a run may send only to its own session's channel unless its policy pack lists another. It is queued and delivered at least once, retried if the receiver is down. Only public or pii.redacted content may be sent: summarize or redact personal data first; secrets are refused.",
   parameters: {
     type: 'object',
     properties: {
       connector_id: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]*$', maxLength: 64 },
       channel_id: { type: 'string', minLength: 1, maxLength: 200 },
+      reply_to_message: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 100,
+        description:
+          'the message_id (from a message envelope) this answers; replaces connector_id and channel_id',
+      },
       text: { type: 'string', minLength: 1, maxLength: 16000 },
       reply_to: {
         type: 'string',
@@ -29,7 +36,7 @@ export const SEND_MESSAGE_BUILTIN_TOOL: ToolDefinition = {
         description: 'the same key sends at most one message; derived from this step when absent',
       },
     },
-    required: ['connector_id', 'channel_id', 'text'],
+    required: ['text'],
     additionalProperties: false,
   },
   skill_id: BUILTIN_SKILL_ID,

@@ -60,4 +60,30 @@ describe('ccos connectors', () => {
       [],
     );
   });
+
+  it('configures a webhook’s outbound URL with --outbound-url, and refuses one the egress rule refuses', async () => {
+    const added = await cli(
+      'connectors',
+      'add',
+      'out',
+      '--goal',
+      'Answer',
+      '--outbound-url',
+      'https://example.com/hook',
+    );
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain('outbound https://example.com/hook');
+    const refused = await cli(
+      'connectors',
+      'add',
+      'plain',
+      '--goal',
+      'Answer',
+      '--outbound-url',
+      'http://example.com/hook',
+    );
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('outbound_url');
+    expect((await cli('connectors', 'remove', 'out')).code).toBe(0);
+  });
 });

@@ -10,6 +10,7 @@ import {
   apiRequester,
   callEntry,
   doneEntry,
+  pack,
   startAutonomyHost,
   type AutonomyHost,
 } from '../autonomy/helpers/autonomy-host.ts';
@@ -20,6 +21,17 @@ import { readFile } from 'node:fs/promises';
 import { rejectionOf } from '../../support/llm-test-kit.ts';
 
 const OK = { status: 200 } as const;
+
+/**
+ * Runs created through the API have no channel of their own: this pack lists the two the
+ * tests send to (a run's own session's channel is the default; see send-channels.test.ts).
+ */
+const LISTED = pack('outbox-listed', {
+  outbound_channels: [
+    { connector_id: 'hook', channel_id: 'ch-1' },
+    { connector_id: 'mute', channel_id: 'ch-1' },
+  ],
+});
 
 /** A webhook connector's adapter configuration, posting its outbound messages to `url`. */
 function webhookConfig(url?: string): Record<string, unknown> {
@@ -48,6 +60,7 @@ describe('the outbox in the host', () => {
     h = await startAutonomyHost({
       installEchoNotes: false,
       allowLoopbackHttp: true,
+      packs: [LISTED],
       transcript: {
         entries: [
           callEntry('c1', SEND_MESSAGE_TOOL, {
@@ -62,7 +75,10 @@ describe('the outbox in the host', () => {
     const put = await h.request('PUT', '/v1/connectors/hook/adapter', webhookConfig(receiver.url));
     expect(put.status).toBe(200);
     const arrived = receiver.nextRequest();
-    const run = await h.createRun({ goal: 'tell the channel the build is green' });
+    const run = await h.createRun({
+      goal: 'tell the channel the build is green',
+      policy_pack: LISTED.id,
+    });
     const request = await arrived;
     const delivered = await h.waitForEntry(
       (e) => e.event_type === 'outbound.attempt' && e.data.outcome === 'delivered',
@@ -88,6 +104,7 @@ describe('the outbox in the host', () => {
   it('a webhook without an outbound URL cannot send: refused with egress.channel, nothing queued', async () => {
     h = await startAutonomyHost({
       installEchoNotes: false,
+      packs: [LISTED],
       transcript: {
         entries: [
           callEntry('c1', SEND_MESSAGE_TOOL, {
@@ -102,12 +119,14 @@ describe('the outbox in the host', () => {
     expect((await h.request('PUT', '/v1/connectors/mute/adapter', webhookConfig())).status).toBe(
       200,
     );
-    const run = await h.createRun({ goal: 'say hello' });
+    const run = await h.createRun({ goal: 'say hello', policy_pack: LISTED.id });
     await h.settle(run.id);
     const decisions = (await h.runChain(run.id, 'policy.decision')).filter(
       (e: ChainEntry) => e.data.action === 'outbound.send',
     );
     expect(decisions.map((e) => e.rule_id)).toEqual(['egress.channel']);
+    // The pack lists the channel: what refuses is the connector's lack of a transport.
+    expect(decisions[0]?.data.reason).toMatch(/cannot send messages/);
     expect(await h.started.store.db.selectFrom('outbox').select('id').execute()).toEqual([]);
   });
 
