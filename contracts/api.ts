@@ -65,6 +65,16 @@ import {
   memoryPurgeResultSchema,
 } from './memory.ts';
 import { hostInfoSchema, llmTestResultSchema, loginLinkSchema, uiSessionInfoSchema } from './ui.ts';
+// --- outbox admin (issue 23) ---
+import {
+  outboxActionResultSchema,
+  outboxListQuerySchema,
+  outboxListSchema,
+  outboxMessageDetailSchema,
+  outboxPruneInputSchema,
+  outboxPruneResultSchema,
+  outboxRetryInputSchema,
+} from './outbox.ts';
 
 /**
  * The gateway's HTTP API (ARCHITECTURE.md §5), declared once. The host builds its routes,
@@ -350,6 +360,10 @@ export const STREAMED_EVENT_TYPES = [
   // A local chat delivery: admins (the UI) and that connector's own token only; the frame
   // adds the message's text from its outbox row (the chain entry holds a digest).
   'message.outbound',
+  // --- outbox admin (issue 23) ---
+  // The outbox page refreshes on these; digests and ids only, never a message's text.
+  'outbox.queued',
+  'outbox.admin',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
 // --- inbound connectors (issue 23) ---
@@ -468,6 +482,73 @@ const CONNECTOR_INBOUND_ROUTES = {
       body: jsonBody(localChatMessageInputSchema, { id: 'ui-1', text: 'hello' }),
     },
     responses: { 202: json(inboundResultSchema, 'accepted'), ...bodyErrors, ...notFound },
+  },
+} as const;
+
+// --- outbox admin (issue 23) ---
+const outboxIdParam = z.strictObject({
+  id: z
+    .string()
+    .regex(/^obx_[0-9a-f]{32}$/)
+    .describe('outbox message id (obx_…)'),
+});
+
+/** The outbox's dead letters and delivery history for the person (admin only). */
+const OUTBOX_ROUTES = {
+  listOutbox: {
+    method: 'get',
+    path: '/v1/outbox',
+    summary: 'Outbound messages, newest first, by state, connector or run (admin)',
+    description:
+      'Each message with its state (`queued`, `in_flight`, `delivered`, `dead`), attempts, the budget of attempts and the last error (redacted); never its content. Pages with `next_cursor`.',
+    request: { query: outboxListQuerySchema },
+    responses: { 200: json(outboxListSchema, 'a page of messages'), ...errors },
+  },
+  getOutboxMessage: {
+    method: 'get',
+    path: '/v1/outbox/{id}',
+    summary: 'One outbound message with its content and delivery history (admin), redacted',
+    description:
+      "The message, its content and each attempt's status, latency, category and error; content and errors pass the redactor on the way out, so a secret the host knows is never shown.",
+    request: { params: outboxIdParam },
+    responses: { 200: json(outboxMessageDetailSchema, 'the message'), ...errors, ...notFound },
+  },
+  retryOutboxMessage: {
+    method: 'post',
+    path: '/v1/outbox/{id}/retry',
+    summary: 'Send a dead letter again, with a new budget of attempts (admin), audited',
+    description:
+      'The message goes back to the queue, due now, with `attempts` more tries (the host default when absent); attempts already made keep their numbers and the idempotency key stays, so a receiver dedupes. A delivered message is `OUTBOX_ALREADY_DELIVERED`, a queued or in-flight one `OUTBOX_NOT_DEAD` (409). Recorded as `outbox.admin`.',
+    request: { params: outboxIdParam, body: jsonBody(outboxRetryInputSchema, { attempts: 3 }) },
+    responses: {
+      200: json(outboxActionResultSchema, 'queued again'),
+      ...bodyErrors,
+      ...notFound,
+      ...conflict,
+    },
+  },
+  discardOutboxMessage: {
+    method: 'post',
+    path: '/v1/outbox/{id}/discard',
+    summary: 'Delete a dead or queued message so it is never sent (admin), audited',
+    description:
+      'Deletes the message and its attempt rows; the chain keeps its entries and an `outbox.admin` one. A message in flight (a host holds its lease) is `OUTBOX_LEASED`, a delivered one `OUTBOX_ALREADY_DELIVERED` (409).',
+    request: { params: outboxIdParam },
+    responses: {
+      200: json(outboxActionResultSchema, 'discarded'),
+      ...errors,
+      ...notFound,
+      ...conflict,
+    },
+  },
+  pruneOutbox: {
+    method: 'post',
+    path: '/v1/outbox/prune',
+    summary: 'Delete delivered and dead messages settled longer ago than a duration (admin)',
+    description:
+      'Deletes delivered and dead rows (and their attempts) last changed before now minus `older_than` (at least `1m`); queued and in-flight rows stay. One `outbox.admin` entry with the count.',
+    request: { body: jsonBody(outboxPruneInputSchema, { older_than: '7d' }) },
+    responses: { 200: json(outboxPruneResultSchema, 'how many were deleted'), ...bodyErrors },
   },
 } as const;
 
@@ -1403,11 +1484,16 @@ const HOST_ROUTES = {
 /** Every route of the API, joined from its parts (see `CONNECTOR_INBOUND_ROUTES`). */
 // Joined from parts because one object literal of every route grew past what tsc will
 // serialize as an inferred type (TS7056).
-export const API: typeof CORE_ROUTES & typeof HOST_ROUTES & typeof CONNECTOR_INBOUND_ROUTES = {
+export const API: typeof CORE_ROUTES &
+  typeof HOST_ROUTES &
+  typeof CONNECTOR_INBOUND_ROUTES &
+  typeof OUTBOX_ROUTES = {
   ...CORE_ROUTES,
   ...HOST_ROUTES,
   // --- inbound connectors (issue 23) ---
   ...CONNECTOR_INBOUND_ROUTES,
+  // --- outbox admin (issue 23) ---
+  ...OUTBOX_ROUTES,
 };
 
 export type ApiRouteName = keyof typeof API;
@@ -1438,6 +1524,8 @@ export const API_TAGS: Readonly<Record<string, string>> = {
   'connector-adapters':
     "Connectors' adapters: inbound proof, activation rules, run templates (admin)",
   chat: "The local chat: the person's messages from the desktop UI",
+  // --- outbox admin (issue 23) ---
+  outbox: 'The outbox: outbound messages, their delivery history and dead letters (admin)',
 };
 
 /** The tag of a route: the resource its path names. */

@@ -96,6 +96,13 @@ export const errorCodeSchema = z.enum([
    * channel); `details.rule_id` names the rule.
    */
   'OUTBOUND_DENIED',
+  // --- outbox admin (issue 23) ---
+  /** A retry or discard of a message that was delivered: nothing is left to do. */
+  'OUTBOX_ALREADY_DELIVERED',
+  /** A retry of a message that is not a dead letter (it is queued or in flight already). */
+  'OUTBOX_NOT_DEAD',
+  /** A discard of a message in flight: a host holds its lease and may be sending it now. */
+  'OUTBOX_LEASED',
 ]);
 export type ErrorCode = z.infer<typeof errorCodeSchema>;
 

@@ -112,20 +112,62 @@ export const outboxMessageDetailSchema = outboxMessageSchema.extend({
 });
 export type OutboxMessageDetail = z.infer<typeof outboxMessageDetailSchema>;
 
+/** Where a page of `GET /v1/outbox` ends: the `created_at` and id of its last message. */
+export const outboxCursorSchema = z
+  .string()
+  .regex(
+    /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z~obx_[0-9a-f]{32}$/,
+    'a next_cursor from a previous page',
+  );
+
+/** `GET /v1/outbox`: newest first, filtered by state, connector and run. */
 export const outboxListQuerySchema = z.strictObject({
   state: outboxStateSchema.optional(),
+  connector: connectorIdSchema.optional(),
+  run: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: outboxCursorSchema.optional(),
 });
 export type OutboxListQuery = z.infer<typeof outboxListQuerySchema>;
 
-/** `POST /v1/outbox/prune`: deletes delivered and dead rows settled before the cut-off. */
+export const outboxListSchema = z.strictObject({
+  messages: z.array(outboxMessageSchema),
+  /** Pass as `cursor` for the next page; null on the last page. */
+  next_cursor: outboxCursorSchema.nullable(),
+});
+export type OutboxList = z.infer<typeof outboxListSchema>;
+
+/** `POST /v1/outbox/{id}/retry`: a dead letter gets a new budget of attempts. */
+export const outboxRetryInputSchema = z.strictObject({
+  /** Attempts the message may make from now; the host's `max_attempts` default when absent. */
+  attempts: z.number().int().min(1).max(50).optional(),
+});
+export type OutboxRetryInput = z.infer<typeof outboxRetryInputSchema>;
+
+/** A duration of whole units, as the CLI takes it: `90s`, `30m`, `7d`, `1d12h`. */
+export const durationTextSchema = z
+  .string()
+  .max(40)
+  .regex(/^(\d+(ms|s|m|h|d))+$/, 'a duration such as 30m, 12h, 7d or 1d12h');
+
+/** `POST /v1/outbox/prune`: deletes delivered and dead rows settled before now − `older_than`. */
 export const outboxPruneInputSchema = z.strictObject({
-  older_than_ms: z.number().int().min(60_000),
+  /** At least one minute: a prune never races the dispatcher's settling of a fresh row. */
+  older_than: durationTextSchema,
 });
 export type OutboxPruneInput = z.infer<typeof outboxPruneInputSchema>;
 
-export const outboxPruneResultSchema = z.strictObject({ deleted: z.number().int() });
+export const outboxPruneResultSchema = z.strictObject({ deleted: z.number().int().nonnegative() });
 export type OutboxPruneResult = z.infer<typeof outboxPruneResultSchema>;
+
+/** What an admin action on one message did: the message as it is now, or gone. */
+export const outboxActionResultSchema = z.strictObject({
+  id: outboxIdSchema,
+  action: z.enum(['retry', 'discard']),
+  /** The message after a retry; null after a discard (the row is deleted). */
+  message: outboxMessageSchema.nullable(),
+});
+export type OutboxActionResult = z.infer<typeof outboxActionResultSchema>;
 
 /** The pack's delivery settings; the row keeps the max it was queued with. */
 export const outboxSettingsSchema = z.strictObject({

@@ -16,6 +16,8 @@ import { registerServeCommand } from './cli/serve-command.ts';
 import { registerSkillCommands } from './cli/skill-commands.ts';
 // --- inbound connectors (issue 23) ---
 import { registerConnectorCommands } from './cli/connector-commands.ts';
+// --- outbox admin (issue 23) ---
+import { registerOutboxCommands } from './cli/outbox-commands.ts';
 import { isAppError } from './errors.ts';
 
 /** Builds the `ccos` program; exported so tests can run verbs in-process. */
@@ -43,6 +45,8 @@ export function buildProgram(): Command {
   registerMemoryCommands(program);
   // --- inbound connectors (issue 23) ---
   registerConnectorCommands(program);
+  // --- outbox admin (issue 23) ---
+  registerOutboxCommands(program);
   registerOpenCommand(program);
   return program;
 }

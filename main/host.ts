@@ -51,6 +51,8 @@ import { createInboundConnectors } from './connectors/connector-inbound-wiring.t
 import { AdapterConfigs } from './connectors/adapter-configs.ts';
 import { buildOutbox, type HostOutbox } from './host/build-outbox.ts';
 import { publishedContentOf } from './outbox/local-chat-transport.ts';
+// --- outbox admin (issue 23) ---
+import { buildOutboxAdmin } from './host/build-outbox-admin.ts';
 import { GrantService } from './runs/grant-service.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
@@ -466,6 +468,8 @@ export class Host {
         outboundContent: (outboxId) => publishedContentOf(store.db, outboxId),
         policies,
         memoryAdmin: new MemoryAdmin({ memory, chain, redactor }),
+        // --- outbox admin (issue 23) ---
+        outboxAdmin: buildOutboxAdmin({ db: store.db, chain, clock, redactor, policies, outbox }),
         uiSessions,
         steering,
         continueRun: (parentId, input, ctx) =>

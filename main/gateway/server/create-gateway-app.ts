@@ -26,6 +26,8 @@ import { registerSkillRoutes } from '../routes/skill-routes.ts';
 import { registerUiRoutes } from '../routes/ui-routes.ts';
 import { registerHostRoutes } from '../routes/host-routes.ts';
 import { registerMemoryRoutes } from '../routes/memory-routes.ts';
+// --- outbox admin (issue 23) ---
+import { registerOutboxRoutes } from '../routes/outbox-routes.ts';
 import { registerRunContinueRoute } from '../routes/run-continue-route.ts';
 import { registerSteeringRoutes } from '../routes/steering-routes.ts';
 import { securityHeaders } from '../shared/security-headers.ts';
@@ -167,6 +169,8 @@ export function createGatewayApp(deps: GatewayDeps): GatewayApp {
   registerEventStreamRoute(app, deps, access, uiSessions);
   registerHostRoutes(app, deps, access);
   registerMemoryRoutes(app, deps, access);
+  // --- outbox admin (issue 23) ---
+  registerOutboxRoutes(app, deps, access);
   registerRunContinueRoute(app, deps, access, details);
   registerSteeringRoutes(app, deps, access);
   const mcp = registerMcpRoute(app, deps, access);

@@ -76,6 +76,10 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, ContentfulStatusCo
   CONNECTOR_NETWORK: 502,
   CONNECTOR_RATE_LIMITED: 429,
   CONNECTOR_INVALID: 400,
+  // --- outbox admin (issue 23): the message's state forbids the action, as other conflicts ---
+  OUTBOX_ALREADY_DELIVERED: 409,
+  OUTBOX_NOT_DEAD: 409,
+  OUTBOX_LEASED: 409,
 };
 
 export function statusOf(code: ErrorCode): ContentfulStatusCode {

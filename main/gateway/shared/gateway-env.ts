@@ -31,6 +31,8 @@ import type { ExecuteCall } from '../../execute/execute-pipeline.ts';
 import type { ExternalRuns } from '../../runs/external-run.ts';
 // --- inbound connectors (issue 23) ---
 import type { InboundConnectors } from '../../connectors/connector-inbound-wiring.ts';
+// --- outbox admin (issue 23) ---
+import type { OutboxAdmin } from '../../outbox/outbox-admin.ts';
 
 /** Per-request values set by the gateway's middleware. */
 export type GatewayEnv = {
@@ -77,6 +79,9 @@ export type GatewayDeps = {
   policies: PolicyPacks;
   /** Governed memory as the person sees it (`/v1/memory`); absent, those routes answer 404. */
   memoryAdmin?: MemoryAdmin;
+  // --- outbox admin (issue 23) ---
+  /** The outbox as the person sees it (`/v1/outbox`); absent, those routes answer 404. */
+  outboxAdmin?: OutboxAdmin;
   logger: Logger;
   version: string;
   startedAt: number;
