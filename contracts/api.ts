@@ -346,6 +346,10 @@ export const STREAMED_EVENT_TYPES = [
   'memory.write',
   'memory.deleted',
   'memory.purged',
+  // --- outbox wiring (issue 23) ---
+  // A local chat delivery: admins (the UI) and that connector's own token only; the frame
+  // adds the message's text from its outbox row (the chain entry holds a digest).
+  'message.outbound',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
 // --- inbound connectors (issue 23) ---

@@ -85,6 +85,16 @@ export const adapterConfigInputSchema = z.strictObject({
     .min(256)
     .max(MAX_PAYLOAD_BYTES)
     .default(DEFAULT_MAX_PAYLOAD_BYTES),
+  // --- outbox wiring (issue 23) ---
+  /**
+   * Where a webhook connector's outbound messages are POSTed (the outbox's webhook transport).
+   * Without it the connector cannot send: a send is refused with `egress.channel`. The host
+   * checks the origin as for a skill's egress (https; http only to loopback when allowed).
+   */
+  outbound_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
 });
 export type AdapterConfigInput = z.input<typeof adapterConfigInputSchema>;
 

@@ -47,6 +47,10 @@ import { HostControls } from './runs/host-controls.ts';
 import { HostHeldRuns } from './runs/host-held-runs.ts';
 // --- inbound connectors (issue 23) ---
 import { createInboundConnectors } from './connectors/connector-inbound-wiring.ts';
+// --- outbox wiring (issue 23) ---
+import { AdapterConfigs } from './connectors/adapter-configs.ts';
+import { buildOutbox, type HostOutbox } from './host/build-outbox.ts';
+import { publishedContentOf } from './outbox/local-chat-transport.ts';
 import { GrantService } from './runs/grant-service.ts';
 import { ApprovalService } from './runs/approval-service.ts';
 import { IDEMPOTENCY_KEY_PURPOSE, RunService, type RecoveryOutcome } from './runs/run-service.ts';
@@ -100,6 +104,9 @@ export type HostDeps = {
   schedulerTimer?: WakeTimer;
   /** The built renderer the gateway serves (default `dist/renderer`); null serves no UI. */
   rendererDir?: string | null;
+  // --- outbox wiring (issue 23) ---
+  /** The outbox dispatcher's one real timer; tests pass one they fire by hand. */
+  outboxTimer?: WakeTimer;
 };
 
 /** Everything a started host offers; shells and tests reach services through this. */
@@ -156,6 +163,9 @@ export type StartedHost = {
   adminTokenFile: string;
   /** A fresh one-time login link for the UI (`npm start` prints one). */
   loginLink: () => LoginLink;
+  // --- outbox wiring (issue 23) ---
+  /** Outbound messages: queued by steps and adapters, delivered by the dispatcher. */
+  outbox: HostOutbox;
 };
 
 export const HOST_ACTOR = 'host';
@@ -350,6 +360,26 @@ export class Host {
           : { llm: { model: transformModel, meter, runs, controls } }),
       });
       const steering = new RunSteering({ chain, clock, runs, payloads, redactor });
+      // --- outbox wiring (issue 23) ---
+      const adapterConfigs = new AdapterConfigs({
+        db: store.db,
+        chain,
+        clock,
+        secrets,
+        allowLoopbackHttp: config.skills.allow_loopback_http,
+      });
+      const outbox = buildOutbox({
+        db: store.db,
+        chain,
+        clock,
+        redactor,
+        logger,
+        policies,
+        configs: adapterConfigs,
+        allowLoopbackHttp: config.skills.allow_loopback_http,
+        timer: this.#deps.outboxTimer ?? systemWakeTimer(),
+        actor: HOST_ACTOR,
+      });
       const pipeline = new ExecutePipeline({
         payloads,
         registry: skillRegistry,
@@ -365,6 +395,7 @@ export class Host {
           readSharedMemory({ chain, memory }, namespace, key, runId),
         skills,
         transforms,
+        outbox: outbox.service,
       });
       this.#disposables.push(pipeline.registerAnswerValidation());
       const checkpoints = new CheckpointStore({
@@ -420,6 +451,8 @@ export class Host {
         sessions,
         approvals,
         records: connectors,
+        configs: adapterConfigs,
+        outbound: outbox.queue,
       });
       this.#disposables.push(inboundConnectors);
       const agents = await choosing;
@@ -430,6 +463,7 @@ export class Host {
         controls,
         connectors,
         inboundConnectors,
+        outboundContent: (outboxId) => publishedContentOf(store.db, outboxId),
         policies,
         memoryAdmin: new MemoryAdmin({ memory, chain, redactor }),
         uiSessions,
@@ -512,6 +546,12 @@ export class Host {
         },
         track,
       );
+      // --- outbox wiring (issue 23) ---
+      // After recovery and the connectors' configurations: rows a previous host left are
+      // delivered now. Disposed before the gateway and the store: in-flight attempts abort and
+      // keep their lease, so the next start retries them.
+      this.#disposables.push(outbox.dispatcher);
+      outbox.dispatcher.start();
       // Last to start, first to stop: fires stop before the supervisor and the gateway do.
       this.#disposables.push(scheduler);
       await scheduler.start();
@@ -556,6 +596,7 @@ export class Host {
           const { code, expiresAt } = uiSessions.issueLoginCode();
           return { url: loginUrlOf(server.url, code), expires_at: expiresAt.toISOString() };
         },
+        outbox,
       };
       logger.info({ data_dir: config.data_dir, url: server.url }, 'host started');
       return this.#started;

@@ -12,6 +12,7 @@ type AddOptions = {
   allow?: string[];
   pack?: string;
   rotate?: boolean;
+  outboundUrl?: string;
 };
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -58,6 +59,10 @@ export function registerConnectorCommands(program: Command): void {
     .option('--allow <sender>', 'a group sender allowed to activate (repeatable)', collect)
     .option('--pack <id>', "policy pack of its runs (one of the connector record's)")
     .option('--rotate', 'make a new secret even if one exists')
+    .option(
+      '--outbound-url <url>',
+      "webhook: where agents' messages are POSTed (https; http only to loopback when the host allows it)",
+    )
     .action(async (id: string, opts: AddOptions, command: Command) => {
       const { client, json } = await connect(command);
       const result = await client.call('putConnectorAdapter', {
@@ -76,11 +81,13 @@ export function registerConnectorCommands(program: Command): void {
             goal: opts.goal,
             ...(opts.pack === undefined ? {} : { policy_pack: opts.pack }),
           },
+          ...(opts.outboundUrl === undefined ? {} : { outbound_url: opts.outboundUrl }),
         },
       });
       print(json, result, (r) =>
         [
           `connector ${r.config.connector_id}: ${r.config.adapter}, inbound ${r.config.inbound_auth.mode}`,
+          ...(r.config.outbound_url === undefined ? [] : [`outbound ${r.config.outbound_url}`]),
           ...(r.secret === null ? [] : [`secret (shown once): ${r.secret}`]),
         ].join('\n'),
       );

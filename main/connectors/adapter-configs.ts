@@ -9,9 +9,17 @@ import type { CausalChain } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import { AppError, invalidInput } from '../errors.ts';
 import type { SecretStore } from '../policy/secret-store.ts';
+import { checkEgressOrigin, originOf } from '../skills/manifest/egress-origin.ts';
 import type { ConnectorAdaptersTable, Db } from '../store/schema.ts';
 
-export type AdapterConfigsDeps = { db: Db; chain: CausalChain; clock: Clock; secrets: SecretStore };
+export type AdapterConfigsDeps = {
+  db: Db;
+  chain: CausalChain;
+  clock: Clock;
+  secrets: SecretStore;
+  /** Whether a webhook's `outbound_url` may be plain http to loopback (as for skills). */
+  allowLoopbackHttp?: boolean;
+};
 
 /**
  * The secret store name of a connector's inbound secret. Derived from a digest of the id, so
@@ -29,9 +37,24 @@ export function inboundSecretName(connectorId: string): string {
  */
 export class AdapterConfigs {
   readonly #deps: AdapterConfigsDeps;
+  /** The configurations as last committed by this host: the outbox's transports read them synchronously. */
+  readonly #known = new Map<string, AdapterConfig>();
 
   constructor(deps: AdapterConfigsDeps) {
     this.#deps = deps;
+  }
+
+  /** Reads every configuration into `known` (start-up). */
+  async load(): Promise<AdapterConfig[]> {
+    const all = await this.list();
+    this.#known.clear();
+    for (const config of all) this.#known.set(config.connector_id, config);
+    return all;
+  }
+
+  /** The configuration as loaded or last set here, without a database read. */
+  known(connectorId: string): AdapterConfig | undefined {
+    return this.#known.get(connectorId);
   }
 
   /** The configuration, or undefined; `db` is a transaction's when called inside one. */
@@ -85,6 +108,8 @@ export class AdapterConfigs {
         'the local chat adapter uses inbound_auth "person", and only it does',
         { fields: [{ path: 'inbound_auth.mode', message: 'does not fit the adapter' }] },
       );
+    if (wanted.outbound_url !== undefined)
+      this.#checkOutboundUrl(wanted.adapter, wanted.outbound_url);
     return this.#deps.chain.transact(async (tx) => {
       const now = this.#deps.clock.now().toISOString();
       const before = await tx.db
@@ -140,8 +165,11 @@ export class AdapterConfigs {
           inbound_auth: config.inbound_auth.mode,
           created: before === undefined,
           secret_made: secret !== null,
+          outbound:
+            config.outbound_url === undefined ? null : (originOf(config.outbound_url) ?? null),
         },
       });
+      tx.afterCommit(() => this.#known.set(connectorId, config));
       return { config, secret };
     });
   }
@@ -166,7 +194,26 @@ export class AdapterConfigs {
         ...auditedBy(ctx),
         data: { connector_id: connectorId },
       });
+      tx.afterCommit(() => this.#known.delete(connectorId));
     });
+  }
+
+  /**
+   * An outbound URL is where the host will POST what agents write: only a webhook has one,
+   * and its origin passes the skills' egress rule, so a connector cannot become a way to
+   * plain-http hosts, credentials in URLs, or non-loopback http.
+   */
+  #checkOutboundUrl(adapter: AdapterConfig['adapter'], url: string): void {
+    const refuse = (message: string): never => {
+      throw new AppError('CONNECTOR_INVALID', `outbound_url ${message}`, {
+        fields: [{ path: 'outbound_url', message }],
+      });
+    };
+    if (adapter !== 'webhook') refuse('is only for the webhook adapter');
+    const origin = originOf(url);
+    if (origin === undefined) return refuse('is not an http(s) URL without credentials');
+    const check = checkEgressOrigin(origin, this.#deps.allowLoopbackHttp ?? false);
+    if (!check.ok) refuse(check.reason);
   }
 }
 
@@ -180,6 +227,7 @@ function toRow(config: AdapterConfig): ConnectorAdaptersTable {
       activation: config.activation,
       template: config.template,
       max_payload_bytes: config.max_payload_bytes,
+      ...(config.outbound_url === undefined ? {} : { outbound_url: config.outbound_url }),
     }),
     secret_name: config.secret_name,
     created_at: config.created_at,

@@ -10,7 +10,6 @@ import { selfTest, type SelfTestCheck } from './adapter-self-test.ts';
 import type { CausalChain } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
-import { AppError } from '../errors.ts';
 import type { SecretStore } from '../policy/secret-store.ts';
 import type { QuarantineStore } from '../quarantine/quarantine-store.ts';
 import type { ApprovalService } from '../runs/approval-service.ts';
@@ -18,7 +17,7 @@ import { HostHeldRuns } from '../runs/host-held-runs.ts';
 import type { RunService } from '../runs/run-service.ts';
 import type { SessionService } from '../runs/session-service.ts';
 import type { Db } from '../store/schema.ts';
-import { AdapterConfigs } from './adapter-configs.ts';
+import type { AdapterConfigs } from './adapter-configs.ts';
 import { localChatAdapter } from './local-chat-adapter.ts';
 import { webhookAdapter } from './webhook-adapter.ts';
 import { ChannelConnections } from './channel-connections.ts';
@@ -36,8 +35,10 @@ export type InboundConnectorsDeps = {
   sessions: SessionService;
   approvals: ApprovalService;
   records: ConnectorRecords;
-  /** Where adapters' `send` hands messages: the outbox, once wired (see `OUTBOX_NOT_WIRED`). */
-  outbound?: OutboundQueue;
+  /** The adapter configurations; the outbox reads the same ones (a webhook's outbound URL). */
+  configs: AdapterConfigs;
+  /** Where adapters' `send` hands messages: the outbox (issue 23). */
+  outbound: OutboundQueue;
 };
 
 /** What the inbound half offers the gateway and the CLI's routes. */
@@ -58,29 +59,14 @@ export type InboundConnectors = Disposable & {
 };
 
 /**
- * Until the outbox (the outbound half of issue 23) is wired in, `send` refuses rather than
- * pretend a message left: nothing is lost silently.
- */
-export const OUTBOX_NOT_WIRED: OutboundQueue = {
-  enqueue: () =>
-    Promise.reject(
-      new AppError(
-        'CONNECTOR_NETWORK',
-        'outbound delivery is not available on this host (no outbox)',
-      ),
-    ),
-};
-
-/**
  * Builds the inbound connector services, connects every configured connector to its adapter
  * and registers the `channel` approval's effect.
  */
 export async function createInboundConnectors(
   deps: InboundConnectorsDeps,
 ): Promise<InboundConnectors> {
-  const outbound = deps.outbound ?? OUTBOX_NOT_WIRED;
+  const { outbound, configs } = deps;
   const adapters = { webhook: webhookAdapter(outbound), local_chat: localChatAdapter(outbound) };
-  const configs = new AdapterConfigs(deps);
   const connections = new ChannelConnections({
     db: deps.db,
     clock: deps.clock,
@@ -105,7 +91,7 @@ export async function createInboundConnectors(
   const effect = deps.approvals.registerDecisionEffect('channel', (tx, approval, ctx) =>
     inbound.onChannelDecisionIn(tx, approval, ctx),
   );
-  for (const config of await configs.list()) await adapters[config.adapter].connect(config);
+  for (const config of await configs.load()) await adapters[config.adapter].connect(config);
   const health = (config: AdapterConfig) => adapters[config.adapter].health(config.connector_id);
   return {
     configs,

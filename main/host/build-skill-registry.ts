@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ToolDefinition } from '../../contracts/skills.ts';
 import type { CausalChain } from '../chain/causal-chain.ts';
 import type { HostConfig } from '../config.ts';
 import type { MemoryStore } from '../memory/memory-store.ts';
@@ -8,6 +9,7 @@ import type { SecretStore } from '../policy/secret-store.ts';
 import { skillAuditEntry } from '../skills/bindings/skill-audit.ts';
 import { StoreSkillMemory } from '../skills/bindings/store-skill-memory.ts';
 import { BUILTIN_TOOLS } from '../skills/manifest/builtin-tools.ts';
+import { SEND_MESSAGE_BUILTIN_TOOL } from '../outbox/send-message-definition.ts';
 import { REGISTERED_CAPABILITIES } from '../skills/manifest/capabilities.ts';
 import { SkillRegistry } from '../skills/registry/skill-registry.ts';
 import { IsolatedVmSandbox } from '../skills/sandbox/isolated-vm-sandbox.ts';
@@ -25,11 +27,20 @@ export type SkillRegistryParts = {
   onCatastrophicError: () => void;
 };
 
+/**
+ * The host's built-in tools as the agent is offered them: the registry's own, and the
+ * outbox's `ccos__send_message`, since the host always runs an outbox (issue 23).
+ */
+export const HOST_BUILTIN_TOOLS: readonly ToolDefinition[] = [
+  ...BUILTIN_TOOLS,
+  SEND_MESSAGE_BUILTIN_TOOL,
+];
+
 /** The one registry of loaded skills, its sandbox, and the host side of every `ccos.*` binding. */
 export function buildSkillRegistry(parts: SkillRegistryParts): SkillRegistry {
   const { chain, logger, hostSecrets, secrets, policies } = parts;
   return new SkillRegistry({
-    builtinTools: BUILTIN_TOOLS,
+    builtinTools: HOST_BUILTIN_TOOLS,
     sandbox: new IsolatedVmSandbox({
       onCatastrophicError: (skillId, message) => {
         // V8 lost control of an isolate: the process can no longer be trusted to contain it.

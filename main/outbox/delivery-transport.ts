@@ -9,6 +9,9 @@ export type OutboundDelivery = {
   channel_id: string;
   content: OutboundContent;
   attempt: number;
+  /** The run and session that queued it, if any (a transport that audits names them). */
+  run_id?: string | null;
+  session_id?: string | null;
 };
 
 /** Where an attempt will go, for the `egress.attempt` committed before it leaves. */

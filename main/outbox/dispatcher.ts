@@ -292,5 +292,7 @@ function deliveryOf(row: OutboxRow): OutboundDelivery {
     channel_id: row.channel_id,
     content: contentOfRow(row),
     attempt: row.attempts,
+    run_id: row.run_id,
+    session_id: row.session_id,
   };
 }

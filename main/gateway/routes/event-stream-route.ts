@@ -51,6 +51,7 @@ export function registerEventStreamRoute(
           keepAliveMs: deps.keepAliveMs,
           replayReads,
           visible,
+          frameData: (entry) => outboundFrameData(deps, entry),
           destroy: () => outgoing?.destroy(),
           lagging: () => outgoing?.writableNeedDrain === true,
         },
@@ -69,7 +70,26 @@ export function registerEventStreamRoute(
   });
 }
 
-/** Admins see everything; other tokens only the events of runs they may see. */
+/**
+ * A published message's frame carries its text (and what it answers), read from the outbox
+ * row when sent; a pruned row's frame says so instead.
+ */
+async function outboundFrameData(
+  deps: GatewayDeps,
+  entry: ChainEntry,
+): Promise<Record<string, unknown> | undefined> {
+  if (entry.event_type !== 'message.outbound' || deps.outboundContent === undefined)
+    return undefined;
+  const id = entry.data.outbox_id;
+  const content = typeof id === 'string' ? await deps.outboundContent(id) : undefined;
+  return content === undefined ? { pruned: true } : { ...content };
+}
+
+/**
+ * Admins see everything; other tokens only the events of runs they may see — except a
+ * published message (`message.outbound`), which a connector token sees only when it is that
+ * connector's: owning the run that sent it to another connector shows it nothing.
+ */
 function visibilityFilter(
   deps: GatewayDeps,
   principal: Principal,
@@ -77,6 +97,12 @@ function visibilityFilter(
   if (principal.kind === 'admin') return () => Promise.resolve(true);
   const owners = new Map<string, string>();
   return async (entry) => {
+    if (entry.event_type === 'message.outbound')
+      return (
+        principal.kind === 'connector' &&
+        principal.connector_id !== null &&
+        entry.data.connector_id === principal.connector_id
+      );
     if (entry.run_id === null) return false;
     let owner = owners.get(entry.run_id);
     if (owner === undefined) {

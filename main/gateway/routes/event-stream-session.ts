@@ -31,6 +31,8 @@ export type EventStreamDeps = {
   replayReads: TaskLimit;
   /** Whether this client may see an entry (admins: all; others: their runs' entries). */
   visible: (entry: ChainEntry) => Promise<boolean>;
+  /** What a frame adds to an entry's data (a published message's text); none when absent. */
+  frameData?: (entry: ChainEntry) => Promise<Record<string, unknown> | undefined>;
   /** Drops the connection at once: for a client that stopped reading when its stream must end. */
   destroy: () => void;
   /** True while the connection has more unsent data than its buffer holds (the client lags). */
@@ -162,9 +164,10 @@ export class EventStreamSession {
   async #send(entry: ChainEntry): Promise<void> {
     if (entry.seq <= this.#sent) return;
     if (STREAMED.has(entry.event_type) && (await this.#deps.visible(entry))) {
+      const extra = await this.#deps.frameData?.(entry);
       this.#writing = true;
       try {
-        await this.#stream.write(frameOf(entry));
+        await this.#stream.write(frameOf(entry, extra));
       } finally {
         this.#writing = false;
       }
@@ -233,14 +236,14 @@ export class EventStreamSession {
  * One entry as an SSE frame. `event` is a chain event type and JSON has no raw line breaks,
  * so each field is one line.
  */
-function frameOf(entry: ChainEntry): string {
+function frameOf(entry: ChainEntry, extra?: Record<string, unknown>): string {
   const event: StreamEvent = {
     seq: entry.seq,
     event_type: entry.event_type,
     timestamp: entry.timestamp,
     session_id: entry.session_id,
     run_id: entry.run_id,
-    data: entry.data,
+    data: extra === undefined ? entry.data : { ...entry.data, ...extra },
   };
   return `event: ${entry.event_type}\ndata: ${JSON.stringify(event)}\nid: ${entry.seq}\n\n`;
 }

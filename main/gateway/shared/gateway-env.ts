@@ -1,3 +1,4 @@
+import type { OutboundContent } from '../../../contracts/outbox.ts';
 import type { RunSteering } from '../../runs/run-steering.ts';
 import type { AgentIsolationStatus } from '../../../contracts/agent-isolation.ts';
 import type { Principal } from '../../auth/token-service.ts';
@@ -69,6 +70,9 @@ export type GatewayDeps = {
   // --- inbound connectors (issue 23) ---
   /** Connector adapters, channel connections and inbound messages; absent, those routes 404. */
   inboundConnectors?: InboundConnectors;
+  // --- outbox wiring (issue 23) ---
+  /** The text of a published local chat message (`message.outbound`), read from its outbox row. */
+  outboundContent?: (outboxId: string) => Promise<OutboundContent | undefined>;
   /** The packs runs are held to (`/v1/policies`). */
   policies: PolicyPacks;
   /** Governed memory as the person sees it (`/v1/memory`); absent, those routes answer 404. */

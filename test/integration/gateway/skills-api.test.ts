@@ -6,7 +6,7 @@ import type { StreamEvent } from '../../../contracts/api.ts';
 import type { SkillListEntry, ToolDefinition } from '../../../contracts/skills.ts';
 import { parseHostConfig } from '../../../main/config.ts';
 import { Host, type StartedHost } from '../../../main/host.ts';
-import { BUILTIN_TOOLS } from '../../../main/skills/manifest/builtin-tools.ts';
+import { HOST_BUILTIN_TOOLS } from '../../../main/host/build-skill-registry.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from './helpers/gateway-host.ts';
 import { openSse } from './helpers/sse-client.ts';
@@ -44,14 +44,14 @@ describe('/v1/skills', () => {
     expect(api.tools.map((t) => t.name)).toEqual(agentTools);
     // The host's built-in tools come first, then every enabled skill's operations.
     const expectedTools = [
-      ...BUILTIN_TOOLS.map((t) => t.name),
+      ...HOST_BUILTIN_TOOLS.map((t) => t.name),
       ...api.skills
         .filter((s) => s.status === 'enabled')
         .flatMap((s) => s.operations.map((o) => `${s.skill_id}__${o.id}`)),
     ];
     expect(agentTools.sort()).toEqual(expectedTools.sort());
-    expect(api.tools.slice(0, BUILTIN_TOOLS.length)).toEqual(BUILTIN_TOOLS);
-    for (const tool of api.tools.slice(BUILTIN_TOOLS.length)) {
+    expect(api.tools.slice(0, HOST_BUILTIN_TOOLS.length)).toEqual(HOST_BUILTIN_TOOLS);
+    for (const tool of api.tools.slice(HOST_BUILTIN_TOOLS.length)) {
       const op = api.skills
         .flatMap((s) => s.operations)
         .find((o) => tool.name.endsWith(`__${o.id}`));
@@ -73,7 +73,7 @@ describe('/v1/skills', () => {
 
     expect((await gw.request('POST', '/v1/skills/echo-notes/disable')).status).toBe(200);
     await expectViewsAgree(['echo-notes']);
-    expect((await list()).tools).toEqual(BUILTIN_TOOLS);
+    expect((await list()).tools).toEqual(HOST_BUILTIN_TOOLS);
 
     expect((await gw.request('POST', '/v1/skills/echo-notes/enable')).status).toBe(200);
     await expectViewsAgree(['echo-notes']);
