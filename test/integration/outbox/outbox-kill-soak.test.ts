@@ -18,10 +18,13 @@ import { tunable } from '../../support/tunable.ts';
 
 /** SIGKILLs of `ccos serve` mid-delivery (issue 23 asks for at least 30); `CCOS_TEST_OUTBOX_KILLS`. */
 const KILLS = tunable('OUTBOX_KILLS', 30);
-/** Enough rows that the host is still sending when every planned kill comes due. */
-const MESSAGES = 20 * KILLS;
-/** The dispatcher's batch: a kill lands within the first two waves of a life. */
+/** A kill lands within the first `KILL_WINDOW` requests of a life (two dispatcher batches). */
 const KILL_WINDOW = 32;
+/**
+ * More rows than all the killed lives can settle (each settles at most `KILL_WINDOW`), so the
+ * host always still has something to send when a planned kill comes due.
+ */
+const MESSAGES = KILLS * KILL_WINDOW + 20;
 const FLAKY_EVERY = 25;
 const FLAKY_FAILS = 2;
 const REJECTED_KEY = 'soak-3';
