@@ -137,7 +137,7 @@ describe('the outbox across SIGKILLs of ccos serve (issue 23)', () => {
 
   it(
     `delivers or dead-letters every message once per key across ${KILLS} kills mid-delivery`,
-    // A bound on a real hang: each life starts a host from source, slow on a loaded machine.
+    // A bound on a real hang: 32 host start-ups, slow on a loaded machine.
     { timeout: 900_000 },
     async () => {
       dataDir = await makeTempDir('ccos-outbox-soak-');
@@ -151,7 +151,7 @@ describe('the outbox across SIGKILLs of ccos serve (issue 23)', () => {
       receiver = await scriptedReceiver(plan);
 
       // The connector's outbound URL, through the API, while no row exists yet.
-      host = await startChildHost({ dataDir, llmSettingsFile });
+      host = await startChildHost({ dataDir, llmSettingsFile, built: true });
       const put = await host.request('PUT', '/v1/connectors/hook/adapter', {
         adapter: 'webhook',
         inbound_auth: { mode: 'hmac' },
@@ -169,7 +169,7 @@ describe('the outbox across SIGKILLs of ccos serve (issue 23)', () => {
         plan.killAt = receiver.requests.length + Math.floor(Math.random() * KILL_WINDOW);
         plan.hold = Math.random() < 0.5;
         const arrived = arrivalOf(receiver, plan.killAt);
-        host = await startChildHost({ dataDir, llmSettingsFile });
+        host = await startChildHost({ dataDir, llmSettingsFile, built: true });
         await arrived;
         await host.stop('SIGKILL');
         kills.push(`${plan.killAt}${plan.hold ? 'h' : ''}`);
@@ -180,7 +180,7 @@ describe('the outbox across SIGKILLs of ccos serve (issue 23)', () => {
 
       // The last life: nothing is killed; wait until every row has its last outcome.
       plan.killAt = -1;
-      host = await startChildHost({ dataDir, llmSettingsFile });
+      host = await startChildHost({ dataDir, llmSettingsFile, built: true });
       const deadline = Date.now() + DRAIN_TIMEOUT_MS;
       let settled = await settledIds(host);
       while (settled.size < MESSAGES) {
