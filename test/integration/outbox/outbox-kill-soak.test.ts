@@ -74,7 +74,9 @@ async function seed(dataDir: string, url: string): Promise<void> {
       timeoutMs: 10_000,
       clock,
     });
-    // Its own service, not the host's: nothing pokes this host's dispatcher, so it sends nothing.
+    // The host's dispatcher has looked at the empty table once; with its own service below,
+    // nothing pokes it again, so this host sends none of the rows.
+    await services.host.started.outbox.dispatcher.runDue();
     const outbox = new OutboxService({
       clock,
       redactor: services.host.started.redactor,
