@@ -89,6 +89,8 @@ export function buildOutbox(parts: OutboxParts): HostOutbox {
       max_delay_ms: DEFAULT_OUTBOX_SETTINGS.max_delay_ms,
       lease_ms: OUTBOX_LEASE_MS,
     },
+    // The host opened the store under the data dir's lock (soak, issue 23).
+    soleWriter: true,
   });
   const service = new OutboxService({
     clock,

@@ -15,6 +15,7 @@ import {
 import { retryDelayMs, type JitterSource } from './backoff.ts';
 import { isTransient, type DeliveryResult } from './delivery-result.ts';
 import type { DeliveryTransports, OutboundDelivery } from './delivery-transport.ts';
+import { endDeadHostLeasesIn } from './dead-host-leases.ts';
 import { contentOfRow, type OutboxRow } from './outbox-rows.ts';
 import { claimDueIn, expireExhaustedIn, nextWakeIn } from './outbox-store.ts';
 
@@ -39,6 +40,11 @@ export type DispatcherDeps = {
   };
   /** This host's name in `lease_owner`; fresh per start so a restarted host never trusts an old lease. */
   owner?: string;
+  /**
+   * This host holds the data dir's single-host lock: a lease it did not take belongs to a host
+   * that died, so its first pass ends such leases instead of waiting them out.
+   */
+  soleWriter?: boolean;
 };
 
 type Claimed = { row: OutboxRow; sent: { url: string; method: string } };
@@ -58,6 +64,7 @@ export class OutboxDispatcher implements Disposable {
   #pass: Promise<void> | undefined;
   #again = false;
   #stopped = false;
+  #deadLeasesEnded = false;
 
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
@@ -138,6 +145,11 @@ export class OutboxDispatcher implements Disposable {
     const { chain, clock, settings } = this.#deps;
     const claimed = await chain.transact(async (tx) => {
       const now = clock.now();
+      if (this.#deps.soleWriter === true && !this.#deadLeasesEnded) {
+        const ended = await endDeadHostLeasesIn(tx, this.#owner, now);
+        if (ended > 0)
+          this.#deps.logger.warn({ ended }, 'outbox rows left in flight by a stopped host');
+      }
       await expireExhaustedIn(tx, now);
       const rows = await claimDueIn(tx, {
         owner: this.#owner,
@@ -152,6 +164,7 @@ export class OutboxDispatcher implements Disposable {
       }
       return { count: rows.length, sendable };
     });
+    this.#deadLeasesEnded = true;
     await Promise.all(claimed.sendable.map((c) => this.#deliver(c)));
     return claimed.count;
   }

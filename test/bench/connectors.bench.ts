@@ -12,6 +12,7 @@ import type { Approval } from '../../contracts/approvals.ts';
 import { signInbound } from '../../main/connectors/inbound-auth.ts';
 import { startGatewayHost } from '../integration/gateway/helpers/gateway-host.ts';
 import type { BenchResult, BenchRow } from './bench-result.ts';
+import { measureOutboxDelivered, OUTBOX_BATCH, OUTBOX_MESSAGES } from './outbox-deliveries.ts';
 
 const MESSAGES = 600;
 const CONCURRENCY = 8;
@@ -91,12 +92,13 @@ export async function measureInboundAccepted(): Promise<BenchRow> {
 }
 
 export async function run(): Promise<BenchResult> {
-  const rows = [await measureInboundAccepted()];
+  const rows = [await measureInboundAccepted(), await measureOutboxDelivered()];
   return {
     suite: 'connectors',
     rows,
     notes: [
       `${MESSAGES} HMAC-signed messages, ${CONCURRENCY} in flight, fetch over loopback; baseline: bare node:http reading the body and answering 202.`,
+      `Outbound: ${OUTBOX_MESSAGES} queued messages delivered by OutboxDispatcher + WebhookTransport (batch ${OUTBOX_BATCH}) to a deduping receiver on 127.0.0.1; baseline: a bare fetch loop POSTing the same bodies to that receiver, ${OUTBOX_BATCH} in flight.`,
       `${os.cpus().length} CPUs, Node ${process.version}.`,
     ],
   };

@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN_FILE, GATEWAY_INFO_FILE } from '../../../../main/host.ts';
+import { cliArgs } from '../../gateway/helpers/run-cli.ts';
 import { apiRequester, type ApiResponse } from './autonomy-host.ts';
 
 const REPO = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -25,13 +26,16 @@ export type ChildHost = {
 export async function startChildHost(options: {
   dataDir: string;
   llmSettingsFile: string;
+  /** Start `dist/main/cli.js` (needs `tsc -b`): a soak restarting many times skips type stripping. */
+  built?: boolean;
 }): Promise<ChildHost> {
   const infoFile = path.join(options.dataDir, GATEWAY_INFO_FILE);
   const child = spawn(
     process.execPath,
     [
-      '--no-node-snapshot',
-      path.join(REPO, 'main/cli.ts'),
+      ...(options.built === true
+        ? cliArgs([])
+        : ['--no-node-snapshot', path.join(REPO, 'main/cli.ts')]),
       '--data-dir',
       options.dataDir,
       'serve',
