@@ -506,6 +506,7 @@ export class Host {
           skillRegistry,
           redactor,
           memory,
+          approvals,
           secrets,
           followUps,
           steering,

@@ -4,6 +4,7 @@ import type {
   MemoryGetReply,
   MemoryListReply,
   MemoryPutParams,
+  MemoryPutReply,
   LlmCompleteReply,
   ToolCallOutcome,
 } from '../../contracts/agent-channel.ts';
@@ -152,7 +153,7 @@ export class RunSegment implements AgentChannelHandlers {
     return this.#memory.get(key, namespace, callId);
   }
 
-  memoryPut(params: MemoryPutParams): Promise<void> {
+  memoryPut(params: MemoryPutParams): Promise<MemoryPutReply> {
     return this.#memory.put(params);
   }
 
