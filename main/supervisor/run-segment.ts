@@ -17,6 +17,7 @@ import { newId } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { LlmBackoff } from './llm-failure.ts';
 import { NoteHandoff } from './note-handoff.ts';
+import { offeredToolsOf } from './offered-tools.ts';
 import type { RunSegmentDeps, SegmentContext, SegmentGrant } from './segment-context.ts';
 import { SegmentCheckpoints } from './segment-checkpoints.ts';
 import { claimComplete } from './segment-completion.ts';
@@ -103,7 +104,14 @@ export class RunSegment implements AgentChannelHandlers {
   }
 
   listTools(): Promise<ToolDefinition[]> {
-    return Promise.resolve(this.#ctx.deps.registry.tools());
+    const { deps, run } = this.#ctx;
+    return offeredToolsOf(
+      deps.labels.db,
+      run,
+      deps.labels.policies.forRun(run),
+      deps.registry.tools(),
+      deps.clock.now(),
+    );
   }
 
   /**
