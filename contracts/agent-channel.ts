@@ -170,7 +170,14 @@ export const memoryPutParamsSchema = z.strictObject({
   call_id: memoryCallIdSchema,
 });
 export type MemoryPutParams = z.infer<typeof memoryPutParamsSchema>;
-export const memoryPutReplySchema = z.strictObject({});
+/**
+ * Stored (`{}`), or held for a person's approval (the taint gate, issue 22): the run is paused
+ * on it and the worker re-issues the same call when it resumes.
+ */
+export const memoryPutReplySchema = z.strictObject({
+  paused: z.strictObject({ reason: z.string(), approval_id: z.string() }).optional(),
+});
+export type MemoryPutReply = z.infer<typeof memoryPutReplySchema>;
 export const memoryListParamsSchema = z.strictObject({
   namespace: agentNamespaceSchema.optional(),
   prefix: z.string().max(200).optional(),

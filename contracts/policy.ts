@@ -365,6 +365,15 @@ export const policyPackSchema = z.strictObject({
    */
   egress_label: z.enum(['deny', 'approval', 'off']).optional(),
   // --- end labels and taint ---
+  // --- transform tools offering (issue 22, taint22) ---
+  /**
+   * When a run's agent is offered `ccos__transform_*`, `ccos__transform_verify` and
+   * `ccos__declassify`: only while its session holds quarantined content or transform
+   * outputs (`when_quarantined`, the default: a run with nothing to transform spends no
+   * prompt tokens on them), or `always`.
+   */
+  transform_tools: z.enum(['when_quarantined', 'always']).optional(),
+  // --- end transform tools offering ---
   // --- governed memory (issue 22) ---
   /**
    * Namespaces runs share (beyond each run's, goal's and session's own), each with the widest

@@ -63,6 +63,7 @@ import type { FollowUps } from './scheduler/follow-ups.ts';
 import type { ScheduleService } from './scheduler/schedule-service.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
 import { systemWakeTimer, type WakeTimer } from './scheduler/wake-timer.ts';
+import { startRetentionSweep } from './host/retention-sweep.ts';
 import { SkillService } from './skills/install/skill-service.ts';
 import { openStore, type Store } from './store/open-store.ts';
 import type { QuarantineStore } from './quarantine/quarantine-store.ts';
@@ -104,6 +105,9 @@ export type HostDeps = {
   policyPacks?: readonly PolicyPack[];
   /** The scheduler's one real timer; tests pass one they fire by hand (time is `clock`'s). */
   schedulerTimer?: WakeTimer;
+  // --- retention sweep (issue 22, taint22) ---
+  /** The retention sweep's timer (expired memory, old payloads); tests fire it by hand. */
+  retentionTimer?: WakeTimer;
   /** The built renderer the gateway serves (default `dist/renderer`); null serves no UI. */
   rendererDir?: string | null;
   // --- outbox wiring (issue 23) ---
@@ -436,6 +440,13 @@ export class Host {
         logger.info(restored, 'installed skills reloaded');
       await onboarding.restore();
       this.#disposables.push(new ApprovalExpiry({ approvals, chain, clock, logger }).start());
+      // --- retention sweep (issue 22, taint22) ---
+      this.#disposables.push(
+        startRetentionSweep({
+          ...{ db: store.db, chain, clock, memory, payloads, policies, logger },
+          timer: this.#deps.retentionTimer ?? systemWakeTimer(),
+        }),
+      );
 
       const adminTokenFile = path.join(config.data_dir, ADMIN_TOKEN_FILE);
       const admin = await tokens.ensureAdminTokenFile(adminTokenFile, { actor: HOST_ACTOR });
@@ -544,6 +555,7 @@ export class Host {
           skillRegistry,
           redactor,
           memory,
+          approvals,
           secrets,
           followUps,
           steering,

@@ -1,5 +1,5 @@
 import { PUBLIC } from '../policy/labels.ts';
-import { TRANSFORM_TOOLS, VERIFY_TOOL } from '../skills/manifest/builtin-tools.ts';
+import { DECLASSIFY_TOOL, TRANSFORM_TOOLS, VERIFY_TOOL } from '../skills/manifest/builtin-tools.ts';
 import type { OutputLabels } from '../skills/manifest/output-labels.ts';
 import { TRANSFORM_OUTPUT_LABEL } from '../transforms/transform-capabilities.ts';
 
@@ -11,12 +11,16 @@ const TRANSFORM_SOURCES: ReadonlyMap<string, string> = new Map(
  * What a built-in transform tool's output carries (issue 22): the host's transforms are not
  * a skill in the registry, so their label is stated here, as the transform service stamps
  * it. A transform's output is `pii.redacted` and, derived from outside content, untrusted;
- * the verifier's verdict is the host's own, public and trusted. Undefined for any other tool.
+ * the verifier's verdict is the host's own, public and trusted. A declassify that succeeded
+ * released its output (only a passing verifier and a person's approval of those bytes get an
+ * `ok`): `public` as the contract says, still untrusted. Undefined for any other tool.
  */
 export function builtinOutputLabels(tool: string): OutputLabels | undefined {
   const source = TRANSFORM_SOURCES.get(tool);
   if (source !== undefined) return { label: TRANSFORM_OUTPUT_LABEL, taint: 'untrusted', source };
   if (tool === VERIFY_TOOL)
     return { label: PUBLIC, taint: 'trusted', source: 'the redaction verifier' };
+  // Without this a released value still counted as unknown (PII) in every later window.
+  if (tool === DECLASSIFY_TOOL) return { label: PUBLIC, taint: 'untrusted', source: 'declassify' };
   return undefined;
 }

@@ -23,7 +23,10 @@ export type SupervisorParts = Pick<
   SupervisorDeps,
   'runs' | 'chain' | 'clock' | 'logger' | 'tokens' | 'meter' | 'policies' | 'controls'
 > &
-  Pick<RunSegmentDeps, 'pipeline' | 'checkpoints' | 'payloads' | 'redactor' | 'memory'> & {
+  Pick<
+    RunSegmentDeps,
+    'pipeline' | 'checkpoints' | 'payloads' | 'redactor' | 'memory' | 'approvals'
+  > & {
     store: Store;
     skillRegistry: SkillRegistry;
     secrets: SecretStore;
@@ -113,6 +116,7 @@ export function startSupervisor(
         llmLocation: llmLocationOf(settings),
       },
       memory: parts.memory,
+      approvals: parts.approvals,
       logger: parts.logger,
       followUps: parts.followUps,
       controls: parts.controls,

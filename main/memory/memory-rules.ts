@@ -11,5 +11,7 @@ export const MEMORY_RULES = {
   audience: 'memory.audience',
   /** Items exist under the key but their label is above what the reader may read. */
   label: 'memory.label',
+  /** An agent's write asked from an untrusted window that a person refused (or cannot be asked about). */
+  taintGate: 'taint.gate',
 } as const;
 export type MemoryRuleId = (typeof MEMORY_RULES)[keyof typeof MEMORY_RULES];

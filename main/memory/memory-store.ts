@@ -295,6 +295,26 @@ export class MemoryStore {
     return true;
   }
 
+  /**
+   * Deletes every item past its `expires_at` (reads have not served them since that instant),
+   * recorded as one `memory.purged` with reason `expired` and the count: never a key or value.
+   */
+  async sweepExpiredIn(tx: ChainTx, audit: MemoryAudit): Promise<number> {
+    const rows = await tx.db
+      .deleteFrom('memory')
+      .where('expires_at', 'is not', null)
+      .where('expires_at', '<=', this.#deps.clock.now().toISOString())
+      .returning('id')
+      .execute();
+    if (rows.length === 0) return 0;
+    await tx.append({
+      ...audit,
+      event_type: 'memory.purged',
+      data: { ...audit.data, reason: 'expired', purged: rows.length },
+    });
+    return rows.length;
+  }
+
   /** Deletes every item of one run, session or namespace, recorded as one `memory.purged`. */
   async purgeIn(tx: ChainTx, scope: MemoryPurgeRequest, audit: MemoryAudit): Promise<number> {
     let q = tx.db.deleteFrom('memory');

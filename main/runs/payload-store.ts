@@ -125,7 +125,12 @@ export class PayloadStore {
    * from its recorded outcome, which must still be there. The digests stay, so the chain
    * still says what was there, and the steps keep their tool names only.
    */
-  async purge(runId: string, ctx: ActorContext): Promise<PurgeResult> {
+  async purge(
+    runId: string,
+    ctx: ActorContext,
+    /** Why, on the entry, when the host purges on its own (`retention`); absent for a person's purge. */
+    reason?: string,
+  ): Promise<PurgeResult> {
     const result = await this.#deps.chain.transact(async (tx) => {
       const run = await tx.db
         .selectFrom('runs')
@@ -165,7 +170,11 @@ export class PayloadStore {
         ...auditedBy(ctx),
         session_id: run.session_id,
         run_id: runId,
-        data: { purged: purged.purged, bytes: purged.bytes },
+        data: {
+          purged: purged.purged,
+          bytes: purged.bytes,
+          ...(reason === undefined ? {} : { reason }),
+        },
       });
       return purged;
     });

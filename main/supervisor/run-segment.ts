@@ -4,6 +4,7 @@ import type {
   MemoryGetReply,
   MemoryListReply,
   MemoryPutParams,
+  MemoryPutReply,
   LlmCompleteReply,
   ToolCallOutcome,
 } from '../../contracts/agent-channel.ts';
@@ -16,6 +17,7 @@ import { newId } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import type { LlmBackoff } from './llm-failure.ts';
 import { NoteHandoff } from './note-handoff.ts';
+import { offeredToolsOf } from './offered-tools.ts';
 import type { RunSegmentDeps, SegmentContext, SegmentGrant } from './segment-context.ts';
 import { SegmentCheckpoints } from './segment-checkpoints.ts';
 import { claimComplete } from './segment-completion.ts';
@@ -102,7 +104,14 @@ export class RunSegment implements AgentChannelHandlers {
   }
 
   listTools(): Promise<ToolDefinition[]> {
-    return Promise.resolve(this.#ctx.deps.registry.tools());
+    const { deps, run } = this.#ctx;
+    return offeredToolsOf(
+      deps.labels.db,
+      run,
+      deps.labels.policies.forRun(run),
+      deps.registry.tools(),
+      deps.clock.now(),
+    );
   }
 
   /**
@@ -152,7 +161,7 @@ export class RunSegment implements AgentChannelHandlers {
     return this.#memory.get(key, namespace, callId);
   }
 
-  memoryPut(params: MemoryPutParams): Promise<void> {
+  memoryPut(params: MemoryPutParams): Promise<MemoryPutReply> {
     return this.#memory.put(params);
   }
 

@@ -12,6 +12,7 @@ import type { MemoryPolicy } from '../memory/memory-policy.ts';
 import type { MemoryStore } from '../memory/memory-store.ts';
 import type { Redactor } from '../policy/redactor.ts';
 import type { SkillRegistry } from '../skills/registry/skill-registry.ts';
+import type { ApprovalService } from '../runs/approval-service.ts';
 import type { BudgetMeter } from '../runs/budget-meter.ts';
 import type { CheckpointStore } from '../runs/checkpoint-store.ts';
 import type { PayloadStore } from '../runs/payload-store.ts';
@@ -33,6 +34,8 @@ export type RunSegmentDeps = {
   redactor: Redactor;
   /** Governed memory: the run's agent reads and writes only through it. */
   memory: MemoryStore;
+  /** Asks a person about a memory write the taint gate holds (issue 22). */
+  approvals: ApprovalService;
   /** Where each LLM call's prompt and answer are kept; the chain names them by digest. */
   payloads: PayloadStore;
   llm: LlmProvider;

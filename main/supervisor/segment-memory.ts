@@ -1,15 +1,21 @@
 import type { AgentMemoryAudience } from '../../contracts/memory.ts';
-import type { MemoryGetReply, MemoryListReply } from '../../contracts/agent-channel.ts';
+import type {
+  MemoryGetReply,
+  MemoryListReply,
+  MemoryPutReply,
+} from '../../contracts/agent-channel.ts';
 import type { ChainTx } from '../chain/causal-chain.ts';
 import type { AppError } from '../errors.ts';
 import { resolveAgentNamespaceIn, type AgentNamespace } from '../memory/agent-namespaces.ts';
 import { audienceIdFor, audienceWithin, runAudienceIn } from '../memory/memory-audience.ts';
 import { MEMORY_RULES } from '../memory/memory-rules.ts';
 import type { MemoryAudit, MemoryReader } from '../memory/memory-store.ts';
+import type { CallWindow } from '../execute/call-window.ts';
 import { HOST_SOURCE } from '../execute/outcome-labels.ts';
 import { join, joinTaint, PUBLIC } from '../policy/labels.ts';
 import { callStepId } from './call-step-id.ts';
 import { callWindowOf } from './call-window-lookup.ts';
+import { memoryTaintGateIn } from './memory-taint-gate.ts';
 import { recordMemoryStepIn, type MemoryStepOutput } from './memory-steps.ts';
 import { refuseQuotaIn } from './quota-refusal.ts';
 import { requireRunningIn, type SegmentContext } from './segment-context.ts';
@@ -28,6 +34,8 @@ export type AgentMemoryPut = {
 const GET_TOOL = 'ccos__memory_get';
 const PUT_TOOL = 'ccos__memory_put';
 const LIST_TOOL = 'ccos__memory_list';
+/** The worker's memory tool takes seconds; the channel milliseconds. */
+const MS_PER_S = 1000;
 
 /** The host's own answer (stored, found nothing, a refusal): public and trusted. */
 const HOST_WORDS: MemoryStepOutput = { label: PUBLIC, taint: 'trusted', source: HOST_SOURCE };
@@ -142,44 +150,42 @@ export class SegmentMemory {
     };
   }
 
-  async put(request: AgentMemoryPut): Promise<void> {
+  async put(request: AgentMemoryPut): Promise<MemoryPutReply> {
     const { deps } = this.#ctx;
     const name = request.namespace ?? 'run';
     const callId = request.call_id;
     // What the value can hold: the window of the answer that asked for this write, as the
     // host recorded it then (the model saw nothing else). Untraced, the most restrictive.
-    // Only the window's join is used: which argument came from where is the taint gate's.
-    const { label, taint } = await callWindowOf(
+    // The item keeps the window's join; the taint gate names its untrusted sources.
+    const window = await callWindowOf(
       deps.labels.db,
       this.#ctx.run.id,
       callId,
       PUT_TOOL,
-      {
-        key: request.key,
-        value: request.value,
-      },
+      modelArgumentsOf(request),
     );
     const asked = { tool: PUT_TOOL, asked: { key: request.key, namespace: name } };
-    const error = await deps.chain.transact(async (tx): Promise<AppError | undefined> => {
-      const refused = await this.#putIn(tx, request, name, { label, taint });
+    const result = await deps.chain.transact(async (tx): Promise<MemoryPutReply | AppError> => {
+      const outcome = await this.#putIn(tx, request, name, window);
       await recordMemoryStepIn(
         tx,
         this.#ctx,
         callId,
-        { ...asked, ok: refused === undefined },
+        { ...asked, ok: !(outcome instanceof Error) && outcome.paused === undefined },
         HOST_WORDS,
       );
-      return refused;
+      return outcome;
     });
-    if (error !== undefined) throw error;
+    if (result instanceof Error) throw result;
+    return result;
   }
 
   async #putIn(
     tx: ChainTx,
     request: AgentMemoryPut,
     name: string,
-    { label, taint }: Pick<MemoryStepOutput, 'label' | 'taint'>,
-  ): Promise<AppError | undefined> {
+    window: CallWindow,
+  ): Promise<MemoryPutReply | AppError> {
     const { deps, grant, actor } = this.#ctx;
     const run = await requireRunningIn(this.#ctx, tx);
     const ns = await this.#resolveIn(tx, name);
@@ -216,14 +222,37 @@ export class SegmentMemory {
       return refuseQuotaIn(tx, run, 'memory_bytes', { limit: maxBytes, used: others + bytes });
     }
     const ttl = request.ttl_ms ?? grant.memory.defaultTtlMs;
+    const gate = await memoryTaintGateIn(
+      tx,
+      this.#ctx,
+      {
+        key: request.key,
+        value: request.value ?? null,
+        namespace: name,
+        audience,
+        ttl_ms: ttl,
+        call_id: request.call_id,
+      },
+      window,
+    );
+    if (gate.kind === 'refused') {
+      return deps.memory.refuseIn(
+        tx,
+        MEMORY_RULES.taintGate,
+        audit,
+        { namespace: name, key: request.key, reason: 'taint_gate' },
+        gate.message,
+      );
+    }
+    if (gate.kind === 'paused') return gate.reply;
     const written = await deps.memory.writeIn(
       tx,
       {
         namespace: ns.stored,
         key: request.key,
         value: request.value ?? null,
-        label,
-        taint,
+        label: window.label,
+        taint: window.taint,
         source: { kind: 'agent', id: run.id, version: null },
         run_id: run.id,
         step_id: request.call_id === undefined ? null : callStepId(run.id, request.call_id),
@@ -236,6 +265,22 @@ export class SegmentMemory {
     );
     if (!written.ok) return written.error;
     this.#memoryPuts += 1;
-    return undefined;
+    return {};
   }
+}
+
+/**
+ * The tool arguments the model gave for this write, as the worker turned them into the
+ * channel's params (seconds to milliseconds): the window's record of each argument's sources
+ * is kept by a hash of exactly these. A write that does not hash the same (the worker raised
+ * a too-short lifetime) has its arguments attributed to the window as a whole.
+ */
+function modelArgumentsOf(request: AgentMemoryPut): Record<string, unknown> {
+  return {
+    key: request.key,
+    value: request.value,
+    ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
+    ...(request.audience === undefined ? {} : { audience: request.audience }),
+    ...(request.ttl_ms === undefined ? {} : { ttl_seconds: request.ttl_ms / MS_PER_S }),
+  };
 }

@@ -28,6 +28,7 @@ export function hostRunSegment(s: StartedHost, run: Run, maxSteps: number): RunS
       redactor: s.redactor,
       labels: { db: s.store.db, policies: s.policies, llmLocation: 'local' },
       memory: s.memory,
+      approvals: s.approvals,
       llm: {
         id: 'none',
         complete: () => Promise.reject(new Error('a hand-made segment makes no LLM calls')),

@@ -5,6 +5,7 @@ import type {
   MemoryGetReply,
   MemoryListReply,
   MemoryPutParams,
+  MemoryPutReply,
   ToolCallOutcome,
 } from '../../../contracts/agent-channel.ts';
 import type { LlmCompleteRequest } from '../../../contracts/llm.ts';
@@ -41,7 +42,7 @@ export type AgentChannelHandlers = {
     namespace: string | undefined,
     callId?: string,
   ) => Promise<MemoryGetReply>;
-  memoryPut: (params: MemoryPutParams) => Promise<void>;
+  memoryPut: (params: MemoryPutParams) => Promise<MemoryPutReply>;
   memoryList: (
     namespace: string | undefined,
     prefix: string | undefined,

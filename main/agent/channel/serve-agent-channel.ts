@@ -143,10 +143,9 @@ export async function serveAgentChannel(options: ServeAgentChannelOptions): Prom
   handle(AGENT_METHODS.memoryGet, memoryGetParamsSchema, async ({ key, namespace, call_id }) =>
     handlers.memoryGet(key, namespace, call_id),
   );
-  handle(AGENT_METHODS.memoryPut, memoryPutParamsSchema, async (params) => {
-    await handlers.memoryPut(params);
-    return {};
-  });
+  handle(AGENT_METHODS.memoryPut, memoryPutParamsSchema, async (params) =>
+    handlers.memoryPut(params),
+  );
   handle(AGENT_METHODS.memoryList, memoryListParamsSchema, async ({ namespace, prefix, call_id }) =>
     handlers.memoryList(namespace, prefix, call_id),
   );

@@ -15,6 +15,7 @@ import {
   type MemoryGetReply,
   type MemoryListReply,
   type MemoryPutParams,
+  type MemoryPutReply,
   toolCallOutcomeSchema,
   type AgentSessionInfo,
   type CompleteReply,
@@ -68,7 +69,7 @@ export type AgentClient = {
     key: string,
     value: unknown,
     options?: Omit<MemoryPutParams, 'key' | 'value'>,
-  ): Promise<void>;
+  ): Promise<MemoryPutReply>;
   memoryList(namespace?: string, prefix?: string, callId?: string): Promise<MemoryListReply>;
   close(): Promise<void>;
 };
@@ -146,9 +147,8 @@ export async function connectAgentClient(options: ConnectAgentClientOptions): Pr
         },
         memoryGetReplySchema,
       ),
-    memoryPut: async (key, value, options = {}) => {
-      await call(AGENT_METHODS.memoryPut, { ...options, key, value }, memoryPutReplySchema);
-    },
+    memoryPut: (key, value, options = {}) =>
+      call(AGENT_METHODS.memoryPut, { ...options, key, value }, memoryPutReplySchema),
     memoryList: (namespace, prefix, callId) =>
       call(
         AGENT_METHODS.memoryList,

@@ -59,7 +59,7 @@ export async function callMemoryTool(
       const args = memoryPutToolArgsSchema.safeParse(call.arguments);
       if (!args.success) return invalid(args.error.message);
       const { key, value, namespace, audience, ttl_seconds } = args.data;
-      await client.memoryPut(key, value, {
+      const reply = await client.memoryPut(key, value, {
         ...(namespace === undefined ? {} : { namespace }),
         ...(audience === undefined ? {} : { audience }),
         ...(ttl_seconds === undefined
@@ -67,6 +67,8 @@ export async function callMemoryTool(
           : { ttl_ms: Math.max(MIN_TTL_MS, ttl_seconds * MS_PER_S) }),
         ...(callId === undefined ? {} : { call_id: callId }),
       });
+      // Held by the taint gate: the loop keeps the call unanswered and re-issues it on resume.
+      if (reply.paused !== undefined) return { status: 'paused', ...reply.paused };
       return { status: 'ok', output: { stored: true } };
     }
     case MEMORY_LIST_TOOL.name: {

@@ -143,7 +143,7 @@ function scriptedHost(script: HostScript): Host {
       return Promise.resolve(reply ?? { accepted: true, unmet: [] });
     },
     memoryGet: () => Promise.resolve({ value: null }),
-    memoryPut: () => Promise.resolve(),
+    memoryPut: () => Promise.resolve({}),
     memoryList: () => Promise.resolve({ items: [] }),
   };
   return { ...host, handlers };

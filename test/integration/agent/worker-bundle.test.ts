@@ -61,7 +61,7 @@ function oneAnswerHost() {
       return Promise.resolve({ accepted: true, unmet: [] });
     },
     memoryGet: () => Promise.resolve({ value: null }),
-    memoryPut: () => Promise.resolve(),
+    memoryPut: () => Promise.resolve({}),
     memoryList: () => Promise.resolve({ items: [] }),
   };
   return { handlers, events };

@@ -192,9 +192,24 @@ describe('a label followed from a quarantined message to a denied egress', () =>
       },
       () => finalAnswer('Remembered.'),
     );
-    const settle = async (body: Record<string, unknown>, mark: string): Promise<Run> => {
+    const settle = async (
+      body: Record<string, unknown>,
+      mark: string,
+      approveOnce = false,
+    ): Promise<Run> => {
       marks[mark] = llm.requests.length;
       const created = await h.createRun({ session_id: sessionId, ...body });
+      if (approveOnce) {
+        // The write is asked from a window holding the transform's untrusted output: the
+        // taint gate holds it until the person approves (issue 22).
+        const paused = await h.waitForState(created.id, ['paused_approval']);
+        const view = await h.getRun(paused.id);
+        const [approval] = view.pending_approvals;
+        const decided = await h.request('POST', `/v1/approvals/${approval?.id ?? ''}`, {
+          decision: 'approve',
+        });
+        expect(decided.status, decided.text).toBe(200);
+      }
       const run = await h.settle(created.id);
       expect(run.state, run.state_reason ?? '').toBe('done');
       return run;
@@ -202,6 +217,7 @@ describe('a label followed from a quarantined message to a denied egress', () =>
     const writer = await settle(
       { goal: 'Summarise what came in and remember it.', policy_pack: EXPOSING.id },
       'writer',
+      true,
     );
 
     // Run 2 recalls it and, as a hostile message might ask, tries to send it out.
@@ -305,6 +321,10 @@ describe('a label followed from a quarantined message to a denied egress', () =>
     });
     const writes = await h.runChain(runs.writer.id, 'memory.write');
     expect(writes).toHaveLength(1);
+    const asked = await h.runChain(runs.writer.id, 'approval.request');
+    expect(asked.map((e) => [e.rule_id, e.data.scope])).toEqual([
+      ['taint.gate', 'ccos__memory_put'],
+    ]);
     expect(JSON.stringify(writes)).not.toContain(summary);
   });
 

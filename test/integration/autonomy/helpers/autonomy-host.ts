@@ -83,6 +83,8 @@ export type AutonomyHostOptions = {
   /** The host's clock and the scheduler's timer (schedules driven by hand). */
   clock?: Clock;
   schedulerTimer?: WakeTimer;
+  /** The retention sweep's timer (expired memory, old payloads), fired by hand. */
+  retentionTimer?: WakeTimer;
   /** The renderer build the gateway serves (default none; the UI's browser tests pass one). */
   rendererDir?: string | null;
 };
@@ -172,6 +174,7 @@ export async function startAutonomyHost(options: AutonomyHostOptions): Promise<A
       ...(options.spawner === undefined ? {} : { spawner: options.spawner }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
       ...(options.schedulerTimer === undefined ? {} : { schedulerTimer: options.schedulerTimer }),
+      ...(options.retentionTimer === undefined ? {} : { retentionTimer: options.retentionTimer }),
       rendererDir: options.rendererDir ?? null,
     },
   );
