@@ -1,3 +1,4 @@
+import { SEND_MESSAGE_TOOL } from '../outbox/send-message-definition.ts';
 import { PUBLIC } from '../policy/labels.ts';
 import { TRANSFORM_TOOLS, VERIFY_TOOL } from '../skills/manifest/builtin-tools.ts';
 import type { OutputLabels } from '../skills/manifest/output-labels.ts';
@@ -18,5 +19,7 @@ export function builtinOutputLabels(tool: string): OutputLabels | undefined {
   if (source !== undefined) return { label: TRANSFORM_OUTPUT_LABEL, taint: 'untrusted', source };
   if (tool === VERIFY_TOOL)
     return { label: PUBLIC, taint: 'trusted', source: 'the redaction verifier' };
+  // --- outbox (issue 23): a send's answer is the outbox row's id and state, the host's own.
+  if (tool === SEND_MESSAGE_TOOL) return { label: PUBLIC, taint: 'trusted', source: 'the outbox' };
   return undefined;
 }

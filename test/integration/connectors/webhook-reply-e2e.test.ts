@@ -28,6 +28,8 @@ import { startOutboxReceiver, type OutboxReceiver } from '../../support/outbox-r
 /** A sentence only the raw messages hold: wherever it shows up, raw content leaked. */
 const CANARY = 'The vault code for the Harrow Street depot is 7731 and nobody else may know it';
 const FIRST = `${CANARY}. Please confirm the delivery window for Thursday morning.`;
+/** The second message's own canary: it must not leak either. */
+const SECOND = 'Marigold lantern sixteen opens the side entrance. Could the driver ring ahead?';
 const CHANNEL = 'chan-e2e';
 /**
  * The default pack's label rules, with the one exception a pack may make for a remote
@@ -82,7 +84,9 @@ describe('a webhook message answered through the outbox, end to end', () => {
   let secret: string;
   const logLines: string[] = [];
   let run: Run;
-  let summary = '';
+  /** Each summary the agent was shown, in order; each reply quotes one. */
+  const summaries: string[] = [];
+  let resumedBy: InboundResult;
 
   const script = (request: RecordedRequest): CannedResponse => {
     const last = sentMessages(request).at(-1);
@@ -97,13 +101,16 @@ describe('a webhook message answered through the outbox, end to end', () => {
     }
     const got = summaryIn(lastToolContent(request));
     if (got !== undefined) {
-      summary = got;
-      return toolCallAnswer(`r-${String(request.at)}`, SEND_MESSAGE_TOOL, {
+      summaries.push(got);
+      return toolCallAnswer(`r-${String(summaries.length)}`, SEND_MESSAGE_TOOL, {
         connector_id: 'hook',
         channel_id: CHANNEL,
         text: `Thanks, noted: ${got}`,
       });
     }
+    // Replied to the first message: wait for the next one (a second reply ends the run).
+    if (lastToolContent(request).includes('outbox_id') && summaries.length === 1)
+      return toolCallAnswer('w-1', 'ccos__resume_later', { until_message: true });
     return finalAnswer(`Answered (${lastToolContent(request).slice(0, 200)}).`);
   };
 
@@ -194,6 +201,17 @@ describe('a webhook message answered through the outbox, end to end', () => {
     expect(decided.status, decided.text).toBe(200);
     const runId = (await created).run_id ?? '';
     await arrived;
+    const waiting = await h.waitForState(runId, ['paused_external_event', 'done', 'failed']);
+    expect(waiting.state, waiting.state_reason ?? '').toBe('paused_external_event');
+    const second = receiver.nextRequest();
+    resumedBy = await post({
+      id: 'm-2',
+      channel_id: CHANNEL,
+      chat_type: 'direct',
+      sender_id: 'sam',
+      text: SECOND,
+    });
+    await second;
     run = await h.settle(runId);
   }, 3 * RUN_TIMEOUT_MS);
 
@@ -206,11 +224,11 @@ describe('a webhook message answered through the outbox, end to end', () => {
   it('the agent was woken by the message and read it only through summarize, given its pointer', async () => {
     expect(run.state, run.state_reason ?? '').toBe('done');
     expect(run.policy_pack).toBe(REPLYING.id);
-    expect(summary.length).toBeGreaterThan(0);
+    expect(summaries).toHaveLength(2);
     const first = llm.requests[0] as RecordedRequest;
     expect(pointersIn(first)).toHaveLength(1);
     const accesses = await h.runChain(run.id, 'quarantine.access');
-    expect(accesses.map((a) => a.data.label)).toEqual(['pii.chat.message']);
+    expect(accesses.map((a) => a.data.label)).toEqual(['pii.chat.message', 'pii.chat.message']);
     expect(accesses[0]?.data.content_ref).toBe(pointersIn(first)[0]);
     const outputs = await h.runChain(run.id, 'transform.output');
     expect(outputs[0]?.data).toMatchObject({ label: 'pii.redacted' });
@@ -221,27 +239,49 @@ describe('a webhook message answered through the outbox, end to end', () => {
     for (const r of llm.requests) {
       expect(r.text).not.toContain('Harrow Street');
       expect(r.text).not.toContain('7731');
+      expect(r.text).not.toContain('Marigold');
     }
     expect(logLines.length).toBeGreaterThan(0);
     expect(logLines.join('')).not.toContain('Harrow Street');
+    expect(logLines.join('')).not.toContain('Marigold');
     const chain = JSON.stringify(await allChain());
     expect(chain).not.toContain('Harrow Street');
     expect(chain).not.toContain('7731');
+    expect(chain).not.toContain('Marigold');
   });
 
-  it('the reply reached the receiver once, with its Idempotency-Key, and carries only the summary', () => {
-    expect(receiver.requests).toHaveLength(1);
-    const [delivered] = receiver.requests;
-    expect(delivered?.key).toMatch(/^ccos:/);
-    expect(delivered?.body).toMatchObject({
-      channel_id: CHANNEL,
-      idempotency_key: delivered?.key,
-      text: `Thanks, noted: ${summary}`,
+  it('each reply reached the receiver once, with its Idempotency-Key, and carries only its summary', () => {
+    expect(receiver.requests).toHaveLength(2);
+    receiver.requests.forEach((delivered, i) => {
+      expect(delivered.key).toMatch(/^ccos:/);
+      expect(delivered.body).toMatchObject({
+        channel_id: CHANNEL,
+        idempotency_key: delivered.key,
+        text: `Thanks, noted: ${summaries[i] ?? ''}`,
+      });
+      expect(JSON.stringify(delivered.body)).not.toMatch(/Harrow Street|Marigold/);
     });
-    expect(JSON.stringify(delivered?.body)).not.toContain('Harrow Street');
+    expect(new Set(receiver.requests.map((r) => r.key)).size).toBe(2);
   });
 
-  it.todo(
-    'a second message on the session resumes the waiting run, whose agent is shown its envelope',
-  );
+  it('a second message resumes the run waiting for it, and its agent is shown the new envelope, not the text', async () => {
+    expect(resumedBy).toMatchObject({ outcome: 'resumed_run', run_id: run.id });
+    const transitions = await h.runChain(run.id, 'run.transition');
+    expect(transitions.some((t) => t.data.to === 'paused_external_event')).toBe(true);
+    // The first request after the resume carries the arrival note with the second pointer.
+    const firstPointer = pointersIn(llm.requests[0] as RecordedRequest)[0];
+    const resumed = llm.requests.find((r) => pointersIn(r).length === 2);
+    expect(resumed).toBeDefined();
+    const note = sentMessages(resumed as RecordedRequest).at(-1);
+    expect(note?.role).toBe('user');
+    expect(String(note?.content)).toContain('a new inbound message arrived');
+    const [, secondPointer] = pointersIn(resumed as RecordedRequest);
+    expect(secondPointer).not.toBe(firstPointer);
+    const accesses = await h.runChain(run.id, 'quarantine.access');
+    expect(accesses.map((a) => a.data.content_ref)).toEqual([firstPointer, secondPointer]);
+    // The note is the host's word, not a person's: no pii.chat.message joins the window.
+    expect((await h.runChain(run.id, 'policy.decision')).map((d) => d.rule_id)).not.toContain(
+      'egress.label',
+    );
+  });
 });
