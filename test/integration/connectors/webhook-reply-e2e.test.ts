@@ -264,6 +264,13 @@ describe('a webhook message answered through the outbox, end to end', () => {
     expect(new Set(receiver.requests.map((r) => r.key)).size).toBe(2);
   });
 
+  it('each reply was queued with the label of the window that wrote it: pii.redacted, no raw label', async () => {
+    // The gate's ceiling today (main/outbox/outbound-gate.ts): pii.redacted leaves without a
+    // send approval. CHAT-SECURITY-CONTRACT.md says "approved pii.redacted": see the report.
+    const queued = await h.runChain(run.id, 'outbox.queued');
+    expect(queued.map((q) => q.data.label)).toEqual([['pii.redacted'], ['pii.redacted']]);
+  });
+
   it('a second message resumes the run waiting for it, and its agent is shown the new envelope, not the text', async () => {
     expect(resumedBy).toMatchObject({ outcome: 'resumed_run', run_id: run.id });
     const transitions = await h.runChain(run.id, 'run.transition');
