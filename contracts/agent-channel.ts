@@ -45,6 +45,12 @@ export const RESUME_LATER_TOOL = {
       },
       at: { type: 'string', format: 'date-time' },
       reason: { type: 'string', maxLength: 500 },
+      // --- waiting for a message (issue 23) ---
+      until_message: {
+        type: 'boolean',
+        description:
+          "With true (and no time): wait until the next message of this run's channel arrives.",
+      },
     },
     additionalProperties: false,
   },
@@ -60,6 +66,8 @@ export const resumeLaterArgsSchema = z.strictObject({
     .optional(),
   at: z.iso.datetime({ offset: true }).optional(),
   reason: z.string().max(500).optional(),
+  // --- waiting for a message (issue 23) ---
+  until_message: z.boolean().optional(),
 });
 
 /**

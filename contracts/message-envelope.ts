@@ -86,3 +86,7 @@ export const messageEnvelopeSchema = z.strictObject({
   taint: taintSchema,
 });
 export type MessageEnvelope = z.infer<typeof messageEnvelopeSchema>;
+
+// --- waiting for a message (issue 23) ---
+/** The event type a run waits for (`waiting_for`) to be resumed by its session's next message. */
+export const CONNECTOR_MESSAGE_EVENT = 'connector.message';

@@ -244,10 +244,18 @@ export const followUpRequestSchema = z
     state: z.unknown(),
     /** Why, in the agent's words (redacted, shown to the person). */
     reason: z.string().max(500).optional(),
+    /** Wait for the session's next connector message instead of a time (issue 23). */
+    until_message: z.literal(true).optional(),
   })
   .refine((r) => r.at === undefined || r.after_ms === undefined, {
     error: 'give at most one of "at" and "after_ms"',
-  });
+  })
+  .refine(
+    (r) => r.until_message === undefined || (r.at === undefined && r.after_ms === undefined),
+    {
+      error: 'a run waits for a message or for a time, not both',
+    },
+  );
 export type FollowUpRequest = z.infer<typeof followUpRequestSchema>;
 
 export const followUpReplySchema = z.strictObject({

@@ -466,6 +466,7 @@ export class Host {
         records: connectors,
         configs: adapterConfigs,
         outbound: outbox.queue,
+        steering,
       });
       this.#disposables.push(inboundConnectors);
       const agents = await choosing;

@@ -24,6 +24,7 @@ import { ChannelConnections } from './channel-connections.ts';
 import { ConnectorInbound } from './connector-inbound.ts';
 import type { ConnectorRecords } from './connector-records.ts';
 import { InboundRouting } from './inbound-routing.ts';
+import type { RunSteering } from '../runs/run-steering.ts';
 
 export type InboundConnectorsDeps = {
   db: Db;
@@ -39,6 +40,8 @@ export type InboundConnectorsDeps = {
   configs: AdapterConfigs;
   /** Where adapters' `send` hands messages: the outbox (issue 23). */
   outbound: OutboundQueue;
+  /** Tells an active run's agent of its session's next message (an arrival note). */
+  steering: RunSteering;
 };
 
 /** What the inbound half offers the gateway and the CLI's routes. */
@@ -84,6 +87,7 @@ export async function createInboundConnectors(
       runs: deps.runs,
       sessions: deps.sessions,
       records: deps.records,
+      steering: deps.steering,
     }),
     quarantine: deps.quarantine,
     adapters,

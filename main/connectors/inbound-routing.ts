@@ -9,13 +9,15 @@ import type { ChainTx } from '../chain/causal-chain.ts';
 import { AppError } from '../errors.ts';
 import type { RunService } from '../runs/run-service.ts';
 import type { SessionService } from '../runs/session-service.ts';
-import { CONNECTOR_MESSAGE_EVENT, envelopeForAgent, goalFor } from './agent-view.ts';
+import type { RunSteering } from '../runs/run-steering.ts';
+import { arrivalNote, CONNECTOR_MESSAGE_EVENT, envelopeForAgent, goalFor } from './agent-view.ts';
 import type { ConnectorRecords } from './connector-records.ts';
 
 export type InboundRoutingDeps = {
   runs: RunService;
   sessions: SessionService;
   records: ConnectorRecords;
+  steering: RunSteering;
 };
 
 export type Routed = { outcome: InboundResult['outcome']; run_id: string | null };
@@ -24,7 +26,8 @@ export type Routed = { outcome: InboundResult['outcome']; run_id: string | null 
  * Where an activated message of an approved channel goes, inside the transaction that
  * accepted it: to the session's active run as an event (resuming it when it waits for
  * `connector.message`), or into a new run from the connector's template — one active run
- * per session, as everywhere. Either way the run gets the envelope, never the content.
+ * per session, as everywhere. Either way the run gets the envelope, never the content: an
+ * active run's agent in an arrival note at its next LLM step.
  */
 export class InboundRouting {
   readonly #deps: InboundRoutingDeps;
@@ -48,6 +51,8 @@ export class InboundRouting {
         { type: CONNECTOR_MESSAGE_EVENT, payload: { envelope: envelopeForAgent(envelope) } },
         ctx,
       );
+      // The event resumes a waiting run; the note is how its agent learns what came.
+      await this.#deps.steering.addArrivalNoteIn(tx, received.run, arrivalNote(envelope), ctx);
       return {
         outcome: received.resumed ? 'resumed_run' : 'delivered_to_active_run',
         run_id: session.active_run_id,

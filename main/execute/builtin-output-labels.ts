@@ -1,3 +1,4 @@
+import { SEND_MESSAGE_TOOL } from '../outbox/send-message-definition.ts';
 import { PUBLIC } from '../policy/labels.ts';
 import { DECLASSIFY_TOOL, TRANSFORM_TOOLS, VERIFY_TOOL } from '../skills/manifest/builtin-tools.ts';
 import type { OutputLabels } from '../skills/manifest/output-labels.ts';
@@ -22,5 +23,7 @@ export function builtinOutputLabels(tool: string): OutputLabels | undefined {
     return { label: PUBLIC, taint: 'trusted', source: 'the redaction verifier' };
   // Without this a released value still counted as unknown (PII) in every later window.
   if (tool === DECLASSIFY_TOOL) return { label: PUBLIC, taint: 'untrusted', source: 'declassify' };
+  // --- outbox (issue 23): a send's answer is the outbox row's id and state, the host's own.
+  if (tool === SEND_MESSAGE_TOOL) return { label: PUBLIC, taint: 'trusted', source: 'the outbox' };
   return undefined;
 }

@@ -19,6 +19,17 @@ import type { PayloadStore } from './payload-store.ts';
 import type { RunService } from './run-service.ts';
 import { isTerminal } from './transitions.ts';
 
+/** The id prefix of the host's arrival notes (`addArrivalNoteIn`); a person's are `note_`. */
+const ARRIVAL_NOTE_PREFIX = 'arrival';
+
+/** Whether a note is the host's word of an arrived message rather than a person's. */
+export function isArrivalNote(noteId: string): boolean {
+  return noteId.startsWith(`${ARRIVAL_NOTE_PREFIX}_`);
+}
+
+/** A note waiting for the agent, and whether a person wrote it (it is their personal data). */
+export type WaitingNote = DeliveredNote & { from_person: boolean };
+
 export type RunSteeringDeps = {
   chain: CausalChain;
   clock: Clock;
@@ -75,6 +86,40 @@ export class RunSteering {
         data: { note_id: note.id, state: run.state, text },
       });
       return note;
+    });
+  }
+
+  /**
+   * Tells a run's agent, at its next LLM step, that its session got a message (issue 23): the
+   * host's own words naming the envelope, in the caller's transaction (the one that routed
+   * the message), delivered like a person's note so it holds across workers and crashes. Its
+   * id marks it as the host's: only the host makes ids, so no caller can pass a person's
+   * words off as one (context-window labels a person's note `pii.chat.message`, this not).
+   */
+  async addArrivalNoteIn(tx: ChainTx, run: Run, text: string, ctx: ActorContext): Promise<void> {
+    const note: RunNote = {
+      id: newId(ARRIVAL_NOTE_PREFIX),
+      run_id: run.id,
+      text,
+      created_by: ctx.actor,
+      created_at: this.#deps.clock.now().toISOString(),
+      delivered_at: null,
+      delivered_segment: null,
+    };
+    await tx.db.insertInto('run_notes').values(note).execute();
+    const digest = await this.#deps.payloads.recordIn(tx, {
+      run_id: run.id,
+      step_id: note.id,
+      kind: 'run.note',
+      subject: ctx.actor,
+      content: note.text,
+    });
+    await tx.append({
+      event_type: 'run.note',
+      ...auditedBy(ctx),
+      session_id: run.session_id,
+      run_id: run.id,
+      data: { note_id: note.id, state: run.state, text: digest },
     });
   }
 
@@ -136,7 +181,7 @@ export class RunSteering {
     tx: ChainTx,
     runId: string,
     handedOut: ReadonlySet<string>,
-  ): Promise<DeliveredNote[]> {
+  ): Promise<WaitingNote[]> {
     const rows = await tx.db
       .selectFrom('run_notes')
       .selectAll()
@@ -147,7 +192,11 @@ export class RunSteering {
       .execute();
     return rows
       .filter((r) => !handedOut.has(r.id))
-      .map((r) => ({ id: r.id, message: noteMessage(r) }));
+      .map((r) =>
+        isArrivalNote(r.id)
+          ? { id: r.id, message: r.text, from_person: false }
+          : { id: r.id, message: noteMessage(r), from_person: true },
+      );
   }
 
   /**

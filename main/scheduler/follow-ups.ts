@@ -13,6 +13,7 @@ import type { RunService } from '../runs/run-service.ts';
 import type { FireEffects } from './fire-effects.ts';
 import { readSchedule, type ScheduleRecord } from './schedule-rows.ts';
 import type { ScheduleService } from './schedule-service.ts';
+import { waitForMessageIn } from './message-wait.ts';
 
 export type FollowUpsDeps = {
   chain: CausalChain;
@@ -120,6 +121,11 @@ export class FollowUps {
         keep,
       });
       const why = request.reason === undefined ? '' : `: ${this.#deps.redactText(request.reason)}`;
+      // --- waiting for a message (issue 23) ---
+      if (request.until_message === true) {
+        await waitForMessageIn(tx, this.#deps.runs, run, actor, why);
+        return { schedule_id: null, resume_at: null };
+      }
       if (resumeAt === null) {
         const waker = await tx.db
           .selectFrom('schedules')

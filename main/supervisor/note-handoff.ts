@@ -1,6 +1,6 @@
-import type { DeliveredNote } from '../../contracts/steering.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { ChainTx } from '../chain/causal-chain.ts';
+import type { WaitingNote } from '../runs/run-steering.ts';
 import type { SegmentContext } from './segment-context.ts';
 
 /**
@@ -18,14 +18,14 @@ export class NoteHandoff {
   }
 
   /** The notes waiting for the run that this segment has not handed out yet. */
-  waitingIn(tx: ChainTx): Promise<DeliveredNote[]> {
+  waitingIn(tx: ChainTx): Promise<WaitingNote[]> {
     const steering = this.#ctx.deps.steering;
     if (steering === undefined) return Promise.resolve([]);
     return steering.waitingNotesIn(tx, this.#ctx.run.id, this.#handedOut);
   }
 
   /** The worker was answered with `notes`: they wait for its next checkpoint. */
-  handOut(notes: readonly DeliveredNote[]): void {
+  handOut(notes: readonly WaitingNote[]): void {
     for (const n of notes) this.#handedOut.add(n.id);
     this.#awaitingCheckpoint.push(...notes.map((n) => n.id));
   }

@@ -1,10 +1,10 @@
 import type { LlmCompleteReply } from '../../contracts/agent-channel.ts';
 import type { LlmCompleteRequest, LlmCompleteResult } from '../../contracts/llm.ts';
 import type { Run } from '../../contracts/runs.ts';
-import type { DeliveredNote } from '../../contracts/steering.ts';
 import { estimateRequestTokens } from '../agent/llm/estimate-usage.ts';
 import { newId } from '../clock.ts';
 import { AppError } from '../errors.ts';
+import type { WaitingNote } from '../runs/run-steering.ts';
 import { TaskLimit } from '../task-limit.ts';
 import { classifyLlmFailure, recordLlmFailureIn, type LlmBackoff } from './llm-failure.ts';
 import type { NoteHandoff } from './note-handoff.ts';
@@ -53,7 +53,7 @@ export class SegmentLlmCall {
   }
 
   /** A person's waiting notes, as user messages after the request's last message (issue 24). */
-  async #notesFor(request: LlmCompleteRequest): Promise<DeliveredNote[]> {
+  async #notesFor(request: LlmCompleteRequest): Promise<WaitingNote[]> {
     if (this.#ctx.deps.steering === undefined) return [];
     if (!notesMayFollow(request.messages)) return [];
     return this.#ctx.deps.chain.transact((tx) => this.#notes.waitingIn(tx));
@@ -163,14 +163,15 @@ export class SegmentLlmCall {
 
   async #prepare(
     request: LlmCompleteRequest,
-    notes: readonly DeliveredNote[],
+    notes: readonly WaitingNote[],
   ): Promise<PreparedPrompt> {
     const { deps, run } = this.#ctx;
     const { db, policies, llmLocation } = deps.labels;
     const results = await recordedResults(db, run.id, request.messages);
     const held = [
       ...(await deliveredNotes(db, run.id, deps.redactor)),
-      ...notes.map((n) => deps.redactor.redactString(n.message)),
+      // Only a person's words are their personal data; the host's arrival notes name pointers.
+      ...notes.filter((n) => n.from_person).map((n) => deps.redactor.redactString(n.message)),
     ];
     const withheld = withheldAtoms(policies.forRun(run), llmLocation);
     return prepareWindow(request.messages, results, held, withheld);

@@ -2,6 +2,7 @@ import type { LlmMessage } from '../../contracts/llm.ts';
 import { labelAtomSchema, taintSchema } from '../../contracts/labels.ts';
 import { UNKNOWN, label, type Label } from '../policy/labels.ts';
 import type { Redactor } from '../policy/redactor.ts';
+import { isArrivalNote } from '../runs/run-steering.ts';
 import type { Db } from '../store/schema.ts';
 import type { RecordedResult } from './context-window.ts';
 import { callStepId } from './call-step-id.ts';
@@ -55,13 +56,14 @@ export function storedLabel(column: string | null): Label {
   return atoms.success ? label(atoms.data) : UNKNOWN;
 }
 
-/** The notes of the run a worker was handed, as it holds them (redacted). */
+/** A person's notes of the run a worker was handed, as it holds them (redacted). */
 export async function deliveredNotes(db: Db, runId: string, redactor: Redactor): Promise<string[]> {
   const rows = await db
     .selectFrom('run_notes')
-    .select('text')
+    .select(['id', 'text'])
     .where('run_id', '=', runId)
     .where('delivered_at', 'is not', null)
     .execute();
-  return rows.map((r) => redactor.redactString(r.text));
+  // The host's arrival notes name a message's pointers: not a person's words, not their data.
+  return rows.filter((r) => !isArrivalNote(r.id)).map((r) => redactor.redactString(r.text));
 }

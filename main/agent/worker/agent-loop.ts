@@ -223,13 +223,15 @@ async function resumeLater(
       outcome: { status: 'error', code: 'INVALID_INPUT', message: args.error.message },
     };
   }
-  const { after_seconds, at, reason } = args.data;
+  const { after_seconds, at, reason, until_message } = args.data;
   const resumed = toolMessage(call, {
     status: 'ok',
     output: {
       resumed: true,
       waited_for:
-        at ?? (after_seconds === undefined ? 'a schedule of this run' : `${after_seconds} s`),
+        until_message === true
+          ? 'the next message'
+          : (at ?? (after_seconds === undefined ? 'a schedule of this run' : `${after_seconds} s`)),
     },
   });
   const next = boundState({ version: 1, messages: [...state.messages, boundMessage(resumed)] });
@@ -238,6 +240,7 @@ async function resumeLater(
       ...(at === undefined ? {} : { at }),
       ...(after_seconds === undefined ? {} : { after_ms: after_seconds * 1000 }),
       ...(reason === undefined ? {} : { reason }),
+      ...(until_message === true ? { until_message: true as const } : {}),
       state: next,
     });
     log(`paused until ${reply.resume_at ?? 'a schedule wakes the run'}`);

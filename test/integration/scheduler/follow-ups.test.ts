@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Run } from '../../../contracts/runs.ts';
+import { followUpRequestSchema } from '../../../contracts/schedules.ts';
 import { MAX_CHECKPOINT_BYTES } from '../../../main/runs/checkpoint-store.ts';
 import { rejectionOf } from '../../support/llm-test-kit.ts';
 import { ADMIN, startSchedulerHost, type SchedulerHost } from './helpers/scheduler-host.ts';
@@ -49,11 +50,18 @@ describe('agent follow-ups', () => {
       { after_ms: 3 * 3_600_000, state: {} }, // after the run's deadline
       { state: {} }, // no time, and no schedule resumes this run
       { after_ms: 60_000, state: 'x'.repeat(MAX_CHECKPOINT_BYTES + 1) }, // checkpoint too big
+      { until_message: true as const, state: {} }, // no approved channel feeds the session
     ]) {
       const e = await ask(request);
       expect(e, JSON.stringify(request).slice(0, 80)).toMatchObject({ code: 'INVALID_INPUT' });
       await nothingChanged(h, run);
     }
+  });
+
+  it('refuses to wait for a message and a time at once', () => {
+    expect(
+      followUpRequestSchema.safeParse({ until_message: true, after_ms: 60_000, state: {} }).success,
+    ).toBe(false);
   });
 
   it('refuses a run that is not running (a worker of an ended or paused run)', async () => {
