@@ -346,6 +346,12 @@ export const STREAMED_EVENT_TYPES = [
   'memory.write',
   'memory.deleted',
   'memory.purged',
+  // --- ui-connectors (issue 24) ---
+  // The Connectors page refreshes on these. None names a run, so they reach admins only: a
+  // connector's own token never sees another connector's setup or a channel's id.
+  'connector.adapter_set',
+  'connector.adapter_removed',
+  'connection.decided',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
 // --- inbound connectors (issue 23) ---

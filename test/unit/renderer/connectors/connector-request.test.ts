@@ -3,7 +3,7 @@ import {
   connectorRequest,
   EMPTY_CONNECTOR_FORM,
   listOf,
-} from '../../../../renderer/src/connectors/connector-form.ts';
+} from '../../../../renderer/src/connectors/connector-request.ts';
 
 const filled = { ...EMPTY_CONNECTOR_FORM, id: 'hook', goal: 'Answer the message' };
 

@@ -1,0 +1,111 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import type { ReactNode } from 'react';
+import type { AdapterConfig } from '../../../contracts/connector-adapter.ts';
+import { useServices } from '../api/app-context.tsx';
+import { queryKeys } from '../api/query-keys.ts';
+import { ConfirmAction } from '../ui/confirm-action.tsx';
+import { ErrorState, InlineError, Loading } from '../ui/states.tsx';
+import { ChannelConnections } from './channel-connections.tsx';
+import { healthText, inboundAuthText } from './connector-facts.ts';
+import { SelfTestResult } from './self-test-result.tsx';
+
+const none = (list: readonly string[]): string => (list.length === 0 ? 'none' : list.join(', '));
+
+/** One connector: its adapter and rules, health, channels; self-test and remove. */
+export function ConnectorCard(props: { config: AdapterConfig }): ReactNode {
+  const { client } = useServices();
+  const queries = useQueryClient();
+  const config = props.config;
+  const id = config.connector_id;
+  const detail = useQuery({
+    queryKey: queryKeys.connector(id),
+    queryFn: () => client.call('getConnectorAdapter', { params: { id } }),
+  });
+  // The shell's query: the same pending approvals the badge counts, fetched once.
+  const approvals = useQuery({
+    queryKey: queryKeys.approvals,
+    queryFn: () => client.call('listApprovals', { query: { state: 'pending' } }),
+  });
+  const selfTest = useMutation({
+    mutationFn: () => client.call('testConnectorAdapter', { params: { id } }),
+  });
+  const remove = useMutation({
+    mutationFn: () => client.call('deleteConnectorAdapter', { params: { id } }),
+    onSuccess: async () => {
+      await queries.invalidateQueries({ queryKey: queryKeys.connectors });
+    },
+  });
+  const health = detail.data === undefined ? undefined : healthText(detail.data.health);
+  const titleId = `connector-${id}`;
+  return (
+    <li className="card connector" data-testid="connector" data-connector-id={id}>
+      <article aria-labelledby={titleId}>
+        <header>
+          <h2 id={titleId}>{id}</h2>
+          <span className="badge">{config.adapter.replace('_', ' ')}</span>
+        </header>
+        <dl className="facts">
+          <dt>Health</dt>
+          <dd data-testid="connector-health">
+            {health === undefined ? (
+              '…'
+            ) : (
+              <span className={health.ok ? 'ok' : 'unsafe'}>{health.text}</span>
+            )}
+          </dd>
+          <dt>Senders prove</dt>
+          <dd>{inboundAuthText(config)}</dd>
+          <dt>Secret</dt>
+          <dd>
+            {config.secret_name === null
+              ? 'none'
+              : `kept in the secret store as ${config.secret_name}; never shown again`}
+          </dd>
+          <dt>Run goal</dt>
+          <dd>{config.template.goal}</dd>
+          <dt>Wakes on</dt>
+          <dd>
+            direct messages; group messages mentioning {none(config.activation.mention_names)} or
+            with keywords {none(config.activation.keywords)}, from{' '}
+            {none(config.activation.group_sender_allowlist)}
+          </dd>
+        </dl>
+        <h3>Channels</h3>
+        {detail.isPending ? (
+          <Loading what={`channels of ${id}`} />
+        ) : detail.isError ? (
+          <ErrorState error={detail.error} retry={() => void detail.refetch()} />
+        ) : (
+          <ChannelConnections
+            connectorId={id}
+            connections={detail.data.connections}
+            pending={approvals.data?.approvals ?? []}
+          />
+        )}
+        <div className="button-row">
+          <button
+            type="button"
+            disabled={selfTest.isPending}
+            onClick={() => {
+              selfTest.mutate();
+            }}
+          >
+            Self-test<span className="sr-only"> {id}</span>
+          </button>
+          <ConfirmAction
+            label="Remove"
+            name={`Remove ${id}`}
+            question={`Remove connector ${id}? Its inbound address refuses everything from then on and its secret is deleted; its channels and messages stay on the audit trail.`}
+            confirmLabel="Remove the connector"
+            pending={remove.isPending}
+            onConfirm={() => {
+              remove.mutate();
+            }}
+          />
+        </div>
+        {selfTest.data === undefined ? null : <SelfTestResult result={selfTest.data} />}
+        <InlineError error={selfTest.error ?? remove.error} />
+      </article>
+    </li>
+  );
+}
