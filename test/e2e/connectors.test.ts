@@ -192,7 +192,14 @@ describe.skipIf(skip !== undefined)('the Connectors page', () => {
     await card('hook').getByRole('button', { name: 'Remove hook' }).click();
     const cancel = card('hook').getByRole('button', { name: 'Cancel' });
     await cancel.waitFor();
-    expect(await cancel.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await page.evaluate<string | undefined>('document.activeElement?.textContent')).toBe(
+      'Cancel',
+    );
+    expect(
+      await page.evaluate<string | null | undefined>(
+        "document.activeElement?.closest('[data-connector-id]')?.getAttribute('data-connector-id')",
+      ),
+    ).toBe('hook');
     // A stray Enter lands on Cancel: nothing is removed.
     await page.keyboard.press('Enter');
     await card('hook').getByRole('button', { name: 'Remove hook' }).waitFor();
