@@ -188,6 +188,21 @@ describe.skipIf(skip !== undefined)('the Connectors page', () => {
     expect(after.entries.length).toBe(before.entries.length);
   });
 
+  it('shows plainly that senders cannot authenticate once its secret is deleted by hand', async () => {
+    const shown = (await ui.request('GET', '/v1/connectors/hook/adapter')).body as {
+      config: { secret_name: string };
+    };
+    const name = shown.config.secret_name;
+    expect((await ui.request('DELETE', `/v1/secrets/${name}`)).status).toBe(200);
+    await page.reload();
+    const health = card('hook').getByTestId('connector-health');
+    await health.getByText(/^Authentication failed: /).waitFor();
+    expect(await health.textContent()).toContain(`its secret ${name} is missing`);
+    await card('hook').getByRole('button', { name: 'Self-test hook' }).click();
+    await card('hook').getByTestId('self-test').getByText('Self-test failed').waitFor();
+    await checkPage(ui, page, 'connectors-unhealthy');
+  });
+
   it('removes a connector only after a second step with focus on Cancel; its sender is then refused', async () => {
     await card('hook').getByRole('button', { name: 'Remove hook' }).click();
     const cancel = card('hook').getByRole('button', { name: 'Cancel' });
