@@ -203,6 +203,22 @@ describe.skipIf(skip !== undefined)('the Connectors page', () => {
     await checkPage(ui, page, 'connectors-unhealthy');
   });
 
+  it('makes a new secret after asking, shows it once, and only the new one is accepted', async () => {
+    await card('hook').getByRole('button', { name: 'New secret for hook' }).click();
+    await card('hook').getByRole('button', { name: 'Make a new secret' }).click();
+    const shown = card('hook').getByTestId('one-time-secret');
+    await shown.waitFor();
+    const fresh = (await shown.textContent()) ?? '';
+    expect(fresh).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(fresh).not.toBe(secret);
+    await card('hook').getByRole('button', { name: 'I have stored it' }).click();
+    await card('hook').getByText('Healthy: ready to receive messages.').waitFor();
+    expect(await page.content()).not.toContain(fresh);
+    expect((await sendSigned(secret, 'msg-old')).status).toBe(401);
+    expect((await sendSigned(fresh, 'msg-new')).status).toBe(202);
+    secret = fresh;
+  });
+
   it('removes a connector only after a second step with focus on Cancel; its sender is then refused', async () => {
     await card('hook').getByRole('button', { name: 'Remove hook' }).click();
     const cancel = card('hook').getByRole('button', { name: 'Cancel' });

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { AdapterConfig } from '../../../contracts/connector-adapter.ts';
 import { useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
@@ -7,6 +7,8 @@ import { ConfirmAction } from '../ui/confirm-action.tsx';
 import { ErrorState, InlineError, Loading } from '../ui/states.tsx';
 import { ChannelConnections } from './channel-connections.tsx';
 import { healthText, inboundAuthText } from './connector-facts.ts';
+import { sameConfigInput } from './connector-request.ts';
+import { OneTimeSecret } from './one-time-secret.tsx';
 import { SelfTestResult } from './self-test-result.tsx';
 
 const none = (list: readonly string[]): string => (list.length === 0 ? 'none' : list.join(', '));
@@ -35,6 +37,21 @@ export function ConnectorCard(props: { config: AdapterConfig }): ReactNode {
       await queries.invalidateQueries({ queryKey: queryKeys.connectors });
     },
   });
+  // The rotated secret lives here only until dismissed, like a new connector's.
+  const [rotated, setRotated] = useState<string | null>(null);
+  const rotate = useMutation({
+    mutationFn: () =>
+      client.call('putConnectorAdapter', {
+        params: { id },
+        query: { rotate: 'true' },
+        body: sameConfigInput(config),
+      }),
+    onSuccess: async (result) => {
+      setRotated(result.secret);
+      await queries.invalidateQueries({ queryKey: queryKeys.connectors });
+    },
+  });
+  const mode = config.inbound_auth.mode;
   const health = detail.data === undefined ? undefined : healthText(detail.data.health);
   const titleId = `connector-${id}`;
   return (
@@ -92,6 +109,18 @@ export function ConnectorCard(props: { config: AdapterConfig }): ReactNode {
           >
             Self-test<span className="sr-only"> {id}</span>
           </button>
+          {mode === 'person' ? null : (
+            <ConfirmAction
+              label="New secret"
+              name={`New secret for ${id}`}
+              question={`Make a new secret for ${id}? The old one stops working at once: its sender is refused until it uses the new one.`}
+              confirmLabel="Make a new secret"
+              pending={rotate.isPending}
+              onConfirm={() => {
+                rotate.mutate();
+              }}
+            />
+          )}
           <ConfirmAction
             label="Remove"
             name={`Remove ${id}`}
@@ -103,8 +132,18 @@ export function ConnectorCard(props: { config: AdapterConfig }): ReactNode {
             }}
           />
         </div>
+        {rotated === null || mode === 'person' ? null : (
+          <OneTimeSecret
+            connectorId={id}
+            secret={rotated}
+            mode={mode}
+            onDismiss={() => {
+              setRotated(null);
+            }}
+          />
+        )}
         {selfTest.data === undefined ? null : <SelfTestResult result={selfTest.data} />}
-        <InlineError error={selfTest.error ?? remove.error} />
+        <InlineError error={selfTest.error ?? rotate.error ?? remove.error} />
       </article>
     </li>
   );

@@ -9,7 +9,7 @@ type ConnectionState = Connection['state'];
 
 /** Each failure category in plain words, with what the person can do about it. */
 const CATEGORY_TEXT: Record<ConnectorErrorCategory, string> = {
-  auth: 'Authentication failed: the secret or token does not match. Rotate it and give the sender the new one.',
+  auth: 'Authentication failed: the secret or token does not match. Make a new secret and give it to the sender.',
   network: 'Cannot reach the other side: a network problem. It is retried; check the connection.',
   rate_limit: 'Rate limited: the other side asked to slow down. It is retried later.',
   invalid: 'Misconfigured: the configuration is not usable. Check it and save it again.',

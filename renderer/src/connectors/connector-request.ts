@@ -1,5 +1,6 @@
 import {
   adapterConfigInputSchema,
+  type AdapterConfig,
   type AdapterConfigInput,
   type AdapterKind,
 } from '../../../contracts/connector-adapter.ts';
@@ -66,4 +67,20 @@ export function connectorRequest(fields: ConnectorFormFields): ConnectorRequest 
     problems.push(...parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   if (problems.length > 0 || !id.success) return { ok: false, problems };
   return { ok: true, id: id.data, body };
+}
+
+/**
+ * The request that keeps a connector's configuration as it is shown (for `?rotate=true`):
+ * the stored fields without the host's own (id, secret name, times), so rotating a secret
+ * never changes a rule on the way.
+ */
+export function sameConfigInput(config: AdapterConfig): AdapterConfigInput {
+  return {
+    adapter: config.adapter,
+    version: config.version,
+    inbound_auth: config.inbound_auth,
+    activation: config.activation,
+    template: config.template,
+    max_payload_bytes: config.max_payload_bytes,
+  };
 }

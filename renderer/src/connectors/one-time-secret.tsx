@@ -24,8 +24,8 @@ export function OneTimeSecret(props: {
   };
   const inbound = `${window.location.origin}/v1/connectors/${encodeURIComponent(props.connectorId)}/inbound`;
   return (
-    <section className="card one-time-secret" aria-labelledby="secret-title">
-      <h2 id="secret-title">Secret of {props.connectorId}</h2>
+    <section className="card one-time-secret" aria-labelledby={`secret-of-${props.connectorId}`}>
+      <h2 id={`secret-of-${props.connectorId}`}>Secret of {props.connectorId}</h2>
       <p>
         <strong>It will not be shown again.</strong> Copy it now and give it to the sender; if it is
         lost, add the connector again with a new secret.

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { adapterConfigInputSchema } from '../../../../contracts/connector-adapter.ts';
 import {
   connectorRequest,
   EMPTY_CONNECTOR_FORM,
   listOf,
+  sameConfigInput,
 } from '../../../../renderer/src/connectors/connector-request.ts';
 
 const filled = { ...EMPTY_CONNECTOR_FORM, id: 'hook', goal: 'Answer the message' };
@@ -67,5 +69,33 @@ describe("the add-a-connector form's request", () => {
   it('splits list fields on commas and drops blanks', () => {
     expect(listOf(' a, b,,c ,')).toEqual(['a', 'b', 'c']);
     expect(listOf('')).toEqual([]);
+  });
+});
+
+describe('the rotate request', () => {
+  it('keeps every rule of the shown configuration and drops the host’s own fields', () => {
+    const shown = {
+      connector_id: 'hook',
+      adapter: 'webhook' as const,
+      version: 1 as const,
+      inbound_auth: { mode: 'hmac' as const, replay_window_ms: 60_000 },
+      activation: { mention_names: ['ccos'], keywords: ['help'], group_sender_allowlist: ['a'] },
+      template: { goal: 'Answer', policy_pack: 'default', budget: { max_steps: 5 } },
+      max_payload_bytes: 4096,
+      secret_name: 'CONNECTOR_HOOK_SECRET',
+      created_at: '2026-12-03T00:00:00.000Z',
+      updated_at: '2026-12-03T00:00:00.000Z',
+    };
+    const input = sameConfigInput(shown);
+    expect(input).toEqual({
+      adapter: 'webhook',
+      version: 1,
+      inbound_auth: { mode: 'hmac', replay_window_ms: 60_000 },
+      activation: shown.activation,
+      template: shown.template,
+      max_payload_bytes: 4096,
+    });
+    // The host's strict schema takes it as it is.
+    expect(adapterConfigInputSchema.safeParse(input).success).toBe(true);
   });
 });
