@@ -6,12 +6,10 @@ import { queryKeys } from '../api/query-keys.ts';
 import { ConfirmAction } from '../ui/confirm-action.tsx';
 import { ErrorState, InlineError, Loading } from '../ui/states.tsx';
 import { ChannelConnections } from './channel-connections.tsx';
-import { healthText, inboundAuthText } from './connector-facts.ts';
+import { activationText, healthText, inboundAuthText } from './connector-facts.ts';
 import { sameConfigInput } from './connector-request.ts';
 import { OneTimeSecret } from './one-time-secret.tsx';
 import { SelfTestResult } from './self-test-result.tsx';
-
-const none = (list: readonly string[]): string => (list.length === 0 ? 'none' : list.join(', '));
 
 /** One connector: its adapter and rules, health, channels; self-test and remove. */
 export function ConnectorCard(props: { config: AdapterConfig }): ReactNode {
@@ -81,11 +79,7 @@ export function ConnectorCard(props: { config: AdapterConfig }): ReactNode {
           <dt>Run goal</dt>
           <dd>{config.template.goal}</dd>
           <dt>Wakes on</dt>
-          <dd>
-            direct messages; group messages mentioning {none(config.activation.mention_names)} or
-            with keywords {none(config.activation.keywords)}, from{' '}
-            {none(config.activation.group_sender_allowlist)}
-          </dd>
+          <dd>{activationText(config.activation)}</dd>
         </dl>
         <h3>Channels</h3>
         {detail.isPending ? (

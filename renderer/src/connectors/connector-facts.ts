@@ -54,3 +54,14 @@ export function matchesSearch(config: AdapterConfig, search: string): boolean {
     field.toLowerCase().includes(needle),
   );
 }
+
+/** Which messages wake an agent, in words: direct ones always, group ones by the rules. */
+export function activationText(rules: AdapterConfig['activation']): string {
+  const by = [
+    rules.mention_names.length === 0 ? null : `mention ${rules.mention_names.join(', ')}`,
+    rules.keywords.length === 0 ? null : `contain ${rules.keywords.join(', ')}`,
+  ].filter((part) => part !== null);
+  if (by.length === 0 || rules.group_sender_allowlist.length === 0)
+    return 'direct messages only (no group message can wake an agent)';
+  return `direct messages, and group messages from ${rules.group_sender_allowlist.join(', ')} that ${by.join(' or ')}`;
+}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AdapterConfig } from '../../../../contracts/connector-adapter.ts';
 import {
+  activationText,
   connectionText,
   healthText,
   inboundAuthText,
@@ -59,5 +60,19 @@ describe("the Connectors page's facts", () => {
     expect(matchesSearch(config, 'webhook')).toBe(true);
     expect(matchesSearch(config, 'message')).toBe(true);
     expect(matchesSearch(config, 'local')).toBe(false);
+  });
+
+  it('says which messages wake an agent: a group one only from an allowed sender, by a rule', () => {
+    const none = { mention_names: [], keywords: [], group_sender_allowlist: [] };
+    expect(activationText(none)).toMatch(/^direct messages only/);
+    // Names without allowed senders still wake nobody in a group (the host's rule).
+    expect(activationText({ ...none, mention_names: ['ccos'] })).toMatch(/^direct messages only/);
+    expect(
+      activationText({
+        mention_names: ['ccos'],
+        keywords: ['help'],
+        group_sender_allowlist: ['alice'],
+      }),
+    ).toBe('direct messages, and group messages from alice that mention ccos or contain help');
   });
 });
