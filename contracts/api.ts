@@ -364,6 +364,12 @@ export const STREAMED_EVENT_TYPES = [
   // The outbox page refreshes on these; digests and ids only, never a message's text.
   'outbox.queued',
   'outbox.admin',
+  // --- ui-connectors (issue 24) ---
+  // The Connectors page refreshes on these. None names a run, so they reach admins only: a
+  // connector's own token never sees another connector's setup or a channel's id.
+  'connector.adapter_set',
+  'connector.adapter_removed',
+  'connection.decided',
 ] as const satisfies readonly z.infer<typeof chainEventTypeSchema>[];
 
 // --- inbound connectors (issue 23) ---

@@ -96,7 +96,18 @@ export async function createInboundConnectors(
     inbound.onChannelDecisionIn(tx, approval, ctx),
   );
   for (const config of await configs.load()) await adapters[config.adapter].connect(config);
-  const health = (config: AdapterConfig) => adapters[config.adapter].health(config.connector_id);
+  const health = async (config: AdapterConfig): Promise<ConnectorHealth> => {
+    // A sender's proof cannot pass without its secret (deleted from the secret store by
+    // hand): that is an auth failure to show, not the healthy adapter's word. Names only,
+    // so checking health never reads a secret's value.
+    if (config.secret_name !== null && !(await deps.secrets.names()).includes(config.secret_name))
+      return {
+        ok: false,
+        category: 'auth',
+        detail: `its secret ${config.secret_name} is missing from the secret store`,
+      };
+    return adapters[config.adapter].health(config.connector_id);
+  };
   return {
     configs,
     connections,

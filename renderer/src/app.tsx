@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { ApprovalsPage } from './approvals/approvals-page.tsx';
 import { AuditPage } from './audit/audit-page.tsx';
+import { ConnectorsPage } from './connectors/connectors-page.tsx';
 import { MemoryPage } from './memory/memory-page.tsx';
 import { Link, useRoute } from './router.tsx';
 import { RunDetailPage } from './runs/run-detail-page.tsx';
@@ -28,6 +29,8 @@ export function App(): ReactNode {
         <SchedulesPage />
       ) : route.page === 'memory' ? (
         <MemoryPage />
+      ) : route.page === 'connectors' ? (
+        <ConnectorsPage />
       ) : route.page === 'audit' ? (
         <AuditPage />
       ) : route.page === 'settings' ? (

@@ -10,6 +10,7 @@ export type Route =
   | { page: 'audit' }
   | { page: 'settings' }
   | { page: 'memory' }
+  | { page: 'connectors' }
   | { page: 'not_found' };
 
 export function parseRoute(pathname: string): Route {
@@ -25,6 +26,7 @@ export function parseRoute(pathname: string): Route {
     return { page: first };
   if (parts.length === 1 && first === 'settings') return { page: 'settings' };
   if (parts.length === 1 && first === 'memory') return { page: 'memory' };
+  if (parts.length === 1 && first === 'connectors') return { page: 'connectors' };
   return { page: 'not_found' };
 }
 

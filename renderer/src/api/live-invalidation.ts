@@ -53,6 +53,14 @@ export function followLiveEvents(
     // Reads leave memory as it was; a write, delete or purge (from any client) changes it.
     if (type === 'memory.write' || type === 'memory.deleted' || type === 'memory.purged')
       void queries.invalidateQueries({ queryKey: queryKeys.allMemory });
+    // --- ui-connectors (issue 24) ---
+    // A channel approval asked or decided changes a connection's state as well.
+    if (
+      type.startsWith('connector.') ||
+      type === 'connection.decided' ||
+      type.startsWith('approval.')
+    )
+      void queries.invalidateQueries({ queryKey: queryKeys.connectors });
     void queries.invalidateQueries({ queryKey: queryKeys.allChain });
     if (event.run_id !== null) patchRun(event.run_id);
   });

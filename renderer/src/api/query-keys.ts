@@ -18,4 +18,7 @@ export const queryKeys = {
   memory: (filter: object) => ['memory', filter] as const,
   allMemory: ['memory'] as const,
   memoryItem: (id: string) => ['memory', 'item', id] as const,
+  // --- ui-connectors (issue 24) ---
+  connectors: ['connectors'] as const,
+  connector: (id: string) => ['connectors', id] as const,
 };

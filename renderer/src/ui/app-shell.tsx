@@ -12,6 +12,7 @@ const NAV: readonly { to: string; label: string; pages: readonly Route['page'][]
   { to: '/skills', label: 'Skills', pages: ['skills'] },
   { to: '/schedules', label: 'Schedules', pages: ['schedules'] },
   { to: '/memory', label: 'Memory', pages: ['memory'] },
+  { to: '/connectors', label: 'Connectors', pages: ['connectors'] },
   { to: '/audit', label: 'Audit', pages: ['audit'] },
   { to: '/settings', label: 'Settings', pages: ['settings'] },
 ];
