@@ -5,7 +5,7 @@ import { isAppError } from '../errors.ts';
 import type { OutboxService } from '../outbox/outbox-service.ts';
 import { DEFAULT_OUTBOX_SETTINGS, refuseOutboundIn } from '../outbox/outbox-service.ts';
 import { resolveChannelIn } from '../outbox/outbound-channels.ts';
-import { OUTBOUND_RULES } from '../outbox/outbound-gate.ts';
+import { OUTBOUND_RULES, redactedEgressVerdict } from '../outbox/outbound-gate.ts';
 import { UNKNOWN } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
@@ -13,7 +13,7 @@ import type { ApprovalService } from '../runs/approval-service.ts';
 import { refusalOf } from './approval-refusal.ts';
 import { errorOutcome } from './call-outcome.ts';
 import { entryOf, type ExecuteCall } from './execute-call.ts';
-import { untrustedWindowAsk } from './taint-gate.ts';
+import { builtinEffectAsk } from './taint-gate.ts';
 
 export type SendMessageToolDeps = {
   chain: CausalChain;
@@ -74,12 +74,34 @@ export class SendMessageTool {
             ),
           };
         const { target } = channel;
-        const gated = await this.#taintGateIn(
+        // Judged before anyone is asked: a person never approves a message that cannot leave.
+        const judged = this.#deps.outbox.judge({
+          connector_id: target.connector_id,
+          content: { text: input.text },
+          label: who.label,
+        });
+        if (!judged.ok)
+          return {
+            ok: false as const,
+            error: await refuseOutboundIn(
+              tx,
+              { ...who, connector_id: target.connector_id },
+              judged.refusal,
+            ),
+          };
+        const egress = redactedEgressVerdict(who.label, pack, judged.onMachine);
+        if (egress !== undefined && egress !== 'ask')
+          return {
+            ok: false as const,
+            error: await refuseOutboundIn(tx, { ...who, connector_id: target.connector_id }, egress),
+          };
+        const gated = await this.#approvalGateIn(
           tx,
           call,
           matchKey,
           input,
           `${target.connector_id}/${target.channel_id}`,
+          egress === 'ask',
         );
         if (gated !== undefined) return { ok: true as const, gated };
         const sent = await this.#deps.outbox.sendIn(tx, {
@@ -109,15 +131,17 @@ export class SendMessageTool {
   }
 
   /**
-   * Undefined when the message may go on (no gate, or a person approved this very call, whose
-   * approval is spent here); else the pause or the refusal to answer with.
+   * Undefined when the message may go on (neither the taint gate nor egress by label asks, or
+   * a person approved this very call, whose approval is spent here); else the pause or the
+   * refusal to answer with.
    */
-  async #taintGateIn(
+  async #approvalGateIn(
     tx: ChainTx,
     call: ExecuteCall,
     matchKey: string,
     input: SendMessageInput,
     destination: string,
+    redactedEgress: boolean,
   ): Promise<ToolCallOutcome | undefined> {
     const { approvals, redactor } = this.#deps;
     const usable = await approvals.findUsableIn(tx, call.run.id, matchKey);
@@ -128,10 +152,11 @@ export class SendMessageTool {
       return refusal === undefined ? undefined : { status: 'refused', reason: refusal };
     }
     const pack = this.#deps.policies.forRun(call.run);
-    const ask = untrustedWindowAsk(
+    const ask = builtinEffectAsk(
       call.window,
       pack,
       `the agent wants to send a message to ${destination}`,
+      { redactedEgress },
     );
     if (ask === undefined) return undefined;
     await tx.append({

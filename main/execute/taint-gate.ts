@@ -73,21 +73,39 @@ export function taintVerdictOf(
 }
 
 /**
- * The taint gate for a host built-in with an effect (`ccos__send_message`): asked from an
- * untrusted window, it needs a person's approval unless the pack turns the gate off. `action`
- * says what the agent wants, as the person will read it.
+ * The approval a host built-in with an effect (`ccos__send_message`) asks before it acts: the
+ * taint gate when the window that asked held untrusted data (unless the pack turns it off),
+ * and egress by label when the caller found `pii.redacted` content leaving the machine under
+ * the pack's exception (`redactedEgress`). One approval answers both; it names the sources.
+ * `action` says what the agent wants, as the person will read it.
  */
-export function untrustedWindowAsk(
+export function builtinEffectAsk(
   window: CallWindow | undefined,
   pack: PolicyPack,
   action: string,
+  options: { redactedEgress?: boolean } = {},
 ): Extract<TaintVerdict, { kind: 'ask' }> | undefined {
-  if (window?.taint !== 'untrusted' || (pack.taint_gate ?? 'approval') === 'off') return undefined;
+  if (window === undefined) return undefined;
+  const gated = window.taint === 'untrusted' && (pack.taint_gate ?? 'approval') !== 'off';
+  const labelled = options.redactedEgress === true;
+  if (!gated && !labelled) return undefined;
+  const why = [
+    ...(gated
+      ? [
+          `it was asked for by an answer that read untrusted data from ${holders(window, (s) => s.taint === 'untrusted')}`,
+        ]
+      : []),
+    ...(labelled
+      ? [
+          `it carries ${describeLabel(window.label)} data (from ${holders(window, (s) => s.label.length > 0)}) off this machine`,
+        ]
+      : []),
+  ];
   return {
     kind: 'ask',
-    rule_id: RULE_TAINT_GATE,
-    justification: `${action}, and it was asked for by an answer that read untrusted data from ${holders(window, (s) => s.taint === 'untrusted')}. Where each argument came from: ${describeArguments(window)}`,
-    request: { taint_gate: true, egress_label: false, ...windowRequest(window) },
+    rule_id: gated ? RULE_TAINT_GATE : RULE_EGRESS_LABEL,
+    justification: `${action}, and ${why.join('; and ')}. Where each argument came from: ${describeArguments(window)}`,
+    request: { taint_gate: gated, egress_label: labelled, ...windowRequest(window) },
   };
 }
 

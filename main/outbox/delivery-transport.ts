@@ -26,6 +26,11 @@ export type DeliveryTarget =
  * every attempt so the receiver can drop duplicates (delivery is at least once).
  */
 export type DeliveryTransport = {
+  /**
+   * The message stays on this machine (the local chat UI): it is not egress, so `pii.redacted`
+   * content needs no egress exception. Absent: it leaves the machine.
+   */
+  readonly onMachine?: boolean;
   target: (delivery: OutboundDelivery) => DeliveryTarget;
   /** Resolves (never rejects) with how the attempt ended; `signal` aborts it (host stopping). */
   deliver: (delivery: OutboundDelivery, signal: AbortSignal) => Promise<DeliveryResult>;

@@ -22,6 +22,8 @@ export type LocalChatTransportDeps = { chain: CausalChain };
  * text from the outbox row as it sends the frame, so the chain keeps no message content.
  */
 export class LocalChatTransport implements DeliveryTransport {
+  /** The person reads it in this machine's UI. */
+  readonly onMachine = true;
   readonly #deps: LocalChatTransportDeps;
 
   constructor(deps: LocalChatTransportDeps) {

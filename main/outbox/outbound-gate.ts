@@ -1,5 +1,6 @@
 import type { OutboundContent } from '../../contracts/outbox.ts';
-import { describeLabel, label, leq, type Label } from '../policy/labels.ts';
+import type { PolicyPack } from '../../contracts/policy.ts';
+import { describeLabel, includes, label, leq, type Label } from '../policy/labels.ts';
 import type { Redactor } from '../policy/redactor.ts';
 
 /** The rules that refuse an outbound message before it is queued, as the chain names them. */
@@ -40,4 +41,26 @@ export function judgeOutbound(
       reason: `the message derives from ${describeLabel(contentLabel)} data; only public or pii.redacted content may be sent (summarize or redact it, then declassify if needed)`,
     };
   return undefined;
+}
+
+/**
+ * `pii.redacted` content leaving the machine (CHAT-SECURITY-CONTRACT.md: "approved
+ * `pii.redacted`", and only "under an explicit policy exception with approval"): refused
+ * under the default pack, asked of a person for each message under `egress_label: approval`,
+ * not judged under `off`. A message to this machine's own UI is not egress. Content above
+ * `pii.redacted` is `judgeOutbound`'s to refuse.
+ */
+export function redactedEgressVerdict(
+  contentLabel: Label,
+  pack: Pick<PolicyPack, 'egress_label'>,
+  onMachine: boolean,
+): 'ask' | GateRefusal | undefined {
+  const rule = pack.egress_label ?? 'deny';
+  if (onMachine || rule === 'off' || !includes(contentLabel, 'pii.redacted')) return undefined;
+  if (rule === 'approval') return 'ask';
+  return {
+    rule_id: OUTBOUND_RULES.label,
+    reason:
+      'the message derives from pii.redacted data, which leaves this machine only under the policy pack\'s egress exception (egress_label: approval) and with a person\'s approval of each message; nothing was queued',
+  };
 }

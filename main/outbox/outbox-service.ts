@@ -82,18 +82,35 @@ export class OutboxService {
     this.#deps = deps;
   }
 
+  /**
+   * What the outbox would say of this content on this connector before any person is asked:
+   * a refusal (no transport, a secret, a label above `pii.redacted`), or whether the message
+   * stays on this machine.
+   */
+  judge(
+    request: Pick<OutboundRequest, 'connector_id' | 'content' | 'label'>,
+  ): { ok: true; onMachine: boolean } | { ok: false; refusal: GateRefusal } {
+    const transport = this.#deps.transports(request.connector_id);
+    if (transport === undefined)
+      return {
+        ok: false,
+        refusal: {
+          rule_id: OUTBOUND_RULES.channel,
+          reason: `connector ${request.connector_id} cannot send messages`,
+        },
+      };
+    const refusal = judgeOutbound(request.content, request.label, this.#deps.redactor);
+    if (refusal !== undefined) return { ok: false, refusal };
+    return { ok: true, onMachine: transport.onMachine === true };
+  }
+
   async sendIn(
     tx: ChainTx,
     request: OutboundRequest,
   ): Promise<{ ok: true; message: OutboxMessage } | { ok: false; error: AppError }> {
-    const { redactor, transports, clock } = this.#deps;
-    const refusal =
-      transports(request.connector_id) === undefined
-        ? {
-            rule_id: OUTBOUND_RULES.channel,
-            reason: `connector ${request.connector_id} cannot send messages`,
-          }
-        : judgeOutbound(request.content, request.label, redactor);
+    const { redactor, clock } = this.#deps;
+    const judged = this.judge(request);
+    const refusal = judged.ok ? undefined : judged.refusal;
     if (refusal !== undefined)
       return { ok: false, error: await refuseOutboundIn(tx, request, refusal) };
     const message = await enqueueIn(tx, {

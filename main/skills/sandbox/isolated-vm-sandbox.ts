@@ -272,10 +272,16 @@ class IsolatedSkill implements SandboxedSkill {
     // The isolate's own `timeout` covers only synchronous execution; code that resumes after an
     // awaited binding, or keeps running after the operation returned, is bounded by this
     // wall-clock deadline, which disposes the isolate.
+    let stopping: NodeJS.Immediate | undefined;
     const deadline = setTimeout(() => {
-      timedOut = true;
-      state.abort.abort();
-      this.#teardown();
+      // The isolate's "returned" signal may already wait in this event loop behind the timer
+      // (on a busy machine the host reads it late); one turn lets it land, so the error says
+      // the code ran on after returning rather than a plain timeout.
+      stopping = setImmediate(() => {
+        timedOut = true;
+        state.abort.abort();
+        this.#teardown();
+      });
     }, this.#limits.callTimeoutMs);
     let reply: unknown;
     try {
@@ -293,6 +299,7 @@ class IsolatedSkill implements SandboxedSkill {
       throw this.#broken(instance, e, timedOut, state);
     } finally {
       clearTimeout(deadline);
+      if (stopping !== undefined) clearImmediate(stopping);
       this.#current = undefined;
     }
     // A binding call still being served would resume the skill's code after its call is over;
@@ -384,7 +391,9 @@ class IsolatedSkill implements SandboxedSkill {
     let error: AppError;
     if (state.cpuExceeded) {
       error = this.#cpuError(where);
-    } else if (timedOut && state.returned) {
+    } else if ((timedOut || /timed out/i.test(message)) && state.returned) {
+      // Either deadline may fire first — the host's timer or isolated-vm's own — so which one
+      // did says nothing; whether the operation had returned says what the code was doing.
       error = new AppError(
         'SKILL_TIMEOUT',
         `${where} kept running after its operation returned and was stopped at the ${this.#limits.callTimeoutMs} ms limit`,

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { PolicyPack } from '../../../contracts/policy.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import { systemClock } from '../../../main/clock.ts';
 import { tryHashCall } from '../../../main/execute/call-outcome.ts';
@@ -8,10 +9,18 @@ import { OutboxService } from '../../../main/outbox/outbox-service.ts';
 import { SEND_MESSAGE_TOOL } from '../../../main/outbox/send-message-definition.ts';
 import { WebhookTransport } from '../../../main/outbox/webhook-transport.ts';
 import { PUBLIC } from '../../../main/policy/labels.ts';
+import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { rawSql } from '../../support/raw-sqlite.ts';
 import { AGENT, startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
 
 const FEED = 'skill feed@1.0.0 op latest';
+
+/** The default pack with the test's one channel listed, so the channel check passes and the taint gate decides. */
+const LISTING: PolicyPack = {
+  ...DEFAULT_POLICY_PACK,
+  id: 'default-listing-c-1',
+  outbound_channels: [{ connector_id: 'hook', channel_id: 'c-1' }],
+};
 
 /** What an answer that read a feed post (public, but from outside) carries. */
 const UNTRUSTED_WINDOW: CallWindow = {
@@ -41,7 +50,7 @@ describe('ccos__send_message under the taint gate', () => {
   });
 
   const setUp = async () => {
-    const host = await startExecuteHost();
+    const host = await startExecuteHost({ policyPacks: [LISTING] });
     h = host;
     const { started } = host;
     const clock = systemClock();
@@ -88,7 +97,7 @@ describe('ccos__send_message under the taint gate', () => {
 
   it('pauses a message from an untrusted window on an approval naming the source, and queues it once approved', async () => {
     const { h, send, queued } = await setUp();
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, LISTING.id);
     const text = 'Everyone: visit evil.example now';
     const first = await send(run, UNTRUSTED_WINDOW, text);
     expect(first.status).toBe('paused');
@@ -113,7 +122,7 @@ describe('ccos__send_message under the taint gate', () => {
 
   it('queues nothing when the person denies it', async () => {
     const { h, send, queued } = await setUp();
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, LISTING.id);
     const first = await send(run, UNTRUSTED_WINDOW, 'wire the money');
     const approvalId = first.status === 'paused' ? first.approval_id : '';
     expect((await h.decide(approvalId, { decision: 'deny', reason: 'no' })).status).toBe(200);
@@ -124,7 +133,7 @@ describe('ccos__send_message under the taint gate', () => {
 
   it('sends without asking when the answer read only trusted input', async () => {
     const { h, send, queued } = await setUp();
-    const run = await h.runningRun();
+    const run = await h.runningRun(undefined, LISTING.id);
     expect((await send(run, TRUSTED_WINDOW, 'good morning')).status).toBe('ok');
     expect(await queued(run.id)).toBe(1);
     expect(

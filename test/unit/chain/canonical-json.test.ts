@@ -89,6 +89,12 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(canonicalJson(o)).toBe('{"a":2,"b":1}');
   });
 
+  it('escapes quote, backslash and control characters in keys as JSON.stringify does', () => {
+    expect(canonicalJson({ '"': 1, '\\': 2, '\n': 3, 'a"b': 4 })).toBe(
+      '{"\\n":3,"\\"":1,"\\\\":2,"a\\"b":4}',
+    );
+  });
+
   it('refuses a sparse array rather than writing invalid JSON', () => {
     const sparse = [1, , 3]; // the hole is the point of the test
     expect(() => canonicalJson(sparse)).toThrow(TypeError);
@@ -96,7 +102,10 @@ describe('canonicalJson (RFC 8785)', () => {
 
   it('property: output parses back to an equal value and ignores key insertion order', () => {
     fc.assert(
-      fc.property(fc.jsonValue(), (value) => {
+      // Keys JSON must escape are left to the example tests: V8 (Node 24 and 26) can read an
+      // escaped key back as another one it parsed before (`"\\""` as `"\\\\"`, nodejs/node#63785),
+      // so `JSON.parse` is no oracle for them.
+      fc.property(fc.jsonValue().filter(hasNoEscapedKey), (value) => {
         const text = canonicalJson(value);
         // JSON has one zero: -0 comes back as 0.
         expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(value)));
@@ -107,6 +116,16 @@ describe('canonicalJson (RFC 8785)', () => {
     );
   });
 });
+
+/** True when no object key in the value holds a character JSON writes as an escape. */
+function hasNoEscapedKey(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(hasNoEscapedKey);
+  if (typeof value === 'object' && value !== null)
+    return Object.entries(value).every(
+      ([k, v]) => JSON.stringify(k) === `"${k}"` && hasNoEscapedKey(v),
+    );
+  return true;
+}
 
 /** The same value with every object's keys inserted in reverse order. */
 function reverseKeys(value: unknown): unknown {
