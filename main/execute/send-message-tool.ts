@@ -5,7 +5,7 @@ import { isAppError } from '../errors.ts';
 import type { OutboxService } from '../outbox/outbox-service.ts';
 import { DEFAULT_OUTBOX_SETTINGS, refuseOutboundIn } from '../outbox/outbox-service.ts';
 import { resolveChannelIn } from '../outbox/outbound-channels.ts';
-import { OUTBOUND_RULES, redactedEgressVerdict } from '../outbox/outbound-gate.ts';
+import { OUTBOUND_RULES, outboundLabelVerdict } from '../outbox/outbound-gate.ts';
 import { UNKNOWN } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Redactor } from '../policy/redactor.ts';
@@ -89,11 +89,15 @@ export class SendMessageTool {
               judged.refusal,
             ),
           };
-        const egress = redactedEgressVerdict(who.label, pack, judged.onMachine);
-        if (egress !== undefined && egress !== 'ask')
+        const byLabel = outboundLabelVerdict(who.label, pack, judged.onMachine);
+        if (byLabel.kind === 'deny')
           return {
             ok: false as const,
-            error: await refuseOutboundIn(tx, { ...who, connector_id: target.connector_id }, egress),
+            error: await refuseOutboundIn(
+              tx,
+              { ...who, connector_id: target.connector_id },
+              byLabel.refusal,
+            ),
           };
         const gated = await this.#approvalGateIn(
           tx,
@@ -101,7 +105,7 @@ export class SendMessageTool {
           matchKey,
           input,
           `${target.connector_id}/${target.channel_id}`,
-          egress === 'ask',
+          byLabel.kind === 'ask' ? byLabel.rule_id : undefined,
         );
         if (gated !== undefined) return { ok: true as const, gated };
         const sent = await this.#deps.outbox.sendIn(tx, {
@@ -141,7 +145,7 @@ export class SendMessageTool {
     matchKey: string,
     input: SendMessageInput,
     destination: string,
-    redactedEgress: boolean,
+    labelRule: string | undefined,
   ): Promise<ToolCallOutcome | undefined> {
     const { approvals, redactor } = this.#deps;
     const usable = await approvals.findUsableIn(tx, call.run.id, matchKey);
@@ -156,7 +160,7 @@ export class SendMessageTool {
       call.window,
       pack,
       `the agent wants to send a message to ${destination}`,
-      { redactedEgress },
+      { labelRule },
     );
     if (ask === undefined) return undefined;
     await tx.append({

@@ -75,19 +75,19 @@ export function taintVerdictOf(
 /**
  * The approval a host built-in with an effect (`ccos__send_message`) asks before it acts: the
  * taint gate when the window that asked held untrusted data (unless the pack turns it off),
- * and egress by label when the caller found `pii.redacted` content leaving the machine under
- * the pack's exception (`redactedEgress`). One approval answers both; it names the sources.
- * `action` says what the agent wants, as the person will read it.
+ * and egress by label when the caller found the content may leave only through an egress
+ * exception (`labelRule`, the exception's rule id). One approval answers both; it names the
+ * sources. `action` says what the agent wants, as the person will read it.
  */
 export function builtinEffectAsk(
   window: CallWindow | undefined,
   pack: PolicyPack,
   action: string,
-  options: { redactedEgress?: boolean } = {},
+  options: { labelRule?: string | undefined } = {},
 ): Extract<TaintVerdict, { kind: 'ask' }> | undefined {
   if (window === undefined) return undefined;
   const gated = window.taint === 'untrusted' && (pack.taint_gate ?? 'approval') !== 'off';
-  const labelled = options.redactedEgress === true;
+  const labelled = options.labelRule !== undefined;
   if (!gated && !labelled) return undefined;
   const why = [
     ...(gated
@@ -103,7 +103,7 @@ export function builtinEffectAsk(
   ];
   return {
     kind: 'ask',
-    rule_id: gated ? RULE_TAINT_GATE : RULE_EGRESS_LABEL,
+    rule_id: gated ? RULE_TAINT_GATE : (options.labelRule ?? RULE_EGRESS_LABEL),
     justification: `${action}, and ${why.join('; and ')}. Where each argument came from: ${describeArguments(window)}`,
     request: { taint_gate: gated, egress_label: labelled, ...windowRequest(window) },
   };

@@ -1,6 +1,7 @@
 import type { OutboundContent } from '../../contracts/outbox.ts';
 import type { PolicyPack } from '../../contracts/policy.ts';
-import { describeLabel, includes, label, leq, type Label } from '../policy/labels.ts';
+import { labelAllowed } from '../policy/label-rules.ts';
+import { describeLabel, label, leq, type Label } from '../policy/labels.ts';
 import type { Redactor } from '../policy/redactor.ts';
 
 /** The rules that refuse an outbound message before it is queued, as the chain names them. */
@@ -43,24 +44,32 @@ export function judgeOutbound(
   return undefined;
 }
 
+/** What the pack's label rules say of a message's content before it is queued. */
+export type OutboundLabelVerdict =
+  | { kind: 'allow' }
+  | { kind: 'ask'; rule_id: string }
+  | { kind: 'deny'; refusal: GateRefusal };
+
 /**
- * `pii.redacted` content leaving the machine (CHAT-SECURITY-CONTRACT.md: "approved
- * `pii.redacted`", and only "under an explicit policy exception with approval"): refused
- * under the default pack, asked of a person for each message under `egress_label: approval`,
- * not judged under `off`. A message to this machine's own UI is not egress. Content above
- * `pii.redacted` is `judgeOutbound`'s to refuse.
+ * The pack's label rules for the `outbound_connector` destination (`labelAllowed`, the
+ * constitution first): public content goes; `pii.redacted` goes only through an egress
+ * exception (the default pack's `exception.redacted_to_outbound_connector`), so with a
+ * person's approval of each message — the contract's "approved `pii.redacted`"; a pack with no
+ * exception (`strict`) refuses it. A message to this machine's own UI (`onMachine`) is not
+ * egress: the person reads it here, and content above `pii.redacted` is still refused by
+ * `judgeOutbound`.
  */
-export function redactedEgressVerdict(
+export function outboundLabelVerdict(
   contentLabel: Label,
-  pack: Pick<PolicyPack, 'egress_label'>,
+  pack: PolicyPack,
   onMachine: boolean,
-): 'ask' | GateRefusal | undefined {
-  const rule = pack.egress_label ?? 'deny';
-  if (onMachine || rule === 'off' || !includes(contentLabel, 'pii.redacted')) return undefined;
-  if (rule === 'approval') return 'ask';
-  return {
-    rule_id: OUTBOUND_RULES.label,
-    reason:
-      'the message derives from pii.redacted data, which leaves this machine only under the policy pack\'s egress exception (egress_label: approval) and with a person\'s approval of each message; nothing was queued',
-  };
+): OutboundLabelVerdict {
+  if (onMachine) return { kind: 'allow' };
+  const decision = labelAllowed(pack, contentLabel, 'outbound_connector');
+  if (!decision.allowed)
+    return {
+      kind: 'deny',
+      refusal: { rule_id: decision.rule_id, reason: `${decision.reason}; nothing was queued` },
+    };
+  return decision.needs_approval ? { kind: 'ask', rule_id: decision.rule_id } : { kind: 'allow' };
 }

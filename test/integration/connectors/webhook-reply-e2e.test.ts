@@ -33,7 +33,9 @@ const SECOND = 'Marigold lantern sixteen opens the side entrance. Could the driv
 const CHANNEL = 'chan-e2e';
 /**
  * The default pack's label rules, with the one exception a pack may make for a remote
- * provider: it may see `pii.redacted` (the summary), so the agent can word a reply.
+ * provider: it may see `pii.redacted` (the summary), so the agent can word a reply. A reply
+ * then leaves through the default pack's `exception.redacted_to_outbound_connector`: once a
+ * person approves that very message.
  */
 const REPLYING = pack('e2e-replying', {
   taint_gate: undefined,
@@ -140,6 +142,32 @@ describe('a webhook message answered through the outbox, end to end', () => {
     }
   };
 
+  /** Each send approval the person was asked, in order, as the inbox showed it. */
+  const sendApprovals: Approval[] = [];
+  /**
+   * Resolves once the next send approval is asked (the run then waits for it), and approves it
+   * as the person would after reading the message as it would leave.
+   */
+  const approveNextSend = (): Promise<void> => {
+    const asked = h.waitForEntry(
+      (e) =>
+        e.event_type === 'approval.request' &&
+        e.data.scope === SEND_MESSAGE_TOOL &&
+        !sendApprovals.some((a) => a.id === e.data.approval_id),
+    );
+    return (async () => {
+      const entry = await asked;
+      const shown = await h.request('GET', `/v1/approvals/${String(entry.data.approval_id)}`);
+      expect(shown.status, shown.text).toBe(200);
+      sendApprovals.push(shown.body as Approval);
+      const decided = await h.request('POST', `/v1/approvals/${String(entry.data.approval_id)}`, {
+        decision: 'approve',
+        reason: 'the summary may go back to the sender',
+      });
+      expect(decided.status, decided.text).toBe(200);
+    })();
+  };
+
   beforeAll(async () => {
     llm = await startScriptedLlm(script);
     receiver = await startOutboxReceiver(() => ({ status: 200 }));
@@ -195,15 +223,18 @@ describe('a webhook message answered through the outbox, end to end', () => {
     const created = h.waitForEntry(
       (e) => e.event_type === 'message.routed' && e.data.outcome === 'created_run',
     );
+    const firstSend = approveNextSend();
     const decided = await h.request('POST', `/v1/approvals/${channel?.id ?? ''}`, {
       decision: 'approve',
     });
     expect(decided.status, decided.text).toBe(200);
     const runId = (await created).run_id ?? '';
+    await firstSend;
     await arrived;
     const waiting = await h.waitForState(runId, ['paused_external_event', 'done', 'failed']);
     expect(waiting.state, waiting.state_reason ?? '').toBe('paused_external_event');
     const second = receiver.nextRequest();
+    const secondSend = approveNextSend();
     resumedBy = await post({
       id: 'm-2',
       channel_id: CHANNEL,
@@ -211,6 +242,7 @@ describe('a webhook message answered through the outbox, end to end', () => {
       sender_id: 'sam',
       text: SECOND,
     });
+    await secondSend;
     await second;
     run = await h.settle(runId);
   }, 3 * RUN_TIMEOUT_MS);
@@ -264,11 +296,29 @@ describe('a webhook message answered through the outbox, end to end', () => {
     expect(new Set(receiver.requests.map((r) => r.key)).size).toBe(2);
   });
 
-  it('each reply was queued with the label of the window that wrote it: pii.redacted, no raw label', async () => {
-    // The gate's ceiling today (main/outbox/outbound-gate.ts): pii.redacted leaves without a
-    // send approval. CHAT-SECURITY-CONTRACT.md says "approved pii.redacted": see the report.
+  it('each reply was queued with the label of the window that wrote it, pii.redacted, only after a person approved that very message', async () => {
     const queued = await h.runChain(run.id, 'outbox.queued');
     expect(queued.map((q) => q.data.label)).toEqual([['pii.redacted'], ['pii.redacted']]);
+    // CHAT-SECURITY-CONTRACT.md: outbound messages carry "approved pii.redacted" content.
+    expect(sendApprovals).toHaveLength(2);
+    sendApprovals.forEach((a, i) => {
+      expect(a).toMatchObject({ kind: 'operation', scope: SEND_MESSAGE_TOOL, run_id: run.id });
+      // The person read the message as it would leave, and why it asks.
+      expect(a.request).toMatchObject({
+        egress_label: true,
+        taint_gate: true,
+        params: { text: `Thanks, noted: ${summaries[i] ?? ''}` },
+      });
+      expect(a.justification).toContain('pii.redacted');
+      expect(JSON.stringify(a)).not.toMatch(/Harrow Street|Marigold|7731/);
+    });
+    const decisions = await h.runChain(run.id, 'approval.decision');
+    const queuedSeqs = queued.map((q) => q.seq);
+    sendApprovals.forEach((a, i) => {
+      const decision = decisions.find((d) => d.data.approval_id === a.id);
+      expect(decision?.data.decision).toBe('approve');
+      expect(decision?.seq ?? Infinity).toBeLessThan(queuedSeqs[i] ?? -1);
+    });
   });
 
   it('a second message resumes the run waiting for it, and its agent is shown the new envelope, not the text', async () => {

@@ -1,17 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { PolicyPack } from '../../../contracts/policy.ts';
-import type { Run } from '../../../contracts/runs.ts';
-import { systemClock } from '../../../main/clock.ts';
-import { tryHashCall } from '../../../main/execute/call-outcome.ts';
 import type { CallWindow } from '../../../main/execute/call-window.ts';
-import { SendMessageTool } from '../../../main/execute/send-message-tool.ts';
-import { OutboxService } from '../../../main/outbox/outbox-service.ts';
 import { SEND_MESSAGE_TOOL } from '../../../main/outbox/send-message-definition.ts';
-import { WebhookTransport } from '../../../main/outbox/webhook-transport.ts';
 import { PUBLIC } from '../../../main/policy/labels.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import { rawSql } from '../../support/raw-sqlite.ts';
-import { AGENT, startExecuteHost, type ExecuteTestHost } from './helpers/execute-host.ts';
+import type { ExecuteTestHost } from './helpers/execute-host.ts';
+import { startSendToolHarness } from './helpers/send-tool-harness.ts';
 
 const FEED = 'skill feed@1.0.0 op latest';
 
@@ -50,49 +45,9 @@ describe('ccos__send_message under the taint gate', () => {
   });
 
   const setUp = async () => {
-    const host = await startExecuteHost({ policyPacks: [LISTING] });
-    h = host;
-    const { started } = host;
-    const clock = systemClock();
-    const transport = new WebhookTransport({
-      urlFor: () => 'http://127.0.0.1:9/hook',
-      allowLoopbackHttp: true,
-      timeoutMs: 1_000,
-      clock,
-    });
-    const outbox = new OutboxService({
-      clock,
-      redactor: started.redactor,
-      transports: (id) => (id === 'hook' ? transport : undefined),
-      queued: () => undefined,
-    });
-    const tool = new SendMessageTool({
-      chain: started.chain,
-      outbox,
-      policies: started.policies,
-      approvals: started.approvals,
-      redactor: started.redactor,
-    });
-    let steps = 0;
-    const send = (run: Run, window: CallWindow, text: string) => {
-      const params = { connector_id: 'hook', channel_id: 'c-1', text };
-      const matchKey = tryHashCall(SEND_MESSAGE_TOOL, params);
-      if (typeof matchKey !== 'string') throw new Error('unhashable params');
-      steps += 1;
-      const call = {
-        run,
-        step_id: `stp_send_${steps}`,
-        segment: 0,
-        tool: SEND_MESSAGE_TOOL,
-        params,
-        ctx: AGENT,
-        window,
-      };
-      return tool.run(call, matchKey, { startStepIn: () => Promise.resolve() });
-    };
-    const queued = async (runId: string) =>
-      (await rawSql(host.databaseFile, 'select id from outbox where run_id = ?', [runId])).length;
-    return { h: host, send, queued };
+    const harness = await startSendToolHarness([LISTING]);
+    h = harness.h;
+    return harness;
   };
 
   it('pauses a message from an untrusted window on an approval naming the source, and queues it once approved', async () => {
