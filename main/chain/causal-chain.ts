@@ -15,6 +15,7 @@ import type { ChainTable, Database, Db } from '../store/schema.ts';
 import { hashEntry } from './chain-hash.ts';
 import { ChainReadGuard } from './chain-read-guard.ts';
 import { checkHash, checkSequence, type BrokenLink, type ExpectedLink } from './check-link.ts';
+import { parseStoredJson } from './stored-json.ts';
 
 /** What a caller supplies; the chain fills in seq, ids, time and the hash link. */
 export type ChainAppendInput = {
@@ -341,5 +342,5 @@ function toRow(entry: ChainEntry): ChainTable {
 }
 
 function fromRow(row: ChainTable): ChainEntry {
-  return chainEntrySchema.parse({ ...row, data: JSON.parse(row.data) as unknown });
+  return chainEntrySchema.parse({ ...row, data: parseStoredJson(row.data) });
 }

@@ -20,6 +20,7 @@ import {
   type ChainSigningKey,
 } from './chain-signing-key.ts';
 import { checkSignedHeads } from './check-signed-heads.ts';
+import { parseStoredJson } from './stored-json.ts';
 
 const LOOKUP_PAGE = 500;
 const EXPORT_PAGE = 1000;
@@ -145,7 +146,7 @@ export class ChainHeads {
       if (rows.length === 0) break;
       for (const row of rows) {
         // As stored, not re-parsed into shape: the export must show what is in the file.
-        yield { entry: chainEntrySchema.parse({ ...row, data: JSON.parse(row.data) as unknown }) };
+        yield { entry: chainEntrySchema.parse({ ...row, data: parseStoredJson(row.data) }) };
       }
       after = rows.at(-1)?.seq ?? until;
     }

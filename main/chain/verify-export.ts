@@ -10,6 +10,7 @@ import { AppError } from '../errors.ts';
 import { checkHash, checkSequence, type BrokenLink } from './check-link.ts';
 import { keyIdOf, parsePublicKey } from './chain-signing-key.ts';
 import { checkSignedHeads } from './check-signed-heads.ts';
+import { parseStoredJson } from './stored-json.ts';
 
 /** What an offline verification found, and with which key. */
 export type ExportVerification = ChainVerifyResult & {
@@ -41,7 +42,7 @@ export async function verifyChainExport(
     if (raw.trim() === '') continue;
     let line: ReturnType<typeof chainExportLineSchema.parse>;
     try {
-      line = chainExportLineSchema.parse(JSON.parse(raw));
+      line = chainExportLineSchema.parse(parseStoredJson(raw));
     } catch {
       throw new AppError(
         'INVALID_INPUT',

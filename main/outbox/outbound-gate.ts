@@ -46,9 +46,7 @@ export function judgeOutbound(
 
 /** What the pack's label rules say of a message's content before it is queued. */
 export type OutboundLabelVerdict =
-  | { kind: 'allow' }
-  | { kind: 'ask'; rule_id: string }
-  | { kind: 'deny'; refusal: GateRefusal };
+  { kind: 'allow' } | { kind: 'ask'; rule_id: string } | { kind: 'deny'; refusal: GateRefusal };
 
 /**
  * The pack's label rules for the `outbound_connector` destination (`labelAllowed`, the

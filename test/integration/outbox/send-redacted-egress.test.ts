@@ -5,11 +5,7 @@ import { SEND_MESSAGE_TOOL } from '../../../main/outbox/send-message-definition.
 import { label } from '../../../main/policy/labels.ts';
 import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
 import type { ExecuteTestHost } from '../execute/helpers/execute-host.ts';
-import {
-  HOOK,
-  LOCAL_CHAT,
-  startSendToolHarness,
-} from '../execute/helpers/send-tool-harness.ts';
+import { HOOK, LOCAL_CHAT, startSendToolHarness } from '../execute/helpers/send-tool-harness.ts';
 
 const SUMMARY = 'transform summarize';
 const CHANNELS = [
@@ -23,7 +19,11 @@ const DEFAULT_LISTING: PolicyPack = {
   outbound_channels: CHANNELS,
 };
 /** Like the shipped `strict` pack: no egress exception, so personal data never leaves. */
-const NO_EXCEPTIONS: PolicyPack = { ...DEFAULT_LISTING, id: 'no-exceptions', egress_exceptions: [] };
+const NO_EXCEPTIONS: PolicyPack = {
+  ...DEFAULT_LISTING,
+  id: 'no-exceptions',
+  egress_exceptions: [],
+};
 /** A pack switching off egress by label for skills cannot switch off the constitution here. */
 const OFF: PolicyPack = { ...DEFAULT_LISTING, id: 'egress-off', egress_label: 'off' };
 const EXCEPTION_RULE = 'exception.redacted_to_outbound_connector';
@@ -39,7 +39,9 @@ const REDACTED_WINDOW: CallWindow = {
 const RAW_WINDOW: CallWindow = {
   label: label('pii.chat.message'),
   taint: 'trusted',
-  sources: [{ name: 'the message', step_id: null, label: label('pii.chat.message'), taint: 'trusted' }],
+  sources: [
+    { name: 'the message', step_id: null, label: label('pii.chat.message'), taint: 'trusted' },
+  ],
   argument_sources: {},
 };
 
@@ -78,7 +80,11 @@ describe('ccos__send_message and pii.redacted content', () => {
     expect(await queued(run.id)).toBe(0);
     const approval = await h.approval(first.status === 'paused' ? first.approval_id : '');
     expect(approval).toMatchObject({ kind: 'operation', scope: SEND_MESSAGE_TOOL });
-    expect(approval.request).toMatchObject({ egress_label: true, taint_gate: false, params: { text } });
+    expect(approval.request).toMatchObject({
+      egress_label: true,
+      taint_gate: false,
+      params: { text },
+    });
     expect(approval.justification).toContain('pii.redacted');
     expect(approval.justification).toContain(SUMMARY);
     expect((await decisionsOf(h, run.id)).map((d) => d.rule_id)).toEqual([EXCEPTION_RULE]);

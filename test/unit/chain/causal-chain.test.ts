@@ -534,3 +534,32 @@ describe('CausalChain', () => {
     });
   });
 });
+
+describe('CausalChain with keys JSON must escape', () => {
+  it('verifies entries whose data keys V8 reads back as one another (nodejs/node#63785)', async () => {
+    const services = await openTestServices({ clock: manualClock() });
+    try {
+      const before = (await services.chain.verify()).entries;
+      // An agent chooses argument names: `\` then `"`, the pair V8's key cache confuses.
+      await services.chain.append({
+        event_type: 'skill.execute',
+        actor: 'agent',
+        data: { h: [], '\\': 0 },
+      });
+      await services.chain.append({
+        event_type: 'skill.execute',
+        actor: 'agent',
+        data: { h: 1, '"': 2 },
+      });
+      const result = await services.chain.verify();
+      expect(result).toMatchObject({ ok: true, entries: before + 2 });
+      const read = await services.chain.query({ after_seq: 0, limit: 10 });
+      expect(read.entries.slice(before).map((e) => Object.keys(e.data))).toEqual([
+        ['h', '\\'],
+        ['h', '"'],
+      ]);
+    } finally {
+      await services.close();
+    }
+  });
+});
