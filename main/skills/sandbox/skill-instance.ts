@@ -131,7 +131,7 @@ export async function createContext(
       });
       await module.evaluate({ timeout: limits.loadTimeoutMs });
     } catch (e) {
-      const reason = isolate.isDisposed
+      const reason = outOfTimeOrMemory(isolate, e)
         ? 'ran out of time or memory while loading'
         : `threw while loading: ${truncate(messageOf(e))}`;
       throw skillInvalid(
@@ -160,7 +160,7 @@ export async function createContext(
   } catch (e) {
     release();
     if (isAppError(e, 'SKILL_INVALID')) throw e;
-    const reason = isolate.isDisposed
+    const reason = outOfTimeOrMemory(isolate, e)
       ? 'ran out of time or memory while loading'
       : truncate(messageOf(e));
     throw skillInvalid(
@@ -201,4 +201,12 @@ export function messageOf(e: unknown): string {
 
 export function truncate(s: string): string {
   return s.length > MAX_ERROR_MESSAGE ? `${s.slice(0, MAX_ERROR_MESSAGE)}…` : s;
+}
+
+/**
+ * The load was stopped for time or memory: the isolate is gone, or isolated-vm's own timeout
+ * fired — on a busy machine it can come before the host's deadline disposes the isolate.
+ */
+function outOfTimeOrMemory(isolate: { isDisposed: boolean }, e: unknown): boolean {
+  return isolate.isDisposed || /^Script execution timed out/.test(messageOf(e));
 }
