@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { labelAtomSchema, labelInputSchema } from './labels.ts';
+import { labelAtomSchema, labelInputSchema, taintSchema } from './labels.ts';
 import { sharedMemoryNamespaceSchema } from './memory.ts';
 import { quarantinePolicySchema } from './quarantine.ts';
 import { budgetSchema } from './runs.ts';
@@ -323,6 +323,21 @@ export const policyPackSchema = z.strictObject({
     .min(1000)
     .max(24 * 60 * 60 * 1000)
     .optional(),
+  // --- MCP clients under labels and taint (issue 22, mcptaint) ---
+  /**
+   * What the host assumes of an MCP client's context (its model's prompt, which the host never
+   * sees): `untrusted` (the default) — it may have read a web page or a mail that steers it,
+   * so the taint gate asks a person before its effectful calls — or `trusted`, for a client
+   * whose only inputs are its person's and what this host gave it (whose taint still counts).
+   */
+  mcp_client_taint: taintSchema.optional(),
+  /**
+   * The label atoms an MCP client may be shown in a tool result (the pack's exception, as
+   * `llm_remote_labels` is for remote providers). Left out, only `public` results: one carrying
+   * any other atom answers `LABEL_WITHHELD` with `[withheld: <label> from <source>]`.
+   * `secret.token` cannot be listed; `internal.system` can.
+   */
+  mcp_client_labels: z.array(labelAtomSchema.exclude(['secret.token'])).optional(),
   // --- standing approvals (issue 22) ---
   /**
    * Whether a person may approve a call the taint gate asked about (its approval's request

@@ -17,6 +17,7 @@ import {
   type SpawnerChoice,
 } from './agent/spawn/choose-spawner.ts';
 import { readSharedMemory } from './execute/shared-memory.ts';
+import { outcomeLabelsOf } from './execute/outcome-labels.ts';
 import { transformModelOf } from './agent/llm/transform-llm.ts';
 import type { Spawner } from './agent/spawn/spawner.ts';
 import { BudgetMeter } from './runs/budget-meter.ts';
@@ -520,6 +521,11 @@ export class Host {
               : skillRegistry
                   .find(named.skillId)
                   ?.operations.find((op) => op.id === named.operationId);
+          },
+          labelsOf: (tool, outcome) => {
+            const skillId = parseToolName(tool)?.skillId;
+            const skill = skillId === undefined ? undefined : skillRegistry.find(skillId);
+            return outcomeLabelsOf(skill, tool, outcome);
           },
         },
       });

@@ -16,6 +16,7 @@ import type { Run } from '../../contracts/runs.ts';
 import { parseHostConfig } from '../../main/config.ts';
 import { Host, type StartedHost } from '../../main/host.ts';
 import { DEFAULT_POLICY_PACK } from '../../main/policy/policy-packs.ts';
+import { MCP_TRUSTED_CLIENT } from '../support/test-policy-packs.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
 import { ECHO_NOTES_DIR } from '../integration/autonomy/helpers/autonomy-host.ts';
 import { agentChannelCalls } from './agent-channel-calls.ts';
@@ -26,7 +27,7 @@ const WARMUP = 50;
 const CALLS = 600;
 /** The MCP session's run may take every call of the bench (the default pack stops at 50). */
 const BENCH_PACK = {
-  ...DEFAULT_POLICY_PACK,
+  ...MCP_TRUSTED_CLIENT,
   id: 'mcp-bench',
   default_budget: { ...DEFAULT_POLICY_PACK.default_budget, max_steps: 10_000 },
 };

@@ -14,6 +14,7 @@ import type { Principal } from '../../auth/token-service.ts';
 import { isAppError } from '../../errors.ts';
 import type { AccessControl } from '../shared/access-control.ts';
 import type { GatewayDeps, GatewayEnv } from '../shared/gateway-env.ts';
+import { mcpTools } from './mcp-offered-tools.ts';
 import { McpSession } from './mcp-session.ts';
 import { callTool } from './mcp-tool-call.ts';
 
@@ -98,7 +99,7 @@ export function registerMcpRoute(
       },
     );
     server.setRequestHandler(ListToolsRequestSchema, (request) =>
-      listTools(deps.skills.tools(), request.params?.cursor, mcp?.operationOf),
+      listTools(mcpTools(deps.skills.tools()), request.params?.cursor, mcp?.operationOf),
     );
     // The run starts as soon as the client has said who it is.
     server.oninitialized = () => {
@@ -128,6 +129,7 @@ export function registerMcpRoute(
             server,
             tool: request.params.name,
             params: request.params.arguments ?? {},
+            window: session.window,
             signal: extra.signal,
             ending: session.ending,
             progress: async (message) => {

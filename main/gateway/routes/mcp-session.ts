@@ -1,6 +1,7 @@
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Implementation } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from 'pino';
+import { McpClientWindow } from './mcp-client-window.ts';
 import type { McpPeer } from './mcp-tool-call.ts';
 import type { Principal } from '../../auth/token-service.ts';
 import type { ConnectorRecords } from '../../connectors/connector-records.ts';
@@ -44,6 +45,8 @@ export class McpSession {
   readonly #work = new Set<Promise<unknown>>();
   readonly #ending = new AbortController();
   #ended: Promise<void> | undefined;
+  /** What the host gave this session: the window its calls are judged by (issue 22). */
+  readonly window: McpClientWindow;
   /** The registry subscription that tells the client `tools/list_changed`. */
   subscription: Disposable | undefined;
 
@@ -61,6 +64,7 @@ export class McpSession {
     this.server = parts.server;
     this.transport = parts.transport;
     this.#onEnd = parts.onEnd;
+    this.window = new McpClientWindow(() => clientNameOf(this.server));
   }
 
   /** Aborted, with the reason, when the session ends: its calls stop waiting for a person. */
@@ -148,9 +152,17 @@ export class McpSession {
 /** The run's goal: the client's declared name, version and title, as a plain one-line label. */
 function goalOf(server: McpSessionServer): string {
   const info = server.getClientVersion();
-  const name = info === undefined ? 'an unnamed client' : `${info.name} ${info.version}`;
   const title = info?.title === undefined ? '' : `: ${info.title}`;
-  // Declared by the client: control characters would break the line it is shown on.
-  const label = `MCP session of ${name}${title}`.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
-  return label.slice(0, MAX_GOAL);
+  return oneLine(`MCP session of ${clientNameOf(server)}${title}`).slice(0, MAX_GOAL);
+}
+
+/** The client's declared name and version, as approvals and the goal show it. */
+function clientNameOf(server: McpSessionServer): string {
+  const info = server.getClientVersion();
+  return oneLine(info === undefined ? 'an unnamed client' : `${info.name} ${info.version}`);
+}
+
+/** Declared by the client: control characters would break the line it is shown on. */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, ' ').trim();
 }

@@ -7,7 +7,7 @@ import type {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
 import type { Approval, FormField } from '../../../contracts/approvals.ts';
-import type { SkillOperation } from '../../../contracts/skills.ts';
+import type { PolicyPack } from '../../../contracts/policy.ts';
 import type { CausalChain } from '../../chain/causal-chain.ts';
 import { newId } from '../../clock.ts';
 import { isAppError } from '../../errors.ts';
@@ -17,6 +17,11 @@ import type { PolicyPacks } from '../../policy/policy-packs.ts';
 import type { ApprovalService } from '../../runs/approval-service.ts';
 import type { ExternalRun } from '../../runs/external-run.ts';
 import { waitForDecision } from './mcp-approval-wait.ts';
+import { appendMcpDecision } from './mcp-decision.ts';
+import type { McpClientWindow } from './mcp-client-window.ts';
+import { MCP_TOOL_NOT_OFFERED, offeredOverMcp } from './mcp-offered-tools.ts';
+import { exposedResult, type ExposureDeps } from './mcp-result-exposure.ts';
+import { failure } from './mcp-tool-result.ts';
 
 /** How long a call waits for a person when its pack does not say. */
 export const DEFAULT_MCP_CALL_WAIT_MS = 60_000;
@@ -27,17 +32,18 @@ export const DEFAULT_MCP_CALL_WAIT_MS = 60_000;
  */
 const MAX_ROUNDS = 4;
 
+/** `rule_id` of the refusal of a tool MCP clients are never offered. */
+const RULE_MCP_TOOL_NOT_OFFERED = 'mcp.tool_not_offered';
+
 /** Recorded as the reason of a missing-input answer given through MCP elicitation. */
 export const ELICITED_REASON = 'answered in the MCP client (elicitation)';
 
-export type McpCallDeps = {
+export type McpCallDeps = ExposureDeps & {
   /** The execute pipeline: the same door the agent channel uses. */
   pipeline: { execute: (call: ExecuteCall) => Promise<ToolCallOutcome> };
   approvals: ApprovalService;
   chain: CausalChain;
   policies: PolicyPacks;
-  /** The operation a tool names (for its output schema), if it is installed. */
-  operationOf: (tool: string) => SkillOperation | undefined;
 };
 
 /** What a call needs of the SDK's server: the client's capabilities, and elicitation. */
@@ -54,6 +60,8 @@ export type McpCall = {
   server: McpPeer;
   tool: string;
   params: Record<string, unknown>;
+  /** What the host gave the session so far: the window its calls are judged by (issue 22). */
+  window: McpClientWindow;
   /** Aborted by the client's `notifications/cancelled` for this request. */
   signal: AbortSignal;
   /**
@@ -75,6 +83,7 @@ export type McpCall = {
  */
 export async function callTool(deps: McpCallDeps, call: McpCall): Promise<CallToolResult> {
   const pack = deps.policies.get(call.run.run.policy_pack);
+  if (!offeredOverMcp(call.tool)) return notOffered(deps, call);
   const waitMs = pack.mcp_call_wait_ms ?? DEFAULT_MCP_CALL_WAIT_MS;
   const matchKey = tryHashCall(call.tool, call.params);
   for (let round = 0; round < MAX_ROUNDS; round += 1) {
@@ -83,9 +92,11 @@ export async function callTool(deps: McpCallDeps, call: McpCall): Promise<CallTo
       typeof matchKey === 'string'
         ? await deps.approvals.findPending(call.run.run.id, matchKey)
         : undefined;
-    const outcome = waiting === undefined ? await execute(deps, call) : pausedOn(waiting);
+    const stepId = newId('stp');
+    const outcome =
+      waiting === undefined ? await execute(deps, call, pack, stepId) : pausedOn(waiting);
     if ('result' in outcome) return outcome.result;
-    if (outcome.status !== 'paused') return resultOf(outcome, deps.operationOf(call.tool));
+    if (outcome.status !== 'paused') return exposedResult(deps, call, pack, outcome, stepId);
     const approval = await deps.approvals.get(outcome.approval_id);
     if (approval.kind === 'missing_input' && canElicit(call.server)) {
       const elicited = await elicit(deps, call, approval);
@@ -103,17 +114,21 @@ export async function callTool(deps: McpCallDeps, call: McpCall): Promise<CallTo
 async function execute(
   deps: McpCallDeps,
   call: McpCall,
+  pack: PolicyPack,
+  stepId: string,
 ): Promise<ToolCallOutcome | { result: CallToolResult }> {
   try {
     return await call.run.inFlight(() =>
       deps.pipeline.execute({
         run: call.run.run,
         meter: call.run.meter,
-        step_id: newId('stp'),
+        step_id: stepId,
         segment: 0,
         tool: call.tool,
         params: call.params,
         ctx: { actor: call.actor, correlation_id: call.correlation_id },
+        // The taint gate and egress by label judge the call by what the host can stand behind.
+        window: call.window.windowFor(pack, call.params),
       }),
     );
   } catch (e) {
@@ -121,6 +136,20 @@ async function execute(
     if (isAppError(e)) return { result: failure(e.code, e.message) };
     throw e;
   }
+}
+
+/**
+ * A call to a tool MCP clients are never offered (the transforms, the verifier, declassify):
+ * refused before the pipeline, on the chain, with a stable code.
+ */
+async function notOffered(deps: McpCallDeps, call: McpCall): Promise<CallToolResult> {
+  const reason = `${call.tool} is not offered to MCP clients: the transform tools, the verifier and declassify serve supervised agents only`;
+  await appendMcpDecision(deps.chain, call, {
+    step_id: null,
+    rule_id: RULE_MCP_TOOL_NOT_OFFERED,
+    data: { decision: 'refused', reason },
+  });
+  return failure(MCP_TOOL_NOT_OFFERED, reason);
 }
 
 function pausedOn(approval: Approval): ToolCallOutcome {
@@ -229,22 +258,14 @@ async function stopped(
 ): Promise<CallToolResult> {
   const ended = call.ending.aborted;
   const why = typeof call.ending.reason === 'string' ? call.ending.reason : 'the session ended';
-  await deps.chain.transact(async (tx) => {
-    await tx.append({
-      event_type: 'policy.decision',
-      actor: call.actor,
-      correlation_id: call.correlation_id,
-      session_id: call.run.run.session_id,
-      run_id: call.run.run.id,
-      step_id: approval.step_id,
-      rule_id: ended ? 'mcp.call_session_ended' : 'mcp.call_cancelled',
-      data: {
-        decision: ended ? 'ended' : 'cancelled',
-        tool: call.tool,
-        approval_id: approval.id,
-        ...(ended ? { reason: why } : {}),
-      },
-    });
+  await appendMcpDecision(deps.chain, call, {
+    step_id: approval.step_id,
+    rule_id: ended ? 'mcp.call_session_ended' : 'mcp.call_cancelled',
+    data: {
+      decision: ended ? 'ended' : 'cancelled',
+      approval_id: approval.id,
+      ...(ended ? { reason: why } : {}),
+    },
   });
   return ended
     ? failure(
@@ -256,35 +277,4 @@ async function stopped(
 
 function waitingMessage(approval: Approval): string {
   return `waiting for approval ${approval.id}: decide in CCOS (Approvals, or \`ccos approvals approve ${approval.id}\`), then call this tool again with the same arguments`;
-}
-
-/** A pipeline outcome as an MCP result; structured content where the operation has a schema. */
-export function resultOf(
-  outcome: Exclude<ToolCallOutcome, { status: 'paused' }>,
-  op: SkillOperation | undefined,
-): CallToolResult {
-  switch (outcome.status) {
-    case 'ok': {
-      const output = outcome.output ?? null;
-      const structured =
-        op?.output_schema !== undefined && isRecord(output) ? { structuredContent: output } : {};
-      return { content: [{ type: 'text', text: JSON.stringify(output) }], ...structured };
-    }
-    case 'refused':
-      return failure('REFUSED', outcome.reason);
-    case 'error':
-      return failure(outcome.code, outcome.message);
-  }
-}
-
-function failure(code: string, message: string): CallToolResult {
-  return {
-    isError: true,
-    content: [{ type: 'text', text: `${code}: ${message}` }],
-    _meta: { 'ccos/code': code },
-  };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

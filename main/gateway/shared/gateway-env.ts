@@ -27,6 +27,7 @@ import type { ConnectorRecords } from '../../connectors/connector-records.ts';
 import type { PolicyPacks } from '../../policy/policy-packs.ts';
 import type { ToolCallOutcome } from '../../../contracts/agent-channel.ts';
 import type { SkillOperation } from '../../../contracts/skills.ts';
+import type { OutputLabels } from '../../skills/manifest/output-labels.ts';
 import type { ExecuteCall } from '../../execute/execute-pipeline.ts';
 import type { ExternalRuns } from '../../runs/external-run.ts';
 // --- inbound connectors (issue 23) ---
@@ -111,5 +112,7 @@ export type GatewayDeps = {
     policies: PolicyPacks;
     /** The installed operation a tool names, if any. */
     operationOf: (tool: string) => SkillOperation | undefined;
+    /** What an outcome of a tool carries, as its step records it (issue 22); undefined: unknown. */
+    labelsOf: (tool: string, outcome: ToolCallOutcome) => OutputLabels | undefined;
   };
 };

@@ -1,11 +1,9 @@
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryItem } from '../../../contracts/memory.ts';
+import { startJsonService, type JsonService } from '../../support/json-service.ts';
 import type { Run, Step } from '../../../contracts/runs.ts';
 import { callStepId } from '../../../main/supervisor/call-step-id.ts';
 import type {
@@ -47,31 +45,15 @@ const WITHHOLDING = pack('e2e-withholding', { taint_gate: undefined, egress_labe
 const MEMORY_SOURCE = 'memory session/parcel';
 
 /** A local service the agent could post to: it must receive nothing. */
-type Notify = { origin: string; received: unknown[]; close: () => Promise<void> };
+type Notify = JsonService & { received: unknown[] };
 
 async function startNotify(): Promise<Notify> {
   const received: unknown[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"sent":true}');
-    });
+  const service = await startJsonService(({ body }) => {
+    received.push(body);
+    return { sent: true };
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    received,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close').catch(() => undefined);
-    },
-  };
+  return { ...service, received };
 }
 
 /** A declarative skill with an origin: its `send` reaches the network. */

@@ -1,12 +1,10 @@
-import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { MemoryItem } from '../../../contracts/memory.ts';
+import { startJsonService, type JsonService } from '../../support/json-service.ts';
 import type { CannedResponse, RecordingServer } from '../llm/recording-http-server.ts';
 import { pack, startAutonomyHost, type AutonomyHost } from './helpers/autonomy-host.ts';
 import { finalAnswer, startScriptedLlm, toolCallAnswer } from './helpers/scripted-openai.ts';
@@ -20,25 +18,11 @@ const GATED = pack('gated', { taint_gate: undefined, egress_label: undefined });
 /** The same pack with the gate switched off, as a pack may (the skill-call gate is off too). */
 const UNGATED = pack('ungated', { taint_gate: 'off', egress_label: undefined });
 
-type Feed = { origin: string; close: () => Promise<void> };
+type Feed = JsonService;
 
 /** A local feed service an attacker wrote into. */
-async function startFeed(): Promise<Feed> {
-  const server: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ posts: [{ author: 'mallory', text: HOSTILE_POST }] }));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close').catch(() => undefined);
-    },
-  };
+function startFeed(): Promise<Feed> {
+  return startJsonService(() => ({ posts: [{ author: 'mallory', text: HOSTILE_POST }] }));
 }
 
 /** A declarative skill reading it: public, and (as every HTTP response) untrusted. */

@@ -2,12 +2,16 @@ import path from 'node:path';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Grant } from '../../../contracts/grants.ts';
-import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
+import { MCP_TRUSTED_CLIENT } from '../../support/test-policy-packs.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
 import { approvalIdIn, connectAs, textOf } from './mcp-helpers.ts';
 
-/** Calls that need a person answer at once with the approval they wait for. */
-const HASTY = { ...DEFAULT_POLICY_PACK, id: 'mcp-hasty-grants', mcp_call_wait_ms: 0 };
+/**
+ * Calls that need a person answer at once with the approval they wait for. The client's
+ * context is trusted, explicitly: a call from an untrusted one is taint-gated, and such a call
+ * is never a standing grant under the default pack (`mcp-labels.test.ts`).
+ */
+const HASTY = { ...MCP_TRUSTED_CLIENT, id: 'mcp-hasty-grants', mcp_call_wait_ms: 0 };
 const REMEMBER = 'echo-notes__remember';
 
 /**

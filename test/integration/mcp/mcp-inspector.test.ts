@@ -2,9 +2,10 @@ import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MCP_TRUSTED_CLIENT } from '../../support/test-policy-packs.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
-import { chainEntry, runsOf } from './mcp-helpers.ts';
+import { chainEntry, putConnector, runsOf } from './mcp-helpers.ts';
 
 /** The Inspector's own launcher (its `mcp-inspector` bin), resolved from its package. */
 const INSPECTOR = path.join(
@@ -30,12 +31,14 @@ describe('the MCP Inspector (a client nobody here wrote) against a real host (is
   let home: string;
   let token: string;
   beforeAll(async () => {
-    gw = await startGatewayHost();
+    // Shown echo's results (no output label: unknown personal data) and trusted, explicitly.
+    gw = await startGatewayHost({ policyPacks: [MCP_TRUSTED_CLIENT] });
     home = await makeTempDir('ccos-inspector-home-');
     const installed = await gw.request('POST', '/v1/skills', {
       json: { path: path.resolve('plugins/echo-notes') },
     });
     expect(installed.status, installed.text).toBe(201);
+    await putConnector(gw, 'inspector', { allowed_packs: [MCP_TRUSTED_CLIENT.id] });
     ({ token } = await gw.connector('inspector', ['mcp']));
   });
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { Run } from '../../../contracts/runs.ts';
-import { DEFAULT_POLICY_PACK } from '../../../main/policy/policy-packs.ts';
+import { MCP_TRUSTED_CLIENT } from '../../support/test-policy-packs.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
 import {
   approvalIdIn,
@@ -20,10 +20,15 @@ import {
   textOf,
 } from './mcp-helpers.ts';
 
-/** Calls wait for a person at most this long under the default pack's MCP settings here. */
-const PATIENT = { ...DEFAULT_POLICY_PACK, id: 'mcp-patient', mcp_call_wait_ms: 600_000 };
+/**
+ * These tests are of the MCP machinery after the label and taint rules (`mcp-labels.test.ts`
+ * tests those): each names a pack that trusts the client's context and shows it echo-notes'
+ * unlabelled (unknown) results. Calls wait for a person at most this long.
+ */
+const SHOWN = MCP_TRUSTED_CLIENT;
+const PATIENT = { ...SHOWN, id: 'mcp-patient', mcp_call_wait_ms: 600_000 };
 /** Calls answer at once with what they wait for. */
-const HASTY = { ...DEFAULT_POLICY_PACK, id: 'mcp-hasty', mcp_call_wait_ms: 0 };
+const HASTY = { ...SHOWN, id: 'mcp-hasty', mcp_call_wait_ms: 0 };
 
 async function approvalOf(gw: GatewayTestHost, id: string): Promise<Approval> {
   return (await gw.request('GET', `/v1/approvals/${id}`)).body as Approval;
@@ -36,7 +41,7 @@ async function runOf(gw: GatewayTestHost, id: string): Promise<Run> {
 describe('MCP tools/call (issue 25)', () => {
   let gw: GatewayTestHost;
   beforeAll(async () => {
-    gw = await startGatewayHost({ policyPacks: [PATIENT, HASTY] });
+    gw = await startGatewayHost({ policyPacks: [SHOWN, PATIENT, HASTY] });
     const installed = await gw.request('POST', '/v1/skills', {
       json: { path: path.resolve('plugins/echo-notes') },
     });
@@ -47,7 +52,10 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('runs a call in the session’s external run, with structured content, a step and chain entries; closing the session ends the run', async () => {
-    const { client, transport } = await connectAs(gw, 'desk', { name: 'Claude Desktop' });
+    const { client, transport } = await connectAs(gw, 'desk', {
+      name: 'Claude Desktop',
+      packs: [SHOWN.id],
+    });
     const listed = await client.listTools();
     const echo = listed.tools.find((t) => t.name === 'echo-notes__echo');
     expect(echo?.outputSchema).toMatchObject({ type: 'object' });
@@ -61,7 +69,7 @@ describe('MCP tools/call (issue 25)', () => {
     expect(JSON.parse(textOf(result))).toEqual({ text: 'hello' });
 
     const [run] = await runsOf(gw, 'desk');
-    expect(run).toMatchObject({ state: 'running', driver: 'external', policy_pack: 'default' });
+    expect(run).toMatchObject({ state: 'running', driver: 'external', policy_pack: SHOWN.id });
     expect(run?.goal).toContain('Claude Desktop 1.0.0');
     expect(run?.usage.steps).toBe(1);
     const steps = (await gw.request('GET', `/v1/runs/${run?.id ?? ''}/steps`)).body as {
@@ -82,7 +90,7 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('errors are isError results with the stable code, not protocol errors', async () => {
-    const { client } = await connectAs(gw, 'errs');
+    const { client } = await connectAs(gw, 'errs', { packs: [SHOWN.id] });
     try {
       const unknown = (await client.callTool({
         name: 'nope__nothing',
@@ -182,7 +190,10 @@ describe('MCP tools/call (issue 25)', () => {
   });
 
   it('missing input is asked through elicitation and recorded as an inbox answer would be', async () => {
-    const { client } = await connectAs(gw, 'elicit', { capabilities: { elicitation: {} } });
+    const { client } = await connectAs(gw, 'elicit', {
+      capabilities: { elicitation: {} },
+      packs: [SHOWN.id],
+    });
     const asked: unknown[] = [];
     client.setRequestHandler(ElicitRequestSchema, (request) => {
       asked.push(request.params);
@@ -257,7 +268,7 @@ describe('MCP tools/call (issue 25)', () => {
 
   it('a spent budget fails the run budget_exceeded:steps and answers isError BUDGET_EXCEEDED', async () => {
     const { client } = await connectAs(gw, 'tight', {
-      packs: ['default'],
+      packs: [SHOWN.id],
       budget_caps: { max_steps: 1 },
     });
     try {
