@@ -22,15 +22,17 @@ const RETRIED_TEXT = 'refuse-1: the parcel left the depot';
 /** Markup an attacker would like the page to run: it must stay text. */
 const HOSTILE_TEXT = `refuse-2 <img src=x onerror="document.title='pwned';window.__pwned=1">`;
 const GONE_TEXT = 'refuse-3: an old reminder';
+const STALE_TEXT = 'refuse-4: seen from a page that lost its stream';
 
 /**
- * Issue 24's Outbox page in Chromium against a real headless host: a run sends four messages
+ * Issue 24's Outbox page in Chromium against a real headless host: a run sends five messages
  * through `ccos__send_message` to a webhook whose receiver on 127.0.0.1 takes one (200) and
- * refuses three (400: dead at once). The open page shows them live and counts the dead letters
+ * refuses four (400: dead at once). The open page shows them live and counts the dead letters
  * in the navigation; the person opens one and reads its history; another admin discards one
  * under the person's eyes; the person retries one once the receiver is fixed and sees it
- * delivered, and discards the last, whose hostile markup stays text. Each admin action is one
- * `outbox.admin` chain entry.
+ * delivered; a page that lost its stream retries one already delivered and is told so by code;
+ * the person discards the last, whose hostile markup stays text. Each admin action, and the
+ * refusal, is one `outbox.admin` chain entry.
  */
 describe.skipIf(skip !== undefined)('the Outbox page', () => {
   let ui: UiHost;
@@ -52,7 +54,7 @@ describe.skipIf(skip !== undefined)('the Outbox page', () => {
       allowLoopbackHttp: true,
       packs: [LISTED],
       transcript: {
-        entries: [RETRIED_TEXT, DELIVERED_TEXT, HOSTILE_TEXT, GONE_TEXT]
+        entries: [RETRIED_TEXT, DELIVERED_TEXT, HOSTILE_TEXT, GONE_TEXT, STALE_TEXT]
           .map((text, i) =>
             callEntry(`send-${i}`, SEND_MESSAGE_TOOL, {
               connector_id: 'hook',
@@ -109,16 +111,16 @@ describe.skipIf(skip !== undefined)('the Outbox page', () => {
       const delivered = page.locator(
         '[data-testid="outbox-message"]:has([data-state="delivered"])',
       );
-      await dead.nth(2).waitFor({ timeout: UI_TIMEOUT_MS });
+      await dead.nth(3).waitFor({ timeout: UI_TIMEOUT_MS });
       await delivered.first().waitFor({ timeout: UI_TIMEOUT_MS });
-      await page.getByRole('heading', { name: '4 messages' }).waitFor();
-      await nav().getByTestId('dead-letters-badge').getByText('3').waitFor();
-      expect(await nav().getByLabel('3 dead letters').count()).toBe(1);
+      await page.getByRole('heading', { name: '5 messages' }).waitFor();
+      await nav().getByTestId('dead-letters-badge').getByText('4').waitFor();
+      expect(await nav().getByLabel('4 dead letters').count()).toBe(1);
       expect((await ui.settle(run.id)).state).toBe('done');
 
       const list = (await ui.request('GET', '/v1/outbox')).body as OutboxList;
       for (const m of list.messages) idOf.set((await detailOf(m.id)).content.text, m.id);
-      expect(idOf.size).toBe(4);
+      expect(idOf.size).toBe(5);
       const deliveredRow = row(idOf.get(DELIVERED_TEXT) ?? '');
       expect(await deliveredRow.getByTestId('outbox-state').textContent()).toBe('delivered');
       expect(await deliveredRow.getByRole('link', { name: run.id }).count()).toBe(1);
@@ -140,14 +142,14 @@ describe.skipIf(skip !== undefined)('the Outbox page', () => {
   );
 
   it('shows only the dead letters at one press, and keeps the filter in the address', async () => {
-    await page.getByRole('button', { name: 'Dead letters (3)' }).click();
-    await page.getByRole('heading', { name: '3 dead letters' }).waitFor();
+    await page.getByRole('button', { name: 'Dead letters (4)' }).click();
+    await page.getByRole('heading', { name: '4 dead letters' }).waitFor();
     expect(await row(idOf.get(DELIVERED_TEXT) ?? '').count()).toBe(0);
     expect(new URL(page.url()).search).toBe('?state=dead');
     await page.reload();
-    await page.getByRole('heading', { name: '3 dead letters' }).waitFor();
+    await page.getByRole('heading', { name: '4 dead letters' }).waitFor();
     expect(
-      await page.getByRole('button', { name: 'Dead letters (3)' }).getAttribute('aria-pressed'),
+      await page.getByRole('button', { name: 'Dead letters (4)' }).getAttribute('aria-pressed'),
     ).toBe('true');
     await checkPage(ui, page, 'outbox-dead');
   });
@@ -179,7 +181,7 @@ describe.skipIf(skip !== undefined)('the Outbox page', () => {
     const alert = page.getByRole('alert');
     await alert.getByText('NOT_FOUND').waitFor({ timeout: UI_TIMEOUT_MS });
     await alert.getByText('It may have been removed; go back to the list.').waitFor();
-    await nav().getByTestId('dead-letters-badge').getByText('2').waitFor();
+    await nav().getByTestId('dead-letters-badge').getByText('3').waitFor();
     await page.getByRole('link', { name: '← All messages' }).click();
   });
 
@@ -203,12 +205,44 @@ describe.skipIf(skip !== undefined)('the Outbox page', () => {
       const key = (await detailOf(id)).idempotency_key;
       expect(receiver.requests.filter((r) => r.key === key)).toHaveLength(2);
       expect(receiver.accepted.has(key)).toBe(true);
-      await nav().getByTestId('dead-letters-badge').getByText('1').waitFor();
+      await nav().getByTestId('dead-letters-badge').getByText('2').waitFor();
       const retried = (await adminEntries()).filter((e) => e.data.action === 'retry');
       expect(retried.map((e) => e.data.ids)).toEqual([[id]]);
     },
     3 * UI_TIMEOUT_MS,
   );
+
+  it('tells a page that lost its live stream, by code, that the message was delivered meanwhile', async () => {
+    const id = idOf.get(STALE_TEXT) ?? '';
+    const other = await ui.signIn();
+    try {
+      // A page whose event stream is cut (a network fault): it keeps what it last read.
+      await other.page.route('**/v1/events', (route) => route.abort());
+      await other.page.goto(`${ui.url}/outbox/${id}`);
+      await other.page.getByTestId('live-status').getByText('reconnecting…').waitFor();
+      await other.page.getByRole('button', { name: `Retry ${id}` }).click();
+      // Meanwhile another admin retries it and the receiver takes it.
+      expect((await ui.request('POST', `/v1/outbox/${id}/retry`, {})).status).toBe(200);
+      await ui.waitForEntry(
+        (e) =>
+          e.event_type === 'outbound.attempt' &&
+          e.data.outbox_id === id &&
+          e.data.outcome === 'delivered',
+      );
+      await other.page.getByRole('button', { name: 'Retry the message' }).click();
+      const refusal = other.page.getByRole('alert');
+      await refusal.getByText(/\(OUTBOX_ALREADY_DELIVERED\)$/).waitFor();
+      await other.page
+        .getByText('It was delivered meanwhile: there is nothing to retry or discard.')
+        .waitFor();
+      // The refusal's refetch shows the message as it is now.
+      await other.page.locator('[data-testid="outbox-state"][data-state="delivered"]').waitFor();
+      await checkPage(ui, other.page, 'outbox-refused');
+    } finally {
+      await other.context.close();
+    }
+    await nav().getByTestId('dead-letters-badge').getByText('1').waitFor();
+  });
 
   it('discards a dead letter after a second step with focus on Cancel; its markup stays text', async () => {
     await page.getByRole('link', { name: '← All messages' }).click();
@@ -242,10 +276,12 @@ describe.skipIf(skip !== undefined)('the Outbox page', () => {
     ).toHaveLength(1);
 
     const entries = await adminEntries();
-    expect(entries.map((e) => [e.data.action, e.data.ids])).toEqual([
-      ['discard', [idOf.get(GONE_TEXT)]],
-      ['retry', [idOf.get(RETRIED_TEXT)]],
-      ['discard', [id]],
+    expect(entries.map((e) => [e.data.action, e.data.ids, e.data.outcome])).toEqual([
+      ['discard', [idOf.get(GONE_TEXT)], 'done'],
+      ['retry', [idOf.get(RETRIED_TEXT)], 'done'],
+      ['retry', [idOf.get(STALE_TEXT)], 'done'],
+      ['retry', [idOf.get(STALE_TEXT)], 'refused'],
+      ['discard', [id], 'done'],
     ]);
     expect(entries.every((e) => e.actor !== '')).toBe(true);
     await page.getByRole('button', { name: 'Dead letters' }).click();
