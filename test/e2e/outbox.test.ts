@@ -87,9 +87,11 @@ describe.skipIf(skip !== undefined)('the Outbox page', () => {
     expect(res.status, res.text).toBe(200);
     return res.body as OutboxMessageDetail;
   };
+  /** Opens a message's page from the list by keyboard (its link, then Enter). */
   const open = async (text: string): Promise<string> => {
     const id = idOf.get(text) ?? '';
-    await page.getByRole('link', { name: `Message ${id}` }).click();
+    await page.getByRole('link', { name: `Message ${id}` }).focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: `Message ${id}`, level: 1 }).waitFor();
     return id;
   };
@@ -142,7 +144,9 @@ describe.skipIf(skip !== undefined)('the Outbox page', () => {
   );
 
   it('shows only the dead letters at one press, and keeps the filter in the address', async () => {
-    await page.getByRole('button', { name: 'Dead letters (4)' }).click();
+    // By keyboard: the filter is a row of real buttons.
+    await page.getByRole('button', { name: 'Dead letters (4)' }).focus();
+    await page.keyboard.press('Enter');
     await page.getByRole('heading', { name: '4 dead letters' }).waitFor();
     expect(await row(idOf.get(DELIVERED_TEXT) ?? '').count()).toBe(0);
     expect(new URL(page.url()).search).toBe('?state=dead');
