@@ -4,9 +4,10 @@ import type { OutboxState } from '../../../contracts/outbox.ts';
 import { useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
 import { Empty, ErrorState, Loading } from '../ui/states.tsx';
-import { countHeading, deadCountText, stateFromSearch, stateText } from './outbox-facts.ts';
+import { countHeading, stateFromSearch, stateText } from './outbox-facts.ts';
 import { OutboxRow } from './outbox-row.tsx';
 import { OutboxStateFilter } from './outbox-state-filter.tsx';
+import { useDeadLetterCount } from './use-dead-letters.ts';
 
 /** The API's page size for the list; the page says when there may be more than it shows. */
 const LIMIT = 200;
@@ -26,10 +27,7 @@ export function OutboxPage(): ReactNode {
     queryKey: queryKeys.outbox(filter),
     queryFn: () => client.call('listOutbox', { query: { ...filter, limit: LIMIT } }),
   });
-  const dead = useQuery({
-    queryKey: queryKeys.deadLetters,
-    queryFn: () => client.call('listOutbox', { query: { state: 'dead', limit: 100 } }),
-  });
+  const dead = useDeadLetterCount();
   const choose = (next: OutboxState | ''): void => {
     // The address follows the filter, so a reload or a shared link shows the same view.
     window.history.replaceState(null, '', next === '' ? '/outbox' : `/outbox?state=${next}`);
@@ -44,15 +42,7 @@ export function OutboxPage(): ReactNode {
         Every message an agent sends waits here until its connector’s receiver takes it. A dead
         letter is never sent unless you retry it; the audit chain records each retry and discard.
       </p>
-      <OutboxStateFilter
-        state={state}
-        deadCount={
-          dead.data === undefined || dead.data.messages.length === 0
-            ? undefined
-            : deadCountText(dead.data.messages.length, dead.data.next_cursor !== null)
-        }
-        onChange={choose}
-      />
+      <OutboxStateFilter state={state} deadCount={dead?.text} onChange={choose} />
       <h2 aria-live="polite">
         {list.isSuccess ? countHeading(messages.length, state) : 'Messages'}
       </h2>
