@@ -364,6 +364,11 @@ export const STREAMED_EVENT_TYPES = [
   // The outbox page refreshes on these; digests and ids only, never a message's text.
   'outbox.queued',
   'outbox.admin',
+  // --- ui-outbox (issue 24) ---
+  // Each attempt's end (ids, status, category; no text, no channel), so the Outbox page sees a
+  // message delivered or dead-lettered live. A run's owner sees its runs' entries only, as for
+  // `outbox.queued`, which already names more (the channel).
+  'outbound.attempt',
   // --- ui-connectors (issue 24) ---
   // The Connectors page refreshes on these. None names a run, so they reach admins only: a
   // connector's own token never sees another connector's setup or a channel's id.

@@ -3,6 +3,8 @@ import { ApprovalsPage } from './approvals/approvals-page.tsx';
 import { AuditPage } from './audit/audit-page.tsx';
 import { ConnectorsPage } from './connectors/connectors-page.tsx';
 import { MemoryPage } from './memory/memory-page.tsx';
+import { OutboxMessagePage } from './outbox/outbox-message-page.tsx';
+import { OutboxPage } from './outbox/outbox-page.tsx';
 import { Link, useRoute } from './router.tsx';
 import { RunDetailPage } from './runs/run-detail-page.tsx';
 import { RunsPage } from './runs/runs-page.tsx';
@@ -31,6 +33,10 @@ export function App(): ReactNode {
         <MemoryPage />
       ) : route.page === 'connectors' ? (
         <ConnectorsPage />
+      ) : route.page === 'outbox' ? (
+        <OutboxPage />
+      ) : route.page === 'outbox_message' ? (
+        <OutboxMessagePage key={route.id} id={route.id} />
       ) : route.page === 'audit' ? (
         <AuditPage />
       ) : route.page === 'settings' ? (

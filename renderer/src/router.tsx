@@ -11,6 +11,9 @@ export type Route =
   | { page: 'settings' }
   | { page: 'memory' }
   | { page: 'connectors' }
+  // --- ui-outbox (issue 24) ---
+  | { page: 'outbox' }
+  | { page: 'outbox_message'; id: string }
   | { page: 'not_found' };
 
 export function parseRoute(pathname: string): Route {
@@ -27,6 +30,10 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 1 && first === 'settings') return { page: 'settings' };
   if (parts.length === 1 && first === 'memory') return { page: 'memory' };
   if (parts.length === 1 && first === 'connectors') return { page: 'connectors' };
+  // --- ui-outbox (issue 24) ---
+  if (first === 'outbox' && parts.length === 1) return { page: 'outbox' };
+  if (first === 'outbox' && second !== undefined && parts.length === 2)
+    return { page: 'outbox_message', id: second };
   return { page: 'not_found' };
 }
 

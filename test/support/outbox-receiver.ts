@@ -81,3 +81,13 @@ export async function startOutboxReceiver(
       }),
   };
 }
+
+/** A webhook connector's adapter configuration whose outbound messages go to `url`. */
+export function webhookTo(url: string): Record<string, unknown> {
+  return {
+    adapter: 'webhook',
+    inbound_auth: { mode: 'hmac' },
+    template: { goal: 'Answer the message' },
+    outbound_url: url,
+  };
+}

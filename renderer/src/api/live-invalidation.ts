@@ -61,6 +61,11 @@ export function followLiveEvents(
       type.startsWith('approval.')
     )
       void queries.invalidateQueries({ queryKey: queryKeys.connectors });
+    // --- ui-outbox (issue 24) ---
+    // A message queued, retried or discarded, and each attempt's end (delivered, retried later,
+    // dead): the list, the open message and the dead-letter count all follow.
+    if (type === 'outbox.queued' || type === 'outbox.admin' || type === 'outbound.attempt')
+      void queries.invalidateQueries({ queryKey: queryKeys.allOutbox });
     void queries.invalidateQueries({ queryKey: queryKeys.allChain });
     if (event.run_id !== null) patchRun(event.run_id);
   });

@@ -21,4 +21,9 @@ export const queryKeys = {
   // --- ui-connectors (issue 24) ---
   connectors: ['connectors'] as const,
   connector: (id: string) => ['connectors', id] as const,
+  // --- ui-outbox (issue 24) ---
+  outbox: (filter: object) => ['outbox', filter] as const,
+  allOutbox: ['outbox'] as const,
+  outboxMessage: (id: string) => ['outbox', 'message', id] as const,
+  deadLetters: ['outbox', 'dead-letters'] as const,
 };

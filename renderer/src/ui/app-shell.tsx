@@ -3,6 +3,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useLiveStatus, useServices } from '../api/app-context.tsx';
 import { queryKeys } from '../api/query-keys.ts';
 import { Link, type Route } from '../router.tsx';
+import { DeadLettersBadge } from '../outbox/dead-letters-badge.tsx';
 import { desktopBridge, notifyNewApproval } from './notify.ts';
 import { ThemeToggle } from './theme-toggle.tsx';
 
@@ -13,6 +14,7 @@ const NAV: readonly { to: string; label: string; pages: readonly Route['page'][]
   { to: '/schedules', label: 'Schedules', pages: ['schedules'] },
   { to: '/memory', label: 'Memory', pages: ['memory'] },
   { to: '/connectors', label: 'Connectors', pages: ['connectors'] },
+  { to: '/outbox', label: 'Outbox', pages: ['outbox', 'outbox_message'] },
   { to: '/audit', label: 'Audit', pages: ['audit'] },
   { to: '/settings', label: 'Settings', pages: ['settings'] },
 ];
@@ -80,6 +82,7 @@ export function AppShell(props: { route: Route; children: ReactNode }): ReactNod
                       {pending}
                     </span>
                   ) : null}
+                  {item.to === '/outbox' ? <DeadLettersBadge /> : null}
                 </Link>
               </li>
             ))}
