@@ -1,9 +1,3 @@
-import { once } from 'node:events';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryItem } from '../../../contracts/memory.ts';
 import type { Run, Step } from '../../../contracts/runs.ts';
@@ -13,18 +7,14 @@ import type {
   RecordedRequest,
   RecordingServer,
 } from '../llm/recording-http-server.ts';
+import { pack, RUN_TIMEOUT_MS, type AutonomyHost } from './helpers/autonomy-host.ts';
+import { finalAnswer, sentMessages, toolCallAnswer } from './helpers/scripted-openai.ts';
 import {
-  pack,
-  RUN_TIMEOUT_MS,
-  startAutonomyHost,
-  type AutonomyHost,
-} from './helpers/autonomy-host.ts';
-import {
-  finalAnswer,
-  sentMessages,
-  startScriptedLlm,
-  toolCallAnswer,
-} from './helpers/scripted-openai.ts';
+  startJsonService,
+  startScriptedSkillHost,
+  type LocalService,
+  type ScriptedSkillHost,
+} from './helpers/skill-service-host.ts';
 
 /** A sentence only the raw message holds: wherever it shows up, raw content leaked. */
 const RAW_SENTENCE = 'The spare key to flat 4b is under the blue flowerpot by the back door';
@@ -47,31 +37,15 @@ const WITHHOLDING = pack('e2e-withholding', { taint_gate: undefined, egress_labe
 const MEMORY_SOURCE = 'memory session/parcel';
 
 /** A local service the agent could post to: it must receive nothing. */
-type Notify = { origin: string; received: unknown[]; close: () => Promise<void> };
+type Notify = LocalService & { received: unknown[] };
 
 async function startNotify(): Promise<Notify> {
   const received: unknown[] = [];
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      received.push(Buffer.concat(chunks).toString('utf8'));
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end('{"sent":true}');
-    });
+  const service = await startJsonService((_req, body) => {
+    received.push(body);
+    return { sent: true };
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    received,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close').catch(() => undefined);
-    },
-  };
+  return { ...service, received };
 }
 
 /** A declarative skill with an origin: its `send` reaches the network. */
@@ -119,7 +93,7 @@ describe('a label followed from a quarantined message to a denied egress', () =>
   let h: AutonomyHost;
   let llm: RecordingServer;
   let notify: Notify;
-  let skillDir: string;
+  let started: ScriptedSkillHost;
   const turns: Turn[] = [];
   let sessionId: string;
   let contentRef: string;
@@ -130,30 +104,21 @@ describe('a label followed from a quarantined message to a denied egress', () =>
 
   beforeAll(async () => {
     notify = await startNotify();
-    llm = await startScriptedLlm((request) => {
-      const turn = turns.shift();
-      try {
-        return turn?.(request) ?? finalAnswer();
-      } catch (e) {
-        // A turn that cannot read what it copies ends the run; the assertions then say why.
-        return finalAnswer(`the script broke: ${String(e)}`);
-      }
-    });
-    h = await startAutonomyHost({
-      transcript: { entries: [] },
-      installEchoNotes: false,
-      allowLoopbackHttp: true,
-      packs: [EXPOSING, WITHHOLDING],
-      llm: {
-        kind: 'openai_compatible',
-        base_url: `${llm.url}/v1`,
-        model: 'fake-model',
-        location: 'remote',
+    started = await startScriptedSkillHost({
+      script: (request) => {
+        const turn = turns.shift();
+        try {
+          return turn?.(request) ?? finalAnswer();
+        } catch (e) {
+          // A turn that cannot read what it copies ends the run; the assertions then say why.
+          return finalAnswer(`the script broke: ${String(e)}`);
+        }
       },
+      packs: [EXPOSING, WITHHOLDING],
+      skillYaml: notifySkill(notify.origin),
+      location: 'remote',
     });
-    skillDir = await mkdtemp(path.join(os.tmpdir(), 'ccos-e2e-skill-'));
-    await writeFile(path.join(skillDir, 'notify.yaml'), notifySkill(notify.origin));
-    await h.installSkill(path.join(skillDir, 'notify.yaml'));
+    ({ host: h, llm } = started);
 
     // The connector's part: a session, and the message sealed into quarantine with its label.
     const session = await h.request('POST', '/v1/sessions', {});
@@ -248,10 +213,8 @@ describe('a label followed from a quarantined message to a denied egress', () =>
   }, 4 * RUN_TIMEOUT_MS);
 
   afterAll(async () => {
-    await h.stop();
-    await llm.close();
+    await started.stop();
     await notify.close();
-    await rm(skillDir, { recursive: true, force: true });
   });
 
   const steps = async (run: Run): Promise<Step[]> =>
