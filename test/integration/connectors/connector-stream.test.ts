@@ -3,7 +3,7 @@ import type { StreamEvent } from '../../../contracts/api.ts';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { InboundResult } from '../../../contracts/connector-adapter.ts';
 import type { Run } from '../../../contracts/runs.ts';
-import { signInbound } from '../../../main/connectors/inbound-auth.ts';
+import { postSignedInbound } from '../../support/signed-inbound.ts';
 import {
   doneEntry,
   RUN_TIMEOUT_MS,
@@ -41,23 +41,11 @@ describe('connector entries on the event stream', () => {
     });
     expect(put.status, put.text).toBe(200);
     const secret = (put.body as { secret: string }).secret;
-    const body = JSON.stringify({
-      id: 'm-1',
-      channel_id: CHANNEL,
-      chat_type: 'direct',
-      sender_id: 'alice',
-      text: 'hello',
-    });
-    const ts = String(Date.now());
-    const inbound = await fetch(`${h.started.gateway.url}/v1/connectors/hook/inbound`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-ccos-timestamp': ts,
-        'x-ccos-signature': signInbound(secret, ts, Buffer.from(body)),
-      },
-      body,
-    });
+    const inbound = await postSignedInbound(
+      `${h.started.gateway.url}/v1/connectors/hook/inbound`,
+      secret,
+      { id: 'm-1', channel_id: CHANNEL, chat_type: 'direct', sender_id: 'alice', text: 'hello' },
+    );
     expect(((await inbound.json()) as InboundResult).outcome).toBe('waiting_channel_approval');
     const pending = (await h.request('GET', '/v1/approvals')).body as { approvals: Approval[] };
     const channel = pending.approvals.find((a) => a.kind === 'channel');
