@@ -55,11 +55,7 @@ export function taintVerdictOf(
   }
   if (!labelled && !gated) return undefined;
   const why = [
-    ...(gated
-      ? [
-          `it was asked for by an answer that read untrusted data from ${holders(window, (s) => s.taint === 'untrusted')}`,
-        ]
-      : []),
+    ...(gated ? [untrustedAskReason(window)] : []),
     ...(labelled
       ? [`its arguments may carry ${describeLabel(window.label)} data out over the network`]
       : []),
@@ -90,11 +86,7 @@ export function builtinEffectAsk(
   const labelled = options.labelRule !== undefined;
   if (!gated && !labelled) return undefined;
   const why = [
-    ...(gated
-      ? [
-          `it was asked for by an answer that read untrusted data from ${holders(window, (s) => s.taint === 'untrusted')}`,
-        ]
-      : []),
+    ...(gated ? [untrustedAskReason(window)] : []),
     ...(labelled
       ? [
           `it carries ${describeLabel(window.label)} data (from ${holders(window, (s) => s.label.length > 0)}) off this machine`,
@@ -109,8 +101,19 @@ export function builtinEffectAsk(
   };
 }
 
-/** What an approval shows of the window that asked: its join and each source. */
-function windowRequest(window: CallWindow): Record<string, unknown> {
+/**
+ * Why the taint gate asks, as the person reads it: the window's untrusted sources by name.
+ * Every gate (skill calls, host built-ins, memory writes) words it the same way.
+ */
+export function untrustedAskReason(window: CallWindow): string {
+  return `it was asked for by an answer that read untrusted data from ${holders(window, (s) => s.taint === 'untrusted')}`;
+}
+
+/**
+ * What an approval (and its `policy.decision` entry) shows of the window that asked: its join
+ * and each source. Shared by every gate so the approval card reads one shape.
+ */
+export function windowRequest(window: CallWindow): Record<string, unknown> {
   return {
     window: {
       label: describeLabel(window.label),

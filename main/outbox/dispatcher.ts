@@ -4,7 +4,8 @@ import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import type { Disposable } from '../disposable.ts';
 import type { Redactor } from '../policy/redactor.ts';
-import type { TimerHandle, WakeTimer } from '../scheduler/wake-timer.ts';
+import { WakeAlarm } from '../scheduler/wake-alarm.ts';
+import type { WakeTimer } from '../scheduler/wake-timer.ts';
 import type { Db } from '../store/schema.ts';
 import {
   attemptEndedEntries,
@@ -60,7 +61,7 @@ export class OutboxDispatcher implements Disposable {
   readonly #deps: DispatcherDeps;
   readonly #owner: string;
   readonly #abort = new AbortController();
-  #timer: TimerHandle | undefined;
+  readonly #alarm: WakeAlarm;
   #pass: Promise<void> | undefined;
   #again = false;
   #stopped = false;
@@ -69,6 +70,14 @@ export class OutboxDispatcher implements Disposable {
   constructor(deps: DispatcherDeps) {
     this.#deps = deps;
     this.#owner = deps.owner ?? newId('host');
+    this.#alarm = new WakeAlarm({
+      clock: deps.clock,
+      timer: deps.timer,
+      maxSleepMs: MAX_TIMER_MS,
+      wake: () => {
+        this.poke();
+      },
+    });
   }
 
   /** Looks at the table now (start-up: rows left by a previous run of the host). */
@@ -96,7 +105,7 @@ export class OutboxDispatcher implements Disposable {
 
   async dispose(): Promise<void> {
     this.#stopped = true;
-    this.#timer?.dispose();
+    this.#alarm.dispose();
     this.#abort.abort();
     await this.#pass;
   }
@@ -127,17 +136,10 @@ export class OutboxDispatcher implements Disposable {
 
   async #arm(): Promise<void> {
     if (this.#stopped) return;
-    this.#timer?.dispose();
-    this.#timer = undefined;
+    this.#alarm.cancel();
     const next = await nextWakeIn(this.#deps.db);
     if (next === undefined || this.#isStopped()) return;
-    const delay = Math.min(
-      Math.max(0, Date.parse(next) - this.#deps.clock.now().getTime()),
-      MAX_TIMER_MS,
-    );
-    this.#timer = this.#deps.timer.set(delay, () => {
-      this.poke();
-    });
+    this.#alarm.setFor(Date.parse(next));
   }
 
   /** Claims and delivers one batch; the number of rows it claimed. */

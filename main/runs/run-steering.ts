@@ -61,31 +61,13 @@ export class RunSteering {
       if (isTerminal(run.state)) {
         throw new AppError('RUN_ENDED', `run ${run.id} is ${run.state}: it reads no more notes`);
       }
-      const note: RunNote = {
-        id: newId('note'),
-        run_id: run.id,
-        text: this.#deps.redactor.redactString(input.text),
-        created_by: ctx.actor,
-        created_at: this.#deps.clock.now().toISOString(),
-        delivered_at: null,
-        delivered_segment: null,
-      };
-      await tx.db.insertInto('run_notes').values(note).execute();
-      const text = await this.#deps.payloads.recordIn(tx, {
-        run_id: run.id,
-        step_id: note.id,
-        kind: 'run.note',
-        subject: ctx.actor,
-        content: note.text,
-      });
-      await tx.append({
-        event_type: 'run.note',
-        ...auditedBy(ctx),
-        session_id: run.session_id,
-        run_id: run.id,
-        data: { note_id: note.id, state: run.state, text },
-      });
-      return note;
+      return this.#insertNoteIn(
+        tx,
+        run,
+        newId('note'),
+        this.#deps.redactor.redactString(input.text),
+        ctx,
+      );
     });
   }
 
@@ -97,8 +79,22 @@ export class RunSteering {
    * words off as one (context-window labels a person's note `pii.chat.message`, this not).
    */
   async addArrivalNoteIn(tx: ChainTx, run: Run, text: string, ctx: ActorContext): Promise<void> {
+    await this.#insertNoteIn(tx, run, newId(ARRIVAL_NOTE_PREFIX), text, ctx);
+  }
+
+  /**
+   * Stores a note waiting for delivery and names it on the chain by digest (its text goes to
+   * the payload store, never into the entry). Whose words it is lies in its id alone.
+   */
+  async #insertNoteIn(
+    tx: ChainTx,
+    run: Run,
+    id: string,
+    text: string,
+    ctx: ActorContext,
+  ): Promise<RunNote> {
     const note: RunNote = {
-      id: newId(ARRIVAL_NOTE_PREFIX),
+      id,
       run_id: run.id,
       text,
       created_by: ctx.actor,
@@ -121,6 +117,7 @@ export class RunSteering {
       run_id: run.id,
       data: { note_id: note.id, state: run.state, text: digest },
     });
+    return note;
   }
 
   /** A run's notes, oldest first. */

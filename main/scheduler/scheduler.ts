@@ -12,7 +12,8 @@ import { advanceIn, type AdvanceResult } from './advance-schedule.ts';
 import { DueHeap } from './due-heap.ts';
 import { SCHEDULER_ACTOR, type FireEffects } from './fire-effects.ts';
 import { readSchedule } from './schedule-rows.ts';
-import type { TimerHandle, WakeTimer } from './wake-timer.ts';
+import { WakeAlarm } from './wake-alarm.ts';
+import type { WakeTimer } from './wake-timer.ts';
 
 /**
  * Longest the one timer sleeps, even when nothing is due sooner: a wall-clock jump (a
@@ -59,9 +60,7 @@ export class Scheduler implements Disposable {
   readonly #heap = new DueHeap();
   /** Schedules a pass has out of the heap, and whether `changed` was called for one meanwhile. */
   readonly #inFlight = new Map<string, boolean>();
-  #timer: TimerHandle | undefined;
-  /** Wall-clock ms the armed timer should wake at. */
-  #wakeAt: number | undefined;
+  readonly #alarm: WakeAlarm;
   #queue: Promise<unknown> = Promise.resolve();
   #queuedPass: Promise<TickReport> | undefined;
   #subscription: Disposable | undefined;
@@ -69,6 +68,14 @@ export class Scheduler implements Disposable {
 
   constructor(deps: SchedulerDeps) {
     this.#deps = deps;
+    this.#alarm = new WakeAlarm({
+      clock: deps.clock,
+      timer: deps.timer,
+      maxSleepMs: MAX_SLEEP_MS,
+      wake: () => {
+        this.#onTimer();
+      },
+    });
   }
 
   /** Schedules waiting in the heap. */
@@ -103,8 +110,7 @@ export class Scheduler implements Disposable {
 
   async dispose(): Promise<void> {
     this.#stopped = true;
-    this.#timer?.dispose();
-    this.#timer = undefined;
+    this.#alarm.dispose();
     await this.#subscription?.dispose();
     await this.#queue.catch(() => undefined);
   }
@@ -187,9 +193,9 @@ export class Scheduler implements Disposable {
   }
 
   #onTimer(): void {
-    this.#timer = undefined;
     const now = this.#deps.clock.now().getTime();
-    const drift = this.#wakeAt === undefined ? 0 : now - this.#wakeAt;
+    const wakeAt = this.#alarm.wakeAt;
+    const drift = wakeAt === undefined ? 0 : now - wakeAt;
     const jump = Math.abs(drift) > CLOCK_JUMP_MS ? drift : null;
     if (jump !== null) {
       this.#deps.logger.warn(
@@ -293,17 +299,9 @@ export class Scheduler implements Disposable {
   }
 
   #arm(): void {
-    this.#timer?.dispose();
-    this.#timer = undefined;
-    if (this.#stopped) return;
-    const top = this.#heap.peek();
-    if (top === undefined) return;
-    const now = this.#deps.clock.now().getTime();
-    const delay = Math.min(MAX_SLEEP_MS, Math.max(0, top.due - now));
-    this.#wakeAt = now + delay;
-    this.#timer = this.#deps.timer.set(delay, () => {
-      this.#onTimer();
-    });
+    const top = this.#stopped ? undefined : this.#heap.peek();
+    if (top === undefined) this.#alarm.cancel();
+    else this.#alarm.setFor(top.due);
   }
 
   #onEntries(entries: readonly ChainEntry[]): void {

@@ -3,8 +3,7 @@ import type { MemoryPutReply } from '../../contracts/agent-channel.ts';
 import type { ChainTx } from '../chain/causal-chain.ts';
 import type { CallWindow } from '../execute/call-window.ts';
 import { hashOrUndefined } from '../execute/call-outcome.ts';
-import { RULE_TAINT_GATE } from '../execute/taint-gate.ts';
-import { describeLabel } from '../policy/labels.ts';
+import { RULE_TAINT_GATE, untrustedAskReason, windowRequest } from '../execute/taint-gate.ts';
 import { callStepId } from './call-step-id.ts';
 import type { SegmentContext } from './segment-context.ts';
 
@@ -51,20 +50,7 @@ export async function memoryTaintGateIn(
   const { call_id: callId, ...covered } = write;
   const stepId = callId === undefined ? undefined : callStepId(run.id, callId);
   const matchKey = hashOrUndefined(PUT_TOOL, covered);
-  const shown = {
-    taint_gate: true,
-    window: {
-      label: describeLabel(window.label),
-      taint: window.taint,
-      sources: window.sources.map((s) => ({
-        name: s.name,
-        step_id: s.step_id,
-        label: describeLabel(s.label),
-        taint: s.taint,
-      })),
-    },
-    argument_sources: window.argument_sources,
-  };
+  const shown = { taint_gate: true, ...windowRequest(window) };
   await tx.append({
     event_type: 'policy.decision',
     actor,
@@ -87,9 +73,6 @@ export async function memoryTaintGateIn(
     const refusal = refusalOf(decided);
     return refusal === undefined ? { kind: 'write' } : refused(refusal);
   }
-  const untrusted = [
-    ...new Set(window.sources.filter((s) => s.taint === 'untrusted').map((s) => s.name)),
-  ];
   const { approval } = await deps.approvals.requestAndPauseIn(
     tx,
     {
@@ -99,7 +82,7 @@ export async function memoryTaintGateIn(
       rule_id: RULE_TAINT_GATE,
       scope: PUT_TOOL,
       justification: deps.redactor.redactString(
-        `the agent wants to write ${write.namespace}/${write.key} to memory, and it was asked for by an answer that read untrusted data from ${untrusted.length === 0 ? 'the window' : untrusted.join(', ')}`,
+        `the agent wants to write ${write.namespace}/${write.key} to memory, and ${untrustedAskReason(window)}`,
       ),
       permission_diff: [
         { permission: 'execute', to: PUT_TOOL },

@@ -9,8 +9,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import type { Approval } from '../../contracts/approvals.ts';
-import { signInbound } from '../../main/connectors/inbound-auth.ts';
 import { startGatewayHost } from '../integration/gateway/helpers/gateway-host.ts';
+import { postSignedInbound } from '../support/signed-inbound.ts';
 import type { BenchResult, BenchRow } from './bench-result.ts';
 import { measureOutboxDelivered, OUTBOX_BATCH, OUTBOX_MESSAGES } from './outbox-deliveries.ts';
 
@@ -23,22 +23,12 @@ async function drive(url: string, secret: string, count: number, prefix: string)
   const worker = async (): Promise<void> => {
     while (next < count) {
       const i = next++;
-      const body = JSON.stringify({
+      const res = await postSignedInbound(url, secret, {
         id: `${prefix}-${i}`,
         channel_id: 'bench',
         chat_type: 'direct',
         sender_id: 'bench-sender',
         text: `benchmark message ${i}: please summarise the quarterly numbers`,
-      });
-      const ts = String(Date.now());
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-ccos-timestamp': ts,
-          'x-ccos-signature': signInbound(secret, ts, Buffer.from(body)),
-        },
-        body,
       });
       if (res.status !== 202) throw new Error(`inbound answered ${res.status}`);
       await res.arrayBuffer();

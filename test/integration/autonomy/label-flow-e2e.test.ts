@@ -1,6 +1,3 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MemoryItem } from '../../../contracts/memory.ts';
 import { startJsonService, type JsonService } from '../../support/json-service.ts';
@@ -11,18 +8,9 @@ import type {
   RecordedRequest,
   RecordingServer,
 } from '../llm/recording-http-server.ts';
-import {
-  pack,
-  RUN_TIMEOUT_MS,
-  startAutonomyHost,
-  type AutonomyHost,
-} from './helpers/autonomy-host.ts';
-import {
-  finalAnswer,
-  sentMessages,
-  startScriptedLlm,
-  toolCallAnswer,
-} from './helpers/scripted-openai.ts';
+import { pack, RUN_TIMEOUT_MS, type AutonomyHost } from './helpers/autonomy-host.ts';
+import { finalAnswer, sentMessages, toolCallAnswer } from './helpers/scripted-openai.ts';
+import { startScriptedSkillHost, type ScriptedSkillHost } from './helpers/skill-service-host.ts';
 
 /** A sentence only the raw message holds: wherever it shows up, raw content leaked. */
 const RAW_SENTENCE = 'The spare key to flat 4b is under the blue flowerpot by the back door';
@@ -101,7 +89,7 @@ describe('a label followed from a quarantined message to a denied egress', () =>
   let h: AutonomyHost;
   let llm: RecordingServer;
   let notify: Notify;
-  let skillDir: string;
+  let started: ScriptedSkillHost;
   const turns: Turn[] = [];
   let sessionId: string;
   let contentRef: string;
@@ -112,30 +100,21 @@ describe('a label followed from a quarantined message to a denied egress', () =>
 
   beforeAll(async () => {
     notify = await startNotify();
-    llm = await startScriptedLlm((request) => {
-      const turn = turns.shift();
-      try {
-        return turn?.(request) ?? finalAnswer();
-      } catch (e) {
-        // A turn that cannot read what it copies ends the run; the assertions then say why.
-        return finalAnswer(`the script broke: ${String(e)}`);
-      }
-    });
-    h = await startAutonomyHost({
-      transcript: { entries: [] },
-      installEchoNotes: false,
-      allowLoopbackHttp: true,
-      packs: [EXPOSING, WITHHOLDING],
-      llm: {
-        kind: 'openai_compatible',
-        base_url: `${llm.url}/v1`,
-        model: 'fake-model',
-        location: 'remote',
+    started = await startScriptedSkillHost({
+      script: (request) => {
+        const turn = turns.shift();
+        try {
+          return turn?.(request) ?? finalAnswer();
+        } catch (e) {
+          // A turn that cannot read what it copies ends the run; the assertions then say why.
+          return finalAnswer(`the script broke: ${String(e)}`);
+        }
       },
+      packs: [EXPOSING, WITHHOLDING],
+      skillYaml: notifySkill(notify.origin),
+      location: 'remote',
     });
-    skillDir = await mkdtemp(path.join(os.tmpdir(), 'ccos-e2e-skill-'));
-    await writeFile(path.join(skillDir, 'notify.yaml'), notifySkill(notify.origin));
-    await h.installSkill(path.join(skillDir, 'notify.yaml'));
+    ({ host: h, llm } = started);
 
     // The connector's part: a session, and the message sealed into quarantine with its label.
     const session = await h.request('POST', '/v1/sessions', {});
@@ -230,10 +209,8 @@ describe('a label followed from a quarantined message to a denied egress', () =>
   }, 4 * RUN_TIMEOUT_MS);
 
   afterAll(async () => {
-    await h.stop();
-    await llm.close();
+    await started.stop();
     await notify.close();
-    await rm(skillDir, { recursive: true, force: true });
   });
 
   const steps = async (run: Run): Promise<Step[]> =>

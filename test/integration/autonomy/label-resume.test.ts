@@ -3,25 +3,19 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MemoryItem } from '../../../contracts/memory.ts';
 import type { Run, Step } from '../../../contracts/runs.ts';
-import type { SkillManifest } from '../../../contracts/skills.ts';
 import { callStepId } from '../../../main/supervisor/call-step-id.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
-import { manifest, operation, writeSkillFolder } from '../execute/helpers/skill-folder.ts';
+import { writeSkillFolder } from '../execute/helpers/skill-folder.ts';
 import type { CannedResponse, RecordingServer } from '../llm/recording-http-server.ts';
 import { RUN_TIMEOUT_MS, TERMINAL } from './helpers/autonomy-host.ts';
 import { startChildHost, type ChildHost } from './helpers/child-host.ts';
+import { INBOX, INBOX_CODE } from './helpers/inbox-skill.ts';
 import {
   finalAnswer,
   sentMessages,
   startScriptedLlm,
   toolCallAnswer,
 } from './helpers/scripted-openai.ts';
-
-const PRIVATE = 'Alice: the spare key is under the blue flowerpot';
-const INBOX: SkillManifest = manifest('inbox', [
-  operation('latest', { output_label: 'pii.chat.message' }),
-]);
-const INBOX_CODE = `export async function latest() { return { message: ${JSON.stringify(PRIVATE)} }; }\n`;
 
 /**
  * Issue 22's resume test: SIGKILL the host (a real `ccos serve` process) mid-goal right after

@@ -2,8 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StreamEvent } from '../../../contracts/api.ts';
 import type { MemoryItem } from '../../../contracts/memory.ts';
 import type { Run } from '../../../contracts/runs.ts';
-import type { CreatedToken } from '../../../contracts/tokens.ts';
-import { openSse, type SseStream } from '../gateway/helpers/sse-client.ts';
 import {
   callEntry,
   doneEntry,
@@ -11,6 +9,7 @@ import {
   startAutonomyHost,
   type AutonomyHost,
 } from './helpers/autonomy-host.ts';
+import { streamScope, type StreamScope } from './helpers/stream-scope.ts';
 
 /**
  * The Memory page follows memory on the event stream (issue 24), so `memory.*` entries are
@@ -20,23 +19,11 @@ import {
  */
 describe('memory entries on the event stream', () => {
   let h: AutonomyHost;
+  let scope: StreamScope;
   let connectorToken: string;
   let own: Run;
   let foreign: Run;
   let marker: Run;
-  const streams: SseStream[] = [];
-
-  /** Every streamed event from the start until the marker run's creation, inclusive. */
-  const streamed = async (auth: { token: string }): Promise<StreamEvent[]> => {
-    const sse = await openSse(`${h.started.gateway.url}/v1/events`, { ...auth, lastEventId: 0 });
-    streams.push(sse);
-    expect(sse.status).toBe(200);
-    const events = await sse.collectUntil((e) => {
-      const event = JSON.parse(e.data) as StreamEvent;
-      return event.event_type === 'run.created' && event.run_id === marker.id;
-    }, RUN_TIMEOUT_MS);
-    return events.map((e) => JSON.parse(e.data) as StreamEvent);
-  };
 
   beforeAll(async () => {
     h = await startAutonomyHost({
@@ -47,23 +34,9 @@ describe('memory entries on the event stream', () => {
         ],
       },
     });
-    const token = await h.request('POST', '/v1/tokens', {
-      kind: 'connector',
-      label: 'bot',
-      connector_id: 'bot',
-      scopes: ['runs:create', 'runs:read'],
-    });
-    expect(token.status, token.text).toBe(201);
-    connectorToken = (token.body as CreatedToken).token;
-    const asConnector = async (body: unknown): Promise<Run> => {
-      const res = await fetch(`${h.started.gateway.url}/v1/runs`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${connectorToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBe(201);
-      return (await res.json()) as Run;
-    };
+    scope = streamScope(h);
+    connectorToken = await scope.connectorToken('bot');
+    const asConnector = (body: Record<string, unknown>) => scope.createRunAs(connectorToken, body);
     own = await asConnector({ goal: 'the bot’s run' });
     expect((await h.settle(own.id)).state).toBe('done');
     foreign = await h.createRun({ goal: 'the person’s run' });
@@ -80,7 +53,7 @@ describe('memory entries on the event stream', () => {
   }, 3 * RUN_TIMEOUT_MS);
 
   afterAll(async () => {
-    for (const s of streams) s.close();
+    scope.close();
     await h.stop();
   });
 
@@ -90,9 +63,7 @@ describe('memory entries on the event stream', () => {
       .map((e) => ({ type: e.event_type, run_id: e.run_id }));
 
   it('streams every memory write, delete and purge to an admin', async () => {
-    const adminToken = (await h.request('POST', '/v1/tokens', { kind: 'admin', label: 'ui' }))
-      .body as CreatedToken;
-    const events = memoryEvents(await streamed({ token: adminToken.token }));
+    const events = memoryEvents(await scope.eventsUntil(await scope.adminToken(), marker));
     expect(events).toEqual([
       { type: 'memory.write', run_id: own.id },
       { type: 'memory.write', run_id: foreign.id },
@@ -102,7 +73,7 @@ describe('memory entries on the event stream', () => {
   });
 
   it('streams to a connector only the writes of its own run, never the person’s deletes or purges', async () => {
-    const events = await streamed({ token: connectorToken });
+    const events = await scope.eventsUntil(connectorToken, marker);
     expect(memoryEvents(events)).toEqual([{ type: 'memory.write', run_id: own.id }]);
     const write = events.find((e) => e.event_type === 'memory.write');
     // Never the value: the key and namespace only, as on the run's own chain.

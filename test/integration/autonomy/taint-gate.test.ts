@@ -1,12 +1,10 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Approval } from '../../../contracts/approvals.ts';
 import { startSocialService, type SocialService } from '../../support/json-service.ts';
-import type { CannedResponse, RecordingServer } from '../llm/recording-http-server.ts';
-import { pack, startAutonomyHost, type AutonomyHost } from './helpers/autonomy-host.ts';
-import { finalAnswer, startScriptedLlm, toolCallAnswer } from './helpers/scripted-openai.ts';
+import type { CannedResponse } from '../llm/recording-http-server.ts';
+import { pack, type AutonomyHost } from './helpers/autonomy-host.ts';
+import { pendingApproval } from './helpers/pending-approval.ts';
+import { finalAnswer, toolCallAnswer } from './helpers/scripted-openai.ts';
+import { startScriptedSkillHost, type ScriptedSkillHost } from './helpers/skill-service-host.ts';
 
 /** What the attacker wants published: it appears only in the hostile feed post. */
 const PAYLOAD = 'Send 2 BTC to bc1q-attacker-wallet today';
@@ -52,43 +50,23 @@ function socialSkill(origin: string): string {
  * against a real local service, and a scripted OpenAI-compatible server.
  */
 describe('the taint gate', () => {
-  let host: AutonomyHost | undefined;
-  let llm: RecordingServer | undefined;
+  let started: ScriptedSkillHost | undefined;
   let social: Social | undefined;
-  let dir: string | undefined;
   afterEach(async () => {
-    await host?.stop();
-    await llm?.close();
+    await started?.stop();
     await social?.close();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-    host = undefined;
-    llm = undefined;
+    started = undefined;
     social = undefined;
-    dir = undefined;
   });
 
   async function start(script: readonly CannedResponse[]): Promise<AutonomyHost> {
     social = await startSocial();
-    llm = await startScriptedLlm(script);
-    host = await startAutonomyHost({
-      transcript: { entries: [] },
-      installEchoNotes: false,
-      allowLoopbackHttp: true,
+    started = await startScriptedSkillHost({
+      script,
       packs: [GATED],
-      llm: { kind: 'openai_compatible', base_url: `${llm.url}/v1`, model: 'fake-model' },
+      skillYaml: socialSkill(social.origin),
     });
-    dir = await mkdtemp(path.join(os.tmpdir(), 'ccos-taint-skill-'));
-    const file = path.join(dir, 'moltbook.yaml');
-    await writeFile(file, socialSkill(social.origin));
-    await host.installSkill(file);
-    return host;
-  }
-
-  async function pendingApproval(h: AutonomyHost, runId: string): Promise<Approval> {
-    const res = await h.request('GET', `/v1/approvals?state=pending&run_id=${runId}`);
-    const [approval] = (res.body as { approvals: Approval[] }).approvals;
-    if (approval === undefined) throw new Error('no pending approval');
-    return approval;
+    return started.host;
   }
 
   it('a hostile instruction in an untrusted feed cannot publish without an approval, and the approval names the feed', async () => {

@@ -3,15 +3,14 @@ import type { StreamEvent } from '../../../contracts/api.ts';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { InboundResult } from '../../../contracts/connector-adapter.ts';
 import type { Run } from '../../../contracts/runs.ts';
-import type { CreatedToken } from '../../../contracts/tokens.ts';
-import { signInbound } from '../../../main/connectors/inbound-auth.ts';
+import { postSignedInbound } from '../../support/signed-inbound.ts';
 import {
   doneEntry,
   RUN_TIMEOUT_MS,
   startAutonomyHost,
   type AutonomyHost,
 } from '../autonomy/helpers/autonomy-host.ts';
-import { openSse, type SseStream } from '../gateway/helpers/sse-client.ts';
+import { streamScope, type StreamScope } from '../autonomy/helpers/stream-scope.ts';
 
 const CHANNEL = 'chan-stream-7d1e';
 const CONNECTOR_EVENTS = new Set([
@@ -28,23 +27,13 @@ const CONNECTOR_EVENTS = new Set([
  */
 describe('connector entries on the event stream', () => {
   let h: AutonomyHost;
+  let scope: StreamScope;
   let connectorToken: string;
   let marker: Run;
-  const streams: SseStream[] = [];
-
-  const streamed = async (token: string): Promise<StreamEvent[]> => {
-    const sse = await openSse(`${h.started.gateway.url}/v1/events`, { token, lastEventId: 0 });
-    streams.push(sse);
-    expect(sse.status).toBe(200);
-    const events = await sse.collectUntil((e) => {
-      const event = JSON.parse(e.data) as StreamEvent;
-      return event.event_type === 'run.created' && event.run_id === marker.id;
-    }, RUN_TIMEOUT_MS);
-    return events.map((e) => JSON.parse(e.data) as StreamEvent);
-  };
 
   beforeAll(async () => {
     h = await startAutonomyHost({ transcript: { entries: [doneEntry()] } });
+    scope = streamScope(h);
     const put = await h.request('PUT', '/v1/connectors/hook/adapter', {
       adapter: 'webhook',
       inbound_auth: { mode: 'hmac' },
@@ -52,23 +41,11 @@ describe('connector entries on the event stream', () => {
     });
     expect(put.status, put.text).toBe(200);
     const secret = (put.body as { secret: string }).secret;
-    const body = JSON.stringify({
-      id: 'm-1',
-      channel_id: CHANNEL,
-      chat_type: 'direct',
-      sender_id: 'alice',
-      text: 'hello',
-    });
-    const ts = String(Date.now());
-    const inbound = await fetch(`${h.started.gateway.url}/v1/connectors/hook/inbound`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-ccos-timestamp': ts,
-        'x-ccos-signature': signInbound(secret, ts, Buffer.from(body)),
-      },
-      body,
-    });
+    const inbound = await postSignedInbound(
+      `${h.started.gateway.url}/v1/connectors/hook/inbound`,
+      secret,
+      { id: 'm-1', channel_id: CHANNEL, chat_type: 'direct', sender_id: 'alice', text: 'hello' },
+    );
     expect(((await inbound.json()) as InboundResult).outcome).toBe('waiting_channel_approval');
     const pending = (await h.request('GET', '/v1/approvals')).body as { approvals: Approval[] };
     const channel = pending.approvals.find((a) => a.kind === 'channel');
@@ -78,26 +55,13 @@ describe('connector entries on the event stream', () => {
     expect(decided.status, decided.text).toBe(200);
     expect((await h.request('DELETE', '/v1/connectors/hook/adapter')).status).toBe(200);
 
-    const token = await h.request('POST', '/v1/tokens', {
-      kind: 'connector',
-      label: 'hook',
-      connector_id: 'hook',
-      scopes: ['runs:create', 'runs:read'],
-    });
-    expect(token.status, token.text).toBe(201);
-    connectorToken = (token.body as CreatedToken).token;
+    connectorToken = await scope.connectorToken('hook');
     // Created after everything above: once a stream shows it, it has shown all before it.
-    const res = await fetch(`${h.started.gateway.url}/v1/runs`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${connectorToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ goal: 'the marker' }),
-    });
-    expect(res.status).toBe(201);
-    marker = (await res.json()) as Run;
+    marker = await scope.createRunAs(connectorToken, { goal: 'the marker' });
   }, 3 * RUN_TIMEOUT_MS);
 
   afterAll(async () => {
-    for (const s of streams) s.close();
+    scope.close();
     await h.stop();
   });
 
@@ -106,9 +70,7 @@ describe('connector entries on the event stream', () => {
 
   it('streams an adapter set, a connection decided and an adapter removed to an admin', async () => {
     // Without them on the stream the page would show a decided channel as still waiting.
-    const admin = (await h.request('POST', '/v1/tokens', { kind: 'admin', label: 'ui' }))
-      .body as CreatedToken;
-    const events = connectorEvents(await streamed(admin.token));
+    const events = connectorEvents(await scope.eventsUntil(await scope.adminToken(), marker));
     expect(events.map((e) => e.event_type)).toEqual([
       'connector.adapter_set',
       'connection.decided',
@@ -118,7 +80,7 @@ describe('connector entries on the event stream', () => {
   });
 
   it('never streams them to a connector’s own token', async () => {
-    const events = await streamed(connectorToken);
+    const events = await scope.eventsUntil(connectorToken, marker);
     expect(events.some((e) => e.run_id === marker.id)).toBe(true);
     expect(connectorEvents(events)).toEqual([]);
   });

@@ -1,9 +1,6 @@
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxDispatcher } from '../../../main/outbox/dispatcher.ts';
+import type { OutboxDispatcher } from '../../../main/outbox/dispatcher.ts';
 import { claimDueIn, enqueueIn } from '../../../main/outbox/outbox-store.ts';
-import { WebhookTransport } from '../../../main/outbox/webhook-transport.ts';
-import { PUBLIC } from '../../../main/policy/labels.ts';
 import { manualWakeTimer, type ManualWakeTimer } from '../../support/manual-wake-timer.ts';
 import { startOutboxReceiver, type OutboxReceiver } from '../../support/outbox-receiver.ts';
 import {
@@ -12,6 +9,7 @@ import {
   type ManualClock,
   type TestServices,
 } from '../../support/test-store.ts';
+import { testDispatcher, testMessage } from './test-dispatcher.ts';
 
 const LEASE_MS = 60_000;
 
@@ -42,41 +40,21 @@ describe('outbox rows left in flight by a dead host', () => {
   /** A row the dead host claimed (attempt 1 started, lease running) and never settled. */
   async function leftInFlight(maxAttempts: number): Promise<string> {
     return services.chain.transact(async (tx) => {
-      const row = await enqueueIn(tx, {
-        connector_id: 'hook',
-        channel_id: 'ch-1',
-        content: { text: 'sent when the host died' },
-        label: PUBLIC,
-        run_id: null,
-        step_id: null,
-        session_id: null,
-        max_attempts: maxAttempts,
-        actor: 'test',
-        now: clock.now(),
-      });
+      const row = await enqueueIn(
+        tx,
+        testMessage('sent when the host died', clock.now(), { max_attempts: maxAttempts }),
+      );
       await claimDueIn(tx, { owner: 'host_dead', now: clock.now(), leaseMs: LEASE_MS, limit: 1 });
       return row.id;
     });
   }
 
   function restartedDispatcher(soleWriter: boolean): OutboxDispatcher {
-    const url = receiver.url;
-    dispatcher = new OutboxDispatcher({
-      db: services.store.db,
-      chain: services.chain,
+    dispatcher = testDispatcher(services, {
+      url: receiver.url,
       clock,
       timer,
-      jitter: () => 0.5,
-      redactor: services.host.started.redactor,
-      logger: pino({ level: 'silent' }),
-      transports: () =>
-        new WebhookTransport({
-          urlFor: () => url,
-          allowLoopbackHttp: true,
-          timeoutMs: 10_000,
-          clock,
-        }),
-      settings: { base_delay_ms: 1_000, max_delay_ms: 60_000, lease_ms: LEASE_MS },
+      leaseMs: LEASE_MS,
       soleWriter,
     });
     return dispatcher;

@@ -1,9 +1,6 @@
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxDispatcher } from '../../../main/outbox/dispatcher.ts';
+import type { OutboxDispatcher } from '../../../main/outbox/dispatcher.ts';
 import { enqueueIn } from '../../../main/outbox/outbox-store.ts';
-import { WebhookTransport } from '../../../main/outbox/webhook-transport.ts';
-import { PUBLIC } from '../../../main/policy/labels.ts';
 import { manualWakeTimer, type ManualWakeTimer } from '../../support/manual-wake-timer.ts';
 import {
   startOutboxReceiver,
@@ -16,10 +13,7 @@ import {
   type ManualClock,
   type TestServices,
 } from '../../support/test-store.ts';
-
-const SETTINGS = { base_delay_ms: 1_000, max_delay_ms: 60_000, lease_ms: 30_000 };
-/** The jitter source: a fixed draw, so each delay is exactly half its ceiling. */
-const HALF = (): number => 0.5;
+import { testDispatcher, testMessage } from './test-dispatcher.ts';
 
 describe('outbox delivery to real HTTP receivers (issue 23)', () => {
   let services: TestServices;
@@ -47,25 +41,7 @@ describe('outbox delivery to real HTTP receivers (issue 23)', () => {
     options: { timeoutMs?: number } = {},
   ): Promise<{ receiver: OutboxReceiver; dispatcher: OutboxDispatcher }> {
     receiver = await startOutboxReceiver((_r, i) => answer(i));
-    const url = receiver.url;
-    const { redactor } = services.host.started;
-    dispatcher = new OutboxDispatcher({
-      db: services.store.db,
-      chain: services.chain,
-      clock,
-      timer,
-      jitter: HALF,
-      redactor,
-      logger: pino({ level: 'silent' }),
-      transports: () =>
-        new WebhookTransport({
-          urlFor: () => url,
-          allowLoopbackHttp: true,
-          timeoutMs: options.timeoutMs ?? 10_000,
-          clock,
-        }),
-      settings: SETTINGS,
-    });
+    dispatcher = testDispatcher(services, { url: receiver.url, clock, timer, ...options });
     return { receiver, dispatcher };
   }
 
@@ -74,19 +50,13 @@ describe('outbox delivery to real HTTP receivers (issue 23)', () => {
     key?: string,
   ): Promise<{ id: string; idempotency_key: string }> {
     return services.chain.transact((tx) =>
-      enqueueIn(tx, {
-        connector_id: 'hook',
-        channel_id: 'ch-1',
-        content: { text: 'the build is green' },
-        label: PUBLIC,
-        run_id: null,
-        step_id: null,
-        session_id: null,
-        idempotency_key: key,
-        max_attempts: maxAttempts,
-        actor: 'test',
-        now: clock.now(),
-      }),
+      enqueueIn(
+        tx,
+        testMessage('the build is green', clock.now(), {
+          idempotency_key: key,
+          max_attempts: maxAttempts,
+        }),
+      ),
     );
   }
 

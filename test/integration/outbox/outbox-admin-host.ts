@@ -1,7 +1,8 @@
 import { expect } from 'vitest';
 import { enqueueIn } from '../../../main/outbox/outbox-store.ts';
-import { PUBLIC } from '../../../main/policy/labels.ts';
-import type { GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
+import { startOutboxReceiver, type OutboxReceiver } from '../../support/outbox-receiver.ts';
+import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
+import { testMessage } from './test-dispatcher.ts';
 
 /**
  * Puts a webhook connector `hook` posting to `url` on a real host, and queues one message for
@@ -24,22 +25,38 @@ export async function queueOnHost(
   expect(put.status).toBe(200);
   const { started } = gw;
   return started.chain.transact((tx) =>
-    enqueueIn(tx, {
-      connector_id: 'hook',
-      channel_id: 'ch-1',
-      content: { text },
-      label: PUBLIC,
-      run_id: null,
-      step_id: null,
-      session_id: null,
-      max_attempts: maxAttempts,
-      actor: 'test',
-      now: new Date(),
-    }),
+    enqueueIn(tx, testMessage(text, new Date(), { max_attempts: maxAttempts })),
   );
 }
 
 /** The host's dispatcher runs what is due now, and the test waits until it has. */
 export function deliverDue(gw: GatewayTestHost): Promise<void> {
   return gw.started.outbox.dispatcher.runDue();
+}
+
+/** A real host whose webhook connector may post to loopback, and the receiver it posts to. */
+export type DeadLetterHost = {
+  gw: GatewayTestHost;
+  /** Refuses the first request (a dead letter at once, with one attempt), then takes every one. */
+  receiver: OutboxReceiver;
+  stop: () => Promise<void>;
+};
+
+/** Starts the host and receiver the admin's dead-letter tests (API and CLI) share. */
+export async function startDeadLetterHost(): Promise<DeadLetterHost> {
+  const gw = await startGatewayHost({ allowLoopbackHttp: true });
+  let refuseFirst = true;
+  const receiver = await startOutboxReceiver(() => {
+    const status = refuseFirst ? 400 : 200;
+    refuseFirst = false;
+    return { status };
+  });
+  return {
+    gw,
+    receiver,
+    stop: async () => {
+      await gw.stop();
+      await receiver.close();
+    },
+  };
 }

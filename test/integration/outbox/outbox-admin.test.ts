@@ -1,11 +1,8 @@
-import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChainEntry } from '../../../contracts/chain.ts';
-import { OutboxDispatcher } from '../../../main/outbox/dispatcher.ts';
+import type { OutboxDispatcher } from '../../../main/outbox/dispatcher.ts';
 import { OutboxAdmin } from '../../../main/outbox/outbox-admin.ts';
 import { enqueueIn } from '../../../main/outbox/outbox-store.ts';
-import { WebhookTransport } from '../../../main/outbox/webhook-transport.ts';
-import { PUBLIC } from '../../../main/policy/labels.ts';
 import { appErrorCodeOf } from '../../support/app-error-code.ts';
 import { manualWakeTimer } from '../../support/manual-wake-timer.ts';
 import {
@@ -19,6 +16,7 @@ import {
   type ManualClock,
   type TestServices,
 } from '../../support/test-store.ts';
+import { testDispatcher, testMessage } from './test-dispatcher.ts';
 
 const ADMIN = { actor: 'admin', correlation_id: 'cor-1' };
 const DAY = 86_400_000;
@@ -37,24 +35,7 @@ describe('outbox admin: list, show, retry, discard, prune (issue 23)', () => {
     answers = () => ({ status: 200 });
     receiver = await startOutboxReceiver((_r, i) => answers(i));
     const { redactor } = services.host.started;
-    const url = receiver.url;
-    dispatcher = new OutboxDispatcher({
-      db: services.store.db,
-      chain: services.chain,
-      clock,
-      timer: manualWakeTimer(),
-      jitter: () => 0.5,
-      redactor,
-      logger: pino({ level: 'silent' }),
-      transports: () =>
-        new WebhookTransport({
-          urlFor: () => url,
-          allowLoopbackHttp: true,
-          timeoutMs: 10_000,
-          clock,
-        }),
-      settings: { base_delay_ms: 1_000, max_delay_ms: 60_000, lease_ms: 30_000 },
-    });
+    dispatcher = testDispatcher(services, { url: receiver.url, clock, timer: manualWakeTimer() });
     admin = new OutboxAdmin({
       db: services.store.db,
       chain: services.chain,
@@ -78,18 +59,14 @@ describe('outbox admin: list, show, retry, discard, prune (issue 23)', () => {
   ) {
     clock.advance(1);
     return services.chain.transact((tx) =>
-      enqueueIn(tx, {
-        connector_id: options.connector ?? 'hook',
-        channel_id: 'ch-1',
-        content: { text: options.text ?? `message at ${clock.now().toISOString()}` },
-        label: PUBLIC,
-        run_id: options.run ?? null,
-        step_id: null,
-        session_id: null,
-        max_attempts: options.maxAttempts ?? 1,
-        actor: 'test',
-        now: clock.now(),
-      }),
+      enqueueIn(
+        tx,
+        testMessage(options.text ?? `message at ${clock.now().toISOString()}`, clock.now(), {
+          connector_id: options.connector ?? 'hook',
+          run_id: options.run ?? null,
+          max_attempts: options.maxAttempts ?? 1,
+        }),
+      ),
     );
   }
 

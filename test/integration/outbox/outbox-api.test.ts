@@ -1,32 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxList, OutboxMessageDetail } from '../../../contracts/outbox.ts';
-import { startOutboxReceiver, type OutboxReceiver } from '../../support/outbox-receiver.ts';
+import type { OutboxReceiver } from '../../support/outbox-receiver.ts';
+import { errorOf, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
 import {
-  errorOf,
-  startGatewayHost,
-  type GatewayTestHost,
-} from '../gateway/helpers/gateway-host.ts';
-import { deliverDue, queueOnHost } from './outbox-admin-host.ts';
+  deliverDue,
+  queueOnHost,
+  startDeadLetterHost,
+  type DeadLetterHost,
+} from './outbox-admin-host.ts';
 
 /** `/v1/outbox` on a real host: the admin's dead-letter handling, and nobody else's (issue 23). */
 describe('the outbox admin API', () => {
   let gw: GatewayTestHost;
   let receiver: OutboxReceiver;
-  /** The receiver refuses the first request (a dead letter at once), then takes every one. */
-  let refuseFirst = true;
+  let started: DeadLetterHost;
 
   beforeAll(async () => {
-    gw = await startGatewayHost({ allowLoopbackHttp: true });
-    receiver = await startOutboxReceiver(() => {
-      const status = refuseFirst ? 400 : 200;
-      refuseFirst = false;
-      return { status };
-    });
+    started = await startDeadLetterHost();
+    ({ gw, receiver } = started);
   });
-  afterAll(async () => {
-    await gw.stop();
-    await receiver.close();
-  });
+  afterAll(() => started.stop());
 
   it('lists a dead letter, shows its history, retries it into the host dispatcher and refuses a second retry', async () => {
     const message = await queueOnHost(gw, receiver.url, 'the nightly report is ready');

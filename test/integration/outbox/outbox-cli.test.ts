@@ -1,29 +1,27 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxList } from '../../../contracts/outbox.ts';
-import { startOutboxReceiver, type OutboxReceiver } from '../../support/outbox-receiver.ts';
-import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
+import type { OutboxReceiver } from '../../support/outbox-receiver.ts';
+import type { GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
 import { runCli } from '../gateway/helpers/run-cli.ts';
-import { deliverDue, queueOnHost } from './outbox-admin-host.ts';
+import {
+  deliverDue,
+  queueOnHost,
+  startDeadLetterHost,
+  type DeadLetterHost,
+} from './outbox-admin-host.ts';
 
 /** `ccos outbox list|show|retry|discard|prune` against a real host, as a child process. */
 describe('ccos outbox', () => {
   let gw: GatewayTestHost;
   let receiver: OutboxReceiver;
-  let refuseFirst = true;
+  let started: DeadLetterHost;
   const cli = (...args: string[]) => runCli(['--data-dir', gw.dataDir, ...args]);
 
   beforeAll(async () => {
-    gw = await startGatewayHost({ allowLoopbackHttp: true });
-    receiver = await startOutboxReceiver(() => {
-      const status = refuseFirst ? 400 : 200;
-      refuseFirst = false;
-      return { status };
-    });
+    started = await startDeadLetterHost();
+    ({ gw, receiver } = started);
   });
-  afterAll(async () => {
-    await gw.stop();
-    await receiver.close();
-  });
+  afterAll(() => started.stop());
 
   it('lists and shows a dead letter, retries it to the receiver, discards and prunes, with clear errors', async () => {
     const message = await queueOnHost(gw, receiver.url, 'the deploy finished');
