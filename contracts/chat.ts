@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { connectionStateSchema } from './connector-adapter.ts';
 import { externalIdSchema } from './message-envelope.ts';
-import { outboxStateSchema } from './outbox.ts';
+import { outboundContentSchema, outboxStateSchema } from './outbox.ts';
 import { connectorIdSchema } from './tokens.ts';
 
 /** Most messages one page of a conversation holds. */
@@ -42,10 +42,26 @@ export const chatInboundMessageSchema = z.strictObject({
   /** Their own text, read back from the quarantine; null once it is gone. */
   text: z.string().nullable(),
   text_gone: chatTextGoneSchema.nullable(),
+  /**
+   * The road the message took to an agent: each transform output made from it (the agent
+   * reads those, never the text), oldest first. Names and labels only, never an output.
+   */
+  seen_through: z.array(
+    z.strictObject({
+      /** The transform capability, e.g. `ccos.transform.summarize`. */
+      capability_id: z.string(),
+      /** The label of what the agent was given. */
+      label: z.array(z.string()),
+      run_id: z.string(),
+      at: z.string(),
+    }),
+  ),
   /** `waiting` until the channel is approved; `routed` once a run has it. */
   state: z.enum(['waiting', 'routed', 'not_activated', 'refused']),
   run_id: z.string().nullable(),
 });
+
+export type ChatInboundMessage = z.infer<typeof chatInboundMessageSchema>;
 
 /** An agent's reply to the channel (an outbox row of the local chat connector). */
 export const chatOutboundMessageSchema = z.strictObject({
@@ -82,3 +98,16 @@ export const chatConversationSchema = z.strictObject({
   next_cursor: chatCursorSchema.nullable(),
 });
 export type ChatConversation = z.infer<typeof chatConversationSchema>;
+
+/**
+ * What a `message.outbound` frame of `GET /v1/events` carries in `data`: the chain entry's ids
+ * and, joined from the outbox row as the frame is sent, the text. Extra keys are allowed (the
+ * entry's digest, attempt, idempotency key).
+ */
+export const chatOutboundFrameSchema = z.object({
+  outbox_id: z.string(),
+  connector_id: connectorIdSchema,
+  channel_id: externalIdSchema,
+  text: outboundContentSchema.shape.text,
+  reply_to: outboundContentSchema.shape.reply_to,
+});

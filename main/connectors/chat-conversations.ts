@@ -1,5 +1,11 @@
 import { sql } from 'kysely';
-import type { ChatConversation, ChatConversationQuery, ChatMessage } from '../../contracts/chat.ts';
+import type {
+  ChatConversation,
+  ChatConversationQuery,
+  ChatInboundMessage,
+  ChatMessage,
+} from '../../contracts/chat.ts';
+import { labelAtomSchema } from '../../contracts/labels.ts';
 import { messageEnvelopeSchema } from '../../contracts/message-envelope.ts';
 import { outboxStateSchema } from '../../contracts/outbox.ts';
 import type { ActorContext } from '../actor-context.ts';
@@ -16,6 +22,9 @@ function afterPosition(column: 'received_at' | 'created_at', after: ChatPosition
   const at = sql.ref(column);
   return sql<boolean>`(${at} > ${after.at} or (${at} = ${after.at} and id > ${after.id}))`;
 }
+
+/** A database JSON column is an edge: parsed, never trusted. */
+const storedLabelSchema = labelAtomSchema.array();
 
 /** Who reads the person's messages back, as the `quarantine.access` entry names it. */
 export const CHAT_HISTORY_READER = 'ui.chat_history';
@@ -109,8 +118,13 @@ export class ChatConversations {
       capability_id: CHAT_HISTORY_READER,
       ctx,
     });
+    const views = await this.#viewsIn(
+      tx,
+      envelopes.map((e) => e.content_ref),
+    );
     return rows.map((row, i) => {
-      const read = texts.get(envelopes[i]?.content_ref ?? '');
+      const ref = envelopes[i]?.content_ref ?? '';
+      const read = texts.get(ref);
       return {
         direction: 'inbound' as const,
         id: row.id,
@@ -118,10 +132,38 @@ export class ChatConversations {
         at: row.received_at,
         text: read !== undefined && 'content' in read ? read.content : null,
         text_gone: read !== undefined && 'gone' in read ? read.gone : null,
+        seen_through: views.get(ref) ?? [],
         state: row.state,
         run_id: row.run_id,
       };
     });
+  }
+
+  /** What the agents were given instead of each message: its transform outputs, by pointer. */
+  async #viewsIn(
+    tx: ChainTx,
+    refs: readonly string[],
+  ): Promise<Map<string, ChatInboundMessage['seen_through']>> {
+    const views = new Map<string, ChatInboundMessage['seen_through']>();
+    if (refs.length === 0) return views;
+    const rows = await tx.db
+      .selectFrom('transform_outputs')
+      .select(['source_ref', 'capability_id', 'label', 'run_id', 'created_at'])
+      .where('source_ref', 'in', [...refs])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+    for (const r of rows)
+      views.set(r.source_ref, [
+        ...(views.get(r.source_ref) ?? []),
+        {
+          capability_id: r.capability_id,
+          label: storedLabelSchema.parse(JSON.parse(r.label)),
+          run_id: r.run_id,
+          at: r.created_at,
+        },
+      ]);
+    return views;
   }
 
   async #outboundIn(

@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { ApprovalsPage } from './approvals/approvals-page.tsx';
 import { AuditPage } from './audit/audit-page.tsx';
+import { ChatPage } from './chat/chat-page.tsx';
 import { ConnectorsPage } from './connectors/connectors-page.tsx';
 import { MemoryPage } from './memory/memory-page.tsx';
 import { Link, useRoute } from './router.tsx';
@@ -31,6 +32,8 @@ export function App(): ReactNode {
         <MemoryPage />
       ) : route.page === 'connectors' ? (
         <ConnectorsPage />
+      ) : route.page === 'chat' ? (
+        <ChatPage channel={route.channel} />
       ) : route.page === 'audit' ? (
         <AuditPage />
       ) : route.page === 'settings' ? (

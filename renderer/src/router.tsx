@@ -11,6 +11,7 @@ export type Route =
   | { page: 'settings' }
   | { page: 'memory' }
   | { page: 'connectors' }
+  | { page: 'chat'; channel: string | null }
   | { page: 'not_found' };
 
 export function parseRoute(pathname: string): Route {
@@ -27,6 +28,7 @@ export function parseRoute(pathname: string): Route {
   if (parts.length === 1 && first === 'settings') return { page: 'settings' };
   if (parts.length === 1 && first === 'memory') return { page: 'memory' };
   if (parts.length === 1 && first === 'connectors') return { page: 'connectors' };
+  if (first === 'chat' && parts.length <= 2) return { page: 'chat', channel: second ?? null };
   return { page: 'not_found' };
 }
 

@@ -61,6 +61,10 @@ export function followLiveEvents(
       type.startsWith('approval.')
     )
       void queries.invalidateQueries({ queryKey: queryKeys.connectors });
+    // --- ui-chat (issue 24) ---
+    // A channel decided changes its messages' states; replies arrive as frames (chat page).
+    if (type === 'connection.decided' || type === 'approval.decision')
+      void queries.invalidateQueries({ queryKey: queryKeys.allChat });
     void queries.invalidateQueries({ queryKey: queryKeys.allChain });
     if (event.run_id !== null) patchRun(event.run_id);
   });

@@ -21,4 +21,7 @@ export const queryKeys = {
   // --- ui-connectors (issue 24) ---
   connectors: ['connectors'] as const,
   connector: (id: string) => ['connectors', id] as const,
+  // --- ui-chat (issue 24) ---
+  chat: (connectorId: string, channelId: string) => ['chat', connectorId, channelId] as const,
+  allChat: ['chat'] as const,
 };

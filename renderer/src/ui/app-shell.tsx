@@ -13,6 +13,7 @@ const NAV: readonly { to: string; label: string; pages: readonly Route['page'][]
   { to: '/schedules', label: 'Schedules', pages: ['schedules'] },
   { to: '/memory', label: 'Memory', pages: ['memory'] },
   { to: '/connectors', label: 'Connectors', pages: ['connectors'] },
+  { to: '/chat', label: 'Chat', pages: ['chat'] },
   { to: '/audit', label: 'Audit', pages: ['audit'] },
   { to: '/settings', label: 'Settings', pages: ['settings'] },
 ];
