@@ -163,6 +163,26 @@ describe('the local chat conversation read API', () => {
     expect(times).toEqual([...times].sort());
   });
 
+  it('says a purged message is gone instead of reading it, and keeps the reply', async () => {
+    const conn = await gw.started.store.db
+      .selectFrom('connector_connections')
+      .select('session_id')
+      .where('channel_id', '=', 'beta')
+      .executeTakeFirstOrThrow();
+    await gw.started.quarantine.purge(
+      { by: 'session', session_id: conn.session_id },
+      { actor: 'test' },
+    );
+    const before = (await gw.chain('quarantine.access')).length;
+    const beta = await conversation('beta');
+    expect(beta.messages).toMatchObject([
+      { direction: 'inbound', client_id: 'b-1', text: null, text_gone: 'purged' },
+      { direction: 'outbound', text: 'reply meant for beta' },
+    ]);
+    // Nothing was read, so nothing is recorded as read.
+    expect(await gw.chain('quarantine.access')).toHaveLength(before);
+  });
+
   it('refuses a cursor it did not make, and a connector that is not a local chat', async () => {
     const forged = Buffer.from(JSON.stringify({ at: 'yesterday', id: 'x' })).toString('base64url');
     const notJson = Buffer.from('not json').toString('base64url');
