@@ -3,6 +3,7 @@ import { agentLimitsInputSchema, agentsStatusSchema, pauseAgentsInputSchema } fr
 import { approvalDecisionInputSchema, approvalSchema, approvalStateSchema } from './approvals.ts';
 import { agentIsolationStatusSchema } from './agent-isolation.ts';
 import { chainEntrySchema, chainEventTypeSchema, chainVerifyResultSchema } from './chain.ts';
+import { chatConversationQuerySchema, chatConversationSchema } from './chat.ts';
 import { connectorRecordSchema, putConnectorInputSchema } from './connectors.ts';
 // --- inbound connectors (issue 23) ---
 import {
@@ -15,6 +16,7 @@ import {
   localChatMessageInputSchema,
 } from './connector-adapter.ts';
 import { errorBodySchema } from './errors.ts';
+import { externalIdSchema } from './message-envelope.ts';
 import { grantListSchema, grantSchema, grantStateSchema } from './grants.ts';
 import { purgeResultSchema, transcriptSchema } from './payloads.ts';
 import {
@@ -493,6 +495,28 @@ const CONNECTOR_INBOUND_ROUTES = {
       body: jsonBody(localChatMessageInputSchema, { id: 'ui-1', text: 'hello' }),
     },
     responses: { 202: json(inboundResultSchema, 'accepted'), ...bodyErrors, ...notFound },
+  },
+} as const;
+
+// --- ui-chat (issue 24) ---
+/** The Chat page's read side: a local chat channel's history, so a reload shows it. */
+const CHAT_ROUTES = {
+  getChatConversation: {
+    method: 'get',
+    path: '/v1/chat/conversations/{channel}',
+    summary:
+      "A local chat channel's messages and the agent's replies, oldest first (admin or UI session)",
+    description:
+      "The person's own messages (their text read back from the quarantine, each page one audited `quarantine.access`) and the replies queued to the channel, with each one's delivery state and run. Only a local chat connector (`person` proof): another connector's raw messages never leave the quarantine through the API. Pages with `after` = `next_cursor`.",
+    request: {
+      params: z.strictObject({ channel: externalIdSchema.describe('the channel id') }),
+      query: chatConversationQuerySchema,
+    },
+    responses: {
+      200: json(chatConversationSchema, 'a page of the conversation'),
+      ...errors,
+      ...notFound,
+    },
   },
 } as const;
 
@@ -1498,11 +1522,14 @@ const HOST_ROUTES = {
 export const API: typeof CORE_ROUTES &
   typeof HOST_ROUTES &
   typeof CONNECTOR_INBOUND_ROUTES &
+  typeof CHAT_ROUTES &
   typeof OUTBOX_ROUTES = {
   ...CORE_ROUTES,
   ...HOST_ROUTES,
   // --- inbound connectors (issue 23) ---
   ...CONNECTOR_INBOUND_ROUTES,
+  // --- ui-chat (issue 24) ---
+  ...CHAT_ROUTES,
   // --- outbox admin (issue 23) ---
   ...OUTBOX_ROUTES,
 };

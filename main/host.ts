@@ -144,9 +144,12 @@ export type StartedHost = {
   payloads: PayloadStore;
   meter: BudgetMeter;
   connectors: ConnectorRecords;
-  /** Raw inbound content, sealed; host code ingests, only transforms read (issue 22). */
+  /**
+   * Raw inbound content, sealed; host code ingests, only transforms read (issue 22) — and the
+   * person their own local chat messages, audited (the Chat page's history, issue 24).
+   */
   quarantine: QuarantineStore;
-  /** Summarize, extract, redact and the redaction verifier: the only readers of the quarantine. */
+  /** Summarize, extract, redact and the redaction verifier: the agents' only way into it. */
   transforms: TransformService;
   /**
    * Null when no LLM provider is configured or agents are refused (no jail, not allowed to

@@ -18,6 +18,7 @@ import type { RunService } from '../runs/run-service.ts';
 import type { SessionService } from '../runs/session-service.ts';
 import type { Db } from '../store/schema.ts';
 import type { AdapterConfigs } from './adapter-configs.ts';
+import { ChatConversations } from './chat-conversations.ts';
 import { localChatAdapter } from './local-chat-adapter.ts';
 import { webhookAdapter } from './webhook-adapter.ts';
 import { ChannelConnections } from './channel-connections.ts';
@@ -49,6 +50,8 @@ export type InboundConnectors = Disposable & {
   configs: AdapterConfigs;
   connections: ChannelConnections;
   inbound: ConnectorInbound;
+  /** A local chat channel's history for the Chat page (issue 24). */
+  conversations: ChatConversations;
   adapters: Readonly<Record<AdapterKind, ConnectorAdapter>>;
   /** `configs.set`, then the adapter serves the connector. */
   configure: (
@@ -112,6 +115,11 @@ export async function createInboundConnectors(
     configs,
     connections,
     inbound,
+    conversations: new ChatConversations({
+      chain: deps.chain,
+      configs,
+      quarantine: deps.quarantine,
+    }),
     adapters,
     configure: async (connectorId, input, ctx, options) => {
       const result = await configs.set(connectorId, input, ctx, options);

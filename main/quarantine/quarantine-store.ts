@@ -10,7 +10,7 @@ import {
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import type { Clock } from '../clock.ts';
-import { AppError, invalidInput } from '../errors.ts';
+import { AppError, BugError, invalidInput } from '../errors.ts';
 import { describeLabel, join, label as labelOf, leq, type Label } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
 import type { Db, QuarantineTable } from '../store/schema.ts';
@@ -52,6 +52,20 @@ export type Dereferenced = {
   label: Label;
 };
 
+/** The person reading back their own local chat messages (the Chat page's history). */
+export type ReadBackRequest = {
+  /** Every pointer must be of this session and channel, or nothing is read. */
+  session_id: string;
+  channel_id: string;
+  content_refs: readonly string[];
+  /** The reader's identity on the chain (the chat history route). */
+  capability_id: string;
+  ctx: ActorContext;
+};
+
+/** A blob read back: its text, or why it is gone (expired; purged or swept). */
+export type ReadBack = { content: string } | { gone: 'expired' | 'purged' };
+
 /** Why a dereference was refused; the agent is told only that the pointer is not usable. */
 export type DereferenceRefusal = { refused: string; rule_id: string };
 
@@ -68,8 +82,9 @@ export type QuarantineStoreDeps = {
  * The quarantine (CHAT-SECURITY-CONTRACT.md, "Quarantine"): raw inbound content as opaque
  * sealed blobs behind random pointers. Host code stores into it (`ingest`, for the
  * connectors issue); only transforms read from it (`dereferenceIn`), each read audited as
- * `quarantine.access` and bound to the reading run's session. Nothing here exposes a blob's
- * content or size to the API, logs, chain or errors.
+ * `quarantine.access` and bound to the reading run's session. The one other reader is the
+ * person reading back their own local chat messages (`readBackIn`, also a `quarantine.access`;
+ * docs/decisions.md). Nothing here exposes a blob's content or size to logs, chain or errors.
  */
 export class QuarantineStore {
   readonly #deps: QuarantineStoreDeps;
@@ -209,6 +224,50 @@ export class QuarantineStore {
       channel_id: found.channel_id,
       label: blobLabel,
     };
+  }
+
+  /**
+   * The person's own messages, read back for the Chat page's history, inside the transaction
+   * that records it: one `quarantine.access` entry for the page, naming every pointer read.
+   * Bound like a transform's read: a pointer of another session or channel is a bug in the
+   * caller (it would mix another conversation in), so it throws instead of reading.
+   */
+  async readBackIn(tx: ChainTx, request: ReadBackRequest): Promise<Map<string, ReadBack>> {
+    const out = new Map<string, ReadBack>();
+    if (request.content_refs.length === 0) return out;
+    const rows = await tx.db
+      .selectFrom('quarantine')
+      .selectAll()
+      .where('pointer', 'in', [...request.content_refs])
+      .execute();
+    const now = this.#deps.clock.now().toISOString();
+    const read: string[] = [];
+    for (const row of rows) {
+      if (row.session_id !== request.session_id || row.channel_id !== request.channel_id)
+        throw new BugError('a read-back pointer belongs to another conversation');
+      if (row.expires_at <= now) {
+        out.set(row.pointer, { gone: 'expired' });
+        continue;
+      }
+      const blob = sealedBlobSchema.parse(
+        JSON.parse(open(this.#deps.key.sealKey, row.pointer, row).toString('utf8')),
+      );
+      out.set(row.pointer, { content: blob.content });
+      read.push(row.pointer);
+    }
+    for (const ref of request.content_refs) if (!out.has(ref)) out.set(ref, { gone: 'purged' });
+    if (read.length > 0)
+      await tx.append({
+        event_type: 'quarantine.access',
+        ...auditedBy(request.ctx),
+        session_id: request.session_id,
+        capability_id: request.capability_id,
+        data: {
+          content_refs: read,
+          justification: 'the person reads back their own messages',
+        },
+      });
+    return out;
   }
 
   #refusalOf(

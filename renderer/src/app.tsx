@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import { ApprovalsPage } from './approvals/approvals-page.tsx';
 import { AuditPage } from './audit/audit-page.tsx';
+import { ChatPage } from './chat/chat-page.tsx';
 import { ConnectorsPage } from './connectors/connectors-page.tsx';
 import { MemoryPage } from './memory/memory-page.tsx';
 import { OutboxMessagePage } from './outbox/outbox-message-page.tsx';
@@ -37,6 +38,8 @@ export function App(): ReactNode {
         <OutboxPage />
       ) : route.page === 'outbox_message' ? (
         <OutboxMessagePage key={route.id} id={route.id} />
+      ) : route.page === 'chat' ? (
+        <ChatPage channel={route.channel} />
       ) : route.page === 'audit' ? (
         <AuditPage />
       ) : route.page === 'settings' ? (

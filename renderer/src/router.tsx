@@ -14,6 +14,7 @@ export type Route =
   // --- ui-outbox (issue 24) ---
   | { page: 'outbox' }
   | { page: 'outbox_message'; id: string }
+  | { page: 'chat'; channel: string | null }
   | { page: 'not_found' };
 
 export function parseRoute(pathname: string): Route {
@@ -34,6 +35,7 @@ export function parseRoute(pathname: string): Route {
   if (first === 'outbox' && parts.length === 1) return { page: 'outbox' };
   if (first === 'outbox' && second !== undefined && parts.length === 2)
     return { page: 'outbox_message', id: second };
+  if (first === 'chat' && parts.length <= 2) return { page: 'chat', channel: second ?? null };
   return { page: 'not_found' };
 }
 

@@ -49,6 +49,19 @@ export function registerConnectorInboundRoutes(
     return c.json(result, 202);
   });
 
+  // --- ui-chat (issue 24) ---
+  // Admin (the UI's session) only: a connector's or an agent's token must not read the
+  // person's own words back out of the quarantine.
+  app.openapi(createRoute(API.getChatConversation), async (c) => {
+    const principal = await access.requireAdmin(c);
+    const conversation = await connectors().conversations.read(
+      c.req.valid('param').channel,
+      c.req.valid('query'),
+      requestActor(c, principal.actor),
+    );
+    return c.json(conversation, 200);
+  });
+
   app.openapi(createRoute(API.listConnectorAdapters), async (c) => {
     await access.requireAdmin(c);
     return c.json({ adapters: await connectors().configs.list() }, 200);

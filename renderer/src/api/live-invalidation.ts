@@ -66,6 +66,10 @@ export function followLiveEvents(
     // dead): the list, the open message and the dead-letter count all follow.
     if (type === 'outbox.queued' || type === 'outbox.admin' || type === 'outbound.attempt')
       void queries.invalidateQueries({ queryKey: queryKeys.allOutbox });
+    // --- ui-chat (issue 24) ---
+    // A channel decided changes its messages' states; replies arrive as frames (chat page).
+    if (type === 'connection.decided' || type === 'approval.decision')
+      void queries.invalidateQueries({ queryKey: queryKeys.allChat });
     void queries.invalidateQueries({ queryKey: queryKeys.allChain });
     if (event.run_id !== null) patchRun(event.run_id);
   });

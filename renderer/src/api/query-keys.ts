@@ -26,4 +26,7 @@ export const queryKeys = {
   allOutbox: ['outbox'] as const,
   outboxMessage: (id: string) => ['outbox', 'message', id] as const,
   deadLetters: ['outbox', 'dead-letters'] as const,
+  // --- ui-chat (issue 24) ---
+  chat: (connectorId: string, channelId: string) => ['chat', connectorId, channelId] as const,
+  allChat: ['chat'] as const,
 };

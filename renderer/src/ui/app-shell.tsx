@@ -15,6 +15,7 @@ const NAV: readonly { to: string; label: string; pages: readonly Route['page'][]
   { to: '/memory', label: 'Memory', pages: ['memory'] },
   { to: '/connectors', label: 'Connectors', pages: ['connectors'] },
   { to: '/outbox', label: 'Outbox', pages: ['outbox', 'outbox_message'] },
+  { to: '/chat', label: 'Chat', pages: ['chat'] },
   { to: '/audit', label: 'Audit', pages: ['audit'] },
   { to: '/settings', label: 'Settings', pages: ['settings'] },
 ];

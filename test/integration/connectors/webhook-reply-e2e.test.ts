@@ -12,7 +12,6 @@ import type {
   RecordingServer,
 } from '../llm/recording-http-server.ts';
 import {
-  pack,
   RUN_TIMEOUT_MS,
   startAutonomyHost,
   type AutonomyHost,
@@ -23,6 +22,14 @@ import {
   startScriptedLlm,
   toolCallAnswer,
 } from '../autonomy/helpers/scripted-openai.ts';
+import {
+  lastToolContent,
+  pointersIn,
+  replyingAgentHost,
+  REPLYING,
+  summarizeNewest,
+  summaryIn,
+} from './helpers/summarize-reply.ts';
 import { startOutboxReceiver, type OutboxReceiver } from '../../support/outbox-receiver.ts';
 
 /** A sentence only the raw messages hold: wherever it shows up, raw content leaked. */
@@ -31,46 +38,6 @@ const FIRST = `${CANARY}. Please confirm the delivery window for Thursday mornin
 /** The second message's own canary: it must not leak either. */
 const SECOND = 'Marigold lantern sixteen opens the side entrance. Could the driver ring ahead?';
 const CHANNEL = 'chan-e2e';
-/**
- * The default pack's label rules, with the one exception a pack may make for a remote
- * provider: it may see `pii.redacted` (the summary), so the agent can word a reply. A reply
- * then leaves through the default pack's `exception.redacted_to_outbound_connector`: once a
- * person approves that very message.
- */
-const REPLYING = pack('e2e-replying', {
-  taint_gate: undefined,
-  egress_label: undefined,
-  llm_remote_labels: ['pii.redacted'],
-});
-const POINTER = /"content_ref":"(q_[0-9a-f]{32})"/;
-
-/** What the model is shown of a tool's result, out of its untrusted-data envelope. */
-function lastToolContent(request: RecordedRequest): string {
-  const tool = sentMessages(request)
-    .filter((m) => m.role === 'tool')
-    .at(-1);
-  const content = String(tool?.content);
-  const quoted = /^<untrusted-data source="[^"]*">\n([\s\S]*)\n<\/untrusted-data>$/.exec(content);
-  return quoted?.[1] ?? content;
-}
-
-/** The summary a summarize outcome holds; undefined for any other outcome (or a placeholder). */
-function summaryIn(toolContent: string): string | undefined {
-  try {
-    const outcome = JSON.parse(toolContent) as { output?: { output?: { summary?: unknown } } };
-    const summary = outcome.output?.output?.summary;
-    return typeof summary === 'string' ? summary : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The pointers a request carries, in the order the model was shown them. */
-function pointersIn(request: RecordedRequest): string[] {
-  const escaped = new RegExp(POINTER.source.replaceAll('"', '\\\\"'), 'g');
-  return [...new Set([...request.text.matchAll(escaped)].map((m) => m[1] ?? ''))];
-}
-
 /**
  * Issue 23's end-to-end acceptance: a signed webhook message over real HTTP wakes an agent
  * (its channel approved first); the agent — a scripted OpenAI-compatible server on 127.0.0.1
@@ -91,16 +58,8 @@ describe('a webhook message answered through the outbox, end to end', () => {
   let resumedBy: InboundResult;
 
   const script = (request: RecordedRequest): CannedResponse => {
-    const last = sentMessages(request).at(-1);
-    if (last?.role !== 'tool') {
-      // A new message is in view (the goal, or a later envelope): summarize the newest one.
-      const ref = pointersIn(request).at(-1);
-      if (ref === undefined) return finalAnswer('no message in view');
-      return toolCallAnswer(`s-${ref.slice(2, 10)}`, 'ccos__transform_summarize', {
-        content_ref: ref,
-        justification: 'to answer the sender',
-      });
-    }
+    const first = summarizeNewest(request, 'to answer the sender');
+    if (first !== undefined) return first;
     const got = summaryIn(lastToolContent(request));
     if (got !== undefined) {
       summaries.push(got);
@@ -172,18 +131,7 @@ describe('a webhook message answered through the outbox, end to end', () => {
     llm = await startScriptedLlm(script);
     receiver = await startOutboxReceiver(() => ({ status: 200 }));
     h = await startAutonomyHost({
-      transcript: { entries: [] },
-      installEchoNotes: false,
-      allowLoopbackHttp: true,
-      packs: [REPLYING],
-      // Declared remote: the transforms then ask no model, and the provider may see only
-      // what the pack lets a remote provider see.
-      llm: {
-        kind: 'openai_compatible',
-        base_url: `${llm.url}/v1`,
-        model: 'fake-model',
-        location: 'remote',
-      },
+      ...replyingAgentHost(llm.url),
       logDestination: new Writable({
         write(chunk: Buffer, _enc, done) {
           logLines.push(chunk.toString('utf8'));
