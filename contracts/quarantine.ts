@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { labelInputSchema } from './labels.ts';
+import { labelInputSchema, taintSchema } from './labels.ts';
 
 /**
  * A quarantine pointer (`content_ref`): `q_` and 128 random bits in hex. Never sequential
@@ -25,6 +25,8 @@ export const quarantineIngestSchema = z.strictObject({
   label: labelInputSchema.default('pii.chat.message'),
   /** The pack whose TTL applies (the connector's); the default pack when absent. */
   policy_pack: z.string().min(1).max(100).optional(),
+  /** Its integrity: `trusted` only for the person's own messages (the local chat). */
+  taint: taintSchema.default('untrusted'),
 });
 export type QuarantineIngest = z.input<typeof quarantineIngestSchema>;
 

@@ -284,7 +284,7 @@ export class ConnectorInbound {
     }
     const activation: Activation = adapter.activation(message, config.activation);
     // An adapter's output is an edge like any other: parsed before it is stored or routed.
-    return messageEnvelopeSchema.parse(
+    const envelope = messageEnvelopeSchema.parse(
       adapter.normalize(message, {
         id: newId('msg'),
         connector_id: config.connector_id,
@@ -294,6 +294,15 @@ export class ConnectorInbound {
         received_at: now,
       }),
     );
+    // The blobs were stored untrusted; the adapter vouches for its sender only now (the local
+    // chat's is the person), and a transform's output carries its source's taint.
+    if (envelope.taint === 'trusted')
+      await tx.db
+        .updateTable('quarantine')
+        .set({ taint: 'trusted' })
+        .where('pointer', 'in', [text.content_ref, ...attachments.map((a) => a.content_ref)])
+        .execute();
+    return envelope;
   }
 
   /**

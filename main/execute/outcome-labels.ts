@@ -22,7 +22,7 @@ export function outcomeLabelsOf(
     return { label: PUBLIC, taint: 'trusted', source: HOST_SOURCE };
   // A transform's error quotes no content (the service's own words), so only its output counts.
   if (outcome.status === 'ok') {
-    const builtin = builtinOutputLabels(tool);
+    const builtin = builtinOutputLabels(tool, outcome.output);
     if (builtin !== undefined) return builtin;
   }
   const operationId = parseToolName(tool)?.operationId;

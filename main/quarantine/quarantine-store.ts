@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { labelAtomSchema } from '../../contracts/labels.ts';
+import { labelAtomSchema, type Taint } from '../../contracts/labels.ts';
 import {
   quarantineIngestSchema,
   quarantinePurgeSchema,
@@ -13,6 +13,7 @@ import type { Clock } from '../clock.ts';
 import { AppError, BugError, invalidInput } from '../errors.ts';
 import { describeLabel, join, label as labelOf, leq, type Label } from '../policy/labels.ts';
 import type { PolicyPacks } from '../policy/policy-packs.ts';
+import type { Selectable } from 'kysely';
 import type { Db, QuarantineTable } from '../store/schema.ts';
 import type { QuarantineKey } from './quarantine-key.ts';
 import { ttlFor } from './quarantine-policy.ts';
@@ -50,6 +51,8 @@ export type Dereferenced = {
   sender_id: string;
   channel_id: string;
   label: Label;
+  /** `trusted` only for the person's own messages: a transform's output carries it. */
+  taint: Taint;
 };
 
 /** The person reading back their own local chat messages (the Chat page's history). */
@@ -141,6 +144,7 @@ export class QuarantineStore {
         sender_key: this.#deps.key.senderKey(item.sender_id),
         channel_id: item.channel_id,
         label: JSON.stringify(blobLabel),
+        taint: item.taint,
         ...sealed,
         created_at: now.toISOString(),
         expires_at: expiresAt,
@@ -223,6 +227,7 @@ export class QuarantineStore {
       sender_id: blob.sender_id,
       channel_id: found.channel_id,
       label: blobLabel,
+      taint: found.taint,
     };
   }
 
@@ -271,7 +276,7 @@ export class QuarantineStore {
   }
 
   #refusalOf(
-    row: QuarantineTable | undefined,
+    row: Selectable<QuarantineTable> | undefined,
     request: DereferenceRequest,
     now: string,
   ): DereferenceRefusal | undefined {

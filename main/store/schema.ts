@@ -372,6 +372,8 @@ export type QuarantineTable = {
   channel_id: string;
   /** JSON array of label atoms (`[]` is public). */
   label: string;
+  /** Migration 0170: `trusted` only for the person's own (local chat) messages. */
+  taint: Generated<'trusted' | 'untrusted'>;
   nonce: Buffer;
   tag: Buffer;
   ciphertext: Buffer;

@@ -185,8 +185,9 @@ export class TransformService {
         value: {
           transform_output_id: stored.id,
           label: describeLabel(capability.output_label),
-          // Derived from outside content (and a model may have read it): never instructions.
-          taint: 'untrusted',
+          // As trusted as its source: a summary of the person's own message is theirs; one of
+          // outside content is never instructions.
+          taint: source.taint,
           output: checked.data,
         },
       };

@@ -151,16 +151,19 @@ describe.skipIf(skip !== undefined)('the Chat page', () => {
       const approval = inbox.locator('[data-kind="channel"]');
       await approval.getByText(`channel ${CHANNEL}`, { exact: false }).first().waitFor();
       await approval.getByRole('button', { name: 'Approve' }).click();
-      // The reply's words were steered by the summary (untrusted data): the taint gate asks
-      // the person before the agent may send it, on the same inbox.
-      const send = inbox.locator('[data-kind="operation"]');
-      await send.getByText('ccos__send_message').first().waitFor({ timeout: RUN_TIMEOUT_MS });
-      await send.getByRole('button', { name: 'Approve' }).click();
       await inbox.getByText('Nothing waits for you').waitFor({ timeout: RUN_TIMEOUT_MS });
       await inbox.close();
 
       const reply = agentReplies().first();
       await reply.waitFor({ timeout: RUN_TIMEOUT_MS });
+      // A summary of the person's own message is as trusted as the message, and the local chat
+      // is not egress: the reply asked no one (a webhook's would ask, twice over).
+      const asked = await ui.request('GET', '/v1/chain?event_type=approval.request&limit=100');
+      expect(asked.status, asked.text).toBe(200);
+      const sendAsks = (asked.body as { entries: { data: { scope?: unknown } }[] }).entries.filter(
+        (e) => e.data.scope === SEND_MESSAGE_TOOL,
+      );
+      expect(sendAsks).toEqual([]);
       const stored = (await history()).messages.find((m) => m.direction === 'outbound');
       expect(stored?.text).toContain(AGENT_MARKUP);
       expect(await reply.getByTestId('message-text').textContent()).toBe(stored?.text);
@@ -207,18 +210,7 @@ describe.skipIf(skip !== undefined)('the Chat page', () => {
         .filter({ hasText: 'window.__pwned = 1' });
       await mine.waitFor();
       expect(await mine.textContent()).toBe(HOSTILE);
-      // The second run answers it too (its send approved like the first); the reply joins live.
-      const asked = await ui.waitForEntry(
-        (e) =>
-          e.event_type === 'approval.request' &&
-          e.data.scope === SEND_MESSAGE_TOOL &&
-          e.run_id !== first?.run_id,
-        RUN_TIMEOUT_MS,
-      );
-      const decided = await ui.request('POST', `/v1/approvals/${String(asked.data.approval_id)}`, {
-        decision: 'approve',
-      });
-      expect(decided.status, decided.text).toBe(200);
+      // The second run answers it too, unasked like the first; the reply joins live.
       await agentReplies().nth(1).waitFor({ timeout: RUN_TIMEOUT_MS });
       await page.reload();
       await messages().nth(3).waitFor();

@@ -28,6 +28,7 @@ import * as m0140 from './0140-value-labels.ts';
 import * as m0150 from './0150-connector-inbound.ts';
 // --- outbox (issue 23) ---
 import * as m0160 from './0160-outbox.ts';
+import * as m0170 from './0170-quarantine-taint.ts';
 
 export type Migration = {
   /** Zero-padded number and kebab name, e.g. `0001-core-tables`. Append-only once landed. */
@@ -70,4 +71,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '0150-connector-inbound', up: m0150.up },
   // --- outbox (issue 23) ---
   { name: '0160-outbox', up: m0160.up },
+  // --- a local chat message's taint (issue 23) ---
+  { name: '0170-quarantine-taint', up: m0170.up },
 ];

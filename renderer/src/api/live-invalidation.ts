@@ -67,8 +67,13 @@ export function followLiveEvents(
     if (type === 'outbox.queued' || type === 'outbox.admin' || type === 'outbound.attempt')
       void queries.invalidateQueries({ queryKey: queryKeys.allOutbox });
     // --- ui-chat (issue 24) ---
-    // A channel decided changes its messages' states; replies arrive as frames (chat page).
-    if (type === 'connection.decided' || type === 'approval.decision')
+    // A channel decided changes its messages' states; a reply (its frame) means the agent has
+    // read the message, so the history's "read through summarize" is due too.
+    if (
+      type === 'connection.decided' ||
+      type === 'approval.decision' ||
+      type === 'message.outbound'
+    )
       void queries.invalidateQueries({ queryKey: queryKeys.allChat });
     void queries.invalidateQueries({ queryKey: queryKeys.allChain });
     if (event.run_id !== null) patchRun(event.run_id);

@@ -62,6 +62,13 @@ describe('local chat connector inbound', () => {
       content_ref: envelope.content_ref,
       label: 'pii.chat.message',
     });
+    // The blob keeps the person's integrity, so a summary of it is theirs too.
+    const blob = await gw.started.store.db
+      .selectFrom('quarantine')
+      .select('taint')
+      .where('pointer', '=', envelope.content_ref)
+      .executeTakeFirstOrThrow();
+    expect(blob.taint).toBe('trusted');
   });
 
   it('refuses the local chat over the inbound endpoint and a non-admin token', async () => {

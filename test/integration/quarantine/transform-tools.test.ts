@@ -43,9 +43,14 @@ afterAll(async () => {
   await h.stop();
 });
 
-async function ingest(run: Run, content = MESSAGE, sender = 'U0451XQ'): Promise<string> {
+async function ingest(
+  run: Run,
+  content = MESSAGE,
+  sender = 'U0451XQ',
+  taint: 'trusted' | 'untrusted' = 'untrusted',
+): Promise<string> {
   const { content_ref } = await h.started.quarantine.ingest(
-    { session_id: run.session_id, sender_id: sender, channel_id: 'C-home', content },
+    { session_id: run.session_id, sender_id: sender, channel_id: 'C-home', content, taint },
     { actor: 'connector:test' },
   );
   return content_ref;
@@ -84,6 +89,19 @@ describe('transform tools', () => {
       tools: ToolDefinition[];
     };
     expect(api.tools.map((t) => t.name)).toEqual(expect.arrayContaining([...byName.keys()]));
+  });
+
+  it("carry their source's taint: a summary of the person's own (trusted) message is trusted", async () => {
+    const run = await h.runningRun();
+    const mine = await ingest(run, MESSAGE, 'person', 'trusted');
+    const theirs = await ingest(run, MESSAGE, 'U0451XQ');
+    const params = (ref: string) => ({ content_ref: ref, justification: JUSTIFICATION });
+    expect(okOutput(await call(run, TRANSFORM_TOOLS.summarize, params(mine))).taint).toBe(
+      'trusted',
+    );
+    expect(okOutput(await call(run, TRANSFORM_TOOLS.summarize, params(theirs))).taint).toBe(
+      'untrusted',
+    );
   });
 
   it('give schema-checked pii.redacted outputs, and leave the canary and the raw text nowhere', async () => {
