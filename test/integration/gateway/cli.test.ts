@@ -8,7 +8,7 @@ import type { RunDetail } from '../../../contracts/api.ts';
 import type { Approval } from '../../../contracts/approvals.ts';
 import type { Run } from '../../../contracts/runs.ts';
 import type { CreatedToken, TokenInfo } from '../../../contracts/tokens.ts';
-import { buildProgram } from '../../../main/cli.ts';
+import { buildProgram } from '../../../main/cli/program.ts';
 import { ADMIN_TOKEN_FILE, GATEWAY_INFO_FILE } from '../../../main/host.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { startGatewayHost, type GatewayTestHost } from './helpers/gateway-host.ts';
