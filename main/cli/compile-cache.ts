@@ -1,5 +1,7 @@
 import { lstatSync, mkdirSync } from 'node:fs';
-import { enableCompileCache } from 'node:module';
+// The module object, not a named import: Node < 24 lacks `enableCompileCache`, and a missing
+// named export fails the link before main/cli/require-node24.ts can say why.
+import nodeModule from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -47,7 +49,8 @@ export function enableOwnCompileCache(env: NodeJS.ProcessEnv): boolean {
   }
   if (unsafeCacheDir(dir) !== undefined) return false;
   try {
-    enableCompileCache(dir);
+    if (typeof nodeModule.enableCompileCache !== 'function') return false;
+    nodeModule.enableCompileCache(dir);
     return true;
   } catch {
     return false;
