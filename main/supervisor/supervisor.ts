@@ -165,6 +165,10 @@ export class Supervisor implements Disposable {
     let index: number;
     try {
       ({ run, index } = await this.#deps.chain.transact(async (tx) => {
+        // `#fill` looked at the switch before its query; a pause since then committed in its
+        // own transaction (setting the flag inside it), which ran wholly before this one or
+        // runs after it: asked here, no segment starts after a pause (a loaded suite saw one).
+        if (this.#deps.controls.holdNote() !== undefined) throw new Error('not pending');
         const before = await this.#deps.runs.getIn(tx, runId);
         if (before.state !== 'pending' || before.driver !== 'worker')
           throw new Error('not pending');
