@@ -4,7 +4,6 @@ import type { Approval } from '../../../contracts/approvals.ts';
 import type { ChainEntry } from '../../../contracts/chain.ts';
 import type { InboundResult } from '../../../contracts/connector-adapter.ts';
 import type { Run } from '../../../contracts/runs.ts';
-import { signInbound } from '../../../main/connectors/inbound-auth.ts';
 import { SEND_MESSAGE_TOOL } from '../../../main/outbox/send-message-definition.ts';
 import type {
   CannedResponse,
@@ -31,6 +30,7 @@ import {
   summaryIn,
 } from './helpers/summarize-reply.ts';
 import { startOutboxReceiver, type OutboxReceiver } from '../../support/outbox-receiver.ts';
+import { postSignedInbound } from '../../support/signed-inbound.ts';
 
 /** A sentence only the raw messages hold: wherever it shows up, raw content leaked. */
 const CANARY = 'The vault code for the Harrow Street depot is 7731 and nobody else may know it';
@@ -76,17 +76,11 @@ describe('a webhook message answered through the outbox, end to end', () => {
   };
 
   const post = async (message: Record<string, unknown>): Promise<InboundResult> => {
-    const body = JSON.stringify(message);
-    const ts = String(Date.now());
-    const res = await fetch(`${h.started.gateway.url}/v1/connectors/hook/inbound`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-ccos-timestamp': ts,
-        'x-ccos-signature': signInbound(secret, ts, Buffer.from(body)),
-      },
-      body,
-    });
+    const res = await postSignedInbound(
+      `${h.started.gateway.url}/v1/connectors/hook/inbound`,
+      secret,
+      message,
+    );
     expect(res.status).toBe(202);
     return (await res.json()) as InboundResult;
   };
