@@ -80,16 +80,9 @@ export class SendMessageTool {
           content: { text: input.text },
           label: who.label,
         });
-        if (!judged.ok)
-          return {
-            ok: false as const,
-            error: await refuseOutboundIn(
-              tx,
-              { ...who, connector_id: target.connector_id },
-              judged.refusal,
-            ),
-          };
-        const byLabel = outboundLabelVerdict(who.label, pack, judged.onMachine);
+        const byLabel = judged.ok
+          ? outboundLabelVerdict(who.label, pack, judged.onMachine)
+          : ({ kind: 'deny', refusal: judged.refusal } as const);
         if (byLabel.kind === 'deny')
           return {
             ok: false as const,
