@@ -73,19 +73,22 @@ export async function run(): Promise<BenchResult> {
   }
   // Baseline: the loop before issue 18's levers — the worker as a module tree, started when
   // its segment begins. Then each lever on top, measured right after it so load changes fall
-  // on all alike: the one-file worker, then the pool at its default size and at `n`.
-  const tree = await moduleTreeSpawner();
+  // on all alike: the one-file worker, its start-up snapshot (the host's default), then the
+  // pool at its default size and at `n`.
+  const tree = await spawnerFor((entry) => entry.replace(WORKER_BUNDLE_FILE, 'worker-main.js'));
+  const oneFile = await spawnerFor((entry) => entry);
   for (const n of CONCURRENCY) {
     const baseline = await runsPerSecond(n, 0, tree);
     const row = (what: string, value: number): BenchRow => ({
       ...compared(`runs/s, ${n} concurrent, ${what} vs module tree, no pool`, value, baseline),
       unit: 'runs/s',
     });
-    rows.push(row('one file, no pool', await runsPerSecond(n, 0)));
+    rows.push(row('one file, no pool', await runsPerSecond(n, 0, oneFile)));
+    rows.push(row('snapshot, no pool', await runsPerSecond(n, 0)));
     const pooled = await runsPerSecond(n, DEFAULT_WORKER_POOL_SIZE);
-    rows.push(row(`one file, pool of ${DEFAULT_WORKER_POOL_SIZE}`, pooled));
+    rows.push(row(`snapshot, pool of ${DEFAULT_WORKER_POOL_SIZE}`, pooled));
     if (n > DEFAULT_WORKER_POOL_SIZE) {
-      rows.push(row(`one file, pool of ${n}`, await runsPerSecond(n, n)));
+      rows.push(row(`snapshot, pool of ${n}`, await runsPerSecond(n, n)));
     }
   }
   return {
@@ -94,7 +97,7 @@ export async function run(): Promise<BenchResult> {
     notes: [
       `tool call: ${step.channel.length} calls over the worker channel (child process, stdio, RunSegment metering + pipeline) vs ${step.baseline.length} in-process pipeline.execute calls (baseline), after ${WARMUP} warm-up calls each`,
       peer.note,
-      `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a worker process per segment (pre-started by the pool, or started for its segment), until all are done; baseline: the built worker as its module tree, no pool`,
+      `runs/s: ${LOOP_RUNS} runs created at once through POST /v1/runs, one-step replay, a worker process per segment (pre-started by the pool, or started for its segment), until all are done; baseline: the built worker as its module tree, no pool; 'snapshot': the one file's V8 start-up snapshot, the host's default`,
       `load average at the end: ${os
         .loadavg()
         .map((l) => l.toFixed(1))
@@ -215,10 +218,11 @@ async function openPeer(): Promise<PeerMeasurement> {
 
 /**
  * The spawner a test host would choose (the jail where it works, else the permission model),
- * running the built worker as its module tree instead of the one-file bundle.
+ * running the built worker as the script `entryOf(the one-file bundle)` instead of its
+ * start-up snapshot.
  */
-async function moduleTreeSpawner(): Promise<Spawner> {
-  const entry = defaultWorkerEntry().replace(WORKER_BUNDLE_FILE, 'worker-main.js');
+async function spawnerFor(entryOf: (bundle: string) => string): Promise<Spawner> {
+  const entry = entryOf(defaultWorkerEntry());
   const jail = await detectJail({ bwrap: 'bwrap' });
   return jail.ok
     ? new BubblewrapSpawner({ tools: jail.tools, entry })

@@ -14,16 +14,23 @@ import {
 } from './spawner.ts';
 import {
   WORKER_MAX_OLD_SPACE_MB,
-  defaultWorkerEntry,
+  defaultWorkerProgram,
   permissionModelArgs,
+  workerProgramArgs,
   workerReadPaths,
+  type WorkerProgram,
 } from './worker-files.ts';
 
 export type BubblewrapSpawnerOptions = {
   /** What detection found (`detectJail`). */
   tools: JailTools;
-  /** The worker program; defaults to main/agent/worker/worker-main (source or built). */
+  /**
+   * The worker program as a script; defaults to `defaultWorkerProgram` (the built worker's
+   * snapshot, or main/agent/worker/worker-main as source or built).
+   */
   entry?: string;
+  /** The worker program (a script or a snapshot); wins over `entry`. */
+  program?: WorkerProgram;
   /**
    * Node's permission model inside the jail, the second layer (default on). Off only to
    * measure what the jail blocks by itself (the escape suite's table); the host never
@@ -61,15 +68,19 @@ export class BubblewrapSpawner implements Spawner {
   readonly #limits: JailLimits;
   readonly #readPaths: readonly string[];
   readonly #nodeArgs: readonly string[];
-  readonly #entry: string;
+  readonly #program: WorkerProgram;
   readonly #seccomp: Buffer | null;
   readonly #onJailFailure: BubblewrapSpawnerOptions['onJailFailure'];
 
   constructor(options: BubblewrapSpawnerOptions) {
     this.#tools = options.tools;
-    this.#entry = options.entry ?? defaultWorkerEntry();
+    this.#program =
+      options.program ??
+      (options.entry === undefined
+        ? defaultWorkerProgram(options.tools.node)
+        : { kind: 'script', path: options.entry });
     this.#limits = { ...DEFAULT_JAIL_LIMITS, ...options.limits };
-    const readPaths = workerReadPaths(this.#entry);
+    const readPaths = workerReadPaths(this.#program);
     this.#nodeArgs =
       options.permissionModel === false
         ? [`--max-old-space-size=${WORKER_MAX_OLD_SPACE_MB}`]
@@ -85,15 +96,20 @@ export class BubblewrapSpawner implements Spawner {
     return this.#seccomp !== null;
   }
 
-  /** The Node flags every worker runs under (before the entry path); for diagnostics and tests. */
+  /** The Node flags every worker runs under (before its program); for diagnostics and tests. */
   get nodeArgs(): readonly string[] {
     return this.#nodeArgs;
+  }
+
+  /** What every worker runs. */
+  get program(): WorkerProgram {
+    return this.#program;
   }
 
   start(options: StartWorkerOptions = {}): SpawnedWorker {
     const onJailFailure = this.#onJailFailure;
     const worker = this.#start(
-      [this.#tools.node, ...this.#nodeArgs, this.#entry],
+      [this.#tools.node, ...this.#nodeArgs, ...workerProgramArgs(this.#program)],
       // Explicit and minimal: the host's environment (API keys, PATH, NODE_OPTIONS that could
       // grant permissions back) never reaches the worker, and neither does its token.
       { ...options.env, NODE_OPTIONS: '' },

@@ -15,11 +15,22 @@ import {
   type WorkerExit,
   type WorkerIsolation,
 } from './spawner.ts';
-import { defaultWorkerEntry, permissionModelArgs, workerReadPaths } from './worker-files.ts';
+import {
+  defaultWorkerProgram,
+  permissionModelArgs,
+  workerProgramArgs,
+  workerReadPaths,
+  type WorkerProgram,
+} from './worker-files.ts';
 
 export type ChildProcessSpawnerOptions = {
-  /** The worker program; defaults to main/agent/worker/worker-main (the .ts source or the built .js). */
+  /**
+   * The worker program as a script; defaults to `defaultWorkerProgram` (the built worker's
+   * snapshot, or main/agent/worker/worker-main as source or built).
+   */
   entry?: string;
+  /** The worker program (a script or a snapshot); wins over `entry`. */
+  program?: WorkerProgram;
   /** The Node binary; defaults to the host's own (Node 24). */
   nodePath?: string;
 };
@@ -46,19 +57,28 @@ export type ChildProcessSpawnerOptions = {
  */
 export class ChildProcessSpawner implements Spawner {
   readonly isolation: WorkerIsolation = 'node_permission_model';
-  readonly #entry: string;
+  readonly #program: WorkerProgram;
   readonly #nodePath: string;
   readonly #nodeArgs: readonly string[];
 
   constructor(options: ChildProcessSpawnerOptions = {}) {
-    this.#entry = options.entry ?? defaultWorkerEntry();
     this.#nodePath = options.nodePath ?? process.execPath;
-    this.#nodeArgs = permissionModelArgs(workerReadPaths(this.#entry));
+    this.#program =
+      options.program ??
+      (options.entry === undefined
+        ? defaultWorkerProgram(this.#nodePath)
+        : { kind: 'script', path: options.entry });
+    this.#nodeArgs = permissionModelArgs(workerReadPaths(this.#program));
   }
 
-  /** The flags every worker runs under (before the entry path); for diagnostics and tests. */
+  /** The flags every worker runs under (before its program); for diagnostics and tests. */
   get nodeArgs(): readonly string[] {
     return this.#nodeArgs;
+  }
+
+  /** What every worker runs. */
+  get program(): WorkerProgram {
+    return this.#program;
   }
 
   start(options: StartWorkerOptions = {}): SpawnedWorker {
@@ -67,7 +87,7 @@ export class ChildProcessSpawner implements Spawner {
     // Explicit and minimal: the host's environment (API keys, PATH, NODE_OPTIONS that could
     // grant permissions back) never reaches the worker, and neither does its token.
     const env: Record<string, string> = { ...options.env, NODE_OPTIONS: '' };
-    const child = spawn(this.#nodePath, [...this.#nodeArgs, this.#entry], {
+    const child = spawn(this.#nodePath, [...this.#nodeArgs, ...workerProgramArgs(this.#program)], {
       cwd,
       env,
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../errors.ts';
@@ -25,6 +25,49 @@ const WORKER_PACKAGES = [
 
 /** The built worker as one file (`scripts/bundle-worker.mjs`), beside the built worker-main.js. */
 export const WORKER_BUNDLE_FILE = 'agent-worker.bundle.mjs';
+/** The same program as a V8 start-up snapshot, beside the bundle (`scripts/bundle-worker.mjs`). */
+export const WORKER_SNAPSHOT_FILE = 'agent-worker.snapshot.blob';
+/** Which Node built the snapshot; written after it, so a snapshot without one is not used. */
+export const WORKER_SNAPSHOT_MANIFEST = 'agent-worker.snapshot.json';
+
+/**
+ * What a worker's Node runs: a script (the source, the built module tree, the bundle), or the
+ * bundle's start-up snapshot (`--snapshot-blob`), which skips loading and initialising its code.
+ */
+export type WorkerProgram = { kind: 'script' | 'snapshot'; path: string };
+
+/**
+ * The program a worker on `nodePath` runs by default: the snapshot when there is one built by
+ * this very Node (a snapshot fits only the binary that built it: another would refuse it or
+ * crash) from the bundle the host would run, else `defaultWorkerEntry()` as a script.
+ */
+export function defaultWorkerProgram(nodePath: string = process.execPath): WorkerProgram {
+  const entry = defaultWorkerEntry();
+  const snapshot = basename(entry) === WORKER_BUNDLE_FILE ? snapshotBeside(entry, nodePath) : null;
+  return snapshot === null ? { kind: 'script', path: entry } : { kind: 'snapshot', path: snapshot };
+}
+
+/** Node's arguments (after its flags) that start `program`. */
+export function workerProgramArgs(program: WorkerProgram): string[] {
+  return program.kind === 'snapshot' ? ['--snapshot-blob', program.path] : [program.path];
+}
+
+/**
+ * The snapshot beside `bundle` if `nodePath` is this Node, this Node built it (its manifest
+ * says so) and it is not older than the bundle; else null.
+ */
+export function snapshotBeside(bundle: string, nodePath: string): string | null {
+  const blob = join(dirname(bundle), WORKER_SNAPSHOT_FILE);
+  const manifest = join(dirname(bundle), WORKER_SNAPSHOT_MANIFEST);
+  try {
+    if (realpathSync(nodePath) !== realpathSync(process.execPath)) return null;
+    const built = JSON.parse(readFileSync(manifest, 'utf8')) as Record<string, unknown>;
+    if (built.node_version !== process.version || built.arch !== process.arch) return null;
+    return statSync(blob).mtimeMs >= statSync(bundle).mtimeMs ? blob : null;
+  } catch {
+    return null;
+  }
+}
 
 /**
  * The worker program: as source when running from source; as built, the one-file bundle when
@@ -65,14 +108,15 @@ function ownCodePaths(entry: string): string[] {
 }
 
 /**
- * Everything a worker may read: the bundle alone when it runs as one; otherwise its own code
+ * Everything a worker may read: the snapshot or the bundle alone when it runs as one; otherwise its own code
  * folder, the channel code, `contracts/`, the npm packages it imports and the package.json
  * Node consults for module type. Both spawners use this list — Node's permission model as
  * `--allow-fs-read`, the jail as its read-only binds — so the two layers agree on what the
  * worker sees.
  */
-export function workerReadPaths(entry: string): string[] {
-  if (basename(entry) === WORKER_BUNDLE_FILE) return [entry];
+export function workerReadPaths(program: WorkerProgram): string[] {
+  const entry = program.path;
+  if (program.kind === 'snapshot' || basename(entry) === WORKER_BUNDLE_FILE) return [entry];
   // main/agent: the folder holding worker/ and channel/ (this file is in main/agent/spawn).
   const here = dirname(dirname(fileURLToPath(import.meta.url)));
   const paths = ownCodePaths(entry);

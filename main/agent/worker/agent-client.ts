@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { z } from 'zod';
 import {
   AGENT_METHODS,
@@ -81,11 +82,24 @@ export type ConnectAgentClientOptions = {
   output: Writable;
   token: string;
   onViolation: (violation: ProtocolViolation) => void;
+  /**
+   * What checks tool outputs against their schemas; default a new one per client. A worker
+   * started from its snapshot passes the one built (and warmed) in the snapshot.
+   */
+  jsonSchemaValidator?: jsonSchemaValidator;
 };
 
 /** Connects to the host over stdio (MCP `initialize` included) with the token on every message. */
 export async function connectAgentClient(options: ConnectAgentClientOptions): Promise<AgentClient> {
-  const client = new Client({ name: 'ccos-agent-worker', version: '1' }, { capabilities: {} });
+  const client = new Client(
+    { name: 'ccos-agent-worker', version: '1' },
+    {
+      capabilities: {},
+      ...(options.jsonSchemaValidator === undefined
+        ? {}
+        : { jsonSchemaValidator: options.jsonSchemaValidator }),
+    },
+  );
   const framing = new NdjsonTransport({
     input: options.input,
     output: options.output,

@@ -7,12 +7,19 @@ import { serveAgentChannel } from '../../../main/agent/channel/serve-agent-chann
 import { BubblewrapSpawner } from '../../../main/agent/spawn/bubblewrap-spawner.ts';
 import { ChildProcessSpawner } from '../../../main/agent/spawn/child-process-spawner.ts';
 import { spawnFor, type Spawner } from '../../../main/agent/spawn/spawner.ts';
-import { WORKER_BUNDLE_FILE } from '../../../main/agent/spawn/worker-files.ts';
+import {
+  WORKER_BUNDLE_FILE,
+  WORKER_SNAPSHOT_FILE,
+  type WorkerProgram,
+} from '../../../main/agent/spawn/worker-files.ts';
 import { describeWithJail } from './jail/jail-kit.ts';
 
 /** Built by `npm test` (tsc -b, then scripts/bundle-worker.mjs) before vitest runs. */
 const BUNDLE = fileURLToPath(
   new URL(`../../../dist/main/agent/worker/${WORKER_BUNDLE_FILE}`, import.meta.url),
+);
+const SNAPSHOT = fileURLToPath(
+  new URL(`../../../dist/main/agent/worker/${WORKER_SNAPSHOT_FILE}`, import.meta.url),
 );
 const BUILT_WORKER_FILES = new URL(
   '../../../dist/main/agent/spawn/worker-files.js',
@@ -95,8 +102,27 @@ describe('the bundled agent worker (one file, scripts/bundle-worker.mjs)', () =>
     expect(existsSync(BUNDLE), `${BUNDLE} is missing: run node scripts/bundle-worker.mjs`).toBe(
       true,
     );
-    const built = (await import(BUILT_WORKER_FILES)) as { defaultWorkerEntry: () => string };
+    const built = (await import(BUILT_WORKER_FILES)) as {
+      defaultWorkerEntry: () => string;
+      defaultWorkerProgram: () => WorkerProgram;
+    };
     expect(built.defaultWorkerEntry()).toBe(BUNDLE);
+    // And its start-up snapshot, built by this Node beside it, is what a worker runs.
+    expect(built.defaultWorkerProgram()).toEqual({ kind: 'snapshot', path: SNAPSHOT });
+  });
+
+  it('serves a whole segment from its start-up snapshot, reading nothing but the snapshot', async () => {
+    const spawner = new ChildProcessSpawner({ program: { kind: 'snapshot', path: SNAPSHOT } });
+    expect(spawner.program).toEqual({ kind: 'snapshot', path: SNAPSHOT });
+    const reads = spawner.nodeArgs.filter((a) => a.startsWith('--allow-fs-read='));
+    expect(reads).toEqual([`--allow-fs-read=${SNAPSHOT}`]);
+    expect(spawner.nodeArgs).toContain('--permission');
+    const { exit, events, stderr } = await runBundledSegment(spawner);
+    expect(exit, stderr).toEqual({ code: 0, signal: null });
+    // The scripted warm-up segment of the build left nothing behind: this segment asks the
+    // host from the start, in order, and is the only one it serves.
+    expect(events).toEqual(['session', 'llm', 'checkpoint', 'complete']);
+    expect(stderr).toContain('serving run run-bundle');
   });
 
   it('serves a whole segment under the permission model while reading nothing but itself', async () => {
@@ -114,6 +140,16 @@ describeWithJail('the bundled agent worker in the jail', (jail) => {
     const { exit, events, stderr } = await runBundledSegment(
       new BubblewrapSpawner({ tools: jail.tools, entry: BUNDLE }),
     );
+    expect(exit, stderr).toEqual({ code: 0, signal: null });
+    expect(events).toEqual(['session', 'llm', 'checkpoint', 'complete']);
+  });
+
+  it('serves a whole segment from its start-up snapshot with only the snapshot bound', async () => {
+    const spawner = new BubblewrapSpawner({
+      tools: jail.tools,
+      program: { kind: 'snapshot', path: SNAPSHOT },
+    });
+    const { exit, events, stderr } = await runBundledSegment(spawner);
     expect(exit, stderr).toEqual({ code: 0, signal: null });
     expect(events).toEqual(['session', 'llm', 'checkpoint', 'complete']);
   });
