@@ -1,4 +1,4 @@
-import type { Transaction } from 'kysely';
+import { CompiledQuery, type Transaction } from 'kysely';
 import {
   GENESIS_HASH,
   chainEntrySchema,
@@ -152,7 +152,7 @@ export class CausalChain {
         const run = await this.#runEnvelopeIn(trx, input);
         const entry = this.#build(input, head, run);
         appended.push(entry);
-        if (!defer) await trx.insertInto('chain').values(toRow(entry)).execute();
+        if (!defer) await trx.executeQuery(insertEntry(entry));
         head = { seq: entry.seq, hash: entry.hash };
         return entry;
       };
@@ -339,6 +339,42 @@ function checkLink(row: ChainTable, expected: ExpectedLink): BrokenLink | undefi
 
 function toRow(entry: ChainEntry): ChainTable {
   return { ...entry, data: JSON.stringify(entry.data) };
+}
+
+/** Every column of a chain row, in the order `INSERT_ENTRY` names them; the type keeps it whole. */
+const CHAIN_COLUMNS = Object.keys({
+  seq: true,
+  event_id: true,
+  event_type: true,
+  timestamp: true,
+  session_id: true,
+  run_id: true,
+  step_id: true,
+  policy_pack_version: true,
+  capability_id: true,
+  capability_version: true,
+  rule_id: true,
+  correlation_id: true,
+  actor: true,
+  data: true,
+  prev_hash: true,
+  hash: true,
+} satisfies Record<keyof ChainTable, true>) as (keyof ChainTable)[];
+
+/**
+ * One entry's insert, written once: every transaction appends at least one entry, and building
+ * and compiling the same insert with the query builder each time was a measurable share of a
+ * tool step (docs/benchmarks.md, store). Same statement text every time, so the dialect's
+ * statement cache prepares it once.
+ */
+const INSERT_ENTRY = `insert into "chain" (${CHAIN_COLUMNS.map((c) => `"${c}"`).join(', ')}) values (${CHAIN_COLUMNS.map(() => '?').join(', ')})`;
+
+function insertEntry(entry: ChainEntry): CompiledQuery {
+  const row = toRow(entry);
+  return CompiledQuery.raw(
+    INSERT_ENTRY,
+    CHAIN_COLUMNS.map((c) => row[c]),
+  );
 }
 
 function fromRow(row: ChainTable): ChainEntry {
