@@ -40,7 +40,7 @@ export type BubblewrapSpawnerOptions = {
   /** Overrides of `DEFAULT_JAIL_LIMITS` (tests use a small CPU limit). */
   limits?: Partial<JailLimits>;
   /**
-   * Told when a jail was killed before its worker ran because it could not be finished
+   * Told when a jail ended before its worker ran because its limits could not be set
    * (`runId` undefined: a worker started before it had a run).
    */
   onJailFailure?: (runId: string | undefined, message: string) => void;
@@ -56,6 +56,10 @@ export type ProbeResult = { stdout: string; stderr: string; exit: WorkerExit };
  * Node's permission model inside as a second layer. The worker's stdio is its only way
  * out. What each layer blocks is measured by the escape suite and tabled in
  * docs/agent-jail.md.
+ *
+ * The host forks once per worker (bwrap): the limits are set inside the jail by its first
+ * program, prlimit, which then execs the worker (`limitedCommand`), so nothing on the host
+ * waits on the jail or forks again before the worker runs.
  *
  * Nothing in a jail depends on its run — the binds, limits and filter are the same for every
  * worker — so a jail can be built before a segment needs it (the pool, issue 18). The run and
@@ -129,8 +133,8 @@ export class BubblewrapSpawner implements Spawner {
 
   /**
    * Runs the Node binary with `args` (not the workers' flags) in the same jail — the same
-   * namespaces, binds, seccomp filter and limits handshake — and collects what it printed:
-   * detection's proof that this machine can build the jail.
+   * namespaces, binds, seccomp filter, and prlimit setting the same limits before it — and
+   * collects what it printed: detection's proof that this machine can build the jail.
    */
   async probe(args: readonly string[]): Promise<ProbeResult> {
     const worker = this.#start([this.#tools.node, ...args], { NODE_OPTIONS: '' });
@@ -140,8 +144,11 @@ export class BubblewrapSpawner implements Spawner {
     worker.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     worker.stdin.end();
     const exit = await worker.exited;
+    // Its output is read to the end above, so the jail closes; only then is a failed
+    // prlimit told apart.
+    await worker.closed;
     const failure = worker.setupFailure;
-    return { stdout, stderr: failure === undefined ? stderr : `${stderr}${failure}\n`, exit };
+    return { stdout, stderr: failure === undefined ? stderr : `${failure}\n${stderr}`, exit };
   }
 
   #start(
@@ -159,16 +166,15 @@ export class BubblewrapSpawner implements Spawner {
       }),
       {
         env,
-        // stdin, stdout, stderr, then bwrap's info, block and seccomp descriptors.
-        stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', this.#seccomp === null ? 'ignore' : 'pipe'],
+        // stdin, stdout, stderr, then the descriptor bwrap reads the seccomp program from.
+        stdio: ['pipe', 'pipe', 'pipe', this.#seccomp === null ? 'ignore' : 'pipe'],
         shell: false,
         windowsHide: true,
         ...(this.#tools.runAs === null ? {} : this.#tools.runAs),
       },
     );
     return new JailedWorker(child, {
-      tools: this.#tools,
-      limits: this.#limits,
+      prlimit: this.#tools.prlimit,
       seccomp: this.#seccomp,
       ...(onSetupFailure === undefined ? {} : { onSetupFailure }),
     });

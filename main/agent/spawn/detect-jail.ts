@@ -39,8 +39,8 @@ const UNSAFE_HINT =
 
 /**
  * Finds out whether agent workers can be jailed on this machine (ARCHITECTURE.md §8): bwrap
- * and prlimit present, the Node binary's libraries known, and a real jail — the workers'
- * binds, filter and limits — started once (which fails where user namespaces are off or
+ * and prlimit present, the libraries of the Node binary and of prlimit known (both run in
+ * the jail), and a real jail — the workers' binds, filter and limits — started once (which fails where user namespaces are off or
  * restricted, or bwrap is too old). Never throws: a failure says why and how to fix it.
  */
 export async function detectJail(options: DetectJailOptions = {}): Promise<JailDetection> {
@@ -73,15 +73,18 @@ export async function detectJail(options: DetectJailOptions = {}): Promise<JailD
   let libraries: string[];
   let version: string;
   try {
-    [libraries, version] = await Promise.all([
+    let prlimitLibraries: string[];
+    [libraries, prlimitLibraries, version] = await Promise.all([
       sharedLibraries(node),
+      loadedLibraries(prlimit),
       run(bwrap, ['--version'], { env: {} }).then((r) => r.stdout.trim()),
     ]);
+    libraries = [...new Set([...libraries, ...prlimitLibraries])];
   } catch (e) {
     return {
       ok: false,
-      reason: `could not inspect ${node} and ${bwrap}: ${e instanceof Error ? e.message : String(e)}`,
-      fix: `check that both can run, ${UNSAFE_HINT}`,
+      reason: `could not inspect ${node}, ${prlimit} and ${bwrap}: ${e instanceof Error ? e.message : String(e)}`,
+      fix: `check that all three can run, ${UNSAFE_HINT}`,
     };
   }
   const tools: JailTools = { bwrap, prlimit, node, libraries, runAs: null };
@@ -156,6 +159,31 @@ async function sharedLibraries(node: string): Promise<string[]> {
     (p): p is string =>
       typeof p === 'string' && isAbsolute(p) && p !== node && !p.endsWith('.node'),
   );
+}
+
+/** A line of the dynamic loader's listing: `name => /path (0x…)`, or `/path (0x…)` for itself. */
+const LOADED_LINE = /^\s*(?:(\S+) => )?(\S+) \(0x[0-9a-f]+\)\s*$/;
+/** A library the loader could not find: `name => not found`. */
+const NOT_FOUND_LINE = /^\s*(\S+) => not found\s*$/;
+
+/**
+ * The shared libraries a dynamically linked program loads, as its dynamic loader lists them
+ * (what `ldd` does: `LD_TRACE_LOADED_OBJECTS=1` makes the loader print them and exit before
+ * the program runs), the loader itself included. A statically linked program runs instead
+ * (prlimit with no arguments only prints its own limits) and lists nothing: it needs nothing.
+ */
+async function loadedLibraries(program: string): Promise<string[]> {
+  const { stdout } = await run(program, [], { env: { LD_TRACE_LOADED_OBJECTS: '1' } });
+  const libraries: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const missing = NOT_FOUND_LINE.exec(line);
+    if (missing !== null)
+      throw new Error(`${program} needs ${String(missing[1])}, which is not installed`);
+    const path = LOADED_LINE.exec(line)?.[2];
+    // linux-vdso.so.1 and the like are provided by the kernel, not files.
+    if (path !== undefined && isAbsolute(path)) libraries.push(path);
+  }
+  return libraries;
 }
 
 /** An executable by absolute path, or the first in `dirs`; null if none. */

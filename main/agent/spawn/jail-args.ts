@@ -32,27 +32,27 @@ export const DEFAULT_JAIL_LIMITS: JailLimits = {
 export type JailTools = {
   /** Absolute path of `bwrap`. */
   bwrap: string;
-  /** Absolute path of `prlimit` (util-linux). */
+  /** Absolute path of `prlimit` (util-linux): the jail's first program, bound into the jail. */
   prlimit: string;
   /** The Node binary the worker runs on. */
   node: string;
-  /** The shared libraries that binary loads (its dynamic loader included). */
+  /** The shared libraries the Node binary and prlimit load (their dynamic loaders included). */
   libraries: readonly string[];
   /**
-   * The user bwrap and prlimit run as, when the host runs as root: the worker must not be
-   * root on the host, and RLIMIT_NPROC is never enforced for uid 0. Null: the host's user.
+   * The user bwrap (and so everything in the jail) runs as, when the host runs as root: the
+   * worker must not be root on the host, and RLIMIT_NPROC is never enforced for uid 0.
+   * Null: the host's user.
    */
   runAs: { uid: number; gid: number } | null;
 };
 
-/** Descriptors of the bwrap child besides stdio. */
+/**
+ * Descriptors of the bwrap child besides stdio. No info or block descriptor: nothing waits
+ * on bwrap from outside, the limits are set by the jail's own first program (`limitedCommand`).
+ */
 export const JAIL_FDS = {
-  /** bwrap writes `{"child-pid": N, …}` here once the sandbox exists. */
-  info: 3,
-  /** bwrap waits for one byte here before it starts the worker (limits are set meanwhile). */
-  block: 4,
   /** bwrap reads the seccomp program from here. */
-  seccomp: 5,
+  seccomp: 3,
 } as const;
 
 /** The hostname inside the jail; the host's own name is not the worker's business. */
@@ -70,7 +70,9 @@ const DEVICES = ['/dev/null', '/dev/zero', '/dev/urandom'] as const;
  * - a root that is an empty read-only tmpfs with exactly `readPaths` (plus the Node binary
  *   and its libraries) bound read-only at their own paths, a private `/proc`, three
  *   devices, and a small private tmpfs at `/tmp` as the only writable place;
- * - the seccomp program from fd 5 when `seccomp` is set.
+ * - the seccomp program from fd 3 when `seccomp` is set;
+ * - `command` run under the limits: bwrap execs prlimit, which sets them on itself and then
+ *   execs `command` (`limitedCommand`), so no command ever runs in the jail without them.
  */
 export function bwrapArgs(
   tools: JailTools,
@@ -81,7 +83,9 @@ export function bwrapArgs(
     command: readonly string[];
   },
 ): string[] {
-  const roBinds = [...new Set([...tools.libraries, tools.node, ...options.readPaths])];
+  const roBinds = [
+    ...new Set([...tools.libraries, tools.node, tools.prlimit, ...options.readPaths]),
+  ];
   return [
     '--unshare-all',
     // Named although --unshare-all covers it: --disable-userns needs it spelled out.
@@ -105,33 +109,39 @@ export function bwrapArgs(
     '/',
     '--chdir',
     '/tmp',
-    '--info-fd',
-    String(JAIL_FDS.info),
-    '--block-fd',
-    String(JAIL_FDS.block),
     ...(options.seccomp ? ['--seccomp', String(JAIL_FDS.seccomp)] : []),
     '--',
-    ...options.command,
+    ...limitedCommand(tools.prlimit, options.limits, options.command),
   ];
 }
 
 /**
- * `prlimit` arguments that set the limits on the jail's first process while bwrap holds it
- * (before the worker exists), so the worker inherits them. They are set on a process inside
- * the jail's user namespace, not on bwrap before it creates one: RLIMIT_NPROC set outside
- * counts every process of the real user (a person's whole desktop); set inside, it counts
- * the jail's own tasks. Hard limits cannot be raised by the worker; the CPU hard limit is a
- * second above the soft one so the kernel's first word is SIGXCPU (a reason a person can
- * read), then SIGKILL for a worker that ignores it.
+ * `command` behind prlimit, as the jail's first program: prlimit sets the limits on itself
+ * and execs `command`, which keeps them (rlimits survive exec). If a limit cannot be set,
+ * prlimit exits non-zero without exec'ing, so `command` never runs without them.
+ *
+ * It runs inside the jail, after bwrap created the user namespace, not on bwrap before it:
+ * RLIMIT_NPROC is checked against the tasks of the caller's user in the caller's user
+ * namespace, and a user namespace's creator's limit becomes the cap on everything in it, so
+ * set on bwrap it would count every process of the real user (a person's whole desktop);
+ * set inside, it counts the jail's own tasks. Hard limits cannot be raised by the worker; the
+ * CPU hard limit is a second above the soft one so the kernel's first word is SIGXCPU (a
+ * reason a person can read), then SIGKILL for a worker that ignores it.
  */
-export function prlimitArgs(pid: number, limits: JailLimits): string[] {
+export function limitedCommand(
+  prlimit: string,
+  limits: JailLimits,
+  command: readonly string[],
+): string[] {
   return [
-    `--pid=${String(pid)}`,
+    prlimit,
     `--cpu=${String(limits.cpuSeconds)}:${String(limits.cpuSeconds + 1)}`,
     `--data=${String(limits.dataBytes)}`,
     `--nofile=${String(limits.openFiles)}`,
     `--nproc=${String(limits.tasks)}`,
     // A crashing worker leaves no core file (its memory holds the session token).
     '--core=0',
+    '--',
+    ...command,
   ];
 }

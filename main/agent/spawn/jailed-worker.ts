@@ -1,8 +1,9 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import type { Readable, Writable } from 'node:stream';
+import { basename } from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { AppError } from '../../errors.ts';
-import { JAIL_FDS, prlimitArgs, type JailLimits, type JailTools } from './jail-args.ts';
+import { JAIL_FDS } from './jail-args.ts';
 import type { WorkerHandoff } from '../channel/worker-handoff.ts';
 import { HandoffLatch } from './handoff-latch.ts';
 import type { SpawnedWorker, WorkerExit } from './spawner.ts';
@@ -14,13 +15,15 @@ const SIGNAL_NAMES = new Map<number, NodeJS.Signals>();
 for (const [name, n] of Object.entries(constants.signals)) {
   if (!SIGNAL_NAMES.has(n)) SIGNAL_NAMES.set(n, name as NodeJS.Signals);
 }
+/** How much of the jail's first stderr is kept to tell a failed prlimit by its message. */
+const STDERR_HEAD_CHARS = 500;
 
 /**
- * One jailed worker: the bwrap process and the handshake that finishes the jail before the
- * worker runs. bwrap writes the jail's first pid to the info fd and waits on the block fd;
- * meanwhile prlimit sets the limits on that pid (see `prlimitArgs`), and only then the
- * block fd is released. If the limits cannot be set the jail is killed before the worker
- * has run a line: a worker never runs without them.
+ * One jailed worker: the bwrap process, whose first program in the jail is prlimit, which
+ * sets the limits on itself and execs the worker (`limitedCommand`). The host starts one
+ * process per worker and waits on nothing before the worker runs. If a limit cannot be set,
+ * prlimit exits non-zero without exec'ing: the worker never runs, and the host tells it by
+ * prlimit's message on stderr (`setupFailure`).
  */
 export class JailedWorker implements SpawnedWorker {
   readonly pid: number;
@@ -28,6 +31,8 @@ export class JailedWorker implements SpawnedWorker {
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly exited: Promise<WorkerExit>;
+  /** Settles once the jail has exited and its output ended: `setupFailure` is known then. */
+  readonly closed: Promise<void>;
   readonly #child: ChildProcess;
   readonly #handoff: HandoffLatch;
   #hasExited = false;
@@ -36,10 +41,10 @@ export class JailedWorker implements SpawnedWorker {
   constructor(
     child: ChildProcess,
     setup: {
-      tools: JailTools;
-      limits: JailLimits;
+      /** prlimit's path: its messages start with its name. */
+      prlimit: string;
       seccomp: Buffer | null;
-      /** Told when the jail was killed because it could not be finished. */
+      /** Told when the jail ended before its worker ran because its limits could not be set. */
       onSetupFailure?: (message: string) => void;
     },
   ) {
@@ -64,48 +69,36 @@ export class JailedWorker implements SpawnedWorker {
     this.pid = child.pid;
     this.stdin = stdin;
     this.stdout = stdout;
-    this.stderr = stderr;
+    // Passed through, not listened to: a listener here would set stderr flowing before its
+    // reader (the pool, the supervisor) is attached, and lose what came first.
+    let head = '';
+    const tap = new PassThrough({
+      transform(chunk: Buffer, _encoding, done) {
+        if (head.length < STDERR_HEAD_CHARS) head += chunk.toString('utf8');
+        done(null, chunk);
+      },
+    });
+    stderr.pipe(tap);
+    this.stderr = tap;
+    this.closed = new Promise((resolve) => {
+      child.once('close', (code: number | null) => {
+        this.#setupFailure = limitsFailure(head, code, setup.prlimit);
+        if (this.#setupFailure !== undefined) setup.onSetupFailure?.(this.#setupFailure);
+        resolve();
+      });
+    });
     // A worker that dies mid-write makes the host's next write fail with EPIPE; the channel
     // reports that, and this keeps it from becoming an uncaught exception.
     stdin.on('error', () => undefined);
     // Written now or later, the hand-off waits in the pipe until the worker reads it, which it
-    // does only once the jail is finished and it has run.
+    // does only once prlimit has set the limits and exec'd it.
     this.#handoff = new HandoffLatch(stdin);
-
-    const stdio: readonly unknown[] = child.stdio;
-    const info = stdio[JAIL_FDS.info] as Readable;
-    const block = stdio[JAIL_FDS.block] as Writable;
-    block.on('error', () => undefined);
-    info.on('error', () => undefined);
     if (setup.seccomp !== null) {
+      const stdio: readonly unknown[] = child.stdio;
       const seccomp = stdio[JAIL_FDS.seccomp] as Writable;
       seccomp.on('error', () => undefined);
       seccomp.end(setup.seccomp);
     }
-    let text = '';
-    info.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
-    // bwrap closes the info fd once written; no pid means bwrap failed and exits by itself.
-    info.on('end', () => {
-      const pid = jailPid(text);
-      if (pid === null) return;
-      execFile(
-        setup.tools.prlimit,
-        prlimitArgs(pid, setup.limits),
-        {
-          env: {},
-          ...(setup.tools.runAs === null ? {} : setup.tools.runAs),
-        },
-        (err, _stdout, stderrText) => {
-          if (err === null) {
-            block.end('x');
-            return;
-          }
-          this.#setupFailure = `could not set the jail's limits: ${stderrText.trim() || err.message}`;
-          this.kill('SIGKILL');
-          setup.onSetupFailure?.(this.#setupFailure);
-        },
-      );
-    });
   }
 
   get runId(): string | undefined {
@@ -116,7 +109,7 @@ export class JailedWorker implements SpawnedWorker {
     this.#handoff.handOff(handoff);
   }
 
-  /** Why the jail was killed before the worker ran, if it was. */
+  /** Why the jail ended before the worker ran, if it did; known once `closed` settled. */
   get setupFailure(): string | undefined {
     return this.#setupFailure;
   }
@@ -131,15 +124,24 @@ export class JailedWorker implements SpawnedWorker {
   }
 }
 
-/** The jail's first pid from bwrap's `--info-fd` JSON, or null. */
-function jailPid(text: string): number | null {
-  try {
-    const parsed = JSON.parse(text) as { 'child-pid'?: unknown };
-    const pid = parsed['child-pid'];
-    return typeof pid === 'number' && Number.isInteger(pid) && pid > 1 ? pid : null;
-  } catch {
-    return null;
-  }
+/**
+ * The reason a jail ended before its worker ran, or undefined: a non-zero exit whose stderr
+ * begins with prlimit's own message (`prlimit: failed to set the NOFILE resource limit: …`,
+ * or `failed to execute` when it could not exec the worker). Nothing but prlimit and bwrap
+ * write to that stderr before the worker runs. A worker could print such a line itself and
+ * exit: it gains nothing, this only words the log line, and every non-zero end is a failure
+ * charged to the run.
+ */
+export function limitsFailure(
+  stderrHead: string,
+  code: number | null,
+  prlimit: string,
+): string | undefined {
+  if (code === 0 || code === null) return undefined;
+  const prefix = `${basename(prlimit)}: `;
+  const first = stderrHead.split('\n', 1)[0]?.trim() ?? '';
+  if (!first.startsWith(prefix)) return undefined;
+  return `could not set the jail's limits: ${first.slice(prefix.length)}`;
 }
 
 /**

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_JAIL_LIMITS,
   bwrapArgs,
-  prlimitArgs,
+  limitedCommand,
   type JailTools,
 } from '../../../../main/agent/spawn/jail-args.ts';
-import { exitOf } from '../../../../main/agent/spawn/jailed-worker.ts';
+import { exitOf, limitsFailure } from '../../../../main/agent/spawn/jailed-worker.ts';
 
 const TOOLS: JailTools = {
   bwrap: '/usr/bin/bwrap',
@@ -45,10 +45,16 @@ describe('the bwrap command line', () => {
     expect(valuesOf(a, '--cap-drop')).toEqual(['ALL']);
   });
 
-  it('binds exactly the Node binary, its libraries and the read paths, read-only, and remounts the root read-only', () => {
+  it('binds exactly the Node binary, prlimit, their libraries and the read paths, read-only, and remounts the root read-only', () => {
     const a = args();
     expect(valuesOf(a, '--ro-bind').sort()).toEqual(
-      [...TOOLS.libraries, TOOLS.node, '/app/main/agent/worker', '/app/package.json'].sort(),
+      [
+        ...TOOLS.libraries,
+        TOOLS.node,
+        TOOLS.prlimit,
+        '/app/main/agent/worker',
+        '/app/package.json',
+      ].sort(),
     );
     expect(a).not.toContain('--bind');
     expect(valuesOf(a, '--dev-bind').sort()).toEqual(['/dev/null', '/dev/urandom', '/dev/zero']);
@@ -61,32 +67,50 @@ describe('the bwrap command line', () => {
     expect(valuesOf(a, '--proc')).toEqual(['/proc']);
   });
 
-  it('hands the command over after `--`, with the handshake and seccomp descriptors before it', () => {
+  it('runs the command behind prlimit after `--`, with the seccomp descriptor before it and no handshake', () => {
     const a = args();
     const end = a.indexOf('--');
-    expect(a.slice(end + 1)).toEqual([
-      '/opt/node/bin/node',
-      '--permission',
-      '/app/main/agent/worker/worker-main.js',
-    ]);
-    expect(valuesOf(a, '--info-fd')).toEqual(['3']);
-    expect(valuesOf(a, '--block-fd')).toEqual(['4']);
-    expect(valuesOf(a, '--seccomp')).toEqual(['5']);
+    expect(a.slice(end + 1)).toEqual(
+      limitedCommand(TOOLS.prlimit, DEFAULT_JAIL_LIMITS, [
+        '/opt/node/bin/node',
+        '--permission',
+        '/app/main/agent/worker/worker-main.js',
+      ]),
+    );
+    expect(a[end + 1]).toBe(TOOLS.prlimit);
+    // Nothing outside holds the jail before its first program runs.
+    expect(a).not.toContain('--block-fd');
+    expect(a).not.toContain('--info-fd');
+    expect(valuesOf(a, '--seccomp')).toEqual(['3']);
     expect(args(false)).not.toContain('--seccomp');
     expect(a.indexOf('--remount-ro')).toBeLessThan(end);
   });
 });
 
 describe('the jail limits', () => {
-  it('sets CPU (soft below hard, so SIGXCPU comes first), data, descriptors, tasks and no core file', () => {
-    expect(prlimitArgs(1234, DEFAULT_JAIL_LIMITS)).toEqual([
-      '--pid=1234',
+  it('sets CPU (soft below hard, so SIGXCPU comes first), data, descriptors, tasks and no core file on prlimit itself, then execs the command', () => {
+    expect(limitedCommand('/usr/bin/prlimit', DEFAULT_JAIL_LIMITS, ['/opt/node', '-v'])).toEqual([
+      '/usr/bin/prlimit',
       `--cpu=${String(DEFAULT_JAIL_LIMITS.cpuSeconds)}:${String(DEFAULT_JAIL_LIMITS.cpuSeconds + 1)}`,
       `--data=${String(DEFAULT_JAIL_LIMITS.dataBytes)}`,
       `--nofile=${String(DEFAULT_JAIL_LIMITS.openFiles)}`,
       `--nproc=${String(DEFAULT_JAIL_LIMITS.tasks)}`,
       '--core=0',
+      '--',
+      '/opt/node',
+      '-v',
     ]);
+  });
+
+  it('tells a failed prlimit by its own message on a non-zero exit, and nothing else', () => {
+    const said = 'prlimit: failed to set the NOFILE resource limit: Operation not permitted\n';
+    expect(limitsFailure(said, 1, '/usr/bin/prlimit')).toBe(
+      "could not set the jail's limits: failed to set the NOFILE resource limit: Operation not permitted",
+    );
+    expect(limitsFailure(said, 0, '/usr/bin/prlimit')).toBeUndefined();
+    expect(limitsFailure(said, null, '/usr/bin/prlimit')).toBeUndefined();
+    expect(limitsFailure(`worker says\n${said}`, 1, '/usr/bin/prlimit')).toBeUndefined();
+    expect(limitsFailure('', 1, '/usr/bin/prlimit')).toBeUndefined();
   });
 });
 
