@@ -1,10 +1,8 @@
-import { encodedForms } from './encoded-forms.ts';
-import { LiteralMatcher } from './literal-matcher.ts';
+import { KnownValues, type KnownValueHandle } from './known-values.ts';
+
+export type { KnownValueHandle } from './known-values.ts';
 
 /** What replaces a redacted value; names the layer that caught it, never the value. */
-/** Releases one registration of a known value; synchronous, so a revocation drops it at once. */
-export type KnownValueHandle = { dispose: () => void };
-
 export const REDACTED_SECRET = '[REDACTED:secret]';
 export const REDACTED_PATTERN = '[REDACTED:credential]';
 
@@ -46,10 +44,7 @@ const HIGH_ENTROPY = /^[A-Za-z0-9+/=._~-]{16,}$/;
  * error messages before they are stored or sent.
  */
 export class Redactor {
-  /** Each known value with how many registrations hold it (a value may be added twice). */
-  readonly #known = new Map<string, number>();
-  /** Built on first use after a change: every known value and its encoded forms. */
-  #matcher: LiteralMatcher | undefined;
+  readonly #known = new KnownValues();
 
   /**
    * Replaces `value` (and its hex, URL-encoded and base64 forms) from now on, until the
@@ -59,19 +54,7 @@ export class Redactor {
    */
   addKnownValue(value: string): KnownValueHandle {
     if (value.length < MIN_KNOWN_LENGTH) return { dispose: () => undefined };
-    this.#known.set(value, (this.#known.get(value) ?? 0) + 1);
-    this.#matcher = undefined;
-    let disposed = false;
-    return {
-      dispose: () => {
-        if (disposed) return;
-        disposed = true;
-        const count = (this.#known.get(value) ?? 1) - 1;
-        if (count > 0) this.#known.set(value, count);
-        else this.#known.delete(value);
-        this.#matcher = undefined;
-      },
-    };
+    return this.#known.add(value);
   }
 
   /** How many distinct values are known (for the bound on its size). */
@@ -79,23 +62,20 @@ export class Redactor {
     return this.#known.size;
   }
 
+  /** How many times the known values' matcher was built (for the bound on churn cost). */
+  get knownMatcherBuilds(): number {
+    return this.#known.builds;
+  }
+
   redactString(text: string): string {
-    let out = text;
-    if (this.#known.size > 0) out = this.#knownMatcher().replace(out, REDACTED_SECRET);
+    let out = this.#known.replace(text, REDACTED_SECRET);
     for (const pattern of CREDENTIAL_PATTERNS) out = out.replace(pattern, REDACTED_PATTERN);
     return out;
   }
 
   /** Whether `text` holds a known value in any of its forms. */
   holdsKnownValue(text: string): boolean {
-    return this.#known.size > 0 && this.#knownMatcher().test(text);
-  }
-
-  #knownMatcher(): LiteralMatcher {
-    this.#matcher ??= new LiteralMatcher(
-      [...this.#known.keys()].flatMap((v) => [v, ...encodedForms(v)]),
-    );
-    return this.#matcher;
+    return this.#known.test(text);
   }
 
   /** A redacted deep copy of a JSON-like value; auth-like fields are masked by name too. */

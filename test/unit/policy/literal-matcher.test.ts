@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { encodedForms } from '../../../main/policy/encoded-forms.ts';
 import { LiteralMatcher } from '../../../main/policy/literal-matcher.ts';
-
-/** The obvious quadratic version: at each position, the longest pattern starting there. */
-function naiveReplace(text: string, patterns: readonly string[], replacement: string): string {
-  let out = '';
-  let i = 0;
-  while (i < text.length) {
-    const longest = patterns
-      .filter((p) => p.length > 0 && text.startsWith(p, i))
-      .reduce((a, p) => Math.max(a, p.length), 0);
-    if (longest > 0) {
-      out += replacement;
-      i += longest;
-    } else {
-      out += text[i] ?? '';
-      i += 1;
-    }
-  }
-  return out;
-}
+import { naiveReplace } from './naive-literal-replace.ts';
 
 /** A small deterministic generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -29,14 +12,19 @@ function random(seed: number): () => number {
   };
 }
 
+/** Random words of 1 to `max` letters of `alphabet`, drawn from `next`. */
+function wordsOf(next: () => number): (max: number, alphabet: string) => string {
+  return (max, alphabet) =>
+    Array.from(
+      { length: 1 + Math.floor(next() * max) },
+      () => alphabet[Math.floor(next() * alphabet.length)],
+    ).join('');
+}
+
 describe('LiteralMatcher', () => {
   it('replaces leftmost-longest matches exactly as the quadratic version does', () => {
     const next = random(17);
-    const word = (max: number, alphabet: string): string =>
-      Array.from(
-        { length: 1 + Math.floor(next() * max) },
-        () => alphabet[Math.floor(next() * alphabet.length)],
-      ).join('');
+    const word = wordsOf(next);
     for (let round = 0; round < 300; round++) {
       // A tiny alphabet (with a non-ASCII letter) makes overlaps and shared prefixes common.
       const patterns = Array.from({ length: 1 + Math.floor(next() * 6) }, () => word(5, 'abé'));
@@ -47,6 +35,38 @@ describe('LiteralMatcher', () => {
       );
       expect(matcher.test(text)).toBe(patterns.some((p) => text.includes(p)));
     }
+  });
+
+  it('ignores the patterns said to be dead exactly as if they were absent', () => {
+    const next = random(29);
+    const word = wordsOf(next);
+    for (let round = 0; round < 500; round++) {
+      const matcher = new LiteralMatcher(
+        Array.from({ length: 1 + Math.floor(next() * 8) }, () => word(5, 'abé')),
+      );
+      const live = matcher.patterns.map(() => next() < 0.5);
+      const livePatterns = matcher.patterns.filter((_, i) => live[i]);
+      const isLive = (i: number): boolean => live[i] === true;
+      const text = word(60, 'abéc');
+      const context = JSON.stringify({ patterns: matcher.patterns, live, text });
+      expect(matcher.replace(text, '#', isLive), context).toBe(
+        naiveReplace(text, livePatterns, '#'),
+      );
+      expect(matcher.test(text, isLive), context).toBe(livePatterns.some((p) => text.includes(p)));
+    }
+  });
+
+  it('builds in work proportional to the patterns, not to states × characters (issue 18)', () => {
+    // Ten agent tokens as the host mints them, with the spellings the redactor looks for.
+    const patterns = Array.from({ length: 10 }, (_, i) => {
+      const token = `ccos.tok_${i.toString(16).repeat(32)}.${'Zq81xY7LmN0pQrStUvWx-_'.repeat(2)}${i}`;
+      return [token, ...encodedForms(token)];
+    }).flat();
+    const matcher = new LiteralMatcher(patterns);
+    const length = matcher.patterns.reduce((n, p) => n + p.length, 0);
+    // A dense row per state would be ~70 cells a pattern character.
+    expect(matcher.denseCells).toBeLessThan(4 * length);
+    expect(matcher.replace(`x ${patterns[3] ?? ''} y`, '#')).toBe('x # y');
   });
 
   it('matches nothing without patterns, and ignores empty ones', () => {

@@ -120,6 +120,66 @@ describe('Redactor: encoded copies of known values', () => {
   });
 });
 
+/** Issue 18: every segment adds its token and releases it; that must not rebuild the matcher. */
+describe('Redactor: known values coming and going', () => {
+  const token = (): string =>
+    `ccos.tok_${randomBytes(16).toString('hex')}.${randomBytes(32).toString('base64url')}`;
+
+  it('keeps its matcher on a release, until released values outnumber held ones', () => {
+    const red = new Redactor();
+    const tokens = Array.from({ length: 10 }, token);
+    const handles = tokens.map((t) => red.addKnownValue(t));
+    expect(red.redactString(`a ${tokens[0] ?? ''}`)).toBe(`a ${S}`);
+    expect(red.knownMatcherBuilds).toBe(1);
+    for (let i = 0; i < 5; i++) {
+      handles[i]?.dispose();
+      // Released: no longer replaced, though its patterns are still in the matcher.
+      expect(red.redactString(`a ${tokens[i] ?? ''}`)).toBe(`a ${P}`);
+      expect(red.holdsKnownValue(tokens[i] ?? '')).toBe(false);
+      expect(red.redactString(`b ${tokens[9] ?? ''}`)).toBe(`b ${S}`);
+    }
+    expect(red.knownMatcherBuilds).toBe(1);
+    // A released value added again needs nothing new.
+    red.addKnownValue(tokens[0] ?? '');
+    expect(red.holdsKnownValue(tokens[0] ?? '')).toBe(true);
+    expect(red.knownMatcherBuilds).toBe(1);
+    // Six released, five held: the next use compacts, so memory follows what is held.
+    handles[5]?.dispose();
+    handles[6]?.dispose();
+    expect(red.knownValueCount).toBe(4);
+    expect(red.redactString(`c ${tokens[9] ?? ''}`)).toBe(`c ${S}`);
+    expect(red.knownMatcherBuilds).toBe(2);
+  });
+
+  it('still replaces a held value inside a released one, and the released one no more', () => {
+    const red = new Redactor();
+    const outer = red.addKnownValue('canary-outer-secret-value');
+    red.addKnownValue('secret-value');
+    red.addKnownValue('canary-unrelated');
+    expect(red.redactString('x canary-outer-secret-value y')).toBe(`x ${S} y`);
+    outer.dispose();
+    expect(red.knownMatcherBuilds).toBe(1);
+    expect(red.redactString('x canary-outer-secret-value y')).toBe(`x canary-outer-${S} y`);
+    const hex = Buffer.from('canary-outer-secret-value').toString('hex');
+    expect(red.redactString(hex)).toBe(hex.slice(0, 26) + S);
+  });
+
+  it('builds once per new value under churn, however it interleaves', () => {
+    const red = new Redactor();
+    const live = Array.from({ length: 10 }, () => red.addKnownValue(token()));
+    for (let i = 0; i < 50; i++) {
+      live.shift()?.dispose();
+      red.redactString('a 500-byte log line, more or less');
+      const t = token();
+      live.push(red.addKnownValue(t));
+      expect(red.redactString(`got ${t}`)).toBe(`got ${S}`);
+    }
+    // The first use builds over the first ten; then each new token once (a rebuild on every
+    // change would be twice that).
+    expect(red.knownMatcherBuilds).toBe(1 + 50);
+  });
+});
+
 describe('Redactor: credential patterns', () => {
   const r = new Redactor();
   const cases: [string, string][] = [
