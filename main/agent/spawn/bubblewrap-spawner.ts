@@ -14,7 +14,7 @@ import {
 } from './spawner.ts';
 import {
   WORKER_MAX_OLD_SPACE_MB,
-  defaultWorkerProgram,
+  chosenWorkerProgram,
   permissionModelArgs,
   workerProgramArgs,
   workerReadPaths,
@@ -78,11 +78,7 @@ export class BubblewrapSpawner implements Spawner {
 
   constructor(options: BubblewrapSpawnerOptions) {
     this.#tools = options.tools;
-    this.#program =
-      options.program ??
-      (options.entry === undefined
-        ? defaultWorkerProgram(options.tools.node)
-        : { kind: 'script', path: options.entry });
+    this.#program = chosenWorkerProgram(options, options.tools.node);
     this.#limits = { ...DEFAULT_JAIL_LIMITS, ...options.limits };
     const readPaths = workerReadPaths(this.#program);
     this.#nodeArgs =

@@ -16,7 +16,7 @@ import {
   type WorkerIsolation,
 } from './spawner.ts';
 import {
-  defaultWorkerProgram,
+  chosenWorkerProgram,
   permissionModelArgs,
   workerProgramArgs,
   workerReadPaths,
@@ -63,11 +63,7 @@ export class ChildProcessSpawner implements Spawner {
 
   constructor(options: ChildProcessSpawnerOptions = {}) {
     this.#nodePath = options.nodePath ?? process.execPath;
-    this.#program =
-      options.program ??
-      (options.entry === undefined
-        ? defaultWorkerProgram(this.#nodePath)
-        : { kind: 'script', path: options.entry });
+    this.#program = chosenWorkerProgram(options, this.#nodePath);
     this.#nodeArgs = permissionModelArgs(workerReadPaths(this.#program));
   }
 

@@ -47,6 +47,17 @@ export function defaultWorkerProgram(nodePath: string = process.execPath): Worke
   return snapshot === null ? { kind: 'script', path: entry } : { kind: 'snapshot', path: snapshot };
 }
 
+/** A spawner's program: the one it was given, else `entry` as a script, else the default. */
+export function chosenWorkerProgram(
+  options: { program?: WorkerProgram; entry?: string },
+  nodePath: string,
+): WorkerProgram {
+  if (options.program !== undefined) return options.program;
+  return options.entry === undefined
+    ? defaultWorkerProgram(nodePath)
+    : { kind: 'script', path: options.entry };
+}
+
 /** Node's arguments (after its flags) that start `program`. */
 export function workerProgramArgs(program: WorkerProgram): string[] {
   return program.kind === 'snapshot' ? ['--snapshot-blob', program.path] : [program.path];
