@@ -40,8 +40,9 @@ const UNSAFE_HINT =
 /**
  * Finds out whether agent workers can be jailed on this machine (ARCHITECTURE.md §8): bwrap
  * and prlimit present, the libraries of the Node binary and of prlimit known (both run in
- * the jail), and a real jail — the workers' binds, filter and limits — started once (which fails where user namespaces are off or
- * restricted, or bwrap is too old). Never throws: a failure says why and how to fix it.
+ * the jail), and a real jail — the workers' binds, filter and limits — started once (which
+ * fails where user namespaces are off or restricted, or bwrap is too old). Never throws: a
+ * failure says why and how to fix it.
  */
 export async function detectJail(options: DetectJailOptions = {}): Promise<JailDetection> {
   const platform = options.platform ?? process.platform;
