@@ -5,7 +5,7 @@ import { AppError } from '../errors.ts';
 import { lockDataDir } from './data-dir-lock.ts';
 import { MIGRATIONS } from './migrations/index.ts';
 import type { Database, Db } from './schema.ts';
-import { createSqlite3Dialect } from './sqlite3-dialect.ts';
+import { createSqliteDialect } from './sqlite-dialect.ts';
 import { ensureOwnerOnlyFile, secureDataDir, tightenIfPresent } from './secure-data-dir.ts';
 
 export const DATABASE_FILE = 'ccos.sqlite';
@@ -65,7 +65,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   const counter = { statements: 0 };
   const db = new Kysely<Database>({
-    dialect: createSqlite3Dialect({ filename: file, onOpen: STORE_PRAGMAS, counter }),
+    dialect: createSqliteDialect({ filename: file, onOpen: STORE_PRAGMAS, counter }),
   });
   const close = async (): Promise<void> => {
     try {

@@ -9,7 +9,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Kysely, sql } from 'kysely';
 import { STORE_PRAGMAS } from '../../main/store/open-store.ts';
-import { createSqlite3Dialect } from '../../main/store/sqlite3-dialect.ts';
+import { createSqliteDialect } from '../../main/store/sqlite-dialect.ts';
 import { makeTempDir, openTestServices, removeTempDir } from '../support/test-store.ts';
 import { compared, mean, percentile, type BenchResult, type BenchRow } from './bench-result.ts';
 
@@ -26,7 +26,7 @@ export async function run(): Promise<BenchResult> {
   const baselineDir = await makeTempDir('ccos-bench-bare-');
   const services = await openTestServices({ dataDir });
   const bare: BaselineDb = new Kysely({
-    dialect: createSqlite3Dialect({
+    dialect: createSqliteDialect({
       filename: `${baselineDir}/bare.sqlite`,
       onOpen: STORE_PRAGMAS,
     }),

@@ -1,33 +1,23 @@
-import sqlite3 from 'sqlite3';
+import { DatabaseSync } from 'node:sqlite';
+import { toSqlValue } from '../../main/store/sqlite-dialect.ts';
 
 /**
  * A second, plain connection to a database file, bypassing every service: what someone
  * editing the file behind the host's back would do. Each call opens and closes it.
  */
+// eslint-disable-next-line @typescript-eslint/require-await -- callers await it, as before
 export async function rawSql(
   file: string,
   statement: string,
   params: readonly unknown[] = [],
 ): Promise<unknown[]> {
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
-    const opened = new sqlite3.Database(file, (err) => {
-      if (err === null) resolve(opened);
-      else reject(err);
-    });
-  });
+  const db = new DatabaseSync(file);
   try {
-    return await new Promise<unknown[]>((resolve, reject) => {
-      db.all(statement, params, (err: Error | null, rows: unknown[]) => {
-        if (err === null) resolve(rows);
-        else reject(err);
-      });
-    });
+    return db
+      .prepare(statement)
+      .all(...params.map(toSqlValue))
+      .map((row) => ({ ...row }));
   } finally {
-    await new Promise<void>((resolve, reject) => {
-      db.close((err) => {
-        if (err === null) resolve();
-        else reject(err);
-      });
-    });
+    db.close();
   }
 }

@@ -18,6 +18,7 @@ import { serveAgentChannel } from '../../../main/agent/channel/serve-agent-chann
 import { ChildProcessSpawner } from '../../../main/agent/spawn/child-process-spawner.ts';
 import type { WorkerExit } from '../../../main/agent/spawn/spawner.ts';
 import { AppError } from '../../../main/errors.ts';
+import { nativeAddonPath } from '../../support/native-addon.ts';
 
 const TOKEN = 'agent-session-token-for-tests';
 const FIXTURES = fileURLToPath(new URL('../../fixtures/agent/', import.meta.url));
@@ -481,7 +482,7 @@ describe('agent channel error mapping', () => {
 
 describe('ChildProcessSpawner permissions', () => {
   const probe = join(FIXTURES, 'permission-probe.ts');
-  const addon = join(REPO, 'node_modules', 'sqlite3', 'build', 'Release', 'node_sqlite3.node');
+  const addon = nativeAddonPath();
   const forbiddenRead = join(REPO, 'main', 'host.ts');
 
   it('denies the worker child processes, worker threads, addons, file writes and reads outside its code', async () => {

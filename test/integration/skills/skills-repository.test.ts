@@ -7,7 +7,7 @@ import { SkillsRepository } from '../../../main/skills/install/skills-repository
 import type { Database } from '../../../main/store/schema.ts';
 import { up } from '../../../main/store/migrations/0003-skills.ts';
 import { up as upLoadErrors } from '../../../main/store/migrations/0090-skill-load-errors.ts';
-import { createSqlite3Dialect } from '../../../main/store/sqlite3-dialect.ts';
+import { createSqliteDialect } from '../../../main/store/sqlite-dialect.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 import { PLUGINS } from './skill-test-kit.ts';
 
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 test('migrations 0003 and 0090 create the skills table and the repository round-trips installs', async () => {
   dir = await makeTempDir('ccos-skills-repo-');
-  db = new Kysely({ dialect: createSqlite3Dialect({ filename: path.join(dir, 'db.sqlite') }) });
+  db = new Kysely({ dialect: createSqliteDialect({ filename: path.join(dir, 'db.sqlite') }) });
   await up(db as unknown as Kysely<unknown>);
   await upLoadErrors(db as unknown as Kysely<unknown>);
   const repo = new SkillsRepository(db);

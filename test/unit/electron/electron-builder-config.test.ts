@@ -46,9 +46,7 @@ describe('electron-builder.yml', () => {
     expect((config.linux as { target: string[] }).target).toEqual(['AppImage', 'deb']);
     expect((config.mac as { target: string[] }).target).toEqual(['dmg']);
     expect((config.win as { target: string[] }).target).toEqual(['nsis']);
-    expect(config.asarUnpack).toEqual(
-      expect.arrayContaining(['node_modules/sqlite3/**', 'node_modules/isolated-vm/**']),
-    );
+    expect(config.asarUnpack).toEqual(expect.arrayContaining(['node_modules/isolated-vm/**']));
     expect(config.files).toEqual(expect.arrayContaining(['dist/renderer/**', 'dist/preload/**']));
   });
 });

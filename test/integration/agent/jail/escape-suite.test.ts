@@ -20,6 +20,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ADMIN_TOKEN_FILE, SECRET_KEY_FILE } from '../../../../main/host.ts';
 import { DATABASE_FILE } from '../../../../main/store/open-store.ts';
 import { projectPath } from '../../../support/project-path.ts';
+import { nativeAddonPath } from '../../../support/native-addon.ts';
 import { startGatewayHost, type GatewayTestHost } from '../../gateway/helpers/gateway-host.ts';
 import {
   FIXTURES,
@@ -388,7 +389,7 @@ describeWithJail('agent jail escape suite', (jail) => {
     });
 
     it(`[${config}] load a native addon: ${expected('native_addon')}`, async () => {
-      const addon = projectPath('node_modules', 'sqlite3', 'build', 'Release', 'node_sqlite3.node');
+      const addon = nativeAddonPath();
       expect(existsSync(addon)).toBe(true);
       const result = await runHostile(hostile(config), 'native_addon', { addon }, cleanups);
       expectChannelSurvived(result);

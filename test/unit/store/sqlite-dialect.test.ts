@@ -3,19 +3,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kysely, sql, type Generated } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STORE_PRAGMAS } from '../../../main/store/open-store.ts';
-import { createSqlite3Dialect } from '../../../main/store/sqlite3-dialect.ts';
+import { createSqliteDialect } from '../../../main/store/sqlite-dialect.ts';
 import { rawSql } from '../../support/raw-sqlite.ts';
 import { makeTempDir, removeTempDir } from '../../support/test-store.ts';
 
 type Db = Kysely<{ t: { id: Generated<number>; v: string } }>;
 
-describe('sqlite3 kysely dialect', () => {
+describe('node:sqlite kysely dialect', () => {
   let dir: string;
   let db: Db;
   beforeEach(async () => {
     dir = await makeTempDir('ccos-dialect-');
     db = new Kysely({
-      dialect: createSqlite3Dialect({ filename: `${dir}/d.sqlite`, onOpen: STORE_PRAGMAS }),
+      dialect: createSqliteDialect({ filename: `${dir}/d.sqlite`, onOpen: STORE_PRAGMAS }),
     });
     await sql`create table t (id integer primary key, v text not null) strict`.execute(db);
   });
@@ -76,7 +76,7 @@ describe('sqlite3 kysely dialect', () => {
   it('reuses prepared statements: repeated and evicted statements stay correct, and close finalizes them', async () => {
     const file = `${dir}/small-cache.sqlite`;
     const small: Db = new Kysely({
-      dialect: createSqlite3Dialect({
+      dialect: createSqliteDialect({
         filename: file,
         onOpen: STORE_PRAGMAS,
         statementCacheSize: 2,
@@ -105,11 +105,28 @@ describe('sqlite3 kysely dialect', () => {
         expect(rows.map((r) => r.v)).toEqual(i === 1 ? ['u1'] : [`u${i - 1}`, `u${i}`]);
       }
     } finally {
-      // sqlite3 cannot close a connection with unfinalized statements: this would reject.
       await small.destroy();
     }
     // The last connection closed cleanly, so SQLite checkpointed and removed the WAL.
     expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('binds integers as INTEGER and booleans as 0/1, and returns plain rows with Buffer BLOBs', async () => {
+    const { rows } = await sql<Record<string, unknown>>`select typeof(${5}) as int_type,
+      typeof(${5.5}) as real_type, ${true} as yes, ${false} as no,
+      json_object('n', ${7}) as json, 'x' || ${3} as text, x'00ff' as bytes`.execute(db);
+    const row = rows[0];
+    expect(row).toMatchObject({
+      int_type: 'integer',
+      real_type: 'real',
+      yes: 1,
+      no: 0,
+      json: '{"n":7}',
+      text: 'x3',
+    });
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+    expect(Buffer.isBuffer(row?.bytes)).toBe(true);
+    expect((row?.bytes as Buffer).toString('hex')).toBe('00ff');
   });
 
   it('a statement that failed runs again with other parameters', async () => {
