@@ -269,7 +269,7 @@ async function latenessWindow(notes: string[]): Promise<{ rows: BenchRow[]; p99:
         row('fire lateness p99', percentile(late, 0.99), percentile(baseline, 0.99)),
         row('fire lateness max', late.at(-1) ?? Number.NaN, baseline.at(-1) ?? Number.NaN),
         { metric: 'fire lateness mean', value: mean(late), unit: 'ms' },
-        // Each statement is a round trip to sqlite3's thread pool: the machine-independent cost.
+        // Each statement is a call into SQLite through kysely: the machine-independent cost.
         { metric: 'SQL statements per fire', value: statementsPerFire, unit: 'statements' },
       ],
       p99: percentile(late, 0.99),

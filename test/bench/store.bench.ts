@@ -54,8 +54,8 @@ export async function run(): Promise<BenchResult> {
         .execute();
     };
 
-    // A statement that writes nothing: what one trip to sqlite3's worker thread and back
-    // costs, without the commit. A transition makes five such trips, the insert one.
+    // A statement that writes nothing: what one statement through kysely and the driver
+    // costs, without the commit. A transition makes five such statements, the insert one.
     const roundTrip = async (): Promise<void> => {
       await sql`select 1`.execute(bare);
     };
