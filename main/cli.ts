@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --no-node-snapshot
+#!/usr/bin/env -S node --no-node-snapshot --max-semi-space-size=16
 import './cli/require-node24.ts';
 import { enableOwnCompileCache } from './cli/compile-cache.ts';
 

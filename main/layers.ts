@@ -19,6 +19,7 @@ export const MAIN_LAYERS: readonly (readonly string[])[] = [
     'main/disposable.ts',
     'main/actor-context.ts',
     'main/version.ts',
+    'main/host-node-flags.ts',
     'main/json-logic.ts',
     'main/write-file-atomically.ts',
     'main/config.ts',

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { electronBinary, hasDesktop } from '../dist/main/electron/electron-binary.js';
+import { HOST_NODE_FLAGS } from '../dist/main/host-node-flags.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
@@ -15,7 +16,7 @@ const [command, commandArgs] = useElectron
   : [
       process.execPath,
       [
-        '--no-node-snapshot',
+        ...HOST_NODE_FLAGS,
         path.join(root, 'dist', 'main', 'cli.js'),
         'serve',
         ...args.filter((a) => a !== '--headless'),

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Disposable } from '../disposable.ts';
+import { HOST_NODE_FLAGS } from '../host-node-flags.ts';
 
 /** Backoff between restarts of a host that exits: 0.5 s, 1 s, 2 s … up to 30 s. */
 const FIRST_RESTART_MS = 500;
@@ -60,7 +61,7 @@ export class HostSupervisor implements Disposable {
     const child = spawn(
       this.#options.nodePath,
       [
-        '--no-node-snapshot',
+        ...HOST_NODE_FLAGS,
         this.#options.cliPath,
         '--data-dir',
         this.#options.dataDir,

@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { parseHostConfig } from '../../main/config.ts';
 import { Host } from '../../main/host.ts';
+import { HOST_NODE_FLAGS } from '../../main/host-node-flags.ts';
 import { CHROMIUM_ARGS, chromiumPath, requireRendererBuild } from '../e2e/helpers/browser.ts';
 import { projectPath } from '../support/project-path.ts';
 import { makeTempDir, removeTempDir } from '../support/test-store.ts';
@@ -91,7 +92,7 @@ async function startToUsable(browser: Browser): Promise<number> {
   const child = spawn(
     process.execPath,
     [
-      '--no-node-snapshot',
+      ...HOST_NODE_FLAGS,
       projectPath('dist', 'main', 'cli.js'),
       '--data-dir',
       dir,

@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_TOKEN_FILE, GATEWAY_INFO_FILE } from '../../../../main/host.ts';
+import { HOST_NODE_FLAGS } from '../../../../main/host-node-flags.ts';
 import { cliArgs } from '../../gateway/helpers/run-cli.ts';
 import { apiRequester, type ApiResponse } from './autonomy-host.ts';
 
@@ -35,7 +36,7 @@ export async function startChildHost(options: {
     [
       ...(options.built === true
         ? cliArgs([])
-        : ['--no-node-snapshot', path.join(REPO, 'main/cli.ts')]),
+        : [...HOST_NODE_FLAGS, path.join(REPO, 'main/cli.ts')]),
       '--data-dir',
       options.dataDir,
       'serve',

@@ -1,6 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { HOST_NODE_FLAGS } from '../../../../main/host-node-flags.ts';
 
 /** The repository root. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../../../..');
@@ -39,7 +40,7 @@ export type CliResult = { code: number; stdout: string; stderr: string };
 const CLI_TIMEOUT_MS = 20_000;
 
 export function cliArgs(args: readonly string[]): string[] {
-  return ['--no-node-snapshot', builtCli(), ...args];
+  return [...HOST_NODE_FLAGS, builtCli(), ...args];
 }
 
 /** Runs `ccos <args>` as a child process and waits for it to exit. */
