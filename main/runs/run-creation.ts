@@ -1,5 +1,6 @@
 import {
   EMPTY_USAGE,
+  budgetSchema,
   type BudgetCaps,
   type CreateRunInput,
   type Run,
@@ -8,7 +9,7 @@ import {
 import { auditedBy, type ActorContext } from '../actor-context.ts';
 import type { ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
-import { AppError, BugError } from '../errors.ts';
+import { AppError, BugError, invalidInput } from '../errors.ts';
 import { resolveBudget, type PolicyPacks } from '../policy/policy-packs.ts';
 import { clampBudget } from './budget-clamp.ts';
 import { runToRow } from './run-rows.ts';
@@ -61,7 +62,11 @@ export class RunCreation {
       ctx.budget_caps === undefined
         ? { budget: input.budget, clamps: [] }
         : clampBudget(input.budget, pack, ctx.budget_caps);
-    const budget = resolveBudget(clamped.budget, pack);
+    // Every edge parses its input, but a run's row is read back through `budgetSchema`: a
+    // budget above a ceiling written by an in-process caller would make the run unreadable.
+    const resolved = budgetSchema.safeParse(resolveBudget(clamped.budget, pack));
+    if (!resolved.success) throw invalidInput('budget', resolved.error.issues);
+    const budget = resolved.data;
     const now = this.#deps.clock.now().toISOString();
     const sessionId = await this.#claimSession(tx, input.session_id, ctx);
     const redact = this.#deps.redactText ?? ((text: string) => text);

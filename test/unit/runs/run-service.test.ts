@@ -80,6 +80,14 @@ describe('RunService', () => {
     );
   });
 
+  it('refuses a budget above a ceiling from an in-process caller too, leaving no row behind', async () => {
+    const over = { max_steps: BUDGET_CEILING.max_steps + 1 };
+    const creating = services.runs.create({ goal: 'g', budget: over }, ACTOR);
+    await expect(creating).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(creating).rejects.toThrow(/max_steps/);
+    expect(await services.runs.list()).toEqual([]);
+  });
+
   it('refuses a second active run in a session (SESSION_BUSY) until the first is terminal', async () => {
     const first = await services.runs.create({ goal: 'first' }, ACTOR);
     const entries = (await services.chain.verify()).entries;
