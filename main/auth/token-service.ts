@@ -8,7 +8,7 @@ import {
   type TokenKind,
   type TokenScope,
 } from '../../contracts/tokens.ts';
-import type { CausalChain } from '../chain/causal-chain.ts';
+import type { CausalChain, ChainTx } from '../chain/causal-chain.ts';
 import { newId, type Clock } from '../clock.ts';
 import { AppError } from '../errors.ts';
 import { hasPassed } from '../instant.ts';
@@ -84,7 +84,16 @@ export class TokenService {
     this.#deps = deps;
   }
 
-  async create(request: TokenRequest, ctx: ActorContext): Promise<CreatedToken> {
+  create(request: TokenRequest, ctx: ActorContext): Promise<CreatedToken> {
+    return this.#deps.chain.transact((tx) => this.createIn(tx, request, ctx));
+  }
+
+  /**
+   * `create` inside a caller's transaction (a segment's start mints its token with it). The
+   * token string is handed to `onMinted` once the row has committed, before `transact`
+   * returns, so nothing can hold the token before redaction knows it.
+   */
+  async createIn(tx: ChainTx, request: TokenRequest, ctx: ActorContext): Promise<CreatedToken> {
     const id = newId('tok');
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const now = this.#deps.clock.now();
@@ -109,24 +118,24 @@ export class TokenService {
           : new Date(now.getTime() + request.expires_in_s * 1000).toISOString(),
       revoked_at: null,
     };
-    await this.#deps.chain.transact(async (tx) => {
-      await tx.db.insertInto('tokens').values(row).execute();
-      await tx.append({
-        event_type: 'token.created',
-        ...auditedBy(ctx),
-        run_id: row.run_id,
-        data: {
-          token_id: id,
-          kind: row.kind,
-          label: row.label,
-          scopes,
-          connector_id: row.connector_id,
-        },
-      });
+    await tx.db.insertInto('tokens').values(row).execute();
+    await tx.append({
+      event_type: 'token.created',
+      ...auditedBy(ctx),
+      run_id: row.run_id,
+      data: {
+        token_id: id,
+        kind: row.kind,
+        label: row.label,
+        scopes,
+        connector_id: row.connector_id,
+      },
     });
     const token = `${TOKEN_PREFIX}.${id}.${secret}`;
-    const minted = this.#deps.onMinted?.(token);
-    if (minted !== undefined) this.#minted.set(id, minted);
+    tx.afterCommit(() => {
+      const minted = this.#deps.onMinted?.(token);
+      if (minted !== undefined) this.#minted.set(id, minted);
+    });
     return { token, info: toInfo(row) };
   }
 
@@ -179,38 +188,38 @@ export class TokenService {
   }
 
   /** Revokes a token; revoking it again is harmless and returns it unchanged. */
-  async revoke(id: string, ctx: ActorContext): Promise<TokenInfo> {
-    const info = await this.#revoke(id, ctx);
-    // After the commit: an authentication racing the revocation may have re-cached it.
-    this.#verified.delete(id);
-    this.#minted.get(id)?.dispose();
-    this.#minted.delete(id);
-    return info;
+  revoke(id: string, ctx: ActorContext): Promise<TokenInfo> {
+    return this.#deps.chain.transact((tx) => this.revokeIn(tx, id, ctx));
   }
 
-  #revoke(id: string, ctx: ActorContext): Promise<TokenInfo> {
-    return this.#deps.chain.transact(async (tx) => {
-      const row = await tx.db
-        .selectFrom('tokens')
-        .selectAll()
-        .where('id', '=', id)
-        .executeTakeFirst();
-      if (row === undefined) throw new AppError('NOT_FOUND', `token ${id} not found`);
-      if (row.revoked_at !== null) return toInfo(row);
-      const revoked = { ...row, revoked_at: this.#deps.clock.now().toISOString() };
-      await tx.db
-        .updateTable('tokens')
-        .set({ revoked_at: revoked.revoked_at })
-        .where('id', '=', id)
-        .execute();
-      await tx.append({
-        event_type: 'token.revoked',
-        ...auditedBy(ctx),
-        run_id: row.run_id,
-        data: { token_id: id, kind: row.kind },
-      });
-      return toInfo(revoked);
+  /** `revoke` inside a caller's transaction (a segment's end revokes its token with it). */
+  async revokeIn(tx: ChainTx, id: string, ctx: ActorContext): Promise<TokenInfo> {
+    // After the commit: an authentication racing the revocation may have re-cached it.
+    tx.afterCommit(() => {
+      this.#verified.delete(id);
+      this.#minted.get(id)?.dispose();
+      this.#minted.delete(id);
     });
+    const row = await tx.db
+      .selectFrom('tokens')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (row === undefined) throw new AppError('NOT_FOUND', `token ${id} not found`);
+    if (row.revoked_at !== null) return toInfo(row);
+    const revoked = { ...row, revoked_at: this.#deps.clock.now().toISOString() };
+    await tx.db
+      .updateTable('tokens')
+      .set({ revoked_at: revoked.revoked_at })
+      .where('id', '=', id)
+      .execute();
+    await tx.append({
+      event_type: 'token.revoked',
+      ...auditedBy(ctx),
+      run_id: row.run_id,
+      data: { token_id: id, kind: row.kind },
+    });
+    return toInfo(revoked);
   }
 
   /**

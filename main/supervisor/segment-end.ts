@@ -7,7 +7,7 @@ import { SUPERVISOR_ACTOR, type SupervisorDeps } from './supervisor-deps.ts';
 /** What closing a segment needs of the supervisor's services. */
 export type SegmentEndDeps = Pick<
   SupervisorDeps,
-  'chain' | 'runs' | 'meter' | 'controls' | 'logger'
+  'chain' | 'runs' | 'meter' | 'controls' | 'logger' | 'tokens'
 >;
 
 /** Attempts to commit a segment's end before the run is failed instead. */
@@ -18,8 +18,10 @@ const CLOSE_RETRY_MS = 50;
 export const NO_STEP = 'worker exited without taking a step';
 
 /**
- * Ends the segment durably. A failed close is retried; if it keeps failing the run is
- * failed with the reason, so it never stays `running` with no worker until a restart.
+ * Ends the segment durably, revoking its agent token (`tokenId`) in the same commit. A failed
+ * close is retried; if it keeps failing the run is failed with the reason, so it never stays
+ * `running` with no worker until a restart. True when the end committed, the revocation with
+ * it; otherwise the caller still has the token to revoke.
  */
 export async function closeSegment(
   deps: SegmentEndDeps,
@@ -28,15 +30,16 @@ export async function closeSegment(
   segment: RunSegment,
   why: string | undefined,
   exit: WorkerExit,
-): Promise<void> {
+  tokenId: string,
+): Promise<boolean> {
   let lastError: unknown;
   for (let attempt = 0; attempt < CLOSE_ATTEMPTS; attempt++) {
     try {
-      await endSegment(deps, run, index, segment, why, exit);
-      return;
+      await endSegment(deps, run, index, segment, why, exit, tokenId);
+      return true;
     } catch (err) {
       // The run moved on (cancelled, already closed): nothing left to close.
-      if (isAppError(err) && err.code !== 'INTERNAL') return;
+      if (isAppError(err) && err.code !== 'INTERNAL') return false;
       lastError = err;
       deps.logger.warn({ err, run_id: run.id, attempt }, 'closing a segment failed');
       await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_MS * (attempt + 1)));
@@ -53,6 +56,7 @@ export async function closeSegment(
     // Start-up recovery finds it `running` and queues it again: late, but never lost.
     deps.logger.error({ err, run_id: run.id }, 'could not fail a run whose segment did not close');
   }
+  return false;
 }
 
 /** Decides what the end of a segment means for the run, in one transaction. */
@@ -63,6 +67,7 @@ async function endSegment(
   segment: RunSegment,
   why: string | undefined,
   exit: WorkerExit,
+  tokenId: string,
 ) {
   await deps.chain.transact(async (tx) => {
     const now = await deps.runs.getIn(tx, run.id);
@@ -142,5 +147,6 @@ async function endSegment(
         failure: failure ?? null,
       },
     });
+    await deps.tokens.revokeIn(tx, tokenId, { actor: SUPERVISOR_ACTOR });
   });
 }

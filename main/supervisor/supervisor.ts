@@ -1,6 +1,7 @@
 import { isUnjailed } from '../../contracts/agent-isolation.ts';
 import type { ChainEntry } from '../../contracts/chain.ts';
 import type { Run } from '../../contracts/runs.ts';
+import type { CreatedToken } from '../../contracts/tokens.ts';
 import type { Disposable } from '../disposable.ts';
 import { memoryPolicyOf } from '../memory/memory-policy.ts';
 import { segmentQuotasOf } from '../runs/segment-quotas.ts';
@@ -163,8 +164,9 @@ export class Supervisor implements Disposable {
   async #startSegment(runId: string): Promise<boolean> {
     let run: Run;
     let index: number;
+    let minted: CreatedToken;
     try {
-      ({ run, index } = await this.#deps.chain.transact(async (tx) => {
+      ({ run, index, minted } = await this.#deps.chain.transact(async (tx) => {
         // `#fill` looked at the switch before its query; a pause since then committed in its
         // own transaction (setting the flag inside it), which ran wholly before this one or
         // runs after it: asked here, no segment starts after a pause (a loaded suite saw one).
@@ -194,7 +196,25 @@ export class Supervisor implements Disposable {
             unsafe: isUnjailed(this.#deps.spawner.isolation),
           },
         });
-        return { run: running, index: segmentIndex };
+        // Minted with the start, one commit fewer per segment. The token dies with the
+        // segment even if nothing revokes it (issue 17 #19): it expires after the worker's
+        // start-up allowance, the segment's time, the exit grace after which the worker is
+        // killed, and a margin.
+        const pack = this.#deps.policies.forRun(running);
+        const token = await this.#deps.tokens.createIn(
+          tx,
+          {
+            kind: 'agent_session',
+            label: `run ${runId} segment ${segmentIndex}`,
+            run_id: runId,
+            expires_in_s: agentTokenLifetimeS(
+              pack.worker_start_timeout_ms + pack.segment_max_ms,
+              this.#deps.exitGraceMs,
+            ),
+          },
+          { actor: SUPERVISOR_ACTOR },
+        );
+        return { run: running, index: segmentIndex, minted: token };
       }));
     } catch (e) {
       if (e instanceof Error && e.message === 'not pending') return false;
@@ -202,7 +222,7 @@ export class Supervisor implements Disposable {
     }
     this.#slots.add(runId);
     this.#deps.controls.setRunning(this.#slots.size);
-    const segment = this.#segment(run, index)
+    const segment = this.#segment(run, index, minted)
       .catch((err: unknown) => {
         this.#deps.logger.error({ err, run_id: runId }, 'a segment failed to run');
       })
@@ -216,7 +236,25 @@ export class Supervisor implements Disposable {
     return true;
   }
 
-  async #segment(run: Run, index: number): Promise<void> {
+  /** Runs and closes a segment; its token is revoked with the close, or after it if that failed. */
+  async #segment(run: Run, index: number, minted: CreatedToken): Promise<void> {
+    let revoked = false;
+    try {
+      revoked = await this.#runAndClose(run, index, minted);
+    } finally {
+      this.#active.delete(run.id);
+      if (!revoked) {
+        await this.#deps.tokens
+          .revoke(minted.info.id, { actor: SUPERVISOR_ACTOR })
+          .catch((err: unknown) => {
+            this.#deps.logger.error({ err, run_id: run.id }, 'could not revoke a segment token');
+          });
+      }
+    }
+  }
+
+  /** True when the segment's end committed, its token's revocation with it. */
+  async #runAndClose(run: Run, index: number, minted: CreatedToken): Promise<boolean> {
     const pack = this.#deps.policies.forRun(run);
     const grant = {
       index,
@@ -233,21 +271,6 @@ export class Supervisor implements Disposable {
       grant,
       abort.signal,
     );
-    // The token dies with the segment even if nothing revokes it (issue 17 #19): it expires
-    // after the worker's start-up allowance, the segment's time, the exit grace after which
-    // the worker is killed, and a margin.
-    const minted = await this.#deps.tokens.create(
-      {
-        kind: 'agent_session',
-        label: `run ${run.id} segment ${index}`,
-        run_id: run.id,
-        expires_in_s: agentTokenLifetimeS(
-          pack.worker_start_timeout_ms + grant.max_ms,
-          this.#deps.exitGraceMs,
-        ),
-      },
-      { actor: SUPERVISOR_ACTOR },
-    );
     const { why, exit } = await runSegmentWorker(
       this.#deps,
       run,
@@ -263,15 +286,6 @@ export class Supervisor implements Disposable {
         this.#active.set(run.id, active);
       },
     );
-    try {
-      await closeSegment(this.#deps, run, index, handlers, why, exit);
-    } finally {
-      this.#active.delete(run.id);
-      await this.#deps.tokens
-        .revoke(minted.info.id, { actor: SUPERVISOR_ACTOR })
-        .catch((err: unknown) => {
-          this.#deps.logger.error({ err, run_id: run.id }, 'could not revoke a segment token');
-        });
-    }
+    return closeSegment(this.#deps, run, index, handlers, why, exit, minted.info.id);
   }
 }

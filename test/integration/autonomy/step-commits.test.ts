@@ -1,31 +1,17 @@
-import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { CausalChain } from '../../../main/chain/causal-chain.ts';
+import type { ChainEventType } from '../../../contracts/chain.ts';
 import type { RunSegment } from '../../../main/supervisor/run-segment.ts';
 import { hostRunSegment } from '../../support/host-run-segment.ts';
+import { countWritingCommits } from '../../support/writing-commits.ts';
 import { startGatewayHost, type GatewayTestHost } from '../gateway/helpers/gateway-host.ts';
-import { ECHO_NOTES_DIR } from './helpers/autonomy-host.ts';
+import {
+  doneEntry,
+  ECHO_NOTES_DIR,
+  startAutonomyHost,
+  type AutonomyHost,
+} from './helpers/autonomy-host.ts';
 
 const TEST = { actor: 'test' };
-
-/**
- * Counts the chain transactions that changed any row (each is an fsynced commit; one that
- * only read commits nothing to disk), through SQLite's own `total_changes()`.
- */
-function countWritingCommits(chain: CausalChain): { count: () => number } {
-  const transact = chain.transact.bind(chain);
-  let count = 0;
-  chain.transact = (fn) =>
-    transact(async (tx) => {
-      const changes = async () =>
-        (await sql<{ n: number }>`select total_changes() as n`.execute(tx.db)).rows[0]?.n ?? 0;
-      const before = await changes();
-      const result = await fn(tx);
-      if ((await changes()) > before) count += 1;
-      return result;
-    });
-  return { count: () => count };
-}
 
 /**
  * Issue 18, "the agent step as cheap as LangGraph's": a tool step used to commit three times
@@ -100,4 +86,38 @@ describe('commits per tool step', () => {
   async function segmentOfRun(h: GatewayTestHost, runId: string): Promise<RunSegment> {
     return hostRunSegment(h.started, await h.started.runs.get(runId), 10);
   }
+});
+
+/**
+ * Issue 18, runs per second: a segment's agent token is minted with the segment's start and
+ * revoked with its end, not in two commits of its own. A one-step run (a worker that answers
+ * at once) commits seven times: create, start (with the token), the LLM call's metering and
+ * its record, the checkpoint, the completion, the end (with the revocation).
+ */
+describe('commits per one-step run', () => {
+  let h: AutonomyHost | undefined;
+  afterEach(async () => {
+    await h?.stop();
+    h = undefined;
+  });
+
+  it('seven commits from create to the closed segment, the token minted and revoked with it', async () => {
+    h = await startAutonomyHost({ transcript: { entries: [doneEntry('Done.')] } });
+    const commits = countWritingCommits(h.started.chain);
+    const created = await h.createRun({ goal: 'one step' });
+    const ended = await h.settle(created.id);
+    expect(ended.state).toBe('done');
+    expect(commits.count()).toBe(7);
+
+    const chain = await h.runChain(created.id);
+    const types = chain.map((e) => e.event_type);
+    const at = (type: ChainEventType) => types.indexOf(type);
+    // Each token event sits in the transaction of the segment event before it.
+    expect(at('token.created')).toBe(at('segment.started') + 1);
+    expect(at('token.revoked')).toBe(at('segment.ended') + 1);
+    const tokenId = chain[at('token.created')]?.data.token_id;
+    expect(chain[at('token.revoked')]?.data.token_id).toBe(tokenId);
+    const tokens = await h.started.tokens.list({ includeAgentSessions: true });
+    expect(tokens.find((t) => t.id === tokenId)?.revoked_at).not.toBeNull();
+  });
 });
