@@ -129,6 +129,19 @@ export class PolicyPacks {
   }
 
   /**
+   * The stamped version `forRun` would give, or undefined where it would throw (a run from
+   * before versioning whose pack is gone): an audit entry about such a run must still commit.
+   */
+  versionForRun(run: {
+    policy_pack: string;
+    policy_pack_version: string | null;
+  }): string | undefined {
+    const pinned =
+      run.policy_pack_version === null ? undefined : this.#byVersion.get(run.policy_pack_version);
+    return pinned?.stamped.version ?? this.versionOf(run.policy_pack);
+  }
+
+  /**
    * The pack an audit envelope names by its stamped version; work no run asked for (no
    * version) is held to the host's default pack.
    */

@@ -103,7 +103,7 @@ export class RunTransitions {
       correlation_id: options.correlation_id ?? null,
       session_id: before.session_id,
       run_id: runId,
-      policy_pack_version: this.#deps.policies.forRun(before).version,
+      policy_pack_version: this.#deps.policies.versionForRun(before),
       data: {
         from: before.state,
         to,

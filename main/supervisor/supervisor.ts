@@ -1,8 +1,10 @@
 import { isUnjailed } from '../../contracts/agent-isolation.ts';
 import type { ChainEntry } from '../../contracts/chain.ts';
+import type { PolicyPack } from '../../contracts/policy.ts';
 import type { Run } from '../../contracts/runs.ts';
 import type { CreatedToken } from '../../contracts/tokens.ts';
 import type { Disposable } from '../disposable.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { memoryPolicyOf } from '../memory/memory-policy.ts';
 import { segmentQuotasOf } from '../runs/segment-quotas.ts';
 import { DEFAULT_LLM_RETRY } from './llm-failure.ts';
@@ -162,11 +164,9 @@ export class Supervisor implements Disposable {
 
   /** Moves a pending run to running and starts its worker; false if another start won. */
   async #startSegment(runId: string): Promise<boolean> {
-    let run: Run;
-    let index: number;
-    let minted: CreatedToken;
+    let started: { run: Run; index: number; minted: CreatedToken } | null;
     try {
-      ({ run, index, minted } = await this.#deps.chain.transact(async (tx) => {
+      started = await this.#deps.chain.transact(async (tx) => {
         // `#fill` looked at the switch before its query; a pause since then committed in its
         // own transaction (setting the flag inside it), which ran wholly before this one or
         // runs after it: asked here, no segment starts after a pause (a loaded suite saw one).
@@ -174,6 +174,16 @@ export class Supervisor implements Disposable {
         const before = await this.#deps.runs.getIn(tx, runId);
         if (before.state !== 'pending' || before.driver !== 'worker')
           throw new Error('not pending');
+        const pack = this.#packOf(before);
+        if (pack instanceof AppError) {
+          // Left pending it would be the oldest candidate of every fill, and no run behind it
+          // would start.
+          await this.#deps.runs.transitionIn(tx, runId, 'failed', {
+            actor: SUPERVISOR_ACTOR,
+            reason: `policy_pack_unavailable: ${pack.message}`,
+          });
+          return null;
+        }
         const counted = await tx.db
           .selectFrom('chain')
           .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -200,7 +210,6 @@ export class Supervisor implements Disposable {
         // segment even if nothing revokes it (issue 17 #19): it expires after the worker's
         // start-up allowance, the segment's time, the exit grace after which the worker is
         // killed, and a margin.
-        const pack = this.#deps.policies.forRun(running);
         const token = await this.#deps.tokens.createIn(
           tx,
           {
@@ -215,11 +224,13 @@ export class Supervisor implements Disposable {
           { actor: SUPERVISOR_ACTOR },
         );
         return { run: running, index: segmentIndex, minted: token };
-      }));
+      });
     } catch (e) {
       if (e instanceof Error && e.message === 'not pending') return false;
       throw e;
     }
+    if (started === null) return false;
+    const { run, index, minted } = started;
     this.#slots.add(runId);
     this.#deps.controls.setRunning(this.#slots.size);
     const segment = this.#segment(run, index, minted)
@@ -234,6 +245,16 @@ export class Supervisor implements Disposable {
     this.#segments.add(segment);
     void segment.finally(() => this.#segments.delete(segment));
     return true;
+  }
+
+  /** The pack a run is held to, or why there is none (its pack and version are both gone). */
+  #packOf(run: Run): PolicyPack | AppError {
+    try {
+      return this.#deps.policies.forRun(run);
+    } catch (err) {
+      if (isAppError(err)) return err;
+      throw err;
+    }
   }
 
   /** Runs and closes a segment; its token is revoked with the close, or after it if that failed. */
