@@ -62,6 +62,9 @@ type KnownPack = {
   source: PolicyPackSource;
 };
 
+/** What of a run names its pack: the id, and the version it was created under if known. */
+type RunPackRef = { policy_pack: string; policy_pack_version: string | null };
+
 /**
  * The policy packs a host knows. New runs get the current pack of an id; a run keeps the
  * version it was created under (`forRun`), also after its file was edited or removed, because
@@ -122,23 +125,22 @@ export class PolicyPacks {
    * The pack a run is held to: the version it was created under. A run from before packs
    * were versioned by content (or whose version is gone) follows its pack's current content.
    */
-  forRun(run: { policy_pack: string; policy_pack_version: string | null }): PolicyPack {
-    const pinned =
-      run.policy_pack_version === null ? undefined : this.#byVersion.get(run.policy_pack_version);
-    return pinned?.stamped ?? this.get(run.policy_pack);
+  forRun(run: RunPackRef): PolicyPack {
+    return this.#pinnedOf(run)?.stamped ?? this.get(run.policy_pack);
   }
 
   /**
    * The stamped version `forRun` would give, or undefined where it would throw (a run from
    * before versioning whose pack is gone): an audit entry about such a run must still commit.
    */
-  versionForRun(run: {
-    policy_pack: string;
-    policy_pack_version: string | null;
-  }): string | undefined {
-    const pinned =
-      run.policy_pack_version === null ? undefined : this.#byVersion.get(run.policy_pack_version);
-    return pinned?.stamped.version ?? this.versionOf(run.policy_pack);
+  versionForRun(run: RunPackRef): string | undefined {
+    return this.#pinnedOf(run)?.stamped.version ?? this.versionOf(run.policy_pack);
+  }
+
+  #pinnedOf(run: RunPackRef): KnownPack | undefined {
+    return run.policy_pack_version === null
+      ? undefined
+      : this.#byVersion.get(run.policy_pack_version);
   }
 
   /**

@@ -164,7 +164,7 @@ export class Supervisor implements Disposable {
 
   /** Moves a pending run to running and starts its worker; false if another start won. */
   async #startSegment(runId: string): Promise<boolean> {
-    let started: { run: Run; index: number; minted: CreatedToken } | null;
+    let started: { run: Run; index: number; pack: PolicyPack; minted: CreatedToken } | null;
     try {
       started = await this.#deps.chain.transact(async (tx) => {
         // `#fill` looked at the switch before its query; a pause since then committed in its
@@ -223,17 +223,17 @@ export class Supervisor implements Disposable {
           },
           { actor: SUPERVISOR_ACTOR },
         );
-        return { run: running, index: segmentIndex, minted: token };
+        return { run: running, index: segmentIndex, pack, minted: token };
       });
     } catch (e) {
       if (e instanceof Error && e.message === 'not pending') return false;
       throw e;
     }
     if (started === null) return false;
-    const { run, index, minted } = started;
+    const { run, index, pack, minted } = started;
     this.#slots.add(runId);
     this.#deps.controls.setRunning(this.#slots.size);
-    const segment = this.#segment(run, index, minted)
+    const segment = this.#segment(run, index, pack, minted)
       .catch((err: unknown) => {
         this.#deps.logger.error({ err, run_id: runId }, 'a segment failed to run');
       })
@@ -258,10 +258,10 @@ export class Supervisor implements Disposable {
   }
 
   /** Runs and closes a segment; its token is revoked with the close, or after it if that failed. */
-  async #segment(run: Run, index: number, minted: CreatedToken): Promise<void> {
+  async #segment(run: Run, index: number, pack: PolicyPack, minted: CreatedToken): Promise<void> {
     let revoked = false;
     try {
-      revoked = await this.#runAndClose(run, index, minted);
+      revoked = await this.#runAndClose(run, index, pack, minted);
     } finally {
       this.#active.delete(run.id);
       if (!revoked) {
@@ -275,8 +275,12 @@ export class Supervisor implements Disposable {
   }
 
   /** True when the segment's end committed, its token's revocation with it. */
-  async #runAndClose(run: Run, index: number, minted: CreatedToken): Promise<boolean> {
-    const pack = this.#deps.policies.forRun(run);
+  async #runAndClose(
+    run: Run,
+    index: number,
+    pack: PolicyPack,
+    minted: CreatedToken,
+  ): Promise<boolean> {
     const grant = {
       index,
       max_steps: pack.segment_max_steps,
